@@ -1,0 +1,182 @@
+"""A feedforward network: a stack of layers and a cost that owns the output activation."""
+
+import numpy as np
+
+from . import layers as L
+from . import losses
+
+
+class Network:
+    """Sequential network.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Applied in order; the last one produces the output weighted input z^L.
+    loss : Loss
+        The cost, which also supplies the output activation a^L = f(z^L).
+    input_shape : tuple of int
+        Shape of one example, e.g. ``(784,)``.
+    """
+
+    def __init__(self, layers, loss, input_shape):
+        self.layers = list(layers)
+        self.loss = loss
+        self.input_shape = tuple(input_shape)
+
+    # -- the forward pass ---------------------------------------------------------
+
+    def forward(self, x):
+        """Weighted input z^L of the output layer for a batch x of shape (n, *input_shape)."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def predict_proba(self, x, batch_size=10_000):
+        """Output activations a^L, shape (n, n_outputs), evaluated in inference mode.
+
+        Softmax outputs sum to one. Sigmoid outputs (the tutorials' networks) are
+        returned as they are; see ``confidences`` for normalised scores."""
+        self.train(False)
+        x = np.asarray(x, dtype=self.dtype)
+        out = [self.loss.output(self.forward(x[i:i + batch_size]))
+               for i in range(0, len(x), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, self.n_outputs), self.dtype)
+
+    def predict(self, x, batch_size=10_000):
+        """The index of the most active output neuron for each example: the digit."""
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def confidences(self, x):
+        """Scores that sum to one per example: softmax outputs as they are,
+        other outputs divided by their sum."""
+        a = self.predict_proba(x)
+        if self.loss.activation == "softmax":
+            return a
+        a = np.clip(a, 0, None)
+        return a / np.maximum(a.sum(axis=1, keepdims=True), np.finfo(a.dtype).tiny)
+
+    # -- the backward pass --------------------------------------------------------
+
+    def backward(self, delta):
+        """Propagate delta^L back through every layer (BP2), filling the gradients
+        of all parameters (BP3, BP4)."""
+        for layer in reversed(self.layers):
+            delta = layer.backward(delta)
+        return delta
+
+    def loss_and_gradients(self, x, y):
+        """Forward, cost, and backward for one mini-batch; returns the cost."""
+        z = self.forward(x)
+        cost, delta = self.loss(z, y)
+        self.backward(delta)
+        return cost
+
+    # -- state --------------------------------------------------------------------
+
+    def train(self, mode=True):
+        for layer in self.layers:
+            layer.training = mode
+        return self
+
+    def parameters(self):
+        return [pair for layer in self.layers for pair in layer.parameters()]
+
+    def state_dict(self):
+        """All arrays, named "<layer index>.<name>"."""
+        state = {}
+        for i, layer in enumerate(self.layers):
+            for name, value in {**layer.params, **layer.buffers()}.items():
+                state[f"{i}.{name}"] = value
+        return state
+
+    def load_state_dict(self, state):
+        """Copy arrays into the network, checking every name and shape."""
+        own = self.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise ValueError(f"arrays do not match the architecture: missing {missing}, "
+                             f"unexpected {unexpected}")
+        for name, target in own.items():
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(f"array {name} has shape {value.shape}, "
+                                 f"the architecture needs {target.shape}")
+            target[...] = value
+
+    def config(self):
+        return {"input_shape": list(self.input_shape),
+                "layers": [layer.config() for layer in self.layers],
+                "loss": self.loss.config(), "dtype": np.dtype(self.dtype).name}
+
+    @classmethod
+    def from_config(cls, cfg, rng=None):
+        dtype = np.dtype(cfg.get("dtype", "float32"))
+        rng = np.random.default_rng(0) if rng is None else rng
+        layers = [L.from_config(c, rng=rng, dtype=dtype) for c in cfg["layers"]]
+        return cls(layers, losses.from_config(cfg["loss"]), cfg["input_shape"])
+
+    @property
+    def dtype(self):
+        for layer in self.layers:
+            for p in layer.params.values():
+                return p.dtype
+        return np.dtype(np.float32)
+
+    @property
+    def n_outputs(self):
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+        return shape[-1]
+
+    @property
+    def n_params(self):
+        return sum(p.size for p, _ in self.parameters())
+
+    def __repr__(self):
+        inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
+        return f"Network(input_shape={self.input_shape}, [\n{inner}\n], loss={self.loss.config()})"
+
+
+def mlp(sizes, activation="sigmoid", cost="quadratic", output=None, init="normal",
+        rng=None, dtype=np.float32):
+    """A fully connected network such as the tutorials' ``Network([784, 30, 10])``.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Neurons per layer, input layer first, e.g. ``[784, 30, 10]``.
+    activation : {"sigmoid", "tanh", "relu"}
+        Activation of the hidden layers.
+    cost : {"quadratic", "bce", "ce"}
+        Quadratic, binary cross-entropy (sigmoid outputs) or categorical
+        cross-entropy fused with softmax outputs.
+    output : str, optional
+        Output activation for the quadratic cost (default: sigmoid).
+    init : {"normal", "xavier", "he"}
+    rng : numpy.random.Generator or int seed, optional
+    dtype : float32 (default) or float64
+    """
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"invalid layer sizes {sizes}: need at least an input and an "
+                         "output layer, each with at least one neuron")
+    if activation not in ("sigmoid", "tanh", "relu"):
+        raise ValueError(f"unknown hidden activation {activation!r}; choose sigmoid, tanh or relu")
+    rng = np.random.default_rng(rng)
+    loss = losses.get(cost, output)
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1]):
+        layers += [L.Linear(fan_in, fan_out, init, rng, dtype), L.activation(activation)]
+    layers.append(L.Linear(sizes[-2], sizes[-1], init, rng, dtype))
+    return Network(layers, loss, (sizes[0],))
+
+
+def accuracy(network, x, labels):
+    """Number of examples whose predicted digit equals the label."""
+    return int((network.predict(x) == labels).sum())
+
+
+__all__ = ["Network", "mlp", "accuracy"]

@@ -1,0 +1,142 @@
+"""Training: mini-batch stochastic gradient descent over epochs, with evaluation.
+
+No printing here: progress reaches the caller through callbacks.
+"""
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .errors import TrainingDiverged
+from .nn.functional import one_hot
+from .nn.optim import SGD
+
+
+@dataclass
+class EpochResult:
+    """What one epoch did. ``correct``/``total`` count the monitored split
+    (validation by default), as in the tutorials' ``Epoch 0: 9032 / 10000``."""
+
+    epoch: int
+    loss: float
+    correct: int
+    total: int
+    seconds: float
+    split: str = "validation"
+
+    @property
+    def accuracy(self):
+        return self.correct / self.total if self.total else float("nan")
+
+    def as_dict(self):
+        return {**asdict(self), "accuracy": self.accuracy}
+
+
+@dataclass
+class History:
+    epochs: list = field(default_factory=list)
+
+    @property
+    def best(self):
+        return max(self.epochs, key=lambda r: r.accuracy, default=None)
+
+
+class Callback:
+    """Hooks called by ``fit``. Return True from ``on_epoch_end`` to stop training."""
+
+    def on_epoch_begin(self, epoch, n_batches):
+        pass
+
+    def on_batch_end(self, epoch, batch, loss):
+        pass
+
+    def on_epoch_end(self, result, network):
+        return False
+
+
+def evaluate(network, x, labels, batch_size=10_000):
+    """Number of correctly classified examples."""
+    return int((network.predict(x, batch_size) == labels).sum())
+
+
+def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
+        rng=None, validation=None, split_name="validation", callbacks=(), start_epoch=0):
+    """Train ``network`` by mini-batch SGD.
+
+    Parameters
+    ----------
+    network : digitnet.nn.Network
+    x : ndarray, shape (n, *network.input_shape)
+        Training inputs, converted once to the network's dtype.
+    labels : ndarray of int, shape (n,)
+        Class indices; turned into one-hot targets y(x).
+    epochs, batch_size : int
+        Passes over the data, and the mini-batch size m.
+    lr : float
+        The learning rate eta, for the default optimizer ``SGD``.
+    optimizer : object with ``step()``, optional
+    rng : numpy.random.Generator or int seed, optional
+        Shuffles the training data each epoch.
+    validation : (x, labels), optional
+        Evaluated after every epoch (never pass the test set here to choose a model).
+    callbacks : list of Callback
+
+    Returns
+    -------
+    History
+        One ``EpochResult`` per epoch.
+
+    Raises
+    ------
+    TrainingDiverged
+        If the cost becomes NaN or infinite.
+    """
+    if epochs < 0 or batch_size < 1:
+        raise ValueError(f"invalid epochs {epochs} or batch size {batch_size}")
+    rng = np.random.default_rng(rng)
+    dtype = network.dtype
+    x = np.ascontiguousarray(x, dtype=dtype)
+    labels = np.asarray(labels)
+    n_classes = network.n_outputs
+    targets = one_hot(labels, n_classes, dtype)
+    optimizer = optimizer or SGD(network.parameters(), lr)
+    n = len(x)
+    n_batches = math.ceil(n / batch_size)
+    history = History()
+    for epoch in range(start_epoch, epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch, n_batches)
+        start = time.perf_counter()
+        network.train(True)
+        order = rng.permutation(n)
+        total_cost = 0.0
+        for b in range(n_batches):
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            cost = network.loss_and_gradients(x[idx], targets[idx])
+            if not math.isfinite(cost):
+                raise TrainingDiverged(
+                    f"the cost became {cost} in epoch {epoch}, batch {b}: the learning rate "
+                    f"{getattr(optimizer, 'lr', lr)} is probably too large; try a smaller one")
+            optimizer.step()
+            total_cost += cost * len(idx)
+            for cb in callbacks:
+                cb.on_batch_end(epoch, b, cost)
+        network.train(False)
+        for param, _ in network.parameters():
+            if not np.isfinite(param).all():
+                raise TrainingDiverged(f"weights became NaN or infinite in epoch {epoch}; "
+                                       "try a smaller learning rate")
+        correct, total = 0, 0
+        if validation is not None:
+            correct, total = evaluate(network, *validation), len(validation[1])
+        result = EpochResult(epoch, total_cost / n, correct, total,
+                             time.perf_counter() - start, split_name)
+        history.epochs.append(result)
+        stop = False
+        for cb in callbacks:
+            stop = bool(cb.on_epoch_end(result, network)) or stop
+        if stop:
+            break
+    return history
