@@ -1,0 +1,82 @@
+"""The ``digitnet`` command: argument parsing and output formatting only.
+
+Each sub-command lives in its own module with ``add_parser(subparsers)`` and
+``run(args)``; heavy imports happen inside ``run`` so that ``digitnet --help``
+stays fast. Every user mistake ends as one line on stderr and exit status 2.
+"""
+
+import argparse
+import importlib
+import os
+import sys
+
+from ..errors import DigitnetError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+#: Sub-command modules, in the order ``digitnet --help`` lists them.
+COMMANDS = ["train", "evaluate", "predict", "info"]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is a single line."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+positive_int, positive_float = _positive(int), _positive(float)
+
+
+def build_parser():
+    from .. import __version__
+
+    parser = Parser(prog="digitnet", description="Read handwritten digits with a neural "
+                    "network written from scratch in NumPy.")
+    parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for name in COMMANDS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.add_parser(sub).set_defaults(run=module.run)
+    return parser
+
+
+def fail(message):
+    """Raise the error the CLI reports as one line with exit status 2."""
+    raise DigitnetError(message)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except DigitnetError as e:
+        print(f"digitnet: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as e:
+        if os.environ.get("DIGITNET_DEBUG"):
+            raise
+        print(f"digitnet: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("digitnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0

@@ -1,0 +1,46 @@
+"""digitnet evaluate: accuracy, per-class accuracy and the confusion matrix."""
+
+import json
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix")
+    p.add_argument("model")
+    p.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
+    p.add_argument("--split", choices=["test", "validation"], default="test")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def confusion_matrix(labels, predicted, n_classes):
+    import numpy as np
+
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    return confusion
+
+
+def run(args):
+    from ..data import mnist
+    from ..io import load_model
+
+    net = load_model(args.model)
+    data = mnist.load("mnist", args.data)
+    split = getattr(data, args.split)
+    confusion = confusion_matrix(split.y, net.predict(split.x), net.n_outputs)
+    correct, total = int(confusion.trace()), len(split)
+    per_class = confusion.diagonal() / confusion.sum(axis=1).clip(min=1)
+    if args.json:
+        print(json.dumps({"model": args.model, "split": args.split, "correct": correct,
+                          "total": total, "accuracy": correct / total,
+                          "per_class_accuracy": per_class.round(6).tolist(),
+                          "confusion_matrix": confusion.tolist()}))
+        return
+    print(f"{correct} / {total} ({100 * correct / total:.2f}%)")
+    print("\nPer-class accuracy:")
+    for digit, acc in enumerate(per_class):
+        print(f"  {digit}: {100 * acc:6.2f}%  ({confusion[digit, digit]} / {confusion[digit].sum()})")
+    print("\nConfusion matrix (rows: true digit, columns: predicted):")
+    print("     " + "".join(f"{d:>6}" for d in range(len(confusion))))
+    for digit, row in enumerate(confusion):
+        print(f"  {digit}: " + "".join(f"{v:>6}" for v in row))

@@ -1,0 +1,48 @@
+"""digitnet info: what a model is, how it was trained, and its metrics."""
+
+import json
+
+
+def add_parser(sub):
+    p = sub.add_parser("info", help="what a model is, how it was trained, its metrics")
+    p.add_argument("model")
+    p.add_argument("--json", action="store_true", help="print the model's whole config")
+    return p
+
+
+def _describe_layer(layer):
+    if layer.get("type") == "Linear":
+        return f"Linear({layer['in_features']}->{layer['out_features']})"
+    return layer.get("type", "?")
+
+
+def run(args):
+    from ..io import read_config
+
+    config = read_config(args.model)
+    if args.json:
+        print(json.dumps(config, indent=2))
+        return
+    net = config.get("network", {})
+    loss = net.get("loss", {})
+    output = {"SoftmaxCrossEntropy": "softmax", "BinaryCrossEntropy": "sigmoid"}.get(
+        loss.get("type"), loss.get("activation", "?"))
+    print(f"Model:        {args.model}")
+    print(f"Format:       {config.get('format')} v{config.get('format_version')}, "
+          f"written by digitnet {config.get('digitnet_version')}")
+    print(f"Input:        {net.get('input_shape')} {net.get('dtype')}")
+    print(f"Layers:       {', '.join(_describe_layer(x) for x in net.get('layers', []))}")
+    print(f"Cost:         {loss.get('type')} ({output} outputs)")
+    pre = config.get("preprocessing") or {}
+    if pre:
+        print(f"Expects:      {pre.get('input')}; {pre.get('scale')}")
+    training = config.get("training") or {}
+    if training:
+        print("Training:     " + ", ".join(f"{k}={v}" for k, v in training.items() if k != "command"))
+        if "command" in training:
+            print(f"Reproduce:    {training['command']}")
+    metrics = config.get("metrics") or {}
+    if metrics:
+        print("Metrics:      " + ", ".join(
+            f"{k}={100 * v:.2f}%" if "accuracy" in k and isinstance(v, float) else f"{k}={v}"
+            for k, v in metrics.items()))

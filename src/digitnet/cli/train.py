@@ -1,0 +1,151 @@
+"""digitnet train: train a network on MNIST, report each epoch, test once, save."""
+
+import json
+import os
+import sys
+import time
+
+from . import fail, positive_float, positive_int
+
+
+def add_parser(sub):
+    from ..recipes import DESCRIPTIONS
+
+    p = sub.add_parser(
+        "train", help="train a network on MNIST and save it",
+        description="Train a network on MNIST (first 50,000 training images), report "
+        "validation accuracy each epoch (last 10,000 training images), then test once. "
+        "Defaults are the tutorials' headline run. Recipes: "
+        + "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items()))
+    p.add_argument("--recipe", default="seed", choices=sorted(DESCRIPTIONS),
+                   help="starting settings (default: seed, the tutorials' run)")
+    p.add_argument("--sizes", type=positive_int, nargs="+", metavar="N",
+                   help="neurons per layer, input first (seed: 784 30 10)")
+    p.add_argument("--activation", choices=["sigmoid", "tanh", "relu"], help="hidden activation")
+    p.add_argument("--cost", choices=["quadratic", "bce", "ce"],
+                   help="quadratic, binary cross-entropy, or softmax + categorical cross-entropy")
+    p.add_argument("--output", choices=["sigmoid", "tanh", "identity"],
+                   help="output activation for the quadratic cost (default sigmoid)")
+    p.add_argument("--init", choices=["normal", "xavier", "he"], help="weight initialisation")
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--batch-size", type=positive_int, help="mini-batch size m")
+    p.add_argument("--lr", "--eta", type=positive_float, dest="lr", help="learning rate eta")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--monitor", choices=["validation", "test"], default="validation",
+                   help="split counted in each 'Epoch N: correct / total' line; 'test' "
+                   "mimics the tutorials (reporting only: nothing is chosen on it)")
+    p.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
+    p.add_argument("--out", default="model.npz", help="where to save the model (default model.npz)")
+    p.add_argument("--log", metavar="FILE", help="append one JSON object per epoch")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    return p
+
+
+class Progress:
+    """A ``train.Callback``: epoch lines on stdout, a tqdm bar on stderr when it is a
+    terminal, and JSON lines in the ``--log`` file."""
+
+    def __init__(self, quiet, log_path):
+        self.quiet = quiet
+        self.bar = None
+        self.log = open(log_path, "a", encoding="utf-8") if log_path else None
+        self.use_bar = not quiet and sys.stderr.isatty()
+
+    def on_epoch_begin(self, epoch, n_batches):
+        if self.use_bar:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=n_batches, desc=f"Epoch {epoch}", leave=False,
+                            unit="batch", mininterval=0.2)
+
+    def on_batch_end(self, epoch, batch, loss):
+        if self.bar is not None:
+            self.bar.update()
+
+    def on_epoch_end(self, result, network):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if not self.quiet:
+            print(f"Epoch {result.epoch}: {result.correct} / {result.total}  "
+                  f"({result.split} {100 * result.accuracy:.2f}%)  loss {result.loss:.4f}  "
+                  f"{result.seconds:.2f}s", flush=True)
+        if self.log:
+            self.log.write(json.dumps(result.as_dict()) + "\n")
+            self.log.flush()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        if self.log:
+            self.log.close()
+
+
+def _check_writable(flag, path):
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        fail(f"{flag} {path}: folder {folder} does not exist")
+
+
+def run(args):
+    import numpy as np
+
+    from .. import __version__
+    from ..data import mnist
+    from ..io import save_model
+    from ..nn import mlp
+    from ..recipes import RECIPES
+    from ..train import evaluate, fit
+
+    settings = dict(RECIPES[args.recipe])
+    for key in ("sizes", "activation", "cost", "init", "epochs", "batch_size", "lr"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if args.output is not None:
+        settings["output"] = args.output
+    sizes = settings["sizes"]
+    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
+        fail(f"--sizes must start with 784 inputs and end with 10 outputs, not {sizes}")
+    _check_writable("--out", args.out)
+    if args.log:
+        _check_writable("--log", args.log)
+
+    data = mnist.load("mnist", args.data)
+    rng = np.random.default_rng(args.seed)
+    net = mlp(sizes, settings["activation"], settings["cost"], settings.get("output"),
+              settings["init"], rng, np.dtype(args.dtype))
+    monitor = data.validation if args.monitor == "validation" else data.test
+    if not args.quiet:
+        print(f"Training {sizes} {settings['activation']}/{settings['cost']} on "
+              f"{len(data.train):,} images from {data.source}: {settings['epochs']} epochs, "
+              f"mini-batch {settings['batch_size']}, eta {settings['lr']}, seed {args.seed}",
+              flush=True)
+    progress = Progress(args.quiet, args.log)
+    start = time.perf_counter()
+    try:
+        history = fit(net, data.train.x, data.train.y, epochs=settings["epochs"],
+                      batch_size=settings["batch_size"], lr=settings["lr"], rng=rng,
+                      validation=(monitor.x, monitor.y), split_name=args.monitor,
+                      callbacks=[progress])
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+    val = evaluate(net, data.validation.x, data.validation.y)
+    test = evaluate(net, data.test.x, data.test.y)
+    metadata = {
+        "classes": data.classes,
+        "training": {"recipe": args.recipe, **settings, "seed": args.seed, "dtype": args.dtype,
+                     "data": "mnist", "train_images": len(data.train),
+                     "seconds": round(seconds, 2), "digitnet_version": __version__,
+                     "command": "digitnet " + " ".join(sys.argv[1:])},
+        "metrics": {"validation_accuracy": val / len(data.validation),
+                    "test_accuracy": test / len(data.test),
+                    "final_loss": history.epochs[-1].loss if history.epochs else None},
+    }
+    save_model(args.out, net, metadata)
+    if not args.quiet:
+        n_val, n_test = len(data.validation), len(data.test)
+        print(f"Validation: {val} / {n_val} ({100 * val / n_val:.2f}%)")
+        print(f"Test: {test} / {n_test} ({100 * test / n_test:.2f}%)")
+        print(f"Saved {args.out} ({seconds:.1f}s of training)")
