@@ -41,6 +41,7 @@ def atomic_write(path, suffix=".tmp"):
         raise ModelFileError(f"{path}: folder {directory} does not exist")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     try:
         yield tmp
         with open(tmp, "rb+") as f:
@@ -49,6 +50,12 @@ def atomic_write(path, suffix=".tmp"):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save_model(path, network, metadata=None):

@@ -102,9 +102,19 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
     n_classes = network.n_outputs
     targets = one_hot(labels, n_classes, dtype)
     optimizer = optimizer or SGD(network.parameters(), lr)
+    history = History()
+    # Overflow is detected below by checking the cost and weights, and reported as
+    # TrainingDiverged, so NumPy's own warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
+                    callbacks, history, start_epoch, epochs, batch_size, lr)
+    return history
+
+
+def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
+                callbacks, history, start_epoch, epochs, batch_size, lr):
     n = len(x)
     n_batches = math.ceil(n / batch_size)
-    history = History()
     for epoch in range(start_epoch, epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, n_batches)
@@ -139,4 +149,3 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
             stop = bool(cb.on_epoch_end(result, network)) or stop
         if stop:
             break
-    return history

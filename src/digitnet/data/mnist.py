@@ -53,7 +53,7 @@ DATASETS = {
     },
 }
 
-#: Training examples used for training; the rest of the training file is validation.
+#: Images of the training file used for training; the rest (10,000) is validation.
 N_TRAIN = 50_000
 
 
@@ -184,9 +184,12 @@ def locate(name="mnist", data_dir=None, allow_download=True):
     return _files_in(download(name))
 
 
-def load(name="mnist", data_dir=None, allow_download=True, n_train=N_TRAIN):
+def load(name="mnist", data_dir=None, allow_download=True, n_train=None):
     """Load a data set split as training (first ``n_train`` of the training file),
-    validation (the rest of it) and test (the t10k files)."""
+    validation (the rest of it) and test (the t10k files).
+
+    ``n_train`` defaults to 50,000 for the full 60,000-image file (the standard
+    split), and to five sixths of a smaller file."""
     files = locate(name, data_dir, allow_download)
     arrays = {part: read_idx(path) for part, path in files.items()}
     for kind in ("train", "t10k"):
@@ -196,6 +199,8 @@ def load(name="mnist", data_dir=None, allow_download=True, n_train=N_TRAIN):
                             f"and n labels, got {images.shape} and {labels.shape}")
     train_x = to_float(arrays["train-images"])
     train_y = arrays["train-labels"].astype(np.int64)
+    if n_train is None:
+        n_train = N_TRAIN if len(train_y) == 60_000 else len(train_y) - len(train_y) // 6
     if not 0 < n_train < len(train_y):
         raise DataError(f"cannot split {len(train_y)} training images at {n_train}")
     return Dataset(

@@ -1,0 +1,172 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitnet.cli import main
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def trained(tmp_path, tiny_mnist, capsys):
+    model = tmp_path / "model.npz"
+    code, out, err = run(capsys, "train", "--data", tiny_mnist, "--epochs", 2, "--out", model,
+                         "--log", tmp_path / "log.jsonl", "--seed", 3)
+    assert code == 0, err
+    return model, out, tmp_path
+
+
+def test_train_prints_the_tutorials_epoch_lines(trained):
+    model, out, tmp_path = trained
+    lines = out.splitlines()
+    assert lines[1].startswith("Epoch 0: ") and " / 100 " in lines[1]
+    assert lines[2].startswith("Epoch 1: ")
+    assert "Test: " in out and model.is_file()
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in log] == [0, 1]
+    assert {"loss", "correct", "total", "accuracy", "seconds"} <= set(log[0])
+
+
+def test_quiet_prints_nothing(tmp_path, tiny_mnist, capsys):
+    code, out, err = run(capsys, "train", "--data", tiny_mnist, "--epochs", 1,
+                         "--out", tmp_path / "m.npz", "--quiet")
+    assert code == 0 and out == "" and err == ""
+
+
+def test_evaluate_text_and_json(trained, tiny_mnist, capsys):
+    model = trained[0]
+    code, out, _ = run(capsys, "evaluate", model, "--data", tiny_mnist)
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.endswith("%)") and " / 100 (" in first
+    assert "Confusion matrix" in out
+    code, out, _ = run(capsys, "evaluate", model, "--data", tiny_mnist, "--json")
+    result = json.loads(out)
+    assert result["total"] == 100 and len(result["confusion_matrix"]) == 10
+    assert sum(map(sum, result["confusion_matrix"])) == 100
+    assert result["correct"] == sum(result["confusion_matrix"][i][i] for i in range(10))
+
+
+def test_predict_png_and_npy(trained, tiny_mnist, capsys):
+    from PIL import Image
+
+    from digitnet import load_model
+    from digitnet.data import mnist
+
+    model, _, tmp_path = trained
+    test = mnist.load("mnist", tiny_mnist).test
+    png, npy = tmp_path / "digit.png", tmp_path / "digit.npy"
+    Image.fromarray((test.x[0].reshape(28, 28) * 255).round().astype(np.uint8)).save(png)
+    np.save(npy, test.x[1].reshape(28, 28))
+    code, out, err = run(capsys, "predict", png, npy, "--model", model, "--json")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["path"] for r in rows] == [str(png), str(npy)]
+    expected = load_model(model).predict(np.stack([test.x[0], test.x[1]]))
+    assert [r["digit"] for r in rows] == expected.tolist()
+    for r in rows:
+        assert set(r) == {"path", "digit", "confidence", "probabilities"}
+        assert abs(sum(r["probabilities"]) - 1) < 1e-4 and abs(r["confidence"] - max(r["probabilities"])) < 1e-6
+    code, out, _ = run(capsys, "predict", png, "--model", model)
+    assert out.startswith(f"{png}: {expected[0]} (")
+
+
+def test_info(trained, capsys):
+    code, out, _ = run(capsys, "info", trained[0])
+    assert code == 0 and "Linear(784->30)" in out and "Reproduce:" in out and "seed=3" in out
+    code, out, _ = run(capsys, "info", trained[0], "--json")
+    assert json.loads(out)["training"]["batch_size"] == 10
+
+
+def test_relu_softmax_network_from_flags(tmp_path, tiny_mnist, capsys):
+    code, out, err = run(capsys, "train", "--recipe", "relu", "--epochs", 1, "--data", tiny_mnist,
+                         "--out", tmp_path / "r.npz")
+    assert code == 0, err
+    assert "[784, 128, 64, 10] relu/ce" in out
+
+
+BAD_INPUTS = [
+    (["train", "--lr", "-1"], "must be a positive number"),
+    (["train", "--epochs", "0"], "must be a positive number"),
+    (["train", "--batch-size", "ten"], "not a number"),
+    (["train", "--sizes", "784", "10", "3"], "784 inputs and end with 10"),
+    (["train", "--out", "/nonexistent-dir/m.npz"], "does not exist"),
+    (["train", "--data", "/nonexistent-dir"], "no such directory"),
+    (["evaluate", "missing.npz"], "no such model file"),
+    (["info", "missing.npz"], "no such model file"),
+    (["predict", "x.png", "--model", "missing.npz"], "no such model file"),
+    (["frobnicate"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("argv,message", BAD_INPUTS)
+def test_user_mistakes_give_one_line_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) if "--help" in argv else _no_raise():
+        try:
+            code = main(argv)
+        except SystemExit as e:
+            code = e.code
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1 and message in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_corrupt_idx_file(tmp_path, tiny_mnist, capsys):
+    (tiny_mnist / "t10k-images-idx3-ubyte.gz").write_bytes(b"garbage")
+    code, _, err = run(capsys, "train", "--data", tiny_mnist, "--out", tmp_path / "m.npz")
+    assert code == 2 and "t10k-images" in err and err.count("\n") == 1
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_truncated_model_and_bad_images(trained, capsys):
+    model, _, tmp_path = trained
+    truncated = tmp_path / "t.npz"
+    truncated.write_bytes(model.read_bytes()[:500])
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    big = tmp_path / "big.npy"
+    np.save(big, np.zeros((5, 5)))
+    for argv, message in [(["info", truncated], "truncated"),
+                          (["predict", text, "--model", model], "not a readable image"),
+                          (["predict", big, "--model", model], "28x28"),
+                          (["predict", tmp_path / "none.png", "--model", model], "no such file")]:
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_python_dash_m_and_console_help():
+    env = {**os.environ, "PYTHONPATH": SRC}
+    result = subprocess.run([sys.executable, "-m", "digitnet", "--help"], capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_help_imports_nothing_heavy():
+    code = ("import sys; from digitnet.cli import build_parser; build_parser(); import digitnet; "
+            "heavy = {'matplotlib', 'sklearn', 'torch', 'fastapi', 'onnx', 'PIL', 'tqdm'}; "
+            "print(sorted(heavy & set(sys.modules)))")
+    env = {**os.environ, "PYTHONPATH": SRC}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=60).stdout
+    assert out.strip() == "[]"

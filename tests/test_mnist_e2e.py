@@ -1,0 +1,38 @@
+"""End-to-end runs on the real MNIST files (slow: run with `pytest -m slow`)."""
+
+import os
+
+import pytest
+
+from digitnet.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def data_dir():
+    directory = os.environ.get("DIGITNET_DATA")
+    if not directory:
+        pytest.skip("set DIGITNET_DATA to the folder holding the MNIST IDX files")
+    return directory
+
+
+def test_headline_network_first_epochs(data_dir, tmp_path, capsys):
+    """The tutorials' run, briefly: epoch 0 is already above 90% (they print 9032 / 10000)."""
+    model = tmp_path / "seed.npz"
+    assert main(["train", "--epochs", "3", "--data", data_dir, "--out", str(model)]) == 0
+    out = capsys.readouterr().out
+    epochs = [line for line in out.splitlines() if line.startswith("Epoch ")]
+    correct = [int(line.split(":")[1].split("/")[0]) for line in epochs]
+    assert len(correct) == 3 and correct[0] >= 9000 and correct[-1] >= 9200
+    test_line = next(line for line in out.splitlines() if line.startswith("Test: "))
+    assert int(test_line.split()[1]) >= 9200
+
+
+def test_relu_softmax_network(data_dir, tmp_path, capsys):
+    model = tmp_path / "relu.npz"
+    assert main(["train", "--recipe", "relu", "--epochs", "3", "--data", data_dir,
+                 "--out", str(model), "--quiet"]) == 0
+    assert main(["evaluate", str(model), "--data", data_dir]) == 0
+    correct = int(capsys.readouterr().out.split()[0])
+    assert correct >= 9650
