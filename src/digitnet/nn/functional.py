@@ -11,13 +11,14 @@ import numpy as np
 
 
 def sigmoid(z):
-    """sigma(z) = 1 / (1 + exp(-z)), written as 0.5 * (1 + tanh(z / 2)) so that it
-    never overflows, even for |z| > 700."""
-    a = np.multiply(z, 0.5)
-    np.tanh(a, out=a)
+    """sigma(z) = 1 / (1 + exp(-z)), the tutorials' formula to the last bit.
+
+    For very negative z (below -709 in float64, -88 in float32) exp(-z) overflows to
+    inf and 1 / (1 + inf) is exactly 0, the right limit, so that overflow is silenced."""
+    with np.errstate(over="ignore"):
+        a = np.exp(-z)
     a += 1.0
-    a *= 0.5
-    return a
+    return np.reciprocal(a, out=a)
 
 
 def sigmoid_prime_from_a(a):
