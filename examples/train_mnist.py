@@ -15,7 +15,7 @@ print(f"train {data.train.x.shape}, validation {data.validation.x.shape}, test {
 
 # The tutorials' Network([784, 30, 10]): sigmoid neurons, quadratic cost,
 # weights and biases drawn from N(0, 1). All randomness comes from one generator.
-rng = np.random.default_rng(1)
+rng = np.random.default_rng(2)
 net = digitnet.mlp([784, 30, 10], activation="sigmoid", cost="quadratic", init="normal", rng=rng)
 print(net)
 

@@ -30,8 +30,8 @@ def add_parser(sub):
     p.add_argument("--epochs", type=positive_int)
     p.add_argument("--batch-size", type=positive_int, help="mini-batch size m")
     p.add_argument("--lr", "--eta", type=positive_float, dest="lr", help="learning rate eta")
-    p.add_argument("--seed", type=int, default=1,
-                   help="random seed (default 1: best validation accuracy of seeds 0-5)")
+    p.add_argument("--seed", type=int, default=2,
+                   help="random seed (default 2: best validation accuracy of seeds 0-5)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--monitor", choices=["validation", "test"], default="validation",
                    help="split counted in each 'Epoch N: correct / total' line; 'test' "
