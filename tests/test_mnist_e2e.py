@@ -36,3 +36,21 @@ def test_relu_softmax_network(data_dir, tmp_path, capsys):
     assert main(["evaluate", str(model), "--data", data_dir]) == 0
     correct = int(capsys.readouterr().out.split()[0])
     assert correct >= 9650
+
+
+def test_train_mnist_example(data_dir, tmp_path):
+    """examples/train_mnist.py runs top to bottom (30 epochs) and beats 94% on test."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "DIGITNET_DATA": data_dir}
+    result = subprocess.run([sys.executable, str(root / "examples" / "train_mnist.py")],
+                            cwd=tmp_path, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("Epoch ") for line in lines) == 30
+    test_line = next(line for line in lines if line.startswith("Test: "))
+    assert int(test_line.split()[1]) >= 9400
+    assert (tmp_path / "tutorial.npz").is_file()
