@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,36 +93,53 @@ def read_config(path):
     return _open(path)[1]
 
 
+#: What reading a damaged or foreign archive can raise, besides ModelFileError.
+READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+               ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError, OverflowError,
+               RecursionError, NotImplementedError, MemoryError)
+
+
 def _open(path):
+    return open_archive(path, CONFIG_KEY, FORMAT, FORMAT_VERSION, "model")
+
+
+def open_archive(path, key, fmt, version, kind):
+    """The array headers and the JSON document (stored under ``key``) of an ``.npz``
+    written by digitnet, checked to be of format ``fmt`` no newer than ``version``.
+    Reads no array but the document."""
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"{path}: no such model file")
+        raise ModelFileError(f"{path}: no such {kind} file")
     if path.is_dir():
-        raise ModelFileError(f"{path}: is a directory, not a model file")
+        raise ModelFileError(f"{path}: is a directory, not a {kind} file")
     try:
         with zipfile.ZipFile(path) as archive:
             names = {n.removesuffix(".npy") for n in archive.namelist()}
-            if CONFIG_KEY not in names:
-                raise ModelFileError(f"{path}: not a digitnet model (no config inside)")
+            if key not in names:
+                raise ModelFileError(f"{path}: not a digitnet {kind} (no config inside)")
             headers = {n: _read_header(archive, n + ".npy") for n in names}
-            shape, _, dtype = headers[CONFIG_KEY]
+            shape, _, dtype = headers[key]
             if dtype != np.uint8 or len(shape) != 1 or shape[0] > 10_000_000:
-                raise ModelFileError(f"{path}: malformed model config")
+                raise ModelFileError(f"{path}: malformed {kind} config")
             with np.load(path, allow_pickle=False) as npz:
-                raw = npz[CONFIG_KEY]
-            config = json.loads(raw.tobytes().decode())
+                raw = npz[key]
+            document = json.loads(raw.tobytes().decode())
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path}: not a readable digitnet model file "
-                             f"(truncated or foreign?): {e}") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a digitnet model file")
-    version = config.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model file format version {version} is newer than "
-                             f"this digitnet understands ({FORMAT_VERSION}); upgrade digitnet")
-    return headers, config
+    except READ_ERRORS as e:
+        raise ModelFileError(f"{path}: not a readable digitnet {kind} file "
+                             f"(truncated or foreign?): {_one_line(e)}") from None
+    if not isinstance(document, dict) or document.get("format") != fmt:
+        raise ModelFileError(f"{path}: not a digitnet {kind} file")
+    found = document.get("format_version")
+    if not isinstance(found, int) or found > version:
+        raise ModelFileError(f"{path}: {kind} file format version {found} is newer than "
+                             f"this digitnet understands ({version}); upgrade digitnet")
+    return headers, document
+
+
+def _one_line(error):
+    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def load_model(path):
