@@ -133,6 +133,12 @@ def _environment():
             "platform": platform.platform(), "machine": platform.machine()}
 
 
+def _where(position):
+    if position.batch == 0:
+        return f"the start of epoch {position.epoch}"
+    return f"epoch {position.epoch} after {position.batch} mini-batches"
+
+
 def _resume_command(args, path, default_checkpoint):
     command = f"digitnet train --resume --out {args.out}"
     if args.checkpoint and path != default_checkpoint:
@@ -199,8 +205,7 @@ def run(args):
               flush=True)
         if resumed:
             where = resumed.position
-            print(f"Resuming from {checkpoint_path}: epoch {where.epoch}, "
-                  f"{where.batch} mini-batches done", flush=True)
+            print(f"Resuming from {checkpoint_path} at {_where(where)}", flush=True)
     progress = Progress(args.quiet, args.log)
     start = time.perf_counter()
     try:
@@ -212,8 +217,8 @@ def run(args):
                           resume=resumed.position if resumed else None)
     except TrainingDiverged as e:
         last = checkpointer.saved
-        raise TrainingDiverged(f"{e} (the last good checkpoint, at epoch {last.epoch}, "
-                               f"batch {last.batch}, is {checkpoint_path})") from None
+        raise TrainingDiverged(f"{e} (the last good checkpoint, at {_where(last)}, "
+                               f"is {checkpoint_path})") from None
     finally:
         progress.close()
     if checkpointer.signal is not None:
@@ -221,8 +226,8 @@ def run(args):
             checkpointer.save(history.stopped)
         where = checkpointer.saved
         name = signal.Signals(checkpointer.signal).name
-        print(f"digitnet: {name}: checkpoint saved to {checkpoint_path} (epoch {where.epoch}, "
-              f"{where.batch} mini-batches done); continue with: "
+        print(f"digitnet: {name}: checkpoint saved to {checkpoint_path} ({_where(where)}); "
+              f"continue with: "
               f"{_resume_command(args, checkpoint_path, default_checkpoint)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     epochs = checkpointer.history  # including those before an interruption
