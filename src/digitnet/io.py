@@ -48,12 +48,36 @@ def atomic_write(path, suffix=".tmp"):
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_directory(directory)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
+def _fsync_directory(directory):
+    """Make the rename itself durable (it lives in the folder), where the OS allows."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _umask():
+    # Reading it without setting it matters in threaded programs (a server): for a
+    # moment os.umask(0) would make every file created by another thread world-writable.
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
