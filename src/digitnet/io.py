@@ -9,6 +9,7 @@ the same folder, then renamed over the target.
 import json
 import os
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -118,9 +119,11 @@ def read_config(path):
 
 
 #: What reading a damaged or foreign archive can raise, besides ModelFileError.
+#: (NumPy parses an .npy header as a Python literal: SyntaxError and TokenError too.)
 READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
                ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError, OverflowError,
-               RecursionError, NotImplementedError, MemoryError)
+               RecursionError, NotImplementedError, MemoryError, SyntaxError,
+               tokenize.TokenError)
 
 
 def _open(path):

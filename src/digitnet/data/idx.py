@@ -65,7 +65,7 @@ def read_idx(path, max_bytes=MAX_BYTES):
             # Python integers: NumPy's int64 product would silently wrap around for
             # dimensions such as (2**31, 2**31, 4) and let a lying header through.
             expected = math.prod(dims) * dtype.itemsize
-            if expected > max_bytes:
+            if max(expected, math.prod(max(d, 1) for d in dims)) > max_bytes:
                 raise DataError(f"{name}: IDX header claims {dims} items "
                                 f"({expected:,} bytes), more than the limit of {max_bytes:,}")
             data = _read_at_most(f, expected)
