@@ -77,7 +77,8 @@ def test_predict_png_and_npy(trained, tiny_mnist, capsys):
     assert [r["digit"] for r in rows] == expected.tolist()
     for r in rows:
         assert set(r) == {"path", "digit", "confidence", "probabilities"}
-        assert abs(sum(r["probabilities"]) - 1) < 1e-4 and abs(r["confidence"] - max(r["probabilities"])) < 1e-6
+        assert abs(sum(r["probabilities"]) - 1) < 1e-4
+        assert abs(r["confidence"] - max(r["probabilities"])) < 1e-6
     code, out, _ = run(capsys, "predict", png, "--model", model)
     assert out.startswith(f"{png}: {expected[0]} (")
 
