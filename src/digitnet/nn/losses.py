@@ -6,7 +6,6 @@ factor 1/m: summing them over the batch (BP3, BP4) gives the averaged gradient o
 the tutorials' update rule w -> w - (eta/m) sum_x dC_x/dw.
 """
 
-import numpy as np
 
 from . import functional as F
 
