@@ -177,7 +177,8 @@ def rezipped_models(draw):
     elif target == "drop":
         members.pop(draw(st.sampled_from(sorted(members))))
     else:
-        members[draw(st.text(min_size=1, max_size=10)) + ".npy"] = draw(st.binary(max_size=64))
+        name = draw(st.text("abcxyz0123./_", min_size=1, max_size=10))
+        members[name + ".npy"] = draw(st.binary(max_size=64))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         for name, data in members.items():
@@ -237,8 +238,12 @@ def check_image(data, suffix):
         assert np.isfinite(result).all() and 0 <= result.min() and result.max() <= 1
 
 
-def report(name):
-    print(f"\n{name}: {TRIED[name]:,} inputs tried, every failure one documented error")
+@pytest.fixture(scope="module", autouse=True)
+def report_inputs_tried():
+    """After this file's tests: how many inputs the properties tried (pytest -s)."""
+    yield
+    for name in sorted(TRIED):
+        print(f"\n{name}: {TRIED[name]:,} inputs tried, every failure one documented error")
 
 
 @fuzz_settings(EXAMPLES)
@@ -291,12 +296,6 @@ def test_image_loader_many(case):
     check_image(*case)
 
 
-def test_report_inputs_tried():
-    """Runs last in this file: how many inputs the properties above tried."""
-    for name in sorted(TRIED):
-        report(name)
-
-
 # -- targeted cases the properties must include ---------------------------------
 
 
@@ -346,6 +345,91 @@ def test_model_config_asking_for_a_huge_network_is_refused_before_allocating(tmp
         load_model(path)
     assert tracemalloc.get_traced_memory()[1] < MEMORY_LIMIT
     tracemalloc.stop()
+
+
+def rewrite_config(path, change):
+    with np.load(path) as npz:
+        arrays = dict(npz)
+    config = json.loads(arrays[CONFIG_KEY].tobytes())
+    change(config["network"])
+    arrays[CONFIG_KEY] = np.frombuffer(json.dumps(config).encode(), np.uint8)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("change,message", [
+    # Regressions found by the properties above: each loaded, then failed when used.
+    (lambda net: net.update(input_shape=[1]), "do not fit together"),
+    (lambda net: net.update(input_shape=None), "invalid input shape"),
+    (lambda net: net.update(input_shape=[784, 10**9]), "invalid input shape"),
+    (lambda net: net.update(dtype="datetime64[s]"), "not a floating-point type"),
+    (lambda net: net.update(dtype="<U3"), "not a floating-point type"),
+])
+def test_model_configs_that_cannot_work_are_refused_at_load(tmp_path, change, message):
+    path = tmp_path / "m.npz"
+    path.write_bytes(VALID_MODEL)
+    rewrite_config(path, change)
+    with pytest.raises(ModelFileError, match=message):
+        load_model(path)
+
+
+def test_array_header_claiming_more_than_the_file_holds_is_refused_before_allocating(
+        tmp_path):
+    """A checkpoint's arrays are read whole: their headers are checked against the
+    archive first (the claimed 2.4 GB would otherwise be allocated, then fail)."""
+    path = tmp_path / "c.npz"
+    path.write_bytes(VALID_CHECKPOINT)
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (600_000_000,)})
+    members["net/0.bias.npy"] = header.getvalue() + b"\0" * 12
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    tracemalloc.start()
+    with pytest.raises(ModelFileError, match="more than the file holds"):
+        load_checkpoint(path)
+    assert tracemalloc.get_traced_memory()[1] < MEMORY_LIMIT
+    tracemalloc.stop()
+
+
+@pytest.mark.parametrize("header", [
+    # Regressions: NumPy parses the header as a Python literal, and a damaged one
+    # raised SyntaxError or tokenize.TokenError through load_mnist_style.
+    b"{'descr': '<f4', 'fortran_order': False, 'shape': (28,\0 28), }",
+    b"{'descr': '<f4', 'fortran_order': False, 'shape': (28, 28), ",
+    # A header may claim any size: refused before NumPy allocates 40 GB.
+    b"{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }",
+])
+def test_damaged_npy_image_headers_are_image_errors(tmp_path, header):
+    header = header + b" " * (63 - len(header) % 64) + b"\n"
+    path = tmp_path / "digit.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"\0" * 64)
+    tracemalloc.start()
+    with pytest.raises(ImageError):
+        load_mnist_style(path)
+    assert tracemalloc.get_traced_memory()[1] < MEMORY_LIMIT
+    tracemalloc.stop()
+
+
+def test_an_image_pillow_warns_about_is_an_image_error(tmp_path):
+    """Regression: a truncated TIFF made Pillow warn (corrupt EXIF data) instead of
+    failing: outside the tests that warning would have been printed, not one line."""
+    path = tmp_path / "digit.png"
+    path.write_bytes(b"II*\x00\x08\x00\x00\x00")
+    with pytest.raises(ImageError, match="Corrupt EXIF"):
+        load_mnist_style(path)
+
+
+def test_forged_png_chunk_length_does_not_allocate_gigabytes(tmp_path):
+    """Regression (found by the slow property): a 100-byte PNG whose IDAT chunk claims
+    33 MB made Pillow allocate the 33 MB; up to 2 GB with a larger claim."""
+    png = bytearray(VALID_IMAGES["png"])
+    at = png.index(b"IDAT") - 4
+    png[at:at + 4] = struct.pack(">I", 2**31 - 1)
+    result = bounded_memory(load_mnist_style, bytes(png), ".png", ImageError)
+    assert isinstance(result, (ImageError, np.ndarray))
 
 
 def test_a_pickled_object_array_never_runs(tmp_path):
