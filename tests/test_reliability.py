@@ -180,3 +180,20 @@ def test_info_shows_what_reproduces_a_model(reference, capsys):
                    "dtype=float32", "sizes=[784, 30, 10]", "Data:", "SHA-256", "numpy",
                    "python", "Reproduce:", "digitnet_version"):
         assert needed in out, needed
+
+
+def test_a_model_with_huge_weights_predicts_without_warnings(tmp_path, capsys):
+    """Finite but huge weights overflow in the forward pass: the answer is garbage,
+    but no floating-point warning is printed (warnings are errors here)."""
+    from digitnet.io import save_model
+    from digitnet.nn import mlp
+
+    for activation, cost in (("relu", "ce"), ("sigmoid", "quadratic"), ("tanh", "bce")):
+        net = mlp([784, 30, 10], activation, cost, rng=0)
+        for param, _ in net.parameters():
+            param *= 1e20
+        save_model(tmp_path / "huge.npz", net)
+        np.save(tmp_path / "digit.npy", np.full((28, 28), 0.5, np.float32))
+        code, out, err = run(capsys, "predict", tmp_path / "digit.npy", "--model",
+                             tmp_path / "huge.npz")
+        assert code == 0 and err == ""
