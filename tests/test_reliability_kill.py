@@ -107,3 +107,31 @@ def test_sigkill_at_random_moments_never_leaves_a_broken_file(tmp_path):
     # The kills did land at different moments: before, during and between writes.
     assert outcomes["old"] > 0 and outcomes["new"] > 0 and outcomes["mid-write"] > 0
     print(f"60 kills survived: {outcomes}")
+
+
+def test_a_full_disk_is_one_error_and_keeps_the_old_file(tmp_path, monkeypatch, capsys,
+                                                         tiny_mnist):
+    import errno
+
+    from digitnet.cli import main
+    from digitnet.errors import ModelFileError
+    from digitnet.io import save_model
+    from digitnet.nn import mlp
+
+    path = tmp_path / "model.npz"
+    save_model(path, mlp([784, 10], rng=0))
+    before = path.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "savez", full)
+    with pytest.raises(ModelFileError, match="No space left on device.*intact"):
+        save_model(path, mlp([784, 10], rng=1))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+    # The CLI: one line, exit status 2 (the checkpoint is the first file it writes).
+    code = main(["train", "--data", str(tiny_mnist), "--out", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "No space left" in err
+    assert path.read_bytes() == before

@@ -42,15 +42,21 @@ def atomic_write(path, suffix=".tmp"):
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ModelFileError(f"{path}: folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as e:
+        raise ModelFileError(f"{path}: cannot write there: {e.strerror or e}") from None
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         _fsync_directory(directory)
+    except OSError as e:  # a full disk, a folder turned read-only, ...
+        raise ModelFileError(f"{path}: cannot write: {e.strerror or e} "
+                             f"(any earlier version is intact)") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
