@@ -19,6 +19,7 @@ import tempfile
 import tracemalloc
 import zipfile
 from collections import Counter
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -468,19 +469,40 @@ def test_a_pickled_object_array_never_runs(tmp_path):
 # -- the CLI: one line on stderr, exit status 2 ----------------------------------
 
 
+def _tiny_data_folder():
+    folder = FOLDER / "data"
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    for kind, n in (("train", 12), ("t10k", 6)):
+        write_idx(folder / f"{kind}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), np.uint8))
+        write_idx(folder / f"{kind}-labels-idx1-ubyte", rng.integers(0, 10, n, np.uint8))
+    return folder
+
+
+DATA = _tiny_data_folder()
+VALID_LABELS = (DATA / "t10k-labels-idx1-ubyte").read_bytes()
+
+
 @fuzz_settings(max(20, EXAMPLES // 10))
-@given(model=untrusted([VALID_MODEL]), image=untrusted([VALID_IMAGES["png"]]))
-def test_cli_reports_untrusted_files_in_one_line(model, image):
-    TRIED["CLI (info, predict)"] += 1
+@given(model=untrusted([VALID_MODEL]), image=untrusted([VALID_IMAGES["png"]]),
+       labels=untrusted([VALID_LABELS]))
+def test_cli_reports_untrusted_files_in_one_line(model, image, labels):
+    """info, predict and evaluate given a damaged model, image or data file: each
+    either works or prints one line, "digitnet: error: ...", and exits with 2."""
+    TRIED["CLI (info, predict, evaluate)"] += 1
     (FOLDER / "cli.npz").write_bytes(model)
     (FOLDER / "cli.png").write_bytes(image)
     (FOLDER / "good.npz").write_bytes(VALID_MODEL)
+    data = FOLDER / "cli-data"
+    data.mkdir(exist_ok=True)
+    for path in DATA.iterdir():
+        (data / path.name).write_bytes(labels if path.name.startswith("t10k-labels")
+                                       else path.read_bytes())
     for argv in (["info", FOLDER / "cli.npz"],
                  ["predict", FOLDER / "cli.png", "--model", FOLDER / "good.npz"],
-                 ["predict", FOLDER / "cli.png", "--model", FOLDER / "cli.npz"]):
+                 ["predict", FOLDER / "cli.png", "--model", FOLDER / "cli.npz"],
+                 ["evaluate", FOLDER / "good.npz", "--data", data]):
         out, err = io.StringIO(), io.StringIO()
-        from contextlib import redirect_stderr, redirect_stdout
-
         with redirect_stdout(out), redirect_stderr(err):
             code = main([str(a) for a in argv])
         if code:
