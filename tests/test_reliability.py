@@ -3,6 +3,7 @@
 Interrupts are real signals sent to a real `python -m digitnet train` process.
 """
 
+import json
 import os
 import random
 import signal
@@ -78,7 +79,9 @@ def interrupt(process, signum, after_epochs):
 def test_signal_saves_a_checkpoint_and_resume_gives_the_same_weights(
         tiny_mnist, tmp_path, capsys, reference, signum):
     out = tmp_path / "model.npz"
-    code, stdout, stderr = interrupt(start(train_args(tiny_mnist, out), tmp_path), signum, 3)
+    log = tmp_path / "log.jsonl"
+    argv = train_args(tiny_mnist, out, "--log", log)
+    code, stdout, stderr = interrupt(start(argv, tmp_path), signum, 3)
     assert code == 130, stderr
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
     assert f"{signal.Signals(signum).name}: checkpoint saved to" in stderr
@@ -92,6 +95,8 @@ def test_signal_saves_a_checkpoint_and_resume_gives_the_same_weights(
     assert stdout.splitlines()[1].startswith("Resuming from")
     assert_same_weights(out, reference)
     assert not (tmp_path / "model.ckpt.npz").exists()  # done: the model holds the result
+    epochs = [json.loads(line)["epoch"] for line in log.read_text().splitlines()]
+    assert epochs == list(range(EPOCHS))  # the log goes on where it stopped
 
 
 @pytest.mark.slow

@@ -111,6 +111,7 @@ def _resumed_run(args, path):
         args.recipe, args.seed, args.dtype, args.monitor = (
             saved["recipe"], saved["seed"], saved["dtype"], saved["monitor"])
         args.data = args.data or saved.get("data_dir")
+        args.log = args.log or saved.get("log")
     except KeyError as e:
         fail(f"{path}: checkpoint lacks the setting {e}; it was not written by digitnet train")
     return resumed
@@ -188,7 +189,8 @@ def run(args):
     checkpointer = Checkpointer(
         checkpoint_path, net, optimizer, rng, data=fingerprint,
         settings={"recipe": args.recipe, "seed": args.seed, "dtype": args.dtype,
-                  "monitor": args.monitor, "data_dir": args.data, "training": settings,
+                  "monitor": args.monitor, "data_dir": args.data, "log": args.log,
+                  "training": settings,
                   "commands": commands})
     if resumed:
         if resumed.data != fingerprint:
