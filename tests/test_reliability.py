@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -202,3 +203,33 @@ def test_a_model_with_huge_weights_predicts_without_warnings(tmp_path, capsys):
         code, out, err = run(capsys, "predict", tmp_path / "digit.npy", "--model",
                              tmp_path / "huge.npz")
         assert code == 0 and err == ""
+
+
+@pytest.mark.slow
+def test_interrupted_mnist_run_resumes_to_the_same_model(tmp_path, capsys):
+    """The real thing: the tutorials' network on MNIST for 4 epochs, interrupted
+    three times with Ctrl-C (SIGINT) mid-epoch and resumed, gives bitwise the same
+    weights (and the same test accuracy) as the run never interrupted."""
+    data = os.environ.get("DIGITNET_DATA")
+    if not data:
+        pytest.skip("set DIGITNET_DATA to the folder holding the MNIST IDX files")
+    reference, out = tmp_path / "reference.npz", tmp_path / "model.npz"
+    argv = ["train", "--data", data, "--epochs", "4", "--out"]
+    assert run(capsys, *argv, reference)[0] == 0
+    rng = random.Random(3)
+    process_argv, interrupts = [*argv, str(out)], 0
+    while True:
+        process = start(process_argv, tmp_path)
+        while "Epoch" not in process.stdout.readline():  # training has begun
+            if process.poll() is not None:
+                break
+        time.sleep(rng.uniform(0.05, 0.6))
+        code, _, err = interrupt(process, signal.SIGINT, 0)
+        if code == 0:
+            break
+        assert code == 130 and err.count("\n") == 1, err
+        interrupts += 1
+        process_argv = ["train", "--resume", "--out", str(out)]
+    assert interrupts >= 3
+    assert_same_weights(out, reference)
+    assert load_model(out).metadata["metrics"] == load_model(reference).metadata["metrics"]
