@@ -233,3 +233,16 @@ def test_interrupted_mnist_run_resumes_to_the_same_model(tmp_path, capsys):
     assert interrupts >= 3
     assert_same_weights(out, reference)
     assert load_model(out).metadata["metrics"] == load_model(reference).metadata["metrics"]
+
+
+def test_a_new_run_never_overwrites_an_unfinished_one(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "model.npz"
+    code, _, _ = run(capsys, "train", "--data", tiny_mnist, "--recipe", "relu", "--lr", "1000",
+                     "--epochs", 2, "--out", out)
+    assert code == 2
+    before = (tmp_path / "model.ckpt.npz").read_bytes()
+    code, _, err = run(capsys, *train_args(tiny_mnist, out))
+    assert code == 2 and "unfinished run" in err and "--resume" in err
+    assert (tmp_path / "model.ckpt.npz").read_bytes() == before
+    code, _, err = run(capsys, "train", "--resume", "--lr", "0.1", "--out", out)
+    assert code == 0 and out.exists() and load_model(out).metadata["training"]["lr"] == 0.1

@@ -162,6 +162,9 @@ def run(args):
 
     default_checkpoint = default_path(args.out)
     checkpoint_path = default_path(args.out) if args.checkpoint is None else Path(args.checkpoint)
+    if not args.resume and checkpoint_path.exists():
+        fail(f"{checkpoint_path} holds an unfinished run; continue it with --resume, or "
+             f"delete it to start again")
     resumed = _resumed_run(args, checkpoint_path) if args.resume else None
     command = "digitnet " + " ".join(sys.argv[1:])
     commands = [*resumed.settings.get("commands", []), command] if resumed else [command]
@@ -219,8 +222,9 @@ def run(args):
                           resume=resumed.position if resumed else None)
     except TrainingDiverged as e:
         last = checkpointer.saved
-        raise TrainingDiverged(f"{e} (the last good checkpoint, at {_where(last)}, "
-                               f"is {checkpoint_path})") from None
+        raise TrainingDiverged(f"{e} (the last good checkpoint, at {_where(last)}, is "
+                               f"{checkpoint_path}: continue from it with --resume and a "
+                               f"smaller --lr)") from None
     finally:
         progress.close()
     if checkpointer.signal is not None:
