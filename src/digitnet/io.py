@@ -178,6 +178,9 @@ def _check_config_size(cfg):
     for layer in cfg["layers"]:
         if layer.get("type") == "Linear":
             total += int(layer["in_features"]) * int(layer["out_features"])
+        elif layer.get("type") == "Conv2D":
+            total += (int(layer["in_channels"]) * int(layer["out_channels"])
+                      * int(layer["kernel_size"]) ** 2)
     if total > MAX_PARAMETERS:
         raise ModelFileError(f"model config asks for {total:,} parameters, more than "
                              f"a digitnet model may hold ({MAX_PARAMETERS:,})")
