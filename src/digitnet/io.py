@@ -7,9 +7,12 @@ the same folder, then renamed over the target.
 """
 
 import json
+import math
 import os
 import tempfile
+import tokenize
 import zipfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,20 +42,50 @@ def atomic_write(path, suffix=".tmp"):
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ModelFileError(f"{path}: folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as e:
+        raise ModelFileError(f"{path}: cannot write there: {e.strerror or e}") from None
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_directory(directory)
+    except OSError as e:  # a full disk, a folder turned read-only, ...
+        raise ModelFileError(f"{path}: cannot write: {e.strerror or e} "
+                             f"(any earlier version is intact)") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
+def _fsync_directory(directory):
+    """Make the rename itself durable (it lives in the folder), where the OS allows."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _umask():
+    # Reading it without setting it matters in threaded programs (a server): for a
+    # moment os.umask(0) would make every file created by another thread world-writable.
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -92,36 +125,72 @@ def read_config(path):
     return _open(path)[1]
 
 
+#: What reading a damaged or foreign archive can raise, besides ModelFileError.
+#: (NumPy parses an .npy header as a Python literal: SyntaxError and TokenError too.)
+READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+               ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError, OverflowError,
+               RecursionError, NotImplementedError, MemoryError, SyntaxError,
+               tokenize.TokenError)
+
+
 def _open(path):
+    return open_archive(path, CONFIG_KEY, FORMAT, FORMAT_VERSION, "model")
+
+
+def open_archive(path, key, fmt, version, kind):
+    """The array headers and the JSON document (stored under ``key``) of an ``.npz``
+    written by digitnet, checked to be of format ``fmt`` no newer than ``version``.
+    Reads no array but the document."""
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"{path}: no such model file")
+        raise ModelFileError(f"{path}: no such {kind} file")
     if path.is_dir():
-        raise ModelFileError(f"{path}: is a directory, not a model file")
+        raise ModelFileError(f"{path}: is a directory, not a {kind} file")
     try:
         with zipfile.ZipFile(path) as archive:
             names = {n.removesuffix(".npy") for n in archive.namelist()}
-            if CONFIG_KEY not in names:
-                raise ModelFileError(f"{path}: not a digitnet model (no config inside)")
+            if key not in names:
+                raise ModelFileError(f"{path}: not a digitnet {kind} (no config inside)")
             headers = {n: _read_header(archive, n + ".npy") for n in names}
-            shape, _, dtype = headers[CONFIG_KEY]
+            _check_sizes(archive, headers, path)
+            shape, _, dtype = headers[key]
             if dtype != np.uint8 or len(shape) != 1 or shape[0] > 10_000_000:
-                raise ModelFileError(f"{path}: malformed model config")
+                raise ModelFileError(f"{path}: malformed {kind} config")
             with np.load(path, allow_pickle=False) as npz:
-                raw = npz[CONFIG_KEY]
-            config = json.loads(raw.tobytes().decode())
+                raw = npz[key]
+            document = json.loads(raw.tobytes().decode())
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path}: not a readable digitnet model file "
-                             f"(truncated or foreign?): {e}") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a digitnet model file")
-    version = config.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model file format version {version} is newer than "
-                             f"this digitnet understands ({FORMAT_VERSION}); upgrade digitnet")
-    return headers, config
+    except READ_ERRORS as e:
+        raise ModelFileError(f"{path}: not a readable digitnet {kind} file "
+                             f"(truncated or foreign?): {_one_line(e)}") from None
+    if not isinstance(document, dict) or document.get("format") != fmt:
+        raise ModelFileError(f"{path}: not a digitnet {kind} file")
+    found = document.get("format_version")
+    if not isinstance(found, int) or found > version:
+        raise ModelFileError(f"{path}: {kind} file format version {found} is newer than "
+                             f"this digitnet understands ({version}); upgrade digitnet")
+    return headers, document
+
+
+def _check_sizes(archive, headers, path):
+    """Refuse, before NumPy allocates it, an array whose header claims more data than
+    its archive member holds (a stored member cannot be larger than the file)."""
+    file_size = path.stat().st_size
+    for name, (shape, _, dtype) in headers.items():
+        if dtype.hasobject:
+            raise ModelFileError(f"{path}: array {name} has dtype object (a pickle): "
+                                 f"refused, digitnet files hold numbers only")
+        info = archive.getinfo(name + ".npy")
+        claimed = math.prod(shape) * dtype.itemsize
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if claimed > info.file_size or (stored and info.file_size > file_size):
+            raise ModelFileError(f"{path}: array {name} claims {claimed:,} bytes, more than "
+                                 f"the file holds (truncated or forged)")
+
+
+def _one_line(error):
+    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def load_model(path):
@@ -137,18 +206,19 @@ def load_model(path):
         With a one-line explanation of what is wrong.
     """
     headers, config = _open(path)
-    sizes = [int(np.prod(shape, dtype=np.int64)) for n, (shape, _, _) in headers.items()
-             if n != CONFIG_KEY]
-    if sum(sizes) > MAX_PARAMETERS:
-        raise ModelFileError(f"{path}: {sum(sizes):,} parameters is more than a digitnet "
+    # Python integers: a shape such as (2**31, 2**31, 4) wraps to 0 in NumPy's int64.
+    total = sum(math.prod(shape) for n, (shape, _, _) in headers.items() if n != CONFIG_KEY)
+    if total > MAX_PARAMETERS:
+        raise ModelFileError(f"{path}: {total:,} parameters is more than a digitnet "
                              f"model may hold ({MAX_PARAMETERS:,})")
     try:
-        _check_config_size(config["network"])
-        network = Network.from_config(config["network"])
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, MemoryError) as e:
-        raise ModelFileError(f"{path}: invalid architecture in model config: {e}") from None
+        network = _build(config["network"])
+    except ModelFileError as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+            MemoryError, RecursionError) as e:
+        raise ModelFileError(f"{path}: invalid architecture in model config: "
+                             f"{_one_line(e)}") from None
     expected = network.state_dict()
     names = set(headers) - {CONFIG_KEY}
     if names != set(expected):
@@ -164,23 +234,66 @@ def load_model(path):
     try:
         with np.load(path, allow_pickle=False) as npz:
             network.load_state_dict({name: npz[name] for name in expected})
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise ModelFileError(f"{path}: cannot read weights (truncated?): {e}") from None
+    except READ_ERRORS as e:
+        raise ModelFileError(f"{path}: cannot read weights (truncated?): {_one_line(e)}") from None
     for name, value in network.state_dict().items():
         if not np.isfinite(value).all():
             raise ModelFileError(f"{path}: array {name} holds NaN or infinite values")
+    _check_layers_fit(network, path)
     network.metadata = config
     return network
 
 
+def _build(cfg):
+    """The network a config describes, refusing before allocating anything a
+    digitnet model could not be: a non-float dtype, a strange input shape, or more
+    parameters than MAX_PARAMETERS."""
+    if not isinstance(cfg, dict):
+        raise ModelFileError("invalid architecture in model config: not an object")
+    if np.dtype(cfg.get("dtype", "float32")).kind != "f":
+        raise ModelFileError(f"model dtype {cfg.get('dtype')!r} is not a floating-point type")
+    shape = cfg["input_shape"]
+    if (not isinstance(shape, list) or not 1 <= len(shape) <= 4
+            or not all(type(d) is int and 0 < d <= 1 << 16 for d in shape)
+            or math.prod(shape) > 1 << 24):
+        raise ModelFileError(f"invalid input shape {shape!r} in model config")
+    _check_config_size(cfg)
+    return Network.from_config(cfg)
+
+
+def _check_layers_fit(network, path):
+    """One example through the network: its layers must fit one another."""
+    probe = np.zeros((1, *network.input_shape), network.dtype)
+    try:
+        with np.errstate(all="ignore"):
+            out = network.predict_proba(probe)
+        n_outputs = network.n_outputs
+    except (ValueError, TypeError, IndexError, AttributeError) as e:
+        raise ModelFileError(f"{path}: the layers in the model config do not fit together: "
+                             f"{_one_line(e)}") from None
+    if out.shape != (1, n_outputs):
+        raise ModelFileError(f"{path}: the network gives outputs of shape {out.shape[1:]}, "
+                             f"not ({n_outputs},)")
+
+
 def _check_config_size(cfg):
+    """Bound what building the layers will allocate, for any layer type: no layer holds
+    more values than twice the product of the integers in its config (in * out + out
+    for a linear layer, in * out * k * k + out for a convolution, ...)."""
     total = 0
     for layer in cfg["layers"]:
-        if layer.get("type") == "Linear":
-            total += int(layer["in_features"]) * int(layer["out_features"])
-        elif layer.get("type") == "Conv2D":
-            total += (int(layer["in_channels"]) * int(layer["out_channels"])
-                      * int(layer["kernel_size"]) ** 2)
+        total += 2 * math.prod(max(1, n) for n in _integers(layer))
     if total > MAX_PARAMETERS:
-        raise ModelFileError(f"model config asks for {total:,} parameters, more than "
+        raise ModelFileError(f"model config asks for up to {total:,} parameters, more than "
                              f"a digitnet model may hold ({MAX_PARAMETERS:,})")
+
+
+def _integers(value, key=None):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _integers(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _integers(v, key)
+    elif type(value) is int and key != "seed":
+        yield abs(value)

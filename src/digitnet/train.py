@@ -35,8 +35,25 @@ class EpochResult:
 
 
 @dataclass
+class Position:
+    """Where training stands: ``batch`` mini-batches of ``epoch`` are done.
+
+    ``loss_sum`` is the cost summed over those batches, and ``epoch_rng_state`` the
+    state of the shuffling generator when the epoch began, from which its order of
+    examples is drawn again on resume. At an epoch boundary ``batch`` is 0."""
+
+    epoch: int
+    batch: int = 0
+    loss_sum: float = 0.0
+    epoch_rng_state: dict = None
+    seconds: float = 0.0
+
+
+@dataclass
 class History:
     epochs: list = field(default_factory=list)
+    #: Set when a callback stopped training in the middle of an epoch.
+    stopped: Position = None
 
     @property
     def best(self):
@@ -44,7 +61,9 @@ class History:
 
 
 class Callback:
-    """Hooks called by ``fit``. Return True from ``on_epoch_end`` to stop training."""
+    """Hooks called by ``fit``. Return True from ``on_epoch_end`` to stop training, or
+    from ``on_batch_end`` to stop at once (``History.stopped`` then says where, and
+    ``fit(..., resume=history.stopped)`` continues exactly)."""
 
     def on_epoch_begin(self, epoch, n_batches):
         pass
@@ -62,7 +81,8 @@ def evaluate(network, x, labels, batch_size=10_000):
 
 
 def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
-        rng=None, validation=None, split_name="validation", callbacks=(), start_epoch=0):
+        rng=None, validation=None, split_name="validation", callbacks=(), start_epoch=0,
+        resume=None):
     """Train ``network`` by mini-batch SGD.
 
     Parameters
@@ -82,6 +102,11 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
     validation : (x, labels), optional
         Evaluated after every epoch (never pass the test set here to choose a model).
     callbacks : list of Callback
+    resume : Position, optional
+        Continue from where an earlier run stopped (a checkpoint's position, or
+        ``History.stopped``). ``network``, ``optimizer`` and ``rng`` must be in the
+        state they had then (``digitnet.checkpoint`` restores them); the result is
+        then bitwise identical to a run that was never stopped.
 
     Returns
     -------
@@ -103,26 +128,41 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
     targets = one_hot(labels, n_classes, dtype)
     optimizer = optimizer or SGD(network.parameters(), lr)
     history = History()
+    resume = resume or Position(start_epoch)
     # Overflow is detected below by checking the cost and weights, and reported as
     # TrainingDiverged, so NumPy's own warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
-                    callbacks, history, start_epoch, epochs, batch_size, lr)
+                    callbacks, history, resume, epochs, batch_size, lr)
     return history
 
 
+def _shuffle(rng, n, epoch, resume):
+    """This epoch's order of examples, and the state of ``rng`` when it was drawn."""
+    if epoch == resume.epoch and resume.batch:
+        now = rng.bit_generator.state
+        rng.bit_generator.state = resume.epoch_rng_state
+        order = rng.permutation(n)
+        rng.bit_generator.state = now
+        return order, resume.epoch_rng_state
+    state = rng.bit_generator.state
+    return rng.permutation(n), state
+
+
 def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
-                callbacks, history, start_epoch, epochs, batch_size, lr):
+                callbacks, history, resume, epochs, batch_size, lr):
     n = len(x)
     n_batches = math.ceil(n / batch_size)
-    for epoch in range(start_epoch, epochs):
+    for epoch in range(resume.epoch, epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, n_batches)
         start = time.perf_counter()
         network.train(True)
-        order = rng.permutation(n)
-        total_cost = 0.0
-        for b in range(n_batches):
+        order, epoch_rng_state = _shuffle(rng, n, epoch, resume)
+        first, total_cost, earlier = 0, 0.0, 0.0
+        if epoch == resume.epoch:
+            first, total_cost, earlier = resume.batch, resume.loss_sum, resume.seconds
+        for b in range(first, n_batches):
             idx = order[b * batch_size:(b + 1) * batch_size]
             cost = network.loss_and_gradients(x[idx], targets[idx])
             if not math.isfinite(cost):
@@ -131,8 +171,13 @@ def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_n
                     f"{getattr(optimizer, 'lr', lr)} is probably too large; try a smaller one")
             optimizer.step()
             total_cost += cost * len(idx)
+            stop = False
             for cb in callbacks:
-                cb.on_batch_end(epoch, b, cost)
+                stop = bool(cb.on_batch_end(epoch, b, cost)) or stop
+            if stop:
+                history.stopped = Position(epoch, b + 1, total_cost, epoch_rng_state,
+                                           earlier + time.perf_counter() - start)
+                return
         network.train(False)
         for param, _ in network.parameters():
             if not np.isfinite(param).all():
@@ -142,7 +187,7 @@ def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_n
         if validation is not None:
             correct, total = evaluate(network, *validation), len(validation[1])
         result = EpochResult(epoch, total_cost / n, correct, total,
-                             time.perf_counter() - start, split_name)
+                             earlier + time.perf_counter() - start, split_name)
         history.epochs.append(result)
         stop = False
         for cb in callbacks:

@@ -37,10 +37,20 @@ def run(args):
     if pre:
         print(f"Expects:      {pre.get('input')}; {pre.get('scale')}")
     training = config.get("training") or {}
+    apart = ("command", "resumed", "environment", "data_sha256")
     if training:
-        print("Training:     " + ", ".join(f"{k}={v}" for k, v in training.items() if k != "command"))
+        print("Training:     " + ", ".join(f"{k}={v}" for k, v in training.items()
+                                           if k not in apart))
+        if "data_sha256" in training:
+            print(f"Data:         {training.get('train_images')} training images, "
+                  f"SHA-256 {training['data_sha256']}")
+        if "environment" in training:
+            environment = training["environment"].items()
+            print("Environment:  " + ", ".join(f"{k} {v}" for k, v in environment))
         if "command" in training:
             print(f"Reproduce:    {training['command']}")
+        for command in training.get("resumed") or ():
+            print(f"Resumed with: {command}")
     metrics = config.get("metrics") or {}
     if metrics:
         print("Metrics:      " + ", ".join(

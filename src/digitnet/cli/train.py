@@ -2,10 +2,12 @@
 
 import json
 import os
+import signal
 import sys
 import time
+from pathlib import Path
 
-from . import fail, positive_float, positive_int
+from . import EXIT_INTERRUPTED, fail, positive_float, positive_int
 
 
 def add_parser(sub):
@@ -40,6 +42,13 @@ def add_parser(sub):
     p.add_argument("--out", default="model.npz", help="where to save the model (default model.npz)")
     p.add_argument("--log", metavar="FILE", help="append one JSON object per epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="checkpoint written after every epoch and on Ctrl-C or SIGTERM "
+                   "(default: beside --out, model.npz -> model.ckpt.npz; removed once the "
+                   "model is saved unless given here)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run saved in the checkpoint, with its settings; the "
+                   "result is bitwise the same as a run never interrupted")
     return p
 
 
@@ -89,17 +98,74 @@ def _check_writable(flag, path):
         fail(f"{flag} {path}: folder {folder} does not exist")
 
 
+def _resumed_run(args, path):
+    """The checkpoint to resume, with its settings copied into ``args``."""
+    from .. import checkpoint
+
+    if not path.exists():
+        fail(f"--resume: no checkpoint {path} to resume (start without --resume, or "
+             f"pass --checkpoint FILE)")
+    resumed = checkpoint.load_checkpoint(path)
+    saved = resumed.settings
+    try:
+        args.recipe, args.seed, args.dtype, args.monitor = (
+            saved["recipe"], saved["seed"], saved["dtype"], saved["monitor"])
+        args.data = args.data or saved.get("data_dir")
+        args.log = args.log or saved.get("log")
+    except KeyError as e:
+        fail(f"{path}: checkpoint lacks the setting {e}; it was not written by digitnet train")
+    return resumed
+
+
+def _data_fingerprint(data):
+    import hashlib
+
+    return {"name": data.name, "train_images": len(data.train),
+            "train_sha256": hashlib.sha256(data.train.y.tobytes() + data.train.x.tobytes())
+            .hexdigest()}
+
+
+def _environment():
+    import platform
+
+    import numpy as np
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "platform": platform.platform(), "machine": platform.machine()}
+
+
+def _where(position):
+    if position.batch == 0:
+        return f"the start of epoch {position.epoch}"
+    return f"epoch {position.epoch} after {position.batch} mini-batches"
+
+
+def _resume_command(args, path, default_checkpoint):
+    command = f"digitnet train --resume --out {args.out}"
+    if args.checkpoint and path != default_checkpoint:
+        command += f" --checkpoint {path}"
+    return command
+
+
 def run(args):
     import numpy as np
 
     from .. import __version__
+    from ..checkpoint import Checkpointer, catch_interrupts, default_path
     from ..data import mnist
+    from ..errors import TrainingDiverged
     from ..io import save_model
     from ..nn import mlp
+    from ..nn.optim import SGD
     from ..recipes import RECIPES
-    from ..train import evaluate, fit
+    from ..train import Position, evaluate, fit
 
-    settings = dict(RECIPES[args.recipe])
+    default_checkpoint = default_path(args.out)
+    checkpoint_path = default_path(args.out) if args.checkpoint is None else Path(args.checkpoint)
+    resumed = _resumed_run(args, checkpoint_path) if args.resume else None
+    command = "digitnet " + " ".join(sys.argv[1:])
+    commands = [*resumed.settings.get("commands", []), command] if resumed else [command]
+    settings = dict(resumed.settings["training"] if resumed else RECIPES[args.recipe])
     for key in ("sizes", "activation", "cost", "init", "epochs", "batch_size", "lr"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
@@ -109,6 +175,7 @@ def run(args):
     if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
         fail(f"--sizes must start with 784 inputs and end with 10 outputs, not {sizes}")
     _check_writable("--out", args.out)
+    _check_writable("--checkpoint", str(checkpoint_path))
     if args.log:
         _check_writable("--log", args.log)
 
@@ -117,20 +184,55 @@ def run(args):
     net = mlp(sizes, settings["activation"], settings["cost"], settings.get("output"),
               settings["init"], rng, np.dtype(args.dtype))
     monitor = data.validation if args.monitor == "validation" else data.test
+    optimizer = SGD(net.parameters(), settings["lr"])
+    fingerprint = _data_fingerprint(data)
+    checkpointer = Checkpointer(
+        checkpoint_path, net, optimizer, rng, data=fingerprint,
+        settings={"recipe": args.recipe, "seed": args.seed, "dtype": args.dtype,
+                  "monitor": args.monitor, "data_dir": args.data, "log": args.log,
+                  "training": settings,
+                  "commands": commands})
+    if resumed:
+        if resumed.data != fingerprint:
+            fail(f"{checkpoint_path}: the checkpoint was made on other training data "
+                 f"({resumed.data.get('train_images')} images from {resumed.data.get('name')})")
+        resumed.restore(net, optimizer, rng)
+        checkpointer.history, checkpointer.saved = list(resumed.history), resumed.position
+    else:
+        checkpointer.save(Position(0))  # so that even epoch 0 can be interrupted
     if not args.quiet:
         print(f"Training {sizes} {settings['activation']}/{settings['cost']} on "
               f"{len(data.train):,} images from {data.source}: {settings['epochs']} epochs, "
               f"mini-batch {settings['batch_size']}, eta {settings['lr']}, seed {args.seed}",
               flush=True)
+        if resumed:
+            where = resumed.position
+            print(f"Resuming from {checkpoint_path} at {_where(where)}", flush=True)
     progress = Progress(args.quiet, args.log)
     start = time.perf_counter()
     try:
-        history = fit(net, data.train.x, data.train.y, epochs=settings["epochs"],
-                      batch_size=settings["batch_size"], lr=settings["lr"], rng=rng,
-                      validation=(monitor.x, monitor.y), split_name=args.monitor,
-                      callbacks=[progress])
+        with catch_interrupts(checkpointer):
+            history = fit(net, data.train.x, data.train.y, epochs=settings["epochs"],
+                          batch_size=settings["batch_size"], lr=settings["lr"],
+                          optimizer=optimizer, rng=rng, validation=(monitor.x, monitor.y),
+                          split_name=args.monitor, callbacks=[progress, checkpointer],
+                          resume=resumed.position if resumed else None)
+    except TrainingDiverged as e:
+        last = checkpointer.saved
+        raise TrainingDiverged(f"{e} (the last good checkpoint, at {_where(last)}, "
+                               f"is {checkpoint_path})") from None
     finally:
         progress.close()
+    if checkpointer.signal is not None:
+        if history.stopped:
+            checkpointer.save(history.stopped)
+        where = checkpointer.saved
+        name = signal.Signals(checkpointer.signal).name
+        print(f"digitnet: {name}: checkpoint saved to {checkpoint_path} ({_where(where)}); "
+              f"continue with: "
+              f"{_resume_command(args, checkpoint_path, default_checkpoint)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    epochs = checkpointer.history  # including those before an interruption
     seconds = time.perf_counter() - start
     val = evaluate(net, data.validation.x, data.validation.y)
     test = evaluate(net, data.test.x, data.test.y)
@@ -139,12 +241,16 @@ def run(args):
         "training": {"recipe": args.recipe, **settings, "seed": args.seed, "dtype": args.dtype,
                      "data": "mnist", "train_images": len(data.train),
                      "seconds": round(seconds, 2), "digitnet_version": __version__,
-                     "command": "digitnet " + " ".join(sys.argv[1:])},
+                     "command": commands[0], "resumed": commands[1:],
+                     "data_sha256": fingerprint["train_sha256"],
+                     "environment": _environment()},
         "metrics": {"validation_accuracy": val / len(data.validation),
                     "test_accuracy": test / len(data.test),
-                    "final_loss": history.epochs[-1].loss if history.epochs else None},
+                    "final_loss": epochs[-1].loss if epochs else None},
     }
     save_model(args.out, net, metadata)
+    if args.checkpoint is None:
+        checkpoint_path.unlink(missing_ok=True)
     if not args.quiet:
         n_val, n_test = len(data.validation), len(data.test)
         print(f"Validation: {val} / {n_val} ({100 * val / n_val:.2f}%)")

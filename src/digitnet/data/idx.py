@@ -6,8 +6,10 @@
 """
 
 import gzip
+import math
 import os
 import struct
+import zlib
 
 import numpy as np
 
@@ -25,6 +27,9 @@ _CODES = {v.newbyteorder(">") if v.itemsize > 1 else v: k for k, v in _TYPES.ite
 
 #: Refuse to allocate more than this for one file (MNIST's largest is 47 MB).
 MAX_BYTES = 2 << 30
+#: Data is read in pieces of this size, so that memory grows only with what is really
+#: in the file, never with what a (possibly lying) header claims.
+CHUNK = 1 << 24
 
 
 def _open(path):
@@ -57,11 +62,13 @@ def read_idx(path, max_bytes=MAX_BYTES):
             if len(raw_dims) < 4 * ndim:
                 raise DataError(f"{name}: truncated IDX header")
             dims = struct.unpack(f">{ndim}I", raw_dims)
-            expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-            if expected > max_bytes:
+            # Python integers: NumPy's int64 product would silently wrap around for
+            # dimensions such as (2**31, 2**31, 4) and let a lying header through.
+            expected = math.prod(dims) * dtype.itemsize
+            if max(expected, math.prod(max(d, 1) for d in dims)) > max_bytes:
                 raise DataError(f"{name}: IDX header claims {dims} items "
                                 f"({expected:,} bytes), more than the limit of {max_bytes:,}")
-            data = f.read(expected)
+            data = _read_at_most(f, expected)
             if len(data) != expected:
                 raise DataError(f"{name}: truncated: header promises {expected:,} bytes "
                                 f"of data, file has {len(data):,}")
@@ -71,10 +78,21 @@ def read_idx(path, max_bytes=MAX_BYTES):
         raise DataError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{name}: is a directory, not an IDX file") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DataError(f"{name}: cannot read: {e}") from None
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        raise DataError(f"{name}: cannot read (corrupt or truncated?): {e}") from None
     array = np.frombuffer(data, dtype=dtype).reshape(dims)
     return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_at_most(f, size):
+    chunks = []
+    while size > 0:
+        chunk = f.read(min(size, CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def write_idx(path, array):

@@ -1,5 +1,9 @@
 """Reading digit images from files."""
 
+import io
+import math
+import tokenize
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +11,8 @@ import numpy as np
 from ..errors import ImageError
 
 IMAGE_SIZE = 28
+#: Larger files are not digit images (a 12-megapixel photo is about 5 MB as JPEG).
+MAX_FILE_BYTES = 50 << 20
 
 
 def load_mnist_style(path):
@@ -17,8 +23,8 @@ def load_mnist_style(path):
         raise ImageError(f"{path}: no such file")
     if path.suffix.lower() == ".npy":
         try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as e:
+            array = _load_npy(path)
+        except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:
             raise ImageError(f"{path}: not a readable .npy array: {e}") from None
         if array.dtype.kind not in "uif" or array.size != IMAGE_SIZE * IMAGE_SIZE:
             raise ImageError(f"{path}: expected a 28x28 numeric array, got {array.dtype} {array.shape}")
@@ -30,12 +36,43 @@ def load_mnist_style(path):
         return array
     from PIL import Image, UnidentifiedImageError
 
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ImageError(f"{path}: {path.stat().st_size:,} bytes is too large for an image "
+                         f"of a digit")
     try:
-        with Image.open(path) as image:
-            grey = np.asarray(image.convert("L"), dtype=np.float32)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+        # A damaged file can make Pillow warn (corrupt EXIF, decompression bomb, ...):
+        # such a file is refused, in one line, rather than read with a warning.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            # From memory: Pillow reads a chunk by the length its header claims, and a
+            # forged length would make it allocate gigabytes for a file of 100 bytes.
+            with Image.open(io.BytesIO(path.read_bytes())) as image:
+                if image.size != (IMAGE_SIZE, IMAGE_SIZE):  # before decoding any pixel
+                    raise ImageError(f"{path}: is {image.width}x{image.height} pixels; "
+                                     f"MNIST-style input must be 28x28 (white digit on black)")
+                grey = np.asarray(image.convert("L"), dtype=np.float32)
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
+            SyntaxError, EOFError, IndexError, TypeError, Warning) as e:
         raise ImageError(f"{path}: not a readable image: {e}") from None
     if grey.shape != (IMAGE_SIZE, IMAGE_SIZE):
         raise ImageError(f"{path}: is {grey.shape[1]}x{grey.shape[0]} pixels; MNIST-style "
                          f"input must be 28x28 (white digit on black)")
     return grey.reshape(-1) / 255.0
+
+
+def _load_npy(path):
+    """np.load, after checking from the header alone that the array is small and
+    numeric: a header may claim any shape, and NumPy would allocate it first."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f".npy format version {version} is not supported")
+        shape, _, dtype = read_header(f)
+        if dtype.kind not in "uif" or math.prod(shape) != IMAGE_SIZE * IMAGE_SIZE:
+            raise ValueError(f"expected a 28x28 numeric array, got {dtype} {shape}")
+        f.seek(0)
+        return np.load(f, allow_pickle=False)

@@ -12,10 +12,11 @@ Where the files are looked for, in order:
 
 import gzip
 import hashlib
+import http.client
 import os
-import shutil
 import tempfile
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,8 @@ DATASETS = {
 
 #: Images of the training file used for training; the rest (10,000) is validation.
 N_TRAIN = 50_000
+#: A download larger than this is not a data file we know (MNIST's largest is 10 MB).
+MAX_DOWNLOAD = 100 << 20
 
 
 @dataclass
@@ -117,14 +120,25 @@ def verify(files, name="mnist"):
         try:
             if _sha256_of_content(path) != expected[part]:
                 bad.append(part)
-        except (OSError, EOFError, gzip.BadGzipFile):
+        except (OSError, EOFError, zlib.error):
             bad.append(part)
     return bad
 
 
-def download(name="mnist", directory=None, timeout=30):
+def _fetch(url, out, timeout):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        size = 0
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_DOWNLOAD:
+                raise DataError(f"more than {MAX_DOWNLOAD:,} bytes: not the file expected")
+            out.write(chunk)
+
+
+def download(name="mnist", directory=None, timeout=30, why="is not on this machine"):
     """Fetch the four files into ``directory`` (the cache by default), verifying each
-    by the SHA-256 of its decompressed content. Returns the directory."""
+    by the SHA-256 of its decompressed content; a file already there that passes the
+    check is kept, one that fails it is replaced. Returns the directory."""
     spec = DATASETS[name]
     directory = Path(directory or cache_dir(name))
     directory.mkdir(parents=True, exist_ok=True)
@@ -137,20 +151,20 @@ def download(name="mnist", directory=None, timeout=30):
             url = mirror + target.name
             fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
             try:
-                with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
-                    shutil.copyfileobj(r, out)
+                with os.fdopen(fd, "wb") as out:
+                    _fetch(url, out, timeout)
                 if verify({part: Path(tmp)}, name):
-                    raise DataError(f"checksum mismatch for {url}")
+                    raise DataError("checksum mismatch")
                 os.replace(tmp, target)
                 break
-            except (OSError, DataError) as e:
+            except (OSError, DataError, ValueError, http.client.HTTPException) as e:
                 errors.append(f"{url}: {getattr(e, 'reason', e)}")
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
         else:
             raise DataError(
-                f"{name} is not on this machine and could not be downloaded "
+                f"{name} {why} and could not be downloaded "
                 f"({errors[-1]}); point digitnet at a folder holding the four IDX files "
                 f"with --data DIR or DIGITNET_DATA=DIR")
     return directory
@@ -170,18 +184,17 @@ def locate(name="mnist", data_dir=None, allow_download=True):
             raise DataError(f"{origin} {directory}: no {name} IDX files there "
                             f"(expected {', '.join(f'{p}-{_SUFFIX[p]}.gz' for p in PARTS)})")
     cached = _files_in(cache_dir(name))
-    if cached:
-        bad = verify(cached, name)
-        if not bad:
-            return cached
-        if not allow_download:
-            raise DataError(f"cached {name} files are corrupt ({', '.join(bad)}) in "
-                            f"{cache_dir(name)}; delete them or pass --data DIR")
-        for part in bad:
-            cached[part].unlink()
+    bad = verify(cached, name) if cached else []
+    if cached and not bad:
+        return cached
+    if bad and not allow_download:
+        raise DataError(f"cached {name} files are corrupt ({', '.join(bad)} failed the "
+                        f"SHA-256 check) in {cache_dir(name)}; delete them or pass --data DIR")
     if not allow_download:
         raise DataError(f"{name} not found; pass --data DIR or set DIGITNET_DATA=DIR")
-    return _files_in(download(name))
+    why = (f"is corrupt in {cache_dir(name)} ({', '.join(bad)} failed the SHA-256 check)"
+           if bad else "is not on this machine")
+    return _files_in(download(name, why=why))
 
 
 def load(name="mnist", data_dir=None, allow_download=True, n_train=None):
@@ -192,11 +205,18 @@ def load(name="mnist", data_dir=None, allow_download=True, n_train=None):
     split), and to five sixths of a smaller file."""
     files = locate(name, data_dir, allow_download)
     arrays = {part: read_idx(path) for part, path in files.items()}
+    n_classes = len(DATASETS[name]["classes"])
     for kind in ("train", "t10k"):
         images, labels = arrays[f"{kind}-images"], arrays[f"{kind}-labels"]
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{files[f'{kind}-images']}: expected images (n, rows, cols) "
+        if images.shape[1:] != (28, 28) or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{files[f'{kind}-images']}: expected 28x28 images (n, 28, 28) "
                             f"and n labels, got {images.shape} and {labels.shape}")
+        if images.dtype != np.uint8 or labels.dtype != np.uint8:
+            raise DataError(f"{files[f'{kind}-images']}: expected unsigned bytes (IDX type "
+                            f"0x08), got images {images.dtype} and labels {labels.dtype}")
+        if labels.size and labels.max() >= n_classes:
+            raise DataError(f"{files[f'{kind}-labels']}: label {labels.max()} is not one of "
+                            f"the {n_classes} classes of {name}")
     train_x = to_float(arrays["train-images"])
     train_y = arrays["train-labels"].astype(np.int64)
     if n_train is None:

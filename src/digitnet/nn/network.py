@@ -39,8 +39,11 @@ class Network:
         returned as they are; see ``confidences`` for normalised scores."""
         self.train(False)
         x = np.asarray(x, dtype=self.dtype)
-        out = [self.loss.output(self.forward(x[i:i + batch_size]))
-               for i in range(0, len(x), batch_size)]
+        # Weights that are finite but huge overflow to inf/NaN scores here; that is the
+        # model's answer (training reports divergence itself), not a warning to print.
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = [self.loss.output(self.forward(x[i:i + batch_size]))
+                   for i in range(0, len(x), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.n_outputs), self.dtype)
 
     def predict(self, x, batch_size=10_000):
