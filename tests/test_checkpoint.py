@@ -205,3 +205,39 @@ def test_first_signal_asks_to_stop_second_interrupts():
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_resume_with_dropout_adam_and_a_cnn_is_exact(tmp_path):
+    """The real layers and optimizers: Dropout draws from its own generator, Adam
+    keeps moments and a step count, and a convolution trains; stopped mid-epoch and
+    resumed, the weights are still bitwise those of the uninterrupted run."""
+    from digitnet.nn import Network, layers, losses
+    from digitnet.nn.conv import Conv2D, Flatten, MaxPool2D
+    from digitnet.nn.optim import Adam
+    from digitnet.nn.regularization import Dropout
+
+    rng0 = np.random.default_rng(1)
+    x, y = rng0.random((64, 1, 8, 8), dtype=np.float32), rng0.integers(0, 10, 64)
+
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        net = Network([Conv2D(1, 4, 3, padding=1, rng=rng), layers.ReLU(), MaxPool2D(2),
+                       Flatten(), Dropout(0.3, rng=np.random.default_rng(seed + 1)),
+                       layers.Linear(64, 10, "he", rng)], losses.get("ce"), (1, 8, 8))
+        return net, Adam(net.parameters(), 1e-2), rng
+
+    net, opt, rng = make(0)
+    fit(net, x, y, epochs=3, batch_size=8, optimizer=opt, rng=rng)
+    expected = weights(net)
+
+    net, opt, rng = make(0)
+    saver = Checkpointer(tmp_path / "c.npz", net, opt, rng)
+    stopped = fit(net, x, y, epochs=3, batch_size=8, optimizer=opt, rng=rng,
+                  callbacks=[StopAt(saver, 1, 4), saver]).stopped
+    saver.save(stopped)
+    net, opt, rng = make(7)
+    checkpoint = load_checkpoint(tmp_path / "c.npz")
+    checkpoint.restore(net, opt, rng)
+    assert opt.t == 8 + 5 and "4.rng" in checkpoint.rng_states
+    fit(net, x, y, epochs=3, batch_size=8, optimizer=opt, rng=rng, resume=checkpoint.position)
+    assert_same(weights(net), expected)

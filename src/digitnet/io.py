@@ -278,8 +278,9 @@ def _check_layers_fit(network, path):
 
 def _check_config_size(cfg):
     """Bound what building the layers will allocate, for any layer type: no layer holds
-    more values than twice the product of the integers in its config (in * out + out
-    for a linear layer, in * out * k * k + out for a convolution, ...)."""
+    more values than twice the product of the integers in its config, a kernel size
+    counted twice (in * out + out for a linear layer, in * out * k * k + out for a
+    convolution, ...)."""
     total = 0
     for layer in cfg["layers"]:
         total += 2 * math.prod(max(1, n) for n in _integers(layer))
@@ -297,3 +298,5 @@ def _integers(value, key=None):
             yield from _integers(v, key)
     elif type(value) is int and key != "seed":
         yield abs(value)
+        if key and "kernel" in key:  # a k x k kernel given as one number
+            yield abs(value)

@@ -200,6 +200,8 @@ def run(args):
             fail(f"{checkpoint_path}: the checkpoint was made on other training data "
                  f"({resumed.data.get('train_images')} images from {resumed.data.get('name')})")
         resumed.restore(net, optimizer, rng)
+        if args.lr is not None:  # a new rate given with --resume, e.g. after divergence
+            optimizer.lr = args.lr
         checkpointer.history, checkpointer.saved = list(resumed.history), resumed.position
     else:
         checkpointer.save(Position(0))  # so that even epoch 0 can be interrupted
