@@ -50,10 +50,10 @@ class Network:
         """The index of the most active output neuron for each example: the digit."""
         return self.predict_proba(x, batch_size).argmax(axis=1)
 
-    def confidences(self, x):
+    def confidences(self, x, batch_size=10_000):
         """Scores that sum to one per example: softmax outputs as they are,
         other outputs divided by their sum."""
-        a = self.predict_proba(x)
+        a = self.predict_proba(x, batch_size)
         if self.loss.activation == "softmax":
             return a
         a = np.clip(a, 0, None)
