@@ -61,18 +61,22 @@ class Network:
 
     # -- the backward pass --------------------------------------------------------
 
-    def backward(self, delta):
+    def backward(self, delta, input_grad=True):
         """Propagate delta^L back through every layer (BP2), filling the gradients
-        of all parameters (BP3, BP4)."""
-        for layer in reversed(self.layers):
+        of all parameters (BP3, BP4). Returns dC/dx, the gradient of the input,
+        unless ``input_grad`` is False (training never needs it)."""
+        for layer in reversed(self.layers[1:]):
             delta = layer.backward(delta)
-        return delta
+        first = self.layers[0]
+        if not input_grad and isinstance(first, L.Linear):
+            return first.backward(delta, input_grad=False)
+        return first.backward(delta)
 
     def loss_and_gradients(self, x, y):
         """Forward, cost, and backward for one mini-batch; returns the cost."""
         z = self.forward(x)
         cost, delta = self.loss(z, y)
-        self.backward(delta)
+        self.backward(delta, input_grad=False)
         return cost
 
     # -- state --------------------------------------------------------------------

@@ -39,8 +39,15 @@ class SGD:
             raise ValueError("Nesterov momentum needs momentum > 0")
         self.momentum, self.nesterov, self.weight_decay = float(momentum), nesterov, float(weight_decay)
         self.velocity = [np.zeros_like(p) for p, _ in self.parameters] if momentum else []
+        self._scratch = [np.empty_like(p) for p, _ in self.parameters]
 
     def step(self):
+        if not (self.momentum or self.weight_decay):
+            # plain SGD, the tutorials' rule, without temporaries
+            for (param, grad), scratch in zip(self.parameters, self._scratch):
+                np.multiply(grad, self.lr, out=scratch)
+                param -= scratch
+            return
         for i, (param, grad) in enumerate(self.parameters):
             if self.weight_decay:
                 grad = grad + self.weight_decay * param
