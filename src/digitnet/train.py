@@ -3,6 +3,7 @@
 No printing here: progress reaches the caller through callbacks.
 """
 
+import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -138,10 +139,27 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
     resume = resume or Position(start_epoch)
     # Overflow is detected below by checking the cost and weights, and reported as
     # TrainingDiverged, so NumPy's own warnings would only be noise.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads(network, batch_size):
         _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
                     callbacks, history, resume, epochs, batch_size, lr, augment, schedule, clip)
     return history
+
+
+def blas_threads(network, batch_size):
+    """Run dense networks' small mini-batches on one BLAS thread.
+
+    A [784, 128, 64, 10] step at mini-batch 32 multiplies matrices so small that a
+    second BLAS thread costs more in synchronisation than it saves, and when another
+    program also keeps the cores busy, spinning BLAS threads slow each other down
+    many times over (see BENCHMARKS.md). Convolutions and large batches keep every
+    thread. Needs threadpoolctl; without it nothing changes."""
+    small = batch_size <= 128 and all(not hasattr(layer, "kernel_size") for layer in network.layers)
+    if small:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            small = False
+    return threadpool_limits(1, user_api="blas") if small else contextlib.nullcontext()
 
 
 def _shuffle(rng, n, epoch, resume):

@@ -17,7 +17,7 @@ def sigmoid(z):
     inf and 1 / (1 + inf) is exactly 0, the right limit, so that overflow is silenced
     (only then: entering np.errstate costs more than the rest of this function)."""
     a = np.negative(z)
-    if a.size and a.max() > 80.0:
+    if a.size and np.maximum.reduce(a, axis=None) > 80.0:
         with np.errstate(over="ignore"):
             np.exp(a, out=a)
     else:

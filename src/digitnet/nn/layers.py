@@ -145,7 +145,7 @@ class ReLU(Layer):
         return self.a
 
     def backward(self, grad):
-        return grad * (self.a > 0)
+        return np.multiply(grad, self.a > 0, out=grad)
 
 
 class Softmax(Layer):

@@ -23,6 +23,26 @@ class Network:
         self.layers = list(layers)
         self.loss = loss
         self.input_shape = tuple(input_shape)
+        self._pack()
+
+    def _pack(self):
+        """Keep all parameters in one contiguous buffer, and all gradients in another,
+        each layer's arrays being views into them: an optimizer can then update every
+        weight of the network with one NumPy call instead of one per array."""
+        pairs = [(layer, name) for layer in self.layers for name in layer.params]
+        arrays = [layer.params[name] for layer, name in pairs]
+        if not arrays or len({a.dtype for a in arrays}) != 1:
+            return
+        size = sum(a.size for a in arrays)
+        self.flat_params = np.empty(size, arrays[0].dtype)
+        self.flat_grads = np.zeros(size, arrays[0].dtype)
+        offset = 0
+        for (layer, name), array in zip(pairs, arrays):
+            end = offset + array.size
+            layer.params[name] = self.flat_params[offset:end].reshape(array.shape)
+            layer.params[name][...] = array
+            layer.grads[name] = self.flat_grads[offset:end].reshape(array.shape)
+            offset = end
 
     # -- the forward pass ---------------------------------------------------------
 
