@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelFileError
+from .nn.ensemble import Ensemble
 from .nn.network import Network
 
 FORMAT = "digitnet-model"
@@ -92,7 +93,9 @@ def _umask():
 
 
 def save_model(path, network, metadata=None):
-    """Write ``network`` and ``metadata`` (a JSON-serialisable dict) to ``path``."""
+    """Write ``network`` (a ``Network`` or an ``Ensemble``) and ``metadata`` (a
+    JSON-serialisable dict) to ``path``. An ensemble's config lists its members'
+    configs under ``"ensemble"``, and member i's arrays are named ``m<i>.<name>``."""
     from . import __version__
 
     metadata = dict(metadata or {})
@@ -100,7 +103,8 @@ def save_model(path, network, metadata=None):
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "digitnet_version": __version__,
-        "network": network.config(),
+        **({"ensemble": network.config()["ensemble"]} if hasattr(network, "members")
+           else {"network": network.config()}),
         "preprocessing": metadata.pop("preprocessing", MNIST_PREPROCESSING),
         **metadata,
     }
@@ -196,7 +200,8 @@ def _one_line(error):
 def load_model(path):
     """Read a model file written by ``save_model``.
 
-    Returns a ``Network`` whose ``metadata`` attribute holds the JSON config.
+    Returns a ``Network`` (or an ``Ensemble``) whose ``metadata`` attribute holds
+    the JSON config.
     Every array's shape is checked against the architecture before it is read,
     and the file is read with ``allow_pickle=False``: it can never run code.
 
@@ -212,7 +217,13 @@ def load_model(path):
         raise ModelFileError(f"{path}: {total:,} parameters is more than a digitnet "
                              f"model may hold ({MAX_PARAMETERS:,})")
     try:
-        network = _build(config["network"])
+        if "ensemble" in config:
+            members = config["ensemble"]
+            if not isinstance(members, list) or not 1 <= len(members) <= 100:
+                raise ModelFileError("invalid ensemble in model config")
+            network = Ensemble([_build(member) for member in members])
+        else:
+            network = _build(config["network"])
     except ModelFileError as e:
         raise ModelFileError(f"{path}: {e}") from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
@@ -239,7 +250,8 @@ def load_model(path):
     for name, value in network.state_dict().items():
         if not np.isfinite(value).all():
             raise ModelFileError(f"{path}: array {name} holds NaN or infinite values")
-    _check_layers_fit(network, path)
+    for member in getattr(network, "members", [network]):
+        _check_layers_fit(member, path)
     network.metadata = config
     return network
 

@@ -3,6 +3,7 @@
 No printing here: progress reaches the caller through callbacks.
 """
 
+import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -11,7 +12,7 @@ import numpy as np
 
 from .errors import TrainingDiverged
 from .nn.functional import one_hot
-from .nn.optim import SGD
+from .nn.optim import SGD, clip_grad_norm
 
 
 @dataclass
@@ -82,7 +83,7 @@ def evaluate(network, x, labels, batch_size=10_000):
 
 def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
         rng=None, validation=None, split_name="validation", callbacks=(), start_epoch=0,
-        resume=None):
+        resume=None, augment=None, schedule=None, clip=None):
     """Train ``network`` by mini-batch SGD.
 
     Parameters
@@ -102,6 +103,13 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
     validation : (x, labels), optional
         Evaluated after every epoch (never pass the test set here to choose a model).
     callbacks : list of Callback
+    augment : callable (x_batch, rng) -> x_batch, optional
+        Random transformation of each training mini-batch (``data.augment.Augment``).
+    schedule : callable epoch -> factor, optional
+        Learning-rate schedule (``nn.schedules``): before each mini-batch the
+        optimizer's ``lr`` is set to ``lr * schedule(epoch + batch / n_batches)``.
+    clip : float, optional
+        Clip the gradients' joint L2 norm to this before each step.
     resume : Position, optional
         Continue from where an earlier run stopped (a checkpoint's position, or
         ``History.stopped``). ``network``, ``optimizer`` and ``rng`` must be in the
@@ -131,10 +139,27 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
     resume = resume or Position(start_epoch)
     # Overflow is detected below by checking the cost and weights, and reported as
     # TrainingDiverged, so NumPy's own warnings would only be noise.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads(network, batch_size):
         _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
-                    callbacks, history, resume, epochs, batch_size, lr)
+                    callbacks, history, resume, epochs, batch_size, lr, augment, schedule, clip)
     return history
+
+
+def blas_threads(network, batch_size):
+    """Run dense networks' small mini-batches on one BLAS thread.
+
+    A [784, 128, 64, 10] step at mini-batch 32 multiplies matrices so small that a
+    second BLAS thread costs more in synchronisation than it saves, and when another
+    program also keeps the cores busy, spinning BLAS threads slow each other down
+    many times over (see BENCHMARKS.md). Convolutions and large batches keep every
+    thread. Needs threadpoolctl; without it nothing changes."""
+    small = batch_size <= 128 and all(not hasattr(layer, "kernel_size") for layer in network.layers)
+    if small:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            small = False
+    return threadpool_limits(1, user_api="blas") if small else contextlib.nullcontext()
 
 
 def _shuffle(rng, n, epoch, resume):
@@ -150,7 +175,7 @@ def _shuffle(rng, n, epoch, resume):
 
 
 def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
-                callbacks, history, resume, epochs, batch_size, lr):
+                callbacks, history, resume, epochs, batch_size, lr, augment, schedule, clip):
     n = len(x)
     n_batches = math.ceil(n / batch_size)
     for epoch in range(resume.epoch, epochs):
@@ -164,11 +189,16 @@ def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_n
             first, total_cost, earlier = resume.batch, resume.loss_sum, resume.seconds
         for b in range(first, n_batches):
             idx = order[b * batch_size:(b + 1) * batch_size]
-            cost = network.loss_and_gradients(x[idx], targets[idx])
+            inputs = x[idx] if augment is None else augment(x[idx], rng)
+            if schedule is not None:
+                optimizer.lr = lr * schedule(epoch + b / n_batches)
+            cost = network.loss_and_gradients(inputs, targets[idx])
             if not math.isfinite(cost):
                 raise TrainingDiverged(
                     f"the cost became {cost} in epoch {epoch}, batch {b}: the learning rate "
                     f"{getattr(optimizer, 'lr', lr)} is probably too large; try a smaller one")
+            if clip is not None:
+                clip_grad_norm(network.parameters(), clip)
             optimizer.step()
             total_cost += cost * len(idx)
             stop = False

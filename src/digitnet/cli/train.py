@@ -1,5 +1,6 @@
 """digitnet train: train a network on MNIST, report each epoch, test once, save."""
 
+import argparse
 import json
 import os
 import signal
@@ -32,6 +33,18 @@ def add_parser(sub):
     p.add_argument("--epochs", type=positive_int)
     p.add_argument("--batch-size", type=positive_int, help="mini-batch size m")
     p.add_argument("--lr", "--eta", type=positive_float, dest="lr", help="learning rate eta")
+    p.add_argument("--optimizer", choices=["sgd", "adam"])
+    p.add_argument("--momentum", type=float, help="SGD momentum (0 for none)")
+    p.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=None,
+                   help="Nesterov momentum")
+    p.add_argument("--weight-decay", type=float, help="L2 weight decay")
+    p.add_argument("--dropout", type=float, help="dropout probability after hidden layers")
+    p.add_argument("--schedule", choices=["constant", "step", "cosine"],
+                   help="learning-rate schedule")
+    p.add_argument("--augment", choices=["none", "affine", "elastic"],
+                   help="random distortions of the training images")
+    p.add_argument("--clip", type=positive_float, help="clip the gradient norm to this")
+    p.add_argument("--members", type=positive_int, help="ensemble size (ensemble recipe)")
     p.add_argument("--seed", type=int, default=2,
                    help="random seed (default 2: best validation accuracy of seeds 0-5)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
@@ -147,7 +160,104 @@ def _resume_command(args, path, default_checkpoint):
     return command
 
 
+#: Flags that override a recipe's settings (argparse dest = settings key).
+OVERRIDES = ("sizes", "activation", "cost", "output", "init", "epochs", "batch_size", "lr",
+             "optimizer", "momentum", "nesterov", "weight_decay", "dropout", "schedule",
+             "augment", "clip", "members")
+
+
+def _check_settings(settings):
+    if settings.get("model", "mlp") == "mlp":
+        sizes = settings["sizes"]
+        if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
+            fail(f"--sizes must start with 784 inputs and end with 10 outputs, not {sizes}")
+    if not 0 <= (settings.get("dropout") or 0) < 1:
+        fail(f"--dropout must be in [0, 1), not {settings['dropout']}")
+    if not 0 <= (settings.get("momentum") or 0) < 1:
+        fail(f"--momentum must be in [0, 1), not {settings['momentum']}")
+    if (settings.get("weight_decay") or 0) < 0:
+        fail(f"--weight-decay must not be negative, not {settings['weight_decay']}")
+
+
+def _describe(settings):
+    if settings.get("model", "mlp") == "cnn":
+        shape = "conv" + "-conv".join(map(str, settings["channels"])) + f"-fc{settings['hidden']}"
+    else:
+        shape = str(settings["sizes"])
+    return f"{shape} {settings['activation']}/{settings['cost']}"
+
+
+def _train_ensemble(args, settings):
+    """Train ``members`` networks from consecutive seeds, each a complete run saved
+    beside --out (reused if already there), then save their average as one model."""
+    import copy
+
+    from ..checkpoint import default_path
+    from ..data import mnist
+    from ..io import load_model, save_model
+    from ..nn.ensemble import Ensemble
+    from ..train import evaluate
+
+    members = settings["members"]
+    single = {k: v for k, v in settings.items() if k != "members"}
+    stem = str(args.out).removesuffix(".npz")
+    paths = []
+    start = time.perf_counter()
+    for i in range(members):
+        path = f"{stem}.member{i}.npz"
+        paths.append(path)
+        if Path(path).exists():
+            if not args.quiet:
+                print(f"Member {i}: reusing {path}", flush=True)
+            continue
+        member_args = copy.copy(args)
+        member_args.seed, member_args.out, member_args.checkpoint = args.seed + i, path, None
+        member_args.resume = args.resume and default_path(path).exists()
+        if not args.quiet:
+            print(f"Member {i} of {members} (seed {member_args.seed}):", flush=True)
+        code = _train_single(member_args, single)
+        if code:
+            return code
+    ensemble = Ensemble([load_model(p) for p in paths])
+    data = mnist.load("mnist", args.data)
+    val = evaluate(ensemble, data.validation.x, data.validation.y)
+    test = evaluate(ensemble, data.test.x, data.test.y)
+    save_model(args.out, ensemble, {
+        "classes": data.classes,
+        "training": {"recipe": args.recipe, **settings, "seed": args.seed,
+                     "member_seeds": [args.seed + i for i in range(members)],
+                     "seconds": round(time.perf_counter() - start, 2),
+                     "command": "digitnet " + " ".join(sys.argv[1:])},
+        "metrics": {"validation_accuracy": val / len(data.validation),
+                    "test_accuracy": test / len(data.test),
+                    "member_validation_accuracy": [
+                        load_model(p).metadata["metrics"]["validation_accuracy"] for p in paths]},
+    })
+    if not args.quiet:
+        print(f"Ensemble of {members}: validation {val} / {len(data.validation)}, "
+              f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%); saved {args.out}")
+
+
+def _settings(args):
+    """The recipe's settings with the flags given on the command line."""
+    from ..recipes import RECIPES
+
+    settings = dict(RECIPES[args.recipe])
+    for key in OVERRIDES:
+        if getattr(args, key, None) is not None:
+            settings[key] = getattr(args, key)
+    _check_settings(settings)
+    return settings
+
+
 def run(args):
+    settings = _settings(args)
+    if settings.get("members", 1) > 1:
+        return _train_ensemble(args, settings)
+    return _train_single(args, None)
+
+
+def _train_single(args, given_settings):
     import numpy as np
 
     from .. import __version__
@@ -155,9 +265,7 @@ def run(args):
     from ..data import mnist
     from ..errors import TrainingDiverged
     from ..io import save_model
-    from ..nn import mlp
-    from ..nn.optim import SGD
-    from ..recipes import RECIPES
+    from ..recipes import build_network, build_optimizer, fit_options
     from ..train import Position, evaluate, fit
 
     default_checkpoint = default_path(args.out)
@@ -168,15 +276,12 @@ def run(args):
     resumed = _resumed_run(args, checkpoint_path) if args.resume else None
     command = "digitnet " + " ".join(sys.argv[1:])
     commands = [*resumed.settings.get("commands", []), command] if resumed else [command]
-    settings = dict(resumed.settings["training"] if resumed else RECIPES[args.recipe])
-    for key in ("sizes", "activation", "cost", "init", "epochs", "batch_size", "lr"):
-        if getattr(args, key) is not None:
-            settings[key] = getattr(args, key)
-    if args.output is not None:
-        settings["output"] = args.output
-    sizes = settings["sizes"]
-    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
-        fail(f"--sizes must start with 784 inputs and end with 10 outputs, not {sizes}")
+    if resumed:
+        settings = dict(resumed.settings["training"])
+    elif given_settings is not None:
+        settings = dict(given_settings)
+    else:
+        settings = _settings(args)
     _check_writable("--out", args.out)
     _check_writable("--checkpoint", str(checkpoint_path))
     if args.log:
@@ -184,10 +289,9 @@ def run(args):
 
     data = mnist.load("mnist", args.data)
     rng = np.random.default_rng(args.seed)
-    net = mlp(sizes, settings["activation"], settings["cost"], settings.get("output"),
-              settings["init"], rng, np.dtype(args.dtype))
+    net = build_network(settings, rng, np.dtype(args.dtype))
     monitor = data.validation if args.monitor == "validation" else data.test
-    optimizer = SGD(net.parameters(), settings["lr"])
+    optimizer = build_optimizer(settings, net)
     fingerprint = _data_fingerprint(data)
     checkpointer = Checkpointer(
         checkpoint_path, net, optimizer, rng, data=fingerprint,
@@ -206,7 +310,7 @@ def run(args):
     else:
         checkpointer.save(Position(0))  # so that even epoch 0 can be interrupted
     if not args.quiet:
-        print(f"Training {sizes} {settings['activation']}/{settings['cost']} on "
+        print(f"Training {_describe(settings)} on "
               f"{len(data.train):,} images from {data.source}: {settings['epochs']} epochs, "
               f"mini-batch {settings['batch_size']}, eta {settings['lr']}, seed {args.seed}",
               flush=True)
@@ -221,7 +325,8 @@ def run(args):
                           batch_size=settings["batch_size"], lr=settings["lr"],
                           optimizer=optimizer, rng=rng, validation=(monitor.x, monitor.y),
                           split_name=args.monitor, callbacks=[progress, checkpointer],
-                          resume=resumed.position if resumed else None)
+                          resume=resumed.position if resumed else None,
+                          **fit_options(settings))
     except TrainingDiverged as e:
         last = checkpointer.saved
         raise TrainingDiverged(f"{e} (the last good checkpoint, at {_where(last)}, is "

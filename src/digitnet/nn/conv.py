@@ -56,37 +56,40 @@ class Conv2D(Layer):
         return (self.out_channels, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
 
     def forward(self, x):
-        n, c, h, w = x.shape
+        # Work in channels-last memory (NHWC): the patches and the product's rows then
+        # line up without copies; what is returned is an NCHW view of that memory.
+        xh = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
         k, s, p = self.kernel_size, self.stride, self.padding
         if p:
-            x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-        self.padded_shape = x.shape
-        # (n, c, ho, wo, k, k) view -> rows of patches (n * ho * wo, c * k * k), one copy
-        windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]
-        ho, wo = windows.shape[2], windows.shape[3]
-        self.cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k)
+            xh = np.pad(xh, ((0, 0), (p, p), (p, p), (0, 0)))
+        self.padded_shape = xh.shape
+        n, c = xh.shape[0], xh.shape[3]
+        # (n, ho, wo, c, k, k) view -> rows of patches (n * ho * wo, c * k * k): one copy
+        windows = sliding_window_view(xh, (k, k), axis=(1, 2))[:, ::s, ::s]
+        ho, wo = windows.shape[1], windows.shape[2]
+        self.cols = windows.reshape(n * ho * wo, c * k * k)
         z = self.cols @ self.params["weight"].reshape(self.out_channels, -1).T
         z += self.params["bias"]
-        self.out_hw = (ho, wo)
         return z.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, delta):
-        n = delta.shape[0]
-        ho, wo = self.out_hw
+        """BP2-BP4 for the patch rows, then each patch's gradient added back where it
+        came from (col2im)."""
+        dh = np.ascontiguousarray(delta.transpose(0, 2, 3, 1))
+        n, ho, wo, _ = dh.shape
         k, s, p = self.kernel_size, self.stride, self.padding
-        c = self.in_channels
-        d = delta.transpose(0, 2, 3, 1).reshape(n * ho * wo, self.out_channels)
+        d = dh.reshape(n * ho * wo, self.out_channels)
+        weight = self.params["weight"].reshape(self.out_channels, -1)
         np.matmul(d.T, self.cols, out=self.grads["weight"].reshape(self.out_channels, -1))  # BP4
         np.sum(d, axis=0, out=self.grads["bias"])                                             # BP3
-        dcols = (d @ self.params["weight"].reshape(self.out_channels, -1))                   # BP2
-        dcols = dcols.reshape(n, ho, wo, c, k, k)
-        dx = np.zeros(self.padded_shape, dtype=delta.dtype)
+        dcols = (d @ weight).reshape(n, ho, wo, self.in_channels, k, k)                      # BP2
+        dx = np.zeros(self.padded_shape, dtype=dcols.dtype)
         for i in range(k):
             for j in range(k):
-                dx[:, :, i:i + s * ho:s, j:j + s * wo:s] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+                dx[:, i:i + s * ho:s, j:j + s * wo:s, :] += dcols[:, :, :, :, i, j]
         if p:
-            dx = dx[:, :, p:-p, p:-p]
-        return dx
+            dx = dx[:, p:-p, p:-p, :]
+        return dx.transpose(0, 3, 1, 2)
 
     def config(self):
         return {"type": "Conv2D", "in_channels": self.in_channels,
@@ -97,7 +100,9 @@ class Conv2D(Layer):
 @register
 class MaxPool2D(Layer):
     """Maximum over non-overlapping ``size`` x ``size`` windows (stride = size).
-    The gradient flows to the (first) maximum of each window."""
+
+    The gradient flows to the maximum of each window (to each of them in the rare
+    case of an exact tie, as after a ReLU, where the tied zeros get no gradient)."""
 
     def __init__(self, size=2):
         super().__init__()
@@ -108,25 +113,25 @@ class MaxPool2D(Layer):
         return (c, h // self.size, w // self.size)
 
     def forward(self, x):
-        n, c, h, w = x.shape
+        self.input_shape_ = x.shape
+        xh = x.transpose(0, 2, 3, 1)  # channels-last, usually already contiguous
+        n, h, w, c = xh.shape
         k = self.size
         ho, wo = h // k, w // k
-        self.input_shape_ = x.shape
-        x = x[:, :, :ho * k, :wo * k]
-        windows = x.reshape(n, c, ho, k, wo, k).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, k * k)
-        self.argmax = windows.argmax(axis=-1)
-        return np.take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
+        self.windows = np.ascontiguousarray(xh[:, :ho * k, :wo * k]).reshape(n, ho, k, wo, k, c)
+        self.max = self.windows.max(axis=(2, 4))
+        return self.max.transpose(0, 3, 1, 2)
 
     def backward(self, grad):
         n, c, h, w = self.input_shape_
         k = self.size
-        ho, wo = grad.shape[2], grad.shape[3]
-        windows = np.zeros((n, c, ho, wo, k * k), dtype=grad.dtype)
-        np.put_along_axis(windows, self.argmax[..., None], grad[..., None], axis=-1)
-        dx = windows.reshape(n, c, ho, wo, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * k, wo * k)
+        g = grad.transpose(0, 2, 3, 1)[:, :, None, :, None, :]
+        mask = self.windows == self.max[:, :, None, :, None, :]
+        ho, wo = self.max.shape[1], self.max.shape[2]
+        dx = (mask * g).reshape(n, ho * k, wo * k, c)
         if (ho * k, wo * k) != (h, w):
-            dx = np.pad(dx, ((0, 0), (0, 0), (0, h - ho * k), (0, w - wo * k)))
-        return dx
+            dx = np.pad(dx, ((0, 0), (0, h - ho * k), (0, w - wo * k), (0, 0)))
+        return dx.transpose(0, 3, 1, 2)
 
     def config(self):
         return {"type": "MaxPool2D", "size": self.size}

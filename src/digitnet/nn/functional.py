@@ -14,9 +14,14 @@ def sigmoid(z):
     """sigma(z) = 1 / (1 + exp(-z)), the tutorials' formula to the last bit.
 
     For very negative z (below -709 in float64, -88 in float32) exp(-z) overflows to
-    inf and 1 / (1 + inf) is exactly 0, the right limit, so that overflow is silenced."""
-    with np.errstate(over="ignore"):
-        a = np.exp(-z)
+    inf and 1 / (1 + inf) is exactly 0, the right limit, so that overflow is silenced
+    (only then: entering np.errstate costs more than the rest of this function)."""
+    a = np.negative(z)
+    if a.size and np.maximum.reduce(a, axis=None) > 80.0:
+        with np.errstate(over="ignore"):
+            np.exp(a, out=a)
+    else:
+        np.exp(a, out=a)
     a += 1.0
     return np.reciprocal(a, out=a)
 

@@ -96,12 +96,13 @@ class Linear(Layer):
         z += self.params["bias"]
         return z
 
-    def backward(self, delta):
+    def backward(self, delta, input_grad=True):
         """Given delta = dC/dz for this layer, fill dC/dw (BP4) and dC/db (BP3)
-        summed over the batch, and return w^T delta, the first half of BP2."""
+        summed over the batch, and return w^T delta, the first half of BP2
+        (skipped with ``input_grad=False``: nothing needs it below the first layer)."""
         np.matmul(self.x.T, delta, out=self.grads["weight"])
-        np.sum(delta, axis=0, out=self.grads["bias"])
-        return delta @ self.params["weight"].T
+        np.add.reduce(delta, axis=0, out=self.grads["bias"])
+        return delta @ self.params["weight"].T if input_grad else None
 
     def config(self):
         return {"type": "Linear", "in_features": self.in_features,
@@ -119,7 +120,9 @@ class Sigmoid(Layer):
         return self.a
 
     def backward(self, grad):
-        return grad * F.sigmoid_prime_from_a(self.a)
+        grad = grad * self.a  # grad (.) a (1 - a), with one temporary
+        grad -= grad * self.a
+        return grad
 
 
 class Tanh(Layer):
@@ -130,7 +133,8 @@ class Tanh(Layer):
         return self.a
 
     def backward(self, grad):
-        return grad * F.tanh_prime_from_a(self.a)
+        grad = grad * F.tanh_prime_from_a(self.a)
+        return grad
 
 
 class ReLU(Layer):
@@ -141,7 +145,7 @@ class ReLU(Layer):
         return self.a
 
     def backward(self, grad):
-        return grad * (self.a > 0)
+        return np.multiply(grad, self.a > 0, out=grad)
 
 
 class Softmax(Layer):

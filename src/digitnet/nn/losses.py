@@ -7,6 +7,8 @@ the tutorials' update rule w -> w - (eta/m) sum_x dC_x/dw.
 """
 
 
+import numpy as np
+
 from . import functional as F
 
 
@@ -50,11 +52,11 @@ class QuadraticCost(Loss):
 
     def __call__(self, z, y):
         a = self._f(z)
-        cost = F.quadratic_cost(a, y)
         delta = a - y
+        cost = 0.5 * float(np.einsum("ij,ij->", delta, delta)) / len(z)  # F.quadratic_cost
         if self._prime is not None:
             delta *= self._prime(a)
-        delta /= len(z)
+        delta *= 1.0 / len(z)
         return cost, delta
 
     def config(self):

@@ -23,6 +23,26 @@ class Network:
         self.layers = list(layers)
         self.loss = loss
         self.input_shape = tuple(input_shape)
+        self._pack()
+
+    def _pack(self):
+        """Keep all parameters in one contiguous buffer, and all gradients in another,
+        each layer's arrays being views into them: an optimizer can then update every
+        weight of the network with one NumPy call instead of one per array."""
+        pairs = [(layer, name) for layer in self.layers for name in layer.params]
+        arrays = [layer.params[name] for layer, name in pairs]
+        if not arrays or len({a.dtype for a in arrays}) != 1:
+            return
+        size = sum(a.size for a in arrays)
+        self.flat_params = np.empty(size, arrays[0].dtype)
+        self.flat_grads = np.zeros(size, arrays[0].dtype)
+        offset = 0
+        for (layer, name), array in zip(pairs, arrays):
+            end = offset + array.size
+            layer.params[name] = self.flat_params[offset:end].reshape(array.shape)
+            layer.params[name][...] = array
+            layer.grads[name] = self.flat_grads[offset:end].reshape(array.shape)
+            offset = end
 
     # -- the forward pass ---------------------------------------------------------
 
@@ -50,10 +70,10 @@ class Network:
         """The index of the most active output neuron for each example: the digit."""
         return self.predict_proba(x, batch_size).argmax(axis=1)
 
-    def confidences(self, x):
+    def confidences(self, x, batch_size=10_000):
         """Scores that sum to one per example: softmax outputs as they are,
         other outputs divided by their sum."""
-        a = self.predict_proba(x)
+        a = self.predict_proba(x, batch_size)
         if self.loss.activation == "softmax":
             return a
         a = np.clip(a, 0, None)
@@ -61,18 +81,22 @@ class Network:
 
     # -- the backward pass --------------------------------------------------------
 
-    def backward(self, delta):
+    def backward(self, delta, input_grad=True):
         """Propagate delta^L back through every layer (BP2), filling the gradients
-        of all parameters (BP3, BP4)."""
-        for layer in reversed(self.layers):
+        of all parameters (BP3, BP4). Returns dC/dx, the gradient of the input,
+        unless ``input_grad`` is False (training never needs it)."""
+        for layer in reversed(self.layers[1:]):
             delta = layer.backward(delta)
-        return delta
+        first = self.layers[0]
+        if not input_grad and isinstance(first, L.Linear):
+            return first.backward(delta, input_grad=False)
+        return first.backward(delta)
 
     def loss_and_gradients(self, x, y):
         """Forward, cost, and backward for one mini-batch; returns the cost."""
         z = self.forward(x)
         cost, delta = self.loss(z, y)
-        self.backward(delta)
+        self.backward(delta, input_grad=False)
         return cost
 
     # -- state --------------------------------------------------------------------

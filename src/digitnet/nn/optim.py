@@ -13,6 +13,21 @@ def _check_lr(lr):
     return float(lr)
 
 
+def _packed(parameters):
+    """[(all parameters, all gradients)] as two flat arrays if every pair is a view of
+    the same two contiguous buffers, in order, covering them whole; else None."""
+    if not parameters:
+        return None
+    bases = {(p.base is not None and id(p.base), g.base is not None and id(g.base))
+             for p, g in parameters}
+    if len(bases) != 1 or False in next(iter(bases)):
+        return None
+    param_base, grad_base = parameters[0][0].base, parameters[0][1].base
+    if param_base.ndim != 1 or sum(p.size for p, _ in parameters) != param_base.size:
+        return None
+    return [(param_base, grad_base)]
+
+
 class SGD:
     """Stochastic gradient descent: w -> w - eta dC/dw (the tutorials' equations 20, 21).
 
@@ -39,8 +54,17 @@ class SGD:
             raise ValueError("Nesterov momentum needs momentum > 0")
         self.momentum, self.nesterov, self.weight_decay = float(momentum), nesterov, float(weight_decay)
         self.velocity = [np.zeros_like(p) for p, _ in self.parameters] if momentum else []
+        # plain SGD updates the packed buffers of a Network in one call (see
+        # Network._pack), or each array in turn, without temporaries
+        self._plain = _packed(self.parameters) or self.parameters
+        self._scratch = [np.empty_like(p) for p, _ in self._plain]
 
     def step(self):
+        if not (self.momentum or self.weight_decay):
+            for (param, grad), scratch in zip(self._plain, self._scratch):
+                np.multiply(grad, self.lr, out=scratch)
+                param -= scratch
+            return
         for i, (param, grad) in enumerate(self.parameters):
             if self.weight_decay:
                 grad = grad + self.weight_decay * param

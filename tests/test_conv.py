@@ -1,0 +1,114 @@
+"""Convolution, pooling, dropout: gradient checks in float64, and PyTorch cross-checks."""
+
+import numpy as np
+import pytest
+
+from digitnet import load_model, save_model
+from digitnet.nn import Linear, Network, ReLU, Tanh, gradcheck, losses
+from digitnet.nn.conv import Conv2D, Flatten, MaxPool2D, Reshape
+from digitnet.nn.functional import one_hot
+from digitnet.nn.regularization import Dropout
+
+
+def small_cnn(rng, k=3, stride=1, padding=1, dtype=np.float64):
+    layers = [Reshape((2, 6, 6)), Conv2D(2, 3, k, stride, padding, rng=rng, dtype=dtype), Tanh(),
+              MaxPool2D(2), Flatten()]
+    n_flat = Network(layers, losses.SoftmaxCrossEntropy(), (72,)).n_outputs
+    layers.append(Linear(n_flat, 4, "xavier", rng, dtype))
+    return Network(layers, losses.SoftmaxCrossEntropy(), (72,))
+
+
+@pytest.mark.parametrize("k,stride,padding", [(3, 1, 1), (3, 1, 0), (2, 2, 0), (3, 2, 1), (1, 1, 0)])
+def test_cnn_gradients_match_finite_differences(k, stride, padding):
+    rng = np.random.default_rng(0)
+    net = small_cnn(rng, k, stride, padding)
+    x = rng.standard_normal((3, 72))
+    y = one_hot(rng.integers(0, 4, 3), 4, np.float64)
+    assert gradcheck.check_network(net, x, y) < 1e-6
+
+
+def test_relu_cnn_gradients():
+    rng = np.random.default_rng(1)
+    layers = [Reshape((1, 8, 8)), Conv2D(1, 4, 3, 1, 1, rng=rng, dtype=np.float64), ReLU(),
+              MaxPool2D(2), Conv2D(4, 2, 3, 1, 1, rng=rng, dtype=np.float64), ReLU(),
+              Flatten(), Linear(32, 3, "he", rng, np.float64)]
+    net = Network(layers, losses.SoftmaxCrossEntropy(), (64,))
+    x = rng.standard_normal((2, 64)) + 0.05
+    assert gradcheck.check_network(net, x, one_hot(np.array([0, 2]), 3, np.float64)) < 1e-6
+
+
+def test_dropout_is_identity_at_inference_and_scales_in_training():
+    rng = np.random.default_rng(0)
+    layer = Dropout(0.25, rng=rng)
+    x = np.ones((1000, 50))
+    assert layer.forward(x) is x
+    layer.training = True
+    out = layer.forward(x)
+    assert set(np.unique(out)) == {0.0, 1 / 0.75}
+    assert abs((out == 0).mean() - 0.25) < 0.02
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), out)
+
+
+def test_dropout_gradient_with_a_fixed_mask():
+    rng = np.random.default_rng(2)
+    dropout = Dropout(0.5, rng=np.random.default_rng(7))
+    net = Network([Linear(5, 4, "xavier", rng, np.float64), dropout, Tanh(),
+                   Linear(4, 3, "xavier", rng, np.float64)], losses.SoftmaxCrossEntropy(), (5,))
+    x = rng.standard_normal((4, 5))
+    y = one_hot(np.array([0, 1, 2, 0]), 3, np.float64)
+    state = dropout.rng.bit_generator.state
+
+    def same_mask_forward(original=dropout.forward):
+        def forward(z):
+            dropout.rng.bit_generator.state = state
+            return original(z)
+        return forward
+
+    dropout.forward = same_mask_forward()
+    assert gradcheck.check_network(net, x, y) < 1e-6
+
+
+def test_cnn_model_file_round_trip(tmp_path):
+    net = small_cnn(np.random.default_rng(3), dtype=np.float32)
+    save_model(tmp_path / "cnn.npz", net)
+    loaded = load_model(tmp_path / "cnn.npz")
+    x = np.random.default_rng(4).random((5, 72), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.predict_proba(x), net.predict_proba(x))
+
+
+
+
+@pytest.mark.parametrize("k,stride,padding", [(3, 1, 1), (3, 2, 0), (5, 1, 2), (2, 2, 1)])
+def test_conv2d_matches_pytorch(k, stride, padding):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    conv = Conv2D(3, 5, k, stride, padding, rng=rng, dtype=np.float64)
+    x = rng.standard_normal((4, 3, 9, 9))
+    z = conv.forward(x)
+    g = rng.standard_normal(z.shape)
+    dx = conv.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(conv.params["weight"], requires_grad=True)
+    bt = torch.tensor(conv.params["bias"], requires_grad=True)
+    out = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding)
+    out.backward(torch.tensor(g))
+    np.testing.assert_allclose(z, out.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(conv.grads["weight"], wt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(conv.grads["bias"], bt.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [7, 8])
+def test_maxpool_matches_pytorch(size):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    pool = MaxPool2D(2)
+    x = rng.standard_normal((2, 3, size, size))
+    y = pool.forward(x)
+    g = rng.standard_normal(y.shape)
+    dx = pool.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.max_pool2d(xt, 2)
+    out.backward(torch.tensor(g))
+    np.testing.assert_array_equal(y, out.detach().numpy())
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
