@@ -278,6 +278,10 @@ def _train_single(args, given_settings):
     commands = [*resumed.settings.get("commands", []), command] if resumed else [command]
     if resumed:
         settings = dict(resumed.settings["training"])
+        for key in OVERRIDES:  # e.g. a smaller --lr after a divergence
+            if getattr(args, key, None) is not None:
+                settings[key] = getattr(args, key)
+        _check_settings(settings)
     elif given_settings is not None:
         settings = dict(given_settings)
     else:
