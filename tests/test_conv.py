@@ -112,3 +112,54 @@ def test_maxpool_matches_pytorch(size):
     out.backward(torch.tensor(g))
     np.testing.assert_array_equal(y, out.detach().numpy())
     np.testing.assert_array_equal(dx, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("conv", [False, True])
+def test_batchnorm_gradients_in_training_mode(conv):
+    from digitnet.nn.regularization import BatchNorm
+
+    rng = np.random.default_rng(5)
+    if conv:
+        layers = [Reshape((1, 4, 4)), Conv2D(1, 2, 3, 1, 1, rng=rng, dtype=np.float64),
+                  BatchNorm(2, dtype=np.float64), Tanh(), Flatten(), Linear(32, 3, "xavier", rng, np.float64)]
+        n_in = 16
+    else:
+        layers = [Linear(5, 4, "xavier", rng, np.float64), BatchNorm(4, dtype=np.float64), Tanh(),
+                  Linear(4, 3, "xavier", rng, np.float64)]
+        n_in = 5
+    net = Network(layers, losses.SoftmaxCrossEntropy(), (n_in,))
+    bn = next(layer for layer in net.layers if type(layer).__name__ == "BatchNorm")
+    bn.params["weight"][...] = rng.uniform(0.5, 1.5, bn.features)
+    x = rng.standard_normal((6, n_in))
+    assert gradcheck.check_network(net, x, one_hot(rng.integers(0, 3, 6), 3, np.float64)) < 1e-6
+
+
+def test_batchnorm_eval_mode_uses_running_statistics(tmp_path):
+    from digitnet.nn.regularization import BatchNorm
+
+    bn = BatchNorm(3, momentum=1.0)
+    x = np.random.default_rng(0).normal(5.0, 2.0, (1000, 3)).astype(np.float32)
+    bn.training = True
+    out = bn.forward(x)
+    np.testing.assert_allclose(out.mean(0), 0, atol=1e-4)
+    bn.training = False
+    np.testing.assert_allclose(bn.forward(x), out, atol=1e-2)
+    net = Network([Linear(3, 3, rng=np.random.default_rng(0)), bn], losses.SoftmaxCrossEntropy(), (3,))
+    save_model(tmp_path / "bn.npz", net)
+    np.testing.assert_array_equal(load_model(tmp_path / "bn.npz").layers[1].running_mean, bn.running_mean)
+
+
+def test_early_stopping_restores_the_best_validation_weights(tiny_mnist):
+    from digitnet import fit
+    from digitnet.data import mnist
+    from digitnet.nn import mlp
+    from digitnet.train import EarlyStopping
+
+    data = mnist.load("mnist", tiny_mnist)
+    net = mlp([784, 16, 10], "relu", "ce", rng=0)
+    stopper = EarlyStopping(patience=2)
+    history = fit(net, data.train.x, data.train.y, epochs=30, batch_size=50, lr=2.0, rng=0,
+                  validation=(data.validation.x, data.validation.y), callbacks=[stopper])
+    best = max(r.correct for r in history.epochs)
+    assert len(history.epochs) <= 30
+    assert int((net.predict(data.validation.x) == data.validation.y).sum()) == best

@@ -76,6 +76,30 @@ class Callback:
         return False
 
 
+class EarlyStopping(Callback):
+    """Stop when validation accuracy has not improved for ``patience`` epochs, and
+    put back the weights of the best epoch (chosen on validation, never on test)."""
+
+    def __init__(self, patience=5, restore_best=True):
+        self.patience, self.restore_best = patience, restore_best
+        self.best, self.best_epoch, self.best_state = -1.0, None, None
+
+    def on_epoch_end(self, result, network):
+        if result.accuracy > self.best:
+            self.best, self.best_epoch = result.accuracy, result.epoch
+            self.best_state = {k: v.copy() for k, v in network.state_dict().items()}
+            return False
+        if result.epoch - self.best_epoch >= self.patience:
+            if self.restore_best:
+                network.load_state_dict(self.best_state)
+            return True
+        return False
+
+    def on_train_end(self, network):
+        if self.restore_best and self.best_state is not None:
+            network.load_state_dict(self.best_state)
+
+
 def evaluate(network, x, labels, batch_size=10_000):
     """Number of correctly classified examples."""
     return int((network.predict(x, batch_size) == labels).sum())
@@ -142,6 +166,10 @@ def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads(network, batch_size):
         _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
                     callbacks, history, resume, epochs, batch_size, lr, augment, schedule, clip)
+    if history.stopped is None:
+        for cb in callbacks:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(network)
     return history
 
 

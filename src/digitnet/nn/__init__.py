@@ -4,17 +4,21 @@ It knows nothing of MNIST, files or terminals. Batch-first: inputs are
 (n_samples, n_features) arrays.
 """
 
-from . import functional, gradcheck, init, layers, losses, optim
+from . import functional, gradcheck, init, layers, losses, optim, schedules
+from .conv import Conv2D, Flatten, MaxPool2D, Reshape
+from .ensemble import Ensemble
 from .layers import Identity, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BinaryCrossEntropy, QuadraticCost, SoftmaxCrossEntropy
 from .network import Network, accuracy, mlp
-from .optim import SGD
+from .optim import SGD, Adam, clip_grad_norm
 from .perceptron import NAND, Perceptron, add_bits, nand, step
+from .regularization import BatchNorm, Dropout
 
 __all__ = [
-    "functional", "gradcheck", "init", "layers", "losses", "optim",
+    "functional", "gradcheck", "init", "layers", "losses", "optim", "schedules",
     "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "Softmax", "Identity",
+    "Conv2D", "MaxPool2D", "Flatten", "Reshape", "Dropout", "BatchNorm", "Ensemble",
     "QuadraticCost", "BinaryCrossEntropy", "SoftmaxCrossEntropy",
-    "Network", "mlp", "accuracy", "SGD",
+    "Network", "mlp", "accuracy", "SGD", "Adam", "clip_grad_norm",
     "Perceptron", "NAND", "nand", "add_bits", "step",
 ]

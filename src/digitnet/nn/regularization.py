@@ -31,3 +31,61 @@ class Dropout(Layer):
 
     def config(self):
         return {"type": "Dropout", "p": self.p}
+
+
+@register
+class BatchNorm(Layer):
+    """Batch normalisation (Ioffe & Szegedy, 2015) over the batch, per feature (inputs
+    (n, features)) or per channel (inputs (n, channels, h, w)).
+
+    Training mode normalises with the batch's mean and variance and updates running
+    averages; evaluation mode uses the running averages (kept as buffers, so they are
+    saved in model files).
+    """
+
+    def __init__(self, features, momentum=0.1, eps=1e-5, rng=None, dtype=np.float32):
+        super().__init__()
+        self.features, self.momentum, self.eps = int(features), float(momentum), float(eps)
+        self.params = {"weight": np.ones(self.features, dtype), "bias": np.zeros(self.features, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.running_mean = np.zeros(self.features, dtype)
+        self.running_var = np.ones(self.features, dtype)
+
+    def _axes(self, x):
+        return (0,) if x.ndim == 2 else (0, 2, 3)
+
+    def _shape(self, x):
+        return (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
+
+    def forward(self, x):
+        axes, shape = self._axes(x), self._shape(x)
+        if self.training:
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            m = x.size // self.features
+            self.running_mean *= 1 - self.momentum
+            self.running_mean += self.momentum * mean
+            self.running_var *= 1 - self.momentum
+            self.running_var += self.momentum * var * m / max(m - 1, 1)
+        else:
+            mean, var = self.running_mean, self.running_var
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        self.x_hat = (x - mean.reshape(shape)) * self.inv_std.reshape(shape)
+        return self.x_hat * self.params["weight"].reshape(shape) + self.params["bias"].reshape(shape)
+
+    def backward(self, grad):
+        axes, shape = self._axes(grad), self._shape(grad)
+        self.grads["weight"][...] = (grad * self.x_hat).sum(axis=axes)
+        self.grads["bias"][...] = grad.sum(axis=axes)
+        g = grad * self.params["weight"].reshape(shape)
+        if not self.training:
+            return g * self.inv_std.reshape(shape)
+        # d x_hat -> d x through the batch statistics
+        return (g - g.mean(axis=axes, keepdims=True)
+                - self.x_hat * (g * self.x_hat).mean(axis=axes, keepdims=True)) * self.inv_std.reshape(shape)
+
+    def buffers(self):
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
+
+    def config(self):
+        return {"type": "BatchNorm", "features": self.features, "momentum": self.momentum,
+                "eps": self.eps}
