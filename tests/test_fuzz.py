@@ -515,3 +515,19 @@ def test_cli_reports_untrusted_files_in_one_line(model, image, labels):
 def test_errors_are_digitnet_errors():
     for error in (DataError, ModelFileError, ImageError):
         assert issubclass(error, DigitnetError)
+
+
+def test_every_layer_type_loads_in_a_fresh_process(tmp_path):
+    """Regression: a CNN model file failed to load ("unknown layer type 'Reshape'")
+    in a process that had not imported digitnet.nn.conv, as `digitnet predict` has not."""
+    import subprocess
+    import sys
+
+    from digitnet.recipes import RECIPES, build_network
+
+    path = tmp_path / "cnn.npz"
+    save_model(path, build_network({**RECIPES["cnn"], "channels": [2, 2], "hidden": 4},
+                                   np.random.default_rng(0)))
+    code = "import sys; from digitnet.io import load_model; load_model(sys.argv[1])"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, env=env)

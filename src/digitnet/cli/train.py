@@ -154,6 +154,8 @@ def _where(position):
 
 
 def _resume_command(args, path, default_checkpoint):
+    if getattr(args, "resume_command", None):  # a member of an ensemble
+        return args.resume_command
     command = f"digitnet train --resume --out {args.out}"
     if args.checkpoint and path != default_checkpoint:
         command += f" --checkpoint {path}"
@@ -213,6 +215,8 @@ def _train_ensemble(args, settings):
         member_args = copy.copy(args)
         member_args.seed, member_args.out, member_args.checkpoint = args.seed + i, path, None
         member_args.resume = args.resume and default_path(path).exists()
+        member_args.resume_command = " ".join(
+            ["digitnet", *(a for a in sys.argv[1:] if a != "--resume"), "--resume"])
         if not args.quiet:
             print(f"Member {i} of {members} (seed {member_args.seed}):", flush=True)
         code = _train_single(member_args, single)
@@ -238,11 +242,12 @@ def _train_ensemble(args, settings):
               f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%); saved {args.out}")
 
 
-def _settings(args):
-    """The recipe's settings with the flags given on the command line."""
+def _settings(args, base=None):
+    """The recipe's settings (or ``base``'s, a resumed run's) with the flags given on
+    the command line."""
     from ..recipes import RECIPES
 
-    settings = dict(RECIPES[args.recipe])
+    settings = dict(RECIPES[args.recipe] if base is None else base)
     for key in OVERRIDES:
         if getattr(args, key, None) is not None:
             settings[key] = getattr(args, key)
@@ -276,8 +281,8 @@ def _train_single(args, given_settings):
     resumed = _resumed_run(args, checkpoint_path) if args.resume else None
     command = "digitnet " + " ".join(sys.argv[1:])
     commands = [*resumed.settings.get("commands", []), command] if resumed else [command]
-    if resumed:
-        settings = dict(resumed.settings["training"])
+    if resumed:  # a flag given with --resume (--epochs, --lr) overrides the saved setting
+        settings = _settings(args, resumed.settings["training"])
     elif given_settings is not None:
         settings = dict(given_settings)
     else:
@@ -304,8 +309,8 @@ def _train_single(args, given_settings):
             fail(f"{checkpoint_path}: the checkpoint was made on other training data "
                  f"({resumed.data.get('train_images')} images from {resumed.data.get('name')})")
         resumed.restore(net, optimizer, rng)
-        if args.lr is not None:  # a new rate given with --resume, e.g. after divergence
-            optimizer.lr = args.lr
+        if args.lr is not None:  # the optimizer's state holds the rate it had
+            optimizer.lr = settings["lr"]
         checkpointer.history, checkpointer.saved = list(resumed.history), resumed.position
     else:
         checkpointer.save(Position(0))  # so that even epoch 0 can be interrupted

@@ -4,7 +4,9 @@ It knows nothing of MNIST, files or terminals. Batch-first: inputs are
 (n_samples, n_features) arrays.
 """
 
-from . import functional, gradcheck, init, layers, losses, optim
+# conv and regularization are imported so that their layers are registered for
+# Network.from_config (a model file may hold them).
+from . import conv, functional, gradcheck, init, layers, losses, optim, regularization
 from .layers import Identity, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BinaryCrossEntropy, QuadraticCost, SoftmaxCrossEntropy
 from .network import Network, accuracy, mlp
@@ -12,7 +14,7 @@ from .optim import SGD
 from .perceptron import NAND, Perceptron, add_bits, nand, step
 
 __all__ = [
-    "functional", "gradcheck", "init", "layers", "losses", "optim",
+    "functional", "gradcheck", "init", "layers", "losses", "optim", "conv", "regularization",
     "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "Softmax", "Identity",
     "QuadraticCost", "BinaryCrossEntropy", "SoftmaxCrossEntropy",
     "Network", "mlp", "accuracy", "SGD",
