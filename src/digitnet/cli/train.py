@@ -242,12 +242,11 @@ def _train_ensemble(args, settings):
               f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%); saved {args.out}")
 
 
-def _settings(args, base=None):
-    """The recipe's settings (or ``base``'s, a resumed run's) with the flags given on
-    the command line."""
+def _settings(args):
+    """The recipe's settings with the flags given on the command line."""
     from ..recipes import RECIPES
 
-    settings = dict(RECIPES[args.recipe] if base is None else base)
+    settings = dict(RECIPES[args.recipe])
     for key in OVERRIDES:
         if getattr(args, key, None) is not None:
             settings[key] = getattr(args, key)
@@ -281,8 +280,12 @@ def _train_single(args, given_settings):
     resumed = _resumed_run(args, checkpoint_path) if args.resume else None
     command = "digitnet " + " ".join(sys.argv[1:])
     commands = [*resumed.settings.get("commands", []), command] if resumed else [command]
-    if resumed:  # a flag given with --resume (--epochs, --lr) overrides the saved setting
-        settings = _settings(args, resumed.settings["training"])
+    if resumed:
+        settings = dict(resumed.settings["training"])
+        for key in OVERRIDES:  # e.g. a smaller --lr after a divergence
+            if getattr(args, key, None) is not None:
+                settings[key] = getattr(args, key)
+        _check_settings(settings)
     elif given_settings is not None:
         settings = dict(given_settings)
     else:
@@ -309,8 +312,8 @@ def _train_single(args, given_settings):
             fail(f"{checkpoint_path}: the checkpoint was made on other training data "
                  f"({resumed.data.get('train_images')} images from {resumed.data.get('name')})")
         resumed.restore(net, optimizer, rng)
-        if args.lr is not None:  # the optimizer's state holds the rate it had
-            optimizer.lr = settings["lr"]
+        if args.lr is not None:  # a new rate given with --resume, e.g. after divergence
+            optimizer.lr = args.lr
         checkpointer.history, checkpointer.saved = list(resumed.history), resumed.position
     else:
         checkpointer.save(Position(0))  # so that even epoch 0 can be interrupted
