@@ -75,11 +75,11 @@ class Augment:
         cols = (sin * grid_r + cos * grid_c) / z + centre - shift[:, 1, None, None]
         if self.elastic:
             alpha, sigma = self.elastic
-            fields = _gaussian_smooth(rng.uniform(-1, 1, (n, 2, SIZE, SIZE)), sigma)
-            # normalise each field so that alpha is the largest displacement in pixels
-            fields /= np.abs(fields).max(axis=(2, 3), keepdims=True) + 1e-12
-            rows = rows + alpha / 10 * fields[:, 0]
-            cols = cols + alpha / 10 * fields[:, 1]
+            # Simard et al.: uniform(-1, 1) displacements, convolved with a Gaussian of
+            # width sigma (unit gain), scaled by alpha
+            fields = alpha * _gaussian_smooth(rng.uniform(-1, 1, (n, 2, SIZE, SIZE)), sigma)
+            rows = rows + fields[:, 0]
+            cols = cols + fields[:, 1]
         out = _sample(images, rows, cols)
         return out.reshape(n, -1).astype(x.dtype, copy=False)
 

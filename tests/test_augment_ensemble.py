@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from digitnet import load_model, save_model
+from digitnet.cli import main
+from digitnet.data.augment import Augment
+from digitnet.nn import mlp
+from digitnet.nn.ensemble import Ensemble
+
+
+def digit_batch(n=8):
+    images = np.zeros((n, 28, 28), np.float32)
+    images[:, 8:20, 12:16] = 1.0  # a "1"
+    return images.reshape(n, -1)
+
+
+def test_identity_augmentation_changes_nothing():
+    x = digit_batch()
+    out = Augment(rotate=0, scale=0, shift=0)(x, np.random.default_rng(0))
+    np.testing.assert_allclose(out, x, atol=1e-6)
+
+
+@pytest.mark.parametrize("aug", [Augment(), Augment(elastic=(34.0, 4.0))])
+def test_augmentation_is_random_bounded_and_keeps_the_ink(aug):
+    x = digit_batch(16)
+    rng = np.random.default_rng(1)
+    out = aug(x, rng)
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() <= 1
+    assert not np.allclose(out[0], out[1])  # each image gets its own transformation
+    ink = out.sum(axis=1) / x.sum(axis=1)
+    assert np.all((ink > 0.5) & (ink < 2.0)), ink
+
+
+def test_shift_moves_the_digit():
+    x = digit_batch(1)
+    out = Augment(rotate=0, scale=0, shift=0)(x, np.random.default_rng(0))
+    shifted = Augment(rotate=0, scale=0, shift=3)(x, np.random.default_rng(0))
+    assert not np.allclose(out, shifted)
+
+
+def test_ensemble_averages_member_probabilities(tmp_path):
+    members = [mlp([784, 8, 10], "relu", "ce", rng=i) for i in range(3)]
+    ensemble = Ensemble(members)
+    x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    expected = np.mean([m.predict_proba(x) for m in members], axis=0)
+    np.testing.assert_allclose(ensemble.predict_proba(x), expected, rtol=1e-6)
+    np.testing.assert_array_equal(ensemble.predict(x), expected.argmax(1))
+    save_model(tmp_path / "e.npz", ensemble, {"metrics": {"test_accuracy": 0.1}})
+    loaded = load_model(tmp_path / "e.npz")
+    assert isinstance(loaded, Ensemble) and len(loaded.members) == 3
+    np.testing.assert_array_equal(loaded.predict_proba(x), ensemble.predict_proba(x))
+
+
+def test_ensemble_members_must_agree():
+    with pytest.raises(ValueError):
+        Ensemble([mlp([784, 10]), mlp([100, 10])])
+    with pytest.raises(ValueError):
+        Ensemble([])
+
+
+def test_cnn_and_ensemble_recipes_train_from_the_cli(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "cnn.npz"
+    assert main(["train", "--recipe", "cnn", "--epochs", "1", "--data", str(tiny_mnist),
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "conv32-conv64-fc128" in text and "Test: " in text
+    assert load_model(out).layers[1].config()["type"] == "Conv2D"
+    ens = tmp_path / "ens.npz"
+    assert main(["train", "--recipe", "ensemble", "--members", "2", "--epochs", "1",
+                 "--data", str(tiny_mnist), "--out", str(ens), "--quiet"]) == 0
+    loaded = load_model(ens)
+    assert isinstance(loaded, Ensemble) and len(loaded.members) == 2
+    assert loaded.metadata["training"]["member_seeds"] == [2, 3]
+    assert main(["evaluate", str(ens), "--data", str(tiny_mnist), "--json"]) == 0
+    assert main(["info", str(ens)]) == 0
