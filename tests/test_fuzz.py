@@ -72,10 +72,21 @@ VALID_IDX = [
 ]
 
 
-def _model_bytes():
+def _model_bytes(network):
     path = FOLDER / "seed-model.npz"
-    save_model(path, mlp([784, 3, 10], "relu", "ce", init="he", rng=0), {"metrics": {"a": 1}})
+    save_model(path, network, {"metrics": {"a": 1}})
     return path.read_bytes()
+
+
+def _valid_models():
+    """A small MLP, a small CNN (convolution, pooling, dropout) and an ensemble."""
+    from digitnet.nn.ensemble import Ensemble
+    from digitnet.recipes import RECIPES, build_network
+
+    cnn = build_network({**RECIPES["cnn"], "channels": [2, 2], "hidden": 4},
+                        np.random.default_rng(0))
+    members = [mlp([784, 3, 10], "relu", "ce", init="he", rng=i) for i in range(2)]
+    return [_model_bytes(members[0]), _model_bytes(cnn), _model_bytes(Ensemble(members))]
 
 
 def _checkpoint_bytes():
@@ -101,7 +112,8 @@ def _npy_bytes():
     return buffer.getvalue()
 
 
-VALID_MODEL, VALID_CHECKPOINT = _model_bytes(), _checkpoint_bytes()
+VALID_MODELS, VALID_CHECKPOINT = _valid_models(), _checkpoint_bytes()
+VALID_MODEL = VALID_MODELS[0]
 VALID_IMAGES = {"png": _image_bytes("PNG"), "png-rgb": _image_bytes("PNG", "RGB"),
                 "bmp": _image_bytes("BMP"), "gif": _image_bytes("GIF"),
                 "jpeg": _image_bytes("JPEG"), "tiff": _image_bytes("TIFF")}
@@ -145,30 +157,31 @@ def idx_headers(draw):
     return gzip.compress(data) if draw(st.booleans()) else data
 
 
+def _places(node):
+    """(container, key) for every value in a JSON document."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        yield node, key
+        if isinstance(value, (dict, list)):
+            yield from _places(value)
+
+
 @st.composite
 def rezipped_models(draw):
     """A model file whose zip structure is intact (so checksums pass) but whose
     config or arrays were altered: the loader must check the content itself."""
-    with zipfile.ZipFile(io.BytesIO(VALID_MODEL)) as z:
+    with zipfile.ZipFile(io.BytesIO(draw(st.sampled_from(VALID_MODELS)))) as z:
         members = {name: z.read(name) for name in z.namelist()}
     config = json.loads(np.load(io.BytesIO(members[CONFIG_KEY + ".npy"])).tobytes())
     target = draw(st.sampled_from(["config", "array", "drop", "add"]))
-    if target == "config":
-        path = draw(st.sampled_from([("format_version",), ("network", "dtype"),
-                                     ("network", "input_shape"), ("network", "layers"),
-                                     ("network", "loss"), ("network", "layers", 0),
-                                     ("network", "layers", 0, "in_features"),
-                                     ("network", "layers", 0, "out_features"),
-                                     ("network", "layers", 1, "type")]))
-        value = draw(st.recursive(
+    if target == "config":  # replace any one value anywhere in the config
+        parent, key = draw(st.sampled_from(list(_places(config))))
+        parent[key] = draw(st.recursive(
             st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
             lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-                st.sampled_from(["type", "in_features", "out_features", "init", "x"]),
+                st.sampled_from(["type", "in_features", "out_features", "in_channels",
+                                 "kernel_size", "init", "p", "x"]),
                 inner, max_size=3), max_leaves=6))
-        node = config
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
         buffer = io.BytesIO()
         np.save(buffer, np.frombuffer(json.dumps(config).encode(), np.uint8))
         members[CONFIG_KEY + ".npy"] = buffer.getvalue()
@@ -254,7 +267,7 @@ def test_idx_reader(data):
 
 
 @fuzz_settings(EXAMPLES)
-@given(st.one_of(untrusted([VALID_MODEL]), rezipped_models()))
+@given(st.one_of(untrusted(VALID_MODELS), rezipped_models()))
 def test_model_loader(data):
     check_model(data)
 
@@ -282,7 +295,7 @@ def test_idx_reader_many(data):
 
 @pytest.mark.slow
 @fuzz_settings(SLOW_EXAMPLES)
-@given(st.one_of(untrusted([VALID_MODEL]), rezipped_models(), untrusted([VALID_CHECKPOINT])))
+@given(st.one_of(untrusted(VALID_MODELS), rezipped_models(), untrusted([VALID_CHECKPOINT])))
 def test_model_loader_many(data):
     check_model(data)
     check_checkpoint(data)
@@ -371,6 +384,26 @@ def test_model_configs_that_cannot_work_are_refused_at_load(tmp_path, change, me
     rewrite_config(path, change)
     with pytest.raises(ModelFileError, match=message):
         load_model(path)
+
+
+def test_ensemble_members_are_bounded_together(tmp_path):
+    """Each member below the limit, all of them far above it: refused before any is
+    built (2 x 784 x 30,000 values each, 40 members)."""
+    path = tmp_path / "e.npz"
+    path.write_bytes(VALID_MODELS[2])
+    with np.load(path) as npz:
+        arrays = dict(npz)
+    config = json.loads(arrays[CONFIG_KEY].tobytes())
+    member = config["ensemble"][0]
+    member["layers"][0]["out_features"] = 30_000
+    config["ensemble"] = [member] * 40
+    arrays[CONFIG_KEY] = np.frombuffer(json.dumps(config).encode(), np.uint8)
+    np.savez(path, **arrays)
+    tracemalloc.start()
+    with pytest.raises(ModelFileError, match="more than"):
+        load_model(path)
+    assert tracemalloc.get_traced_memory()[1] < MEMORY_LIMIT
+    tracemalloc.stop()
 
 
 def test_array_header_claiming_more_than_the_file_holds_is_refused_before_allocating(
@@ -515,3 +548,19 @@ def test_cli_reports_untrusted_files_in_one_line(model, image, labels):
 def test_errors_are_digitnet_errors():
     for error in (DataError, ModelFileError, ImageError):
         assert issubclass(error, DigitnetError)
+
+
+def test_every_layer_type_loads_in_a_fresh_process(tmp_path):
+    """Regression: a CNN model file failed to load ("unknown layer type 'Reshape'")
+    in a process that had not imported digitnet.nn.conv, as `digitnet predict` has not."""
+    import subprocess
+    import sys
+
+    from digitnet.recipes import RECIPES, build_network
+
+    path = tmp_path / "cnn.npz"
+    save_model(path, build_network({**RECIPES["cnn"], "channels": [2, 2], "hidden": 4},
+                                   np.random.default_rng(0)))
+    code = "import sys; from digitnet.io import load_model; load_model(sys.argv[1])"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, env=env)

@@ -246,3 +246,25 @@ def test_a_new_run_never_overwrites_an_unfinished_one(tiny_mnist, tmp_path, caps
     assert (tmp_path / "model.ckpt.npz").read_bytes() == before
     code, _, err = run(capsys, "train", "--resume", "--lr", "0.1", "--out", out)
     assert code == 0 and out.exists() and load_model(out).metadata["training"]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("recipe", [
+    # dropout, Nesterov momentum, weight decay, cosine schedule with warm-up, and
+    # random affine augmentation: all random or stateful, all restored
+    pytest.param(["--recipe", "mlp", "--sizes", "784", "32", "10", "--augment", "affine",
+                  "--epochs", "12"], id="mlp"),
+    pytest.param(["--recipe", "cnn", "--epochs", "2"], id="cnn", marks=pytest.mark.slow),
+])
+def test_modern_recipes_resume_exactly(tiny_mnist, tmp_path, capsys, recipe):
+    reference, out = tmp_path / "reference.npz", tmp_path / "model.npz"
+    argv = ["train", "--data", str(tiny_mnist), *recipe, "--out"]
+    assert run(capsys, *argv, reference)[0] == 0
+    process = start([*argv, str(out)], tmp_path)
+    if "cnn" in recipe:  # epochs of several seconds: interrupt inside the first one
+        assert process.stdout.readline().startswith("Training")
+        time.sleep(2)
+    code, _, err = interrupt(process, signal.SIGINT, 0 if "cnn" in recipe else 2)
+    assert code == 130, err
+    assert "after" in err or "cnn" not in recipe  # the CNN was stopped mid-epoch
+    assert run(capsys, "train", "--resume", "--out", out)[0] == 0
+    assert_same_weights(out, reference)

@@ -221,6 +221,7 @@ def load_model(path):
             members = config["ensemble"]
             if not isinstance(members, list) or not 1 <= len(members) <= 100:
                 raise ModelFileError("invalid ensemble in model config")
+            _check_config_size(*members)  # all members together, before building one
             network = Ensemble([_build(member) for member in members])
         else:
             network = _build(config["network"])
@@ -288,14 +289,15 @@ def _check_layers_fit(network, path):
                              f"not ({n_outputs},)")
 
 
-def _check_config_size(cfg):
+def _check_config_size(*configs):
     """Bound what building the layers will allocate, for any layer type: no layer holds
     more values than twice the product of the integers in its config, a kernel size
     counted twice (in * out + out for a linear layer, in * out * k * k + out for a
     convolution, ...)."""
     total = 0
-    for layer in cfg["layers"]:
-        total += 2 * math.prod(max(1, n) for n in _integers(layer))
+    for cfg in configs:
+        for layer in cfg["layers"]:
+            total += 2 * math.prod(max(1, n) for n in _integers(layer))
     if total > MAX_PARAMETERS:
         raise ModelFileError(f"model config asks for up to {total:,} parameters, more than "
                              f"a digitnet model may hold ({MAX_PARAMETERS:,})")

@@ -154,6 +154,8 @@ def _where(position):
 
 
 def _resume_command(args, path, default_checkpoint):
+    if getattr(args, "resume_command", None):  # a member of an ensemble
+        return args.resume_command
     command = f"digitnet train --resume --out {args.out}"
     if args.checkpoint and path != default_checkpoint:
         command += f" --checkpoint {path}"
@@ -213,6 +215,8 @@ def _train_ensemble(args, settings):
         member_args = copy.copy(args)
         member_args.seed, member_args.out, member_args.checkpoint = args.seed + i, path, None
         member_args.resume = args.resume and default_path(path).exists()
+        member_args.resume_command = " ".join(
+            ["digitnet", *(a for a in sys.argv[1:] if a != "--resume"), "--resume"])
         if not args.quiet:
             print(f"Member {i} of {members} (seed {member_args.seed}):", flush=True)
         code = _train_single(member_args, single)

@@ -4,7 +4,9 @@ It knows nothing of MNIST, files or terminals. Batch-first: inputs are
 (n_samples, n_features) arrays.
 """
 
-from . import functional, gradcheck, init, layers, losses, optim, schedules
+# conv and regularization are imported so that their layers are registered for
+# Network.from_config (a model file may hold them).
+from . import conv, functional, gradcheck, init, layers, losses, optim, regularization, schedules
 from .conv import Conv2D, Flatten, MaxPool2D, Reshape
 from .ensemble import Ensemble
 from .layers import Identity, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
@@ -15,7 +17,8 @@ from .perceptron import NAND, Perceptron, add_bits, nand, step
 from .regularization import BatchNorm, Dropout
 
 __all__ = [
-    "functional", "gradcheck", "init", "layers", "losses", "optim", "schedules",
+    "functional", "gradcheck", "init", "layers", "losses", "optim", "schedules", "conv",
+    "regularization",
     "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "Softmax", "Identity",
     "Conv2D", "MaxPool2D", "Flatten", "Reshape", "Dropout", "BatchNorm", "Ensemble",
     "QuadraticCost", "BinaryCrossEntropy", "SoftmaxCrossEntropy",
