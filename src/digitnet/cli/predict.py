@@ -1,25 +1,81 @@
-"""digitnet predict: the digit in each 28x28 MNIST-style image."""
+"""digitnet predict: the digit in each image, from any picture of one digit."""
 
 import json
 
 
 def add_parser(sub):
-    p = sub.add_parser("predict", help="classify 28x28 MNIST-style images (PNG or .npy)")
+    p = sub.add_parser(
+        "predict", help="recognise the digit in each image (any size, format, polarity)",
+        description="Recognise one digit per image. Any image Pillow reads (PNG, JPEG, BMP, GIF, "
+        "WebP...), any size, dark ink on light paper or the reverse, is brought to MNIST's form "
+        "first (cropped, scaled to 20 px, centred by centre of mass in 28x28); --raw skips "
+        "that for images already in MNIST form (28x28 PNG, or .npy).")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--model", required=True, help="model file (.npz)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet")
+    p.add_argument("--raw", action="store_true", help="images are already 28x28 MNIST-style")
+    p.add_argument("--save-input", metavar="DIR",
+                   help="save the 28x28 image the network saw, as DIR/<name>.28x28.png")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per line: path, digit, confidence, probabilities")
     return p
 
 
+def resolve_model(path):
+    """The model to use: ``path``, or the best shipped one."""
+    from ..errors import ModelFileError
+    from ..io import load_model
+    from ..pretrained import default_model_path
+
+    if path is None:
+        path = default_model_path()
+        if path is None:
+            raise ModelFileError("no --model given and no pretrained model is shipped with this "
+                                 "digitnet; train one with `digitnet train` and pass --model model.npz")
+    return load_model(path)
+
+
 def run(args):
+    import os
+    from pathlib import Path
+
     import numpy as np
 
     from ..data.images import load_mnist_style
-    from ..io import load_model
+    from ..data.preprocess import to_mnist
+    from ..errors import ImageError
+    from . import fail
 
-    net = load_model(args.model)
-    images = np.stack([load_mnist_style(path) for path in args.images])
-    for path, p in zip(args.images, net.confidences(images)):
+    if args.save_input and not os.path.isdir(args.save_input):
+        fail(f"--save-input {args.save_input}: no such folder")
+    net = resolve_model(args.model)
+    inputs, blank = [], {}
+    for path in args.images:
+        if args.raw or path.lower().endswith(".npy"):
+            inputs.append(load_mnist_style(path))
+            continue
+        if not Path(path).is_file():
+            raise ImageError(f"{path}: no such file")
+        try:
+            inputs.append(to_mnist(path))
+        except ImageError as e:
+            if "no digit found" not in str(e):
+                raise
+            blank[path] = str(e)
+            inputs.append(np.zeros(784, np.float32))
+    probabilities = net.confidences(np.stack(inputs))
+    for path, x, p in zip(args.images, inputs, probabilities):
+        if args.save_input and path not in blank:
+            from PIL import Image
+
+            name = Path(args.save_input) / (Path(path).stem + ".28x28.png")
+            Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(name)
+        if path in blank:
+            if args.json:
+                print(json.dumps({"path": path, "digit": None, "confidence": 0.0,
+                                  "probabilities": None, "error": blank[path]}))
+            else:
+                print(f"{path}: {blank[path]}")
+            continue
         digit = int(p.argmax())
         if args.json:
             print(json.dumps({"path": path, "digit": digit, "confidence": float(p[digit]),

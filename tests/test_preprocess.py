@@ -1,0 +1,125 @@
+"""Real-world images to MNIST form, on pictures the tests draw themselves."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitnet.data.preprocess import to_mnist
+from digitnet.errors import ImageError
+
+
+def seven(size=200, stroke=None, ink=0, paper=255, mode="L", offset=(0, 0), canvas=None):
+    """A hand-drawn-looking 7: dark on light by default."""
+    canvas = canvas or (size, size)
+    image = Image.new(mode, canvas, paper)
+    draw = ImageDraw.Draw(image)
+    s, (dx, dy) = size, offset
+    width = stroke or max(1, size // 12)
+    draw.line([(0.25 * s + dx, 0.2 * s + dy), (0.75 * s + dx, 0.2 * s + dy),
+               (0.45 * s + dx, 0.85 * s + dy)], fill=ink, width=width)
+    return image
+
+
+def mnist_like_properties(x):
+    image = x.reshape(28, 28)
+    assert x.dtype == np.float32 and x.shape == (784,)
+    assert image.max() == pytest.approx(1.0, abs=0.05) and image.min() >= 0
+    rows = np.flatnonzero(image.max(axis=1) > 0.05)
+    cols = np.flatnonzero(image.max(axis=0) > 0.05)
+    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 in (19, 20, 21, 22)
+    r, c = np.indices(image.shape)
+    total = image.sum()
+    assert abs((r * image).sum() / total - 14) <= 1.0
+    assert abs((c * image).sum() / total - 14) <= 1.0
+
+
+def blur(x):
+    image = np.pad(x.reshape(28, 28), 1)
+    return sum(image[i:i + 28, j:j + 28] for i in range(3) for j in range(3)).ravel()
+
+
+def similar(a, b):
+    """Same shape, give or take two pixels of position and a pixel of stroke width."""
+    a, b = blur(a).reshape(28, 28), blur(b)
+    best = max(np.corrcoef(np.roll(a, (dy, dx), axis=(0, 1)).ravel(), b)[0, 1]
+               for dy in range(-2, 3) for dx in range(-2, 3))
+    return best > 0.8
+
+
+REFERENCE = to_mnist(seven())
+
+
+def test_reference_is_mnist_like():
+    mnist_like_properties(REFERENCE)
+
+
+@pytest.mark.parametrize("variant", [
+    seven(ink=255, paper=0),                                      # light ink on dark
+    seven(mode="RGB", ink=(20, 30, 160), paper=(250, 245, 230)),  # blue pen on cream paper
+    seven(size=16, stroke=2),
+    seven(size=4000, stroke=300),
+    seven(size=2000, stroke=8),                                   # thin strokes, big image
+    seven(size=100, offset=(150, 20), canvas=(400, 300)),         # off-centre
+    seven(size=200, stroke=40),                                   # thick strokes
+])
+def test_every_variant_becomes_the_same_digit(variant):
+    x = to_mnist(variant)
+    mnist_like_properties(x)
+    assert similar(x, REFERENCE)
+
+
+def test_transparent_canvas_with_dark_or_light_strokes():
+    for ink in ((0, 0, 0, 255), (255, 255, 255, 255)):
+        image = seven(mode="RGBA", ink=ink, paper=(0, 0, 0, 0))
+        x = to_mnist(image)
+        mnist_like_properties(x)
+        assert similar(x, REFERENCE)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "GIF", "WEBP"])
+def test_file_formats(tmp_path, fmt):
+    path = tmp_path / f"seven.{fmt.lower()}"
+    seven().convert("RGB" if fmt == "JPEG" else "L").save(path, fmt)
+    assert similar(to_mnist(path), REFERENCE)
+    assert similar(to_mnist(path.read_bytes()), REFERENCE)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    upright = seven()
+    stored = upright.rotate(90, expand=True)  # as a camera stores it, with orientation 6
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    path = tmp_path / "photo.jpg"
+    stored.convert("RGB").save(path, exif=exif)
+    assert similar(to_mnist(path), REFERENCE)
+
+
+def test_noise_and_uneven_background_are_removed():
+    rng = np.random.default_rng(0)
+    image = np.asarray(seven(size=300), dtype=np.float32)
+    paper = 200 + 40 * np.linspace(0, 1, 300)[None, :] + rng.normal(0, 6, (300, 300))
+    noisy = np.where(image < 128, image, paper).clip(0, 255).astype(np.uint8)
+    assert similar(to_mnist(Image.fromarray(noisy)), REFERENCE)
+
+
+@pytest.mark.parametrize("image", [Image.new("L", (50, 50), 255), Image.new("L", (50, 50), 0),
+                                   Image.new("RGBA", (50, 50), (0, 0, 0, 0))])
+def test_blank_images_are_no_digit(image):
+    with pytest.raises(ImageError, match="no digit found"):
+        to_mnist(image)
+
+
+def test_not_an_image_and_missing(tmp_path):
+    with pytest.raises(ImageError, match="not a readable image"):
+        to_mnist(b"this is text")
+    with pytest.raises(ImageError, match="no such file"):
+        to_mnist(tmp_path / "absent.png")
+
+
+def test_decompression_bomb_is_refused_before_decoding():
+    buffer = io.BytesIO()
+    Image.new("1", (9000, 9000), 1).save(buffer, "PNG")  # small file, 81 megapixels
+    with pytest.raises(ImageError, match="more than digitnet reads"):
+        to_mnist(buffer.getvalue())
