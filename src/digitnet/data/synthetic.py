@@ -18,7 +18,8 @@ def _ink_image(row, height):
     crop = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     scale = height / crop.shape[0]
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(height)))
-    return np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BICUBIC)).clip(0, 1)
+    resized = Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BICUBIC)
+    return np.asarray(resized).clip(0, 1)
 
 
 def drawing(row, rng, canvas=(280, 280), min_height=40, max_height=220):
@@ -47,7 +48,10 @@ def number(rows, rng, height=(40, 80), gap=(4, 20), touching=0.0, margin=20):
     x, placed = margin, []
     for i, ink in enumerate(inks):
         if i:
-            x += -int(rng.integers(2, 7)) if rng.random() < touching else int(rng.integers(gap[0], gap[1] + 1))
+            if rng.random() < touching:
+                x -= int(rng.integers(2, 7))
+            else:
+                x += int(rng.integers(gap[0], gap[1] + 1))
         placed.append((x, ink))
         x += ink.shape[1]
     width = x + margin
