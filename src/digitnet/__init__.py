@@ -15,8 +15,24 @@ from .io import load_model, save_model
 from .nn import Network, mlp
 from .train import Callback, evaluate, fit
 
+
+def read_number(image, model=None, min_confidence=0.5):
+    """Read the number written in ``image`` (path, bytes or Pillow image) with ``model``
+    (default: the best shipped model). See ``digitnet.read``."""
+    from .cli.predict import resolve_model
+    from .read import read_number as read
+
+    return read(image, model if model is not None else resolve_model(None), min_confidence)
+
+
+def to_mnist(image):
+    """Any image of one digit -> 784 floats in MNIST's form. See ``digitnet.data.preprocess``."""
+    from .data.preprocess import to_mnist as convert
+
+    return convert(image)
+
 __all__ = [
-    "__version__", "mlp", "Network", "fit", "evaluate", "Callback", "load_mnist",
+    "__version__", "read_number", "to_mnist", "mlp", "Network", "fit", "evaluate", "Callback", "load_mnist",
     "load_model", "save_model", "DigitnetError", "DataError", "ModelFileError",
     "TrainingDiverged",
 ]

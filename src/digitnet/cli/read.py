@@ -1,0 +1,49 @@
+"""digitnet read: the number written in each image."""
+
+import json
+
+
+def add_parser(sub):
+    p = sub.add_parser("read", help="read a written number (1 to 20 digits) in each image",
+                       description="Read the digits written left to right in each image: "
+                       "connected components, then trial cuts of touching digits scored by "
+                       "the classifier. Digits below --min-confidence are flagged with '?'.")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet")
+    p.add_argument("--min-confidence", type=float, default=0.5,
+                   help="flag digits the model is less sure of (default 0.5)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per line: path, text, confidence, digits with boxes")
+    return p
+
+
+def run(args):
+    from pathlib import Path
+
+    from ..errors import ImageError
+    from ..read import read_number
+    from . import fail
+    from .predict import resolve_model
+
+    if not 0 <= args.min_confidence <= 1:
+        fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
+    net = resolve_model(args.model)
+    for path in args.images:
+        if not Path(path).is_file():
+            raise ImageError(f"{path}: no such file")
+        try:
+            reading = read_number(path, net, args.min_confidence)
+        except ImageError as e:
+            if "no digit" not in str(e):
+                raise
+            if args.json:
+                print(json.dumps({"path": path, "text": "", "confidence": 0.0, "digits": [],
+                                  "error": str(e)}))
+            else:
+                print(f"{path}: {e}")
+            continue
+        if args.json:
+            print(json.dumps({"path": path, **reading.as_dict()}))
+        else:
+            marked = "".join(f"{d.digit}?" if d.unsure else str(d.digit) for d in reading.digits)
+            print(f"{path}: {marked} ({100 * reading.confidence:.1f}%)")

@@ -1,0 +1,91 @@
+"""Reading whole numbers, on images composed by the tests."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitnet.cli import main
+from digitnet.read import label, read_number
+
+
+def test_connected_components():
+    binary = np.array([[1, 1, 0, 0, 1],
+                       [0, 1, 0, 0, 1],
+                       [0, 0, 1, 0, 0],
+                       [1, 0, 0, 0, 1]], dtype=bool)
+    labels = label(binary)
+    assert labels.max() == 4  # the diagonal joins the first blob (8-neighbourhood)
+    assert labels[0, 0] == labels[1, 1] == labels[2, 2]
+    assert len({labels[0, 4], labels[3, 0], labels[3, 4], labels[0, 0]}) == 4
+    assert (labels == 0).sum() == (~binary).sum()
+
+
+def handwritten(strokes, size=(500, 200)):
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    for kind, points in strokes:
+        if kind == "line":
+            draw.line(points, fill=0, width=14)
+        else:
+            draw.ellipse(points, outline=0, width=14)
+    return image
+
+
+SEVEN_ONE_ZERO = [("line", [(40, 50), (110, 50), (70, 160)]), ("line", [(180, 40), (180, 160)]),
+                  ("ellipse", [(250, 40), (330, 160)])]
+
+
+@pytest.fixture(scope="module")
+def model():
+    from digitnet.cli.predict import resolve_model
+
+    return resolve_model(None)
+
+
+def test_reads_a_drawn_number_with_boxes(model):
+    reading = read_number(handwritten(SEVEN_ONE_ZERO), model)
+    assert reading.text == "710"
+    lefts = [d.box[0] for d in reading.digits]
+    assert lefts == sorted(lefts) and abs(lefts[0] - 40) < 12 and abs(lefts[2] - 250) < 12
+    assert 0 < reading.confidence <= 1 and not any(d.unsure for d in reading.digits)
+
+
+def test_a_broken_stroke_stays_one_digit(model):
+    # a 7 whose stem does not touch its bar, and a 1
+    strokes = [("line", [(40, 50), (110, 50)]), ("line", [(105, 66), (70, 160)]),
+               ("line", [(180, 40), (180, 160)])]
+    assert read_number(handwritten(strokes), model).text == "71"
+
+
+def test_blank_image_is_no_digits(model):
+    with pytest.raises(Exception, match="no digit"):
+        read_number(Image.new("L", (300, 100), 255), model)
+
+
+def test_cli_read(tmp_path, capsys):
+    number = tmp_path / "number.png"
+    handwritten(SEVEN_ONE_ZERO).save(number)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (100, 100), 255).save(blank)
+    assert main(["read", str(number), str(blank)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{number}: 710 (") and "no digit found" in out[1]
+    assert main(["read", str(number), "--json", "--min-confidence", "0.9"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["text"] == "710" and len(result["digits"]) == 3
+    assert set(result["digits"][0]) == {"digit", "confidence", "box", "unsure"}
+    assert main(["read", str(tmp_path / "absent.png")]) == 2
+    assert main(["read", str(number), "--min-confidence", "2"]) == 2
+
+
+def test_predict_uses_the_shipped_model_and_preprocessing(tmp_path, capsys):
+    image = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
+    path = tmp_path / "seven.jpg"
+    image.convert("RGB").save(path)
+    assert main(["predict", str(path), "--save-input", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: 7 (")
+    saved = Image.open(tmp_path / "seven.28x28.png")
+    assert saved.size == (28, 28)
+    saved.close()
