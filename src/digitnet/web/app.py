@@ -1,0 +1,158 @@
+"""A FastAPI application: a drawing page, and a JSON API under /api/.
+
+    POST /api/predict   an image (the request body) -> digit, probabilities, the 28x28
+                        input the network saw, and hidden-layer activations
+    POST /api/read      an image -> the number written in it, digit by digit
+    GET  /api/model     what the model is and how it was trained
+
+Every bad request gets a 4xx answer with a JSON body {"error": "..."}.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DigitnetError
+
+STATIC = Path(__file__).parent / "static"
+#: Largest request body accepted, in bytes.
+MAX_BODY = 5 << 20
+
+IMAGE_BODY = {"requestBody": {"required": True, "content": {
+    "image/png": {"schema": {"type": "string", "format": "binary"}},
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def activations(network, x, max_channels=16):
+    """What each hidden activation layer outputs for one input, kept small: dense
+    layers as vectors, convolutional maps average-pooled to at most 7x7."""
+    from ..nn.layers import ReLU, Sigmoid, Tanh
+
+    out = []
+    network.train(False)
+    a = x[None, :].astype(network.dtype)
+    for layer in network.layers[:-1]:
+        a = layer.forward(a)
+        if isinstance(layer, (ReLU, Sigmoid, Tanh)):
+            values = a[0]
+            if values.ndim == 3:
+                c, h, w = values.shape
+                k = max(1, h // 7)
+                pooled = values[:max_channels, :h // k * k, :w // k * k]
+                pooled = pooled.reshape(len(pooled), h // k, k, w // k, k).mean(axis=(2, 4))
+                out.append({"kind": "maps", "shape": list(pooled.shape),
+                            "values": np.round(pooled, 4).ravel().tolist()})
+            else:
+                out.append({"kind": "vector", "shape": [len(values)],
+                            "values": np.round(values, 4).tolist()})
+    return out
+
+
+def app_from_environment():
+    """The app for each worker process of ``digitnet serve --workers N``."""
+    import os
+
+    return create_app(os.environ.get("DIGITNET_SERVE_MODEL"))
+
+
+def create_app(model_path=None):
+    from fastapi import FastAPI, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from .. import __version__
+    from ..cli.predict import resolve_model
+    from ..data.preprocess import to_mnist
+    from ..read import read_number
+
+    model = resolve_model(model_path)
+    try:
+        # one image at a time: a second BLAS thread only adds synchronisation (10x slower
+        # on a busy machine); parallelism comes from server workers instead
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+    except ImportError:
+        pass
+    members = getattr(model, "members", None)
+    network = members[0] if members else model
+    app = FastAPI(title="digitnet", version=__version__,
+                  description="Recognise handwritten digits with a network written from scratch "
+                  "in NumPy.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, exc):
+        return JSONResponse({"error": "invalid request"}, status_code=422)
+
+    @app.exception_handler(DigitnetError)
+    async def digitnet_error(request, exc):
+        return JSONResponse({"error": str(exc)}, status_code=422)
+
+    async def image_body(request: Request):
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
+            raise HTTPException(413, f"the image must be at most {MAX_BODY >> 20} MB")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise HTTPException(413, f"the image must be at most {MAX_BODY >> 20} MB")
+        if not body:
+            raise HTTPException(400, "send the image as the request body")
+        return body
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return FileResponse(STATIC / "index.html")
+
+    @app.post("/api/predict", openapi_extra=IMAGE_BODY,
+              summary="Recognise one digit in an image (any size, format and polarity)")
+    async def predict(request: Request, activations_: bool = False):
+        body = await image_body(request)
+        try:
+            x = to_mnist(body)
+        except DigitnetError as e:
+            if "no digit" in str(e):
+                return {"digit": None, "confidence": 0.0, "probabilities": None,
+                        "input": None, "error": str(e)}
+            raise
+        p = model.confidences(x[None, :])[0]
+        digit = int(p.argmax())
+        result = {"digit": digit, "confidence": float(p[digit]),
+                  "probabilities": [round(float(v), 6) for v in p],
+                  "input": np.round(x, 3).tolist()}
+        if activations_:
+            result["activations"] = activations(network, x)
+        return result
+
+    @app.post("/api/read", openapi_extra=IMAGE_BODY,
+              summary="Read a written number (1 to 20 digits) in an image")
+    async def read(request: Request, min_confidence: float = 0.5):
+        if not 0 <= min_confidence <= 1:
+            raise HTTPException(422, "min_confidence must be between 0 and 1")
+        body = await image_body(request)
+        try:
+            return read_number(body, model, min_confidence).as_dict()
+        except DigitnetError as e:
+            if "no digit" in str(e):
+                return {"text": "", "confidence": 0.0, "digits": [], "error": str(e)}
+            raise
+
+    @app.get("/api/model", summary="What the model is and how it was trained")
+    async def describe():
+        meta = getattr(model, "metadata", {}) or {}
+        return {"kind": "ensemble" if members else "network",
+                "members": len(members) if members else 1,
+                "layers": [layer.config() for layer in network.layers],
+                "training": meta.get("training", {}), "metrics": meta.get("metrics", {}),
+                "digitnet_version": __version__}
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,111 @@
+// digitnet drawing page: pointer events on a canvas, predictions while drawing.
+const pad = document.getElementById("pad");
+const ctx = pad.getContext("2d");
+const seen = document.getElementById("seen");
+let drawing = false, dirty = false, busy = false, last = null;
+
+function clearPad() {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, pad.width, pad.height);
+  document.getElementById("answer").textContent = "?";
+  document.getElementById("confidence").textContent = "draw something";
+  document.getElementById("bars").innerHTML = "";
+  document.getElementById("layers").innerHTML = "";
+  seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
+}
+
+function point(e) {
+  const r = pad.getBoundingClientRect();
+  return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
+}
+
+pad.addEventListener("pointerdown", e => { drawing = true; last = point(e); pad.setPointerCapture(e.pointerId); stroke(e); });
+pad.addEventListener("pointermove", e => { if (drawing) stroke(e); });
+pad.addEventListener("pointerup", () => { drawing = false; send(); });
+pad.addEventListener("pointercancel", () => { drawing = false; });
+
+function stroke(e) {
+  const p = point(e);
+  ctx.strokeStyle = "#111"; ctx.lineWidth = 18; ctx.lineCap = "round"; ctx.lineJoin = "round";
+  ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
+  last = p; dirty = true;
+}
+
+setInterval(() => { if (dirty && !busy) send(); }, 250);   // update while drawing
+
+function send(blob) {
+  dirty = false;
+  if (blob) return post(blob);
+  pad.toBlob(post, "image/png");
+}
+
+async function post(blob) {
+  busy = true;
+  const number = document.getElementById("number-mode").checked;
+  const url = number ? "/api/read" : "/api/predict?activations_=true";
+  try {
+    const answer = await fetch(url, { method: "POST", body: blob, headers: { "Content-Type": blob.type || "application/octet-stream" } });
+    const result = await answer.json();
+    if (!answer.ok) { show("!", result.error || "error"); return; }
+    number ? showNumber(result) : showDigit(result);
+  } catch (err) {
+    show("!", "the server did not answer");
+  } finally { busy = false; }
+}
+
+function show(big, small) {
+  document.getElementById("answer").textContent = big;
+  document.getElementById("confidence").textContent = small;
+}
+
+function showDigit(r) {
+  if (r.digit === null) { show("?", "no digit found"); return; }
+  show(String(r.digit), `${(100 * r.confidence).toFixed(1)}% sure`);
+  const bars = document.getElementById("bars");
+  bars.innerHTML = "";
+  r.probabilities.forEach((p, d) => {
+    bars.insertAdjacentHTML("beforeend",
+      `<span>${d}</span><div class="bar${d === r.digit ? " top" : ""}" style="width:${(100 * p).toFixed(1)}%"></div><span>${(100 * p).toFixed(1)}%</span>`);
+  });
+  paint(seen, r.input, 28, 28, 4);
+  const layers = document.getElementById("layers");
+  layers.innerHTML = "";
+  (r.activations || []).forEach((layer, i) => {
+    const c = document.createElement("canvas");
+    if (layer.kind === "vector") {
+      const w = Math.min(layer.shape[0], 32), h = Math.ceil(layer.shape[0] / w);
+      paint(c, layer.values, h, w, 6);
+    } else {
+      const [n, h, w] = layer.shape, cols = Math.min(n, 8), rows = Math.ceil(n / cols);
+      const grid = new Array(rows * h * cols * w).fill(0);
+      for (let k = 0; k < n; k++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++)
+        grid[((Math.floor(k / cols) * h + y) * cols + k % cols) * w + x] = layer.values[(k * h + y) * w + x];
+      paint(c, grid, rows * h, cols * w, 5);
+    }
+    c.title = `hidden layer ${i + 1}: ${layer.shape.join(" x ")}`;
+    layers.appendChild(c);
+  });
+}
+
+function showNumber(r) {
+  if (!r.text) { show("?", "no digits found"); return; }
+  show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), `${(100 * r.confidence).toFixed(1)}% sure`);
+  document.getElementById("bars").innerHTML = "";
+}
+
+function paint(canvas, values, h, w, scale) {
+  canvas.width = w * scale; canvas.height = h * scale;
+  const c = canvas.getContext("2d"), max = Math.max(1e-6, ...values);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const v = Math.round(255 * Math.max(0, values[y * w + x] || 0) / max);
+    c.fillStyle = `rgb(${v},${v},${v})`; c.fillRect(x * scale, y * scale, scale, scale);
+  }
+}
+
+document.getElementById("clear").addEventListener("click", clearPad);
+document.getElementById("file").addEventListener("change", e => { if (e.target.files[0]) send(e.target.files[0]); });
+fetch("/api/model").then(r => r.json()).then(m => {
+  const acc = m.metrics && m.metrics.test_accuracy ? ` (${(100 * m.metrics.test_accuracy).toFixed(2)}% on the MNIST test set)` : "";
+  document.getElementById("model").textContent = `Model: ${m.kind === "ensemble" ? m.members + " networks" : (m.training.recipe || "network")}${acc}. digitnet ${m.digitnet_version}.`;
+});
+clearPad();

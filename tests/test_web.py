@@ -1,0 +1,193 @@
+"""The JSON API over HTTP (FastAPI's test client), and a browser drawing a digit."""
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+from digitnet.web.app import MAX_BODY  # noqa: E402
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port):
+    env = {**os.environ, "PYTHONPATH": SRC}
+    server = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("digitnet serve did not start")
+
+
+class Client:
+    """Plain HTTP against the real server on 127.0.0.1."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def request(self, method, path, content=None, headers=None):
+        import http.client
+        import json
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=content, headers=headers or {})
+            response = connection.getresponse()
+            body = response.read()
+        finally:
+            connection.close()
+
+        class Response:
+            status_code = response.status
+            text = body.decode("utf-8", "replace")
+
+            def json(self):
+                return json.loads(body)
+        return Response()
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, content=b"", headers=None):
+        return self.request("POST", path, content, headers)
+
+
+@pytest.fixture(scope="module")
+def client():
+    port = free_port()
+    server = start_server(port)
+    yield Client(port)
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def png(draw=None, size=(200, 200)):
+    image = Image.new("L", size, 255)
+    if draw:
+        draw(ImageDraw.Draw(image))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def seven(d):
+    d.line([(50, 40), (150, 40), (90, 170)], fill=0, width=16)
+
+
+def test_page_and_static_files(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<canvas" in page.text
+    assert client.get("/static/app.js").status_code == 200
+    for escape in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py",
+                   "/static/%2e%2e/%2e%2e/cli/__init__.py"):
+        response = client.get(escape)
+        assert response.status_code == 404, escape
+
+
+def test_predict(client):
+    response = client.post("/api/predict?activations_=true", content=png(seven),
+                           headers={"Content-Type": "image/png"})
+    assert response.status_code == 200
+    result = response.json()
+    assert result["digit"] == 7 and result["confidence"] > 0.9
+    assert len(result["probabilities"]) == 10 and len(result["input"]) == 784
+    assert result["activations"] and all(layer["values"] for layer in result["activations"])
+
+
+def test_read_and_model(client):
+    def number(d):
+        seven(d)
+        d.line([(260, 40), (260, 170)], fill=0, width=16)
+
+    response = client.post("/api/read", content=png(number, size=(360, 200)))
+    assert response.status_code == 200 and response.json()["text"] == "71"
+    model = client.get("/api/model").json()
+    assert model["layers"] and "metrics" in model
+
+
+def test_blank_image_is_an_answer_not_an_error(client):
+    response = client.post("/api/predict", content=png())
+    assert response.status_code == 200 and response.json()["digit"] is None
+
+
+@pytest.mark.parametrize("body,status", [
+    (b"", 400),
+    (b"definitely not an image", 422),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, 422),
+    (b"x" * (MAX_BODY + 1), 413),
+])
+def test_bad_uploads_are_4xx_with_json(client, body, status):
+    response = client.post("/api/predict", content=body)
+    assert response.status_code == status and "error" in response.json()
+    response = client.post("/api/read", content=body)
+    assert response.status_code == status and "error" in response.json()
+
+
+def test_bad_parameters_and_methods(client):
+    assert client.post("/api/read?min_confidence=7", content=png(seven)).status_code == 422
+    assert client.post("/api/read?min_confidence=abc", content=png(seven)).status_code == 422
+    assert client.get("/api/predict").status_code == 405
+    assert client.get("/api/nothing").status_code == 404
+    huge = io.BytesIO()
+    Image.new("1", (9000, 9000), 1).save(huge, "PNG")
+    response = client.post("/api/predict", content=huge.getvalue())
+    assert response.status_code == 422 and "more than digitnet reads" in response.json()["error"]
+
+
+def test_openapi_describes_the_api(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/api/predict", "/api/read", "/api/model"} <= set(spec["paths"])
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    port = free_port()
+    server = start_server(port)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 1100, "height": 760})
+            page.goto(f"http://127.0.0.1:{port}/")
+            box = page.locator("#pad").bounding_box()
+            x0, y0 = box["x"], box["y"]
+            page.mouse.move(x0 + 60, y0 + 50)
+            page.mouse.down()
+            for x, y in [(120, 50), (180, 50), (150, 130), (120, 230)]:
+                page.mouse.move(x0 + x, y0 + y, steps=8)
+            page.mouse.up()
+            page.wait_for_function("document.getElementById('answer').textContent === '7'",
+                                   timeout=15_000)
+            assert "sure" in page.locator("#confidence").text_content()
+            page.screenshot(path=str(tmp_path / "page.png"))
+            if os.environ.get("DIGITNET_SCREENSHOT"):
+                shutil.copy(tmp_path / "page.png", os.environ["DIGITNET_SCREENSHOT"])
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
