@@ -51,7 +51,8 @@ FOLDER = Path(tempfile.mkdtemp(prefix="digitnet-fuzz-"))
 
 
 def fuzz_settings(n):
-    return settings(max_examples=n, deadline=None, database=None,
+    # derandomized: CI tries the same inputs every run, so a failure is reproducible
+    return settings(max_examples=n, deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -216,15 +216,18 @@ def load_model(path):
     if total > MAX_PARAMETERS:
         raise ModelFileError(f"{path}: {total:,} parameters is more than a digitnet "
                              f"model may hold ({MAX_PARAMETERS:,})")
+    # nothing is built that the arrays could not fill: a config edited to ask for a
+    # much bigger network is refused before it allocates
+    limit = 4 * total + 1_000_000
     try:
         if "ensemble" in config:
             members = config["ensemble"]
             if not isinstance(members, list) or not 1 <= len(members) <= 100:
                 raise ModelFileError("invalid ensemble in model config")
-            _check_config_size(*members)  # all members together, before building one
-            network = Ensemble([_build(member) for member in members])
+            _check_config_size(*members, limit=limit)  # all together, before building one
+            network = Ensemble([_build(member, limit) for member in members])
         else:
-            network = _build(config["network"])
+            network = _build(config["network"], limit)
     except ModelFileError as e:
         raise ModelFileError(f"{path}: {e}") from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
@@ -257,7 +260,7 @@ def load_model(path):
     return network
 
 
-def _build(cfg):
+def _build(cfg, limit=MAX_PARAMETERS):
     """The network a config describes, refusing before allocating anything a
     digitnet model could not be: a non-float dtype, a strange input shape, or more
     parameters than MAX_PARAMETERS."""
@@ -270,7 +273,7 @@ def _build(cfg):
             or not all(type(d) is int and 0 < d <= 1 << 16 for d in shape)
             or math.prod(shape) > 1 << 24):
         raise ModelFileError(f"invalid input shape {shape!r} in model config")
-    _check_config_size(cfg)
+    _check_config_size(cfg, limit=limit)
     return Network.from_config(cfg)
 
 
@@ -289,7 +292,7 @@ def _check_layers_fit(network, path):
                              f"not ({n_outputs},)")
 
 
-def _check_config_size(*configs):
+def _check_config_size(*configs, limit=MAX_PARAMETERS):
     """Bound what building the layers will allocate, for any layer type: no layer holds
     more values than twice the product of the integers in its config, a kernel size
     counted twice (in * out + out for a linear layer, in * out * k * k + out for a
@@ -301,6 +304,9 @@ def _check_config_size(*configs):
     if total > MAX_PARAMETERS:
         raise ModelFileError(f"model config asks for up to {total:,} parameters, more than "
                              f"a digitnet model may hold ({MAX_PARAMETERS:,})")
+    if total > limit:
+        raise ModelFileError(f"model config asks for up to {total:,} parameters, far more "
+                             "than the arrays in the file hold")
 
 
 def _integers(value, key=None):
