@@ -6,7 +6,8 @@ import json
 def add_parser(sub):
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix")
     p.add_argument("model")
-    p.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
     p.add_argument("--split", choices=["test", "validation"], default="test")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
@@ -25,7 +26,7 @@ def run(args):
     from ..io import load_model
 
     net = load_model(args.model)
-    data = mnist.load("mnist", args.data)
+    data = mnist.load(args.dataset, args.data)
     split = getattr(data, args.split)
     confusion = confusion_matrix(split.y, net.predict(split.x), net.n_outputs)
     correct, total = int(confusion.trace()), len(split)

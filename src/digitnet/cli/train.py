@@ -51,7 +51,9 @@ def add_parser(sub):
     p.add_argument("--monitor", choices=["validation", "test"], default="validation",
                    help="split counted in each 'Epoch N: correct / total' line; 'test' "
                    "mimics the tutorials (reporting only: nothing is chosen on it)")
-    p.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
+                   help="which IDX data set (default mnist)")
+    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
     p.add_argument("--out", default="model.npz", help="where to save the model (default model.npz)")
     p.add_argument("--log", metavar="FILE", help="append one JSON object per epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
@@ -124,6 +126,7 @@ def _resumed_run(args, path):
         args.recipe, args.seed, args.dtype, args.monitor = (
             saved["recipe"], saved["seed"], saved["dtype"], saved["monitor"])
         args.data = args.data or saved.get("data_dir")
+        args.dataset = saved.get("dataset", "mnist")
         args.log = args.log or saved.get("log")
     except KeyError as e:
         fail(f"{path}: checkpoint lacks the setting {e}; it was not written by digitnet train")
@@ -223,7 +226,7 @@ def _train_ensemble(args, settings):
         if code:
             return code
     ensemble = Ensemble([load_model(p) for p in paths])
-    data = mnist.load("mnist", args.data)
+    data = mnist.load(getattr(args, "dataset", "mnist"), args.data)
     val = evaluate(ensemble, data.validation.x, data.validation.y)
     test = evaluate(ensemble, data.test.x, data.test.y)
     save_model(args.out, ensemble, {
@@ -295,7 +298,7 @@ def _train_single(args, given_settings):
     if args.log:
         _check_writable("--log", args.log)
 
-    data = mnist.load("mnist", args.data)
+    data = mnist.load(getattr(args, "dataset", "mnist"), args.data)
     rng = np.random.default_rng(args.seed)
     net = build_network(settings, rng, np.dtype(args.dtype))
     monitor = data.validation if args.monitor == "validation" else data.test
@@ -305,6 +308,7 @@ def _train_single(args, given_settings):
         checkpoint_path, net, optimizer, rng, data=fingerprint,
         settings={"recipe": args.recipe, "seed": args.seed, "dtype": args.dtype,
                   "monitor": args.monitor, "data_dir": args.data, "log": args.log,
+                  "dataset": getattr(args, "dataset", "mnist"),
                   "training": settings,
                   "commands": commands})
     if resumed:
@@ -358,7 +362,7 @@ def _train_single(args, given_settings):
     metadata = {
         "classes": data.classes,
         "training": {"recipe": args.recipe, **settings, "seed": args.seed, "dtype": args.dtype,
-                     "data": "mnist", "train_images": len(data.train),
+                     "data": data.name, "train_images": len(data.train),
                      "seconds": round(seconds, 2), "digitnet_version": __version__,
                      "command": commands[0], "resumed": commands[1:],
                      "data_sha256": fingerprint["train_sha256"],

@@ -204,6 +204,7 @@ def load(name="mnist", data_dir=None, allow_download=True, n_train=None):
     ``n_train`` defaults to 50,000 for the full 60,000-image file (the standard
     split), and to five sixths of a smaller file."""
     files = locate(name, data_dir, allow_download)
+    _check_not_another(files, name)
     arrays = {part: read_idx(path) for part, path in files.items()}
     n_classes = len(DATASETS[name]["classes"])
     for kind in ("train", "t10k"):
@@ -231,6 +232,19 @@ def load(name="mnist", data_dir=None, allow_download=True, n_train=None):
         classes=DATASETS[name]["classes"],
         source=str(Path(files["train-images"]).parent),
     )
+
+
+def _check_not_another(files, name):
+    """MNIST and Fashion-MNIST share their file names: refuse one for the other
+    (the labels file is small, so its checksum costs nothing)."""
+    try:
+        digest = _sha256_of_content(files["train-labels"])
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return  # read_idx explains what is wrong with the file
+    for other, spec in DATASETS.items():
+        if other != name and spec["sha256"]["train-labels"] == digest:
+            raise DataError(f"{Path(files['train-labels']).parent} holds {other}, not {name}; "
+                            f"point --data at the {name} files")
 
 
 def to_float(images, dtype=np.float32):
