@@ -162,3 +162,23 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=60).stdout
     assert out.strip() == "[]"
+
+
+def test_fashion_mnist_dataset_flag(tmp_path, tiny_mnist, capsys):
+    out = tmp_path / "fashion.npz"
+    code, text, err = run(capsys, "train", "--dataset", "fashion-mnist", "--data", tiny_mnist,
+                          "--recipe", "relu", "--epochs", 1, "--out", out)
+    assert code == 0, err
+    from digitnet import load_model
+
+    meta = load_model(out).metadata
+    assert meta["training"]["data"] == "fashion-mnist" and meta["classes"][0] == "T-shirt/top"
+    code, text, _ = run(capsys, "evaluate", out, "--dataset", "fashion-mnist", "--data", tiny_mnist)
+    assert code == 0 and " / 100 (" in text
+
+
+@pytest.mark.skipif(not os.environ.get("DIGITNET_DATA"), reason="needs the real MNIST files")
+def test_mnist_files_are_not_taken_for_fashion_mnist(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--dataset", "fashion-mnist", "--data",
+                       os.environ["DIGITNET_DATA"], "--out", tmp_path / "m.npz")
+    assert code == 2 and "holds mnist, not fashion-mnist" in err
