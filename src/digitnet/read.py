@@ -23,6 +23,12 @@ LINE_HEIGHT = 64
 #: Pieces wider than this, relative to the height of the writing, may be two or
 #: three touching digits: their splits are tried too.
 SPLIT_ASPECT = (0.55, 1.3)
+#: How much surer (in mean log-probability) the digits of a split must be than the whole.
+SPLIT_PENALTY = 0.05
+#: Components overlapping horizontally by this much of the narrower are one digit.
+MERGE_OVERLAP = 0.3
+#: Components smaller than this fraction of the typical digit join their neighbour.
+FRAGMENT = 0.35
 
 
 @dataclass
@@ -85,7 +91,7 @@ def _groups(binary):
         if merged:
             pl, pr, pk = merged[-1]
             overlap = min(pr, right) - max(pl, left)
-            if overlap > 0.5 * min(pr - pl, right - left):
+            if overlap > MERGE_OVERLAP * min(pr - pl, right - left):
                 merged[-1] = [min(pl, left), max(pr, right), pk | ks]
                 continue
         merged.append([left, right, ks])
@@ -94,7 +100,7 @@ def _groups(binary):
     typical = np.median(sizes)
     i = 0
     while len(merged) > 1 and i < len(merged):
-        if sizes[i] < 0.2 * typical:
+        if sizes[i] < FRAGMENT * typical:
             left, right, ks = merged[i]
             gaps = [(left - merged[j][1]) if j < i else (merged[j][0] - right)
                     for j in (i - 1, i + 1) if 0 <= j < len(merged)]
@@ -177,7 +183,7 @@ def read_number(image, model, min_confidence=0.5, max_digits=20):
             probs = [next(scores) for _ in option]
             score = float(np.mean([np.log(p.max() + 1e-12) for p in probs]))
             if len(option) > 1:
-                score -= 0.05 * (len(option) - 1)  # a split must earn its keep
+                score -= SPLIT_PENALTY * (len(option) - 1)  # a split must earn its keep
             if score > best_score:
                 best, best_score = list(zip(option, probs)), score
         chosen.extend(best)
