@@ -50,7 +50,8 @@ def training_curves(log_path, out):
     left.plot(epochs, [r["loss"] for r in rows], marker="o", color="#2f6fed")
     left.set(xlabel="epoch", ylabel="training cost", title="Cost")
     right.plot(epochs, [100 * r["accuracy"] for r in rows], marker="o", color="#0b9f6e")
-    right.set(xlabel="epoch", ylabel="accuracy (%)", title=f"Accuracy ({rows[-1].get('split', 'validation')})")
+    split = rows[-1].get("split", "validation")
+    right.set(xlabel="epoch", ylabel="accuracy (%)", title=f"Accuracy ({split})")
     for ax in (left, right):
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -98,7 +99,7 @@ def worst_mistakes(x, labels, probabilities, classes, out, n=24):
 def first_layer(network, out, n=64):
     """The first layer's weights as images: each hidden neuron's 784 weights as 28x28,
     or each convolution kernel."""
-    layer = next((l for l in network.layers if l.params), None)
+    layer = next((layer for layer in network.layers if layer.params), None)
     if layer is None:
         raise DigitnetError("the model has no weights to show")
     w = layer.params["weight"]
