@@ -92,7 +92,7 @@ def build_network(settings, rng, dtype=np.float32):
                L.activation(settings["activation"])]
     if dropout:
         layers.append(Dropout(dropout, rng=rng))
-    layers.append(L.Linear(hidden, 10, settings["init"], rng, dtype))
+    layers.append(L.Linear(hidden, settings.get("outputs", 10), settings["init"], rng, dtype))
     return Network(layers, losses.get(settings["cost"]), (784,))
 
 

@@ -7,7 +7,8 @@ def add_parser(sub):
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix")
     p.add_argument("model")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
-    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
+    p.add_argument("--data", metavar="PATH", help="IDX folder, CSV file or folder of class folders")
+    p.add_argument("--test", metavar="PATH", help="with a CSV file or class folders: the test set")
     p.add_argument("--split", choices=["test", "validation"], default="test")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
@@ -22,12 +23,17 @@ def confusion_matrix(labels, predicted, n_classes):
 
 
 def run(args):
-    from ..data import mnist
+    from ..data import formats
     from ..io import load_model
+    from . import fail
 
     net = load_model(args.model)
-    data = mnist.load(args.dataset, args.data)
+    data = formats.load(args.dataset, args.data, args.test)
     split = getattr(data, args.split)
+    if not len(split):
+        fail(f"no {args.split} set: give one with --test PATH")
+    if len(data.classes) != net.n_outputs:
+        fail(f"the model has {net.n_outputs} outputs, the data {len(data.classes)} classes")
     confusion = confusion_matrix(split.y, net.predict(split.x), net.n_outputs)
     correct, total = int(confusion.trace()), len(split)
     per_class = confusion.diagonal() / confusion.sum(axis=1).clip(min=1)

@@ -53,7 +53,11 @@ def add_parser(sub):
                    "mimics the tutorials (reporting only: nothing is chosen on it)")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
                    help="which IDX data set (default mnist)")
-    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
+    p.add_argument("--data", metavar="PATH",
+                   help="folder with the data set's IDX files, or a CSV file "
+                   "(label,pixel0,...,pixel783), or a folder with one sub-folder of images per class")
+    p.add_argument("--test", metavar="PATH",
+                   help="with a CSV file or class folders as --data: the test set, in the same form")
     p.add_argument("--out", default="model.npz", help="where to save the model (default model.npz)")
     p.add_argument("--log", metavar="FILE", help="append one JSON object per epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
@@ -174,14 +178,36 @@ OVERRIDES = ("sizes", "activation", "cost", "output", "init", "epochs", "batch_s
 def _check_settings(settings):
     if settings.get("model", "mlp") == "mlp":
         sizes = settings["sizes"]
-        if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
-            fail(f"--sizes must start with 784 inputs and end with 10 outputs, not {sizes}")
+        if len(sizes) < 2 or sizes[0] != 784:
+            fail(f"--sizes must start with 784 inputs and end with one output per class, not {sizes}")
     if not 0 <= (settings.get("dropout") or 0) < 1:
         fail(f"--dropout must be in [0, 1), not {settings['dropout']}")
     if not 0 <= (settings.get("momentum") or 0) < 1:
         fail(f"--momentum must be in [0, 1), not {settings['momentum']}")
     if (settings.get("weight_decay") or 0) < 0:
         fail(f"--weight-decay must not be negative, not {settings['weight_decay']}")
+
+
+def _load_data(args):
+    from ..data import formats
+
+    return formats.load(getattr(args, "dataset", "mnist"), args.data, getattr(args, "test", None))
+
+
+def _fit_outputs(settings, classes, explicit_sizes):
+    """Make the output layer one neuron per class of the data."""
+    n = len(classes)
+    if settings.get("model", "mlp") == "mlp":
+        if settings["sizes"][-1] != n:
+            if explicit_sizes:
+                fail(f"--sizes ends with {settings['sizes'][-1]} outputs, the data has {n} classes")
+            settings["sizes"] = [*settings["sizes"][:-1], n]
+    else:
+        settings["outputs"] = n
+
+
+def _accuracy(correct, split):
+    return correct / len(split) if len(split) else None
 
 
 def _describe(settings):
@@ -198,7 +224,6 @@ def _train_ensemble(args, settings):
     import copy
 
     from ..checkpoint import default_path
-    from ..data import mnist
     from ..io import load_model, save_model
     from ..nn.ensemble import Ensemble
     from ..train import evaluate
@@ -226,7 +251,7 @@ def _train_ensemble(args, settings):
         if code:
             return code
     ensemble = Ensemble([load_model(p) for p in paths])
-    data = mnist.load(getattr(args, "dataset", "mnist"), args.data)
+    data = _load_data(args)
     val = evaluate(ensemble, data.validation.x, data.validation.y)
     test = evaluate(ensemble, data.test.x, data.test.y)
     save_model(args.out, ensemble, {
@@ -236,13 +261,15 @@ def _train_ensemble(args, settings):
                      "seconds": round(time.perf_counter() - start, 2),
                      "command": "digitnet " + " ".join(sys.argv[1:])},
         "metrics": {"validation_accuracy": val / len(data.validation),
-                    "test_accuracy": test / len(data.test),
+                    "test_accuracy": _accuracy(test, data.test),
                     "member_validation_accuracy": [
                         load_model(p).metadata["metrics"]["validation_accuracy"] for p in paths]},
     })
     if not args.quiet:
-        print(f"Ensemble of {members}: validation {val} / {len(data.validation)}, "
-              f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%); saved {args.out}")
+        tested = (f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%)"
+                  if len(data.test) else "no test set")
+        print(f"Ensemble of {members}: validation {val} / {len(data.validation)}, {tested}; "
+              f"saved {args.out}")
 
 
 def _settings(args):
@@ -269,7 +296,6 @@ def _train_single(args, given_settings):
 
     from .. import __version__
     from ..checkpoint import Checkpointer, catch_interrupts, default_path
-    from ..data import mnist
     from ..errors import TrainingDiverged
     from ..io import save_model
     from ..recipes import build_network, build_optimizer, fit_options
@@ -298,7 +324,8 @@ def _train_single(args, given_settings):
     if args.log:
         _check_writable("--log", args.log)
 
-    data = mnist.load(getattr(args, "dataset", "mnist"), args.data)
+    data = _load_data(args)
+    _fit_outputs(settings, data.classes, explicit_sizes=args.sizes is not None)
     rng = np.random.default_rng(args.seed)
     net = build_network(settings, rng, np.dtype(args.dtype))
     monitor = data.validation if args.monitor == "validation" else data.test
@@ -368,7 +395,7 @@ def _train_single(args, given_settings):
                      "data_sha256": fingerprint["train_sha256"],
                      "environment": _environment()},
         "metrics": {"validation_accuracy": val / len(data.validation),
-                    "test_accuracy": test / len(data.test),
+                    "test_accuracy": _accuracy(test, data.test),
                     "final_loss": epochs[-1].loss if epochs else None},
     }
     save_model(args.out, net, metadata)
@@ -377,5 +404,8 @@ def _train_single(args, given_settings):
     if not args.quiet:
         n_val, n_test = len(data.validation), len(data.test)
         print(f"Validation: {val} / {n_val} ({100 * val / n_val:.2f}%)")
-        print(f"Test: {test} / {n_test} ({100 * test / n_test:.2f}%)")
+        if n_test:
+            print(f"Test: {test} / {n_test} ({100 * test / n_test:.2f}%)")
+        else:
+            print("Test: no test set (give one with --test)")
         print(f"Saved {args.out} ({seconds:.1f}s of training)")

@@ -1,0 +1,80 @@
+"""Data in the layouts users have: CSV files and folders of class folders."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitnet.cli import main
+from digitnet.data import formats
+from digitnet.errors import DataError
+
+
+def write_csv(path, n=60, header=True, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    pixels = rng.integers(0, 30, (n, 784))
+    for i, label in enumerate(labels):
+        pixels[i, 100 * label: 100 * label + 80] = 255
+    with open(path, "w") as f:
+        if header:
+            f.write("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n")
+        for label, row in zip(labels, pixels):
+            f.write(f"{label}," + ",".join(map(str, row)) + "\n")
+    return labels
+
+
+def test_csv_with_and_without_header(tmp_path):
+    for header in (True, False):
+        labels = write_csv(tmp_path / "d.csv", header=header)
+        x, y, classes = formats.read_csv(tmp_path / "d.csv")
+        assert x.shape == (60, 784) and x.dtype == np.float32 and x.max() == 1.0
+        assert classes == ["0", "1", "2"] and (y == labels).all()
+
+
+@pytest.mark.parametrize("content,message", [
+    ("label,pixel0\n1,2\n", "expected a label and 784 pixels"),
+    ("", "no rows"),
+    ("1," + ",".join(["300"] * 784) + "\n", "0-255"),
+    ("1," + ",".join(["x"] * 784) + "\n", "numbers"),
+])
+def test_bad_csv(tmp_path, content, message):
+    (tmp_path / "bad.csv").write_text(content)
+    with pytest.raises(DataError, match=message):
+        formats.read_csv(tmp_path / "bad.csv")
+
+
+def class_folders(root, n=8):
+    shapes = {"bar": lambda d: d.line([(30, 10), (30, 90)], fill=0, width=10),
+              "ring": lambda d: d.ellipse([(15, 15), (85, 85)], outline=0, width=10)}
+    for name, draw in shapes.items():
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            image = Image.new("L", (100 + 3 * i, 100), 255)
+            draw(ImageDraw.Draw(image))
+            image.save(root / name / f"{i}.png")
+    return root
+
+
+def test_class_folders(tmp_path):
+    x, y, classes = formats.read_folder(class_folders(tmp_path / "train"))
+    assert classes == ["bar", "ring"] and x.shape == (16, 784) and sorted(set(y)) == [0, 1]
+    with pytest.raises(DataError, match="sub-folder"):
+        formats.read_folder(tmp_path / "train" / "bar")
+
+
+def test_train_and_evaluate_on_csv_and_folders(tmp_path, capsys):
+    write_csv(tmp_path / "train.csv", n=120)
+    write_csv(tmp_path / "test.csv", n=30, seed=1)
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
+                 "--recipe", "relu", "--epochs", "3", "--out", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "[784, 128, 64, 3]" in out and "Test: " in out and " / 30 (" in out
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "train.csv"),
+                 "--test", str(tmp_path / "test.csv")]) == 0
+    folders = class_folders(tmp_path / "shapes")
+    assert main(["train", "--data", str(folders), "--recipe", "relu", "--epochs", "2",
+                 "--out", str(tmp_path / "s.npz")]) == 0
+    assert "no test set" in capsys.readouterr().out
+    assert main(["evaluate", str(tmp_path / "s.npz"), "--data", str(folders)]) == 2
+    assert "--test" in capsys.readouterr().err
