@@ -101,7 +101,7 @@ BAD_INPUTS = [
     (["train", "--lr", "-1"], "must be a positive number"),
     (["train", "--epochs", "0"], "must be a positive number"),
     (["train", "--batch-size", "ten"], "not a number"),
-    (["train", "--sizes", "784", "10", "3"], "784 inputs and end with 10"),
+    (["train", "--sizes", "100", "10"], "must start with 784 inputs"),
     (["train", "--out", "/nonexistent-dir/m.npz"], "does not exist"),
     (["train", "--data", "/nonexistent-dir"], "no such directory"),
     (["evaluate", "missing.npz"], "no such model file"),
@@ -122,6 +122,13 @@ def test_user_mistakes_give_one_line_and_exit_2(argv, message, capsys, tmp_path,
     assert code == 2
     assert err.count("\n") == 1 and message in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sizes_must_end_with_one_output_per_class(tmp_path, tiny_mnist, capsys):
+    code, _, err = run(capsys, "train", "--sizes", 784, 10, 3, "--data", tiny_mnist,
+                       "--out", tmp_path / "m.npz")
+    assert code == 2 and "ends with 3 outputs, the data has 10 classes" in err
+    assert not (tmp_path / "m.npz").exists()
 
 
 def test_corrupt_idx_file(tmp_path, tiny_mnist, capsys):
