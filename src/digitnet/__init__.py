@@ -7,6 +7,19 @@
 ...              validation=(data.validation.x, data.validation.y))  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .nn import Ensemble, Network
+    from .read import Reading
+
+    Model = Network | Ensemble
+    ImageSource = str | bytes | object
+
 __version__ = "0.1.0"
 
 from .data.mnist import load as load_mnist
@@ -16,7 +29,8 @@ from .nn import Network, mlp
 from .train import Callback, evaluate, fit
 
 
-def read_number(image, model=None, min_confidence=0.5):
+def read_number(image: ImageSource, model: Model | None = None,
+                min_confidence: float = 0.5) -> Reading:
     """Read the number written in ``image`` (path, bytes or Pillow image) with ``model``
     (default: the best shipped model). See ``digitnet.read``."""
     from .cli.predict import resolve_model
@@ -25,7 +39,7 @@ def read_number(image, model=None, min_confidence=0.5):
     return read(image, model if model is not None else resolve_model(None), min_confidence)
 
 
-def to_mnist(image):
+def to_mnist(image: ImageSource) -> np.ndarray:
     """Any image of one digit -> 784 floats in MNIST's form. See ``digitnet.data.preprocess``."""
     from .data.preprocess import to_mnist as convert
 

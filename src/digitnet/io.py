@@ -6,6 +6,8 @@ and the file-format version. Files are written atomically: to a temporary file i
 the same folder, then renamed over the target.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import os
@@ -92,7 +94,8 @@ def _umask():
     return mask
 
 
-def save_model(path, network, metadata=None):
+def save_model(path: str | os.PathLike, network: Network | Ensemble,
+               metadata: dict | None = None) -> str | os.PathLike:
     """Write ``network`` (a ``Network`` or an ``Ensemble``) and ``metadata`` (a
     JSON-serialisable dict) to ``path``. An ensemble's config lists its members'
     configs under ``"ensemble"``, and member i's arrays are named ``m<i>.<name>``."""
@@ -124,7 +127,7 @@ def _read_header(archive, member):
         return np.lib.format.read_array_header_2_0(f)
 
 
-def read_config(path):
+def read_config(path: str | os.PathLike) -> dict:
     """The JSON config of a model file, without loading its weights."""
     return _open(path)[1]
 
@@ -197,7 +200,7 @@ def _one_line(error):
     return " ".join(str(error).split())[:200] or type(error).__name__
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike) -> Network | Ensemble:
     """Read a model file written by ``save_model``.
 
     Returns a ``Network`` (or an ``Ensemble``) whose ``metadata`` attribute holds

@@ -12,6 +12,8 @@ classifier judge the splits.
    and the split whose digits the network is surest of wins.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,7 +132,7 @@ def _cuts(profile, n):
     return cuts
 
 
-def read_number(image, model, min_confidence=0.5, max_digits=20):
+def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
     """Read the digits written in ``image`` (path, bytes or Pillow image).
 
     Returns a ``Reading`` with the digit string, each digit's box and confidence

@@ -3,6 +3,14 @@
 No printing here: progress reaches the caller through callbacks.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .nn.network import Network
+
 import contextlib
 import math
 import time
@@ -100,14 +108,20 @@ class EarlyStopping(Callback):
             network.load_state_dict(self.best_state)
 
 
-def evaluate(network, x, labels, batch_size=10_000):
+def evaluate(network: Network, x: np.ndarray, labels: np.ndarray,
+             batch_size: int = 10_000) -> int:
     """Number of correctly classified examples."""
     return int((network.predict(x, batch_size) == labels).sum())
 
 
-def fit(network, x, labels, *, epochs=30, batch_size=10, lr=3.0, optimizer=None,
-        rng=None, validation=None, split_name="validation", callbacks=(), start_epoch=0,
-        resume=None, augment=None, schedule=None, clip=None):
+def fit(network: Network, x: np.ndarray, labels: np.ndarray, *, epochs: int = 30,
+        batch_size: int = 10, lr: float = 3.0, optimizer=None,
+        rng: np.random.Generator | int | None = None,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        split_name: str = "validation", callbacks: Sequence[Callback] = (),
+        start_epoch: int = 0, resume: Position | None = None,
+        augment: Callable | None = None, schedule: Callable[[float], float] | None = None,
+        clip: float | None = None) -> History:
     """Train ``network`` by mini-batch SGD.
 
     Parameters

@@ -10,6 +10,8 @@ Where the files are looked for, in order:
    SHA-256 of the decompressed content.
 """
 
+from __future__ import annotations
+
 import gzip
 import hashlib
 import http.client
@@ -197,7 +199,8 @@ def locate(name="mnist", data_dir=None, allow_download=True):
     return _files_in(download(name, why=why))
 
 
-def load(name="mnist", data_dir=None, allow_download=True, n_train=None):
+def load(name: str = "mnist", data_dir: str | os.PathLike | None = None,
+         allow_download: bool = True, n_train: int | None = None) -> Dataset:
     """Load a data set split as training (first ``n_train`` of the training file),
     validation (the rest of it) and test (the t10k files).
 

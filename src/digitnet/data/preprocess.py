@@ -14,6 +14,8 @@ none of that; ``to_mnist`` applies the same recipe to any image:
    in 28x28 by its centre of mass.
 """
 
+from __future__ import annotations
+
 import io
 from pathlib import Path
 
@@ -70,7 +72,7 @@ def open_image(source):
         return image
 
 
-def ink(source):
+def ink(source) -> np.ndarray:
     """Ink intensity of an image as floats (H, W) in [0, 1]: 1 is the strongest
     stroke, 0 the paper, whichever the polarity of the original."""
     image = open_image(source)
@@ -143,7 +145,7 @@ def bounding_box(values, threshold=NOISE):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
-def fit_mnist(values):
+def fit_mnist(values: np.ndarray) -> np.ndarray:
     """Ink (H, W) in [0, 1] -> a 28x28 MNIST-style image as a row of 784 floats:
     cropped to the ink, longest side scaled to 20 px, centred by centre of mass."""
     from PIL import Image
@@ -203,6 +205,6 @@ def _normalise_strokes(image):
     return image
 
 
-def to_mnist(source):
+def to_mnist(source) -> np.ndarray:
     """Any image (path, bytes or Pillow image) -> 784 floats in [0, 1], MNIST-style."""
     return fit_mnist(ink(source))

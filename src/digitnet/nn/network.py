@@ -1,5 +1,9 @@
 """A feedforward network: a stack of layers and a cost that owns the output activation."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import layers as L
@@ -46,13 +50,13 @@ class Network:
 
     # -- the forward pass ---------------------------------------------------------
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         """Weighted input z^L of the output layer for a batch x of shape (n, *input_shape)."""
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def predict_proba(self, x, batch_size=10_000):
+    def predict_proba(self, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
         """Output activations a^L, shape (n, n_outputs), evaluated in inference mode.
 
         Softmax outputs sum to one. Sigmoid outputs (the tutorials' networks) are
@@ -66,11 +70,11 @@ class Network:
                    for i in range(0, len(x), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.n_outputs), self.dtype)
 
-    def predict(self, x, batch_size=10_000):
+    def predict(self, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
         """The index of the most active output neuron for each example: the digit."""
         return self.predict_proba(x, batch_size).argmax(axis=1)
 
-    def confidences(self, x, batch_size=10_000):
+    def confidences(self, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
         """Scores that sum to one per example: softmax outputs as they are,
         other outputs divided by their sum."""
         a = self.predict_proba(x, batch_size)
@@ -92,7 +96,7 @@ class Network:
             return first.backward(delta, input_grad=False)
         return first.backward(delta)
 
-    def loss_and_gradients(self, x, y):
+    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray) -> float:
         """Forward, cost, and backward for one mini-batch; returns the cost."""
         z = self.forward(x)
         cost, delta = self.loss(z, y)
@@ -167,8 +171,9 @@ class Network:
         return f"Network(input_shape={self.input_shape}, [\n{inner}\n], loss={self.loss.config()})"
 
 
-def mlp(sizes, activation="sigmoid", cost="quadratic", output=None, init="normal",
-        rng=None, dtype=np.float32):
+def mlp(sizes: Sequence[int], activation: str = "sigmoid", cost: str = "quadratic",
+        output: str | None = None, init: str = "normal",
+        rng: np.random.Generator | int | None = None, dtype=np.float32) -> Network:
     """A fully connected network such as the tutorials' ``Network([784, 30, 10])``.
 
     Parameters
