@@ -139,3 +139,14 @@ def test_object_arrays_are_never_unpickled(model_path):
             z.writestr(name, data)
     with pytest.raises(ModelFileError, match="dtype object"):
         load_model(path)
+
+
+def test_half_precision_files_load_into_float32(tmp_path):
+    net = mlp([784, 32, 10], "relu", "ce", init="he", rng=0)
+    save_model(tmp_path / "full.npz", net)
+    save_model(tmp_path / "half.npz", net, half=True)
+    assert (tmp_path / "half.npz").stat().st_size < 0.6 * (tmp_path / "full.npz").stat().st_size
+    loaded = load_model(tmp_path / "half.npz")
+    assert loaded.dtype == np.float32 and loaded.metadata["stored_as"] == "float16"
+    x = np.random.default_rng(0).random((50, 784), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict_proba(x), net.predict_proba(x), atol=2e-3)

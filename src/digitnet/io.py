@@ -95,10 +95,12 @@ def _umask():
 
 
 def save_model(path: str | os.PathLike, network: Network | Ensemble,
-               metadata: dict | None = None) -> str | os.PathLike:
+               metadata: dict | None = None, half: bool = False) -> str | os.PathLike:
     """Write ``network`` (a ``Network`` or an ``Ensemble``) and ``metadata`` (a
     JSON-serialisable dict) to ``path``. An ensemble's config lists its members'
-    configs under ``"ensemble"``, and member i's arrays are named ``m<i>.<name>``."""
+    configs under ``"ensemble"``, and member i's arrays are named ``m<i>.<name>``.
+    ``half=True`` stores the weights as float16, half the size; they are loaded back
+    into the network's own dtype."""
     from . import __version__
 
     metadata = dict(metadata or {})
@@ -111,7 +113,9 @@ def save_model(path: str | os.PathLike, network: Network | Ensemble,
         "preprocessing": metadata.pop("preprocessing", MNIST_PREPROCESSING),
         **metadata,
     }
-    arrays = dict(network.state_dict())
+    if half:
+        config["stored_as"] = "float16"
+    arrays = {k: v.astype(np.float16) if half else v for k, v in network.state_dict().items()}
     arrays[CONFIG_KEY] = np.frombuffer(json.dumps(config).encode(), dtype=np.uint8)
     with atomic_write(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
