@@ -78,3 +78,21 @@ def test_train_and_evaluate_on_csv_and_folders(tmp_path, capsys):
     assert "no test set" in capsys.readouterr().out
     assert main(["evaluate", str(tmp_path / "s.npz"), "--data", str(folders)]) == 2
     assert "--test" in capsys.readouterr().err
+
+
+def test_predict_reads_csv_rows_and_folders(tmp_path, capsys):
+    write_csv(tmp_path / "rows.csv", n=5)
+    lines = (tmp_path / "rows.csv").read_text().splitlines()
+    (tmp_path / "unlabelled.csv").write_text("\n".join(",".join(line.split(",")[1:])
+                                                       for line in lines) + "\n")
+    assert main(["predict", str(tmp_path / "rows.csv"), str(tmp_path / "unlabelled.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 10 and out[0].startswith(f"{tmp_path / 'rows.csv'}:1: ")
+    assert [line.split(": ")[1] for line in out[:5]] == [line.split(": ")[1] for line in out[5:]]
+    folders = class_folders(tmp_path / "shapes", n=2)
+    assert main(["predict", str(folders / "bar"), "--json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", str(tmp_path / "empty")]) == 2
+    (tmp_path / "bad.csv").write_text("1,2,3\n")
+    assert main(["predict", str(tmp_path / "bad.csv")]) == 2

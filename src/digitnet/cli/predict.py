@@ -10,7 +10,8 @@ def add_parser(sub):
         "WebP...), any size, dark ink on light paper or the reverse, is brought to MNIST's form "
         "first (cropped, scaled to 20 px, centred by centre of mass in 28x28); --raw skips "
         "that for images already in MNIST form (28x28 PNG, or .npy).")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="+", metavar="IMAGE",
+                   help="image files, folders of images, or CSV files of 784-pixel rows")
     p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet")
     p.add_argument("--raw", action="store_true", help="images are already 28x28 MNIST-style")
     p.add_argument("--save-input", metavar="DIR",
@@ -34,6 +35,19 @@ def resolve_model(path):
     return load_model(path)
 
 
+def _expand(items):
+    """Folders stand for the images in them, sorted."""
+    from pathlib import Path
+
+    from ..data.formats import IMAGE_SUFFIXES
+
+    for item in items:
+        if Path(item).is_dir():
+            yield from sorted(str(p) for p in Path(item).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            yield item
+
+
 def run(args):
     import os
     from pathlib import Path
@@ -48,8 +62,16 @@ def run(args):
     if args.save_input and not os.path.isdir(args.save_input):
         fail(f"--save-input {args.save_input}: no such folder")
     net = resolve_model(args.model)
-    inputs, blank = [], {}
-    for path in args.images:
+    inputs, blank, paths = [], {}, []
+    for path in _expand(args.images):
+        if path.lower().endswith(".csv"):
+            from ..data.formats import read_pixels_csv
+
+            rows = read_pixels_csv(path)
+            inputs.extend(rows)
+            paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))
+            continue
+        paths.append(path)
         if args.raw or path.lower().endswith(".npy"):
             inputs.append(load_mnist_style(path))
             continue
@@ -62,12 +84,14 @@ def run(args):
                 raise
             blank[path] = str(e)
             inputs.append(np.zeros(784, np.float32))
+    if not inputs:
+        fail("no images found in " + " ".join(args.images))
     probabilities = net.confidences(np.stack(inputs))
-    for path, x, p in zip(args.images, inputs, probabilities):
+    for path, x, p in zip(paths, inputs, probabilities):
         if args.save_input and path not in blank:
             from PIL import Image
 
-            name = Path(args.save_input) / (Path(path).stem + ".28x28.png")
+            name = Path(args.save_input) / (Path(path.replace(":", "-")).stem + ".28x28.png")
             Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(name)
         if path in blank:
             if args.json:

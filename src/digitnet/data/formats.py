@@ -56,6 +56,28 @@ def read_csv(path, classes=None):
     return (pixels / 255.0).astype(np.float32), labels, names
 
 
+def read_pixels_csv(path):
+    """Rows of 784 pixels 0-255 (a leading label column, if present, is ignored):
+    float32 (n, 784) in [0, 1], for prediction."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = [r for r in csv.reader(f) if r]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f"{path}: not a readable CSV file ({e})") from None
+    if rows and not rows[0][0].strip().lstrip("-").replace(".", "", 1).isdigit():
+        rows = rows[1:]
+    if not rows or any(len(r) not in (784, 785) for r in rows):
+        raise DataError(f"{path}: expected rows of 784 pixels (optionally after a label)")
+    try:
+        table = np.array([r[-784:] for r in rows], dtype=np.float64)
+    except ValueError:
+        raise DataError(f"{path}: values must be numbers") from None
+    if table.min() < 0 or table.max() > 255:
+        raise DataError(f"{path}: pixels must be 0-255")
+    return (table / 255.0).astype(np.float32)
+
+
 def read_folder(path, classes=None):
     """(x, labels, class names) from a folder of class sub-folders of images."""
     from .preprocess import to_mnist
