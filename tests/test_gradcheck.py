@@ -54,3 +54,16 @@ def test_gradient_check_catches_a_wrong_gradient():
 def test_gradient_check_refuses_float32():
     with pytest.raises(ValueError, match="float64"):
         gradcheck.check_network(mlp([2, 2]), *batch(2, 2))
+
+
+def test_relu_never_overwrites_the_callers_input():
+    """Regression: in-place ReLU must only reuse arrays a layer made itself."""
+    from digitnet.nn import ReLU
+
+    net = Network([ReLU(), Linear(3, 2, "xavier", np.random.default_rng(0), np.float64)],
+                  losses.SoftmaxCrossEntropy(), (3,))
+    x = np.array([[-1.0, 2.0, -3.0]])
+    net.forward(x)
+    np.testing.assert_array_equal(x, [[-1.0, 2.0, -3.0]])
+    assert not net.layers[0].inplace
+    assert mlp([4, 3, 2], "relu", "ce").layers[1].inplace

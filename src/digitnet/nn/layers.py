@@ -138,10 +138,17 @@ class Tanh(Layer):
 
 
 class ReLU(Layer):
-    """a = max(z, 0); backward passes the gradient where z > 0."""
+    """a = max(z, 0); backward passes the gradient where z > 0.
+
+    ``inplace=True`` overwrites z, which saves an allocation per call: ``Network`` sets
+    it where the layer before hands over a fresh array that nothing else reads."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, z):
-        self.a = F.relu(z)
+        self.a = np.maximum(z, 0, out=z) if self.inplace else F.relu(z)
         return self.a
 
     def backward(self, grad):

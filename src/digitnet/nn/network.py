@@ -28,6 +28,9 @@ class Network:
         self.loss = loss
         self.input_shape = tuple(input_shape)
         self._pack()
+        for before, layer in zip(self.layers, self.layers[1:]):
+            if isinstance(layer, L.ReLU) and type(before).__name__ in ("Linear", "Conv2D", "BatchNorm"):
+                layer.inplace = True  # their outputs are fresh arrays nobody else holds
 
     def _pack(self):
         """Keep all parameters in one contiguous buffer, and all gradients in another,
