@@ -96,3 +96,25 @@ def test_predict_reads_csv_rows_and_folders(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "empty")]) == 2
     (tmp_path / "bad.csv").write_text("1,2,3\n")
     assert main(["predict", str(tmp_path / "bad.csv")]) == 2
+
+
+def test_any_idx_data_set_with_its_own_classes(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DIGITNET_DATA", raising=False)
+    from digitnet.data.idx import write_idx
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for kind, n in (("train", 240), ("t10k", 48)):
+        labels = rng.integers(0, 12, n).astype(np.uint8)
+        images = (rng.random((n, 28, 28)) * 40).astype(np.uint8)
+        for i, label in enumerate(labels):
+            images[i, 2 * label: 2 * label + 2, :] = 255
+        write_idx(folder / f"{kind}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{kind}-labels-idx1-ubyte.gz", labels)
+    out = tmp_path / "m.npz"
+    assert main(["train", "--dataset", "idx", "--data", str(folder), "--recipe", "relu",
+                 "--epochs", "3", "--out", str(out)]) == 0
+    assert "[784, 128, 64, 12]" in capsys.readouterr().out
+    assert main(["evaluate", str(out), "--dataset", "idx", "--data", str(folder)]) == 0
+    assert main(["train", "--dataset", "idx", "--out", str(out)]) == 2

@@ -6,7 +6,7 @@ import json
 def add_parser(sub):
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix")
     p.add_argument("model")
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
     p.add_argument("--data", metavar="PATH", help="IDX folder, CSV file or folder of class folders")
     p.add_argument("--test", metavar="PATH", help="with a CSV file or class folders: the test set")
     p.add_argument("--split", choices=["test", "validation"], default="test")

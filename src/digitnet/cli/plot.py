@@ -9,7 +9,7 @@ def add_parser(sub):
     p.add_argument("model", nargs="?", help="model file (.npz)")
     p.add_argument("--log", help="a `digitnet train --log` file")
     p.add_argument("--out", default=".", help="folder for the PNG files (default: here)")
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
     p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
     return p
 

@@ -51,7 +51,7 @@ def add_parser(sub):
     p.add_argument("--monitor", choices=["validation", "test"], default="validation",
                    help="split counted in each 'Epoch N: correct / total' line; 'test' "
                    "mimics the tutorials (reporting only: nothing is chosen on it)")
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist",
                    help="which IDX data set (default mnist)")
     p.add_argument("--data", metavar="PATH",
                    help="folder with the data set's IDX files, or a CSV file "

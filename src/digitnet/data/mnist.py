@@ -56,6 +56,9 @@ DATASETS = {
     },
 }
 
+#: ``--dataset idx``: any IDX files of 28x28 images named like MNIST's, classes 0 to N-1.
+GENERIC = "idx"
+
 #: Images of the training file used for training; the rest (10,000) is validation.
 N_TRAIN = 50_000
 #: A download larger than this is not a data file we know (MNIST's largest is 10 MB).
@@ -174,8 +177,8 @@ def download(name="mnist", directory=None, timeout=30, why="is not on this machi
 
 def locate(name="mnist", data_dir=None, allow_download=True):
     """Find the folder holding the data set's four files (see the module docstring)."""
-    if name not in DATASETS:
-        raise DataError(f"unknown data set {name!r}; choose from {', '.join(DATASETS)}")
+    if name not in DATASETS and name != GENERIC:
+        raise DataError(f"unknown data set {name!r}; choose from {', '.join(DATASETS)}, {GENERIC}")
     for origin, directory in (("--data", data_dir), ("DIGITNET_DATA", os.environ.get("DIGITNET_DATA"))):
         if directory:
             directory = Path(directory)
@@ -185,6 +188,8 @@ def locate(name="mnist", data_dir=None, allow_download=True):
                 return files
             raise DataError(f"{origin} {directory}: no {name} IDX files there "
                             f"(expected {', '.join(f'{p}-{_SUFFIX[p]}.gz' for p in PARTS)})")
+    if name == GENERIC:
+        raise DataError("--dataset idx reads your own IDX files: pass --data DIR")
     cached = _files_in(cache_dir(name))
     bad = verify(cached, name) if cached else []
     if cached and not bad:
@@ -207,9 +212,15 @@ def load(name: str = "mnist", data_dir: str | os.PathLike | None = None,
     ``n_train`` defaults to 50,000 for the full 60,000-image file (the standard
     split), and to five sixths of a smaller file."""
     files = locate(name, data_dir, allow_download)
-    _check_not_another(files, name)
+    if name != GENERIC:
+        _check_not_another(files, name)
     arrays = {part: read_idx(path) for part, path in files.items()}
-    n_classes = len(DATASETS[name]["classes"])
+    if name == GENERIC:  # classes are the labels found, 0 to the largest
+        largest = max(int(arrays[f"{k}-labels"].max(initial=0)) for k in ("train", "t10k"))
+        classes = [str(c) for c in range(largest + 1)]
+    else:
+        classes = DATASETS[name]["classes"]
+    n_classes = len(classes)
     for kind in ("train", "t10k"):
         images, labels = arrays[f"{kind}-images"], arrays[f"{kind}-labels"]
         if images.shape[1:] != (28, 28) or labels.ndim != 1 or len(images) != len(labels):
@@ -232,7 +243,7 @@ def load(name: str = "mnist", data_dir: str | os.PathLike | None = None,
         train=Split(train_x[:n_train], train_y[:n_train]),
         validation=Split(train_x[n_train:], train_y[n_train:]),
         test=Split(to_float(arrays["t10k-images"]), arrays["t10k-labels"].astype(np.int64)),
-        classes=DATASETS[name]["classes"],
+        classes=classes,
         source=str(Path(files["train-images"]).parent),
     )
 
