@@ -214,7 +214,7 @@ def test_interrupted_mnist_run_resumes_to_the_same_model(tmp_path, capsys):
     if not data:
         pytest.skip("set DIGITNET_DATA to the folder holding the MNIST IDX files")
     reference, out = tmp_path / "reference.npz", tmp_path / "model.npz"
-    argv = ["train", "--data", data, "--epochs", "4", "--out"]
+    argv = ["train", "--data", data, "--epochs", "12", "--out"]
     assert run(capsys, *argv, reference)[0] == 0
     rng = random.Random(3)
     process_argv, interrupts = [*argv, str(out)], 0
@@ -223,7 +223,7 @@ def test_interrupted_mnist_run_resumes_to_the_same_model(tmp_path, capsys):
         while "Epoch" not in process.stdout.readline():  # training has begun
             if process.poll() is not None:
                 break
-        time.sleep(rng.uniform(0.05, 0.6))
+        time.sleep(rng.uniform(0.02, 0.25))  # epochs take about 0.3 s
         code, _, err = interrupt(process, signal.SIGINT, 0)
         if code == 0:
             break
@@ -253,7 +253,7 @@ def test_a_new_run_never_overwrites_an_unfinished_one(tiny_mnist, tmp_path, caps
     # random affine augmentation: all random or stateful, all restored
     pytest.param(["--recipe", "mlp", "--sizes", "784", "32", "10", "--augment", "affine",
                   "--epochs", "12"], id="mlp"),
-    pytest.param(["--recipe", "cnn", "--epochs", "2"], id="cnn", marks=pytest.mark.slow),
+    pytest.param(["--recipe", "cnn", "--epochs", "12"], id="cnn", marks=pytest.mark.slow),
 ])
 def test_modern_recipes_resume_exactly(tiny_mnist, tmp_path, capsys, recipe):
     reference, out = tmp_path / "reference.npz", tmp_path / "model.npz"
