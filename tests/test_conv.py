@@ -163,3 +163,24 @@ def test_early_stopping_restores_the_best_validation_weights(tiny_mnist):
     best = max(r.correct for r in history.epochs)
     assert len(history.epochs) <= 30
     assert int((net.predict(data.validation.x) == data.validation.y).sum()) == best
+
+
+def test_training_backward_stops_at_the_first_layer_with_parameters():
+    """A CNN starts with Reshape: training needs no dC/dx of the image (col2im of the
+    first convolution is skipped), and the parameter gradients are unchanged."""
+    from digitnet.nn.functional import one_hot
+    from digitnet.recipes import build_network
+
+    settings = dict(model="cnn", channels=[2, 3], hidden=5, activation="relu", cost="ce",
+                    init="he")
+    net = build_network(settings, np.random.default_rng(0), dtype=np.float64)
+    x = np.random.default_rng(1).random((4, 784))
+    y = one_hot(np.arange(4), 10)
+    net.forward(x)
+    _, delta = net.loss(net.forward(x), y)
+    dx = net.backward(delta, input_grad=True)
+    assert dx.shape == (4, 784)
+    full = [g.copy() for _, g in net.parameters()]
+    assert net.backward(delta, input_grad=False) is None
+    for (_, g), expected in zip(net.parameters(), full):
+        np.testing.assert_allclose(g, expected, rtol=1e-12)

@@ -56,37 +56,44 @@ class Conv2D(Layer):
         return (self.out_channels, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
 
     def forward(self, x):
-        # Work in channels-last memory (NHWC): the patches and the product's rows then
-        # line up without copies; what is returned is an NCHW view of that memory.
+        # Work in channels-last memory (NHWC): each patch row is then k * k runs of c
+        # contiguous values, the copy into rows is cheap, and what is returned is an
+        # NCHW view of the product's memory.
         xh = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
         k, s, p = self.kernel_size, self.stride, self.padding
         if p:
             xh = np.pad(xh, ((0, 0), (p, p), (p, p), (0, 0)))
         self.padded_shape = xh.shape
         n, c = xh.shape[0], xh.shape[3]
-        # (n, ho, wo, c, k, k) view -> rows of patches (n * ho * wo, c * k * k): one copy
+        # (n, ho, wo, c, k, k) view -> (n, ho, wo, k, k, c) -> rows (n * ho * wo, k * k * c)
         windows = sliding_window_view(xh, (k, k), axis=(1, 2))[:, ::s, ::s]
         ho, wo = windows.shape[1], windows.shape[2]
-        self.cols = windows.reshape(n * ho * wo, c * k * k)
-        z = self.cols @ self.params["weight"].reshape(self.out_channels, -1).T
+        self.cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, k * k * c)
+        z = self.cols @ self._weight_matrix().T
         z += self.params["bias"]
         return z.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
 
-    def backward(self, delta):
+    def _weight_matrix(self):
+        """The weight (out, in, kh, kw) as rows (out, kh * kw * in), in patch-row order."""
+        return self.params["weight"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+
+    def backward(self, delta, input_grad=True):
         """BP2-BP4 for the patch rows, then each patch's gradient added back where it
-        came from (col2im)."""
+        came from (col2im; skipped with ``input_grad=False``)."""
         dh = np.ascontiguousarray(delta.transpose(0, 2, 3, 1))
         n, ho, wo, _ = dh.shape
-        k, s, p = self.kernel_size, self.stride, self.padding
+        k, s, p, c = self.kernel_size, self.stride, self.padding, self.in_channels
         d = dh.reshape(n * ho * wo, self.out_channels)
-        weight = self.params["weight"].reshape(self.out_channels, -1)
-        np.matmul(d.T, self.cols, out=self.grads["weight"].reshape(self.out_channels, -1))  # BP4
+        dw = (d.T @ self.cols).reshape(self.out_channels, k, k, c)                          # BP4
+        self.grads["weight"][...] = dw.transpose(0, 3, 1, 2)
         np.sum(d, axis=0, out=self.grads["bias"])                                             # BP3
-        dcols = (d @ weight).reshape(n, ho, wo, self.in_channels, k, k)                      # BP2
+        if not input_grad:
+            return None
+        dcols = (d @ self._weight_matrix()).reshape(n, ho, wo, k, k, c)                      # BP2
         dx = np.zeros(self.padded_shape, dtype=dcols.dtype)
         for i in range(k):
             for j in range(k):
-                dx[:, i:i + s * ho:s, j:j + s * wo:s, :] += dcols[:, :, :, :, i, j]
+                dx[:, i:i + s * ho:s, j:j + s * wo:s, :] += dcols[:, :, :, i, j, :]
         if p:
             dx = dx[:, p:-p, p:-p, :]
         return dx.transpose(0, 3, 1, 2)
@@ -118,19 +125,25 @@ class MaxPool2D(Layer):
         n, h, w, c = xh.shape
         k = self.size
         ho, wo = h // k, w // k
-        self.windows = np.ascontiguousarray(xh[:, :ho * k, :wo * k]).reshape(n, ho, k, wo, k, c)
-        self.max = self.windows.max(axis=(2, 4))
+        self.x = xh
+        # the maximum of the k * k strided views, one per position in the window
+        self.max = np.array(xh[:, 0:ho * k:k, 0:wo * k:k])
+        for i, j in self._offsets()[1:]:
+            np.maximum(self.max, xh[:, i:ho * k:k, j:wo * k:k], out=self.max)
         return self.max.transpose(0, 3, 1, 2)
+
+    def _offsets(self):
+        return [(i, j) for i in range(self.size) for j in range(self.size)]
 
     def backward(self, grad):
         n, c, h, w = self.input_shape_
         k = self.size
-        g = grad.transpose(0, 2, 3, 1)[:, :, None, :, None, :]
-        mask = self.windows == self.max[:, :, None, :, None, :]
+        g = grad.transpose(0, 2, 3, 1)
         ho, wo = self.max.shape[1], self.max.shape[2]
-        dx = (mask * g).reshape(n, ho * k, wo * k, c)
-        if (ho * k, wo * k) != (h, w):
-            dx = np.pad(dx, ((0, 0), (0, h - ho * k), (0, w - wo * k), (0, 0)))
+        dx = np.zeros((n, h, w, c), dtype=g.dtype)
+        for i, j in self._offsets():
+            window = self.x[:, i:ho * k:k, j:wo * k:k]
+            np.multiply(window == self.max, g, out=dx[:, i:ho * k:k, j:wo * k:k])
         return dx.transpose(0, 3, 1, 2)
 
     def config(self):

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import layers as L
 from . import losses
+from .conv import Conv2D
 
 
 class Network:
@@ -92,10 +93,12 @@ class Network:
         """Propagate delta^L back through every layer (BP2), filling the gradients
         of all parameters (BP3, BP4). Returns dC/dx, the gradient of the input,
         unless ``input_grad`` is False (training never needs it)."""
-        for layer in reversed(self.layers[1:]):
+        # Below the first layer with parameters nothing needs a gradient in training.
+        start = 0 if input_grad else next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        for layer in reversed(self.layers[start + 1:]):
             delta = layer.backward(delta)
-        first = self.layers[0]
-        if not input_grad and isinstance(first, L.Linear):
+        first = self.layers[start]
+        if not input_grad and isinstance(first, (L.Linear, Conv2D)):
             return first.backward(delta, input_grad=False)
         return first.backward(delta)
 
