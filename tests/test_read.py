@@ -89,3 +89,44 @@ def test_predict_uses_the_shipped_model_and_preprocessing(tmp_path, capsys):
     saved = Image.open(tmp_path / "seven.28x28.png")
     assert saved.size == (28, 28)
     saved.close()
+
+
+@pytest.mark.parametrize("text, strokes", [
+    ("70", [("line", [(40, 50), (110, 50), (70, 160)]), ("ellipse", [(100, 40), (180, 160)])]),
+    ("00", [("ellipse", [(40, 40), (120, 160)]), ("ellipse", [(112, 40), (192, 160)])]),
+])
+def test_touching_digits_are_cut_apart(model, text, strokes):
+    reading = read_number(handwritten(strokes), model)
+    assert reading.text == text
+    assert reading.digits[0].box[2] <= reading.digits[1].box[2]
+
+
+def test_the_whole_digit_judge_ships_and_fits_the_features(model):
+    from digitnet.read import _piece_image, features, lattice, whole_digit_model
+
+    judge = whole_digit_model()
+    assert judge is not None and judge.n_outputs == 2
+    lat = lattice(handwritten(SEVEN_ONE_ZERO))
+    keys = list(lat.pieces)
+    images = np.stack([_piece_image(lat.small, lat.pieces[k]) for k in keys])
+    rows = features(lat, keys, model.confidences(images))
+    assert judge.input_shape == (784 + rows.shape[1],)
+    whole = judge.predict_proba(np.hstack([images, rows]))[:, 1]
+    # the three components as drawn are whole digits; cut pieces of them mostly are not
+    as_drawn = [w for k, w in zip(keys, whole) if lat.kind[k] == 0]
+    assert len(as_drawn) == 3 and min(as_drawn) > 0.5
+
+
+def test_composed_numbers_report_each_digits_ink():
+    from digitnet.data.synthetic import number
+
+    rng = np.random.default_rng(0)
+    rows = rng.random((3, 784)).astype(np.float32)
+    image, boxes, layers = number(rows, np.random.default_rng(1), touching=1.0, layers=True)
+    page = 1 - np.asarray(image, dtype=np.float32) / 255
+    assert len(layers) == len(boxes) == 3
+    np.testing.assert_allclose(np.max(layers, axis=0), page, atol=1 / 255)
+    for (left, top, right, bottom), layer in zip(boxes, layers):
+        inside = np.zeros(layer.shape, bool)
+        inside[top:bottom, left:right] = True
+        assert layer[~inside].max() == 0 and layer[inside].max() > 0

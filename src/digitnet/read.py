@@ -7,15 +7,20 @@ classifier judge the splits.
    about 64 pixels high.
 2. Its connected components are found; specks are dropped, and components that
    stand over one another (the bar of a 5, the parts of a broken 4) are merged.
-3. A component wide enough to be two or three touching digits is tried whole and cut
-   at the thinnest columns near the expected places; every piece is classified, and
-   the reading whose digits the network is surest of (the largest sum of their
-   log-probabilities, found by dynamic programming) wins.
+3. The candidate digits: each component whole; a component wide enough to be
+   touching digits, cut at every choice of its thinnest columns; close neighbours
+   joined (a digit written in two strokes).
+4. Every candidate is classified by the digit model and judged by a second, small
+   network: is this piece one whole digit, or a part, or several? (It learned that
+   from numbers composed of training digits: ``benchmarks/fit_reader.py``.)
+5. The reading that chains candidates from left to right with the largest sum of
+   log P(digit) + log P(whole) + DIGIT_BONUS wins (dynamic programming).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 
@@ -23,20 +28,24 @@ from .data.preprocess import NOISE, bounding_box, fit_mnist, ink
 from .errors import ImageError
 
 LINE_HEIGHT = 64
-#: Pieces wider than this, relative to the height of the writing, may be two or
-#: three touching digits: their splits are tried too.
+#: Pieces wider than the first, relative to the height of the writing, may be
+#: touching digits and are cut; no cut piece is wider than the second.
 SPLIT_ASPECT = (0.55, 1.3)
-#: Added to each digit's log-probability in a reading's score (tuned on validation
-#: numbers: 0 is best; above it halves of one digit win, below it pairs stay joined).
-DIGIT_BONUS = 0.0
+#: Added to each digit's score: favours readings with more digits (tuned on
+#: validation numbers).
+DIGIT_BONUS = 3.5
+#: A piece that may be touching digits is cut at up to MAX_CUTS of its CUTS thinnest
+#: places per height's worth of width, each piece at least CUT_MARGIN of the height wide.
+CUTS = 6
+MAX_CUTS = 3
+CUT_MARGIN = 0.2
 #: Neighbouring components closer than this (relative to the writing's height) may be
-#: one digit in pieces, and the classifier decides; 0 (tuned on validation) leaves only
-#: those that overlap.
-MERGE_GAP = 0.0
+#: one digit in pieces (a 4 or a 5 written in two strokes): joining them is tried too.
+JOIN_GAP = 0.15
 #: Components overlapping horizontally by this much of the narrower are one digit.
 MERGE_OVERLAP = 0.3
 #: Components smaller than this fraction of the typical digit join their neighbour.
-FRAGMENT = 0.35
+FRAGMENT = 0.2
 
 
 @dataclass
@@ -125,26 +134,27 @@ def _groups(binary):
     return [(left, right, np.isin(labels, list(ks))) for left, right, ks in merged]
 
 
-def _cuts(profile, n):
-    """Columns splitting a piece into ``n`` parts at the thinnest places near the
-    evenly spaced positions."""
-    width = len(profile)
-    cuts = []
-    for i in range(1, n):
-        centre = i * width // n
-        window = max(2, width // (3 * n))
-        lo, hi = max(1, centre - window), min(width - 1, centre + window)
-        cuts.append(lo + int(np.argmin(profile[lo:hi])))
-    return cuts
+@dataclass
+class Lattice:
+    """Every candidate digit of one image and the ways to chain them into a number.
+
+    ``small`` is the ink scaled to ``LINE_HEIGHT`` rows; a piece is (left, right, mask)
+    in its columns; ``transitions[i]`` lists (j, pieces) for each way to read groups
+    i..j-1 as digits; ``kind[key]`` says how a piece was made (0 a component as found,
+    1 cut from a wider one, 2 close components joined)."""
+    small: np.ndarray
+    scale: float
+    origin: tuple  # (left, top) of ``small`` in the image's pixels
+    height: int
+    groups: list
+    transitions: list
+    pieces: dict
+    kind: dict
 
 
-def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
-    """Read the digits written in ``image`` (path, bytes or Pillow image).
-
-    Returns a ``Reading`` with the digit string, each digit's box and confidence
-    (``unsure`` when below ``min_confidence``) and the overall confidence (the
-    product of the digits'). Raises ``ImageError`` for a blank image.
-    """
+def lattice(image) -> Lattice:
+    """Find the candidate digits of ``image``: connected components, cuts of wide ones
+    into two or three, and joins of close neighbours."""
     from PIL import Image
 
     values = ink(image)
@@ -166,53 +176,136 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
         raise ImageError("no digits found: the image is blank")
     height = max(np.ptp(np.flatnonzero(mask.any(axis=1))) + 1 for _, _, mask in groups)
 
-    # Every way to turn groups i..j-1 into digits: a group whole, a group cut into two
-    # or three, or two neighbouring groups joined (the parts of one broken digit).
     transitions = [[] for _ in groups]
+    kind = {}
     for i, (gl, gr, mask) in enumerate(groups):
         transitions[i].append((i + 1, [(gl, gr, mask)]))
+        kind[(gl, gr, id(mask))] = 0
         width = gr - gl
         if width > SPLIT_ASPECT[0] * height:
             profile = (small * mask)[:, gl:gr].sum(axis=0)
-            for n in (2, 3):
-                if width < SPLIT_ASPECT[n - 2] * height:
-                    break
-                cuts = [0, *_cuts(profile, n), width]
-                transitions[i].append((i + 1, [(gl + a, gl + b, mask)
-                                               for a, b in zip(cuts[:-1], cuts[1:])]))
-        if i + 1 < len(groups) and groups[i + 1][0] - gr < MERGE_GAP * height:
-            nl, nr, nmask = groups[i + 1]
-            transitions[i].append((i + 2, [(gl, max(gr, nr), mask | nmask)]))
+            for cuts in _cut_sets(_cut_places(profile, height), width, height):
+                edges = [0, *cuts, width]
+                option = [(gl + a, gl + b, mask) for a, b in zip(edges[:-1], edges[1:])]
+                transitions[i].append((i + 1, option))
+                for piece in option:
+                    kind.setdefault(_key(piece), 1)
+        joined_right, joined_mask = gr, mask
+        for j in range(i + 1, min(i + 3, len(groups))):
+            nl, nr, nmask = groups[j]
+            if nl - joined_right >= JOIN_GAP * height:
+                break
+            joined_right, joined_mask = max(joined_right, nr), joined_mask | nmask
+            transitions[i].append((j + 1, [(gl, joined_right, joined_mask)]))
+            kind[(gl, joined_right, id(joined_mask))] = 2
 
     pieces = {}
     for options in transitions:
         for _, option in options:
             for piece in option:
-                pieces.setdefault((piece[0], piece[1], id(piece[2])), piece)
-    keys = list(pieces)
-    probabilities = model.confidences(np.stack([_piece_image(small, pieces[k]) for k in keys]))
+                pieces.setdefault(_key(piece), piece)
+    return Lattice(small, scale, (left, top), int(height), groups, transitions, pieces, kind)
+
+
+def features(lat: Lattice, keys, probabilities):
+    """What says whether a piece is one whole digit, beyond the classifier's
+    confidence: its size against the writing's, how it was made, and its shape for
+    the digit the classifier sees in it. One row per key."""
+    rows = []
+    group_ink = np.median([float((lat.small * m)[:, gl:gr].sum()) for gl, gr, m in lat.groups])
+    for key, p in zip(keys, probabilities):
+        left, right, mask = lat.pieces[key]
+        region = np.where(mask[:, left:right], lat.small[:, left:right], 0.0)
+        ink_rows = np.flatnonzero(region.max(axis=1) > 0.25)
+        h = (ink_rows[-1] + 1 - ink_rows[0]) / lat.height if len(ink_rows) else 0.0
+        w = (right - left) / lat.height
+        top2 = np.sort(p)[-2:]
+        digit = np.zeros(10)
+        digit[int(p.argmax())] = 1.0
+        rows.append([max(np.log(top2[1] + 1e-12), -10.0) / 10, top2[1] - top2[0], h, w,
+                     float(region.sum()) / max(group_ink, 1e-6), lat.kind[key] == 1,
+                     lat.kind[key] == 2, *p, *(digit * w)])
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _cut_sets(places, width, height):
+    """Every choice of cuts among ``places`` that leaves no piece narrower than
+    CUT_MARGIN or wider than a digit can be (SPLIT_ASPECT[1]) of the height."""
+    sets = []
+    for n in range(1, min(len(places), MAX_CUTS) + 1):
+        for cuts in combinations(places, n):
+            widths = np.diff([0, *cuts, width])
+            if widths.min() >= CUT_MARGIN * height and widths.max() <= SPLIT_ASPECT[1] * height:
+                sets.append(list(cuts))
+    return sets
+
+
+def _cut_places(profile, height):
+    """Columns where a piece may be touching digits: the thinnest local minima of its
+    ink profile, CUTS for each height's worth of width, leaving each side at least a
+    narrow digit's width."""
+    width = len(profile)
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    margin = int(CUT_MARGIN * height)
+    lo, hi = max(1, margin), min(width - 1, width - margin)
+    if hi <= lo:
+        return [width // 2]
+    inner = smooth[lo:hi]
+    minima = [lo + i for i in range(len(inner))
+              if (i == 0 or inner[i] <= inner[i - 1]) and (i == len(inner) - 1 or inner[i] <= inner[i + 1])]
+    minima.sort(key=lambda c: smooth[c])
+    chosen = []
+    for c in minima:
+        if all(abs(c - other) > 2 for other in chosen):
+            chosen.append(c)
+        if len(chosen) >= CUTS * max(1, round(width / height)):
+            break
+    return sorted(chosen) or [width // 2]
+
+
+def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
+    """Read the digits written in ``image`` (path, bytes or Pillow image).
+
+    Every candidate digit is classified, and the chain of candidates with the best
+    total score wins: each digit scores the log of the classifier's confidence plus
+    the log-probability that the piece is one whole digit (judged from the
+    piece's image and ``features``: a small network trained on composed training
+    numbers by ``benchmarks/fit_reader.py``).
+
+    Returns a ``Reading`` with the digit string, each digit's box and confidence
+    (``unsure`` when below ``min_confidence``) and the overall confidence (the
+    product of the digits'). Raises ``ImageError`` for a blank image.
+    """
+    lat = lattice(image)
+    keys = list(lat.pieces)
+    images = np.stack([_piece_image(lat.small, lat.pieces[k]) for k in keys])
+    probabilities = model.confidences(images)
+    whole = _log_whole(images, features(lat, keys, probabilities))
+    gains = {k: float(np.log(p.max() + 1e-12)) + DIGIT_BONUS + lw
+             for k, p, lw in zip(keys, probabilities, whole)}
     probability = dict(zip(keys, probabilities))
 
-    # the best path through the transitions: most sure digits, each earning DIGIT_BONUS
-    best = [(-np.inf, None)] * (len(groups) + 1)
+    # the best path through the transitions: the sum of the digits' gains
+    best = [(-np.inf, None)] * (len(lat.groups) + 1)
     best[0] = (0.0, [])
-    for i in range(len(groups)):
+    for i in range(len(lat.groups)):
         score, path = best[i]
         if path is None:
             continue
-        for j, option in transitions[i]:
-            probs = [probability[(p[0], p[1], id(p[2]))] for p in option]
-            gain = sum(float(np.log(p.max() + 1e-12)) + DIGIT_BONUS for p in probs)
+        for j, option in lat.transitions[i]:
+            gain = sum(gains[_key(p)] for p in option)
             if score + gain > best[j][0]:
-                best[j] = (score + gain, path + list(zip(option, probs)))
+                best[j] = (score + gain, path + [(p, probability[_key(p)]) for p in option])
     chosen = best[-1][1]
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
 
     digits = []
+    left, top = lat.origin
     for (pl, pr, mask), p in chosen:
         rows = np.flatnonzero(mask[:, pl:pr].any(axis=1))
-        box = (left + pl / scale, top + rows[0] / scale, left + pr / scale, top + (rows[-1] + 1) / scale)
+        box = (left + pl / lat.scale, top + rows[0] / lat.scale, left + pr / lat.scale,
+               top + (rows[-1] + 1) / lat.scale)
         digit = int(p.argmax())
         conf = float(p[digit])
         digits.append(Digit(digit, conf, tuple(int(round(v)) for v in box), conf < min_confidence))
@@ -220,9 +313,46 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     return Reading("".join(str(d.digit) for d in digits), digits, confidence)
 
 
+def _log_whole(images, rows):
+    """log P(whole digit | piece image, features) from the shipped whole-digit network
+    (models/reader.npz, trained by ``benchmarks/fit_reader.py``); 0 without one."""
+    model = whole_digit_model()
+    if model is None:
+        return np.zeros(len(rows))
+    p = model.predict_proba(np.hstack([images, rows]))
+    return np.log(p[:, 1].astype(np.float64) + 1e-12)
+
+
+_WHOLE = []
+
+
+def whole_digit_model():
+    """The network that judges whether a piece is one whole digit, or None."""
+    if not _WHOLE:
+        from importlib import resources
+
+        from .io import load_model
+
+        path = resources.files("digitnet") / "models" / "reader.npz"
+        _WHOLE.append(load_model(path) if path.is_file() else None)
+    return _WHOLE[0]
+
+
+def _key(piece):
+    return piece[0], piece[1], id(piece[2])
+
+
 def _piece_image(small, piece):
+    """The piece as the classifier expects it: its ink, with the faint anti-aliased
+    edge around the strokes (one pixel beyond the mask), in MNIST form."""
     left, right, mask = piece
-    values = np.where(mask, small, 0.0)[:, left:right]
+    mask = mask[:, left:right]
+    edge = mask.copy()
+    edge[1:] |= mask[:-1]
+    edge[:-1] |= mask[1:]
+    edge[:, 1:] |= mask[:, :-1]
+    edge[:, :-1] |= mask[:, 1:]
+    values = np.where(edge, small[:, left:right], 0.0)
     if bounding_box(values, NOISE) is None:
         return np.zeros(784, np.float32)
     return fit_mnist(values)

@@ -37,10 +37,11 @@ def drawing(row, rng, canvas=(280, 280), min_height=40, max_height=220):
     return Image.fromarray((255 * (1 - page)).round().astype(np.uint8), "L")
 
 
-def number(rows, rng, height=(40, 80), gap=(4, 20), touching=0.0, margin=20):
+def number(rows, rng, height=(40, 80), gap=(4, 20), touching=0.0, margin=20, layers=False):
     """Digits side by side, black on white. ``gap`` is the range of spaces between
     neighbours in pixels; with probability ``touching`` a pair overlaps instead by
-    2 to 6 pixels so that its strokes touch. Returns (Pillow "L" image, boxes)."""
+    2 to 6 pixels so that its strokes touch. Returns (Pillow "L" image, boxes), and
+    with ``layers`` also each digit's ink alone on a page of the image's size."""
     from PIL import Image
 
     base = int(rng.integers(height[0], height[1] + 1))
@@ -56,11 +57,15 @@ def number(rows, rng, height=(40, 80), gap=(4, 20), touching=0.0, margin=20):
         x += ink.shape[1]
     width = x + margin
     page = np.zeros((base + 2 * margin, width), np.float32)
-    boxes = []
+    boxes, alone = [], []
     for left, ink in placed:
         top = margin + (base - ink.shape[0]) // 2 + int(rng.integers(-3, 4))
         top = min(max(top, 0), page.shape[0] - ink.shape[0])
         region = page[top:top + ink.shape[0], left:left + ink.shape[1]]
         np.maximum(region, ink, out=region)
         boxes.append((left, top, left + ink.shape[1], top + ink.shape[0]))
-    return Image.fromarray((255 * (1 - page)).round().astype(np.uint8), "L"), boxes
+        if layers:
+            alone.append(np.zeros_like(page))
+            alone[-1][top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    image = Image.fromarray((255 * (1 - page)).round().astype(np.uint8), "L")
+    return (image, boxes, alone) if layers else (image, boxes)

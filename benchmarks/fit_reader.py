@@ -1,0 +1,104 @@
+"""Train the reader's whole-digit network: which candidate pieces are one whole digit.
+
+    python -m benchmarks.fit_reader [--numbers 4000] [--model MODEL]
+
+Composes numbers from MNIST *training* digits (the first 50,000; validation and test
+are never seen), half of them with touching pairs, lists every candidate piece that
+``digitnet.read.lattice`` finds, and labels it by each digit's ink, which the composer
+reports: a piece is a whole digit when it holds at least 80% of one digit's ink and
+no more than 20% of any other's. A small digitnet network ([784 pixels + features, 128, 2],
+ReLU, softmax) learns the label from the piece's 28x28 image and
+``digitnet.read.features``; 10% of the pieces are held out to report its accuracy.
+Writes src/digitnet/models/reader.npz.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+WHOLE = 0.8
+HIDDEN = 128
+OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "reader.npz"
+
+
+def labelled_pieces(numbers, model, rng, digits):
+    """(inputs, labels) for every candidate piece of ``numbers`` composed numbers."""
+    from digitnet.data.synthetic import number
+    from digitnet.read import _piece_image, features, lattice
+
+    xs, ys = [], []
+    for i in range(numbers):
+        k = int(rng.integers(2, 9))
+        idx = rng.integers(0, len(digits.x), k)
+        image, _, layers = number(digits.x[idx], rng, touching=0.3 if i % 2 else 0.0, layers=True)
+        lat = lattice(image)
+        keys = list(lat.pieces)
+        images = np.stack([_piece_image(lat.small, lat.pieces[key]) for key in keys])
+        xs.append(np.hstack([images, features(lat, keys, model.confidences(images))]))
+        owners = _in_frame(layers, lat)  # (digits, rows, cols): each digit's ink alone
+        totals = owners.sum(axis=(1, 2))
+        for pl, pr, mask in (lat.pieces[key] for key in keys):
+            share = (owners[:, :, pl:pr] * mask[:, pl:pr]).sum(axis=(1, 2)) / totals
+            k = int(share.argmax())
+            ys.append(share[k] >= WHOLE and np.delete(share, k).max(initial=0) <= 1 - WHOLE)
+    return np.concatenate(xs).astype(np.float32), np.asarray(ys, dtype=np.int64)
+
+
+def _in_frame(layers, lat):
+    """Each digit's ink cropped and scaled as ``lattice`` did the whole image."""
+    from PIL import Image
+
+    left, top = lat.origin
+    h, w = lat.small.shape
+    bottom, right = top + round(h / lat.scale), left + round(w / lat.scale)
+    return np.stack([np.asarray(Image.fromarray(layer[top:bottom, left:right], "F")
+                                .resize((w, h), Image.Resampling.BOX)) for layer in layers])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=4000)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--model")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+
+    from digitnet.cli.predict import resolve_model
+    from digitnet.data import mnist
+    from digitnet.io import save_model
+    from digitnet.nn.network import mlp
+    from digitnet.nn.optim import SGD
+    from digitnet.train import evaluate, fit
+
+    start = time.perf_counter()
+    model = resolve_model(args.model)
+    train = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
+    rng = np.random.default_rng(0)
+    x, y = labelled_pieces(args.numbers, model, rng, train)
+    order = rng.permutation(len(y))
+    held = order[:len(y) // 10]
+    used = order[len(y) // 10:]
+    net = mlp([x.shape[1], HIDDEN, 2], "relu", "ce", init="he", rng=rng)
+    optimizer = SGD(net.parameters(), 0.05, momentum=0.9)
+    fit(net, x[used], y[used], epochs=args.epochs, batch_size=64, optimizer=optimizer, rng=rng)
+    held_accuracy = evaluate(net, x[held], y[held]) / len(held)
+    command = "python -m benchmarks.fit_reader " + " ".join(sys.argv[1:])
+    save_model(args.out, net, {
+        "classes": ["part of a digit, or several", "one whole digit"],
+        "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "), "numbers": args.numbers,
+                     "pieces": int(len(y)), "whole": int(y.sum()), "epochs": args.epochs,
+                     "digit_model": model.metadata.get("training", {}).get("recipe"),
+                     "seconds": round(time.perf_counter() - start, 1), "command": command},
+        "metrics": {"held_out_accuracy": round(held_accuracy, 4)},
+    }, half=True)
+    print(f"{len(y)} pieces ({y.sum()} whole digits) from {args.numbers} numbers; "
+          f"held-out accuracy {100 * held_accuracy:.2f}%; wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
