@@ -191,3 +191,46 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_worker_socket_gets_tcp_nodelay_on_accepted_connections():
+    """Regression: with --workers N the shared socket came from uvicorn with proto 0, so
+    asyncio left Nagle on and each keep-alive response waited ~40 ms for a delayed ACK."""
+    import asyncio
+    import socket
+
+    from digitnet.cli.serve import listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    seen = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport):
+            accepted = transport.get_extra_info("socket")
+            seen.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def main():
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await reader.read()
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    assert seen and seen[0] != 0
+
+
+def test_serve_with_workers_refuses_a_busy_port_in_one_line():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "digitnet", "serve", "--port", str(port),
+                               "--workers", "2"], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "cannot listen on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr

@@ -31,5 +31,36 @@ def run(args):
         return
     if args.model:
         os.environ["DIGITNET_SERVE_MODEL"] = os.path.abspath(args.model)
-    uvicorn.run("digitnet.web.app:app_from_environment", factory=True, host=args.host,
-                port=args.port, workers=args.workers, log_level="warning")
+    from uvicorn.supervisors import Multiprocess
+
+    try:
+        sock = listening_socket(args.host, args.port)
+    except OSError as e:
+        fail(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
+    config = uvicorn.Config("digitnet.web.app:app_from_environment", factory=True, host=args.host,
+                            port=args.port, workers=args.workers, log_level="warning")
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
+
+
+def listening_socket(host, port):
+    """The socket the worker processes share, bound to (host, port).
+
+    Made here rather than by uvicorn, whose own leaves the protocol number at 0:
+    connections accepted on it inherit that, asyncio then never sets TCP_NODELAY on
+    them, and every keep-alive response waits about 40 ms for the client's delayed ACK
+    (uvicorn issue #3149; measured in BENCHMARKS.md)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
