@@ -125,12 +125,14 @@ def create_app(model_path=None):
             raise
         p = model.confidences(x[None, :])[0]
         digit = int(p.argmax())
+        # rounded in float64, whose short decimals JSON writes fast, and sent as is:
+        # FastAPI's generic encoder would take longer than the network (BENCHMARKS.md)
         result = {"digit": digit, "confidence": float(p[digit]),
-                  "probabilities": [round(float(v), 6) for v in p],
-                  "input": np.round(x, 3).tolist()}
+                  "probabilities": np.round(p.astype(np.float64), 6).tolist(),
+                  "input": np.round(x.astype(np.float64), 3).tolist()}
         if activations_:
             result["activations"] = activations(network, x)
-        return result
+        return JSONResponse(result)
 
     @app.post("/api/read", openapi_extra=IMAGE_BODY,
               summary="Read a written number (1 to 20 digits) in an image")
