@@ -54,3 +54,25 @@ def test_train_mnist_example(data_dir, tmp_path):
     test_line = next(line for line in lines if line.startswith("Test: "))
     assert int(test_line.split()[1]) >= 9400
     assert (tmp_path / "tutorial.npz").is_file()
+
+
+@pytest.mark.parametrize("touching, floor", [(0.0, 0.95), (0.3, 0.82)])
+def test_read_composed_validation_numbers(data_dir, touching, floor):
+    """`read` on 100 numbers of 2-8 validation digits (measured on 300: 97.3% separated,
+    88.0% with touching pairs); a regression in the cuts, joins or judge drops below."""
+    import numpy as np
+
+    from digitnet.cli.predict import resolve_model
+    from digitnet.data import mnist
+    from digitnet.data.synthetic import number
+    from digitnet.read import read_number
+
+    model = resolve_model(None)
+    validation = mnist.load("mnist", data_dir).validation
+    rng = np.random.default_rng(11)
+    correct = 0
+    for _ in range(100):
+        idx = rng.integers(0, len(validation), int(rng.integers(2, 9)))
+        image, _ = number(validation.x[idx], rng, touching=touching)
+        correct += read_number(image, model).text == "".join(map(str, validation.y[idx]))
+    assert correct >= 100 * floor

@@ -130,3 +130,12 @@ def test_composed_numbers_report_each_digits_ink():
         inside = np.zeros(layer.shape, bool)
         inside[top:bottom, left:right] = True
         assert layer[~inside].max() == 0 and layer[inside].max() > 0
+
+
+def test_without_the_judge_reading_falls_back_to_the_classifier_alone(model, monkeypatch):
+    """Regression: the bonus that balances the judge's doubts, applied without a judge,
+    split every digit into pieces."""
+    import digitnet.read as R
+
+    monkeypatch.setattr(R, "_WHOLE", [None])
+    assert read_number(handwritten(SEVEN_ONE_ZERO), model).text == "710"

@@ -281,7 +281,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     images = np.stack([_piece_image(lat.small, lat.pieces[k]) for k in keys])
     probabilities = model.confidences(images)
     whole = _log_whole(images, features(lat, keys, probabilities))
-    gains = {k: float(np.log(p.max() + 1e-12)) + DIGIT_BONUS + lw
+    # the bonus balances the judge's doubts; without a judge none is needed
+    bonus = DIGIT_BONUS if whole_digit_model() is not None else 0.0
+    gains = {k: float(np.log(p.max() + 1e-12)) + bonus + lw
              for k, p, lw in zip(keys, probabilities, whole)}
     probability = dict(zip(keys, probabilities))
 
