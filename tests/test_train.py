@@ -56,3 +56,24 @@ def test_float64_training(data):
     net = mlp([784, 10], dtype=np.float64, rng=0)
     fit(net, data.train.x, data.train.y, epochs=1)
     assert net.parameters()[0][0].dtype == np.float64
+
+
+def test_blas_threads_one_thread_only_for_small_dense_batches():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from digitnet.recipes import build_network
+    from digitnet.train import blas_threads
+
+    def threads():
+        return {p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}
+
+    dense = mlp([784, 128, 64, 10], "relu", "ce", init="he", rng=0)
+    cnn = build_network(dict(model="cnn", channels=[2, 3], hidden=5, activation="relu", cost="ce",
+                             init="he"), np.random.default_rng(0))
+    before = threads()
+    if before == {1}:
+        pytest.skip("BLAS runs on one thread here anyway")
+    with blas_threads(dense, 32):
+        assert threads() == {1}
+    for network, batch in ((dense, 128), (cnn, 32)):
+        with blas_threads(network, batch):
+            assert threads() == before

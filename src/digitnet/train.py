@@ -187,15 +187,20 @@ def fit(network: Network, x: np.ndarray, labels: np.ndarray, *, epochs: int = 30
     return history
 
 
+#: Dense mini-batches up to this size train on one BLAS thread (``blas_threads``).
+SINGLE_THREAD_BATCH = 64
+
+
 def blas_threads(network, batch_size):
     """Run dense networks' small mini-batches on one BLAS thread.
 
     A [784, 128, 64, 10] step at mini-batch 32 multiplies matrices so small that a
-    second BLAS thread costs more in synchronisation than it saves, and when another
-    program also keeps the cores busy, spinning BLAS threads slow each other down
-    many times over (see BENCHMARKS.md). Convolutions and large batches keep every
-    thread. Needs threadpoolctl; without it nothing changes."""
-    small = batch_size <= 128 and all(not hasattr(layer, "kernel_size") for layer in network.layers)
+    second BLAS thread saves almost nothing (0.404 against 0.414 s per epoch, quiet),
+    and when another program also keeps the cores busy, spinning BLAS threads slow
+    each other down many times over (see BENCHMARKS.md). From mini-batch 128 up the
+    second thread pays (0.223 against 0.310 s per epoch), and convolutions always keep
+    every thread. Needs threadpoolctl; without it nothing changes."""
+    small = batch_size <= SINGLE_THREAD_BATCH and all(not hasattr(layer, "kernel_size") for layer in network.layers)
     if small:
         try:
             from threadpoolctl import threadpool_limits
