@@ -200,7 +200,8 @@ def blas_threads(network, batch_size):
     each other down many times over (see BENCHMARKS.md). From mini-batch 128 up the
     second thread pays (0.223 against 0.310 s per epoch), and convolutions always keep
     every thread. Needs threadpoolctl; without it nothing changes."""
-    small = batch_size <= SINGLE_THREAD_BATCH and all(not hasattr(layer, "kernel_size") for layer in network.layers)
+    dense = all(not hasattr(layer, "kernel_size") for layer in network.layers)
+    small = batch_size <= SINGLE_THREAD_BATCH and dense
     if small:
         try:
             from threadpoolctl import threadpool_limits
