@@ -108,10 +108,14 @@ def ink(source) -> np.ndarray:
 
 
 def _box3(values):
-    """Mean over each pixel's 3x3 neighbourhood."""
+    """Mean over each pixel's 3x3 neighbourhood (rows summed, then columns)."""
     padded = np.pad(values, 1)
-    h, w = values.shape
-    return sum(padded[i:i + h, j:j + w] for i in range(3) for j in range(3)) / 9.0
+    rows = padded[:-2] + padded[1:-1]
+    rows += padded[2:]
+    total = rows[:, :-2] + rows[:, 1:-1]
+    total += rows[:, 2:]
+    total /= 9.0
+    return total
 
 
 def _paper(values):
@@ -124,8 +128,11 @@ def _paper(values):
     if factor < 3:  # small images: one level, from the border
         border = np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
         return float(np.median(border))
-    small = Image.fromarray(values.astype(np.float32), "F").reduce(factor)
+    small = Image.fromarray(values.astype(np.float32, copy=False), "F").reduce(factor)
     small = small.filter(ImageFilter.MinFilter(7))
+    low, high = small.getextrema()
+    if low == high:  # evenly lit (a drawing on a canvas): one level, no need to grow it back
+        return float(low)
     return np.asarray(small.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
