@@ -3,6 +3,7 @@
 import io
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,9 +26,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(port):
+def start_server(port, *extra):
     env = {**os.environ, "PYTHONPATH": SRC}
-    server = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", "--port", str(port), *extra],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
@@ -234,3 +235,21 @@ def test_serve_with_workers_refuses_a_busy_port_in_one_line():
                                "--workers", "2"], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "cannot listen on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_with_workers_answers_and_stops_all_of_them(stop):
+    """--workers 2: every worker listens on its own socket on the port; the answers are
+    right, and stopping the server stops the workers (the port is free again)."""
+    port = free_port()
+    server = start_server(port, "--workers", "2")
+    try:
+        client = Client(port)
+        for _ in range(4):
+            response = client.post("/api/predict", png(seven))
+            assert response.status_code == 200 and response.json()["digit"] == 7
+    finally:
+        server.send_signal(stop)
+        assert server.wait(timeout=30) == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # would fail if a worker still held it

@@ -29,24 +29,65 @@ def run(args):
     if args.workers == 1:
         uvicorn.run(create_app(args.model), host=args.host, port=args.port, log_level="warning")
         return
-    if args.model:
-        os.environ["DIGITNET_SERVE_MODEL"] = os.path.abspath(args.model)
-    from uvicorn.supervisors import Multiprocess
-
     try:
-        sock = listening_socket(args.host, args.port)
+        probe = listening_socket(args.host, args.port, reuse_port=True)
     except OSError as e:
         fail(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
-    config = uvicorn.Config("digitnet.web.app:app_from_environment", factory=True, host=args.host,
-                            port=args.port, workers=args.workers, log_level="warning")
+    with probe:  # held, never listening, so the port stays ours while workers come and go
+        serve_workers(args.host, args.port, args.workers, args.model and os.path.abspath(args.model))
+
+
+def serve_workers(host, port, workers, model_path):
+    """Run ``workers`` server processes, each with its own listening socket on the same
+    port (SO_REUSEPORT), so that the kernel spreads new connections over them.
+
+    uvicorn's own ``--workers`` shares one socket: whichever worker wakes first accepts
+    a whole burst of connections, and with keep-alive they stay on it (16 clients
+    connecting at once all landed on one worker of two, halving the throughput). Stops
+    all workers when one ends, on Ctrl-C, or on SIGTERM."""
+    import multiprocessing
+    import signal
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_worker, args=(host, port, model_path),
+                                 name=f"digitnet-serve-{i}") for i in range(workers)]
+
+    def terminate(signum, frame):
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        for process in processes:
+            process.start()
+        wait([process.sentinel for process in processes])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(10)
+
+
+def _worker(host, port, model_path):
+    import uvicorn
+
+    from ..web.app import create_app
+
+    sock = listening_socket(host, port, reuse_port=True)
+    server = uvicorn.Server(uvicorn.Config(create_app(model_path), log_level="warning"))
+    try:
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
 
 
-def listening_socket(host, port):
-    """The socket the worker processes share, bound to (host, port).
+def listening_socket(host, port, reuse_port=False):
+    """A TCP socket bound to (host, port); with ``reuse_port``, one of several that
+    share the port, each worker listening on its own.
 
     Made here rather than by uvicorn, whose own leaves the protocol number at 0:
     connections accepted on it inherit that, asyncio then never sets TCP_NODELAY on
@@ -58,9 +99,10 @@ def listening_socket(host, port):
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock

@@ -49,13 +49,6 @@ def activations(network, x, max_channels=16):
     return out
 
 
-def app_from_environment():
-    """The app for each worker process of ``digitnet serve --workers N``."""
-    import os
-
-    return create_app(os.environ.get("DIGITNET_SERVE_MODEL"))
-
-
 def create_app(model_path=None):
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
