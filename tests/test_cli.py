@@ -189,3 +189,48 @@ def test_mnist_files_are_not_taken_for_fashion_mnist(tmp_path, capsys):
     code, _, err = run(capsys, "train", "--dataset", "fashion-mnist", "--data",
                        os.environ["DIGITNET_DATA"], "--out", tmp_path / "m.npz")
     assert code == 2 and "holds mnist, not fashion-mnist" in err
+
+
+def test_ensemble_of_model_files(trained, tmp_path, tiny_mnist, capsys):
+    from digitnet.io import load_model
+
+    first = trained[0]
+    second = tmp_path / "second.npz"
+    assert run(capsys, "train", "--data", tiny_mnist, "--epochs", 1, "--seed", 5, "--out", second,
+               "--quiet")[0] == 0
+    out_path = tmp_path / "ens.npz"
+    code, out, _ = run(capsys, "ensemble", first, second, "--out", out_path, "--data", tiny_mnist)
+    assert code == 0 and "Ensemble of 2" in out and "validation" in out
+    ensemble = load_model(out_path)
+    assert len(ensemble.members) == 2
+    assert ensemble.metadata["training"]["members"] == [str(first), str(second)]
+    assert ensemble.metadata["metrics"]["validation_accuracy"] > 0.5
+    # --best keeps the members that do best together on validation; --half halves the file
+    code, out, _ = run(capsys, "ensemble", first, second, "--best", 1, "--half", "--out",
+                       tmp_path / "one.npz", "--data", tiny_mnist)
+    assert code == 0 and "Ensemble of 1" in out
+    assert (tmp_path / "one.npz").stat().st_size < 0.6 * out_path.stat().st_size
+
+
+def test_ensemble_refuses_models_that_do_not_fit_together(trained, tmp_path, tiny_mnist, capsys):
+    first = trained[0]
+    three = tmp_path / "three.npz"
+    from digitnet import mlp
+    from digitnet.io import save_model
+
+    save_model(three, mlp([784, 5, 3], rng=0))
+    code, _, err = run(capsys, "ensemble", first, three, "--out", tmp_path / "e.npz", "--data",
+                       tiny_mnist)
+    assert code == 2 and err.count("\n") == 1 and "different numbers of outputs" in err
+    assert not (tmp_path / "e.npz").exists()
+
+
+def test_greedy_choice_of_members():
+    from digitnet.cli.ensemble import choose
+
+    labels = np.array([0, 1, 1, 0])
+    right_on_0_1 = np.array([[.9, .1], [.2, .8], [.6, .4], [.6, .4]])   # 3 of 4
+    right_on_2 = np.array([[.4, .6], [.4, .6], [.1, .9], [.4, .6]])     # 2 of 4, fixes item 2
+    wrong = np.array([[.1, .9], [.9, .1], [.9, .1], [.1, .9]])           # 0 of 4
+    assert choose([wrong, right_on_2, right_on_0_1], labels, 2) == [2, 1]
+    assert choose([wrong, right_on_0_1], labels, 5) == [1, 0]

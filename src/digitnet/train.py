@@ -109,7 +109,7 @@ class EarlyStopping(Callback):
 
 
 def evaluate(network: Network, x: np.ndarray, labels: np.ndarray,
-             batch_size: int = 10_000) -> int:
+             batch_size: int | None = None) -> int:
     """Number of correctly classified examples."""
     return int((network.predict(x, batch_size) == labels).sum())
 

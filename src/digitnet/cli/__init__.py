@@ -16,7 +16,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 #: Sub-command modules, in the order ``digitnet --help`` lists them.
-COMMANDS = ["train", "evaluate", "predict", "read", "serve", "export", "plot", "info"]
+COMMANDS = ["train", "evaluate", "ensemble", "predict", "read", "serve", "export", "plot", "info"]
 
 
 class Parser(argparse.ArgumentParser):

@@ -21,7 +21,7 @@ class Ensemble:
         self.members = members
         self.metadata = {}
 
-    def predict_proba(self, x, batch_size=10_000):
+    def predict_proba(self, x, batch_size=None):
         """Mean over members of their probabilities (``Network.confidences``)."""
         total = None
         for member in self.members:
@@ -31,7 +31,7 @@ class Ensemble:
 
     confidences = predict_proba
 
-    def predict(self, x, batch_size=10_000):
+    def predict(self, x, batch_size=None):
         return self.predict_proba(x, batch_size).argmax(axis=1)
 
     def train(self, mode=True):

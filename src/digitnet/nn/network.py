@@ -60,13 +60,16 @@ class Network:
             x = layer.forward(x)
         return x
 
-    def predict_proba(self, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Output activations a^L, shape (n, n_outputs), evaluated in inference mode.
 
         Softmax outputs sum to one. Sigmoid outputs (the tutorials' networks) are
         returned as they are; see ``confidences`` for normalised scores."""
         self.train(False)
         x = np.asarray(x, dtype=self.dtype)
+        if batch_size is None:
+            # a convolution's patch rows for 10,000 images would take gigabytes
+            batch_size = 500 if any(hasattr(layer, "kernel_size") for layer in self.layers) else 10_000
         # Weights that are finite but huge overflow to inf/NaN scores here; that is the
         # model's answer (training reports divergence itself), not a warning to print.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -74,11 +77,11 @@ class Network:
                    for i in range(0, len(x), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.n_outputs), self.dtype)
 
-    def predict(self, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
+    def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """The index of the most active output neuron for each example: the digit."""
         return self.predict_proba(x, batch_size).argmax(axis=1)
 
-    def confidences(self, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
+    def confidences(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Scores that sum to one per example: softmax outputs as they are,
         other outputs divided by their sum."""
         a = self.predict_proba(x, batch_size)

@@ -1,0 +1,86 @@
+"""digitnet ensemble: several model files averaged into one."""
+
+
+def add_parser(sub):
+    from . import positive_int
+
+    p = sub.add_parser("ensemble", help="average several trained models into one model file")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="model files (.npz), same classes")
+    p.add_argument("--out", required=True, help="the ensemble's model file")
+    p.add_argument("--best", type=positive_int, metavar="N",
+                   help="keep the N members that together score best on the validation split "
+                        "(added one at a time, best first); the test set is only reported")
+    p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
+    p.add_argument("--data", metavar="PATH", help="IDX folder, CSV file or folder of class folders")
+    p.add_argument("--test", metavar="PATH", help="with a CSV file or class folders: the test set")
+    return p
+
+
+def choose(probabilities, labels, n):
+    """Indices of ``n`` members chosen greedily: each time the one whose addition makes
+    the averaged probabilities most accurate on ``labels`` (ties: the earlier file)."""
+    import numpy as np
+
+    chosen, total = [], np.zeros_like(probabilities[0])
+    for _ in range(min(n, len(probabilities))):
+        scores = [(-1 if i in chosen else int(((total + p).argmax(axis=1) == labels).sum()), -i)
+                  for i, p in enumerate(probabilities)]
+        best = -max(scores)[1]
+        chosen.append(best)
+        total = total + probabilities[best]
+    return chosen
+
+
+def run(args):
+    import os
+    import sys
+
+    from ..io import load_model, save_model
+    from ..nn.ensemble import Ensemble
+    from ..train import evaluate
+    from . import fail
+
+    folder = os.path.dirname(args.out) or "."
+    if not os.path.isdir(folder):
+        fail(f"--out {args.out}: folder {folder} does not exist")
+    models = [load_model(path) for path in args.models]
+    members = [m for model in models for m in getattr(model, "members", [model])]
+    if len({m.n_outputs for m in members}) != 1:
+        fail("the models have different numbers of outputs: they cannot be averaged")
+    data = _load(args)
+    if len(data.classes) != members[0].n_outputs:
+        fail(f"the models have {members[0].n_outputs} outputs, the data {len(data.classes)} classes")
+    validation = data.validation
+    picked = list(range(len(members)))
+    if args.best:
+        if not len(validation):
+            fail("--best needs a validation split")
+        picked = choose([m.predict_proba(validation.x) for m in members], validation.y, args.best)
+    ensemble = Ensemble([members[i] for i in picked])
+    val = evaluate(ensemble, validation.x, validation.y) if len(validation) else None
+    test = evaluate(ensemble, data.test.x, data.test.y) if len(data.test) else None
+    sources = [path for path, model in zip(args.models, models)
+               for _ in getattr(model, "members", [model])]
+    save_model(args.out, ensemble, {
+        "classes": data.classes,
+        "training": {"recipe": "ensemble", "members": [sources[i] for i in picked],
+                     "member_training": [members[i].metadata.get("training", {}) for i in picked
+                                         if hasattr(members[i], "metadata")],
+                     "command": "digitnet " + " ".join(sys.argv[1:])},
+        "metrics": {"validation_accuracy": val / len(validation) if val is not None else None,
+                    "test_accuracy": test / len(data.test) if test is not None else None},
+    }, half=args.half)
+    shown = [f"validation {val} / {len(validation)} ({100 * val / len(validation):.2f}%)"
+             if val is not None else "no validation set",
+             f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%)"
+             if test is not None else "no test set"]
+    print(f"Ensemble of {len(picked)} ({', '.join(sources[i] for i in picked)}): "
+          f"{'; '.join(shown)}; saved {args.out}")
+    return 0
+
+
+def _load(args):
+    from ..data import formats
+
+    return formats.load(args.dataset, args.data, args.test)
