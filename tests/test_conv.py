@@ -184,3 +184,16 @@ def test_training_backward_stops_at_the_first_layer_with_parameters():
     assert net.backward(delta, input_grad=False) is None
     for (_, g), expected in zip(net.parameters(), full):
         np.testing.assert_allclose(g, expected, rtol=1e-12)
+
+
+def test_cnn_inference_runs_in_small_batches():
+    """Regression: three CNNs evaluated on 10,000 images at once held 14 GB of patch rows."""
+    from digitnet.recipes import build_network
+
+    net = build_network(dict(model="cnn", channels=[2, 3], hidden=5, activation="relu", cost="ce",
+                             init="he"), np.random.default_rng(0))
+    seen = []
+    forward = net.forward
+    net.forward = lambda x: seen.append(len(x)) or forward(x)
+    p = net.predict_proba(np.zeros((1200, 784), np.float32))
+    assert p.shape == (1200, 10) and seen == [500, 500, 200]
