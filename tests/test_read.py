@@ -139,3 +139,16 @@ def test_without_the_judge_reading_falls_back_to_the_classifier_alone(model, mon
 
     monkeypatch.setattr(R, "_WHOLE", [None])
     assert read_number(handwritten(SEVEN_ONE_ZERO), model).text == "710"
+
+
+def test_a_drop_falls_round_a_stroke_and_cuts_only_when_walled_in():
+    from digitnet.read import _drop_fall
+
+    ink = np.zeros((6, 9), dtype=bool)
+    ink[2, 4:7] = True           # a bar under the start, open to the left
+    ink[4, 1:8] = True           # a wall, wider than the reach: cut through
+    path = _drop_fall(ink, 4, reach=2)
+    assert path[0] == path[1] == 4
+    assert path[2] == 3 and not ink[2, path[2]]   # slipped down-left past the bar
+    assert path[4] == path[3] and ink[4, path[4]]  # walled in: straight through
+    assert np.abs(path - 4).max() <= 2

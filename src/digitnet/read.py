@@ -39,6 +39,9 @@ DIGIT_BONUS = 3.5
 CUTS = 6
 MAX_CUTS = 3
 CUT_MARGIN = 0.2
+#: Cuts fall like a drop of water round the strokes, up to this far (relative to the
+#: height) from where they start; 0 cuts straight down.
+DROP_REACH = 0.15
 #: Neighbouring components closer than this (relative to the writing's height) may be
 #: one digit in pieces (a 4 or a 5 written in two strokes): joining them is tried too.
 JOIN_GAP = 0.15
@@ -141,7 +144,8 @@ class Lattice:
     ``small`` is the ink scaled to ``LINE_HEIGHT`` rows; a piece is (left, right, mask)
     in its columns; ``transitions[i]`` lists (j, pieces) for each way to read groups
     i..j-1 as digits; ``kind[key]`` says how a piece was made (0 a component as found,
-    1 cut from a wider one, 2 close components joined)."""
+    1 cut from a wider one, 2 close components joined); ``severed[key]`` how much ink
+    its cuts went through."""
     small: np.ndarray
     scale: float
     origin: tuple  # (left, top) of ``small`` in the image's pixels
@@ -150,6 +154,7 @@ class Lattice:
     transitions: list
     pieces: dict
     kind: dict
+    severed: dict  # key -> (rows of ink cut at the left edge, at the right), cut pieces only
 
 
 def lattice(image) -> Lattice:
@@ -177,19 +182,33 @@ def lattice(image) -> Lattice:
     height = max(np.ptp(np.flatnonzero(mask.any(axis=1))) + 1 for _, _, mask in groups)
 
     transitions = [[] for _ in groups]
-    kind = {}
+    kind, severed = {}, {}
     for i, (gl, gr, mask) in enumerate(groups):
         transitions[i].append((i + 1, [(gl, gr, mask)]))
         kind[(gl, gr, id(mask))] = 0
         width = gr - gl
         if width > SPLIT_ASPECT[0] * height:
-            profile = (small * mask)[:, gl:gr].sum(axis=0)
-            for cuts in _cut_sets(_cut_places(profile, height), width, height):
-                edges = [0, *cuts, width]
-                option = [(gl + a, gl + b, mask) for a, b in zip(edges[:-1], edges[1:])]
+            ink_here = mask[:, gl:gr]
+            places = _cut_places((small * mask)[:, gl:gr].sum(axis=0), height)
+            # a cut is a column per row: straight down, or a drop falling round strokes
+            paths = [np.full(len(ink_here), width)] + [
+                _drop_fall(ink_here, c, int(DROP_REACH * height)) if DROP_REACH
+                else np.full(len(ink_here), c) for c in places]
+            between = {}
+            for cuts in _cut_sets(places, width, height):
+                ends = [-1, *(places.index(c) for c in cuts), len(places)]
+                option = []
+                for a, b in zip(ends[:-1], ends[1:]):
+                    if (a, b) not in between:
+                        between[(a, b)] = _between(ink_here, paths, a, b, gl, mask.shape)
+                    option.append(between[(a, b)])
+                if any(piece is None for piece in option):
+                    continue
                 transitions[i].append((i + 1, option))
                 for piece in option:
                     kind.setdefault(_key(piece), 1)
+                    severed[_key(piece)] = piece[3]
+                option[:] = [piece[:3] for piece in option]
         joined_right, joined_mask = gr, mask
         for j in range(i + 1, min(i + 3, len(groups))):
             nl, nr, nmask = groups[j]
@@ -204,13 +223,14 @@ def lattice(image) -> Lattice:
         for _, option in options:
             for piece in option:
                 pieces.setdefault(_key(piece), piece)
-    return Lattice(small, scale, (left, top), int(height), groups, transitions, pieces, kind)
+    return Lattice(small, scale, (left, top), int(height), groups, transitions, pieces, kind,
+                   severed)
 
 
 def features(lat: Lattice, keys, probabilities):
     """What says whether a piece is one whole digit, beyond the classifier's
-    confidence: its size against the writing's, how it was made, and its shape for
-    the digit the classifier sees in it. One row per key."""
+    confidence: its size against the writing's, how it was made, how much ink its
+    cuts sever, and its shape for the digit the classifier sees in it. One row per key."""
     rows = []
     group_ink = np.median([float((lat.small * m)[:, gl:gr].sum()) for gl, gr, m in lat.groups])
     for key, p in zip(keys, probabilities):
@@ -222,10 +242,52 @@ def features(lat: Lattice, keys, probabilities):
         top2 = np.sort(p)[-2:]
         digit = np.zeros(10)
         digit[int(p.argmax())] = 1.0
+        # ink severed by a cut at either edge: little between touching digits, a
+        # stroke's worth or more through the body of one
+        cut_left, cut_right = (v / lat.height for v in lat.severed.get(key, (0, 0)))
         rows.append([max(np.log(top2[1] + 1e-12), -10.0) / 10, top2[1] - top2[0], h, w,
                      float(region.sum()) / max(group_ink, 1e-6), lat.kind[key] == 1,
-                     lat.kind[key] == 2, *p, *(digit * w)])
+                     lat.kind[key] == 2, cut_left, cut_right, *p, *(digit * w)])
     return np.asarray(rows, dtype=np.float64)
+
+
+def _drop_fall(ink, start, reach):
+    """The column of a cut in each row of ``ink`` (rows x columns, boolean): a drop
+    falling from the top at column ``start`` that slips diagonally past strokes
+    (down, else down-left, else down-right) and cuts through ink only where walled in,
+    never straying more than ``reach`` columns from where it started."""
+    h, w = ink.shape
+    lo, hi = max(1, start - reach), min(w - 1, start + reach)
+    path = np.empty(h, dtype=np.int64)
+    x = start
+    for y in range(h):
+        path[y] = x
+        if y + 1 < h and ink[y + 1, x]:
+            if x > lo and not ink[y + 1, x - 1]:
+                x -= 1
+            elif x < hi and not ink[y + 1, x + 1]:
+                x += 1
+    return path
+
+
+def _between(ink, paths, a, b, offset, shape):
+    """The piece of a component between cut ``a`` and cut ``b`` (indices into
+    ``paths``; -1 is the left edge, the last path the right): (left, right, mask,
+    (ink rows cut at the left, at the right)) in image columns, or None if empty."""
+    columns = np.arange(ink.shape[1])
+    inside = ink.copy()
+    if a >= 0:
+        inside &= columns >= paths[a + 1][:, None]
+    if b < len(paths) - 1:
+        inside &= columns < paths[b + 1][:, None]
+    used = np.flatnonzero(inside.any(axis=0))
+    if not len(used):
+        return None
+    mask = np.zeros(shape, dtype=bool)
+    mask[:, offset:offset + ink.shape[1]] = inside
+    rows = np.arange(len(ink))
+    cut = [int(ink[rows, paths[i + 1]].sum()) if 0 <= i < len(paths) - 1 else 0 for i in (a, b)]
+    return offset + int(used[0]), offset + int(used[-1]) + 1, mask, tuple(cut)
 
 
 def _cut_sets(places, width, height):
