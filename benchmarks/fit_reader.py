@@ -86,7 +86,7 @@ def main(argv=None):
     optimizer = SGD(net.parameters(), 0.05, momentum=0.9)
     fit(net, x[used], y[used], epochs=args.epochs, batch_size=64, optimizer=optimizer, rng=rng)
     held_accuracy = evaluate(net, x[held], y[held]) / len(held)
-    command = "python -m benchmarks.fit_reader " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.fit_reader " + " ".join(sys.argv[1:] if argv is None else argv)
     save_model(args.out, net, {
         "classes": ["part of a digit, or several", "one whole digit"],
         "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "), "numbers": args.numbers,

@@ -39,9 +39,10 @@ DIGIT_BONUS = 3.5
 CUTS = 6
 MAX_CUTS = 3
 CUT_MARGIN = 0.2
-#: Cuts fall like a drop of water round the strokes, up to this far (relative to the
-#: height) from where they start; 0 cuts straight down.
-DROP_REACH = 0.15
+#: Cuts may fall like a drop of water round the strokes, up to this far (relative to
+#: the height) from where they start; 0 cuts straight down. On validation numbers
+#: straight cuts read better (touching pairs 90.3% against 89.0% with 0.15).
+DROP_REACH = 0.0
 #: Neighbouring components closer than this (relative to the writing's height) may be
 #: one digit in pieces (a 4 or a 5 written in two strokes): joining them is tried too.
 JOIN_GAP = 0.15
