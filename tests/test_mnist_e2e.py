@@ -56,10 +56,10 @@ def test_train_mnist_example(data_dir, tmp_path):
     assert (tmp_path / "tutorial.npz").is_file()
 
 
-@pytest.mark.parametrize("touching, floor", [(0.0, 0.95), (0.3, 0.82)])
+@pytest.mark.parametrize("touching, floor", [(0.0, 0.91), (0.3, 0.86)])
 def test_read_composed_validation_numbers(data_dir, touching, floor):
-    """`read` on 100 numbers of 2-8 validation digits (measured on 300: 97.3% separated,
-    88.0% with touching pairs); a regression in the cuts, joins or judge drops below."""
+    """`read` on 100 numbers of 2-8 validation digits (these 100 read 94 and 91; without
+    the judge 88 and 78); a regression in the cuts, joins or judge drops below."""
     import numpy as np
 
     from digitnet.cli.predict import resolve_model
