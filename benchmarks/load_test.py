@@ -1,6 +1,6 @@
 """Load test of `digitnet serve` on 127.0.0.1, from a second process, bounded in time.
 
-    python -m benchmarks.load_test [--seconds 10] [--clients 1 16] [--workers 2]
+    python -m benchmarks.load_test [--seconds 10] [--clients 1 16] [--workers 2] [--model M]
 
 Starts the server, sends POST /api/predict with a drawn digit (a 280x280 PNG, as the
 page sends) from N concurrent clients for a fixed time each, then stops the server.
@@ -79,13 +79,15 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--model", help="model file for the server (default: the shipped one)")
     args = parser.parse_args(argv)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     server = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", "--port", str(port),
-                               "--workers", str(args.workers)],
+                               "--workers", str(args.workers),
+                               *(["--model", args.model] if args.model else [])],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):

@@ -33,7 +33,7 @@ LINE_HEIGHT = 64
 SPLIT_ASPECT = (0.55, 1.3)
 #: Added to each digit's score: favours readings with more digits (tuned on
 #: validation numbers).
-DIGIT_BONUS = 3.5
+DIGIT_BONUS = 4.5
 #: A piece that may be touching digits is cut at up to MAX_CUTS of its CUTS thinnest
 #: places per height's worth of width, each piece at least CUT_MARGIN of the height wide.
 CUTS = 6
