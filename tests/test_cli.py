@@ -205,6 +205,10 @@ def test_ensemble_of_model_files(trained, tmp_path, tiny_mnist, capsys):
     assert len(ensemble.members) == 2
     assert ensemble.metadata["training"]["members"] == [str(first), str(second)]
     assert ensemble.metadata["metrics"]["validation_accuracy"] > 0.5
+    # regression: info described an ensemble as "Input: None None" with no layers
+    code, out, _ = run(capsys, "info", out_path)
+    assert code == 0 and "Ensemble:     2 networks" in out and "Linear(784->30)" in out
+    assert out.count("Member:") == 2 and "None None" not in out
     # --best keeps the members that do best together on validation; --half halves the file
     code, out, _ = run(capsys, "ensemble", first, second, "--best", 1, "--half", "--out",
                        tmp_path / "one.npz", "--data", tiny_mnist)

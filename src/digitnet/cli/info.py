@@ -23,13 +23,16 @@ def run(args):
     if args.json:
         print(json.dumps(config, indent=2))
         return
-    net = config.get("network", {})
+    members = config.get("ensemble") or []
+    net = config.get("network") or (members[0] if members else {})
     loss = net.get("loss", {})
     output = {"SoftmaxCrossEntropy": "softmax", "BinaryCrossEntropy": "sigmoid"}.get(
         loss.get("type"), loss.get("activation", "?"))
     print(f"Model:        {args.model}")
     print(f"Format:       {config.get('format')} v{config.get('format_version')}, "
           f"written by digitnet {config.get('digitnet_version')}")
+    if members:
+        print(f"Ensemble:     {len(members)} networks, their probabilities averaged; each:")
     print(f"Input:        {net.get('input_shape')} {net.get('dtype')}")
     print(f"Layers:       {', '.join(_describe_layer(x) for x in net.get('layers', []))}")
     print(f"Cost:         {loss.get('type')} ({output} outputs)")
@@ -37,7 +40,7 @@ def run(args):
     if pre:
         print(f"Expects:      {pre.get('input')}; {pre.get('scale')}")
     training = config.get("training") or {}
-    apart = ("command", "resumed", "environment", "data_sha256")
+    apart = ("command", "resumed", "environment", "data_sha256", "member_training")
     if training:
         print("Training:     " + ", ".join(f"{k}={v}" for k, v in training.items()
                                            if k not in apart))
@@ -47,6 +50,8 @@ def run(args):
         if "environment" in training:
             environment = training["environment"].items()
             print("Environment:  " + ", ".join(f"{k} {v}" for k, v in environment))
+        for member in training.get("member_training") or ():
+            print(f"Member:       seed {member.get('seed')}, {member.get('command')}")
         if "command" in training:
             print(f"Reproduce:    {training['command']}")
         for command in training.get("resumed") or ():
