@@ -160,7 +160,7 @@ class Lattice:
 
 def lattice(image) -> Lattice:
     """Find the candidate digits of ``image``: connected components, cuts of wide ones
-    into two or three, and joins of close neighbours."""
+    into up to MAX_CUTS + 1 pieces, and joins of close neighbours."""
     from PIL import Image
 
     values = ink(image)

@@ -200,8 +200,7 @@ def blas_threads(network, batch_size):
     each other down many times over (see BENCHMARKS.md). From mini-batch 128 up the
     second thread pays (0.223 against 0.310 s per epoch), and convolutions always keep
     every thread. Needs threadpoolctl; without it nothing changes."""
-    dense = all(not hasattr(layer, "kernel_size") for layer in network.layers)
-    small = batch_size <= SINGLE_THREAD_BATCH and dense
+    small = batch_size <= SINGLE_THREAD_BATCH and not network.convolutional
     if small:
         try:
             from threadpoolctl import threadpool_limits

@@ -34,7 +34,10 @@ def run(args):
     except OSError as e:
         fail(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
     with probe:  # held, never listening, so the port stays ours while workers come and go
-        serve_workers(args.host, args.port, args.workers, args.model and os.path.abspath(args.model))
+        code = serve_workers(args.host, args.port, args.workers,
+                             args.model and os.path.abspath(args.model))
+    if code:
+        fail(f"a server worker stopped on its own (exit code {code}); all workers were stopped")
 
 
 def serve_workers(host, port, workers, model_path):
@@ -44,7 +47,8 @@ def serve_workers(host, port, workers, model_path):
     uvicorn's own ``--workers`` shares one socket: whichever worker wakes first accepts
     a whole burst of connections, and with keep-alive they stay on it (16 clients
     connecting at once all landed on one worker of two, halving the throughput). Stops
-    all workers when one ends, on Ctrl-C, or on SIGTERM."""
+    all workers when one ends, on Ctrl-C, or on SIGTERM; returns the exit code of a
+    worker that ended on its own, else 0."""
     import multiprocessing
     import signal
     from multiprocessing.connection import wait
@@ -57,10 +61,12 @@ def serve_workers(host, port, workers, model_path):
         raise SystemExit(0)
 
     previous = signal.signal(signal.SIGTERM, terminate)
+    code = 0
     try:
         for process in processes:
             process.start()
         wait([process.sentinel for process in processes])
+        code = next((p.exitcode for p in processes if p.exitcode), 0)
     except KeyboardInterrupt:
         pass
     finally:
@@ -70,6 +76,7 @@ def serve_workers(host, port, workers, model_path):
                 process.terminate()
         for process in processes:
             process.join(10)
+    return code
 
 
 def _worker(host, port, model_path):

@@ -69,7 +69,7 @@ class Network:
         x = np.asarray(x, dtype=self.dtype)
         if batch_size is None:
             # a convolution's patch rows for 10,000 images would take gigabytes
-            batch_size = 500 if any(hasattr(layer, "kernel_size") for layer in self.layers) else 10_000
+            batch_size = 500 if self.convolutional else 10_000
         # Weights that are finite but huge overflow to inf/NaN scores here; that is the
         # model's answer (training reports divergence itself), not a warning to print.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -156,6 +156,11 @@ class Network:
         rng = np.random.default_rng(0) if rng is None else rng
         layers = [L.from_config(c, rng=rng, dtype=dtype) for c in cfg["layers"]]
         return cls(layers, losses.from_config(cfg["loss"]), cfg["input_shape"])
+
+    @property
+    def convolutional(self):
+        """Whether any layer is a convolution (memory and threads are planned by it)."""
+        return any(isinstance(layer, Conv2D) for layer in self.layers)
 
     @property
     def dtype(self):
