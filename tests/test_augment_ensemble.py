@@ -59,6 +59,27 @@ def test_ensemble_members_must_agree():
         Ensemble([])
 
 
+def test_cnn_architecture_flags(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "bn.npz"
+    assert main(["train", "--recipe", "cnn", "--channels", "4", "8", "--hidden", "16",
+                 "--batchnorm", "--epochs", "1", "--data", str(tiny_mnist), "--out", str(out),
+                 "--quiet"]) == 0
+    kinds = [layer.config()["type"] for layer in load_model(out).layers]
+    assert kinds[:9] == ["Reshape", "Conv2D", "BatchNorm", "ReLU", "MaxPool2D",
+                         "Conv2D", "BatchNorm", "ReLU", "MaxPool2D"]
+    assert load_model(out).layers[5].out_channels == 8
+    assert main(["evaluate", str(out), "--data", str(tiny_mnist)]) == 0
+    capsys.readouterr()
+    # architecture flags of the other kind of network are refused in one line
+    for argv in (["--recipe", "mlp", "--channels", "4"], ["--recipe", "relu", "--batchnorm"],
+                 ["--recipe", "cnn", "--sizes", "784", "10"]):
+        assert main(["train", *argv, "--data", str(tiny_mnist),
+                     "--out", str(tmp_path / "x.npz")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "MLP" in err, err
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_cnn_and_ensemble_recipes_train_from_the_cli(tiny_mnist, tmp_path, capsys):
     out = tmp_path / "cnn.npz"
     assert main(["train", "--recipe", "cnn", "--epochs", "1", "--data", str(tiny_mnist),

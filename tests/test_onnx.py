@@ -24,10 +24,17 @@ def inputs(n=1000):
     return np.random.default_rng(0).random((n, 784), dtype=np.float32)
 
 
-def cnn(seed):
+def cnn(seed, batchnorm=False):
     settings = dict(model="cnn", channels=[4, 8], hidden=16, activation="relu", cost="ce",
-                    init="he", dropout=0.2)
-    return build_network(settings, np.random.default_rng(seed))
+                    init="he", dropout=0.2, batchnorm=batchnorm)
+    net = build_network(settings, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 100)
+    for layer in net.layers:
+        if hasattr(layer, "running_var"):  # trained-looking statistics, per channel
+            layer.running_mean[:] = rng.normal(0, 0.5, layer.features)
+            layer.running_var[:] = rng.uniform(0.5, 2, layer.features)
+            layer.params["bias"][:] = rng.normal(0, 0.1, layer.features)
+    return net
 
 
 def batchnorm_mlp():
@@ -47,6 +54,7 @@ MODELS = {
     "mlp-relu-softmax": lambda: mlp([784, 32, 16, 10], "relu", "ce", init="he", rng=1),
     "mlp-tanh-bce": lambda: mlp([784, 20, 10], "tanh", "bce", init="xavier", rng=2),
     "cnn": lambda: cnn(3),
+    "cnn-batchnorm": lambda: cnn(8, batchnorm=True),
     "mlp-batchnorm": lambda: batchnorm_mlp(),
     "ensemble": lambda: Ensemble([cnn(4), cnn(5), mlp([784, 16, 10], "relu", "ce", rng=6)]),
 }

@@ -115,6 +115,52 @@ def test_predict(client):
     assert result["activations"] and all(layer["values"] for layer in result["activations"])
 
 
+def test_concurrent_predictions_each_get_their_own_answer(client):
+    # requests arriving together share one run of the network (web.app.Batcher):
+    # each answer must still be its own image's
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(d):
+        d.line([(100, 30), (100, 170)], fill=0, width=16)
+
+    images = [png(seven), png(one)] * 8
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda body: client.post("/api/predict", content=body), images))
+    assert [a.json()["digit"] for a in answers] == [7, 1] * 8
+
+
+def test_batcher_runs_the_network_once_for_requests_that_arrive_together():
+    import asyncio
+
+    import numpy as np
+
+    from digitnet.web.app import Batcher
+
+    class Model:
+        batches = []
+
+        def confidences(self, x):
+            self.batches.append(len(x))
+            if (x < 0).any():
+                raise ValueError("negative input")
+            return x * 2
+
+    async def together(batcher, inputs):
+        return await asyncio.gather(*(batcher.confidences(x) for x in inputs),
+                                    return_exceptions=True)
+
+    model = Model()
+    inputs = [np.full(3, float(i)) for i in range(5)]
+    answers = asyncio.run(together(Batcher(model), inputs))
+    assert model.batches == [5]
+    assert all((a == 2 * x).all() for a, x in zip(answers, inputs))
+    # a failure reaches every request of the batch, and the next batch still runs
+    batcher = Batcher(model)
+    answers = asyncio.run(together(batcher, [np.ones(3), -np.ones(3)]))
+    assert all(isinstance(a, ValueError) for a in answers)
+    assert asyncio.run(together(batcher, [np.ones(3)]))[0].tolist() == [2, 2, 2]
+
+
 def test_read_and_model(client):
     def number(d):
         seven(d)

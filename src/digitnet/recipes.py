@@ -67,7 +67,7 @@ def build_network(settings, rng, dtype=np.float32):
     from .nn import losses
     from .nn.conv import Conv2D, Flatten, MaxPool2D, Reshape
     from .nn.network import Network, mlp
-    from .nn.regularization import Dropout
+    from .nn.regularization import BatchNorm, Dropout
 
     dropout = settings.get("dropout") or 0.0
     if settings.get("model", "mlp") == "mlp":
@@ -85,8 +85,10 @@ def build_network(settings, rng, dtype=np.float32):
     channels, hidden = settings["channels"], settings["hidden"]
     layers, c, size = [Reshape((1, 28, 28))], 1, 28
     for out in channels:
-        layers += [Conv2D(c, out, 3, 1, 1, settings["init"], rng, dtype),
-                   L.activation(settings["activation"]), MaxPool2D(2)]
+        layers.append(Conv2D(c, out, 3, 1, 1, settings["init"], rng, dtype))
+        if settings.get("batchnorm"):
+            layers.append(BatchNorm(out, dtype=dtype))
+        layers += [L.activation(settings["activation"]), MaxPool2D(2)]
         c, size = out, size // 2
     layers += [Flatten(), L.Linear(c * size * size, hidden, settings["init"], rng, dtype),
                L.activation(settings["activation"])]

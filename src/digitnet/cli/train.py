@@ -24,6 +24,11 @@ def add_parser(sub):
                    help="starting settings (default: seed, the tutorials' run)")
     p.add_argument("--sizes", type=positive_int, nargs="+", metavar="N",
                    help="neurons per layer, input first (seed: 784 30 10)")
+    p.add_argument("--channels", type=positive_int, nargs="+", metavar="C",
+                   help="CNN: output channels of each 3x3 convolution (each followed by a 2x2 max-pool)")
+    p.add_argument("--hidden", type=positive_int, metavar="N", help="CNN: fully connected layer width")
+    p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
+                   help="CNN: batch normalisation after each convolution")
     p.add_argument("--activation", choices=["sigmoid", "tanh", "relu"], help="hidden activation")
     p.add_argument("--cost", choices=["quadratic", "bce", "ce"],
                    help="quadratic, binary cross-entropy, or softmax + categorical cross-entropy")
@@ -170,8 +175,8 @@ def _resume_command(args, path, default_checkpoint):
 
 
 #: Flags that override a recipe's settings (argparse dest = settings key).
-OVERRIDES = ("sizes", "activation", "cost", "output", "init", "epochs", "batch_size", "lr",
-             "optimizer", "momentum", "nesterov", "weight_decay", "dropout", "schedule",
+OVERRIDES = ("sizes", "channels", "hidden", "batchnorm", "activation", "cost", "output",
+             "init", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov", "weight_decay", "dropout", "schedule",
              "augment", "clip", "members")
 
 
@@ -180,6 +185,11 @@ def _check_settings(settings):
         sizes = settings["sizes"]
         if len(sizes) < 2 or sizes[0] != 784:
             fail(f"--sizes must start with 784 inputs and end with one output per class, not {sizes}")
+        for flag in ("channels", "hidden", "batchnorm"):
+            if settings.get(flag) is not None:
+                fail(f"--{flag} is for CNN recipes (cnn, ensemble); this recipe builds an MLP")
+    elif settings.get("sizes") is not None:
+        fail("--sizes is for MLP recipes; give a CNN --channels and --hidden")
     if not 0 <= (settings.get("dropout") or 0) < 1:
         fail(f"--dropout must be in [0, 1), not {settings['dropout']}")
     if not 0 <= (settings.get("momentum") or 0) < 1:

@@ -8,6 +8,7 @@
 Every bad request gets a 4xx answer with a JSON body {"error": "..."}.
 """
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,42 @@ def activations(network, x, max_channels=16):
     return out
 
 
+class Batcher:
+    """Run the network once for all the images whose requests arrived together.
+
+    A request's handler queues its 28x28 input and waits; the first one queued asks the
+    event loop to run the network on the next turn, by which time every request that
+    was ready on this turn has queued its own. Under load, one product of a batch of
+    images costs much less than one per image (the four-CNN ensemble: 1.5 ms for one,
+    0.9 ms each for eight), and an idle server still answers at once.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.queue = []
+
+    async def confidences(self, x):
+        loop = asyncio.get_running_loop()
+        answer = loop.create_future()
+        self.queue.append((x, answer))
+        if len(self.queue) == 1:
+            loop.call_soon(self._run)
+        return await answer
+
+    def _run(self):
+        queue, self.queue = self.queue, []
+        try:
+            probabilities = self.model.confidences(np.stack([x for x, _ in queue]))
+        except Exception as e:  # every waiting request gets the error, none is lost
+            for _, answer in queue:
+                if not answer.done():
+                    answer.set_exception(e)
+            return
+        for (_, answer), p in zip(queue, probabilities):
+            if not answer.done():  # its client may have gone
+                answer.set_result(p)
+
+
 def create_app(model_path=None):
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
@@ -72,6 +109,7 @@ def create_app(model_path=None):
         pass
     members = getattr(model, "members", None)
     network = members[0] if members else model
+    batcher = Batcher(model)
     app = FastAPI(title="digitnet", version=__version__,
                   description="Recognise handwritten digits with a network written from scratch "
                   "in NumPy.")
@@ -116,7 +154,7 @@ def create_app(model_path=None):
                 return {"digit": None, "confidence": 0.0, "probabilities": None,
                         "input": None, "error": str(e)}
             raise
-        p = model.confidences(x[None, :])[0]
+        p = await batcher.confidences(x)
         digit = int(p.argmax())
         # rounded in float64, whose short decimals JSON writes fast, and sent as is:
         # FastAPI's generic encoder would take longer than the network (BENCHMARKS.md)
