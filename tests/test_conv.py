@@ -134,6 +134,35 @@ def test_batchnorm_gradients_in_training_mode(conv):
     assert gradcheck.check_network(net, x, one_hot(rng.integers(0, 3, 6), 3, np.float64)) < 1e-6
 
 
+@pytest.mark.parametrize("conv", [False, True])
+def test_batchnorm_evaluation_mode_formula_and_gradients(conv):
+    """Evaluation mode computes x * scale + shift in one affine map per feature; it must
+    equal (x - running_mean) / sqrt(running_var + eps) * weight + bias, and its
+    gradients (x_hat recomputed on demand) must pass the float64 check."""
+    from digitnet.nn.regularization import BatchNorm
+
+    rng = np.random.default_rng(9)
+    bn = BatchNorm(3, dtype=np.float64)
+    bn.running_mean[:] = rng.normal(0, 1, 3)
+    bn.running_var[:] = rng.uniform(0.5, 2, 3)
+    bn.params["weight"][:] = rng.uniform(0.5, 1.5, 3)
+    bn.params["bias"][:] = rng.normal(0, 0.5, 3)
+    shape = (1, -1, 1, 1) if conv else (1, -1)
+    x = rng.standard_normal((4, 3, 2, 2) if conv else (4, 3))
+    bn.training = False
+    expected = ((x - bn.running_mean.reshape(shape)) / np.sqrt(bn.running_var.reshape(shape) + bn.eps)
+                * bn.params["weight"].reshape(shape) + bn.params["bias"].reshape(shape))
+    np.testing.assert_allclose(bn.forward(x), expected, rtol=1e-12)
+    if conv:
+        layers = [Reshape((3, 2, 2)), bn, Tanh(), Flatten(), Linear(12, 3, "xavier", rng, np.float64)]
+    else:
+        layers = [bn, Tanh(), Linear(3, 3, "xavier", rng, np.float64)]
+    net = Network(layers, losses.SoftmaxCrossEntropy(), (12 if conv else 3,))
+    y = one_hot(rng.integers(0, 3, 4), 3, np.float64)
+    assert gradcheck.check_network(net, x.reshape(4, -1), y, training=False) < 1e-6
+    assert not bn.training
+
+
 def test_batchnorm_eval_mode_uses_running_statistics(tmp_path):
     from digitnet.nn.regularization import BatchNorm
 

@@ -25,12 +25,13 @@ def relative_error(a, b):
     return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
 
 
-def check_network(network, x, y, eps=1e-6):
+def check_network(network, x, y, eps=1e-6, training=True):
     """Compare backpropagated and numerical gradients of every parameter, and of the
-    input. Returns the largest relative error."""
+    input, in training mode (or evaluation mode: ``training=False``). Returns the
+    largest relative error."""
     if network.dtype != np.float64:
         raise ValueError("gradient checks need a float64 network")
-    network.train(True)
+    network.train(training)
 
     def cost():
         return network.loss(network.forward(x), y)[0]

@@ -67,13 +67,23 @@ class BatchNorm(Layer):
             self.running_var *= 1 - self.momentum
             self.running_var += self.momentum * var * m / max(m - 1, 1)
         else:
-            mean, var = self.running_mean, self.running_var
+            # evaluation: one affine map per feature, x * scale + shift (two passes over
+            # x instead of four; x_hat is only computed if a backward pass asks for it)
+            self.inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
+            scale = self.params["weight"] * self.inv_std
+            shift = self.params["bias"] - self.running_mean * scale
+            self.x, self.x_hat = x, None
+            out = x * scale.reshape(shape)
+            out += shift.reshape(shape)
+            return out
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
         self.x_hat = (x - mean.reshape(shape)) * self.inv_std.reshape(shape)
         return self.x_hat * self.params["weight"].reshape(shape) + self.params["bias"].reshape(shape)
 
     def backward(self, grad):
         axes, shape = self._axes(grad), self._shape(grad)
+        if self.x_hat is None:  # after an evaluation-mode forward
+            self.x_hat = (self.x - self.running_mean.reshape(shape)) * self.inv_std.reshape(shape)
         self.grads["weight"][...] = (grad * self.x_hat).sum(axis=axes)
         self.grads["bias"][...] = grad.sum(axis=axes)
         g = grad * self.params["weight"].reshape(shape)
