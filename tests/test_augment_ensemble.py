@@ -69,7 +69,20 @@ def test_cnn_architecture_flags(tiny_mnist, tmp_path, capsys):
                          "Conv2D", "BatchNorm", "ReLU", "MaxPool2D"]
     assert load_model(out).layers[5].out_channels == 8
     assert main(["evaluate", str(out), "--data", str(tiny_mnist)]) == 0
+    # an ensemble of members with different layers lists each member's (regression:
+    # info showed the first member's layers as everyone's)
+    plain = tmp_path / "plain.npz"
+    assert main(["train", "--recipe", "cnn", "--channels", "4", "8", "--hidden", "16",
+                 "--epochs", "1", "--data", str(tiny_mnist), "--out", str(plain), "--quiet"]) == 0
+    mixed = tmp_path / "mixed.npz"
+    assert main(["ensemble", str(out), str(plain), "--out", str(mixed),
+                 "--data", str(tiny_mnist)]) == 0
     capsys.readouterr()
+    assert main(["info", str(mixed)]) == 0
+    text = capsys.readouterr().out
+    assert "each:" not in text and "Layers 0:" in text and "Layers 1:" in text
+    assert "BatchNorm" in text.split("Layers 0:")[1].splitlines()[0]
+    assert "BatchNorm" not in text.split("Layers 1:")[1].splitlines()[0]
     # architecture flags of the other kind of network are refused in one line
     for argv in (["--recipe", "mlp", "--channels", "4"], ["--recipe", "relu", "--batchnorm"],
                  ["--recipe", "cnn", "--sizes", "784", "10"]):

@@ -31,10 +31,17 @@ def run(args):
     print(f"Model:        {args.model}")
     print(f"Format:       {config.get('format')} v{config.get('format_version')}, "
           f"written by digitnet {config.get('digitnet_version')}")
+    layers = [", ".join(_describe_layer(x) for x in m.get("layers", [])) for m in members or [net]]
+    alike = len(set(layers)) == 1
     if members:
-        print(f"Ensemble:     {len(members)} networks, their probabilities averaged; each:")
+        print(f"Ensemble:     {len(members)} networks, their probabilities averaged"
+              + ("; each:" if alike else ""))
     print(f"Input:        {net.get('input_shape')} {net.get('dtype')}")
-    print(f"Layers:       {', '.join(_describe_layer(x) for x in net.get('layers', []))}")
+    if alike:
+        print(f"Layers:       {layers[0]}")
+    else:
+        for i, described in enumerate(layers):
+            print(f"Layers {i}:     {described}")
     print(f"Cost:         {loss.get('type')} ({output} outputs)")
     pre = config.get("preprocessing") or {}
     if pre:
