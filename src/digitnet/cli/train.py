@@ -176,8 +176,8 @@ def _resume_command(args, path, default_checkpoint):
 
 #: Flags that override a recipe's settings (argparse dest = settings key).
 OVERRIDES = ("sizes", "channels", "hidden", "batchnorm", "activation", "cost", "output",
-             "init", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov", "weight_decay", "dropout", "schedule",
-             "augment", "clip", "members")
+             "init", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov",
+             "weight_decay", "dropout", "schedule", "augment", "clip", "members")
 
 
 def _check_settings(settings):
