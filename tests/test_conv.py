@@ -163,6 +163,41 @@ def test_batchnorm_evaluation_mode_formula_and_gradients(conv):
     assert not bn.training
 
 
+@pytest.mark.parametrize("conv", [False, True])
+def test_fold_batchnorm_keeps_evaluation_outputs(conv):
+    """Folding each BatchNorm into the Conv2D or Linear before it gives the same
+    evaluation-mode outputs, without BatchNorm layers, and leaves the original alone."""
+    from digitnet.nn.network import fold_batchnorm
+    from digitnet.nn.regularization import BatchNorm
+
+    rng = np.random.default_rng(12)
+    f64 = np.float64
+    if conv:
+        layers = [Reshape((1, 6, 6)), Conv2D(1, 3, 3, 1, 1, rng=rng, dtype=f64), BatchNorm(3, dtype=f64),
+                  ReLU(), MaxPool2D(2), Conv2D(3, 4, 3, 2, 0, rng=rng, dtype=f64),
+                  BatchNorm(4, dtype=f64), ReLU(), Flatten(), Linear(4, 3, "xavier", rng, f64)]
+    else:
+        layers = [Linear(36, 5, "xavier", rng, f64), BatchNorm(5, dtype=f64), Tanh(),
+                  Linear(5, 3, "xavier", rng, f64), BatchNorm(3, dtype=f64)]
+    net = Network(layers, losses.SoftmaxCrossEntropy(), (36,))
+    for layer in net.layers:
+        if "bias" in layer.params:
+            layer.params["bias"][:] = rng.normal(0, 0.5, layer.params["bias"].shape)
+    for bn in (layer for layer in net.layers if isinstance(layer, BatchNorm)):
+        bn.running_mean[:] = rng.normal(0, 1, bn.features)
+        bn.running_var[:] = rng.uniform(0.3, 3, bn.features)
+        bn.params["weight"][:] = rng.uniform(0.5, 1.5, bn.features)
+        bn.params["bias"][:] = rng.normal(0, 0.5, bn.features)
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    x = rng.standard_normal((7, 36))
+    folded = fold_batchnorm(net.train(False))
+    assert not any(isinstance(layer, BatchNorm) for layer in folded.layers)
+    assert len(folded.layers) == len(net.layers) - 2
+    np.testing.assert_allclose(folded.predict_proba(x), net.predict_proba(x), rtol=1e-10, atol=1e-12)
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
 def test_batchnorm_eval_mode_uses_running_statistics(tmp_path):
     from digitnet.nn.regularization import BatchNorm
 

@@ -220,9 +220,40 @@ def mlp(sizes: Sequence[int], activation: str = "sigmoid", cost: str = "quadrati
     return Network(layers, loss, (sizes[0],))
 
 
+def fold_batchnorm(network: Network) -> Network:
+    """A copy of ``network`` for inference, in which every BatchNorm that directly
+    follows a Conv2D or Linear layer is folded into that layer.
+
+    In evaluation mode batch normalisation is one affine map per channel,
+    y = z * scale + shift with scale = gamma / sqrt(running_var + eps) and
+    shift = beta - running_mean * scale; since z = x W + b, that is the layer
+    with weights W * scale and bias b * scale + shift. Same outputs in evaluation
+    mode, one pass less over each activation. The copy is for inference only:
+    training it would no longer normalise anything.
+    """
+    from copy import deepcopy
+
+    from .regularization import BatchNorm
+
+    layers = []
+    for layer in deepcopy(network.layers):
+        before = layers[-1] if layers else None
+        if isinstance(layer, BatchNorm) and isinstance(before, (L.Linear, Conv2D)):
+            scale = layer.params["weight"] / np.sqrt(layer.running_var + layer.eps)
+            shift = layer.params["bias"] - layer.running_mean * scale
+            weight = before.params["weight"]
+            # Conv2D weights are (out, in, kh, kw), Linear's (in, out)
+            weight *= scale.reshape(-1, 1, 1, 1) if isinstance(before, Conv2D) else scale
+            before.params["bias"][...] = before.params["bias"] * scale + shift
+            continue
+        layers.append(layer)
+    folded = Network(layers, network.loss, network.input_shape)
+    return folded.train(False)
+
+
 def accuracy(network, x, labels):
     """Number of examples whose predicted digit equals the label."""
     return int((network.predict(x) == labels).sum())
 
 
-__all__ = ["Network", "mlp", "accuracy"]
+__all__ = ["Network", "mlp", "fold_batchnorm", "accuracy"]

@@ -86,6 +86,18 @@ class Batcher:
                 answer.set_result(p)
 
 
+def _folded(model):
+    """The model with its batch normalisation folded into the layers before it
+    (``nn.network.fold_batchnorm``): same answers, one pass less per layer."""
+    from ..nn.ensemble import Ensemble
+    from ..nn.network import Network, fold_batchnorm
+
+    members = getattr(model, "members", None)
+    if members and all(isinstance(m, Network) for m in members):
+        return Ensemble([fold_batchnorm(m) for m in members])
+    return fold_batchnorm(model) if isinstance(model, Network) else model
+
+
 def create_app(model_path=None):
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
@@ -109,7 +121,7 @@ def create_app(model_path=None):
         pass
     members = getattr(model, "members", None)
     network = members[0] if members else model
-    batcher = Batcher(model)
+    batcher = Batcher(_folded(model))
     app = FastAPI(title="digitnet", version=__version__,
                   description="Recognise handwritten digits with a network written from scratch "
                   "in NumPy.")
