@@ -101,6 +101,14 @@ def test_touching_digits_are_cut_apart(model, text, strokes):
     assert reading.digits[0].box[2] <= reading.digits[1].box[2]
 
 
+@pytest.mark.parametrize("n", [5, 6])
+def test_a_long_chain_of_touching_digits_is_cut_into_all_of_them(model, n):
+    # the cut places of a component form a lattice of their own, searched by dynamic
+    # programming: no limit on how many digits one component holds (there was one: 4)
+    strokes = [("ellipse", [(30 + 72 * i, 40), (110 + 72 * i, 160)]) for i in range(n)]
+    assert read_number(handwritten(strokes, size=(150 + 72 * n, 200)), model).text == "0" * n
+
+
 def test_the_whole_digit_judge_ships_and_fits_the_features(model):
     from digitnet.read import _piece_image, features, lattice, whole_digit_model
 

@@ -34,10 +34,9 @@ SPLIT_ASPECT = (0.55, 1.3)
 #: Added to each digit's score: favours readings with more digits (tuned on
 #: validation numbers).
 DIGIT_BONUS = 4.5
-#: A piece that may be touching digits is cut at up to MAX_CUTS of its CUTS thinnest
-#: places per height's worth of width, each piece at least CUT_MARGIN of the height wide.
+#: A piece that may be touching digits may be cut at any of its CUTS thinnest places
+#: per height's worth of width, each piece at least CUT_MARGIN of the height wide.
 CUTS = 6
-MAX_CUTS = 3
 CUT_MARGIN = 0.2
 #: Cuts may fall like a drop of water round the strokes, up to this far (relative to
 #: the height) from where they start; 0 cuts straight down. On validation numbers
@@ -143,8 +142,10 @@ class Lattice:
     """Every candidate digit of one image and the ways to chain them into a number.
 
     ``small`` is the ink scaled to ``LINE_HEIGHT`` rows; a piece is (left, right, mask)
-    in its columns; ``transitions[i]`` lists (j, pieces) for each way to read groups
-    i..j-1 as digits; ``kind[key]`` says how a piece was made (0 a component as found,
+    in its columns. The nodes of the lattice are, left to right, the start of each
+    group and each place where that group may be cut, then the end of the writing;
+    ``transitions[i]`` lists (j, [piece]) for each candidate digit that reads from
+    node i to node j; ``kind[key]`` says how a piece was made (0 a component as found,
     1 cut from a wider one, 2 close components joined); ``severed[key]`` how much ink
     its cuts went through."""
     small: np.ndarray
@@ -160,7 +161,7 @@ class Lattice:
 
 def lattice(image) -> Lattice:
     """Find the candidate digits of ``image``: connected components, cuts of wide ones
-    into up to MAX_CUTS + 1 pieces, and joins of close neighbours."""
+    at their thinnest places into as many pieces as fit, and joins of close neighbours."""
     from PIL import Image
 
     values = ink(image)
@@ -182,41 +183,46 @@ def lattice(image) -> Lattice:
         raise ImageError("no digits found: the image is blank")
     height = max(np.ptp(np.flatnonzero(mask.any(axis=1))) + 1 for _, _, mask in groups)
 
-    transitions = [[] for _ in groups]
+    # the lattice's nodes, left to right: each group's start, then each place where
+    # that group may be cut; the last node is the end of the writing
+    places = [_cut_places((small * mask)[:, gl:gr].sum(axis=0), height)
+              if gr - gl > SPLIT_ASPECT[0] * height else [] for gl, gr, mask in groups]
+    first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
+    transitions = [[] for _ in range(first[-1])]
     kind, severed = {}, {}
     for i, (gl, gr, mask) in enumerate(groups):
-        transitions[i].append((i + 1, [(gl, gr, mask)]))
+        start, end = first[i], first[i + 1]
+        transitions[start].append((end, [(gl, gr, mask)]))
         kind[(gl, gr, id(mask))] = 0
-        width = gr - gl
-        if width > SPLIT_ASPECT[0] * height:
-            ink_here = mask[:, gl:gr]
-            places = _cut_places((small * mask)[:, gl:gr].sum(axis=0), height)
+        if places[i]:
+            width, ink_here = gr - gl, mask[:, gl:gr]
             # a cut is a column per row: straight down, or a drop falling round strokes
             paths = [np.full(len(ink_here), width)] + [
                 _drop_fall(ink_here, c, int(DROP_REACH * height)) if DROP_REACH
-                else np.full(len(ink_here), c) for c in places]
-            between = {}
-            for cuts in _cut_sets(places, width, height):
-                ends = [-1, *(places.index(c) for c in cuts), len(places)]
-                option = []
-                for a, b in zip(ends[:-1], ends[1:]):
-                    if (a, b) not in between:
-                        between[(a, b)] = _between(ink_here, paths, a, b, gl, mask.shape)
-                    option.append(between[(a, b)])
-                if any(piece is None for piece in option):
+                else np.full(len(ink_here), c) for c in places[i]]
+            # the piece between cuts a and b (-1: the left edge; len(places): the right),
+            # if it is as wide as a digit can be
+            edges = [-1, *range(len(places[i])), len(places[i])]
+            columns = [0, *places[i], width]
+            for a, b in combinations(range(len(edges)), 2):
+                if (a, b) == (0, len(edges) - 1):
+                    continue  # the whole component, above
+                if not CUT_MARGIN * height <= columns[b] - columns[a] <= SPLIT_ASPECT[1] * height:
                     continue
-                transitions[i].append((i + 1, option))
-                for piece in option:
-                    kind.setdefault(_key(piece), 1)
-                    severed[_key(piece)] = piece[3]
-                option[:] = [piece[:3] for piece in option]
+                piece = _between(ink_here, paths, edges[a], edges[b], gl, mask.shape)
+                if piece is None:
+                    continue
+                transitions[start + a].append((end if b == len(edges) - 1 else start + b,
+                                               [piece[:3]]))
+                kind.setdefault(_key(piece), 1)
+                severed[_key(piece)] = piece[3]
         joined_right, joined_mask = gr, mask
         for j in range(i + 1, min(i + 3, len(groups))):
             nl, nr, nmask = groups[j]
             if nl - joined_right >= JOIN_GAP * height:
                 break
             joined_right, joined_mask = max(joined_right, nr), joined_mask | nmask
-            transitions[i].append((j + 1, [(gl, joined_right, joined_mask)]))
+            transitions[start].append((first[j + 1], [(gl, joined_right, joined_mask)]))
             kind[(gl, joined_right, id(joined_mask))] = 2
 
     pieces = {}
@@ -291,18 +297,6 @@ def _between(ink, paths, a, b, offset, shape):
     return offset + int(used[0]), offset + int(used[-1]) + 1, mask, tuple(cut)
 
 
-def _cut_sets(places, width, height):
-    """Every choice of cuts among ``places`` that leaves no piece narrower than
-    CUT_MARGIN or wider than a digit can be (SPLIT_ASPECT[1]) of the height."""
-    sets = []
-    for n in range(1, min(len(places), MAX_CUTS) + 1):
-        for cuts in combinations(places, n):
-            widths = np.diff([0, *cuts, width])
-            if widths.min() >= CUT_MARGIN * height and widths.max() <= SPLIT_ASPECT[1] * height:
-                sets.append(list(cuts))
-    return sets
-
-
 def _cut_places(profile, height):
     """Columns where a piece may be touching digits: the thinnest local minima of its
     ink profile, CUTS for each height's worth of width, leaving each side at least a
@@ -351,9 +345,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     probability = dict(zip(keys, probabilities))
 
     # the best path through the transitions: the sum of the digits' gains
-    best = [(-np.inf, None)] * (len(lat.groups) + 1)
+    best = [(-np.inf, None)] * (len(lat.transitions) + 1)
     best[0] = (0.0, [])
-    for i in range(len(lat.groups)):
+    for i in range(len(lat.transitions)):
         score, path = best[i]
         if path is None:
             continue
