@@ -1,6 +1,6 @@
 """Train the reader's whole-digit network: which candidate pieces are one whole digit.
 
-    python -m benchmarks.fit_reader [--numbers 4000] [--model MODEL]
+    python -m benchmarks.fit_reader [--numbers 4000] [--epochs 20] [--seed 0] [--model MODEL]
 
 Composes numbers from MNIST *training* digits (the first 50,000; validation and test
 are never seen), half of them with touching pairs, lists every candidate piece that
@@ -64,9 +64,11 @@ def main(argv=None):
     parser.add_argument("--numbers", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--model")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the numbers and of the network")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 
+    from digitnet import read
     from digitnet.cli.predict import resolve_model
     from digitnet.data import mnist
     from digitnet.io import save_model
@@ -77,7 +79,7 @@ def main(argv=None):
     start = time.perf_counter()
     model = resolve_model(args.model)
     train = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(args.seed)
     x, y = labelled_pieces(args.numbers, model, rng, train)
     order = rng.permutation(len(y))
     held = order[:len(y) // 10]
@@ -91,6 +93,7 @@ def main(argv=None):
         "classes": ["part of a digit, or several", "one whole digit"],
         "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "), "numbers": args.numbers,
                      "pieces": int(len(y)), "whole": int(y.sum()), "epochs": args.epochs,
+                     "seed": args.seed, "cut_margin": read.CUT_MARGIN,
                      "digit_model": model.metadata.get("training", {}).get("recipe"),
                      "seconds": round(time.perf_counter() - start, 1), "command": command},
         "metrics": {"held_out_accuracy": round(held_accuracy, 4)},
