@@ -200,8 +200,8 @@ def lattice(image) -> Lattice:
             paths = [np.full(len(ink_here), width)] + [
                 _drop_fall(ink_here, c, int(DROP_REACH * height)) if DROP_REACH
                 else np.full(len(ink_here), c) for c in places[i]]
-            # the piece between cuts a and b (-1: the left edge; len(places): the right),
-            # if it is as wide as a digit can be
+            # a candidate between any two edges (the component's left edge, its cut
+            # places, its right edge) as wide as a digit can be, from node to node
             edges = [-1, *range(len(places[i])), len(places[i])]
             columns = [0, *places[i], width]
             for a, b in combinations(range(len(edges)), 2):
