@@ -186,9 +186,20 @@ def test_fashion_mnist_dataset_flag(tmp_path, tiny_mnist, capsys):
 
 @pytest.mark.skipif(not os.environ.get("DIGITNET_DATA"), reason="needs the real MNIST files")
 def test_mnist_files_are_not_taken_for_fashion_mnist(tmp_path, capsys):
-    code, _, err = run(capsys, "train", "--dataset", "fashion-mnist", "--data",
-                       os.environ["DIGITNET_DATA"], "--out", tmp_path / "m.npz")
+    data = Path(os.environ["DIGITNET_DATA"])
+    data = data / "mnist" if (data / "mnist").is_dir() else data  # the folder with the files
+    code, _, err = run(capsys, "train", "--dataset", "fashion-mnist", "--data", data,
+                       "--out", tmp_path / "m.npz")
     assert code == 2 and "holds mnist, not fashion-mnist" in err
+
+
+def test_data_may_be_the_folder_holding_the_data_sets_folder(tiny_mnist, tmp_path, capsys):
+    # --data shared/data (holding mnist/ and fashion-mnist/) was taken for a folder of
+    # class folders: "no images in the class sub-folders"
+    code, text, err = run(capsys, "train", "--data", tiny_mnist.parent, "--epochs", 1, "--quiet",
+                          "--out", tmp_path / "m.npz")
+    assert code == 0, err
+    assert run(capsys, "evaluate", tmp_path / "m.npz", "--data", tiny_mnist.parent)[0] == 0
 
 
 def test_ensemble_of_model_files(trained, tmp_path, tiny_mnist, capsys):

@@ -112,20 +112,23 @@ def _read(path, classes=None):
     raise DataError(f"{path}: expected a .csv file or a folder of class sub-folders")
 
 
-def is_other_format(path):
-    """True when ``path`` is a CSV file or a folder of class folders, not IDX files."""
+def is_other_format(path, name="mnist"):
+    """True when ``path`` is a CSV file or a folder of class folders, not IDX files
+    (in it, or in its sub-folder ``name``, as in a folder holding mnist/ and
+    fashion-mnist/)."""
     if path is None:
         return False
     path = Path(path)
     if path.is_file():
         return path.suffix.lower() == ".csv"
-    return path.is_dir() and mnist._files_in(path) is None and any(p.is_dir() for p in path.iterdir())
+    return (path.is_dir() and mnist._files_in(path) is None and mnist._files_in(path / name) is None
+            and any(p.is_dir() for p in path.iterdir()))
 
 
 def load(name="mnist", data=None, test=None, seed=0):
     """A ``mnist.Dataset`` from IDX files (``name``, ``data`` folder), a CSV file or a
     folder of class folders (``data``), with an optional separate ``test`` source."""
-    if not is_other_format(data):
+    if not is_other_format(data, name):
         return mnist.load(name, data)
     x, labels, classes = _read(data)
     if len(labels) < 6:
