@@ -63,7 +63,10 @@ def open_image(source):
             image.load()
         except ImageError:
             raise
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
+        except UnidentifiedImageError:  # Pillow's message names a BytesIO object
+            raise ImageError(f"{name}: not a readable image (not PNG, JPEG, BMP, GIF, WebP "
+                             "or another format Pillow knows)") from None
+        except (OSError, ValueError, SyntaxError, EOFError,
                 Image.DecompressionBombError) as e:
             raise ImageError(f"{name}: not a readable image ({' '.join(str(e).split())[:120]})") from None
     try:
