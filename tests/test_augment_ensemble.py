@@ -108,3 +108,41 @@ def test_cnn_and_ensemble_recipes_train_from_the_cli(tiny_mnist, tmp_path, capsy
     assert loaded.metadata["training"]["member_seeds"] == [2, 3]
     assert main(["evaluate", str(ens), "--data", str(tiny_mnist), "--json"]) == 0
     assert main(["info", str(ens)]) == 0
+
+
+def test_full_trains_on_the_validation_split_and_reports_none(tiny_mnist, tmp_path, capsys):
+    """--full (the final model, once settings were chosen on validation) trains on the
+    validation images too, so it must neither report nor choose anything on them."""
+    args = ["--recipe", "cnn", "--channels", "4", "8", "--hidden", "16", "--epochs", "1",
+            "--data", str(tiny_mnist)]
+    half = tmp_path / "half.npz"
+    assert main(["train", *args, "--out", str(half), "--quiet"]) == 0
+    full = tmp_path / "full.npz"
+    capsys.readouterr()
+    assert main(["train", *args, "--full", "--out", str(full)]) == 0
+    text = capsys.readouterr().out
+    assert "on 600 images" in text and "Validation: none (--full trains on it)" in text
+    assert "Epoch 0: loss" in text and "Test: " in text
+    meta = load_model(full).metadata
+    assert meta["training"]["full"] is True and meta["training"]["train_images"] == 600
+    assert meta["metrics"]["validation_accuracy"] is None
+    assert load_model(half).metadata["training"]["train_images"] < 600
+    # an ensemble with a --full member reports no validation accuracy and cannot choose on it
+    ens = tmp_path / "ens.npz"
+    assert main(["ensemble", str(half), str(full), "--out", str(ens), "--data", str(tiny_mnist)]) == 0
+    assert "no validation (a member was trained on it, --full)" in capsys.readouterr().out
+    assert load_model(ens).metadata["metrics"]["validation_accuracy"] is None
+    again = tmp_path / "again.npz"
+    assert main(["ensemble", str(ens), str(half), "--out", str(again),
+                 "--data", str(tiny_mnist)]) == 0  # also when the member is inside an ensemble
+    assert load_model(again).metadata["metrics"]["validation_accuracy"] is None
+    assert main(["ensemble", str(half), str(full), "--best", "1", "--out", str(again),
+                 "--data", str(tiny_mnist)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--full" in err and "full.npz" in err
+    recipe = tmp_path / "recipe.npz"
+    assert main(["train", "--recipe", "ensemble", "--members", "2", "--channels", "4", "8",
+                 "--hidden", "16", "--epochs", "1", "--full", "--data", str(tiny_mnist),
+                 "--out", str(recipe)]) == 0
+    assert "no validation (--full trains on it)" in capsys.readouterr().out
+    assert load_model(recipe).metadata["metrics"]["validation_accuracy"] is None

@@ -36,6 +36,7 @@ def run(args):
     import os
     import sys
 
+    from ..data.mnist import Split
     from ..io import load_model, save_model
     from ..nn.ensemble import Ensemble
     from ..train import evaluate
@@ -52,6 +53,13 @@ def run(args):
     if len(data.classes) != members[0].n_outputs:
         fail(f"the models have {members[0].n_outputs} outputs, the data {len(data.classes)} classes")
     validation = data.validation
+    trained_on_it = [path for path, model in zip(args.models, models) if _saw_validation(model)]
+    if trained_on_it:
+        if args.best:
+            fail(f"--best chooses on the validation split, and {trained_on_it[0]} was trained "
+                 "on it (--full): choose among models trained without --full")
+        # accuracy on it would only measure what the members learnt
+        validation = Split(validation.x[:0], validation.y[:0])
     picked = list(range(len(members)))
     if args.best:
         if not len(validation):
@@ -72,12 +80,19 @@ def run(args):
                     "test_accuracy": test / len(data.test) if test is not None else None},
     }, half=args.half)
     shown = [f"validation {val} / {len(validation)} ({100 * val / len(validation):.2f}%)"
-             if val is not None else "no validation set",
+             if val is not None else "no validation (a member was trained on it, --full)"
+             if trained_on_it else "no validation set",
              f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%)"
              if test is not None else "no test set"]
     print(f"Ensemble of {len(picked)} ({', '.join(sources[i] for i in picked)}): "
           f"{'; '.join(shown)}; saved {args.out}")
     return 0
+
+
+def _saw_validation(model):
+    """Whether ``model`` (or a member of it) was trained on the validation split (--full)."""
+    training = getattr(model, "metadata", {}).get("training", {})
+    return bool(training.get("full") or any(t.get("full") for t in training.get("member_training", [])))
 
 
 def _load(args):

@@ -52,6 +52,10 @@ def add_parser(sub):
     p.add_argument("--members", type=positive_int, help="ensemble size (ensemble recipe)")
     p.add_argument("--seed", type=int, default=2,
                    help="random seed (default 2: best validation accuracy of seeds 0-5)")
+    p.add_argument("--full", action="store_true", default=None,
+                   help="train on the whole training file, the validation split included: "
+                   "for the final model, once its settings were chosen on validation "
+                   "(no validation accuracy is reported, since it would be seen in training)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--monitor", choices=["validation", "test"], default="validation",
                    help="split counted in each 'Epoch N: correct / total' line; 'test' "
@@ -101,10 +105,12 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        if not self.quiet:
+        if not self.quiet and result.total:
             print(f"Epoch {result.epoch}: {result.correct} / {result.total}  "
                   f"({result.split} {100 * result.accuracy:.2f}%)  loss {result.loss:.4f}  "
                   f"{result.seconds:.2f}s", flush=True)
+        elif not self.quiet:
+            print(f"Epoch {result.epoch}: loss {result.loss:.4f}  {result.seconds:.2f}s", flush=True)
         if self.log:
             self.log.write(json.dumps(result.as_dict()) + "\n")
             self.log.flush()
@@ -177,7 +183,7 @@ def _resume_command(args, path, default_checkpoint):
 #: Flags that override a recipe's settings (argparse dest = settings key).
 OVERRIDES = ("sizes", "channels", "hidden", "batchnorm", "activation", "cost", "output",
              "init", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov",
-             "weight_decay", "dropout", "schedule", "augment", "clip", "members")
+             "weight_decay", "dropout", "schedule", "augment", "clip", "members", "full")
 
 
 def _check_settings(settings):
@@ -202,6 +208,22 @@ def _load_data(args):
     from ..data import formats
 
     return formats.load(getattr(args, "dataset", "mnist"), args.data, getattr(args, "test", None))
+
+
+def _with_validation_in_training(data):
+    """``data`` with its validation split moved into the training split (--full)."""
+    import dataclasses
+
+    import numpy as np
+
+    from ..data.mnist import Split
+
+    if not len(data.validation):
+        fail("--full: this data has no validation split to train on")
+    train = Split(np.concatenate([data.train.x, data.validation.x]),
+                  np.concatenate([data.train.y, data.validation.y]))
+    empty = Split(data.validation.x[:0], data.validation.y[:0])
+    return dataclasses.replace(data, train=train, validation=empty)
 
 
 def _fit_outputs(settings, classes, explicit_sizes):
@@ -262,7 +284,9 @@ def _train_ensemble(args, settings):
             return code
     ensemble = Ensemble([load_model(p) for p in paths])
     data = _load_data(args)
-    val = evaluate(ensemble, data.validation.x, data.validation.y)
+    if settings.get("full"):
+        data = _with_validation_in_training(data)
+    val = evaluate(ensemble, data.validation.x, data.validation.y) if len(data.validation) else None
     test = evaluate(ensemble, data.test.x, data.test.y)
     save_model(args.out, ensemble, {
         "classes": data.classes,
@@ -270,7 +294,7 @@ def _train_ensemble(args, settings):
                      "member_seeds": [args.seed + i for i in range(members)],
                      "seconds": round(time.perf_counter() - start, 2),
                      "command": "digitnet " + " ".join(sys.argv[1:])},
-        "metrics": {"validation_accuracy": val / len(data.validation),
+        "metrics": {"validation_accuracy": _accuracy(val, data.validation),
                     "test_accuracy": _accuracy(test, data.test),
                     "member_validation_accuracy": [
                         load_model(p).metadata["metrics"]["validation_accuracy"] for p in paths]},
@@ -278,8 +302,9 @@ def _train_ensemble(args, settings):
     if not args.quiet:
         tested = (f"test {test} / {len(data.test)} ({100 * test / len(data.test):.2f}%)"
                   if len(data.test) else "no test set")
-        print(f"Ensemble of {members}: validation {val} / {len(data.validation)}, {tested}; "
-              f"saved {args.out}")
+        validated = (f"validation {val} / {len(data.validation)}" if len(data.validation)
+                     else "no validation (--full trains on it)")
+        print(f"Ensemble of {members}: {validated}, {tested}; saved {args.out}")
 
 
 def _settings(args):
@@ -335,10 +360,13 @@ def _train_single(args, given_settings):
         _check_writable("--log", args.log)
 
     data = _load_data(args)
+    if settings.get("full"):
+        data = _with_validation_in_training(data)
     _fit_outputs(settings, data.classes, explicit_sizes=args.sizes is not None)
     rng = np.random.default_rng(args.seed)
     net = build_network(settings, rng, np.dtype(args.dtype))
     monitor = data.validation if args.monitor == "validation" else data.test
+    watched = (monitor.x, monitor.y) if len(monitor) else None
     optimizer = build_optimizer(settings, net)
     fingerprint = _data_fingerprint(data)
     checkpointer = Checkpointer(
@@ -372,7 +400,7 @@ def _train_single(args, given_settings):
         with catch_interrupts(checkpointer):
             history = fit(net, data.train.x, data.train.y, epochs=settings["epochs"],
                           batch_size=settings["batch_size"], lr=settings["lr"],
-                          optimizer=optimizer, rng=rng, validation=(monitor.x, monitor.y),
+                          optimizer=optimizer, rng=rng, validation=watched,
                           split_name=args.monitor, callbacks=[progress, checkpointer],
                           resume=resumed.position if resumed else None,
                           **fit_options(settings))
@@ -394,7 +422,7 @@ def _train_single(args, given_settings):
         return EXIT_INTERRUPTED
     epochs = checkpointer.history  # including those before an interruption
     seconds = time.perf_counter() - start
-    val = evaluate(net, data.validation.x, data.validation.y)
+    val = evaluate(net, data.validation.x, data.validation.y) if len(data.validation) else None
     test = evaluate(net, data.test.x, data.test.y)
     metadata = {
         "classes": data.classes,
@@ -404,7 +432,7 @@ def _train_single(args, given_settings):
                      "command": commands[0], "resumed": commands[1:],
                      "data_sha256": fingerprint["train_sha256"],
                      "environment": _environment()},
-        "metrics": {"validation_accuracy": val / len(data.validation),
+        "metrics": {"validation_accuracy": _accuracy(val, data.validation),
                     "test_accuracy": _accuracy(test, data.test),
                     "final_loss": epochs[-1].loss if epochs else None},
     }
@@ -413,7 +441,10 @@ def _train_single(args, given_settings):
         checkpoint_path.unlink(missing_ok=True)
     if not args.quiet:
         n_val, n_test = len(data.validation), len(data.test)
-        print(f"Validation: {val} / {n_val} ({100 * val / n_val:.2f}%)")
+        if n_val:
+            print(f"Validation: {val} / {n_val} ({100 * val / n_val:.2f}%)")
+        else:
+            print("Validation: none (--full trains on it)")
         if n_test:
             print(f"Test: {test} / {n_test} ({100 * test / n_test:.2f}%)")
         else:
