@@ -136,6 +136,9 @@ def test_full_trains_on_the_validation_split_and_reports_none(tiny_mnist, tmp_pa
     assert main(["ensemble", str(ens), str(half), "--out", str(again),
                  "--data", str(tiny_mnist)]) == 0  # also when the member is inside an ensemble
     assert load_model(again).metadata["metrics"]["validation_accuracy"] is None
+    capsys.readouterr()
+    assert main(["info", str(again)]) == 0
+    assert "validation_accuracy=none (trained on it, --full)" in capsys.readouterr().out
     assert main(["ensemble", str(half), str(full), "--best", "1", "--out", str(again),
                  "--data", str(tiny_mnist)]) == 2
     err = capsys.readouterr().err.strip()

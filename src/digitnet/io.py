@@ -94,6 +94,14 @@ def _umask():
     return mask
 
 
+def trained_on_validation(metadata: dict) -> bool:
+    """Whether a model file's network, or a member of its ensemble, was trained on the
+    validation split too (``digitnet train --full``): its validation accuracy means nothing."""
+    training = (metadata or {}).get("training") or {}
+    return bool(training.get("full")
+                or any(t.get("full") for t in training.get("member_training", [])))
+
+
 def save_model(path: str | os.PathLike, network: Network | Ensemble,
                metadata: dict | None = None, half: bool = False) -> str | os.PathLike:
     """Write ``network`` (a ``Network`` or an ``Ensemble``) and ``metadata`` (a

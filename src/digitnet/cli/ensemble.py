@@ -37,7 +37,7 @@ def run(args):
     import sys
 
     from ..data.mnist import Split
-    from ..io import load_model, save_model
+    from ..io import load_model, save_model, trained_on_validation
     from ..nn.ensemble import Ensemble
     from ..train import evaluate
     from . import fail
@@ -47,13 +47,15 @@ def run(args):
         fail(f"--out {args.out}: folder {folder} does not exist")
     models = [load_model(path) for path in args.models]
     members = [m for model in models for m in getattr(model, "members", [model])]
+    # how each member was trained: a file's training, or its entry in an ensemble file's
+    trainings = [t for model in models for t in _trainings(model)]
     if len({m.n_outputs for m in members}) != 1:
         fail("the models have different numbers of outputs: they cannot be averaged")
     data = _load(args)
     if len(data.classes) != members[0].n_outputs:
         fail(f"the models have {members[0].n_outputs} outputs, the data {len(data.classes)} classes")
     validation = data.validation
-    trained_on_it = [path for path, model in zip(args.models, models) if _saw_validation(model)]
+    trained_on_it = [path for path, model in zip(args.models, models) if trained_on_validation(getattr(model, "metadata", {}))]
     if trained_on_it:
         if args.best:
             fail(f"--best chooses on the validation split, and {trained_on_it[0]} was trained "
@@ -73,8 +75,7 @@ def run(args):
     save_model(args.out, ensemble, {
         "classes": data.classes,
         "training": {"recipe": "ensemble", "members": [sources[i] for i in picked],
-                     "member_training": [members[i].metadata.get("training", {}) for i in picked
-                                         if hasattr(members[i], "metadata")],
+                     "member_training": [trainings[i] for i in picked],
                      "command": "digitnet " + " ".join(sys.argv[1:])},
         "metrics": {"validation_accuracy": val / len(validation) if val is not None else None,
                     "test_accuracy": test / len(data.test) if test is not None else None},
@@ -89,10 +90,15 @@ def run(args):
     return 0
 
 
-def _saw_validation(model):
-    """Whether ``model`` (or a member of it) was trained on the validation split (--full)."""
-    training = getattr(model, "metadata", {}).get("training", {})
-    return bool(training.get("full") or any(t.get("full") for t in training.get("member_training", [])))
+def _trainings(model):
+    meta = getattr(model, "metadata", None) or {}
+    training = meta.get("training") or {}
+    if not hasattr(model, "members"):
+        return [training]
+    known = training.get("member_training") or []
+    if len(known) != len(model.members):  # an ensemble file without them: what it says
+        known = [{k: v for k, v in training.items() if k != "member_training"}] * len(model.members)
+    return known
 
 
 def _load(args):

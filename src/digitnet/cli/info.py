@@ -17,7 +17,7 @@ def _describe_layer(layer):
 
 
 def run(args):
-    from ..io import read_config
+    from ..io import read_config, trained_on_validation
 
     config = read_config(args.model)
     if args.json:
@@ -66,5 +66,7 @@ def run(args):
     metrics = config.get("metrics") or {}
     if metrics:
         print("Metrics:      " + ", ".join(
-            f"{k}={100 * v:.2f}%" if "accuracy" in k and isinstance(v, float) else f"{k}={v}"
-            for k, v in metrics.items()))
+            f"{k}={100 * v:.2f}%" if "accuracy" in k and isinstance(v, float)
+            else f"{k}=none (trained on it, --full)" if k == "validation_accuracy" and v is None
+            and trained_on_validation(config)
+            else f"{k}={v}" for k, v in metrics.items()))
