@@ -70,6 +70,19 @@ def test_every_variant_becomes_the_same_digit(variant):
     assert similar(x, REFERENCE)
 
 
+def test_opaque_alpha_reads_like_grey():
+    """The browser's canvas is RGBA but opaque all over: read as grey, exactly (the
+    fast path must not change a pixel), and an almost-opaque one the same way."""
+    for alpha in (255, 253):
+        rgba = seven(mode="RGBA", ink=(0, 0, 0, alpha), paper=(255, 255, 255, alpha))
+        la = seven(mode="LA", ink=(0, alpha), paper=(255, alpha))
+        np.testing.assert_allclose(to_mnist(rgba), REFERENCE, atol=0.02)
+        np.testing.assert_allclose(to_mnist(la), REFERENCE, atol=0.02)
+    # a coloured opaque drawing still becomes grey by luminance
+    blue = seven(mode="RGBA", ink=(20, 30, 160, 255), paper=(250, 245, 230, 255))
+    np.testing.assert_allclose(to_mnist(blue), to_mnist(blue.convert("RGB")), atol=0.02)
+
+
 def test_transparent_canvas_with_dark_or_light_strokes():
     for ink in ((0, 0, 0, 255), (255, 255, 255, 255)):
         image = seven(mode="RGBA", ink=ink, paper=(0, 0, 0, 0))

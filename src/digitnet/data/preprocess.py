@@ -81,6 +81,8 @@ def ink(source) -> np.ndarray:
     image = open_image(source)
     if image.mode in ("P", "PA"):
         image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] >= 253:
+        image = image.convert("L")  # opaque all over (a canvas filled white): grey is all
     if image.mode in ("RGBA", "LA", "La", "RGBa"):
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
         alpha = rgba[..., 3]
