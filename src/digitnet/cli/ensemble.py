@@ -55,7 +55,8 @@ def run(args):
     if len(data.classes) != members[0].n_outputs:
         fail(f"the models have {members[0].n_outputs} outputs, the data {len(data.classes)} classes")
     validation = data.validation
-    trained_on_it = [path for path, model in zip(args.models, models) if trained_on_validation(getattr(model, "metadata", {}))]
+    trained_on_it = [path for path, model in zip(args.models, models)
+                     if trained_on_validation(getattr(model, "metadata", {}))]
     if trained_on_it:
         if args.best:
             fail(f"--best chooses on the validation split, and {trained_on_it[0]} was trained "
