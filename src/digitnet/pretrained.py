@@ -1,7 +1,7 @@
 """Models shipped inside the package (see README, "Accuracy", for how each was trained).
 
 - ``models/ensemble.npz``: the best ensemble of CNNs;
-- ``models/cnn.npz``: the best single CNN.
+- ``models/cnn.npz``: one batch-normalised CNN (a member of the ensemble).
 
 Everything that recognises digits uses the best of them when no model is given.
 """
