@@ -93,6 +93,22 @@ def test_cnn_architecture_flags(tiny_mnist, tmp_path, capsys):
     assert not (tmp_path / "x.npz").exists()
 
 
+def test_kernel_flag_builds_k_by_k_convolutions_that_keep_the_size(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "k5.npz"
+    assert main(["train", "--recipe", "cnn", "--channels", "4", "8", "--hidden", "16",
+                 "--kernel", "5", "--epochs", "1", "--data", str(tiny_mnist), "--out", str(out)]) == 0
+    assert "(5x5 kernels)" in capsys.readouterr().out
+    net = load_model(out)
+    convs = [layer for layer in net.layers if layer.config()["type"] == "Conv2D"]
+    assert [(c.kernel_size, c.padding) for c in convs] == [(5, 2), (5, 2)]
+    assert net.layers[-1].in_features == 16 and net.forward(np.zeros((2, 784), np.float32)).shape == (2, 10)
+    for argv in (["--recipe", "cnn", "--kernel", "4"], ["--recipe", "mlp", "--kernel", "5"]):
+        assert main(["train", *argv, "--data", str(tiny_mnist), "--out", str(tmp_path / "x.npz")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "kernel" in err, err
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_cnn_and_ensemble_recipes_train_from_the_cli(tiny_mnist, tmp_path, capsys):
     out = tmp_path / "cnn.npz"
     assert main(["train", "--recipe", "cnn", "--epochs", "1", "--data", str(tiny_mnist),

@@ -82,10 +82,11 @@ def build_network(settings, rng, dtype=np.float32):
                     layers.append(Dropout(dropout, rng=rng))
             net.layers = layers + [net.layers[-1]]
         return net
-    channels, hidden = settings["channels"], settings["hidden"]
+    channels, hidden, k = settings["channels"], settings["hidden"], settings.get("kernel", 3)
     layers, c, size = [Reshape((1, 28, 28))], 1, 28
     for out in channels:
-        layers.append(Conv2D(c, out, 3, 1, 1, settings["init"], rng, dtype))
+        # a k x k convolution padded by k // 2 keeps the image's size; the pool halves it
+        layers.append(Conv2D(c, out, k, 1, k // 2, settings["init"], rng, dtype))
         if settings.get("batchnorm"):
             layers.append(BatchNorm(out, dtype=dtype))
         layers += [L.activation(settings["activation"]), MaxPool2D(2)]

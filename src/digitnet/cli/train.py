@@ -25,7 +25,9 @@ def add_parser(sub):
     p.add_argument("--sizes", type=positive_int, nargs="+", metavar="N",
                    help="neurons per layer, input first (seed: 784 30 10)")
     p.add_argument("--channels", type=positive_int, nargs="+", metavar="C",
-                   help="CNN: output channels of each 3x3 convolution (each followed by a 2x2 max-pool)")
+                   help="CNN: output channels of each convolution (each followed by a 2x2 max-pool)")
+    p.add_argument("--kernel", type=positive_int, metavar="K",
+                   help="CNN: K x K convolutions, K odd (default 3)")
     p.add_argument("--hidden", type=positive_int, metavar="N", help="CNN: fully connected layer width")
     p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
                    help="CNN: batch normalisation after each convolution")
@@ -181,7 +183,7 @@ def _resume_command(args, path, default_checkpoint):
 
 
 #: Flags that override a recipe's settings (argparse dest = settings key).
-OVERRIDES = ("sizes", "channels", "hidden", "batchnorm", "activation", "cost", "output",
+OVERRIDES = ("sizes", "channels", "kernel", "hidden", "batchnorm", "activation", "cost", "output",
              "init", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov",
              "weight_decay", "dropout", "schedule", "augment", "clip", "members", "full")
 
@@ -191,11 +193,13 @@ def _check_settings(settings):
         sizes = settings["sizes"]
         if len(sizes) < 2 or sizes[0] != 784:
             fail(f"--sizes must start with 784 inputs and end with one output per class, not {sizes}")
-        for flag in ("channels", "hidden", "batchnorm"):
+        for flag in ("channels", "kernel", "hidden", "batchnorm"):
             if settings.get(flag) is not None:
                 fail(f"--{flag} is for CNN recipes (cnn, ensemble); this recipe builds an MLP")
     elif settings.get("sizes") is not None:
         fail("--sizes is for MLP recipes; give a CNN --channels and --hidden")
+    elif settings.get("kernel", 3) % 2 == 0:
+        fail(f"--kernel must be odd (a centred k x k window), not {settings['kernel']}")
     if not 0 <= (settings.get("dropout") or 0) < 1:
         fail(f"--dropout must be in [0, 1), not {settings['dropout']}")
     if not 0 <= (settings.get("momentum") or 0) < 1:
@@ -245,6 +249,8 @@ def _accuracy(correct, split):
 def _describe(settings):
     if settings.get("model", "mlp") == "cnn":
         shape = "conv" + "-conv".join(map(str, settings["channels"])) + f"-fc{settings['hidden']}"
+        if settings.get("kernel", 3) != 3:
+            shape += f" ({settings['kernel']}x{settings['kernel']} kernels)"
     else:
         shape = str(settings["sizes"])
     return f"{shape} {settings['activation']}/{settings['cost']}"
