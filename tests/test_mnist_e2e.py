@@ -78,3 +78,35 @@ def test_read_composed_validation_numbers(data_dir, touching, floor):
         image, _ = number(validation.x[idx], rng, touching=touching)
         correct += read_number(image, model).text == "".join(map(str, validation.y[idx]))
     assert correct >= 100 * floor
+
+
+def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, tmp_path):
+    """The judge `read` ships is made by this command (here on 30 numbers, 2 networks):
+    an ensemble of small networks, averaged, that takes `read.features`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from digitnet.io import load_model
+    from digitnet.read import _piece_image, features, lattice
+
+    out = tmp_path / "judge.npz"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.fit_reader", "--numbers", "30",
+                           "--members", "2", "--epochs", "1", "--out", str(out)],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                          env={**os.environ, "DIGITNET_DATA": data_dir})
+    assert done.returncode == 0, done.stderr
+    judge = load_model(out)
+    assert len(judge.members) == 2 and judge.metadata["training"]["members"] == 2
+    from PIL import Image
+
+    image = Image.new("L", (200, 100), 255)
+    image.paste(0, (40, 20, 52, 80))  # a 1
+    lat = lattice(image)
+    keys = list(lat.pieces)
+    images = np.stack([_piece_image(lat.small, lat.pieces[k]) for k in keys])
+    rows = features(lat, keys, np.full((len(keys), 10), 0.1))
+    p = judge.predict_proba(np.hstack([images, rows]))
+    assert p.shape == (len(keys), 2) and np.allclose(p.sum(axis=1), 1, atol=1e-3)
