@@ -1,6 +1,7 @@
-"""Train the reader's whole-digit network: which candidate pieces are one whole digit.
+"""Train the reader's whole-digit judge: which candidate pieces are one whole digit.
 
-    python -m benchmarks.fit_reader [--numbers 8000] [--members 5] [--epochs 20] [--seed 0] [--model MODEL]
+    python -m benchmarks.fit_reader [--numbers 8000] [--members 5] [--epochs 20] [--seed 0]
+                                    [--model MODEL]
 
 Composes numbers from MNIST *training* digits (the first 50,000; validation and test
 are never seen), half of them with touching pairs, lists every candidate piece that
@@ -63,12 +64,14 @@ def _in_frame(layers, lat):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--numbers", type=int, default=8000)
-    parser.add_argument("--members", type=int, default=5, help="networks averaged")
+    parser.add_argument("--members", type=int, default=5, help="networks averaged (at least 1)")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--model")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the numbers and of the network")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the numbers and of the networks")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
+    if args.members < 1 or args.numbers < 1:
+        parser.error("--members and --numbers must be at least 1")
 
     from digitnet import read
     from digitnet.cli.predict import resolve_model
@@ -101,8 +104,8 @@ def main(argv=None):
     save_model(args.out, net, {
         "classes": ["part of a digit, or several", "one whole digit"],
         "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "), "numbers": args.numbers,
-                     "pieces": int(len(y)), "whole": int(y.sum()), "members": args.members, "epochs": args.epochs,
-                     "seed": args.seed, "cut_margin": read.CUT_MARGIN,
+                     "pieces": int(len(y)), "whole": int(y.sum()), "members": args.members,
+                     "epochs": args.epochs, "seed": args.seed, "cut_margin": read.CUT_MARGIN,
                      "digit_model": args.model or "the shipped model",
                      "seconds": round(time.perf_counter() - start, 1), "command": command},
         "metrics": {"held_out_accuracy": round(held_accuracy, 4)},
