@@ -23,6 +23,12 @@ from pathlib import Path
 import numpy as np
 
 WHOLE = 0.8
+#: What the judge takes, for `digitnet info` (not MNIST's 784 pixels alone).
+PIECE_INPUT = {
+    "input": "a candidate piece of `read`: its 28x28 MNIST-form image, then digitnet.read.features",
+    "scale": "pixel / 255 -> [0, 1]; the features as read.features computes them",
+    "layout": "784 pixels row-major, then the features",
+}
 HIDDEN = 128
 OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "reader.npz"
 
@@ -102,6 +108,7 @@ def main(argv=None):
     held_accuracy = evaluate(net, x[held], y[held]) / len(held)
     command = "python -m benchmarks.fit_reader " + " ".join(sys.argv[1:] if argv is None else argv)
     save_model(args.out, net, {
+        "preprocessing": PIECE_INPUT,
         "classes": ["part of a digit, or several", "one whole digit"],
         "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "), "numbers": args.numbers,
                      "pieces": int(len(y)), "whole": int(y.sum()), "members": args.members,

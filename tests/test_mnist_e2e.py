@@ -101,6 +101,7 @@ def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, 
     assert done.returncode == 0, done.stderr
     judge = load_model(out)
     assert len(judge.members) == 2 and judge.metadata["training"]["members"] == 2
+    assert "read.features" in judge.metadata["preprocessing"]["input"]
     from PIL import Image
 
     image = Image.new("L", (200, 100), 255)

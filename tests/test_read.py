@@ -114,6 +114,8 @@ def test_the_whole_digit_judge_ships_and_fits_the_features(model):
 
     judge = whole_digit_model()
     assert judge is not None and judge.n_outputs == 2
+    # its file says what it takes (it said MNIST's 28x28 image alone)
+    assert "read.features" in judge.metadata["preprocessing"]["input"]
     lat = lattice(handwritten(SEVEN_ONE_ZERO))
     keys = list(lat.pieces)
     images = np.stack([_piece_image(lat.small, lat.pieces[k]) for k in keys])
