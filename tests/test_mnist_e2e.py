@@ -89,6 +89,7 @@ def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, 
     from pathlib import Path
 
     import numpy as np
+    from PIL import Image
 
     from digitnet.io import load_model
     from digitnet.read import _piece_image, features, lattice
@@ -102,8 +103,6 @@ def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, 
     judge = load_model(out)
     assert len(judge.members) == 2 and judge.metadata["training"]["members"] == 2
     assert "read.features" in judge.metadata["preprocessing"]["input"]
-    from PIL import Image
-
     image = Image.new("L", (200, 100), 255)
     image.paste(0, (40, 20, 52, 80))  # a 1
     lat = lattice(image)
