@@ -57,3 +57,19 @@ def test_relu_and_derivatives():
 
 def test_one_hot():
     np.testing.assert_array_equal(F.one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
+
+
+def test_softmax_cross_entropy_loss_matches_the_reference_formulas():
+    """The loss computes cost and delta from one exp; both must equal the separate
+    formulas, for huge logits and for targets that are not one-hot."""
+    from digitnet.nn.losses import SoftmaxCrossEntropy
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(6, 10)) * 30
+    z[0, 3] = 900.0
+    y = rng.dirichlet(np.ones(10), size=6)
+    y[1] = 0.0
+    y[1, 7] = 1.0
+    cost, delta = SoftmaxCrossEntropy()(z, y)
+    assert cost == pytest.approx(F.softmax_cross_entropy(z, y), rel=1e-12)
+    np.testing.assert_allclose(delta, (F.softmax(z) - y) / len(z), rtol=1e-12, atol=1e-15)

@@ -93,10 +93,18 @@ class SoftmaxCrossEntropy(Loss):
         return F.softmax(z)
 
     def __call__(self, z, y):
-        delta = F.softmax(z)
+        # One exp for both: with s = z - max(z) and a = exp(s) / sum(exp(s)),
+        # ln a_k = s_k - ln sum_j exp(s_j), so C = (1/m) sum_x [sum_k y_k] ln sum_j exp(s_j)
+        # - (1/m) sum_x sum_k y_k s_k (F.softmax_cross_entropy, without a second exp).
+        shifted = z - z.max(axis=1, keepdims=True)
+        delta = np.exp(shifted)
+        total = delta.sum(axis=1, keepdims=True)
+        cost = (float(np.log(total).ravel() @ y.sum(axis=1))
+                - float(np.einsum("ij,ij->", y, shifted))) / len(z)
+        delta /= total  # softmax(z)
         delta -= y
-        delta /= len(z)
-        return F.softmax_cross_entropy(z, y), delta
+        delta *= 1.0 / len(z)
+        return cost, delta
 
 
 LOSSES = {"quadratic": QuadraticCost, "bce": BinaryCrossEntropy, "ce": SoftmaxCrossEntropy}
