@@ -165,3 +165,17 @@ def test_full_trains_on_the_validation_split_and_reports_none(tiny_mnist, tmp_pa
                  "--out", str(recipe)]) == 0
     assert "no validation (--full trains on it)" in capsys.readouterr().out
     assert load_model(recipe).metadata["metrics"]["validation_accuracy"] is None
+
+
+def test_shifted_copies_move_the_ink_one_pixel_and_let_zeros_in():
+    from benchmarks.shifted_copies import SHIFTS, shifted
+
+    images = np.zeros((1, 28, 28), np.float32)
+    images[0, 0, 5] = 1.0  # top edge
+    images[0, 14, 27] = 2.0  # right edge
+    down_right = shifted(images, 1, 1)
+    assert down_right[0, 1, 6] == 1.0 and down_right.sum() == 1.0  # the 2 fell off the edge
+    up = shifted(images, -1, 0)
+    assert up[0, 13, 27] == 2.0 and up.sum() == 2.0
+    assert np.array_equal(shifted(images, 0, 0), images)
+    assert len(set(SHIFTS)) == 9 and SHIFTS[0] == (0, 0)
