@@ -80,6 +80,19 @@ def test_cli_read(tmp_path, capsys):
     assert main(["read", str(number), "--min-confidence", "2"]) == 2
 
 
+def test_cli_read_takes_a_folder_of_images_as_predict_does(tmp_path, capsys):
+    # `digitnet read FOLDER` said "FOLDER: no such file"; predict read the images in it
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    handwritten(SEVEN_ONE_ZERO).save(folder / "a.png")
+    (folder / "notes.txt").write_text("not an image")
+    assert main(["read", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith(f"{folder / 'a.png'}: 710 (")
+    (tmp_path / "empty").mkdir()
+    assert main(["read", str(tmp_path / "empty")]) == 2
+    assert "no images found" in capsys.readouterr().err
+
+
 def test_predict_uses_the_shipped_model_and_preprocessing(tmp_path, capsys):
     image = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
     path = tmp_path / "seven.jpg"

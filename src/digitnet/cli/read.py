@@ -8,7 +8,7 @@ def add_parser(sub):
                        description="Read the digits written left to right in each image: "
                        "connected components, then trial cuts of touching digits scored by "
                        "the classifier. Digits below --min-confidence are flagged with '?'.")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders of images")
     p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet")
     p.add_argument("--min-confidence", type=float, default=0.5,
                    help="flag digits the model is less sure of (default 0.5)")
@@ -23,12 +23,15 @@ def run(args):
     from ..errors import ImageError
     from ..read import read_number
     from . import fail
-    from .predict import resolve_model
+    from .predict import _expand, resolve_model
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
+    paths = list(_expand(args.images))  # a folder stands for its images, as in predict
+    if not paths:
+        fail("no images found in " + " ".join(args.images))
     net = resolve_model(args.model)
-    for path in args.images:
+    for path in paths:
         if not Path(path).is_file():
             raise ImageError(f"{path}: no such file")
         try:
