@@ -93,6 +93,19 @@ def test_cli_read_takes_a_folder_of_images_as_predict_does(tmp_path, capsys):
     assert "no images found" in capsys.readouterr().err
 
 
+def test_predict_and_read_refuse_a_model_of_other_inputs_in_one_line(tmp_path, capsys):
+    # read's judge takes 813 inputs: predict and read failed with NumPy's matmul message
+    from importlib import resources
+
+    judge = resources.files("digitnet") / "models" / "reader.npz"
+    image = tmp_path / "number.png"
+    handwritten(SEVEN_ONE_ZERO).save(image)
+    for command in ("predict", "read"):
+        assert main([command, "--model", str(judge), str(image)]) == 2
+        error = capsys.readouterr().err
+        assert "does not classify 28x28 images: it takes 813 inputs" in error and "matmul" not in error
+
+
 def test_predict_uses_the_shipped_model_and_preprocessing(tmp_path, capsys):
     image = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
     path = tmp_path / "seven.jpg"

@@ -187,6 +187,29 @@ def test_read_and_model(client):
     assert model["layers"] and "metrics" in model
 
 
+def multipart(fields, boundary="digitnet-test-boundary"):
+    body = b"".join(b"--" + boundary.encode() + b"\r\n" + headers + b"\r\n\r\n" + data + b"\r\n"
+                    for headers, data in fields) + b"--" + boundary.encode() + b"--\r\n"
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_an_image_may_come_as_a_form_upload(client):
+    # `curl -F image=@digit.png` (an HTML form's upload) was "not a readable image"
+    body, headers = multipart([
+        (b'Content-Disposition: form-data; name="image"; filename="seven.png"\r\n'
+         b"Content-Type: image/png", png(seven))])
+    response = client.post("/api/predict", content=body, headers=headers)
+    assert response.status_code == 200 and response.json()["digit"] == 7
+    response = client.post("/api/read", content=body, headers=headers)
+    assert response.status_code == 200 and response.json()["text"] == "7"
+    body, headers = multipart([(b'Content-Disposition: form-data; name="note"', b"")])
+    response = client.post("/api/predict", content=body, headers=headers)
+    assert response.status_code == 400 and "form holds no file" in response.json()["error"]
+    body, headers = multipart([(b'Content-Disposition: form-data; name="image"; filename="a.txt"',
+                                b"not an image")])
+    assert client.post("/api/predict", content=body, headers=headers).status_code == 422
+
+
 def test_blank_image_is_an_answer_not_an_error(client):
     response = client.post("/api/predict", content=png())
     assert response.status_code == 200 and response.json()["digit"] is None
@@ -285,7 +308,9 @@ def test_worker_socket_gets_tcp_nodelay_on_accepted_connections():
     assert seen and seen[0] != 0
 
 
-def test_serve_with_workers_refuses_a_busy_port_in_one_line():
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_a_busy_port_in_one_line(workers):
+    # with one worker (the default) uvicorn's own error came after "serving on ..."
     import socket
 
     with socket.socket() as busy:
@@ -293,9 +318,23 @@ def test_serve_with_workers_refuses_a_busy_port_in_one_line():
         busy.listen()
         port = busy.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "digitnet", "serve", "--port", str(port),
-                               "--workers", "2"], capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert "cannot listen on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
+                               "--workers", workers], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "serving on" not in done.stdout
+    assert done.stderr.startswith("digitnet: error: cannot listen on 127.0.0.1")
+    assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "99999"], "a port is a number from 1 to 65535"),  # was a traceback
+    (["--host", "192.0.2.1"], "cannot listen on 192.0.2.1"),  # TEST-NET-1: not this machine
+    (["--model", str(Path(__file__).resolve().parents[1] / "src/digitnet/models/reader.npz")],
+     "does not classify 28x28 images"),  # read's judge: it served, and failed every request
+])
+def test_serve_refuses_bad_settings_in_one_line(args, message):
+    done = subprocess.run([sys.executable, "-m", "digitnet", "serve", *args],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])

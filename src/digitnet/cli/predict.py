@@ -32,7 +32,13 @@ def resolve_model(path):
         if path is None:
             raise ModelFileError("no --model given and no pretrained model is shipped with this "
                                  "digitnet; train one with `digitnet train` and pass --model model.npz")
-    return load_model(path)
+    model = load_model(path)
+    if tuple(model.input_shape) != (784,):
+        # e.g. read's whole-digit judge, which takes a piece's pixels and more
+        takes = ((getattr(model, "metadata", None) or {}).get("preprocessing") or {}).get("input")
+        raise ModelFileError(f"{path} does not classify 28x28 images: it takes {model.input_shape[0]} "
+                             "inputs" + (f" ({takes})" if takes else ""))
+    return model
 
 
 def _expand(items):

@@ -6,11 +6,23 @@ def add_parser(sub):
 
     p = sub.add_parser("serve", help="web page to draw digits, and a JSON API (needs digitnet[web])")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=positive_int, default=8000)
+    p.add_argument("--port", type=port_number, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="server processes (default 1; use the number of cores under load)")
     return p
+
+
+def port_number(text):
+    import argparse
+
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text}")
+    return port
 
 
 def run(args):
@@ -24,18 +36,21 @@ def run(args):
         fail('the web server needs its extra: pip install "digitnet[web]"')
     import os
 
-    create_app(args.model)  # fail here, with one line, if the model is unusable
-    print(f"digitnet: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    if args.workers == 1:
-        app = create_app(args.model)
-        _freeze_heap()
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-        return
-    try:
-        probe = listening_socket(args.host, args.port, reuse_port=True)
+    app = create_app(args.model)  # fail here, with one line, if the model is unusable
+    try:  # and if the address is taken or not this machine's
+        sock = listening_socket(args.host, args.port, reuse_port=args.workers > 1)
     except OSError as e:
         fail(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
-    with probe:  # held, never listening, so the port stays ours while workers come and go
+    print(f"digitnet: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    if args.workers == 1:
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        _freeze_heap()
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+        return
+    with sock:  # held, never listening, so the port stays ours while workers come and go
         code = serve_workers(args.host, args.port, args.workers,
                              args.model and os.path.abspath(args.model))
     if code:

@@ -1,6 +1,6 @@
 """A FastAPI application: a drawing page, and a JSON API under /api/.
 
-    POST /api/predict   an image (the request body) -> digit, probabilities, the 28x28
+    POST /api/predict   an image (the request body, or a form's file) -> digit, probabilities, the 28x28
                         input the network saw, and hidden-layer activations
     POST /api/read      an image -> the number written in it, digit by digit
     GET  /api/model     what the model is and how it was trained
@@ -22,7 +22,28 @@ MAX_BODY = 5 << 20
 IMAGE_BODY = {"requestBody": {"required": True, "content": {
     "image/png": {"schema": {"type": "string", "format": "binary"}},
     "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "image": {"type": "string", "format": "binary"}}}}}}}
+
+
+def form_file(body, content_type):
+    """The first non-empty field of a multipart/form-data body, parsed by the standard
+    library's MIME parser (FastAPI's own form parsing needs another package)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    from fastapi import HTTPException
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if message.is_multipart():
+        for part in message.iter_parts():
+            data = part.get_payload(decode=True)
+            if data:
+                return data
+    raise HTTPException(400, "the form holds no file: send the image as a form field "
+                             "(curl -F image=@digit.png) or as the request body")
 
 
 def activations(network, x, max_channels=16):
@@ -149,6 +170,9 @@ def create_app(model_path=None):
                 raise HTTPException(413, f"the image must be at most {MAX_BODY >> 20} MB")
         if not body:
             raise HTTPException(400, "send the image as the request body")
+        content_type = request.headers.get("content-type", "")
+        if content_type.lower().startswith("multipart/form-data"):
+            return form_file(body, content_type)  # an HTML form, or curl -F image=@digit.png
         return body
 
     @app.get("/", include_in_schema=False)
