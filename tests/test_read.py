@@ -106,6 +106,18 @@ def test_predict_and_read_refuse_a_model_of_other_inputs_in_one_line(tmp_path, c
         assert "does not classify 28x28 images: it takes 813 inputs" in error and "matmul" not in error
 
 
+def test_python_predict_gives_the_digit_of_any_image(model):
+    import digitnet
+    from digitnet.errors import ImageError
+
+    seven = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
+    digit, confidence, probabilities = digitnet.predict(seven)
+    assert digit == 7 and confidence == probabilities.max() > 0.9 and probabilities.shape == (10,)
+    assert digitnet.predict(seven, model).digit == 7
+    with pytest.raises(ImageError, match="no digit found"):
+        digitnet.predict(Image.new("L", (60, 60), 255))
+
+
 def test_predict_uses_the_shipped_model_and_preprocessing(tmp_path, capsys):
     image = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
     path = tmp_path / "seven.jpg"

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,6 +39,25 @@ def read_number(image: ImageSource, model: Model | None = None,
     return read(image, model if model is not None else resolve_model(None), min_confidence)
 
 
+class Prediction(NamedTuple):
+    digit: int
+    confidence: float
+    probabilities: np.ndarray  # the ten classes' probabilities
+
+
+def predict(image: ImageSource, model: Model | None = None) -> Prediction:
+    """The digit in ``image`` (path, bytes or Pillow image of any size, format and
+    polarity), preprocessed into MNIST's form, by ``model`` (default: the best shipped
+    model): ``digit, confidence, probabilities = digitnet.predict("photo.jpg")``.
+    A blank image raises ``digitnet.errors.ImageError`` ("no digit found")."""
+    from .cli.predict import resolve_model
+
+    model = model if model is not None else resolve_model(None)
+    probabilities = model.confidences(to_mnist(image)[None])[0]
+    digit = int(probabilities.argmax())
+    return Prediction(digit, float(probabilities[digit]), probabilities)
+
+
 def to_mnist(image: ImageSource) -> np.ndarray:
     """Any image of one digit -> 784 floats in MNIST's form. See ``digitnet.data.preprocess``."""
     from .data.preprocess import to_mnist as convert
@@ -46,7 +65,8 @@ def to_mnist(image: ImageSource) -> np.ndarray:
     return convert(image)
 
 __all__ = [
-    "__version__", "read_number", "to_mnist", "mlp", "Network", "fit", "evaluate", "Callback", "load_mnist",
+    "__version__", "predict", "Prediction", "read_number", "to_mnist", "mlp", "Network", "fit",
+    "evaluate", "Callback", "load_mnist",
     "load_model", "save_model", "DigitnetError", "DataError", "ModelFileError",
     "TrainingDiverged",
 ]
