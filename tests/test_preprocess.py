@@ -70,6 +70,29 @@ def test_every_variant_becomes_the_same_digit(variant):
     assert similar(x, REFERENCE)
 
 
+@pytest.mark.parametrize("mode, ink, paper, fmt", [
+    ("F", 0.0, 1.0, "TIFF"),      # a float array in [0, 1] saved as TIFF: read as all black
+    ("F", 1.0, 0.0, None),        # (light on dark: blank before)
+    ("F", 0.0, 255.0, None),
+    ("I;16", 0, 4095, "PNG"),     # 12-bit levels in a 16-bit PNG
+    ("I;16", 0, 65535, "PNG"),
+    ("I", 4095, 0, "TIFF"),
+])
+def test_images_of_numeric_levels_are_read_by_their_range(tmp_path, mode, ink, paper, fmt):
+    image = seven(mode=mode, ink=ink, paper=paper)
+    if fmt:
+        image.save(tmp_path / f"seven.{fmt.lower()}", fmt)
+        image = tmp_path / f"seven.{fmt.lower()}"
+    x = to_mnist(image)
+    mnist_like_properties(x)
+    assert similar(x, REFERENCE)
+
+
+def test_a_float_image_of_nan_is_blank():
+    with pytest.raises(ImageError, match="no digit found"):
+        to_mnist(Image.fromarray(np.full((40, 40), np.nan, np.float32), "F"))
+
+
 def test_opaque_alpha_reads_like_grey():
     """The browser's canvas is RGBA but opaque all over: read as grey, exactly (the
     fast path must not change a pixel), and an almost-opaque one the same way."""

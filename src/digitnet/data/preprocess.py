@@ -94,6 +94,11 @@ def ink(source) -> np.ndarray:
             strokes_dark = grey[opaque].mean() < 0.5 if opaque.any() else True
             background = 1.0 if strokes_dark else 0.0
             grey = grey * alpha + background * (1 - alpha)
+    elif image.mode == "F" or image.mode.startswith("I"):
+        # levels as numbers, not bytes: floats in [0, 1] (an array saved as TIFF), or 16-bit
+        # (or 12-bit) levels; convert("L") would clip them all to black or white
+        grey = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        grey = np.clip(grey / max(float(grey.max()), 1.0 if image.mode == "F" else 255.0), 0.0, 1.0)
     else:
         grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     if grey.ndim != 2 or min(grey.shape) < 1:
