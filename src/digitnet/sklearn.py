@@ -102,7 +102,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
         check_is_fitted(self, "network_")
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        return self.network_.confidences(X).astype(np.float64)
+        return self.network_.confidences(X)  # float32, the precision it was computed in
 
     def predict(self, X):
         """The most probable class of each sample."""
