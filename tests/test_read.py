@@ -118,6 +118,24 @@ def test_python_predict_gives_the_digit_of_any_image(model):
         digitnet.predict(Image.new("L", (60, 60), 255))
 
 
+@pytest.mark.parametrize("command", ["predict", "read"])
+def test_an_unreadable_image_is_reported_and_the_others_still_recognised(tmp_path, capsys, command):
+    # one broken file among many stopped the whole run before any answer
+    seven = tmp_path / "seven.png"
+    handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200)).save(seven)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    assert main([command, str(broken), str(seven), str(tmp_path / "absent.png")]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{seven}: 7 (") and len(out.splitlines()) == 1
+    assert err.splitlines()[0].startswith(f"digitnet: error: {broken}: not a readable image")
+    assert err.splitlines()[1] == f"digitnet: error: {tmp_path / 'absent.png'}: no such file"
+    assert main([command, "--json", str(broken), str(seven)]) == 2
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["path"] for line in lines] == [str(broken), str(seven)]
+    assert "not a readable image" in lines[0]["error"] and "error" not in lines[1]
+
+
 def test_predict_uses_the_shipped_model_and_preprocessing(tmp_path, capsys):
     image = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
     path = tmp_path / "seven.jpg"

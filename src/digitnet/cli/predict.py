@@ -63,12 +63,13 @@ def run(args):
     from ..data.images import load_mnist_style
     from ..data.preprocess import to_mnist
     from ..errors import ImageError
-    from . import fail
+    from . import EXIT_USAGE, fail
 
     if args.save_input and not os.path.isdir(args.save_input):
         fail(f"--save-input {args.save_input}: no such folder")
     net = resolve_model(args.model)
-    inputs, blank, paths = [], {}, []
+    # an image that cannot be read is reported, and the others are still recognised
+    inputs, blank, failed, paths = [], {}, {}, []
     for path in _expand(args.images):
         if path.lower().endswith(".csv"):
             from ..data.formats import read_pixels_csv
@@ -78,33 +79,36 @@ def run(args):
             paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))
             continue
         paths.append(path)
-        if args.raw or path.lower().endswith(".npy"):
-            inputs.append(load_mnist_style(path))
-            continue
-        if not Path(path).is_file():
-            raise ImageError(f"{path}: no such file")
         try:
-            inputs.append(to_mnist(path))
+            if args.raw or path.lower().endswith(".npy"):
+                inputs.append(load_mnist_style(path))
+            elif not Path(path).is_file():
+                raise ImageError(f"{path}: no such file")
+            else:
+                inputs.append(to_mnist(path))
         except ImageError as e:
-            if "no digit found" not in str(e):
-                raise
-            blank[path] = str(e)
+            (blank if "no digit found" in str(e) else failed)[path] = with_path(path, e)
             inputs.append(np.zeros(784, np.float32))
     if not inputs:
         fail("no images found in " + " ".join(args.images))
     probabilities = net.confidences(np.stack(inputs))
     for path, x, p in zip(paths, inputs, probabilities):
+        if path in failed:
+            report_failure(path, failed[path], args.json, {"digit": None, "confidence": 0.0,
+                                                           "probabilities": None})
+            continue
         if args.save_input and path not in blank:
             from PIL import Image
 
             name = Path(args.save_input) / (Path(path.replace(":", "-")).stem + ".28x28.png")
             Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(name)
         if path in blank:
+            message = blank[path].removeprefix(f"{path}: ")
             if args.json:
                 print(json.dumps({"path": path, "digit": None, "confidence": 0.0,
-                                  "probabilities": None, "error": blank[path]}))
+                                  "probabilities": None, "error": message}))
             else:
-                print(f"{path}: {blank[path]}")
+                print(f"{path}: {message}")
             continue
         digit = int(p.argmax())
         if args.json:
@@ -112,3 +116,19 @@ def run(args):
                               "probabilities": [round(float(v), 6) for v in p]}))
         else:
             print(f"{path}: {digit} ({100 * p[digit]:.1f}%)")
+    return EXIT_USAGE if failed else 0
+
+
+def with_path(path, error):
+    """The error's message, starting with the image's path."""
+    message = str(error)
+    return message if message.startswith(f"{path}:") else f"{path}: {message}"
+
+
+def report_failure(path, message, as_json, empty):
+    """An image that could not be read: a line on stderr, and with --json also its object."""
+    import sys
+
+    print(f"digitnet: error: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"path": path, **empty, "error": message}))

@@ -22,8 +22,8 @@ def run(args):
 
     from ..errors import ImageError
     from ..read import read_number
-    from . import fail
-    from .predict import _expand, resolve_model
+    from . import EXIT_USAGE, fail
+    from .predict import _expand, report_failure, resolve_model, with_path
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
@@ -31,14 +31,18 @@ def run(args):
     if not paths:
         fail("no images found in " + " ".join(args.images))
     net = resolve_model(args.model)
+    failed = 0
     for path in paths:
-        if not Path(path).is_file():
-            raise ImageError(f"{path}: no such file")
         try:
+            if not Path(path).is_file():
+                raise ImageError(f"{path}: no such file")
             reading = read_number(path, net, args.min_confidence)
         except ImageError as e:
-            if "no digit" not in str(e):
-                raise
+            if "no digit" not in str(e):  # reported, and the other images still read
+                failed += 1
+                report_failure(path, with_path(path, e), args.json,
+                               {"text": "", "confidence": 0.0, "digits": []})
+                continue
             if args.json:
                 print(json.dumps({"path": path, "text": "", "confidence": 0.0, "digits": [],
                                   "error": str(e)}))
@@ -50,3 +54,4 @@ def run(args):
         else:
             marked = "".join(f"{d.digit}?" if d.unsure else str(d.digit) for d in reading.digits)
             print(f"{path}: {marked} ({100 * reading.confidence:.1f}%)")
+    return EXIT_USAGE if failed else 0
