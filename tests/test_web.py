@@ -196,6 +196,7 @@ def multipart(fields, boundary="digitnet-test-boundary"):
 def test_an_image_may_come_as_a_form_upload(client):
     # `curl -F image=@digit.png` (an HTML form's upload) was "not a readable image"
     body, headers = multipart([
+        (b'Content-Disposition: form-data; name="note"', b"a text field before the file"),
         (b'Content-Disposition: form-data; name="image"; filename="seven.png"\r\n'
          b"Content-Type: image/png", png(seven))])
     response = client.post("/api/predict", content=body, headers=headers)

@@ -1,7 +1,8 @@
 """A FastAPI application: a drawing page, and a JSON API under /api/.
 
-    POST /api/predict   an image (the request body, or a form's file) -> digit, probabilities, the 28x28
-                        input the network saw, and hidden-layer activations
+    POST /api/predict   an image (the request body, or a form's file) -> digit,
+                        probabilities, the 28x28 input the network saw, and
+                        hidden-layer activations
     POST /api/read      an image -> the number written in it, digit by digit
     GET  /api/model     what the model is and how it was trained
 
@@ -28,8 +29,9 @@ IMAGE_BODY = {"requestBody": {"required": True, "content": {
 
 
 def form_file(body, content_type):
-    """The first non-empty field of a multipart/form-data body, parsed by the standard
-    library's MIME parser (FastAPI's own form parsing needs another package)."""
+    """The file of a multipart/form-data body (the first field with a file name, else the
+    first that is not empty), parsed by the standard library's MIME parser (FastAPI's own
+    form parsing needs another package)."""
     from email.parser import BytesParser
     from email.policy import HTTP
 
@@ -37,11 +39,11 @@ def form_file(body, content_type):
 
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
-    if message.is_multipart():
-        for part in message.iter_parts():
-            data = part.get_payload(decode=True)
-            if data:
-                return data
+    parts = list(message.iter_parts()) if message.is_multipart() else []
+    for part in sorted(parts, key=lambda part: part.get_filename() is None):  # files first
+        data = part.get_payload(decode=True)
+        if data:
+            return data
     raise HTTPException(400, "the form holds no file: send the image as a form field "
                              "(curl -F image=@digit.png) or as the request body")
 
