@@ -118,6 +118,23 @@ def test_python_predict_gives_the_digit_of_any_image(model):
         digitnet.predict(Image.new("L", (60, 60), 255))
 
 
+def test_the_shipped_model_is_loaded_once_for_python_calls(monkeypatch):
+    # each digitnet.predict / read_number without a model loaded the file again (30-40 ms,
+    # several times the prediction itself)
+    import digitnet
+    import digitnet.cli.predict
+
+    loads = []
+    real = digitnet.cli.predict.resolve_model
+    monkeypatch.setattr(digitnet.cli.predict, "resolve_model", lambda path: loads.append(path) or real(path))
+    digitnet.shipped_model.cache_clear()
+    seven = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
+    assert [digitnet.predict(seven).digit for _ in range(3)] == [7, 7, 7]
+    assert digitnet.read_number(seven).text == "7"
+    assert loads == [None]
+    digitnet.shipped_model.cache_clear()
+
+
 @pytest.mark.parametrize("command", ["predict", "read"])
 def test_an_unreadable_image_is_reported_and_the_others_still_recognised(tmp_path, capsys, command):
     # one broken file among many stopped the whole run before any answer

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -29,14 +30,22 @@ from .nn import Network, mlp
 from .train import Callback, evaluate, fit
 
 
+@functools.lru_cache(maxsize=1)
+def shipped_model() -> Model:
+    """The best model shipped with digitnet, loaded once per process (``predict`` and
+    ``read_number`` use it when given no model; loading takes longer than a prediction)."""
+    from .cli.predict import resolve_model
+
+    return resolve_model(None)
+
+
 def read_number(image: ImageSource, model: Model | None = None,
                 min_confidence: float = 0.5) -> Reading:
     """Read the number written in ``image`` (path, bytes or Pillow image) with ``model``
     (default: the best shipped model). See ``digitnet.read``."""
-    from .cli.predict import resolve_model
     from .read import read_number as read
 
-    return read(image, model if model is not None else resolve_model(None), min_confidence)
+    return read(image, model if model is not None else shipped_model(), min_confidence)
 
 
 class Prediction(NamedTuple):
@@ -50,9 +59,7 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     polarity), preprocessed into MNIST's form, by ``model`` (default: the best shipped
     model): ``digit, confidence, probabilities = digitnet.predict("photo.jpg")``.
     A blank image raises ``digitnet.errors.ImageError`` ("no digit found")."""
-    from .cli.predict import resolve_model
-
-    model = model if model is not None else resolve_model(None)
+    model = model if model is not None else shipped_model()
     probabilities = model.confidences(to_mnist(image)[None])[0]
     digit = int(probabilities.argmax())
     return Prediction(digit, float(probabilities[digit]), probabilities)
@@ -65,8 +72,8 @@ def to_mnist(image: ImageSource) -> np.ndarray:
     return convert(image)
 
 __all__ = [
-    "__version__", "predict", "Prediction", "read_number", "to_mnist", "mlp", "Network", "fit",
-    "evaluate", "Callback", "load_mnist",
+    "__version__", "predict", "Prediction", "shipped_model", "read_number", "to_mnist",
+    "mlp", "Network", "fit", "evaluate", "Callback", "load_mnist",
     "load_model", "save_model", "DigitnetError", "DataError", "ModelFileError",
     "TrainingDiverged",
 ]
