@@ -151,6 +151,27 @@ def test_resume_refuses_other_training_data(tiny_mnist, tmp_path, capsys):
     assert code == 2 and "other training data" in err
 
 
+@pytest.mark.parametrize("flag", [["--recipe", "relu"], ["--seed", "5"], ["--dtype", "float64"]])
+def test_resume_refuses_a_recipe_seed_or_dtype_other_than_the_runs(tiny_mnist, tmp_path, capsys, flag):
+    # they were silently replaced by the checkpoint's: "--recipe relu --resume" went on
+    # training the tutorials' network
+    from digitnet.checkpoint import save_checkpoint
+    from digitnet.nn import mlp
+    from digitnet.train import Position
+
+    net = mlp([784, 30, 10], rng=0)
+    save_checkpoint(tmp_path / "m.ckpt.npz", net, None, np.random.default_rng(0), Position(1), [],
+                    settings={"recipe": "seed", "seed": 2, "dtype": "float32",
+                              "monitor": "validation", "data_dir": str(tiny_mnist),
+                              "training": {"sizes": [784, 30, 10], "activation": "sigmoid",
+                                           "cost": "quadratic", "init": "normal", "epochs": 2,
+                                           "batch_size": 10, "lr": 3.0}},
+                    data={"name": "mnist", "train_images": 7, "train_sha256": "0"})
+    code, _, err = run(capsys, "train", "--resume", *flag, "--out", tmp_path / "m.npz")
+    assert code == 2 and f"with its own {flag[0]}" in err and len(err.splitlines()) == 1
+    assert (tmp_path / "m.ckpt.npz").exists() and not (tmp_path / "m.npz").exists()
+
+
 @pytest.mark.parametrize("settings", [
     ["--recipe", "relu", "--lr", "1000"],
     # The sigmoid network saturates at eta = 1000 (bad, but finite: its gradients

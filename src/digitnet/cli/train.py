@@ -139,6 +139,13 @@ def _resumed_run(args, path):
              f"pass --checkpoint FILE)")
     resumed = checkpoint.load_checkpoint(path)
     saved = resumed.settings
+    # these are the run's own: a different one given with --resume was silently replaced
+    for key, default in (("recipe", "seed"), ("seed", 2), ("dtype", "float32"),
+                         ("monitor", "validation"), ("dataset", "mnist")):
+        given = getattr(args, key, default)
+        if key in saved and given != default and given != saved[key]:
+            fail(f"--resume continues the run in {path} with its own --{key} {saved[key]}, "
+                 f"not {given}; start a new run for that (another --out, or --checkpoint)")
     try:
         args.recipe, args.seed, args.dtype, args.monitor = (
             saved["recipe"], saved["seed"], saved["dtype"], saved["monitor"])
