@@ -58,6 +58,19 @@ def test_evaluate_text_and_json(trained, tiny_mnist, capsys):
     assert result["correct"] == sum(result["confusion_matrix"][i][i] for i in range(10))
 
 
+def test_evaluate_on_validation_says_when_the_model_was_trained_on_it(tmp_path, tiny_mnist, capsys):
+    # a --full model scored 99.8% "on validation" without a word that it had seen those images
+    full = tmp_path / "full.npz"
+    code, _, _ = run(capsys, "train", "--data", tiny_mnist, "--epochs", 1, "--full",
+                     "--out", full, "--quiet")
+    assert code == 0
+    code, out, err = run(capsys, "evaluate", full, "--data", tiny_mnist, "--split", "validation", "--json")
+    assert code == 0 and json.loads(out)["held_out"] is False
+    assert "trained on the validation images too" in err and len(err.splitlines()) == 1
+    code, out, err = run(capsys, "evaluate", full, "--data", tiny_mnist, "--json")
+    assert code == 0 and json.loads(out)["held_out"] is True and err == ""
+
+
 def test_predict_png_and_npy(trained, tiny_mnist, capsys):
     from PIL import Image
 

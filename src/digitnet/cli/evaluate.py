@@ -23,8 +23,10 @@ def confusion_matrix(labels, predicted, n_classes):
 
 
 def run(args):
+    import sys
+
     from ..data import formats
-    from ..io import load_model
+    from ..io import load_model, trained_on_validation
     from . import fail
 
     net = load_model(args.model)
@@ -34,12 +36,16 @@ def run(args):
         fail(f"no {args.split} set: give one with --test PATH")
     if len(data.classes) != net.n_outputs:
         fail(f"the model has {net.n_outputs} outputs, the data {len(data.classes)} classes")
+    seen = args.split == "validation" and trained_on_validation(getattr(net, "metadata", {}))
+    if seen:  # said once, on stderr, so that --json output stays one object
+        print(f"digitnet: note: {args.model} was trained on the validation images too (--full): "
+              "this is not a held-out accuracy", file=sys.stderr)
     confusion = confusion_matrix(split.y, net.predict(split.x), net.n_outputs)
     correct, total = int(confusion.trace()), len(split)
     per_class = confusion.diagonal() / confusion.sum(axis=1).clip(min=1)
     if args.json:
         print(json.dumps({"model": args.model, "split": args.split, "correct": correct,
-                          "total": total, "accuracy": correct / total,
+                          "total": total, "accuracy": correct / total, "held_out": not seen,
                           "per_class_accuracy": per_class.round(6).tolist(),
                           "confusion_matrix": confusion.tolist()}))
         return
