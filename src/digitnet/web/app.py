@@ -28,20 +28,35 @@ IMAGE_BODY = {"requestBody": {"required": True, "content": {
         "image": {"type": "string", "format": "binary"}}}}}}}
 
 
+#: Most fields a form upload may have (the image, and a few others a page might send).
+MAX_FORM_FIELDS = 16
+
+
 def form_file(body, content_type):
-    """The file of a multipart/form-data body (the first field with a file name, else the
-    first that is not empty), parsed by the standard library's MIME parser (FastAPI's own
-    form parsing needs another package)."""
-    from email.parser import BytesParser
-    from email.policy import HTTP
+    """The file of a multipart/form-data body (RFC 7578): the first field with a file
+    name, else the first that is not empty. One pass of ``bytes.split`` over at most
+    MAX_FORM_FIELDS parts (the standard library's MIME parser took 13 s of the event loop
+    on a 5 MB body of empty parts)."""
+    import re
 
     from fastapi import HTTPException
 
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
-    parts = list(message.iter_parts()) if message.is_multipart() else []
-    for part in sorted(parts, key=lambda part: part.get_filename() is None):  # files first
-        data = part.get_payload(decode=True)
+    match = re.search(r'boundary="?([^";]{1,70})"?', content_type, re.IGNORECASE)
+    if not match:
+        raise HTTPException(400, "a multipart/form-data request needs a boundary")
+    delimiter = b"--" + match.group(1).strip().encode("latin-1")
+    parts = body.split(delimiter, MAX_FORM_FIELDS + 1)
+    if len(parts) > MAX_FORM_FIELDS + 1:
+        raise HTTPException(400, f"the form has more than {MAX_FORM_FIELDS} fields")
+    fields = []
+    for part in parts[1:]:
+        if part.startswith(b"--"):
+            break  # the closing delimiter
+        head, blank_line, data = part.partition(b"\r\n\r\n")
+        if blank_line:
+            has_name = b"filename=" in head.lower()
+            fields.append((not has_name, data.removesuffix(b"\r\n")))
+    for _, data in sorted(fields, key=lambda field: field[0]):  # files first
         if data:
             return data
     raise HTTPException(400, "the form holds no file: send the image as a form field "
