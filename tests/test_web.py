@@ -144,6 +144,27 @@ def test_concurrent_predictions_each_get_their_own_answer(client):
     assert [a.json()["digit"] for a in answers] == [7, 1] * 8
 
 
+def test_reads_and_large_photos_run_beside_predictions_and_each_gets_its_answer(client):
+    # reading a number and preprocessing a large photo leave the event loop for a thread
+    # with its own copy of the model: concurrent answers must all still be right
+    from concurrent.futures import ThreadPoolExecutor
+
+    from digitnet.web.app import is_large
+
+    def big_seven(d):
+        d.line([(300, 240), (900, 240), (540, 1000)], fill=0, width=90)
+
+    def one(d):
+        d.line([(100, 30), (100, 170)], fill=0, width=16)
+
+    big = png(big_seven, size=(1200, 1200))
+    assert is_large(big) and not is_large(png(seven)) and not is_large(b"not an image")
+    jobs = [("/api/read", png(seven)), ("/api/predict", png(one)), ("/api/predict", big)] * 4
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda job: client.post(job[0], content=job[1]).json(), jobs))
+    assert [a.get("text", a.get("digit")) for a in answers] == ["7", 1, 7] * 4
+
+
 def test_batcher_runs_the_network_once_for_requests_that_arrive_together():
     import asyncio
 

@@ -10,6 +10,9 @@ Every bad request gets a 4xx answer with a JSON body {"error": "..."}.
 """
 
 import asyncio
+import concurrent.futures
+import copy
+import io
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +127,23 @@ class Batcher:
                 answer.set_result(p)
 
 
+#: Images with more pixels than this are preprocessed off the event loop (the page's
+#: 280x280 canvas, and most scans of one digit, stay on it: a thread hop costs more).
+INLINE_PIXELS = 1_000_000
+
+
+def is_large(body):
+    """Whether the image in ``body`` has more than INLINE_PIXELS pixels, from its header
+    alone (an unreadable one is not: its error comes faster on the loop)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(body)) as image:
+            return image.width * image.height > INLINE_PIXELS
+    except Exception:  # any failure here is reported by to_mnist, with its message
+        return False
+
+
 def _folded(model):
     """The model with its batch normalisation folded into the layers before it
     (``nn.network.fold_batchnorm``): same answers, one pass less per layer."""
@@ -160,6 +180,15 @@ def create_app(model_path=None):
     members = getattr(model, "members", None)
     network = members[0] if members else model
     batcher = Batcher(_folded(model))
+    # Slow work leaves the event loop for one thread of its own: reading a number, and
+    # preprocessing a large photo (a 40-megapixel PNG takes seconds), so that the
+    # requests waiting meanwhile are still answered. Layers keep per-call state, so
+    # that thread reads with its own copy of the model (read's judge is used only there).
+    slow = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="digitnet-slow")
+    read_model = copy.deepcopy(model)
+
+    async def off_the_loop(function, *args):
+        return await asyncio.get_running_loop().run_in_executor(slow, function, *args)
     app = FastAPI(title="digitnet", version=__version__,
                   description="Recognise handwritten digits with a network written from scratch "
                   "in NumPy.")
@@ -201,7 +230,7 @@ def create_app(model_path=None):
     async def predict(request: Request, activations_: bool = False):
         body = await image_body(request)
         try:
-            x = to_mnist(body)
+            x = await off_the_loop(to_mnist, body) if is_large(body) else to_mnist(body)
         except DigitnetError as e:
             if "no digit" in str(e):
                 return {"digit": None, "confidence": 0.0, "probabilities": None,
@@ -225,7 +254,7 @@ def create_app(model_path=None):
             raise HTTPException(422, "min_confidence must be between 0 and 1")
         body = await image_body(request)
         try:
-            return read_number(body, model, min_confidence).as_dict()
+            return (await off_the_loop(read_number, body, read_model, min_confidence)).as_dict()
         except DigitnetError as e:
             if "no digit" in str(e):
                 return {"text": "", "confidence": 0.0, "digits": [], "error": str(e)}
