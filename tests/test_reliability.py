@@ -134,19 +134,24 @@ def test_resume_from_a_damaged_checkpoint_is_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "checkpoint" in err
 
 
-def test_resume_refuses_other_training_data(tiny_mnist, tmp_path, capsys):
+def seed_run_checkpoint(path, data_dir):
+    """A checkpoint of the tutorials' run after one epoch, on 7 images of other data."""
     from digitnet.checkpoint import save_checkpoint
     from digitnet.nn import mlp
     from digitnet.train import Position
 
     net = mlp([784, 30, 10], rng=0)
-    save_checkpoint(tmp_path / "m.ckpt.npz", net, None, np.random.default_rng(0), Position(1), [],
+    save_checkpoint(path, net, None, np.random.default_rng(0), Position(1), [],
                     settings={"recipe": "seed", "seed": 2, "dtype": "float32",
-                              "monitor": "validation", "data_dir": str(tiny_mnist),
+                              "monitor": "validation", "data_dir": str(data_dir),
                               "training": {"sizes": [784, 30, 10], "activation": "sigmoid",
                                            "cost": "quadratic", "init": "normal", "epochs": 2,
                                            "batch_size": 10, "lr": 3.0}},
                     data={"name": "mnist", "train_images": 7, "train_sha256": "0"})
+
+
+def test_resume_refuses_other_training_data(tiny_mnist, tmp_path, capsys):
+    seed_run_checkpoint(tmp_path / "m.ckpt.npz", tiny_mnist)
     code, _, err = run(capsys, "train", "--resume", "--out", tmp_path / "m.npz")
     assert code == 2 and "other training data" in err
 
@@ -155,18 +160,7 @@ def test_resume_refuses_other_training_data(tiny_mnist, tmp_path, capsys):
 def test_resume_refuses_a_recipe_seed_or_dtype_other_than_the_runs(tiny_mnist, tmp_path, capsys, flag):
     # they were silently replaced by the checkpoint's: "--recipe relu --resume" went on
     # training the tutorials' network
-    from digitnet.checkpoint import save_checkpoint
-    from digitnet.nn import mlp
-    from digitnet.train import Position
-
-    net = mlp([784, 30, 10], rng=0)
-    save_checkpoint(tmp_path / "m.ckpt.npz", net, None, np.random.default_rng(0), Position(1), [],
-                    settings={"recipe": "seed", "seed": 2, "dtype": "float32",
-                              "monitor": "validation", "data_dir": str(tiny_mnist),
-                              "training": {"sizes": [784, 30, 10], "activation": "sigmoid",
-                                           "cost": "quadratic", "init": "normal", "epochs": 2,
-                                           "batch_size": 10, "lr": 3.0}},
-                    data={"name": "mnist", "train_images": 7, "train_sha256": "0"})
+    seed_run_checkpoint(tmp_path / "m.ckpt.npz", tiny_mnist)
     code, _, err = run(capsys, "train", "--resume", *flag, "--out", tmp_path / "m.npz")
     assert code == 2 and f"with its own {flag[0]}" in err and len(err.splitlines()) == 1
     assert (tmp_path / "m.ckpt.npz").exists() and not (tmp_path / "m.npz").exists()

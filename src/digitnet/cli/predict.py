@@ -87,7 +87,10 @@ def run(args):
             else:
                 inputs.append(to_mnist(path))
         except ImageError as e:
-            (blank if "no digit found" in str(e) else failed)[path] = with_path(path, e)
+            if "no digit found" in str(e):
+                blank[path] = str(e)
+            else:
+                failed[path] = with_path(path, e)
             inputs.append(np.zeros(784, np.float32))
     if not inputs:
         fail("no images found in " + " ".join(args.images))
@@ -103,12 +106,11 @@ def run(args):
             name = Path(args.save_input) / (Path(path.replace(":", "-")).stem + ".28x28.png")
             Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(name)
         if path in blank:
-            message = blank[path].removeprefix(f"{path}: ")
             if args.json:
                 print(json.dumps({"path": path, "digit": None, "confidence": 0.0,
-                                  "probabilities": None, "error": message}))
+                                  "probabilities": None, "error": blank[path]}))
             else:
-                print(f"{path}: {message}")
+                print(f"{path}: {blank[path]}")
             continue
         digit = int(p.argmax())
         if args.json:

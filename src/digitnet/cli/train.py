@@ -10,6 +10,10 @@ from pathlib import Path
 
 from . import EXIT_INTERRUPTED, fail, positive_float, positive_int
 
+#: Defaults of the settings that belong to a run: --resume takes them from its checkpoint.
+RUN_DEFAULTS = {"recipe": "seed", "seed": 2, "dtype": "float32", "monitor": "validation",
+                "dataset": "mnist"}
+
 
 def add_parser(sub):
     from ..recipes import DESCRIPTIONS
@@ -20,7 +24,7 @@ def add_parser(sub):
         "validation accuracy each epoch (last 10,000 training images), then test once. "
         "Defaults are the tutorials' headline run. Recipes: "
         + "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items()))
-    p.add_argument("--recipe", default="seed", choices=sorted(DESCRIPTIONS),
+    p.add_argument("--recipe", default=RUN_DEFAULTS["recipe"], choices=sorted(DESCRIPTIONS),
                    help="starting settings (default: seed, the tutorials' run)")
     p.add_argument("--sizes", type=positive_int, nargs="+", metavar="N",
                    help="neurons per layer, input first (seed: 784 30 10)")
@@ -52,17 +56,17 @@ def add_parser(sub):
                    help="random distortions of the training images")
     p.add_argument("--clip", type=positive_float, help="clip the gradient norm to this")
     p.add_argument("--members", type=positive_int, help="ensemble size (ensemble recipe)")
-    p.add_argument("--seed", type=int, default=2,
+    p.add_argument("--seed", type=int, default=RUN_DEFAULTS["seed"],
                    help="random seed (default 2: best validation accuracy of seeds 0-5)")
     p.add_argument("--full", action="store_true", default=None,
                    help="train on the whole training file, the validation split included: "
                    "for the final model, once its settings were chosen on validation "
                    "(no validation accuracy is reported, since it would be seen in training)")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--monitor", choices=["validation", "test"], default="validation",
+    p.add_argument("--dtype", choices=["float32", "float64"], default=RUN_DEFAULTS["dtype"])
+    p.add_argument("--monitor", choices=["validation", "test"], default=RUN_DEFAULTS["monitor"],
                    help="split counted in each 'Epoch N: correct / total' line; 'test' "
                    "mimics the tutorials (reporting only: nothing is chosen on it)")
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist",
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default=RUN_DEFAULTS["dataset"],
                    help="which IDX data set (default mnist)")
     p.add_argument("--data", metavar="PATH",
                    help="folder with the data set's IDX files, or a CSV file "
@@ -140,8 +144,7 @@ def _resumed_run(args, path):
     resumed = checkpoint.load_checkpoint(path)
     saved = resumed.settings
     # these are the run's own: a different one given with --resume was silently replaced
-    for key, default in (("recipe", "seed"), ("seed", 2), ("dtype", "float32"),
-                         ("monitor", "validation"), ("dataset", "mnist")):
+    for key, default in RUN_DEFAULTS.items():
         given = getattr(args, key, default)
         if key in saved and given != default and given != saved[key]:
             fail(f"--resume continues the run in {path} with its own --{key} {saved[key]}, "
