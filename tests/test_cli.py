@@ -167,6 +167,18 @@ def test_truncated_model_and_bad_images(trained, capsys):
         assert code == 2 and message in err and err.count("\n") == 1, err
 
 
+def test_huge_image_is_one_line_without_pillows_warning(tmp_path):
+    from test_preprocess import png_header
+
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(png_header(12_000, 10_000))  # Pillow warns from 89 megapixels
+    env = {**os.environ, "PYTHONPATH": SRC}
+    result = subprocess.run([sys.executable, "-m", "digitnet", "predict", huge], capture_output=True,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 2 and "is more than digitnet reads" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
 def test_python_dash_m_and_console_help():
     env = {**os.environ, "PYTHONPATH": SRC}
     result = subprocess.run([sys.executable, "-m", "digitnet", "--help"], capture_output=True,

@@ -1,6 +1,8 @@
 """Real-world images to MNIST form, on pictures the tests draw themselves."""
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -160,3 +162,30 @@ def test_decompression_bomb_is_refused_before_decoding():
     Image.new("1", (9000, 9000), 1).save(buffer, "PNG")  # small file, 81 megapixels
     with pytest.raises(ImageError, match="more than digitnet reads"):
         to_mnist(buffer.getvalue())
+
+
+def png_header(width, height):
+    """The first bytes of a PNG claiming ``width`` x ``height`` pixels: enough for
+    Pillow to read its size, nothing to decode."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("width, height, shown", [
+    (12_000, 10_000, "12000x10000 pixels"),          # over Pillow's warning limit (89 MP)
+    (100_000, 100_000, "10,000,000,000 pixels")])   # over its error limit: Pillow refuses first
+def test_huge_headers_get_our_message_and_leave_pillow_alone(width, height, shown, monkeypatch):
+    limits = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: limits.append(Image.MAX_IMAGE_PIXELS)
+                        or real_open(*a, **k))
+    before = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(ImageError, match=f"image: {shown} is more than digitnet reads"):
+        to_mnist(png_header(width, height))
+    # Pillow's limit is a global; the server opens images from two threads at once
+    assert limits == [before] and Image.MAX_IMAGE_PIXELS == before

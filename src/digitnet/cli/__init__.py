@@ -63,7 +63,10 @@ def fail(message):
 
 
 def main(argv=None):
+    from ..data.preprocess import quiet_pillow_size_warning
+
     args = build_parser().parse_args(argv)
+    quiet_pillow_size_warning()  # our own one-line refusal comes instead
     try:
         return args.run(args) or 0
     except DigitnetError as e:

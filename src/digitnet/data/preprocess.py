@@ -17,6 +17,8 @@ none of that; ``to_mnist`` applies the same recipe to any image:
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,17 @@ NOISE = 0.1
 
 #: Larger files are refused before they are read.
 MAX_BYTES = 64 << 20
+
+
+def quiet_pillow_size_warning():
+    """Silence Pillow's warning about images over its 89-megapixel limit.
+
+    ``open_image`` refuses anything over MAX_PIXELS with its own one-line message,
+    so for the command line and the server Pillow's warning would only be a second,
+    noisier line before it. Pillow's limit itself (``Image.MAX_IMAGE_PIXELS``, a
+    global) is left as it is: the server opens images from two threads."""
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit",
+                            module=r"PIL\.")
 
 
 def open_image(source):
@@ -51,23 +64,21 @@ def open_image(source):
                 raise ImageError(f"{path}: larger than {MAX_BYTES >> 20} MB")
             data = path.read_bytes()
         try:
-            previous = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None  # checked here, before decoding, with one clear message
-            try:
-                image = Image.open(io.BytesIO(data))
-            finally:
-                Image.MAX_IMAGE_PIXELS = previous
+            image = Image.open(io.BytesIO(data))  # reads the header only
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(f"{name}: {image.width}x{image.height} pixels is more than "
                                  f"digitnet reads ({MAX_PIXELS:,})")
             image.load()
         except ImageError:
             raise
+        except Image.DecompressionBombError as e:  # Pillow's own limit, far above ours
+            pixels = re.search(r"\((\d+) pixels\)", str(e))
+            size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
+            raise ImageError(f"{name}: {size} is more than digitnet reads ({MAX_PIXELS:,})") from None
         except UnidentifiedImageError:  # Pillow's message names a BytesIO object
             raise ImageError(f"{name}: not a readable image (not PNG, JPEG, BMP, GIF, WebP "
                              "or another format Pillow knows)") from None
-        except (OSError, ValueError, SyntaxError, EOFError,
-                Image.DecompressionBombError) as e:
+        except (OSError, ValueError, SyntaxError, EOFError) as e:
             raise ImageError(f"{name}: not a readable image ({' '.join(str(e).split())[:120]})") from None
     try:
         return ImageOps.exif_transpose(image)

@@ -165,9 +165,10 @@ def create_app(model_path=None):
 
     from .. import __version__
     from ..cli.predict import resolve_model
-    from ..data.preprocess import to_mnist
+    from ..data.preprocess import quiet_pillow_size_warning, to_mnist
     from ..read import read_number
 
+    quiet_pillow_size_warning()  # is_large peeks at headers Pillow would warn about
     model = resolve_model(model_path)
     try:
         # one image at a time: a second BLAS thread only adds synchronisation (10x slower
