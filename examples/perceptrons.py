@@ -1,4 +1,4 @@
-"""Perceptrons, as the first tutorial introduces them.
+"""Perceptrons, as tutorial 1 introduces them.
 
     python examples/perceptrons.py
 """

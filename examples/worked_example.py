@@ -1,4 +1,4 @@
-"""The fourth tutorial's worked example: one neuron per layer, one step of backprop.
+"""Tutorial 4's worked example: one neuron per layer, one step of backprop.
 
 Input 0.8, target 1; L1 has w = 1.58, b = -0.14; L2 has w = 2.45, b = -0.11;
 sigmoid activations, cost C = (a - y)^2 / 2, step size 0.1.

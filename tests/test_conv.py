@@ -33,7 +33,7 @@ def test_relu_cnn_gradients():
               MaxPool2D(2), Conv2D(4, 2, 3, 1, 1, rng=rng, dtype=np.float64), ReLU(),
               Flatten(), Linear(32, 3, "he", rng, np.float64)]
     net = Network(layers, losses.SoftmaxCrossEntropy(), (64,))
-    x = rng.standard_normal((2, 64)) + 0.05
+    x = rng.standard_normal((2, 64)) + 0.05  # no pre-activation is within eps of ReLU's kink
     assert gradcheck.check_network(net, x, one_hot(np.array([0, 2]), 3, np.float64)) < 1e-6
 
 
@@ -41,6 +41,8 @@ def test_dropout_is_identity_at_inference_and_scales_in_training():
     rng = np.random.default_rng(0)
     layer = Dropout(0.25, rng=rng)
     x = np.ones((1000, 50))
+    assert layer.training  # a new layer is for training
+    layer.training = False
     assert layer.forward(x) is x
     layer.training = True
     out = layer.forward(x)
@@ -213,6 +215,24 @@ def test_batchnorm_eval_mode_uses_running_statistics(tmp_path):
     np.testing.assert_array_equal(load_model(tmp_path / "bn.npz").layers[1].running_mean, bn.running_mean)
 
 
+def test_batchnorm_running_statistics_follow_pytorchs_rule():
+    """running -> (1 - momentum) running + momentum batch, the variance unbiased
+    (divided by m - 1): per feature for (n, features), per channel for images."""
+    from digitnet.nn.regularization import BatchNorm
+
+    rng = np.random.default_rng(4)
+    for shape, axes in [((5, 3), (0,)), ((4, 3, 2, 2), (0, 2, 3))]:
+        bn = BatchNorm(3, momentum=0.1, dtype=np.float64)
+        mean, var = np.zeros(3), np.ones(3)
+        for _ in range(3):
+            x = rng.normal(2.0, 3.0, shape)
+            bn.forward(x)
+            mean = 0.9 * mean + 0.1 * x.mean(axis=axes)
+            var = 0.9 * var + 0.1 * x.var(axis=axes, ddof=1)
+        np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-12)
+        np.testing.assert_allclose(bn.running_var, var, rtol=1e-12)
+
+
 def test_early_stopping_restores_the_best_validation_weights(tiny_mnist):
     from digitnet import fit
     from digitnet.data import mnist
@@ -225,7 +245,7 @@ def test_early_stopping_restores_the_best_validation_weights(tiny_mnist):
     history = fit(net, data.train.x, data.train.y, epochs=30, batch_size=50, lr=2.0, rng=0,
                   validation=(data.validation.x, data.validation.y), callbacks=[stopper])
     best = max(r.correct for r in history.epochs)
-    assert len(history.epochs) <= 30
+    assert len(history.epochs) < 30 and stopper.best_epoch < len(history.epochs) - 1
     assert int((net.predict(data.validation.x) == data.validation.y).sum()) == best
 
 

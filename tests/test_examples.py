@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Every value the fourth tutorial prints in its worked example, as it prints it.
+# Every value tutorial 4 prints in its worked example, as it prints it.
 TUTORIAL = """\
 z_l1 = 1.124
 a_l1 = 0.7547299213576082

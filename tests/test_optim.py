@@ -27,6 +27,29 @@ def test_momentum_accumulates_velocity():
     np.testing.assert_allclose(params[0][0], [0.71])
 
 
+def test_nesterov_and_weight_decay_by_hand():
+    # g = 1 + lambda w each step; v -> mu v + g; Nesterov steps by g + mu v
+    params = pair([1.0], [1.0])
+    opt = SGD(params, lr=0.1, momentum=0.5, nesterov=True, weight_decay=0.2)
+    opt.step()  # g = 1.2, v = 1.2, step 1.2 + 0.6 = 1.8: w = 0.82
+    np.testing.assert_allclose(params[0][0], [0.82])
+    opt.step()  # g = 1.164, v = 0.6 + 1.164 = 1.764, step 1.164 + 0.882 = 2.046
+    np.testing.assert_allclose(params[0][0], [0.82 - 0.2046])
+
+
+def test_adamw_by_hand():
+    # the first step of Adam moves each weight by lr (m_hat / sqrt(v_hat) = sign g);
+    # AdamW's decay is then lr * lambda * w, outside the gradient
+    params = pair([2.0, -1.0], [0.3, -5.0])
+    opt = Adam(params, lr=0.1, eps=1e-12, weight_decay=0.5)
+    opt.step()
+    np.testing.assert_allclose(params[0][0], [2.0 - 0.1 * 0.5 * 2.0 - 0.1, -1.0 + 0.1 * 0.5 + 0.1])
+    # second step, same gradient: m_hat = g, v_hat = g^2 again, so the same move
+    before = params[0][0].copy()
+    opt.step()
+    np.testing.assert_allclose(params[0][0], before - 0.1 * 0.5 * before - 0.1 * np.sign([0.3, -5.0]))
+
+
 @pytest.mark.parametrize("kwargs", [dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
                                     dict(momentum=0.5, weight_decay=0.01), dict()])
 def test_sgd_matches_pytorch(kwargs):

@@ -54,8 +54,12 @@ def test_overflowing_weights_stop_training_with_a_clear_error(data, cost):
 
 def test_float64_training(data):
     net = mlp([784, 10], dtype=np.float64, rng=0)
-    fit(net, data.train.x, data.train.y, epochs=1)
+    before = net.predict(data.validation.x)
+    history = fit(net, data.train.x, data.train.y, epochs=2,
+                  validation=(data.validation.x, data.validation.y))
     assert net.parameters()[0][0].dtype == np.float64
+    assert history.epochs[1].loss < history.epochs[0].loss
+    assert history.epochs[-1].correct > (before == data.validation.y).sum()
 
 
 def test_blas_threads_one_thread_only_for_small_dense_batches():

@@ -1,4 +1,4 @@
-"""The fourth tutorial's worked examples, reproduced by digitnet's layers to 1e-12."""
+"""Tutorial 4's worked examples, reproduced by digitnet's layers to 1e-12."""
 
 import numpy as np
 import pytest

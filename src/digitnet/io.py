@@ -245,7 +245,7 @@ def load_model(path: str | os.PathLike) -> Network | Ensemble:
             network = _build(config["network"], limit)
     except ModelFileError as e:
         raise ModelFileError(f"{path}: {e}") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError,
             MemoryError, RecursionError) as e:
         raise ModelFileError(f"{path}: invalid architecture in model config: "
                              f"{_one_line(e)}") from None
@@ -269,10 +269,12 @@ def load_model(path: str | os.PathLike) -> Network | Ensemble:
     for name, value in network.state_dict().items():
         if not np.isfinite(value).all():
             raise ModelFileError(f"{path}: array {name} holds NaN or infinite values")
+        if name.endswith("running_var") and (value < 0).any():
+            raise ModelFileError(f"{path}: array {name} holds negative variances")
     for member in getattr(network, "members", [network]):
         _check_layers_fit(member, path)
     network.metadata = config
-    return network
+    return network.train(False)  # a loaded model is for inference until told otherwise
 
 
 def _build(cfg, limit=MAX_PARAMETERS):

@@ -1,6 +1,6 @@
 """Read a written number, such as "504192", from one image.
 
-As the first tutorial suggests: split the image into candidate digits, and let the
+As tutorial 1 suggests: split the image into candidate digits, and let the
 classifier judge the splits.
 
 1. The ink is found as in ``data.preprocess`` and scaled so that the writing is

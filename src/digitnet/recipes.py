@@ -13,7 +13,7 @@ RECIPES = {
         model="mlp", sizes=[784, 30, 10], activation="sigmoid", cost="quadratic", init="normal",
         optimizer="sgd", epochs=30, batch_size=10, lr=3.0,
     ),
-    # The second tutorial's network: two ReLU layers, softmax outputs, cross-entropy.
+    # Tutorial 2's network: two ReLU layers, softmax outputs, cross-entropy.
     "relu": dict(
         model="mlp", sizes=[784, 128, 64, 10], activation="relu", cost="ce", init="he",
         optimizer="sgd", epochs=20, batch_size=32, lr=0.1,

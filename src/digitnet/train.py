@@ -21,6 +21,7 @@ import numpy as np
 from .errors import TrainingDiverged
 from .nn.functional import one_hot
 from .nn.optim import SGD, clip_grad_norm
+from .nn.regularization import BatchNorm
 
 
 @dataclass
@@ -166,6 +167,8 @@ def fit(network: Network, x: np.ndarray, labels: np.ndarray, *, epochs: int = 30
     """
     if epochs < 0 or batch_size < 1:
         raise ValueError(f"invalid epochs {epochs} or batch size {batch_size}")
+    if validation is None and any(isinstance(cb, EarlyStopping) for cb in callbacks):
+        raise ValueError("early stopping watches validation accuracy: pass validation=(x, labels)")
     rng = np.random.default_rng(rng)
     dtype = network.dtype
     x = np.ascontiguousarray(x, dtype=dtype)
@@ -225,6 +228,8 @@ def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_n
                 callbacks, history, resume, epochs, batch_size, lr, augment, schedule, clip):
     n = len(x)
     n_batches = math.ceil(n / batch_size)
+    if n % batch_size == 1 and n > 1 and any(isinstance(layer, BatchNorm) for layer in network.layers):
+        n_batches -= 1  # a last mini-batch of one example has no batch statistics
     for epoch in range(resume.epoch, epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, n_batches)
@@ -263,7 +268,7 @@ def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_n
         correct, total = 0, 0
         if validation is not None:
             correct, total = evaluate(network, *validation), len(validation[1])
-        result = EpochResult(epoch, total_cost / n, correct, total,
+        result = EpochResult(epoch, total_cost / min(n, n_batches * batch_size), correct, total,
                              earlier + time.perf_counter() - start, split_name)
         history.epochs.append(result)
         stop = False

@@ -13,10 +13,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .layers import Layer, register
 
 
-def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
 @register
 class Conv2D(Layer):
     """2-D convolution (cross-correlation, as in PyTorch): weight (out, in, kh, kw).
@@ -30,20 +26,27 @@ class Conv2D(Layer):
     rng : numpy.random.Generator
     """
 
+    #: The standard deviations of ``nn.init`` for weights of shape (out, in, k, k), drawn
+    #: here in that shape, biases zero (``nn.init`` draws (in, out) matrices).
+    INIT_STD = {"he": lambda fan_in, fan_out: np.sqrt(2.0 / fan_in),
+                "xavier": lambda fan_in, fan_out: np.sqrt(2.0 / (fan_in + fan_out)),
+                "normal": lambda fan_in, fan_out: 1.0}
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, init="he",
                  rng=None, dtype=np.float32):
         super().__init__()
         if min(in_channels, out_channels, kernel_size, stride) < 1 or padding < 0:
             raise ValueError("invalid Conv2D settings: "
                              f"{in_channels}->{out_channels}, k={kernel_size}, s={stride}, p={padding}")
+        if init not in self.INIT_STD:
+            raise ValueError(f"unknown initialisation {init!r}; choose from {', '.join(self.INIT_STD)}")
         rng = np.random.default_rng() if rng is None else rng
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = int(kernel_size), int(stride), int(padding)
         self.init = init
         fan_in = in_channels * kernel_size * kernel_size
         fan_out = out_channels * kernel_size * kernel_size
-        std = {"he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(2.0 / (fan_in + fan_out)),
-               "normal": 1.0}[init]
+        std = self.INIT_STD[init](fan_in, fan_out)
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         weight = (rng.standard_normal(shape) * std).astype(dtype)
         bias = np.zeros(out_channels, dtype=dtype)
@@ -53,6 +56,8 @@ class Conv2D(Layer):
     def output_shape(self, input_shape):
         _, h, w = input_shape
         k, s, p = self.kernel_size, self.stride, self.padding
+        if min(h, w) + 2 * p < k:
+            raise ValueError(f"a {k}x{k} kernel does not fit a {h}x{w} input padded by {p}")
         return (self.out_channels, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
 
     def forward(self, x):
@@ -61,6 +66,7 @@ class Conv2D(Layer):
         # NCHW view of the product's memory.
         k, s, p = self.kernel_size, self.stride, self.padding
         n, c, h, w = x.shape
+        self.output_shape((c, h, w))  # the kernel fits
         # zero padding: the input copied once into the middle of a zeroed buffer (the
         # same as np.pad, whose generality costs more than the copy for small batches)
         xh = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
@@ -107,17 +113,22 @@ class Conv2D(Layer):
 
 @register
 class MaxPool2D(Layer):
-    """Maximum over non-overlapping ``size`` x ``size`` windows (stride = size).
+    """Maximum over non-overlapping ``size`` x ``size`` windows (stride = size; rows
+    and columns left over at the bottom and right are dropped, as in PyTorch).
 
-    The gradient flows to the maximum of each window (to each of them in the rare
-    case of an exact tie, as after a ReLU, where the tied zeros get no gradient)."""
+    The gradient flows to the maximum of each window, and where several values tie
+    for it, to the first of them in row order (PyTorch's choice too)."""
 
     def __init__(self, size=2):
         super().__init__()
+        if int(size) < 1:
+            raise ValueError(f"invalid pooling size: {size}")
         self.size = int(size)
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
+        if min(h, w) < self.size:
+            raise ValueError(f"a {self.size}x{self.size} pooling window does not fit a {h}x{w} input")
         return (c, h // self.size, w // self.size)
 
     def forward(self, x):
@@ -125,7 +136,7 @@ class MaxPool2D(Layer):
         xh = x.transpose(0, 2, 3, 1)  # channels-last, usually already contiguous
         n, h, w, c = xh.shape
         k = self.size
-        ho, wo = h // k, w // k
+        _, ho, wo = self.output_shape((c, h, w))
         self.x = xh
         # the maximum of the k * k strided views, one per position in the window
         self.max = np.array(xh[:, 0:ho * k:k, 0:wo * k:k])
@@ -142,9 +153,12 @@ class MaxPool2D(Layer):
         g = grad.transpose(0, 2, 3, 1)
         ho, wo = self.max.shape[1], self.max.shape[2]
         dx = np.zeros((n, h, w, c), dtype=g.dtype)
+        taken = np.zeros(self.max.shape, dtype=bool)  # windows whose maximum has its gradient
         for i, j in self._offsets():
-            window = self.x[:, i:ho * k:k, j:wo * k:k]
-            np.multiply(window == self.max, g, out=dx[:, i:ho * k:k, j:wo * k:k])
+            first = self.x[:, i:ho * k:k, j:wo * k:k] == self.max
+            first &= ~taken
+            taken |= first
+            np.multiply(first, g, out=dx[:, i:ho * k:k, j:wo * k:k])
         return dx.transpose(0, 3, 1, 2)
 
     def config(self):

@@ -15,7 +15,13 @@ def sigmoid(z):
 
     For very negative z (below -709 in float64, -88 in float32) exp(-z) overflows to
     inf and 1 / (1 + inf) is exactly 0, the right limit, so that overflow is silenced
-    (only then: entering np.errstate costs more than the rest of this function)."""
+    (only then: entering np.errstate costs more than the rest of this function).
+    Scalars and integers, as in the tutorials' ``sigmoid(z)``, give floats."""
+    if not (isinstance(z, np.ndarray) and z.ndim and z.dtype.kind == "f"):
+        z = np.asarray(z)
+        if z.dtype.kind != "f":
+            z = z.astype(np.float64)
+        return sigmoid(z.reshape(-1)).reshape(z.shape)[()]  # a scalar back for a scalar
     a = np.negative(z)
     if a.size and np.maximum.reduce(a, axis=None) > 80.0:
         with np.errstate(over="ignore"):
@@ -100,6 +106,9 @@ def softmax_cross_entropy(z, y):
 
 def one_hot(labels, n_classes, dtype=np.float32):
     """Labels of shape (n,) -> one-hot rows of shape (n, n_classes)."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must be whole numbers from 0 to {n_classes - 1}")
     out = np.zeros((len(labels), n_classes), dtype=dtype)
     out[np.arange(len(labels)), labels] = 1
     return out

@@ -13,6 +13,11 @@ and backpropagation is four equations:
     (BP3)  dC/db^l = delta^l
     (BP4)  dC/dw^l = delta^l (a^(l-1))^T
 
+Tutorial 2 writes the same with matrices of column examples: dZ^[L] = A^[L] - Y (BP1
+for cross-entropy), dA^[l] = W^T dZ^[l+1] and dZ^[l] = dA^[l] (.) f'(Z^[l]) (BP2),
+db = (1/m) sum dZ and dW = (1/m) dZ A^T (BP3, BP4); tutorial 4, one neuron per layer,
+calls them dc_db, dc_dw and dc_da_prev.
+
 Here the inputs are batches of rows, so ``Linear`` stores ``weight`` as the
 transpose of the tutorials' w (shape ``(in_features, out_features)``) and computes
 ``z = x @ weight + bias`` for all examples at once; BP3 and BP4 sum over the batch.
@@ -33,7 +38,7 @@ class Layer:
     def __init__(self):
         self.params = {}
         self.grads = {}
-        self.training = False
+        self.training = True  # a new layer is for training; loading a model switches it off
 
     def forward(self, x):
         raise NotImplementedError
@@ -120,7 +125,7 @@ class Sigmoid(Layer):
         return self.a
 
     def backward(self, grad):
-        grad = grad * self.a  # grad (.) a (1 - a), with one temporary
+        grad = grad * self.a  # grad (.) a (1 - a), in two temporaries
         grad -= grad * self.a
         return grad
 
@@ -140,8 +145,10 @@ class Tanh(Layer):
 class ReLU(Layer):
     """a = max(z, 0); backward passes the gradient where z > 0.
 
-    ``inplace=True`` overwrites z, which saves an allocation per call: ``Network`` sets
-    it where the layer before hands over a fresh array that nothing else reads."""
+    ``inplace=True`` overwrites z in the forward pass and the incoming gradient in the
+    backward pass, which saves an allocation each: ``Network`` sets it where the layer
+    before hands over a fresh array that nothing else reads (and inside a network
+    every gradient handed back is one too)."""
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -152,7 +159,7 @@ class ReLU(Layer):
         return self.a
 
     def backward(self, grad):
-        return np.multiply(grad, self.a > 0, out=grad)
+        return np.multiply(grad, self.a > 0, out=grad if self.inplace else None)
 
 
 class Softmax(Layer):

@@ -9,6 +9,7 @@ import numpy as np
 from . import layers as L
 from . import losses
 from .conv import Conv2D
+from .regularization import BatchNorm
 
 
 class Network:
@@ -30,7 +31,7 @@ class Network:
         self.input_shape = tuple(input_shape)
         self._pack()
         for before, layer in zip(self.layers, self.layers[1:]):
-            if isinstance(layer, L.ReLU) and type(before).__name__ in ("Linear", "Conv2D", "BatchNorm"):
+            if isinstance(layer, L.ReLU) and isinstance(before, (L.Linear, Conv2D, BatchNorm)):
                 layer.inplace = True  # their outputs are fresh arrays nobody else holds
 
     def _pack(self):
@@ -64,7 +65,9 @@ class Network:
         """Output activations a^L, shape (n, n_outputs), evaluated in inference mode.
 
         Softmax outputs sum to one. Sigmoid outputs (the tutorials' networks) are
-        returned as they are; see ``confidences`` for normalised scores."""
+        returned as they are; see ``confidences`` for normalised scores. The layers
+        are left in the mode (training or not) they were in."""
+        modes = [layer.training for layer in self.layers]
         self.train(False)
         x = np.asarray(x, dtype=self.dtype)
         if batch_size is None:
@@ -72,9 +75,13 @@ class Network:
             batch_size = 500 if self.convolutional else 10_000
         # Weights that are finite but huge overflow to inf/NaN scores here; that is the
         # model's answer (training reports divergence itself), not a warning to print.
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = [self.loss.output(self.forward(x[i:i + batch_size]))
-                   for i in range(0, len(x), batch_size)]
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = [self.loss.output(self.forward(x[i:i + batch_size]))
+                       for i in range(0, len(x), batch_size)]
+        finally:
+            for layer, mode in zip(self.layers, modes):
+                layer.training = mode
         return np.concatenate(out) if out else np.zeros((0, self.n_outputs), self.dtype)
 
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
@@ -115,6 +122,10 @@ class Network:
     # -- state --------------------------------------------------------------------
 
     def train(self, mode=True):
+        """Training mode (dropout drops, batch normalisation uses the batch's statistics
+        and updates its running ones) or, with ``mode=False``, evaluation mode. A new
+        network is in training mode; ``load_model`` gives one in evaluation mode, and
+        ``predict_proba`` evaluates whatever the mode."""
         for layer in self.layers:
             layer.training = mode
         return self
@@ -232,8 +243,6 @@ def fold_batchnorm(network: Network) -> Network:
     training it would no longer normalise anything.
     """
     from copy import deepcopy
-
-    from .regularization import BatchNorm
 
     layers = []
     for layer in deepcopy(network.layers):

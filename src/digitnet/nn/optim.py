@@ -29,11 +29,16 @@ def _packed(parameters):
 
 
 class SGD:
-    """Stochastic gradient descent: w -> w - eta dC/dw (the tutorials' equations 20, 21).
+    """Stochastic gradient descent: w -> w - eta dC/dw, b -> b - eta dC/db.
+
+    The tutorials write it w -> w - (eta/m) sum_x dC_x/dw (tutorial 1's
+    equations 20 and 21, tutorial 2's W <- W - alpha dW): the 1/m and the sum over
+    the mini-batch are already in the gradients (see ``nn.losses``).
 
     With ``momentum`` mu, a velocity v -> mu v + g replaces the gradient g
     (``nesterov``: the step uses g + mu v). ``weight_decay`` lambda adds lambda w to
-    the gradient (L2 regularisation).
+    the gradient (L2 regularisation) of every parameter handed over, biases and batch
+    normalisation's scales included, as PyTorch's SGD does.
 
     Parameters
     ----------
@@ -57,7 +62,8 @@ class SGD:
         # plain SGD updates the packed buffers of a Network in one call (see
         # Network._pack), or each array in turn, without temporaries
         self._plain = _packed(self.parameters) or self.parameters
-        self._scratch = [np.empty_like(p) for p, _ in self._plain]
+        plain = not (momentum or weight_decay)
+        self._scratch = [np.empty_like(p) for p, _ in self._plain] if plain else []
 
     def step(self):
         if not (self.momentum or self.weight_decay):

@@ -1,4 +1,6 @@
-"""Regularisation layers: active in training mode only (``layer.training``)."""
+"""Regularisation layers, which act differently in training and evaluation mode
+(``layer.training``): dropout only drops while training; batch normalisation uses the
+batch's statistics while training and its running averages afterwards."""
 
 import numpy as np
 
@@ -40,11 +42,16 @@ class BatchNorm(Layer):
 
     Training mode normalises with the batch's mean and variance and updates running
     averages; evaluation mode uses the running averages (kept as buffers, so they are
-    saved in model files).
+    saved in model files). Each batch moves them by ``momentum`` towards its own
+    statistics (running = (1 - momentum) running + momentum batch, the variance with
+    Bessel's correction), as PyTorch does.
     """
 
     def __init__(self, features, momentum=0.1, eps=1e-5, rng=None, dtype=np.float32):
         super().__init__()
+        if int(features) < 1 or not eps > 0 or not 0 <= momentum <= 1:
+            raise ValueError(f"invalid BatchNorm settings: features={features}, "
+                             f"momentum={momentum}, eps={eps}")
         self.features, self.momentum, self.eps = int(features), float(momentum), float(eps)
         self.params = {"weight": np.ones(self.features, dtype), "bias": np.zeros(self.features, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
@@ -60,12 +67,15 @@ class BatchNorm(Layer):
     def forward(self, x):
         axes, shape = self._axes(x), self._shape(x)
         if self.training:
-            mean, var = x.mean(axis=axes), x.var(axis=axes)
             m = x.size // self.features
+            if m < 2:
+                raise ValueError("batch normalisation needs more than one value per feature "
+                                 "to train (a mini-batch of one example, without channels)")
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
             self.running_mean *= 1 - self.momentum
             self.running_mean += self.momentum * mean
             self.running_var *= 1 - self.momentum
-            self.running_var += self.momentum * var * m / max(m - 1, 1)
+            self.running_var += self.momentum * var * m / (m - 1)
         else:
             # evaluation: one affine map per feature, x * scale + shift (two passes over
             # x instead of four; x_hat is only computed if a backward pass asks for it)
