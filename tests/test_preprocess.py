@@ -189,3 +189,24 @@ def test_huge_headers_get_our_message_and_leave_pillow_alone(width, height, show
         to_mnist(png_header(width, height))
     # Pillow's limit is a global; the server opens images from two threads at once
     assert limits == [before] and Image.MAX_IMAGE_PIXELS == before
+
+
+def test_images_pillow_cannot_decode_or_convert_are_image_errors(monkeypatch):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "DDS")
+    dds = bytearray(buffer.getvalue())
+    dds[80:84] = bytes(4)  # no pixel format: Pillow raises NotImplementedError
+    with pytest.raises(ImageError, match="not a readable image"):
+        to_mnist(bytes(dds))
+    seven = Image.new("RGB", (40, 40), "white")
+    ImageDraw.Draw(seven).line([(20, 5), (20, 35)], fill="black", width=4)
+    buffer = io.BytesIO()
+    seven.convert("LAB").save(buffer, "TIFF")  # Pillow converts LAB to grey only via RGB
+    assert to_mnist(buffer.getvalue()).max() == 1.0
+
+    def broken(self):  # what Pillow's AVIF decoder raises for a damaged file
+        raise RuntimeError("Failed to decode image: Missing or empty image item")
+
+    monkeypatch.setattr(Image.Image, "load", broken)
+    with pytest.raises(ImageError, match="not a readable image"):
+        to_mnist(png_header(30, 30))

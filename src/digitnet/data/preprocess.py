@@ -78,7 +78,8 @@ def open_image(source):
         except UnidentifiedImageError:  # Pillow's message names a BytesIO object
             raise ImageError(f"{name}: not a readable image (not PNG, JPEG, BMP, GIF, WebP "
                              "or another format Pillow knows)") from None
-        except (OSError, ValueError, SyntaxError, EOFError) as e:
+        except (OSError, ValueError, SyntaxError, EOFError, RuntimeError, NotImplementedError) as e:
+            # (Pillow's decoders raise all of these for damaged files: DDS, AVIF...)
             raise ImageError(f"{name}: not a readable image ({' '.join(str(e).split())[:120]})") from None
     try:
         return ImageOps.exif_transpose(image)
@@ -111,7 +112,7 @@ def ink(source) -> np.ndarray:
         grey = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         grey = np.clip(grey / max(float(grey.max()), 1.0 if image.mode == "F" else 255.0), 0.0, 1.0)
     else:
-        grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+        grey = np.asarray(_grey(image), dtype=np.float32) / 255.0
     if grey.ndim != 2 or min(grey.shape) < 1:
         raise ImageError("empty image")
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
@@ -126,6 +127,17 @@ def ink(source) -> np.ndarray:
     # noise: faint pixels, and specks whose neighbourhood holds no stroke
     values[(values < NOISE) | (_box3(values) < NOISE / 2)] = 0.0
     return values
+
+
+def _grey(image):
+    """``image`` in 8-bit grey; Pillow reaches grey from a few modes (LAB) only via RGB."""
+    try:
+        return image.convert("L")
+    except ValueError:
+        try:
+            return image.convert("RGB").convert("L")
+        except ValueError:
+            raise ImageError(f"cannot read an image in Pillow's mode {image.mode}") from None
 
 
 def _box3(values):
