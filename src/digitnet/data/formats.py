@@ -22,28 +22,47 @@ from . import mnist
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
-def read_csv(path, classes=None):
-    """(x float32 (n, 784) in [0, 1], labels int64 (n,), class names) from a CSV file."""
-    path = Path(path)
+def _rows(path):
+    """The CSV file's rows that hold anything, each with its line number: blank lines,
+    such as those at the end of many files, are skipped wherever they are."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+            reader = csv.reader(f)
+            return [(reader.line_num, row) for row in reader if any(v.strip() for v in row)]
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"{path}: not a readable CSV file ({e})") from None
-    if rows and rows[0] and not rows[0][0].strip().lstrip("-").isdigit():
-        rows = rows[1:]  # the header
-    if not rows:
-        raise DataError(f"{path}: no rows")
-    if any(len(r) != 785 for r in rows):
-        bad = next(i for i, r in enumerate(rows) if len(r) != 785)
-        raise DataError(f"{path}: row {bad + 1} has {len(rows[bad])} values; expected a label "
-                        "and 784 pixels (label,pixel0,...,pixel783)")
+
+
+def _table(path, rows, lines):
+    """The rows' values as a float64 table; a value that is no number, or is NaN or
+    infinite (which float() accepts), is refused naming its line."""
     try:
         table = np.array(rows, dtype=np.float64)
     except ValueError:
         raise DataError(f"{path}: values must be numbers") from None
+    finite = np.isfinite(table).all(axis=1)
+    if not finite.all():
+        raise DataError(f"{path}: line {lines[int(np.argmin(finite))]} holds a value that is not "
+                        "a finite number (NaN or infinity)")
+    return table
+
+
+def read_csv(path, classes=None):
+    """(x float32 (n, 784) in [0, 1], labels int64 (n,), class names) from a CSV file."""
+    path = Path(path)
+    numbered = _rows(path)
+    if numbered and not numbered[0][1][0].strip().lstrip("-").isdigit():
+        numbered = numbered[1:]  # the header
+    if not numbered:
+        raise DataError(f"{path}: no rows")
+    lines, rows = zip(*numbered)
+    if any(len(r) != 785 for r in rows):
+        bad = next(i for i, r in enumerate(rows) if len(r) != 785)
+        raise DataError(f"{path}: line {lines[bad]} has {len(rows[bad])} values; expected a label "
+                        "and 784 pixels (label,pixel0,...,pixel783)")
+    table = _table(path, rows, lines)
     raw_labels, pixels = table[:, 0], table[:, 1:]
     if pixels.min() < 0 or pixels.max() > 255 or np.any(raw_labels != np.round(raw_labels)):
         raise DataError(f"{path}: pixels must be 0-255 and labels whole numbers")
@@ -60,19 +79,13 @@ def read_pixels_csv(path):
     """Rows of 784 pixels 0-255 (a leading label column, if present, is ignored):
     float32 (n, 784) in [0, 1], for prediction."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = [r for r in csv.reader(f) if r]
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise DataError(f"{path}: not a readable CSV file ({e})") from None
-    if rows and not rows[0][0].strip().lstrip("-").replace(".", "", 1).isdigit():
-        rows = rows[1:]
-    if not rows or any(len(r) not in (784, 785) for r in rows):
+    numbered = _rows(path)
+    if numbered and not numbered[0][1][0].strip().lstrip("-").replace(".", "", 1).isdigit():
+        numbered = numbered[1:]
+    if not numbered or any(len(r) not in (784, 785) for _, r in numbered):
         raise DataError(f"{path}: expected rows of 784 pixels (optionally after a label)")
-    try:
-        table = np.array([r[-784:] for r in rows], dtype=np.float64)
-    except ValueError:
-        raise DataError(f"{path}: values must be numbers") from None
+    lines, rows = zip(*numbered)
+    table = _table(path, [r[-784:] for r in rows], lines)
     if table.min() < 0 or table.max() > 255:
         raise DataError(f"{path}: pixels must be 0-255")
     return (table / 255.0).astype(np.float32)
