@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitnet.cli import main
+from digitnet.errors import ImageError
 from digitnet.read import label, read_number
 
 
@@ -20,6 +21,52 @@ def test_connected_components():
     assert labels[0, 0] == labels[1, 1] == labels[2, 2]
     assert len({labels[0, 4], labels[3, 0], labels[3, 4], labels[0, 0]}) == 4
     assert (labels == 0).sum() == (~binary).sum()
+
+
+def components_by_search(binary):
+    """The same labelling, the slow obvious way: a flood fill from each unlabelled pixel,
+    pixels visited row by row."""
+    labels = np.zeros(binary.shape, dtype=np.int64)
+    h, w = binary.shape
+    for start in zip(*np.nonzero(binary)):
+        if labels[start]:
+            continue
+        labels[start] = labels.max() + 1
+        stack = [start]
+        while stack:
+            r, c = stack.pop()
+            for rr in range(max(r - 1, 0), min(r + 2, h)):
+                for cc in range(max(c - 1, 0), min(c + 2, w)):
+                    if binary[rr, cc] and not labels[rr, cc]:
+                        labels[rr, cc] = labels[start]
+                        stack.append((rr, cc))
+    return labels
+
+
+def test_connected_components_agree_with_a_flood_fill():
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        binary = rng.random(rng.integers(1, 30, 2)) < rng.uniform(0.1, 0.7)
+        np.testing.assert_array_equal(label(binary), components_by_search(binary))
+
+
+def test_a_long_winding_stroke_is_one_component_at_once():
+    # labelling by spreading the smallest label took one pass of the whole image per
+    # pixel of the longest path: 12 s for this line
+    binary = np.zeros((64, 3000), dtype=bool)
+    binary[30:32, 5:2995] = True
+    labels = label(binary)
+    assert labels.max() == 1 and (labels == 1).sum() == 2 * 2990
+
+
+@pytest.mark.parametrize("width, message", [(100, "ways to cut this writing into digits"),
+                                            (800, "times as wide as it is high")])
+def test_writing_no_number_could_be_is_refused_before_the_work(model, width, message):
+    # a thin line of 100 pixels took 10 s and 2,340 candidate pieces; of 800, 50 s and 7 GB
+    line = Image.new("L", (width, 20), 255)
+    ImageDraw.Draw(line).rectangle([5, 9, width - 6, 10], fill=0)
+    with pytest.raises(ImageError, match=f"{message}: not a number of up to 20 digits"):
+        read_number(line, model)
 
 
 def handwritten(strokes, size=(500, 200)):
