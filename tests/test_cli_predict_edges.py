@@ -2,9 +2,12 @@
 traceback, a wrong answer or a clobbered file."""
 
 
+import json
+
 import numpy as np
 import pytest
 
+from digitnet.cli.predict import DIGITS
 from digitnet.data import formats
 from digitnet.errors import DataError
 from test_cli import run
@@ -45,3 +48,136 @@ def test_csv_blank_lines_are_skipped_by_train_and_predict_alike(tmp_path, capsys
     (tmp_path / "short.csv").write_text(csv_text(rows[:1]) + "\n1,2,3\n")
     with pytest.raises(DataError, match="line 3 has 3 values"):
         formats.read_csv(tmp_path / "short.csv")
+
+
+def small_model(path, classes=None, n_outputs=None):
+    """An untrained model file with the given class names (or outputs) in its metadata."""
+    import digitnet
+
+    n = n_outputs or len(classes)
+    digitnet.save_model(path, digitnet.mlp([784, 8, n], rng=0), {"classes": classes} if classes else {})
+    return path
+
+
+def png(path, pixels):
+    from PIL import Image
+
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(path)
+    return path
+
+
+def digit_png(path, size=28):
+    pixels = np.zeros((size, size), np.uint8)
+    pixels[size // 5: -size // 5, size // 2 - 2: size // 2 + 2] = 255
+    return png(path, pixels)
+
+
+def test_read_refuses_a_model_that_is_not_a_ten_digit_classifier(tmp_path, capsys):
+    # the whole-digit judge got 813 features for 805: numpy's "matmul: Input operand 1 ..."
+    image = digit_png(tmp_path / "number.png", 60)
+    two = small_model(tmp_path / "two.npz", n_outputs=2)
+    code, out, err = run(capsys, "read", "--model", two, image)
+    assert code == 2 and out == ""
+    assert err == f"digitnet: error: read needs a classifier of the ten digits; {two} has 2 outputs\n"
+    clothes = small_model(tmp_path / "clothes.npz", [f"c{i}" for i in range(10)])
+    code, _, err = run(capsys, "read", "--model", clothes, image)
+    assert code == 2 and "has the classes c0, c1" in err and len(err.splitlines()) == 1
+
+
+def test_predict_names_the_class_when_the_classes_are_not_the_digits(tmp_path, capsys):
+    # a model trained on labels 1000-1009, or on folders cat/dög, printed the output's index
+    image = digit_png(tmp_path / "d.png")
+    for classes in ([str(1000 + i) for i in range(10)], ["cat", "dög"]):
+        model = small_model(tmp_path / "m.npz", classes)
+        code, out, _ = run(capsys, "predict", "--model", model, image, "--json")
+        result = json.loads(out)
+        assert code == 0 and result["label"] == classes[result["digit"]]
+        code, out, _ = run(capsys, "predict", "--model", model, image)
+        assert code == 0 and out.startswith(f"{image}: {result['label']} (")
+    # for the ten digits, or without class names, "digit" says it all
+    for model in (small_model(tmp_path / "m.npz", n_outputs=10), small_model(tmp_path / "m.npz", DIGITS)):
+        code, out, _ = run(capsys, "predict", "--model", model, image, "--json")
+        assert code == 0 and "label" not in json.loads(out)
+
+
+def test_predict_raw_blank_image_is_blank_as_without_raw(tmp_path, capsys):
+    # --raw said "1 (82.9%)" for an all-black 28x28 image
+    black = png(tmp_path / "black.png", np.zeros((28, 28)))
+    model = small_model(tmp_path / "m.npz", n_outputs=10)
+    answers = []
+    for raw in ([], ["--raw"]):
+        code, out, err = run(capsys, "predict", "--model", model, black, *raw)
+        assert code == 0 and err == ""
+        answers.append(out)
+    assert answers[0] == answers[1] == f"{black}: no digit found: the image is blank " \
+        "(no ink darker or brighter than the paper)\n"
+    np.save(tmp_path / "black.npy", np.zeros((28, 28)))
+    code, out, _ = run(capsys, "predict", "--model", model, tmp_path / "black.npy", "--json")
+    assert json.loads(out)["digit"] is None and "blank" in json.loads(out)["error"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["predict", ""], ["read", ""], ["predict", "--model", "", "x.png"], ["read", "--model", "", "x.png"],
+    ["predict", "x.png", "--save-input", ""], ["info", ""], ["plot", ""], ["plot", "--log", ""],
+])
+def test_an_empty_path_is_refused(tmp_path, capsys, monkeypatch, argv):
+    # "" meant the current folder: predict "" recognised every image in it
+    monkeypatch.chdir(tmp_path)
+    digit_png(tmp_path / "d.png")
+    with pytest.raises(SystemExit) as exit:
+        run(capsys, *argv)
+    out, err = capsys.readouterr()
+    assert exit.value.code == 2 and out == ""
+    assert err.startswith(f"digitnet {argv[0]}: error: ") and "empty path" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_save_input_to_a_folder_that_cannot_be_written(tmp_path, capsys, monkeypatch):
+    # a read-only folder was a PermissionError traceback from Pillow, after predicting
+    import tempfile
+
+    image = digit_png(tmp_path / "d.png")
+    (tmp_path / "ro").mkdir()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    code, out, err = run(capsys, "predict", image, "--save-input", tmp_path / "ro")
+    assert code == 2 and out == ""
+    assert err == f"digitnet: error: --save-input {tmp_path / 'ro'}: cannot write there: Permission denied\n"
+
+
+def test_save_input_names_never_collide_nor_replace_files(tmp_path, capsys):
+    # three CSV rows made one file; a/x.png and b/x.png, or d.jpg and d.png, overwrote each other
+    (tmp_path / "rows.csv").write_text(csv_text(bar_rows(3)))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        digit_png(tmp_path / folder / "x.png")
+    digit_png(tmp_path / "d.png")
+    from PIL import Image
+
+    Image.open(tmp_path / "d.png").convert("RGB").save(tmp_path / "d.jpg")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    inputs = [tmp_path / "rows.csv", tmp_path / "a" / "x.png", tmp_path / "b" / "x.png",
+              tmp_path / "d.jpg", tmp_path / "d.png"]
+    code, out, err = run(capsys, "predict", *inputs, "--save-input", out_dir)
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(
+        ["rows-1.28x28.png", "rows-2.28x28.png", "rows-3.28x28.png", "x.28x28.png",
+         "x-2.28x28.png", "d.28x28.png", "d-2.28x28.png"])
+    before = (out_dir / "d.28x28.png").read_bytes()
+    code, out, err = run(capsys, "predict", tmp_path / "d.png", "--save-input", out_dir)
+    assert code == 2 and out == "" and "d.28x28.png exists already" in err
+    assert (out_dir / "d.28x28.png").read_bytes() == before
+
+
+def test_a_newline_in_a_file_name_stays_on_one_line(tmp_path, capsys):
+    bad = tmp_path / "two\nlines.png"
+    bad.write_bytes(b"not an image")
+    code, out, err = run(capsys, "predict", bad)
+    assert code == 2 and len(err.splitlines()) == 1 and "two\\nlines.png" in err
+    black = png(tmp_path / "black\n.png", np.zeros((28, 28)))
+    code, out, err = run(capsys, "predict", black)
+    assert code == 0 and len(out.splitlines()) == 1 and "black\\n.png: no digit found" in out

@@ -43,6 +43,20 @@ def _positive(kind):
 positive_int, positive_float = _positive(int), _positive(float)
 
 
+def path(text):
+    """A file or folder argument: an empty one would mean the current folder to
+    ``Path`` ("" becomes "."), so it is refused."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty path")
+    return text
+
+
+def shown(text):
+    """``text`` on one line: a newline or other control character in a file's name
+    is written as Python would escape it."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def build_parser():
     from .. import __version__
 
@@ -51,10 +65,22 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
+    parser.commands = {}
     for name in COMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")
-        module.add_parser(sub).set_defaults(run=module.run)
+        parser.commands[name] = module.add_parser(sub)
+        parser.commands[name].set_defaults(run=module.run)
     return parser
+
+
+def parse(parser, argv):
+    """``parser.parse_args``, but arguments left over are the sub-command's error
+    ("digitnet info: error: ..."), as its help is the one that says what it takes."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.commands[args.command].error(
+            f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def fail(message):
@@ -65,17 +91,17 @@ def fail(message):
 def main(argv=None):
     from ..data.preprocess import quiet_pillow_size_warning
 
-    args = build_parser().parse_args(argv)
+    args = parse(build_parser(), argv)
     quiet_pillow_size_warning()  # our own one-line refusal comes instead
     try:
         return args.run(args) or 0
     except DigitnetError as e:
-        print(f"digitnet: error: {e}", file=sys.stderr)
+        print(f"digitnet: error: {shown(e)}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as e:
         if os.environ.get("DIGITNET_DEBUG"):
             raise
-        print(f"digitnet: error: {e}", file=sys.stderr)
+        print(f"digitnet: error: {shown(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("digitnet: interrupted", file=sys.stderr)

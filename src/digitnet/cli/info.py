@@ -4,8 +4,10 @@ import json
 
 
 def add_parser(sub):
+    from . import path
+
     p = sub.add_parser("info", help="what a model is, how it was trained, its metrics")
-    p.add_argument("model")
+    p.add_argument("model", type=path)
     p.add_argument("--json", action="store_true", help="print the model's whole config")
     return p
 

@@ -2,15 +2,17 @@
 
 
 def add_parser(sub):
+    from . import path
+
     p = sub.add_parser("plot", help="PNG plots: training curves, confusion matrix, mistakes, weights",
                        description="Needs digitnet[viz] (matplotlib). Give a --log to plot its "
                        "training curves, and/or a MODEL to plot its confusion matrix, most "
                        "confident mistakes and first-layer weights on the test set.")
-    p.add_argument("model", nargs="?", help="model file (.npz)")
-    p.add_argument("--log", help="a `digitnet train --log` file")
-    p.add_argument("--out", default=".", help="folder for the PNG files (default: here)")
+    p.add_argument("model", nargs="?", type=path, help="model file (.npz)")
+    p.add_argument("--log", type=path, help="a `digitnet train --log` file")
+    p.add_argument("--out", default=".", type=path, help="folder for the PNG files (default: here)")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
-    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
+    p.add_argument("--data", metavar="DIR", type=path, help="folder with the data set's IDX files")
     return p
 
 

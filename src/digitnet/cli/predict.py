@@ -2,22 +2,34 @@
 
 import json
 
+DIGITS = [str(d) for d in range(10)]
+#: A 28x28 input whose pixels differ by less than this holds no digit (as to_mnist's threshold).
+BLANK_CONTRAST = 0.15
+BLANK = "no digit found: the image is blank (no ink darker or brighter than the paper)"
+
 
 def add_parser(sub):
+    from . import path
+
     p = sub.add_parser(
         "predict", help="recognise the digit in each image (any size, format, polarity)",
         description="Recognise one digit per image. Any image Pillow reads (PNG, JPEG, BMP, GIF, "
         "WebP...), any size, dark ink on light paper or the reverse, is brought to MNIST's form "
         "first (cropped, scaled to 20 px, centred by centre of mass in 28x28); --raw skips "
         "that for images already in MNIST form (28x28 PNG, or .npy).")
-    p.add_argument("images", nargs="+", metavar="IMAGE",
+    p.add_argument("images", nargs="+", metavar="IMAGE", type=path,
                    help="image files, folders of images, or CSV files of 784-pixel rows")
-    p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet")
+    p.add_argument("--model", type=path,
+                   help="model file (.npz); default: the best model shipped with digitnet")
     p.add_argument("--raw", action="store_true", help="images are already 28x28 MNIST-style")
-    p.add_argument("--save-input", metavar="DIR",
-                   help="save the 28x28 image the network saw, as DIR/<name>.28x28.png")
+    p.add_argument("--save-input", metavar="DIR", type=path,
+                   help="save the 28x28 image the network saw, as DIR/<name>.28x28.png (a CSV "
+                   "row as <name>-<row>.28x28.png, a second x.png as x-2.28x28.png); files "
+                   "already there are not replaced")
     p.add_argument("--json", action="store_true",
-                   help="one JSON object per line: path, digit, confidence, probabilities")
+                   help="one JSON object per line: path, digit (the output's index), confidence, "
+                   "probabilities; and label, the class's name, for a model of other classes than "
+                   "the ten digits")
     return p
 
 
@@ -35,10 +47,26 @@ def resolve_model(path):
     model = load_model(path)
     if tuple(model.input_shape) != (784,):
         # e.g. read's whole-digit judge, which takes a piece's pixels and more
-        takes = ((getattr(model, "metadata", None) or {}).get("preprocessing") or {}).get("input")
+        takes = _field(model, "preprocessing").get("input")
         raise ModelFileError(f"{path} does not classify 28x28 images: it takes {model.input_shape[0]} "
                              "inputs" + (f" ({takes})" if takes else ""))
     return model
+
+
+def _field(model, name):
+    """A dict of the model's metadata, or {} when it is absent or malformed."""
+    value = (getattr(model, "metadata", None) or {}).get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def class_names(model):
+    """The names of the model's classes, as training stored them (e.g. Fashion-MNIST's
+    "Trouser", or a CSV file's labels); the outputs' indices when it stored none."""
+    classes = (getattr(model, "metadata", None) or {}).get("classes")
+    if (isinstance(classes, list) and len(classes) == model.n_outputs
+            and all(isinstance(c, (str, int)) for c in classes)):
+        return [str(c) for c in classes]
+    return [str(i) for i in range(model.n_outputs)]
 
 
 def _expand(items):
@@ -54,22 +82,88 @@ def _expand(items):
             yield item
 
 
-def run(args):
+def _saved_names(folder, names):
+    """A file in ``folder`` for each name, ``<name>.28x28.png``, with a counter when two
+    inputs share a name (a/x.png and b/x.png), or None for None (an input not saved);
+    refuses names that exist already."""
     import os
+
+    from . import fail, shown
+
+    taken, files = set(), []
+    for name in names:
+        if name is None:
+            files.append(None)
+            continue
+        stem, n = name, 1
+        while stem in taken:
+            n += 1
+            stem = f"{name}-{n}"
+        taken.add(stem)
+        files.append(os.path.join(folder, stem + ".28x28.png"))
+    existing = next((f for f in files if f and os.path.lexists(f)), None)
+    if existing:
+        fail(f"--save-input {shown(folder)}: {shown(existing)} exists already; choose an empty "
+             "folder or remove the earlier files")
+    return files
+
+
+def _check_writable(folder):
+    """Refuse a --save-input folder that cannot be written, before predicting anything."""
+    import os
+    import tempfile
+
+    from . import fail, shown
+
+    if not os.path.isdir(folder):
+        fail(f"--save-input {shown(folder)}: no such folder")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        fail(f"--save-input {shown(folder)}: cannot write there: {e.strerror or e}")
+
+
+def _save_image(x, file):
+    import numpy as np
+    from PIL import Image
+
+    from ..io import atomic_write
+
+    with atomic_write(file, suffix=".png") as tmp:
+        Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(tmp, format="PNG")
+
+
+def _load_raw(path):
+    """A 28x28 MNIST-style input, refused as blank when it holds no ink, as to_mnist does."""
+    import numpy as np
+
+    from ..data.images import load_mnist_style
+    from ..errors import ImageError
+
+    x = load_mnist_style(path)
+    if float(np.ptp(x)) < BLANK_CONTRAST:
+        raise ImageError(BLANK)
+    return x
+
+
+def run(args):
     from pathlib import Path
 
     import numpy as np
 
-    from ..data.images import load_mnist_style
     from ..data.preprocess import to_mnist
     from ..errors import ImageError
-    from . import EXIT_USAGE, fail
+    from . import EXIT_USAGE, fail, shown
 
-    if args.save_input and not os.path.isdir(args.save_input):
-        fail(f"--save-input {args.save_input}: no such folder")
+    if args.save_input:
+        _check_writable(args.save_input)
     net = resolve_model(args.model)
+    classes = class_names(net)
+    # "label" only where it says more than "digit": for classes other than the ten digits
+    labelled = {"label": None} if classes != DIGITS else {}
     # an image that cannot be read is reported, and the others are still recognised
-    inputs, blank, failed, paths = [], {}, {}, []
+    inputs, blank, failed, paths, names = [], {}, {}, [], []
     for path in _expand(args.images):
         if path.lower().endswith(".csv"):
             from ..data.formats import read_pixels_csv
@@ -77,11 +171,13 @@ def run(args):
             rows = read_pixels_csv(path)
             inputs.extend(rows)
             paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))
+            names.extend(f"{Path(path).stem}-{i + 1}" for i in range(len(rows)))
             continue
         paths.append(path)
+        names.append(Path(path).stem)
         try:
             if args.raw or path.lower().endswith(".npy"):
-                inputs.append(load_mnist_style(path))
+                inputs.append(_load_raw(path))
             elif not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
             else:
@@ -93,31 +189,34 @@ def run(args):
                 failed[path] = with_path(path, e)
             inputs.append(np.zeros(784, np.float32))
     if not inputs:
-        fail("no images found in " + " ".join(args.images))
+        fail("no images found in " + " ".join(map(shown, args.images)))
+    if args.save_input:  # blank and unreadable images are not saved
+        files = _saved_names(args.save_input, [None if p in blank or p in failed else name
+                                               for p, name in zip(paths, names)])
+    else:
+        files = [None] * len(paths)
     probabilities = net.confidences(np.stack(inputs))
-    for path, x, p in zip(paths, inputs, probabilities):
+    for path, x, p, file in zip(paths, inputs, probabilities, files):
         if path in failed:
-            report_failure(path, failed[path], args.json, {"digit": None, "confidence": 0.0,
+            report_failure(path, failed[path], args.json, {"digit": None, **labelled, "confidence": 0.0,
                                                            "probabilities": None})
             continue
-        if args.save_input and path not in blank:
-            from PIL import Image
-
-            name = Path(args.save_input) / (Path(path.replace(":", "-")).stem + ".28x28.png")
-            Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(name)
         if path in blank:
             if args.json:
-                print(json.dumps({"path": path, "digit": None, "confidence": 0.0,
+                print(json.dumps({"path": path, "digit": None, **labelled, "confidence": 0.0,
                                   "probabilities": None, "error": blank[path]}))
             else:
-                print(f"{path}: {blank[path]}")
+                print(f"{shown(path)}: {blank[path]}")
             continue
+        if file:
+            _save_image(x, file)
         digit = int(p.argmax())
         if args.json:
-            print(json.dumps({"path": path, "digit": digit, "confidence": float(p[digit]),
+            label = {"label": classes[digit]} if labelled else {}
+            print(json.dumps({"path": path, "digit": digit, **label, "confidence": float(p[digit]),
                               "probabilities": [round(float(v), 6) for v in p]}))
         else:
-            print(f"{path}: {digit} ({100 * p[digit]:.1f}%)")
+            print(f"{shown(path)}: {shown(classes[digit])} ({100 * p[digit]:.1f}%)")
     return EXIT_USAGE if failed else 0
 
 
@@ -131,6 +230,8 @@ def report_failure(path, message, as_json, empty):
     """An image that could not be read: a line on stderr, and with --json also its object."""
     import sys
 
-    print(f"digitnet: error: {message}", file=sys.stderr)
+    from . import shown
+
+    print(f"digitnet: error: {shown(message)}", file=sys.stderr)
     if as_json:
         print(json.dumps({"path": path, **empty, "error": message}))

@@ -4,12 +4,16 @@ import json
 
 
 def add_parser(sub):
+    from . import path
+
     p = sub.add_parser("read", help="read a written number (1 to 20 digits) in each image",
                        description="Read the digits written left to right in each image: "
                        "connected components, then trial cuts of touching digits scored by "
                        "the classifier. Digits below --min-confidence are flagged with '?'.")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders of images")
-    p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet")
+    p.add_argument("images", nargs="+", metavar="IMAGE", type=path,
+                   help="image files, or folders of images")
+    p.add_argument("--model", type=path,
+                   help="model file (.npz); default: the best model shipped with digitnet")
     p.add_argument("--min-confidence", type=float, default=0.5,
                    help="flag digits the model is less sure of (default 0.5)")
     p.add_argument("--json", action="store_true",
@@ -22,15 +26,20 @@ def run(args):
 
     from ..errors import ImageError
     from ..read import read_number
-    from . import EXIT_USAGE, fail
-    from .predict import _expand, report_failure, resolve_model, with_path
+    from . import EXIT_USAGE, fail, shown
+    from .predict import DIGITS, _expand, class_names, report_failure, resolve_model, with_path
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
     paths = list(_expand(args.images))  # a folder stands for its images, as in predict
     if not paths:
-        fail("no images found in " + " ".join(args.images))
+        fail("no images found in " + " ".join(map(shown, args.images)))
     net = resolve_model(args.model)
+    if class_names(net) != DIGITS:
+        # the reader scores pieces by the ten digits' probabilities
+        what = (f"{net.n_outputs} outputs" if net.n_outputs != 10
+                else "the classes " + ", ".join(class_names(net)))
+        fail(f"read needs a classifier of the ten digits; {shown(args.model)} has {what}")
     failed = 0
     for path in paths:
         try:
@@ -47,11 +56,11 @@ def run(args):
                 print(json.dumps({"path": path, "text": "", "confidence": 0.0, "digits": [],
                                   "error": str(e)}))
             else:
-                print(f"{path}: {e}")
+                print(f"{shown(path)}: {e}")
             continue
         if args.json:
             print(json.dumps({"path": path, **reading.as_dict()}))
         else:
             marked = "".join(f"{d.digit}?" if d.unsure else str(d.digit) for d in reading.digits)
-            print(f"{path}: {marked} ({100 * reading.confidence:.1f}%)")
+            print(f"{shown(path)}: {marked} ({100 * reading.confidence:.1f}%)")
     return EXIT_USAGE if failed else 0
