@@ -181,3 +181,40 @@ def test_a_newline_in_a_file_name_stays_on_one_line(tmp_path, capsys):
     black = png(tmp_path / "black\n.png", np.zeros((28, 28)))
     code, out, err = run(capsys, "predict", black)
     assert code == 0 and len(out.splitlines()) == 1 and "black\\n.png: no digit found" in out
+
+
+@pytest.mark.parametrize("metadata", [
+    {"training": 5}, {"preprocessing": "weird"}, {"metrics": [1]},
+    {"training": {"environment": "x", "member_training": [3], "resumed": 7, "full": True},
+     "metrics": {"validation_accuracy": None}},
+])
+def test_info_shows_what_it_can_of_malformed_metadata(tmp_path, capsys, metadata):
+    # "training": 5 or "preprocessing": "weird" was an AttributeError traceback
+    import digitnet
+
+    model = tmp_path / "odd.npz"
+    digitnet.save_model(model, digitnet.mlp([784, 8, 10], rng=0), metadata)
+    code, out, err = run(capsys, "info", model)
+    assert code == 0 and err == ""
+    assert f"Model:        {model}" in out and "Linear(784->8), Sigmoid, Linear(8->10)" in out
+
+
+def test_info_reproduce_line_quotes_an_argument_list(tmp_path, capsys):
+    import digitnet
+
+    model = tmp_path / "m.npz"
+    digitnet.save_model(model, digitnet.mlp([784, 8, 10], rng=0),
+                        {"training": {"command": ["digitnet", "train", "--out", "my model.npz"]}})
+    code, out, _ = run(capsys, "info", model)
+    assert code == 0 and "Reproduce:    digitnet train --out 'my model.npz'\n" in out
+
+
+@pytest.mark.parametrize("argv", [["info", "a", "b"], ["train", "extra"]])
+def test_leftover_arguments_name_the_sub_command(capsys, argv):
+    # "digitnet: error: unrecognized arguments ... (see digitnet --help)"
+    with pytest.raises(SystemExit) as exit:
+        run(capsys, *argv)
+    out, err = capsys.readouterr()
+    assert exit.value.code == 2 and out == ""
+    assert err == (f"digitnet {argv[0]}: error: unrecognized arguments: {argv[-1]} "
+                   f"(see digitnet {argv[0]} --help)\n")

@@ -12,28 +12,50 @@ def add_parser(sub):
     return p
 
 
+def _dict(value):
+    """A metadata field that should be an object: {} when it is absent or malformed."""
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value):
+    """A metadata field that should be a list of objects: its objects, if it is a list."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _describe_layer(layer):
     if layer.get("type") == "Linear":
-        return f"Linear({layer['in_features']}->{layer['out_features']})"
-    return layer.get("type", "?")
+        return f"Linear({layer.get('in_features', '?')}->{layer.get('out_features', '?')})"
+    return str(layer.get("type", "?"))
+
+
+def _command(command):
+    """A command as the shell would take it back: a list of arguments quoted, a string as stored."""
+    import shlex
+
+    if isinstance(command, list):
+        return shlex.join(map(str, command))
+    return str(command)
 
 
 def run(args):
+    """What the model file says of itself; a malformed field of its metadata (edited by
+    hand, or from another program) is shown as unknown instead of stopping the rest."""
     from ..io import read_config, trained_on_validation
+    from . import shown
 
     config = read_config(args.model)
     if args.json:
         print(json.dumps(config, indent=2))
         return
-    members = config.get("ensemble") or []
-    net = config.get("network") or (members[0] if members else {})
-    loss = net.get("loss", {})
+    members = _dicts(config.get("ensemble"))
+    net = _dict(config.get("network")) or (members[0] if members else {})
+    loss = _dict(net.get("loss"))
     output = {"SoftmaxCrossEntropy": "softmax", "BinaryCrossEntropy": "sigmoid"}.get(
         loss.get("type"), loss.get("activation", "?"))
-    print(f"Model:        {args.model}")
+    print(f"Model:        {shown(args.model)}")
     print(f"Format:       {config.get('format')} v{config.get('format_version')}, "
           f"written by digitnet {config.get('digitnet_version')}")
-    layers = [", ".join(_describe_layer(x) for x in m.get("layers", [])) for m in members or [net]]
+    layers = [", ".join(_describe_layer(x) for x in _dicts(m.get("layers"))) for m in members or [net]]
     alike = len(set(layers)) == 1
     if members:
         print(f"Ensemble:     {len(members)} networks, their probabilities averaged"
@@ -45,10 +67,10 @@ def run(args):
         for i, described in enumerate(layers):
             print(f"Layers {i}:     {described}")
     print(f"Cost:         {loss.get('type')} ({output} outputs)")
-    pre = config.get("preprocessing") or {}
+    pre = _dict(config.get("preprocessing"))
     if pre:
         print(f"Expects:      {pre.get('input')}; {pre.get('scale')}")
-    training = config.get("training") or {}
+    training = _dict(config.get("training"))
     apart = ("command", "resumed", "environment", "data_sha256", "member_training")
     if training:
         print("Training:     " + ", ".join(f"{k}={v}" for k, v in training.items()
@@ -56,19 +78,21 @@ def run(args):
         if "data_sha256" in training:
             print(f"Data:         {training.get('train_images')} training images, "
                   f"SHA-256 {training['data_sha256']}")
-        if "environment" in training:
-            environment = training["environment"].items()
-            print("Environment:  " + ", ".join(f"{k} {v}" for k, v in environment))
-        for member in training.get("member_training") or ():
-            print(f"Member:       seed {member.get('seed')}, {member.get('command')}")
+        environment = _dict(training.get("environment"))
+        if environment:
+            print("Environment:  " + ", ".join(f"{k} {v}" for k, v in environment.items()))
+        for member in _dicts(training.get("member_training")):
+            print(f"Member:       seed {member.get('seed')}, {_command(member.get('command'))}")
         if "command" in training:
-            print(f"Reproduce:    {training['command']}")
-        for command in training.get("resumed") or ():
-            print(f"Resumed with: {command}")
-    metrics = config.get("metrics") or {}
+            print(f"Reproduce:    {_command(training['command'])}")
+        resumed = training.get("resumed")
+        for command in resumed if isinstance(resumed, list) else ():
+            print(f"Resumed with: {_command(command)}")
+    metrics = _dict(config.get("metrics"))
     if metrics:
+        full = trained_on_validation({"training": {**training, "member_training":
+                                                   _dicts(training.get("member_training"))}})
         print("Metrics:      " + ", ".join(
             f"{k}={100 * v:.2f}%" if "accuracy" in k and isinstance(v, float)
-            else f"{k}=none (trained on it, --full)" if k == "validation_accuracy" and v is None
-            and trained_on_validation(config)
+            else f"{k}=none (trained on it, --full)" if k == "validation_accuracy" and v is None and full
             else f"{k}={v}" for k, v in metrics.items()))
