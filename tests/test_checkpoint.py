@@ -171,9 +171,9 @@ def test_checkpoints_and_models_are_not_mistaken_for_each_other(tmp_path):
     net, opt, rng = make_run()
     save_checkpoint(tmp_path / "c.npz", net, opt, rng, Position(0), [])
     save_model(tmp_path / "m.npz", mlp([784, 10]))
-    with pytest.raises(ModelFileError, match="not a digitnet model"):
+    with pytest.raises(ModelFileError, match="a training checkpoint, not a model: .* --resume"):
         load_model(tmp_path / "c.npz")
-    with pytest.raises(ModelFileError, match="not a digitnet checkpoint"):
+    with pytest.raises(ModelFileError, match="a model file, not a training checkpoint"):
         load_checkpoint(tmp_path / "m.npz")
 
 

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelFileError
-from .io import MAX_PARAMETERS, READ_ERRORS, atomic_write, open_archive
+from .io import CHECKPOINT_KEY, MAX_PARAMETERS, READ_ERRORS, atomic_write, open_archive
 from .train import Callback, EpochResult, Position
 
 FORMAT = "digitnet-checkpoint"
 FORMAT_VERSION = 1
-KEY = "__checkpoint__"
+KEY = CHECKPOINT_KEY
 
 
 def default_path(model_path):
@@ -150,7 +150,40 @@ def load_checkpoint(path):
     for name, value in arrays.items():
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             raise ModelFileError(f"{path}: array {name} holds NaN or infinite values")
+    problem = _document_problem(checkpoint)
+    if problem:
+        raise ModelFileError(f"{path} is not a valid checkpoint: {problem}")
     return checkpoint
+
+
+def _whole(value):
+    return type(value) is int and value >= 0
+
+
+def _number(value):
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _document_problem(checkpoint):
+    """What an edited or foreign document holds that would fail later, deep inside
+    training, or None. The arrays were checked against their headers already."""
+    position = checkpoint.position
+    if not (_whole(position.epoch) and _whole(position.batch)):
+        return f"position epoch {position.epoch!r}, batch {position.batch!r}"
+    if not (_number(position.loss_sum) and _number(position.seconds)):
+        return f"position loss_sum {position.loss_sum!r}, seconds {position.seconds!r}"
+    if not isinstance(position.epoch_rng_state, (dict, type(None))):
+        return f"position epoch_rng_state {position.epoch_rng_state!r}"
+    for r in checkpoint.history:
+        if not (_whole(r.epoch) and _whole(r.correct) and _whole(r.total) and _number(r.seconds)
+                and type(r.loss) in (int, float) and isinstance(r.split, str)):
+            return f"history entry {asdict(r)}"
+    for name in ("network_config", "settings", "rng_states", "data"):
+        if not isinstance(getattr(checkpoint, name), dict):
+            return f"{name.removesuffix('_config')} is not an object"
+    if not all(isinstance(state, dict) for state in checkpoint.rng_states.values()):
+        return "a random generator state is not an object"
+    return None
 
 
 class Checkpointer(Callback):

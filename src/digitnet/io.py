@@ -27,6 +27,8 @@ from .nn.network import Network
 FORMAT = "digitnet-model"
 FORMAT_VERSION = 1
 CONFIG_KEY = "__config__"
+#: Where a training checkpoint keeps its JSON document (see checkpoint.py).
+CHECKPOINT_KEY = "__checkpoint__"
 #: Refuse model files with more parameters than this (a 100M-parameter MLP is 400 MB).
 MAX_PARAMETERS = 100_000_000
 
@@ -37,14 +39,27 @@ MNIST_PREPROCESSING = {
 }
 
 
-@contextmanager
-def atomic_write(path, suffix=".tmp"):
-    """Yield a temporary path next to ``path``; on success rename it over ``path``.
-    On any error the temporary file is removed and ``path`` is untouched."""
+def check_output(path):
+    """``(Path(path), its folder)`` if ``atomic_write`` may write there; ModelFileError
+    if the path is empty, its folder does not exist, or it names something other than
+    a regular file (a folder, a device such as /dev/full, a FIFO), which renaming a new
+    file over it would replace."""
+    if not os.fspath(path):
+        raise ModelFileError("'': an empty path; name a file")
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ModelFileError(f"{path}: folder {directory} does not exist")
+    if os.path.lexists(path) and not path.is_file():
+        raise ModelFileError(f"{path}: exists and is not a regular file; choose another name")
+    return path, directory
+
+
+@contextmanager
+def atomic_write(path, suffix=".tmp"):
+    """Yield a temporary path next to ``path``; on success rename it over ``path``.
+    On any error the temporary file is removed and ``path`` is untouched."""
+    path, directory = check_output(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=suffix)
     except OSError as e:
@@ -77,6 +92,14 @@ def _fsync_directory(directory):
         pass
     finally:
         os.close(fd)
+
+
+def same_file(a, b):
+    """Whether paths ``a`` and ``b`` name one file (through links too), existing or not."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _umask():
@@ -169,7 +192,7 @@ def open_archive(path, key, fmt, version, kind):
         with zipfile.ZipFile(path) as archive:
             names = {n.removesuffix(".npy") for n in archive.namelist()}
             if key not in names:
-                raise ModelFileError(f"{path}: not a digitnet {kind} (no config inside)")
+                raise ModelFileError(f"{path}: {_what_else(names, kind)}")
             headers = {n: _read_header(archive, n + ".npy") for n in names}
             _check_sizes(archive, headers, path)
             shape, _, dtype = headers[key]
@@ -190,6 +213,16 @@ def open_archive(path, key, fmt, version, kind):
         raise ModelFileError(f"{path}: {kind} file format version {found} is newer than "
                              f"this digitnet understands ({version}); upgrade digitnet")
     return headers, document
+
+
+def _what_else(names, kind):
+    """Why an archive without ``kind``'s document is not one: it may be the other kind."""
+    if kind == "model" and CHECKPOINT_KEY in names:
+        return ("a training checkpoint, not a model: continue its run with "
+                "digitnet train --resume --checkpoint FILE")
+    if kind == "checkpoint" and CONFIG_KEY in names:
+        return "a model file, not a training checkpoint"
+    return f"not a digitnet {kind} (no config inside)"
 
 
 def _check_sizes(archive, headers, path):
@@ -291,7 +324,26 @@ def _build(cfg, limit=MAX_PARAMETERS):
             or math.prod(shape) > 1 << 24):
         raise ModelFileError(f"invalid input shape {shape!r} in model config")
     _check_config_size(cfg, limit=limit)
+    _check_layer_types(cfg)
     return Network.from_config(cfg)
+
+
+#: Layer settings that are whole numbers (sizes, channels, kernel, stride, padding).
+INTEGER_SETTINGS = {"in_features", "out_features", "features", "in_channels", "out_channels",
+                    "kernel_size", "size", "stride", "padding"}
+
+
+def _check_layer_types(cfg):
+    """A layer setting of the wrong JSON type (``"in_features": "784"``) is named, not
+    left to fail deep inside a layer as a comparison of a string with a number."""
+    layers = cfg["layers"]
+    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+        raise ModelFileError("invalid layer settings in model config: layers must be objects")
+    for i, layer in enumerate(layers):
+        for key, value in layer.items():
+            if key in INTEGER_SETTINGS and type(value) is not int:
+                raise ModelFileError(f"invalid layer settings in model config: layer {i} "
+                                     f"({layer.get('type')}) has {key} {value!r}, not a whole number")
 
 
 def _check_layers_fit(network, path):

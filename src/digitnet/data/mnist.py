@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import tempfile
 import urllib.request
@@ -182,6 +183,9 @@ def locate(name="mnist", data_dir=None, allow_download=True):
     for origin, directory in (("--data", data_dir), ("DIGITNET_DATA", os.environ.get("DIGITNET_DATA"))):
         if directory:
             directory = Path(directory)
+            if directory.exists() and not directory.is_dir():
+                raise DataError(f"{origin} {directory}: is a file, not a folder of IDX files "
+                                f"(a CSV file must be named .csv, uncompressed)")
             if not directory.is_dir():
                 raise DataError(f"{origin} {directory}: no such directory")
             if (files := _files_in(directory)) or (files := _files_in(directory / name)):
@@ -229,6 +233,8 @@ def load(name: str = "mnist", data_dir: str | os.PathLike | None = None,
         if images.dtype != np.uint8 or labels.dtype != np.uint8:
             raise DataError(f"{files[f'{kind}-images']}: expected unsigned bytes (IDX type "
                             f"0x08), got images {images.dtype} and labels {labels.dtype}")
+        if kind == "train" and not len(images):
+            raise DataError(f"{files['train-images']}: holds no images")
         if labels.size and labels.max() >= n_classes:
             raise DataError(f"{files[f'{kind}-labels']}: label {labels.max()} is not one of "
                             f"the {n_classes} classes of {name}")
@@ -263,6 +269,6 @@ def _check_not_another(files, name):
 
 def to_float(images, dtype=np.float32):
     """uint8 images (n, 28, 28) -> rows (n, 784) of floats in [0, 1]."""
-    out = images.reshape(len(images), -1).astype(dtype)
+    out = images.reshape(len(images), math.prod(images.shape[1:])).astype(dtype)
     out *= 1.0 / 255.0
     return out
