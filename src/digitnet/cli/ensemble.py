@@ -33,18 +33,21 @@ def choose(probabilities, labels, n):
 
 
 def run(args):
-    import os
     import sys
 
     from ..data.mnist import Split
-    from ..io import load_model, save_model, trained_on_validation
+    from ..errors import ModelFileError
+    from ..io import check_output, load_model, same_file, save_model, trained_on_validation
     from ..nn.ensemble import Ensemble
     from ..train import evaluate
     from . import fail
 
-    folder = os.path.dirname(args.out) or "."
-    if not os.path.isdir(folder):
-        fail(f"--out {args.out}: folder {folder} does not exist")
+    try:
+        check_output(args.out)
+    except ModelFileError as e:
+        fail(f"--out {e}")
+    if any(same_file(args.out, model) for model in args.models):
+        fail(f"--out {args.out} is one of the models being averaged: write the ensemble elsewhere")
     models = [load_model(path) for path in args.models]
     members = [m for model in models for m in getattr(model, "members", [model])]
     # how each member was trained: a file's training, or its entry in an ensemble file's
@@ -103,6 +106,6 @@ def _trainings(model):
 
 
 def _load(args):
-    from ..data import formats
+    from .train import load_data
 
-    return formats.load(args.dataset, args.data, args.test)
+    return load_data(args)

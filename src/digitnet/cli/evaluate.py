@@ -25,12 +25,12 @@ def confusion_matrix(labels, predicted, n_classes):
 def run(args):
     import sys
 
-    from ..data import formats
     from ..io import load_model, trained_on_validation
     from . import fail
+    from .train import load_data
 
     net = load_model(args.model)
-    data = formats.load(args.dataset, args.data, args.test)
+    data = load_data(args)
     split = getattr(data, args.split)
     if not len(split):
         fail(f"no {args.split} set: give one with --test PATH")

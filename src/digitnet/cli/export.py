@@ -11,9 +11,7 @@ def add_parser(sub):
 
 
 def run(args):
-    import os
-
-    from ..io import load_model
+    from ..io import check_output, load_model, same_file
     from . import fail
 
     try:
@@ -22,8 +20,8 @@ def run(args):
         from ..onnx import export
     except ImportError:
         fail('ONNX export needs its extra: pip install "digitnet[onnx]"')
-    folder = os.path.dirname(args.out) or "."
-    if not os.path.isdir(folder):
-        fail(f"{args.out}: folder {folder} does not exist")
+    check_output(args.out)
+    if same_file(args.out, args.model):
+        fail(f"{args.out} is the model being exported: write the ONNX file elsewhere")
     export(load_model(args.model), args.out)
     print(f"Saved {args.out}")

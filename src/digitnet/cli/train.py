@@ -2,7 +2,9 @@
 
 import argparse
 import json
+import math
 import os
+import shlex
 import signal
 import sys
 import time
@@ -13,6 +15,16 @@ from . import EXIT_INTERRUPTED, fail, positive_float, positive_int
 #: Defaults of the settings that belong to a run: --resume takes them from its checkpoint.
 RUN_DEFAULTS = {"recipe": "seed", "seed": 2, "dtype": "float32", "monitor": "validation",
                 "dataset": "mnist"}
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative whole number, not {text}")
+    return value
 
 
 def add_parser(sub):
@@ -56,7 +68,7 @@ def add_parser(sub):
                    help="random distortions of the training images")
     p.add_argument("--clip", type=positive_float, help="clip the gradient norm to this")
     p.add_argument("--members", type=positive_int, help="ensemble size (ensemble recipe)")
-    p.add_argument("--seed", type=int, default=RUN_DEFAULTS["seed"],
+    p.add_argument("--seed", type=_seed, default=RUN_DEFAULTS["seed"],
                    help="random seed (default 2: best validation accuracy of seeds 0-5)")
     p.add_argument("--full", action="store_true", default=None,
                    help="train on the whole training file, the validation split included: "
@@ -118,7 +130,10 @@ class Progress:
         elif not self.quiet:
             print(f"Epoch {result.epoch}: loss {result.loss:.4f}  {result.seconds:.2f}s", flush=True)
         if self.log:
-            self.log.write(json.dumps(result.as_dict()) + "\n")
+            entry = result.as_dict()
+            if not result.total:  # no split watched (--full): JSON has no NaN
+                entry["accuracy"] = None
+            self.log.write(json.dumps(entry) + "\n")
             self.log.flush()
 
     def close(self):
@@ -129,20 +144,82 @@ class Progress:
 
 
 def _check_writable(flag, path):
+    from ..errors import ModelFileError
+    from ..io import check_output
+
+    try:
+        check_output(path)
+    except ModelFileError as e:
+        fail(f"{flag} {e}")
+
+
+def _check_log(args, checkpoint_path):
+    """Refuse, before training, a --log that appending would damage or that cannot be
+    written: another file of the run, a file that is not a digitnet log, a folder."""
+    path = args.log
+    if not path:
+        fail("--log '': an empty path; name a file")
+    from ..io import same_file
+
+    for flag, other in (("--data", args.data), ("--test", getattr(args, "test", None)),
+                        ("--out", args.out), ("--checkpoint", checkpoint_path)):
+        if other and os.path.exists(path) and same_file(path, other):
+            fail(f"--log {path} is the {flag} file: log to another file")
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
-        fail(f"{flag} {path}: folder {folder} does not exist")
+        fail(f"--log {path}: folder {folder} does not exist")
+    if os.path.isdir(path):
+        fail(f"--log {path}: is a folder; name a file")
+    if os.path.exists(path):
+        if not _is_log(path):
+            fail(f"--log {path}: exists and is not a digitnet training log (one JSON object "
+                 f"per epoch); choose another file")
+        mode = "a"  # opening to append changes nothing
+    else:
+        mode = "x"
+    try:
+        with open(path, mode, encoding="utf-8"):
+            pass
+    except OSError as e:
+        fail(f"--log {path}: cannot write: {e.strerror or e}")
+    if mode == "x":
+        os.unlink(path)  # created when the first epoch ends
+
+
+def _is_log(path):
+    """Whether ``path`` is empty or starts with a line such as ``--log`` writes."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = f.readline(1 << 16)
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not first.strip():
+        return not first  # empty file: yes; blank line first: not ours
+    try:
+        entry = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(entry, dict) and "epoch" in entry
 
 
 def _resumed_run(args, path):
     """The checkpoint to resume, with its settings copied into ``args``."""
     from .. import checkpoint
+    from ..errors import DigitnetError
 
     if not path.exists():
         fail(f"--resume: no checkpoint {path} to resume (start without --resume, or "
              f"pass --checkpoint FILE)")
     resumed = checkpoint.load_checkpoint(path)
     saved = resumed.settings
+    problem = _checkpoint_settings_problem(saved)
+    if problem is None:
+        try:
+            _check_settings(dict(saved["training"]))
+        except DigitnetError as e:
+            problem = str(e)
+    if problem:
+        fail(f"{path} is not a valid checkpoint: {problem}")
     # these are the run's own: a different one given with --resume was silently replaced
     for key, default in RUN_DEFAULTS.items():
         given = getattr(args, key, default)
@@ -153,11 +230,71 @@ def _resumed_run(args, path):
         args.recipe, args.seed, args.dtype, args.monitor = (
             saved["recipe"], saved["seed"], saved["dtype"], saved["monitor"])
         args.data = args.data or saved.get("data_dir")
+        args.test = args.test or saved.get("test")
         args.dataset = saved.get("dataset", "mnist")
         args.log = args.log or saved.get("log")
     except KeyError as e:
         fail(f"{path}: checkpoint lacks the setting {e}; it was not written by digitnet train")
     return resumed
+
+
+#: The JSON type of each training setting a checkpoint may hold.
+_NUMBER = (int, float)
+SETTING_TYPES = {
+    "model": str, "sizes": list, "channels": list, "kernel": int, "hidden": int, "outputs": int,
+    "batchnorm": bool, "activation": str, "cost": str, "output": str, "init": str,
+    "epochs": int, "batch_size": int, "lr": _NUMBER, "optimizer": str, "momentum": _NUMBER,
+    "nesterov": bool, "weight_decay": _NUMBER, "dropout": _NUMBER, "schedule": str,
+    "warmup": int, "augment": str, "clip": _NUMBER, "members": int, "full": bool,
+}
+#: Settings that must be present and positive for a run to start at all.
+REQUIRED_POSITIVE = ("epochs", "batch_size", "lr")
+
+
+def _checkpoint_settings_problem(saved):
+    """What is wrong with the settings document of a checkpoint (edited, or not written
+    by digitnet train), or None: checked before any of it reaches the network."""
+    from ..recipes import RECIPES
+
+    if not isinstance(saved, dict):
+        return f"its settings are {type(saved).__name__}, not an object"
+    training = saved.get("training")
+    if not isinstance(training, dict):
+        return "its settings.training is not an object"
+    for key, value in training.items():
+        kind = SETTING_TYPES.get(key)
+        if kind is None or value is None:
+            continue
+        if type(value) is bool and kind is not bool or not isinstance(value, kind):
+            return f"settings.training.{key} is {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"settings.training.{key} is {value!r}"
+        if kind is list and not all(type(v) is int and v > 0 for v in value):
+            return f"settings.training.{key} is {value!r}, not a list of positive whole numbers"
+    for key in REQUIRED_POSITIVE:
+        if not (type(training.get(key)) in _NUMBER and training[key] > 0):
+            return f"settings.training.{key} is {training.get(key)!r}, not a positive number"
+    model = training.get("model", "mlp")
+    if model not in ("mlp", "cnn"):
+        return f"settings.training.model is {model!r}"
+    required = ("sizes",) if model == "mlp" else ("channels", "hidden")
+    for key in (*required, "activation", "cost", "init"):
+        if training.get(key) is None:
+            return f"settings.training lacks {key}"
+    for key, kind in (("seed", int), ("data_dir", str), ("test", str), ("log", str)):
+        value = saved.get(key)
+        if value is not None and (not isinstance(value, kind) or type(value) is bool):
+            return f"settings.{key} is {value!r}"
+    if type(saved.get("seed", 0)) is int and saved.get("seed", 0) < 0:
+        return f"settings.seed is {saved['seed']}"
+    for key, choices in (("recipe", RECIPES), ("dtype", ("float32", "float64")),
+                         ("monitor", ("validation", "test")),
+                         ("dataset", ("mnist", "fashion-mnist", "idx"))):
+        if key in saved and saved[key] not in choices:
+            return f"settings.{key} is {saved[key]!r}"
+    if not isinstance(saved.get("commands", []), list):
+        return "settings.commands is not a list"
+    return None
 
 
 def _data_fingerprint(data):
@@ -186,10 +323,28 @@ def _where(position):
 def _resume_command(args, path, default_checkpoint):
     if getattr(args, "resume_command", None):  # a member of an ensemble
         return args.resume_command
-    command = f"digitnet train --resume --out {args.out}"
+    command = f"digitnet train --resume --out {shlex.quote(str(args.out))}"
     if args.checkpoint and path != default_checkpoint:
-        command += f" --checkpoint {path}"
+        command += f" --checkpoint {shlex.quote(str(path))}"
     return command
+
+
+def _command_line(argv=None):
+    """This command as a shell would take it back (paths with spaces quoted)."""
+    return shlex.join(["digitnet", *(sys.argv[1:] if argv is None else argv)])
+
+
+def _refuse_existing_checkpoint(path):
+    """A new run must not overwrite ``path``: say what it is."""
+    from ..checkpoint import load_checkpoint
+    from ..errors import ModelFileError
+
+    try:
+        load_checkpoint(path)
+    except ModelFileError as e:
+        fail(f"--checkpoint {e}; choose another --checkpoint (it would be overwritten)")
+    fail(f"{path} holds an unfinished run; continue it with --resume, or "
+         f"delete it to start again")
 
 
 #: Flags that override a recipe's settings (argparse dest = settings key).
@@ -208,20 +363,61 @@ def _check_settings(settings):
                 fail(f"--{flag} is for CNN recipes (cnn, ensemble); this recipe builds an MLP")
     elif settings.get("sizes") is not None:
         fail("--sizes is for MLP recipes; give a CNN --channels and --hidden")
-    elif settings.get("kernel", 3) % 2 == 0:
-        fail(f"--kernel must be odd (a centred k x k window), not {settings['kernel']}")
+    else:
+        _check_convolutions(settings["channels"], settings.get("kernel", 3))
     if not 0 <= (settings.get("dropout") or 0) < 1:
         fail(f"--dropout must be in [0, 1), not {settings['dropout']}")
     if not 0 <= (settings.get("momentum") or 0) < 1:
         fail(f"--momentum must be in [0, 1), not {settings['momentum']}")
-    if (settings.get("weight_decay") or 0) < 0:
-        fail(f"--weight-decay must not be negative, not {settings['weight_decay']}")
+    if not 0 <= (settings.get("weight_decay") or 0) < math.inf:
+        fail(f"--weight-decay must be a non-negative number, not {settings['weight_decay']}")
 
 
-def _load_data(args):
+#: The side of the images a CNN reads.
+IMAGE_SIDE = 28
+
+
+def _check_convolutions(channels, kernel):
+    """Each convolution keeps its map's side and the 2x2 pool after it halves it: refuse
+    more stages than halve 28 to 1, and a kernel wider than the map it slides over
+    (padded, it would still run, but as a huge and pointless computation)."""
+    sides = [IMAGE_SIDE >> i for i in range(len(channels))]
+    if (IMAGE_SIDE >> len(channels)) < 1:
+        most = IMAGE_SIDE.bit_length() - 1
+        fail(f"--channels: {len(channels)} convolution stages are too many for a "
+             f"{IMAGE_SIDE}x{IMAGE_SIDE} image (each 2x2 pool halves it; at most {most})")
+    if kernel % 2 == 0:
+        fail(f"--kernel must be odd (a centred k x k window), not {kernel}")
+    if kernel > sides[-1]:
+        fail(f"--kernel {kernel} is wider than the {sides[-1]}x{sides[-1]} feature maps of "
+             f"convolution {len(channels)}; use at most {sides[-1] - (sides[-1] % 2 == 0)}")
+
+
+def _check_optimizer_flags(args, settings):
+    """Momentum and Nesterov are SGD's: refuse them given with Adam, and drop a recipe's
+    (the run's metadata would record settings that did nothing)."""
+    if settings.get("optimizer", "sgd") != "adam":
+        return
+    for flag in ("momentum", "nesterov"):
+        if getattr(args, flag, None) not in (None, False, 0):
+            fail(f"--{flag} is for --optimizer sgd; Adam keeps its own moment estimates")
+        settings.pop(flag, None)
+
+
+def load_data(args):
+    """The data set of ``--dataset``, ``--data`` and ``--test`` (train, evaluate, ensemble),
+    refusing flags that the data would silently ignore."""
     from ..data import formats
 
-    return formats.load(getattr(args, "dataset", "mnist"), args.data, getattr(args, "test", None))
+    dataset, test = getattr(args, "dataset", "mnist"), getattr(args, "test", None)
+    if formats.is_other_format(args.data, dataset):
+        if dataset != "mnist":
+            fail(f"--dataset {dataset} names IDX files; {args.data} brings its own classes "
+                 f"(leave --dataset out)")
+    elif test is not None:
+        fail("--test is for a CSV file or class folders given as --data; IDX data sets "
+             "bring their own test files (t10k-*)")
+    return formats.load(dataset, args.data, test)
 
 
 def _with_validation_in_training(data):
@@ -279,29 +475,37 @@ def _train_ensemble(args, settings):
     members = settings["members"]
     single = {k: v for k, v in settings.items() if k != "members"}
     stem = str(args.out).removesuffix(".npz")
-    paths = []
+    paths = [f"{stem}.member{i}.npz" for i in range(members)]
+    _check_writable("--out", args.out)
+    if args.checkpoint is not None:
+        fail("--checkpoint names one run's checkpoint; an ensemble's members keep theirs "
+             "beside --out (model.member0.ckpt.npz, ...)")
+    if args.resume:
+        _check_ensemble_resumable(args.out, paths)
+    data = load_data(args)
+    if settings.get("full"):
+        data = _with_validation_in_training(data)
+    _fit_outputs(single, data.classes, explicit_sizes=args.sizes is not None)
+    fingerprint = _data_fingerprint(data)["train_sha256"]
     start = time.perf_counter()
-    for i in range(members):
-        path = f"{stem}.member{i}.npz"
-        paths.append(path)
+    for i, path in enumerate(paths):
         if Path(path).exists():
+            _check_member(path, {"recipe": args.recipe, **single, "seed": args.seed + i,
+                                 "dtype": args.dtype, "data_sha256": fingerprint})
             if not args.quiet:
                 print(f"Member {i}: reusing {path}", flush=True)
             continue
         member_args = copy.copy(args)
         member_args.seed, member_args.out, member_args.checkpoint = args.seed + i, path, None
         member_args.resume = args.resume and default_path(path).exists()
-        member_args.resume_command = " ".join(
-            ["digitnet", *(a for a in sys.argv[1:] if a != "--resume"), "--resume"])
+        member_args.resume_command = _command_line(
+            [*(a for a in sys.argv[1:] if a != "--resume"), "--resume"])
         if not args.quiet:
             print(f"Member {i} of {members} (seed {member_args.seed}):", flush=True)
         code = _train_single(member_args, single)
         if code:
             return code
     ensemble = Ensemble([load_model(p) for p in paths])
-    data = _load_data(args)
-    if settings.get("full"):
-        data = _with_validation_in_training(data)
     val = evaluate(ensemble, data.validation.x, data.validation.y) if len(data.validation) else None
     test = evaluate(ensemble, data.test.x, data.test.y)
     save_model(args.out, ensemble, {
@@ -309,7 +513,7 @@ def _train_ensemble(args, settings):
         "training": {"recipe": args.recipe, **settings, "seed": args.seed,
                      "member_seeds": [args.seed + i for i in range(members)],
                      "seconds": round(time.perf_counter() - start, 2),
-                     "command": "digitnet " + " ".join(sys.argv[1:])},
+                     "command": _command_line()},
         "metrics": {"validation_accuracy": _accuracy(val, data.validation),
                     "test_accuracy": _accuracy(test, data.test),
                     "member_validation_accuracy": [
@@ -323,6 +527,39 @@ def _train_ensemble(args, settings):
         print(f"Ensemble of {members}: {validated}, {tested}; saved {args.out}")
 
 
+#: What a member's recorded training holds beside its settings, seed, dtype and data.
+_NOT_SETTINGS = ("data", "train_images", "seconds", "digitnet_version", "command", "resumed",
+                 "environment")
+
+
+def _check_member(path, expected):
+    """Reuse the member file ``path`` only if it was trained as this run would train it."""
+    from ..io import read_config
+
+    training = read_config(path).get("training")
+    recorded = {k: v for k, v in training.items() if k not in _NOT_SETTINGS} \
+        if isinstance(training, dict) else None
+    if recorded != json.loads(json.dumps(expected)):
+        differ = sorted(k for k in set(expected) | set(recorded or {})
+                        if (recorded or {}).get(k) != expected.get(k))
+        fail(f"{path} is a member trained with other settings or data ({', '.join(differ)}); "
+             f"delete it to train it again, or choose another --out")
+
+
+def _check_ensemble_resumable(out, paths):
+    """--resume of an ensemble continues its members: there must be one to continue,
+    and --out's own checkpoint (a single run) is not one of them."""
+    from ..checkpoint import default_path
+
+    single = default_path(out)
+    if single.exists():
+        fail(f"{single} is the checkpoint of a single run, not of an ensemble's members: "
+             f"resume it without --members (and without --recipe ensemble)")
+    if not any(Path(p).exists() or default_path(p).exists() for p in paths):
+        fail(f"--resume: no member of this ensemble to continue ({default_path(paths[0])}, "
+             f"...); start without --resume")
+
+
 def _settings(args):
     """The recipe's settings with the flags given on the command line."""
     from ..recipes import RECIPES
@@ -331,6 +568,7 @@ def _settings(args):
     for key in OVERRIDES:
         if getattr(args, key, None) is not None:
             settings[key] = getattr(args, key)
+    _check_optimizer_flags(args, settings)
     _check_settings(settings)
     return settings
 
@@ -352,30 +590,30 @@ def _train_single(args, given_settings):
     from ..recipes import build_network, build_optimizer, fit_options
     from ..train import Position, evaluate, fit
 
+    _check_writable("--out", args.out)
     default_checkpoint = default_path(args.out)
     checkpoint_path = default_path(args.out) if args.checkpoint is None else Path(args.checkpoint)
+    _check_writable("--checkpoint", str(checkpoint_path))
     if not args.resume and checkpoint_path.exists():
-        fail(f"{checkpoint_path} holds an unfinished run; continue it with --resume, or "
-             f"delete it to start again")
+        _refuse_existing_checkpoint(checkpoint_path)
     resumed = _resumed_run(args, checkpoint_path) if args.resume else None
-    command = "digitnet " + " ".join(sys.argv[1:])
+    command = _command_line()
     commands = [*resumed.settings.get("commands", []), command] if resumed else [command]
     if resumed:
         settings = dict(resumed.settings["training"])
         for key in OVERRIDES:  # e.g. a smaller --lr after a divergence
             if getattr(args, key, None) is not None:
                 settings[key] = getattr(args, key)
+        _check_optimizer_flags(args, settings)
         _check_settings(settings)
     elif given_settings is not None:
         settings = dict(given_settings)
     else:
         settings = _settings(args)
-    _check_writable("--out", args.out)
-    _check_writable("--checkpoint", str(checkpoint_path))
-    if args.log:
-        _check_writable("--log", args.log)
+    if args.log is not None:
+        _check_log(args, checkpoint_path)
 
-    data = _load_data(args)
+    data = load_data(args)
     if settings.get("full"):
         data = _with_validation_in_training(data)
     _fit_outputs(settings, data.classes, explicit_sizes=args.sizes is not None)
@@ -388,7 +626,7 @@ def _train_single(args, given_settings):
     checkpointer = Checkpointer(
         checkpoint_path, net, optimizer, rng, data=fingerprint,
         settings={"recipe": args.recipe, "seed": args.seed, "dtype": args.dtype,
-                  "monitor": args.monitor, "data_dir": args.data, "log": args.log,
+                  "monitor": args.monitor, "data_dir": args.data, "test": args.test, "log": args.log,
                   "dataset": getattr(args, "dataset", "mnist"),
                   "training": settings,
                   "commands": commands})
@@ -400,7 +638,8 @@ def _train_single(args, given_settings):
         if args.lr is not None:  # a new rate given with --resume, e.g. after divergence
             optimizer.lr = args.lr
         checkpointer.history, checkpointer.saved = list(resumed.history), resumed.position
-    else:
+    progress = Progress(args.quiet, args.log)
+    if not resumed:
         checkpointer.save(Position(0))  # so that even epoch 0 can be interrupted
     if not args.quiet:
         print(f"Training {_describe(settings)} on "
@@ -410,7 +649,6 @@ def _train_single(args, given_settings):
         if resumed:
             where = resumed.position
             print(f"Resuming from {checkpoint_path} at {_where(where)}", flush=True)
-    progress = Progress(args.quiet, args.log)
     start = time.perf_counter()
     try:
         with catch_interrupts(checkpointer):
