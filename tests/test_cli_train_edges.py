@@ -83,6 +83,13 @@ def test_log_refuses_files_that_are_not_logs(tmp_path, model, capsys, victim):
     assert not (tmp_path / "new.npz").exists() and not (tmp_path / "new.ckpt.npz").exists()
 
 
+def test_log_that_will_be_the_model_is_refused(tmp_path, tiny_mnist, capsys):
+    out = tmp_path / "m.npz"
+    code, _, err = train(capsys, tiny_mnist, out, "--log", tmp_path / "." / "m.npz")
+    one_line_refusal(code, err, "is the --out file")
+    assert list(tmp_path.iterdir()) == [tiny_mnist]
+
+
 def test_log_appends_to_its_own_log(tmp_path, tiny_mnist, capsys):
     log = tmp_path / "log.jsonl"
     for name in ("a.npz", "b.npz"):
@@ -170,6 +177,14 @@ def test_log_in_a_read_only_folder_is_refused_before_training(tmp_path, tiny_mni
     finally:
         folder.chmod(0o755)
     one_line_refusal(code, err, "cannot write")
+    assert not (tmp_path / "m.ckpt.npz").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_log_where_no_file_can_be_made_is_refused_before_training(tmp_path, tiny_mnist, capsys):
+    # even root cannot create a file in /proc: the read-only folder of this test's users
+    code, _, err = train(capsys, tiny_mnist, tmp_path / "m.npz", "--log", "/proc/l.jsonl")
+    one_line_refusal(code, err, "--log /proc/l.jsonl: cannot write")
     assert not (tmp_path / "m.ckpt.npz").exists()
 
 

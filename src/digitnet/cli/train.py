@@ -163,7 +163,7 @@ def _check_log(args, checkpoint_path):
 
     for flag, other in (("--data", args.data), ("--test", getattr(args, "test", None)),
                         ("--out", args.out), ("--checkpoint", checkpoint_path)):
-        if other and os.path.exists(path) and same_file(path, other):
+        if other and same_file(path, other):  # --out's: written over at the end
             fail(f"--log {path} is the {flag} file: log to another file")
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
