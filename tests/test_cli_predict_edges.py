@@ -218,3 +218,41 @@ def test_leftover_arguments_name_the_sub_command(capsys, argv):
     assert exit.value.code == 2 and out == ""
     assert err == (f"digitnet {argv[0]}: error: unrecognized arguments: {argv[-1]} "
                    f"(see digitnet {argv[0]} --help)\n")
+
+
+def two_class_csv(path, n=24):
+    rows = bar_rows(2) * (n // 2)
+    path.write_text("".join(f"{i % 2}," + ",".join(map(str, row)) + "\n" for i, row in enumerate(rows)))
+    return path
+
+
+def test_plot_a_model_of_any_number_of_classes(tmp_path, tiny_mnist, capsys):
+    # a 2-class model was an IndexError in the confusion matrix
+    pytest.importorskip("matplotlib")
+    two = small_model(tmp_path / "two.npz", ["0", "1"])
+    out_dir = tmp_path / "plots"
+    out_dir.mkdir()
+    code, out, err = run(capsys, "plot", two, "--data", tiny_mnist, "--out", out_dir)
+    assert code == 2 and out == "" and list(out_dir.iterdir()) == []
+    assert err == "digitnet: error: the model has 2 outputs, the data 10 classes\n"
+    data = two_class_csv(tmp_path / "two.csv")
+    code, out, err = run(capsys, "plot", two, "--data", data, "--test", data, "--out", out_dir)
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["confusion.png", "mistakes.png", "weights.png"]
+    # ten outputs, but other classes than the data's
+    clothes = small_model(tmp_path / "clothes.npz", [f"c{i}" for i in range(10)])
+    code, out, err = run(capsys, "plot", clothes, "--data", tiny_mnist, "--out", tmp_path)
+    assert code == 2 and "the model's classes (c0, c1" in err and len(err.splitlines()) == 1
+
+
+def test_plot_a_log_with_epochs_without_accuracy(tmp_path, capsys):
+    # "accuracy": null (an epoch without validation) was a TypeError traceback
+    pytest.importorskip("matplotlib")
+    log = tmp_path / "f.jsonl"
+    log.write_text("".join(json.dumps({"epoch": e, "loss": 1.0 / (e + 1), "accuracy": a}) + "\n"
+                           for e, a in enumerate([None, 0.5, None])))
+    code, out, err = run(capsys, "plot", "--log", log, "--out", tmp_path)
+    assert code == 0 and err == "" and (tmp_path / "training.png").is_file()
+    log.write_text(json.dumps({"epoch": 0, "loss": 1.0, "accuracy": "high"}) + "\n")
+    code, out, err = run(capsys, "plot", "--log", log, "--out", tmp_path)
+    assert code == 2 and "must be numbers" in err and len(err.splitlines()) == 1

@@ -38,7 +38,22 @@ def read_log(path):
         raise DigitnetError(f"{path}: not a digitnet training log ({e})") from None
     if not rows or not all(isinstance(r, dict) and {"epoch", "loss", "accuracy"} <= set(r) for r in rows):
         raise DigitnetError(f"{path}: not a digitnet training log (one JSON object per epoch)")
+    if not all(_number(r[k]) or (r[k] is None and k != "epoch")
+               for r in rows for k in ("epoch", "loss", "accuracy")):
+        raise DigitnetError(f"{path}: not a digitnet training log (epoch, loss and accuracy "
+                            "must be numbers)")
     return rows
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _curve(rows, key, scale=1):
+    """The epochs and values of ``key``, leaving out epochs where it is null (an epoch
+    without validation has no accuracy)."""
+    kept = [r for r in rows if r[key] is not None]
+    return [r["epoch"] for r in kept], [scale * r[key] for r in kept]
 
 
 def training_curves(log_path, out):
@@ -46,10 +61,9 @@ def training_curves(log_path, out):
     rows = read_log(log_path)
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    epochs = [r["epoch"] for r in rows]
-    left.plot(epochs, [r["loss"] for r in rows], marker="o", color="#2f6fed")
+    left.plot(*_curve(rows, "loss"), marker="o", color="#2f6fed")
     left.set(xlabel="epoch", ylabel="training cost", title="Cost")
-    right.plot(epochs, [100 * r["accuracy"] for r in rows], marker="o", color="#0b9f6e")
+    right.plot(*_curve(rows, "accuracy", 100), marker="o", color="#0b9f6e")
     split = rows[-1].get("split", "validation")
     right.set(xlabel="epoch", ylabel="accuracy (%)", title=f"Accuracy ({split})")
     for ax in (left, right):

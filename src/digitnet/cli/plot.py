@@ -12,7 +12,10 @@ def add_parser(sub):
     p.add_argument("--log", type=path, help="a `digitnet train --log` file")
     p.add_argument("--out", default=".", type=path, help="folder for the PNG files (default: here)")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
-    p.add_argument("--data", metavar="DIR", type=path, help="folder with the data set's IDX files")
+    p.add_argument("--data", metavar="PATH", type=path,
+                   help="IDX folder, CSV file or folder of class folders")
+    p.add_argument("--test", metavar="PATH", type=path,
+                   help="with a CSV file or class folders: the test set")
     return p
 
 
@@ -33,17 +36,14 @@ def run(args):
     except ImportError:
         fail('plots need their extra: pip install "digitnet[viz]"')
     out = Path(args.out)
+    if args.model:  # checked before any file is written
+        model, data, probabilities = _model_on_test_set(args)
     made = []
     if args.log:
         made.append(plots.training_curves(args.log, out / "training.png"))
     if args.model:
-        from ..data import mnist
-        from ..io import load_model
         from .evaluate import confusion_matrix
 
-        model = load_model(args.model)
-        data = mnist.load(args.dataset, args.data)
-        probabilities = model.confidences(data.test.x)
         confusion = confusion_matrix(data.test.y, probabilities.argmax(axis=1), model.n_outputs)
         made.append(plots.confusion_matrix(confusion, data.classes, out / "confusion.png"))
         made.append(plots.worst_mistakes(data.test.x, data.test.y, probabilities, data.classes,
@@ -51,3 +51,24 @@ def run(args):
         made.append(plots.first_layer(getattr(model, "members", [model])[0], out / "weights.png"))
     for path in made:
         print(f"Saved {path}")
+
+
+def _model_on_test_set(args):
+    """The model, the data, and the model's probabilities on its test split; refuses data
+    whose classes are not the model's."""
+    from ..data import formats
+    from ..io import load_model
+    from . import fail
+    from .predict import class_names
+
+    model = load_model(args.model)
+    data = formats.load(args.dataset, args.data, args.test)
+    if not len(data.test):
+        fail("no test set: give one with --test PATH")
+    if len(data.classes) != model.n_outputs:
+        fail(f"the model has {model.n_outputs} outputs, the data {len(data.classes)} classes")
+    named = (getattr(model, "metadata", None) or {}).get("classes") is not None
+    if named and class_names(model) != [str(c) for c in data.classes]:
+        fail(f"the model's classes ({', '.join(class_names(model))}) are not the data's "
+             f"({', '.join(map(str, data.classes))})")
+    return model, data, model.confidences(data.test.x)
