@@ -357,3 +357,14 @@ def test_reproduce_command_is_quoted(tmp_path, tiny_mnist, capsys, monkeypatch):
     command = load_model(out).metadata["training"]["command"]
     assert shlex.split(command) == ["digitnet", *argv]
     assert math.isfinite(load_model(out).metadata["training"]["seconds"])
+
+
+def test_ensemble_command_is_quoted(model, tiny_mnist, capsys, monkeypatch):
+    import shlex
+    import sys
+
+    out = model.parent / "an ensemble.npz"
+    argv = ["ensemble", str(model), "--out", str(out), "--data", str(tiny_mnist)]
+    monkeypatch.setattr(sys, "argv", ["digitnet", *argv])
+    assert main(argv) == 0
+    assert shlex.split(load_model(out).metadata["training"]["command"]) == ["digitnet", *argv]

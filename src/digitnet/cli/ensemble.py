@@ -33,6 +33,7 @@ def choose(probabilities, labels, n):
 
 
 def run(args):
+    import shlex
     import sys
 
     from ..data.mnist import Split
@@ -80,7 +81,7 @@ def run(args):
         "classes": data.classes,
         "training": {"recipe": "ensemble", "members": [sources[i] for i in picked],
                      "member_training": [trainings[i] for i in picked],
-                     "command": "digitnet " + " ".join(sys.argv[1:])},
+                     "command": shlex.join(["digitnet", *sys.argv[1:]])},
         "metrics": {"validation_accuracy": val / len(validation) if val is not None else None,
                     "test_accuracy": test / len(data.test) if test is not None else None},
     }, half=args.half)
