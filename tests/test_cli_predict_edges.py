@@ -256,3 +256,15 @@ def test_plot_a_log_with_epochs_without_accuracy(tmp_path, capsys):
     log.write_text(json.dumps({"epoch": 0, "loss": 1.0, "accuracy": "high"}) + "\n")
     code, out, err = run(capsys, "plot", "--log", log, "--out", tmp_path)
     assert code == 2 and "must be numbers" in err and len(err.splitlines()) == 1
+
+
+def test_a_blank_image_in_a_class_folder_is_named(tmp_path, capsys):
+    # "no digit found: the image is blank", without saying which of the images
+    for name in ("a", "b"):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        digit_png(tmp_path / "data" / name / "1.png", 40)
+    blank = png(tmp_path / "data" / "b" / "2.png", np.full((40, 40), 255))
+    code, out, err = run(capsys, "train", "--data", tmp_path / "data", "--epochs", 1,
+                         "--out", tmp_path / "m.npz")
+    assert code == 2 and err.startswith(f"digitnet: error: {blank}: no digit found")
+    assert len(err.splitlines()) == 1 and not (tmp_path / "m.npz").exists()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, ImageError
 from . import mnist
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -107,7 +107,12 @@ def read_folder(path, classes=None):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) \
             if folder.is_dir() else []
         for file in files:
-            x.append(to_mnist(file))
+            try:
+                x.append(to_mnist(file))
+            except ImageError as e:  # which of the folder's images, even for a blank one
+                message = str(e)
+                raise ImageError(message if message.startswith(f"{file}:") else f"{file}: {message}") \
+                    from None
             labels.append(i)
     if not x:
         raise DataError(f"{path}: no images in the class sub-folders")
