@@ -368,3 +368,32 @@ def test_ensemble_command_is_quoted(model, tiny_mnist, capsys, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["digitnet", *argv])
     assert main(argv) == 0
     assert shlex.split(load_model(out).metadata["training"]["command"]) == ["digitnet", *argv]
+
+
+# evaluate and ensemble with models whose metadata says other things
+
+def test_evaluate_refuses_data_of_other_classes(model, tiny_mnist, capsys):
+    # a model of ten named classes (Fashion-MNIST's, say) was scored on digits without a word
+    rewrite_document(model, CONFIG_KEY, lambda doc: doc.update(classes=[f"c{i}" for i in range(10)]))
+    code, _, err = run(capsys, "evaluate", model, "--data", tiny_mnist)
+    one_line_refusal(code, err, "the model's classes (c0, c1", "are not the data's (0, 1")
+
+
+@pytest.mark.parametrize("training", [5, "x", {"member_training": [3, None]}, {"full": "no"}])
+def test_ensemble_of_a_model_with_malformed_training_metadata(model, tmp_path, tiny_mnist, capsys,
+                                                              training):
+    # "training": 5 was an AttributeError in io.trained_on_validation
+    rewrite_document(model, CONFIG_KEY, lambda doc: doc.update(training=training))
+    out = tmp_path / "e.npz"
+    code, _, err = run(capsys, "ensemble", model, model, "--out", out, "--data", tiny_mnist)
+    assert code == 0 and out.exists(), err
+
+
+@pytest.mark.parametrize("argv", [["train", "--out", ""], ["train", "--data", ""], ["train", "--log", ""],
+                                  ["evaluate", ""], ["export", "", "m.onnx"], ["export", "m.npz", ""],
+                                  ["ensemble", "", "--out", "e.npz"], ["ensemble", "m.npz", "--out", ""]])
+def test_empty_paths_are_refused_by_every_command(argv, capsys):
+    # "" is the current folder to Path: --out "" said "PosixPath('.') has an empty name"
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    one_line_refusal(stop.value.code, capsys.readouterr().err, "empty path", f"digitnet {argv[0]}: error")

@@ -120,9 +120,13 @@ def _umask():
 def trained_on_validation(metadata: dict) -> bool:
     """Whether a model file's network, or a member of its ensemble, was trained on the
     validation split too (``digitnet train --full``): its validation accuracy means nothing."""
-    training = (metadata or {}).get("training") or {}
-    return bool(training.get("full")
-                or any(t.get("full") for t in training.get("member_training", [])))
+    training = metadata.get("training") if isinstance(metadata, dict) else None
+    if not isinstance(training, dict):  # metadata is the file's to say; nothing says so
+        return False
+    members = training.get("member_training")
+    return bool(training.get("full") is True
+                or isinstance(members, list)
+                and any(isinstance(t, dict) and t.get("full") is True for t in members))
 
 
 def save_model(path: str | os.PathLike, network: Network | Ensemble,

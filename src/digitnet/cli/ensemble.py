@@ -2,18 +2,19 @@
 
 
 def add_parser(sub):
-    from . import positive_int
+    from . import path, positive_int
 
     p = sub.add_parser("ensemble", help="average several trained models into one model file")
-    p.add_argument("models", nargs="+", metavar="MODEL", help="model files (.npz), same classes")
-    p.add_argument("--out", required=True, help="the ensemble's model file")
+    p.add_argument("models", nargs="+", type=path, metavar="MODEL", help="model files (.npz), same classes")
+    p.add_argument("--out", required=True, type=path, help="the ensemble's model file")
     p.add_argument("--best", type=positive_int, metavar="N",
                    help="keep the N members that together score best on the validation split "
                         "(added one at a time, best first); the test set is only reported")
     p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
-    p.add_argument("--data", metavar="PATH", help="IDX folder, CSV file or folder of class folders")
-    p.add_argument("--test", metavar="PATH", help="with a CSV file or class folders: the test set")
+    p.add_argument("--data", metavar="PATH", type=path,
+                   help="IDX folder, CSV file or folder of class folders")
+    p.add_argument("--test", metavar="PATH", type=path, help="with a CSV file or class folders: the test set")
     return p
 
 

@@ -4,11 +4,14 @@ import json
 
 
 def add_parser(sub):
+    from . import path
+
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix")
-    p.add_argument("model")
+    p.add_argument("model", type=path)
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
-    p.add_argument("--data", metavar="PATH", help="IDX folder, CSV file or folder of class folders")
-    p.add_argument("--test", metavar="PATH", help="with a CSV file or class folders: the test set")
+    p.add_argument("--data", metavar="PATH", type=path,
+                   help="IDX folder, CSV file or folder of class folders")
+    p.add_argument("--test", metavar="PATH", type=path, help="with a CSV file or class folders: the test set")
     p.add_argument("--split", choices=["test", "validation"], default="test")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
@@ -27,6 +30,7 @@ def run(args):
 
     from ..io import load_model, trained_on_validation
     from . import fail
+    from .predict import check_classes
     from .train import load_data
 
     net = load_model(args.model)
@@ -34,8 +38,7 @@ def run(args):
     split = getattr(data, args.split)
     if not len(split):
         fail(f"no {args.split} set: give one with --test PATH")
-    if len(data.classes) != net.n_outputs:
-        fail(f"the model has {net.n_outputs} outputs, the data {len(data.classes)} classes")
+    check_classes(net, data)
     seen = args.split == "validation" and trained_on_validation(getattr(net, "metadata", {}))
     if seen:  # said once, on stderr, so that --json output stays one object
         print(f"digitnet: note: {args.model} was trained on the validation images too (--full): "

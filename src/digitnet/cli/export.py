@@ -2,11 +2,13 @@
 
 
 def add_parser(sub):
+    from . import path
+
     p = sub.add_parser("export", help="export a model (MLP, CNN or ensemble) to ONNX",
                        description="Write MODEL as an ONNX graph: input float32 (batch, 784) "
                        "pixels in [0, 1], output (batch, 10) probabilities. Needs digitnet[onnx].")
-    p.add_argument("model")
-    p.add_argument("out", help="the .onnx file to write")
+    p.add_argument("model", type=path)
+    p.add_argument("out", type=path, help="the .onnx file to write")
     return p
 
 

@@ -59,16 +59,11 @@ def _model_on_test_set(args):
     from ..data import formats
     from ..io import load_model
     from . import fail
-    from .predict import class_names
+    from .predict import check_classes
 
     model = load_model(args.model)
     data = formats.load(args.dataset, args.data, args.test)
     if not len(data.test):
         fail("no test set: give one with --test PATH")
-    if len(data.classes) != model.n_outputs:
-        fail(f"the model has {model.n_outputs} outputs, the data {len(data.classes)} classes")
-    named = (getattr(model, "metadata", None) or {}).get("classes") is not None
-    if named and class_names(model) != [str(c) for c in data.classes]:
-        fail(f"the model's classes ({', '.join(class_names(model))}) are not the data's "
-             f"({', '.join(map(str, data.classes))})")
+    check_classes(model, data)
     return model, data, model.confidences(data.test.x)

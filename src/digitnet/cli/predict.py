@@ -69,6 +69,19 @@ def class_names(model):
     return [str(i) for i in range(model.n_outputs)]
 
 
+def check_classes(model, data):
+    """Refuse data whose classes are not the model's: another number of them, or, when
+    the model names its classes, other names (a Fashion-MNIST model on digits)."""
+    from . import fail
+
+    if len(data.classes) != model.n_outputs:
+        fail(f"the model has {model.n_outputs} outputs, the data {len(data.classes)} classes")
+    named = (getattr(model, "metadata", None) or {}).get("classes") is not None
+    if named and class_names(model) != [str(c) for c in data.classes]:
+        fail(f"the model's classes ({', '.join(class_names(model))}) are not the data's "
+             f"({', '.join(map(str, data.classes))})")
+
+
 def _expand(items):
     """Folders stand for the images in them, sorted."""
     from pathlib import Path

@@ -29,6 +29,7 @@ def _seed(text):
 
 def add_parser(sub):
     from ..recipes import DESCRIPTIONS
+    from . import path
 
     p = sub.add_parser(
         "train", help="train a network on MNIST and save it",
@@ -80,15 +81,16 @@ def add_parser(sub):
                    "mimics the tutorials (reporting only: nothing is chosen on it)")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default=RUN_DEFAULTS["dataset"],
                    help="which IDX data set (default mnist)")
-    p.add_argument("--data", metavar="PATH",
+    p.add_argument("--data", metavar="PATH", type=path,
                    help="folder with the data set's IDX files, or a CSV file "
                    "(label,pixel0,...,pixel783), or a folder with one sub-folder of images per class")
-    p.add_argument("--test", metavar="PATH",
+    p.add_argument("--test", metavar="PATH", type=path,
                    help="with a CSV file or class folders as --data: the test set, in the same form")
-    p.add_argument("--out", default="model.npz", help="where to save the model (default model.npz)")
-    p.add_argument("--log", metavar="FILE", help="append one JSON object per epoch")
+    p.add_argument("--out", default="model.npz", type=path,
+                   help="where to save the model (default model.npz)")
+    p.add_argument("--log", metavar="FILE", type=path, help="append one JSON object per epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
-    p.add_argument("--checkpoint", metavar="FILE",
+    p.add_argument("--checkpoint", metavar="FILE", type=path,
                    help="checkpoint written after every epoch and on Ctrl-C or SIGTERM "
                    "(default: beside --out, model.npz -> model.ckpt.npz; removed once the "
                    "model is saved unless given here)")
