@@ -3,12 +3,18 @@ const pad = document.getElementById("pad");
 const ctx = pad.getContext("2d");
 const seen = document.getElementById("seen");
 let drawing = false, dirty = false, busy = false, last = null;
+let latest = 0;   // number of the latest request: answers to earlier ones are stale
 
 function clearPad() {
+  latest++;   // an answer still on its way is for the drawing just wiped
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, pad.width, pad.height);
-  document.getElementById("answer").textContent = "?";
-  document.getElementById("confidence").textContent = "draw something";
+  show("?", "draw something");
+  clearDetails();
+}
+
+// the bars, the 28x28 input and the layers: only a digit's answer has them
+function clearDetails() {
   document.getElementById("bars").innerHTML = "";
   document.getElementById("layers").innerHTML = "";
   seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
@@ -41,16 +47,24 @@ function send(blob) {
 
 async function post(blob) {
   busy = true;
+  const mine = ++latest;
   const number = document.getElementById("number-mode").checked;
-  const url = number ? "/api/read" : "/api/predict?activations_=true";
+  const url = number ? "/api/read" : "/api/predict?activations=true";
+  let answer = null, result = null;
   try {
-    const answer = await fetch(url, { method: "POST", body: blob, headers: { "Content-Type": blob.type || "application/octet-stream" } });
-    const result = await answer.json();
-    if (!answer.ok) { show("!", result.error || "error"); return; }
-    number ? showNumber(result) : showDigit(result);
+    answer = await fetch(url, { method: "POST", body: blob, headers: { "Content-Type": blob.type || "application/octet-stream" } });
+    result = await answer.json().catch(() => null);   // a proxy's error page is not JSON
   } catch (err) {
-    show("!", "the server did not answer");
+    answer = null;   // no answer at all
   } finally { busy = false; }
+  if (mine !== latest) return;   // the pad was cleared, or a newer drawing sent, meanwhile
+  if (!answer || !answer.ok || !result) {
+    clearDetails();
+    const status = answer && `the server answered ${answer.status} ${answer.statusText}`.trim();
+    show("!", (result && result.error) || status || "the server did not answer");
+    return;
+  }
+  number ? showNumber(result) : showDigit(result);
 }
 
 function show(big, small) {
@@ -59,6 +73,7 @@ function show(big, small) {
 }
 
 function showDigit(r) {
+  clearDetails();
   if (r.digit === null) { show("?", "no digit found"); return; }
   show(String(r.digit), `${(100 * r.confidence).toFixed(1)}% sure`);
   const bars = document.getElementById("bars");
@@ -88,9 +103,9 @@ function showDigit(r) {
 }
 
 function showNumber(r) {
+  clearDetails();
   if (!r.text) { show("?", "no digits found"); return; }
   show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), `${(100 * r.confidence).toFixed(1)}% sure`);
-  document.getElementById("bars").innerHTML = "";
 }
 
 function paint(canvas, values, h, w, scale) {
