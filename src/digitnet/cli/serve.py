@@ -32,18 +32,22 @@ def run(args):
         import uvicorn
 
         from ..web.app import create_app
+        from ..web.server import config
     except ImportError:
         fail('the web server needs its extra: pip install "digitnet[web]"')
     import os
 
+    if args.model and os.path.exists(args.model) and not os.path.isfile(args.model):
+        fail(f"{args.model} is not a regular file")  # /dev/zero was read for ever
     app = create_app(args.model)  # fail here, with one line, if the model is unusable
     try:  # and if the address is taken or not this machine's
+        lock = claim_port(args.host, args.port) if args.workers > 1 else None
         sock = listening_socket(args.host, args.port, reuse_port=args.workers > 1)
     except OSError as e:
         fail(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
     print(f"digitnet: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
     if args.workers == 1:
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server = uvicorn.Server(config(app))
         _freeze_heap()
         try:
             server.run(sockets=[sock])
@@ -53,8 +57,34 @@ def run(args):
     with sock:  # held, never listening, so the port stays ours while workers come and go
         code = serve_workers(args.host, args.port, args.workers,
                              args.model and os.path.abspath(args.model))
-    if code:
-        fail(f"a server worker stopped on its own (exit code {code}); all workers were stopped")
+    if lock:
+        lock.close()
+    if code is not None:
+        how = f"exit code {code}" if code >= 0 else f"killed by signal {-code}"
+        fail(f"a server worker stopped on its own ({how}); all workers were stopped")
+
+
+def claim_port(host, port):
+    """Make sure no other server listens on ``port``, where the workers' SO_REUSEPORT
+    sockets would otherwise join it and share its requests; returns a lock to hold.
+
+    A socket without SO_REUSEPORT cannot be bound beside a listening one, whoever owns
+    it; and on Linux an abstract Unix socket named after the port keeps a second
+    ``serve --workers`` out while the first one's workers are still starting."""
+    import errno
+    import socket
+    import sys
+
+    listening_socket(host, port).close()
+    if sys.platform != "linux":
+        return None
+    lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        lock.bind(f"\0digitnet-serve-port-{port}")
+    except OSError:
+        lock.close()
+        raise OSError(errno.EADDRINUSE, "Address already in use (by another digitnet serve)") from None
+    return lock
 
 
 def serve_workers(host, port, workers, model_path):
@@ -65,7 +95,7 @@ def serve_workers(host, port, workers, model_path):
     a whole burst of connections, and with keep-alive they stay on it (16 clients
     connecting at once all landed on one worker of two, halving the throughput). Stops
     all workers when one ends, on Ctrl-C, or on SIGTERM; returns the exit code of a
-    worker that ended on its own, else 0."""
+    worker that ended on its own (negative: killed by that signal), else None."""
     import multiprocessing
     import signal
     from multiprocessing.connection import wait
@@ -78,12 +108,14 @@ def serve_workers(host, port, workers, model_path):
         raise SystemExit(0)
 
     previous = signal.signal(signal.SIGTERM, terminate)
-    code = 0
+    code = None
     try:
         for process in processes:
             process.start()
-        wait([process.sentinel for process in processes])
-        code = next((p.exitcode for p in processes if p.exitcode), 0)
+        ended = wait([process.sentinel for process in processes])
+        stopped = next(p for p in processes if p.sentinel in ended)
+        stopped.join()  # its exit code is None until it is reaped
+        code = stopped.exitcode
     except KeyboardInterrupt:
         pass
     finally:
@@ -100,9 +132,10 @@ def _worker(host, port, model_path):
     import uvicorn
 
     from ..web.app import create_app
+    from ..web.server import config
 
     sock = listening_socket(host, port, reuse_port=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(model_path), log_level="warning"))
+    server = uvicorn.Server(config(create_app(model_path)))
     _freeze_heap()
     try:
         server.run(sockets=[sock])

@@ -6,13 +6,15 @@
     POST /api/read      an image -> the number written in it, digit by digit
     GET  /api/model     what the model is and how it was trained
 
-Every bad request gets a 4xx answer with a JSON body {"error": "..."}.
+Every bad request gets a 4xx answer with a JSON body {"error": "..."}; /openapi.json
+describes the API (the interactive /docs page is off: it loads Swagger UI from a CDN).
 """
 
 import asyncio
 import concurrent.futures
 import copy
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,9 @@ from ..errors import DigitnetError
 STATIC = Path(__file__).parent / "static"
 #: Largest request body accepted, in bytes.
 MAX_BODY = 5 << 20
+#: Seconds a client has to send the whole request body; a stalled upload is answered
+#: 408 and its memory freed (5 MB reach the server in 4 s at 10 Mbit/s).
+BODY_TIMEOUT = 60
 
 IMAGE_BODY = {"requestBody": {"required": True, "content": {
     "image/png": {"schema": {"type": "string", "format": "binary"}},
@@ -30,36 +35,63 @@ IMAGE_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "image": {"type": "string", "format": "binary"}}}}}}}
 
+ERROR = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
+#: The error answers the API operations may give, as OpenAPI describes them.
+IMAGE_ERRORS = {
+    400: {"description": "No image in the request, or a malformed form", **ERROR},
+    408: {"description": "The request body was not sent in time", **ERROR},
+    413: {"description": f"The body is larger than {MAX_BODY >> 20} MB", **ERROR},
+    422: {"description": "Not a readable image, or a bad parameter", **ERROR},
+}
+
 
 #: Most fields a form upload may have (the image, and a few others a page might send).
 MAX_FORM_FIELDS = 16
 
+#: One parameter of a Content-Disposition header: name="value" (quoted, where a ";" or
+#: "filename=" is part of the value) or name=value.
+DISPOSITION_PARAMETER = re.compile(r';\s*([A-Za-z*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
+
+
+def disposition(head):
+    """The parameters of a form field's Content-Disposition header, as a dict
+    (``{"name": "image", "filename": "d.png"}``); empty without that header."""
+    for line in head.split(b"\r\n"):
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"content-disposition":
+            return {m[1].lower(): m[2] if m[2] is not None else m[3]
+                    for m in DISPOSITION_PARAMETER.finditer(value.decode("latin-1"))}
+    return {}
+
 
 def form_file(body, content_type):
-    """The file of a multipart/form-data body (RFC 7578): the first field with a file
-    name, else the first that is not empty. One pass of ``bytes.split`` over at most
-    MAX_FORM_FIELDS parts (the standard library's MIME parser took 13 s of the event loop
-    on a 5 MB body of empty parts)."""
-    import re
-
+    """The file of a multipart/form-data body (RFC 7578): the field named ``image``,
+    else the first with a file name, else the first that is not empty. One pass of
+    ``bytes.split`` over at most MAX_FORM_FIELDS parts (the standard library's MIME
+    parser took 13 s of the event loop on a 5 MB body of empty parts)."""
     from fastapi import HTTPException
 
     match = re.search(r'boundary="?([^";]{1,70})"?', content_type, re.IGNORECASE)
     if not match:
         raise HTTPException(400, "a multipart/form-data request needs a boundary")
     delimiter = b"--" + match.group(1).strip().encode("latin-1")
-    parts = body.split(delimiter, MAX_FORM_FIELDS + 1)
-    if len(parts) > MAX_FORM_FIELDS + 1:
-        raise HTTPException(400, f"the form has more than {MAX_FORM_FIELDS} fields")
+    # one piece more than the fields allowed: the closing delimiter, or a field too many
+    pieces = body.split(delimiter, MAX_FORM_FIELDS + 1)[1:]
     fields = []
-    for part in parts[1:]:
-        if part.startswith(b"--"):
+    for piece in pieces:
+        if piece.startswith(b"--"):
             break  # the closing delimiter
-        head, blank_line, data = part.partition(b"\r\n\r\n")
-        if blank_line:
-            has_name = b"filename=" in head.lower()
-            fields.append((not has_name, data.removesuffix(b"\r\n")))
-    for _, data in sorted(fields, key=lambda field: field[0]):  # files first
+        head, blank_line, data = piece.partition(b"\r\n\r\n")
+        fields.append((disposition(head) if blank_line else {}, data.removesuffix(b"\r\n")))
+    if len(fields) > MAX_FORM_FIELDS:
+        raise HTTPException(400, f"the form has more than {MAX_FORM_FIELDS} fields")
+
+    def preference(field):
+        parameters, _ = field
+        return parameters.get("name") != "image", "filename" not in parameters
+
+    for _, data in sorted(fields, key=preference):  # stable: in form order otherwise
         if data:
             return data
     raise HTTPException(400, "the form holds no file: send the image as a form field "
@@ -156,12 +188,42 @@ def _folded(model):
     return fold_batchnorm(model) if isinstance(model, Network) else model
 
 
-def create_app(model_path=None):
-    from fastapi import FastAPI, HTTPException, Request
+def static_files():
+    """The app serving STATIC, with its answers to a bad Range header as JSON errors
+    through the app's handler, like every other error (Starlette's own are a plain-text
+    400 and a 416 with an empty body)."""
+    from fastapi import HTTPException
+    from starlette.datastructures import Headers
+    from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
+    from starlette.staticfiles import NotModifiedResponse, StaticFiles
+
+    class File(FileResponse):
+        @classmethod
+        def _parse_range_header(cls, http_range, file_size):
+            try:
+                return super()._parse_range_header(http_range, file_size)
+            except MalformedRangeHeader as e:
+                raise HTTPException(400, e.content) from None
+            except RangeNotSatisfiable as e:
+                raise HTTPException(416, f"the file has {e.max_size} bytes",
+                                    headers={"Content-Range": f"bytes */{e.max_size}"}) from None
+
+    class Files(StaticFiles):
+        def file_response(self, full_path, stat_result, scope, status_code=200):  # as Starlette's
+            response = File(full_path, status_code=status_code, stat_result=stat_result)
+            if self.is_not_modified(response.headers, Headers(scope=scope)):
+                return NotModifiedResponse(response.headers)
+            return response
+
+    return Files(directory=STATIC)
+
+
+def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
+    from fastapi import FastAPI, HTTPException, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
-    from fastapi.staticfiles import StaticFiles
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 
     from .. import __version__
     from ..cli.predict import resolve_model
@@ -190,17 +252,25 @@ def create_app(model_path=None):
 
     async def off_the_loop(function, *args):
         return await asyncio.get_running_loop().run_in_executor(slow, function, *args)
-    app = FastAPI(title="digitnet", version=__version__,
+    # reading a number needs a classifier of the ten digits; a 2-class model still predicts
+    outputs = network.n_outputs
+    # no /docs or /redoc: they load their scripts from a CDN; /openapi.json stays.
+    # No redirect from /api/predict/ to /api/predict: a JSON 404 instead of an empty 307.
+    app = FastAPI(title="digitnet", version=__version__, docs_url=None, redoc_url=None,
+                  redirect_slashes=False,
                   description="Recognise handwritten digits with a network written from scratch "
                   "in NumPy.")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request, exc):
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+    async def http_error(request, exc):  # its headers kept: a 405's Allow, a 416's Content-Range
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, exc):
-        return JSONResponse({"error": "invalid request"}, status_code=422)
+        problems = [f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors() if error.get("loc")]
+        return JSONResponse({"error": "invalid request" + (" (" + "; ".join(problems) + ")"
+                                                           if problems else "")}, status_code=422)
 
     @app.exception_handler(DigitnetError)
     async def digitnet_error(request, exc):
@@ -210,11 +280,21 @@ def create_app(model_path=None):
         size = request.headers.get("content-length")
         if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
             raise HTTPException(413, f"the image must be at most {MAX_BODY >> 20} MB")
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise HTTPException(413, f"the image must be at most {MAX_BODY >> 20} MB")
+
+        async def receive_body():
+            body = bytearray()  # grown in place: `bytes +=` copied it all for every chunk
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise HTTPException(413, f"the image must be at most {MAX_BODY >> 20} MB")
+            return bytes(body)
+
+        try:
+            body = await asyncio.wait_for(receive_body(), body_timeout)
+        except TimeoutError:
+            raise HTTPException(408, f"the request body did not arrive within {body_timeout} s") from None
+        except ClientDisconnect:  # nobody will read this answer; not a server error either
+            raise HTTPException(400, "the client hung up before sending the whole body") from None
         if not body:
             raise HTTPException(400, "send the image as the request body")
         content_type = request.headers.get("content-type", "")
@@ -226,9 +306,12 @@ def create_app(model_path=None):
     async def index():
         return FileResponse(STATIC / "index.html")
 
-    @app.post("/api/predict", openapi_extra=IMAGE_BODY,
+    @app.post("/api/predict", openapi_extra=IMAGE_BODY, responses=IMAGE_ERRORS,
               summary="Recognise one digit in an image (any size, format and polarity)")
-    async def predict(request: Request, activations_: bool = False):
+    async def predict(request: Request,
+                      with_activations: bool = Query(False, alias="activations", description=(
+                          "also send each hidden layer's activations")),
+                      old_name: bool = Query(False, alias="activations_", include_in_schema=False)):
         body = await image_body(request)
         try:
             x = await off_the_loop(to_mnist, body) if is_large(body) else to_mnist(body)
@@ -244,13 +327,16 @@ def create_app(model_path=None):
         result = {"digit": digit, "confidence": float(p[digit]),
                   "probabilities": np.round(p.astype(np.float64), 6).tolist(),
                   "input": np.round(x.astype(np.float64), 3).tolist()}
-        if activations_:
+        if with_activations or old_name:
             result["activations"] = activations(network, x)
         return JSONResponse(result)
 
-    @app.post("/api/read", openapi_extra=IMAGE_BODY,
+    @app.post("/api/read", openapi_extra=IMAGE_BODY, responses=IMAGE_ERRORS,
               summary="Read a written number (1 to 20 digits) in an image")
     async def read(request: Request, min_confidence: float = 0.5):
+        if outputs != 10:
+            raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
+                                f"this server's model has {outputs} outputs")
         if not 0 <= min_confidence <= 1:
             raise HTTPException(422, "min_confidence must be between 0 and 1")
         body = await image_body(request)
@@ -270,5 +356,7 @@ def create_app(model_path=None):
                 "training": meta.get("training", {}), "metrics": meta.get("metrics", {}),
                 "digitnet_version": __version__}
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for path, endpoint in [("/", index), ("/api/model", describe)]:  # HEAD wherever GET is
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+    app.mount("/static", static_files(), name="static")
     return app
