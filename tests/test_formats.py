@@ -118,3 +118,18 @@ def test_any_idx_data_set_with_its_own_classes(tmp_path, capsys, monkeypatch):
     assert "[784, 128, 64, 12]" in capsys.readouterr().out
     assert main(["evaluate", str(out), "--dataset", "idx", "--data", str(folder)]) == 0
     assert main(["train", "--dataset", "idx", "--out", str(out)]) == 2
+
+
+def test_an_npy_header_written_by_python_2_is_read_without_a_warning(tmp_path):
+    # NumPy reads "28L" after filtering the header, with a UserWarning that, under
+    # pytest's warnings-as-errors, the fuzz test once turned into a failure
+    from digitnet.data.images import load_mnist_style
+
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (28L, 28L), }"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    data = np.zeros((28, 28))
+    data[10:18, 13:15] = 1.0
+    path = tmp_path / "py2.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+                     + data.tobytes())
+    np.testing.assert_array_equal(load_mnist_style(path), data.reshape(-1))

@@ -158,10 +158,9 @@ def _check_writable(flag, path):
 def _check_log(args, checkpoint_path):
     """Refuse, before training, a --log that appending would damage or that cannot be
     written: another file of the run, a file that is not a digitnet log, a folder."""
-    path = args.log
-    if not path:
-        fail("--log '': an empty path; name a file")
     from ..io import same_file
+
+    path = args.log
 
     for flag, other in (("--data", args.data), ("--test", getattr(args, "test", None)),
                         ("--out", args.out), ("--checkpoint", checkpoint_path)):

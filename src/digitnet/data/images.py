@@ -65,7 +65,9 @@ def load_mnist_style(path):
 def _load_npy(path):
     """np.load, after checking from the header alone that the array is small and
     numeric: a header may claim any shape, and NumPy would allocate it first."""
-    with open(path, "rb") as f:
+    with open(path, "rb") as f, warnings.catch_warnings():
+        # a header written by Python 2 ("28L") gets NumPy's advice to save it again
+        warnings.simplefilter("ignore", UserWarning)
         version = np.lib.format.read_magic(f)
         read_header = {(1, 0): np.lib.format.read_array_header_1_0,
                        (2, 0): np.lib.format.read_array_header_2_0}.get(version)
