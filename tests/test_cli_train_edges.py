@@ -396,3 +396,10 @@ def test_saving_a_model_to_an_empty_path_is_refused(tmp_path):
 
     with pytest.raises(ModelFileError, match="an empty path"):
         save_model("", mlp([4, 2]))
+
+
+@pytest.mark.parametrize("argv", [["evaluate", "/dev/zero"], ["info", "/dev/zero"],
+                                  ["predict", "--model", "/dev/zero", "x.png"]])
+def test_a_device_given_as_a_model_is_refused_not_read_for_ever(argv, capsys):
+    code, _, err = run(capsys, *argv)
+    one_line_refusal(code, err, "/dev/zero: not a regular file")

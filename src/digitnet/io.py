@@ -192,6 +192,8 @@ def open_archive(path, key, fmt, version, kind):
         raise ModelFileError(f"{path}: no such {kind} file")
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory, not a {kind} file")
+    if not path.is_file():  # a device or a pipe: /dev/zero would be read for ever
+        raise ModelFileError(f"{path}: not a regular file, so not a {kind} file")
     try:
         with zipfile.ZipFile(path) as archive:
             names = {n.removesuffix(".npy") for n in archive.namelist()}

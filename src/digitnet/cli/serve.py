@@ -37,8 +37,6 @@ def run(args):
         fail('the web server needs its extra: pip install "digitnet[web]"')
     import os
 
-    if args.model and os.path.exists(args.model) and not os.path.isfile(args.model):
-        fail(f"{args.model} is not a regular file")  # /dev/zero was read for ever
     app = create_app(args.model)  # fail here, with one line, if the model is unusable
     try:  # and if the address is taken or not this machine's
         lock = claim_port(args.host, args.port) if args.workers > 1 else None
