@@ -24,8 +24,7 @@ def add_parser(sub):
     p.add_argument("--raw", action="store_true", help="images are already 28x28 MNIST-style")
     p.add_argument("--save-input", metavar="DIR", type=path,
                    help="save the 28x28 image the network saw, as DIR/<name>.28x28.png (a CSV "
-                   "row as <name>-<row>.28x28.png, a second x.png as x-2.28x28.png); files "
-                   "already there are not replaced")
+                   "row as <name>-<row>.28x28.png, a second x.png as x-2.28x28.png)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: path, digit (the output's index), confidence, "
                    "probabilities; and label, the class's name, for a model of other classes than "
@@ -97,11 +96,9 @@ def _expand(items):
 
 def _saved_names(folder, names):
     """A file in ``folder`` for each name, ``<name>.28x28.png``, with a counter when two
-    inputs share a name (a/x.png and b/x.png), or None for None (an input not saved);
-    refuses names that exist already."""
+    inputs share a name (a/x.png and b/x.png), or None for None (an input not saved).
+    A file of an earlier run of the same name is replaced, as a run over again would."""
     import os
-
-    from . import fail, shown
 
     taken, files = set(), []
     for name in names:
@@ -114,10 +111,6 @@ def _saved_names(folder, names):
             stem = f"{name}-{n}"
         taken.add(stem)
         files.append(os.path.join(folder, stem + ".28x28.png"))
-    existing = next((f for f in files if f and os.path.lexists(f)), None)
-    if existing:
-        fail(f"--save-input {shown(folder)}: {shown(existing)} exists already; choose an empty "
-             "folder or remove the earlier files")
     return files
 
 
