@@ -250,6 +250,19 @@ def test_interrupted_mnist_run_resumes_to_the_same_model(tmp_path, capsys):
     assert load_model(out).metadata["metrics"] == load_model(reference).metadata["metrics"]
 
 
+def test_a_ctrl_c_after_the_command_has_finished_changes_nothing():
+    # sent while the program exits (its work done, the model saved), SIGINT killed it:
+    # exit status -2 instead of 0
+    code = ("import os, signal, sys; sys.argv = ['digitnet', 'info', '--json', sys.argv[1]]; "
+            "from digitnet.cli import main; status = main(); "
+            "os.kill(os.getpid(), signal.SIGINT); sys.exit(status)")
+    src = Path(__file__).parents[1] / "src"
+    done = subprocess.run([sys.executable, "-c", code, str(src / "digitnet" / "models" / "cnn.npz")],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(src)})
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_new_run_never_overwrites_an_unfinished_one(tiny_mnist, tmp_path, capsys):
     out = tmp_path / "model.npz"
     code, _, _ = run(capsys, "train", "--data", tiny_mnist, "--recipe", "relu", "--lr", "1000",

@@ -8,6 +8,7 @@ stays fast. Every user mistake ends as one line on stderr and exit status 2.
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from ..errors import DigitnetError
@@ -109,3 +110,9 @@ def main(argv=None):
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    finally:
+        # Run as the program (not called from Python), the command is done and the process
+        # only exits now: a Ctrl-C this late would kill it by the signal, which reads as a
+        # failure though everything was saved (the interrupted-run test caught one).
+        if argv is None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
