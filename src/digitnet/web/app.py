@@ -291,7 +291,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
 
         try:
             body = await asyncio.wait_for(receive_body(), body_timeout)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # TimeoutError itself from Python 3.11 on, not in 3.10
             raise HTTPException(408, f"the request body did not arrive within {body_timeout} s") from None
         except ClientDisconnect:  # nobody will read this answer; not a server error either
             raise HTTPException(400, "the client hung up before sending the whole body") from None
