@@ -283,15 +283,20 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, without the background traffic of a first run."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"])
+
+
 def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     port = free_port()
     server = start_server(port)
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1100, "height": 760})
             page.goto(f"http://127.0.0.1:{port}/")
             box = page.locator("#pad").bounding_box()

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
-from test_web import CHROMIUM, SRC, free_port, multipart, png, seven, start_server  # noqa: E402
+from test_web import CHROMIUM, SRC, free_port, launch_chromium, multipart, png, seven, start_server  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": SRC}
 
@@ -284,9 +284,7 @@ def test_the_page_drops_stale_answers_and_shows_errors_plainly():
     held = []
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 320, "height": 700})
             errors = []
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
