@@ -5,6 +5,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import stat
 
 import numpy as np
@@ -403,3 +404,55 @@ def test_saving_a_model_to_an_empty_path_is_refused(tmp_path):
 def test_a_device_given_as_a_model_is_refused_not_read_for_ever(argv, capsys):
     code, _, err = run(capsys, *argv)
     one_line_refusal(code, err, "/dev/zero: not a regular file")
+
+
+def test_an_ensemble_interrupted_in_each_member_resumes_each_time(tmp_path, tiny_mnist):
+    # the member resumed first recorded the ensemble's --members, and the second --resume
+    # then refused it as "a member trained with other settings"
+    from test_reliability import start
+
+    argv = ["train", "--data", str(tiny_mnist), "--sizes", "784", "16", "10", "--epochs", "300",
+            "--members", "2", "--out", str(tmp_path / "e.npz")]
+
+    def interrupt_in(member, argv):
+        process = start(argv, tmp_path)
+        for line in process.stdout:
+            if line.startswith(f"Member {member} of 2"):
+                break
+        for line in process.stdout:
+            if line.startswith("Epoch "):
+                break
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 130, err
+
+    interrupt_in(0, argv)
+    interrupt_in(1, [*argv, "--resume"])
+    process = start([*argv, "--resume"], tmp_path)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0 and "Member 0: reusing" in out, err
+    assert "members" not in load_model(tmp_path / "e.member0.npz").metadata["training"]
+
+
+def test_log_to_a_pipe_is_written_not_read(tmp_path, tiny_mnist):
+    # --log /dev/stdout (or a FIFO) hung: checking that it was a digitnet log read from it
+    from test_reliability import start
+
+    process = start(["train", "--data", str(tiny_mnist), "--epochs", "2", "--quiet",
+                     "--out", str(tmp_path / "m.npz"), "--log", "/dev/stdout"], tmp_path)
+    try:
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert [json.loads(line)["epoch"] for line in out.splitlines()] == [0, 1]
+
+
+@pytest.mark.parametrize("log", ["e.npz", "e.member1.npz", "e.member0.ckpt.npz"])
+def test_log_that_is_a_file_of_the_ensemble_is_refused_before_training(tmp_path, tiny_mnist, capsys,
+                                                                        log):
+    # --log e.npz was written over by the ensemble at the end; e.member1.npz failed after
+    # member 0 had trained
+    code, _, err = train(capsys, tiny_mnist, tmp_path / "e.npz", "--members", 2, "--log", tmp_path / log)
+    one_line_refusal(code, err, "a file of this ensemble")
+    assert not list(tmp_path.glob("e.member*"))

@@ -282,7 +282,6 @@ def test_openapi_describes_the_api(client):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
 def launch_chromium(playwright):
     """Debian's Chromium, headless, without the background traffic of a first run."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[
@@ -290,6 +289,7 @@ def launch_chromium(playwright):
         "--disable-component-update", "--disable-sync", "--no-first-run"])
 
 
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
 def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     port = free_port()

@@ -171,11 +171,13 @@ def _check_log(args, checkpoint_path):
         fail(f"--log {path}: folder {folder} does not exist")
     if os.path.isdir(path):
         fail(f"--log {path}: is a folder; name a file")
-    if os.path.exists(path):
+    if os.path.isfile(path):
         if not _is_log(path):
             fail(f"--log {path}: exists and is not a digitnet training log (one JSON object "
                  f"per epoch); choose another file")
         mode = "a"  # opening to append changes nothing
+    elif os.path.exists(path):
+        return  # a pipe or a terminal (/dev/stdout): only ever written, never read here
     else:
         mode = "x"
     try:
@@ -478,6 +480,12 @@ def _train_ensemble(args, settings):
     stem = str(args.out).removesuffix(".npz")
     paths = [f"{stem}.member{i}.npz" for i in range(members)]
     _check_writable("--out", args.out)
+    if args.log:  # each member checks its own files; the ensemble's are checked here
+        from ..io import same_file
+
+        for other in (args.out, *paths, *(default_path(p) for p in paths)):
+            if same_file(args.log, other):
+                fail(f"--log {args.log} is {other}, a file of this ensemble: log to another file")
     if args.checkpoint is not None:
         fail("--checkpoint names one run's checkpoint; an ensemble's members keep theirs "
              "beside --out (model.member0.ckpt.npz, ...)")
@@ -498,6 +506,7 @@ def _train_ensemble(args, settings):
             continue
         member_args = copy.copy(args)
         member_args.seed, member_args.out, member_args.checkpoint = args.seed + i, path, None
+        member_args.members = None  # a member is one run (its --resume must not record --members)
         member_args.resume = args.resume and default_path(path).exists()
         member_args.resume_command = _command_line(
             [*(a for a in sys.argv[1:] if a != "--resume"), "--resume"])
@@ -530,7 +539,7 @@ def _train_ensemble(args, settings):
 
 #: What a member's recorded training holds beside its settings, seed, dtype and data.
 _NOT_SETTINGS = ("data", "train_images", "seconds", "digitnet_version", "command", "resumed",
-                 "environment")
+                 "environment", "members")  # a member resumed before this fix recorded --members
 
 
 def _check_member(path, expected):
