@@ -117,11 +117,14 @@ def test_stale_ensemble_members_are_not_reused(tmp_path, tiny_mnist, capsys):
 
 # D4: --test is refused where the data would ignore it
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "ensemble"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "ensemble", "plot"])
 def test_test_flag_with_idx_data_is_refused(tmp_path, tiny_mnist, model, capsys, command):
+    if command == "plot":
+        pytest.importorskip("matplotlib")
     test = write_csv(tmp_path / "test.csv")
     argv = {"train": ["train", "--out", tmp_path / "n.npz"], "evaluate": ["evaluate", model],
-            "ensemble": ["ensemble", model, "--out", tmp_path / "e.npz"]}[command]
+            "ensemble": ["ensemble", model, "--out", tmp_path / "e.npz"],
+            "plot": ["plot", model, "--out", tmp_path]}[command]
     code, _, err = run(capsys, *argv, "--data", tiny_mnist, "--test", test)
     one_line_refusal(code, err, "--test is for a CSV file")
 

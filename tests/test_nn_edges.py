@@ -160,3 +160,23 @@ def test_sigmoid_of_scalars_and_integers():
     assert F.sigmoid(np.float32(0)).dtype == np.float32
     np.testing.assert_allclose(F.sigmoid(np.array([0, 1])), [0.5, 1 / (1 + np.exp(-1))])
     assert F.sigmoid(np.array(-1000.0)) == 0.0
+
+
+def test_a_cnn_with_batch_norm_trains_on_every_example():
+    # fit dropped a last mini-batch of one example for any network with BatchNorm; over
+    # channels (n x h x w values each) one image is enough, and none is dropped
+    from digitnet.train import _normalises_features
+
+    rng = np.random.default_rng(0)
+    net = Network([Reshape((1, 6, 6)), Conv2D(1, 2, 3, padding=1, rng=rng), BatchNorm(2), ReLU(),
+                   MaxPool2D(2), Flatten(), Linear(18, 3, "he", rng)], losses.SoftmaxCrossEntropy(), (36,))
+    assert not _normalises_features(net) and _normalises_features(dropout_net())
+    seen = []
+
+    class Count(Callback):
+        def on_batch_end(self, epoch, batch, loss):
+            seen.append(batch)
+
+    x = rng.random((21, 36)).astype(np.float32)
+    fit(net, x, np.arange(21) % 3, epochs=1, batch_size=10, lr=0.01, rng=0, callbacks=[Count()])
+    assert seen == [0, 1, 2]

@@ -254,7 +254,7 @@ def test_a_ctrl_c_after_the_command_has_finished_changes_nothing():
     # sent while the program exits (its work done, the model saved), SIGINT killed it:
     # exit status -2 instead of 0
     code = ("import os, signal, sys; sys.argv = ['digitnet', 'info', '--json', sys.argv[1]]; "
-            "from digitnet.cli import main; status = main(); "
+            "from digitnet.cli import program; status = program(); "
             "os.kill(os.getpid(), signal.SIGINT); sys.exit(status)")
     src = Path(__file__).parents[1] / "src"
     done = subprocess.run([sys.executable, "-c", code, str(src / "digitnet" / "models" / "cnn.npz")],

@@ -213,6 +213,12 @@ def test_a_model_without_ten_outputs_predicts_but_does_not_read(tmp_path):
     status, message = error(call(two, "POST", "/api/read", png(seven)))
     assert status == 422 and "ten digits" in message  # was a 500
     assert call(two, "POST", "/api/predict", png(seven))[0] == 200
+    # ten outputs that are not the digits (a Fashion-MNIST model): the CLI refused it, the
+    # server read numbers with it
+    path = tmp_path / "fashion.npz"
+    digitnet.save_model(path, digitnet.mlp([784, 10], rng=0), {"classes": [f"c{i}" for i in range(10)]})
+    status, message = error(call(create_app(str(path)), "POST", "/api/read", png(seven)))
+    assert status == 422 and "the classes c0, c1" in message
 
 
 def test_serve_refuses_a_device_as_model_in_one_line():

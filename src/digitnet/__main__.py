@@ -1,3 +1,3 @@
-from digitnet.cli import main
+from digitnet.cli import program
 
-raise SystemExit(main())
+raise SystemExit(program())

@@ -224,12 +224,24 @@ def _shuffle(rng, n, epoch, resume):
     return rng.permutation(n), state
 
 
+def _normalises_features(network):
+    """Whether a BatchNorm of the network normalises features, not channels: in a
+    mini-batch of one example it would see one value per feature (a channel of an
+    image has h x w values even then)."""
+    shape = network.input_shape
+    for layer in network.layers:
+        if isinstance(layer, BatchNorm) and len(shape) == 1:
+            return True
+        shape = layer.output_shape(shape)
+    return False
+
+
 def _run_epochs(network, x, labels, targets, optimizer, rng, validation, split_name,
                 callbacks, history, resume, epochs, batch_size, lr, augment, schedule, clip):
     n = len(x)
     n_batches = math.ceil(n / batch_size)
-    if n % batch_size == 1 and n > 1 and any(isinstance(layer, BatchNorm) for layer in network.layers):
-        n_batches -= 1  # a last mini-batch of one example has no batch statistics
+    if n % batch_size == 1 and n > 1 and _normalises_features(network):
+        n_batches -= 1  # a last mini-batch of one example has no statistics per feature
     for epoch in range(resume.epoch, epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, n_batches)

@@ -110,9 +110,13 @@ def main(argv=None):
     except BrokenPipeError:
         sys.stderr.close()
         return 0
-    finally:
-        # Run as the program (not called from Python), the command is done and the process
-        # only exits now: a Ctrl-C this late would kill it by the signal, which reads as a
-        # failure though everything was saved (the interrupted-run test caught one).
-        if argv is None:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def program():
+    """The ``digitnet`` program (its console script, and ``python -m digitnet``): ``main``,
+    then, its command done and the process only exiting, Ctrl-C ignored. A Ctrl-C that
+    late would kill it by the signal, which reads as a failure though everything was
+    saved (the interrupted-run test caught one). ``main`` itself leaves signals alone."""
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code

@@ -56,13 +56,13 @@ def run(args):
 def _model_on_test_set(args):
     """The model, the data, and the model's probabilities on its test split; refuses data
     whose classes are not the model's."""
-    from ..data import formats
     from ..io import load_model
     from . import fail
     from .predict import check_classes
+    from .train import load_data
 
     model = load_model(args.model)
-    data = formats.load(args.dataset, args.data, args.test)
+    data = load_data(args)  # as evaluate: --test with IDX data is refused, not ignored
     if not len(data.test):
         fail("no test set: give one with --test PATH")
     check_classes(model, data)

@@ -68,6 +68,15 @@ def class_names(model):
     return [str(i) for i in range(model.n_outputs)]
 
 
+def not_a_digit_reader(model):
+    """Why ``read`` cannot use ``model`` (it scores pieces by the probabilities of the
+    ten digits), e.g. "2 outputs"; None if it can."""
+    if class_names(model) == DIGITS:
+        return None
+    return (f"{model.n_outputs} outputs" if model.n_outputs != 10
+            else "the classes " + ", ".join(class_names(model)))
+
+
 def check_classes(model, data):
     """Refuse data whose classes are not the model's: another number of them, or, when
     the model names its classes, other names (a Fashion-MNIST model on digits)."""

@@ -27,7 +27,7 @@ def run(args):
     from ..errors import ImageError
     from ..read import read_number
     from . import EXIT_USAGE, fail, shown
-    from .predict import DIGITS, _expand, class_names, report_failure, resolve_model, with_path
+    from .predict import _expand, not_a_digit_reader, report_failure, resolve_model, with_path
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
@@ -35,11 +35,9 @@ def run(args):
     if not paths:
         fail("no images found in " + " ".join(map(shown, args.images)))
     net = resolve_model(args.model)
-    if class_names(net) != DIGITS:
-        # the reader scores pieces by the ten digits' probabilities
-        what = (f"{net.n_outputs} outputs" if net.n_outputs != 10
-                else "the classes " + ", ".join(class_names(net)))
-        fail(f"read needs a classifier of the ten digits; {shown(args.model)} has {what}")
+    unfit = not_a_digit_reader(net)
+    if unfit:
+        fail(f"read needs a classifier of the ten digits; {shown(args.model)} has {unfit}")
     failed = 0
     for path in paths:
         try:

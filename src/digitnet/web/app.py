@@ -226,7 +226,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
     from starlette.requests import ClientDisconnect
 
     from .. import __version__
-    from ..cli.predict import resolve_model
+    from ..cli.predict import not_a_digit_reader, resolve_model
     from ..data.preprocess import quiet_pillow_size_warning, to_mnist
     from ..read import read_number
 
@@ -253,7 +253,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
     async def off_the_loop(function, *args):
         return await asyncio.get_running_loop().run_in_executor(slow, function, *args)
     # reading a number needs a classifier of the ten digits; a 2-class model still predicts
-    outputs = network.n_outputs
+    unfit_to_read = not_a_digit_reader(model)
     # no /docs or /redoc: they load their scripts from a CDN; /openapi.json stays.
     # No redirect from /api/predict/ to /api/predict: a JSON 404 instead of an empty 307.
     app = FastAPI(title="digitnet", version=__version__, docs_url=None, redoc_url=None,
@@ -334,9 +334,9 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
     @app.post("/api/read", openapi_extra=IMAGE_BODY, responses=IMAGE_ERRORS,
               summary="Read a written number (1 to 20 digits) in an image")
     async def read(request: Request, min_confidence: float = 0.5):
-        if outputs != 10:
+        if unfit_to_read:
             raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
-                                f"this server's model has {outputs} outputs")
+                                f"this server's model has {unfit_to_read}")
         if not 0 <= min_confidence <= 1:
             raise HTTPException(422, "min_confidence must be between 0 and 1")
         body = await image_body(request)
