@@ -89,6 +89,22 @@ def fail(message):
     raise DigitnetError(message)
 
 
+def check_output(flag, path, inputs=(), clash="one of the inputs"):
+    """Refuse, before any work, an output the command could not write safely (no such
+    folder; a folder or a device in its place) or one that is among its ``inputs``
+    (``clash`` says which, e.g. "the model being exported")."""
+    from .. import io
+    from ..errors import ModelFileError
+
+    named = f"{flag} " if flag else ""
+    try:
+        io.check_output(path)
+    except ModelFileError as e:
+        fail(f"{named}{e}")
+    if any(io.same_file(path, given) for given in inputs):
+        fail(f"{named}{path} is {clash}: write it elsewhere")
+
+
 def main(argv=None):
     from ..data.preprocess import quiet_pillow_size_warning
 

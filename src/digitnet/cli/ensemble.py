@@ -38,18 +38,12 @@ def run(args):
     import sys
 
     from ..data.mnist import Split
-    from ..errors import ModelFileError
-    from ..io import check_output, load_model, same_file, save_model, trained_on_validation
+    from ..io import load_model, save_model, trained_on_validation
     from ..nn.ensemble import Ensemble
     from ..train import evaluate
-    from . import fail
+    from . import check_output, fail
 
-    try:
-        check_output(args.out)
-    except ModelFileError as e:
-        fail(f"--out {e}")
-    if any(same_file(args.out, model) for model in args.models):
-        fail(f"--out {args.out} is one of the models being averaged: write the ensemble elsewhere")
+    check_output("--out", args.out, args.models, clash="one of the models being averaged")
     models = [load_model(path) for path in args.models]
     members = [m for model in models for m in getattr(model, "members", [model])]
     # how each member was trained: a file's training, or its entry in an ensemble file's

@@ -13,8 +13,8 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..io import check_output, load_model, same_file
-    from . import fail
+    from ..io import load_model
+    from . import check_output, fail
 
     try:
         import onnx  # noqa: F401
@@ -22,8 +22,6 @@ def run(args):
         from ..onnx import export
     except ImportError:
         fail('ONNX export needs its extra: pip install "digitnet[onnx]"')
-    check_output(args.out)
-    if same_file(args.out, args.model):
-        fail(f"{args.out} is the model being exported: write the ONNX file elsewhere")
+    check_output(None, args.out, [args.model], clash="the model being exported")
     export(load_model(args.model), args.out)
     print(f"Saved {args.out}")

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import EXIT_INTERRUPTED, fail, positive_float, positive_int
+from . import EXIT_INTERRUPTED, check_output, fail, positive_float, positive_int
 
 #: Defaults of the settings that belong to a run: --resume takes them from its checkpoint.
 RUN_DEFAULTS = {"recipe": "seed", "seed": 2, "dtype": "float32", "monitor": "validation",
@@ -143,16 +143,6 @@ class Progress:
             self.bar.close()
         if self.log:
             self.log.close()
-
-
-def _check_writable(flag, path):
-    from ..errors import ModelFileError
-    from ..io import check_output
-
-    try:
-        check_output(path)
-    except ModelFileError as e:
-        fail(f"{flag} {e}")
 
 
 def _check_log(args, checkpoint_path):
@@ -479,7 +469,7 @@ def _train_ensemble(args, settings):
     single = {k: v for k, v in settings.items() if k != "members"}
     stem = str(args.out).removesuffix(".npz")
     paths = [f"{stem}.member{i}.npz" for i in range(members)]
-    _check_writable("--out", args.out)
+    check_output("--out", args.out)
     if args.log:  # each member checks its own files; the ensemble's are checked here
         from ..io import same_file
 
@@ -600,10 +590,10 @@ def _train_single(args, given_settings):
     from ..recipes import build_network, build_optimizer, fit_options
     from ..train import Position, evaluate, fit
 
-    _check_writable("--out", args.out)
+    check_output("--out", args.out)
     default_checkpoint = default_path(args.out)
     checkpoint_path = default_path(args.out) if args.checkpoint is None else Path(args.checkpoint)
-    _check_writable("--checkpoint", str(checkpoint_path))
+    check_output("--checkpoint", str(checkpoint_path))
     if not args.resume and checkpoint_path.exists():
         _refuse_existing_checkpoint(checkpoint_path)
     resumed = _resumed_run(args, checkpoint_path) if args.resume else None
