@@ -25,10 +25,10 @@ def main(argv=None):
     parser.add_argument("--model")
     args = parser.parse_args(argv)
 
-    from digitnet.cli.predict import resolve_model
     from digitnet.data import mnist
     from digitnet.data.preprocess import to_mnist
     from digitnet.data.synthetic import drawing, number
+    from digitnet.pretrained import resolve_model
     from digitnet.read import read_number
 
     model = resolve_model(args.model)

@@ -80,12 +80,12 @@ def main(argv=None):
         parser.error("--members and --numbers must be at least 1")
 
     from digitnet import read
-    from digitnet.cli.predict import resolve_model
     from digitnet.data import mnist
     from digitnet.io import save_model
     from digitnet.nn.ensemble import Ensemble
     from digitnet.nn.network import mlp
     from digitnet.nn.optim import SGD
+    from digitnet.pretrained import resolve_model
     from digitnet.train import evaluate, fit
 
     start = time.perf_counter()

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from digitnet.cli.predict import DIGITS
+from digitnet.cli.common import DIGITS
 from digitnet.data import formats
 from digitnet.errors import DataError
 from test_cli import run

@@ -65,9 +65,9 @@ def test_read_composed_validation_numbers(data_dir, touching, floor):
     below."""
     import numpy as np
 
-    from digitnet.cli.predict import resolve_model
     from digitnet.data import mnist
     from digitnet.data.synthetic import number
+    from digitnet.pretrained import resolve_model
     from digitnet.read import read_number
 
     model = resolve_model(None)

@@ -86,7 +86,7 @@ SEVEN_ONE_ZERO = [("line", [(40, 50), (110, 50), (70, 160)]), ("line", [(180, 40
 
 @pytest.fixture(scope="module")
 def model():
-    from digitnet.cli.predict import resolve_model
+    from digitnet.pretrained import resolve_model
 
     return resolve_model(None)
 
@@ -169,11 +169,11 @@ def test_the_shipped_model_is_loaded_once_for_python_calls(monkeypatch):
     # each digitnet.predict / read_number without a model loaded the file again (30-40 ms,
     # several times the prediction itself)
     import digitnet
-    import digitnet.cli.predict
+    import digitnet.pretrained
 
     loads = []
-    real = digitnet.cli.predict.resolve_model
-    monkeypatch.setattr(digitnet.cli.predict, "resolve_model", lambda path: loads.append(path) or real(path))
+    real = digitnet.pretrained.resolve_model
+    monkeypatch.setattr(digitnet.pretrained, "resolve_model", lambda path: loads.append(path) or real(path))
     digitnet.shipped_model.cache_clear()
     seven = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(160, 200))
     assert [digitnet.predict(seven).digit for _ in range(3)] == [7, 7, 7]

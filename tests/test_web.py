@@ -120,7 +120,7 @@ def test_the_server_runs_the_shipped_model_with_batchnorm_folded():
     # convolutions (web.app._folded): its answers must be the model's own
     import numpy as np
 
-    from digitnet.cli.predict import resolve_model
+    from digitnet.pretrained import resolve_model
     from digitnet.web.app import _folded
 
     model = resolve_model(None)

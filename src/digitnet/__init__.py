@@ -34,7 +34,7 @@ from .train import Callback, evaluate, fit
 def shipped_model() -> Model:
     """The best model shipped with digitnet, loaded once per process (``predict`` and
     ``read_number`` use it when given no model; loading takes longer than a prediction)."""
-    from .cli.predict import resolve_model
+    from .pretrained import resolve_model
 
     return resolve_model(None)
 

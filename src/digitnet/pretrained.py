@@ -3,7 +3,8 @@
 - ``models/ensemble.npz``: the best ensemble of CNNs;
 - ``models/cnn.npz``: one batch-normalised CNN (a member of the ensemble).
 
-Everything that recognises digits uses the best of them when no model is given.
+Everything that recognises digits uses the best of them when no model is given
+(``resolve_model``).
 """
 
 from pathlib import Path
@@ -19,3 +20,29 @@ def default_model_path():
         if path.is_file():
             return path
     return None
+
+
+def resolve_model(path):
+    """The classifier of 28x28 images to use: ``path``, or the best shipped one (what
+    ``predict``, ``read``, ``serve`` and ``digitnet.predict`` take when given no model)."""
+    from .errors import ModelFileError
+    from .io import load_model
+
+    if path is None:
+        path = default_model_path()
+        if path is None:
+            raise ModelFileError("no --model given and no pretrained model is shipped with this "
+                                 "digitnet; train one with `digitnet train` and pass --model model.npz")
+    model = load_model(path)
+    if tuple(model.input_shape) != (784,):
+        # e.g. read's whole-digit judge, which takes a piece's pixels and more
+        takes = _field(model, "preprocessing").get("input")
+        raise ModelFileError(f"{path} does not classify 28x28 images: it takes {model.input_shape[0]} "
+                             "inputs" + (f" ({takes})" if takes else ""))
+    return model
+
+
+def _field(model, name):
+    """A dict of the model's metadata, or {} when it is absent or malformed."""
+    value = (getattr(model, "metadata", None) or {}).get(name)
+    return value if isinstance(value, dict) else {}

@@ -102,6 +102,6 @@ def _trainings(model):
 
 
 def _load(args):
-    from .train import load_data
+    from .common import load_data
 
     return load_data(args)

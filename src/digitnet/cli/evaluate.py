@@ -30,8 +30,7 @@ def run(args):
 
     from ..io import load_model, trained_on_validation
     from . import fail
-    from .predict import check_classes
-    from .train import load_data
+    from .common import check_classes, load_data
 
     net = load_model(args.model)
     data = load_data(args)

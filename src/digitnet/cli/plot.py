@@ -58,8 +58,7 @@ def _model_on_test_set(args):
     whose classes are not the model's."""
     from ..io import load_model
     from . import fail
-    from .predict import check_classes
-    from .train import load_data
+    from .common import check_classes, load_data
 
     model = load_model(args.model)
     data = load_data(args)  # as evaluate: --test with IDX data is refused, not ignored

@@ -2,7 +2,6 @@
 
 import json
 
-DIGITS = [str(d) for d in range(10)]
 #: A 28x28 input whose pixels differ by less than this holds no digit (as to_mnist's threshold).
 BLANK_CONTRAST = 0.15
 BLANK = "no digit found: the image is blank (no ink darker or brighter than the paper)"
@@ -30,64 +29,6 @@ def add_parser(sub):
                    "probabilities; and label, the class's name, for a model of other classes than "
                    "the ten digits")
     return p
-
-
-def resolve_model(path):
-    """The model to use: ``path``, or the best shipped one."""
-    from ..errors import ModelFileError
-    from ..io import load_model
-    from ..pretrained import default_model_path
-
-    if path is None:
-        path = default_model_path()
-        if path is None:
-            raise ModelFileError("no --model given and no pretrained model is shipped with this "
-                                 "digitnet; train one with `digitnet train` and pass --model model.npz")
-    model = load_model(path)
-    if tuple(model.input_shape) != (784,):
-        # e.g. read's whole-digit judge, which takes a piece's pixels and more
-        takes = _field(model, "preprocessing").get("input")
-        raise ModelFileError(f"{path} does not classify 28x28 images: it takes {model.input_shape[0]} "
-                             "inputs" + (f" ({takes})" if takes else ""))
-    return model
-
-
-def _field(model, name):
-    """A dict of the model's metadata, or {} when it is absent or malformed."""
-    value = (getattr(model, "metadata", None) or {}).get(name)
-    return value if isinstance(value, dict) else {}
-
-
-def class_names(model):
-    """The names of the model's classes, as training stored them (e.g. Fashion-MNIST's
-    "Trouser", or a CSV file's labels); the outputs' indices when it stored none."""
-    classes = (getattr(model, "metadata", None) or {}).get("classes")
-    if (isinstance(classes, list) and len(classes) == model.n_outputs
-            and all(isinstance(c, (str, int)) for c in classes)):
-        return [str(c) for c in classes]
-    return [str(i) for i in range(model.n_outputs)]
-
-
-def not_a_digit_reader(model):
-    """Why ``read`` cannot use ``model`` (it scores pieces by the probabilities of the
-    ten digits), e.g. "2 outputs"; None if it can."""
-    if class_names(model) == DIGITS:
-        return None
-    return (f"{model.n_outputs} outputs" if model.n_outputs != 10
-            else "the classes " + ", ".join(class_names(model)))
-
-
-def check_classes(model, data):
-    """Refuse data whose classes are not the model's: another number of them, or, when
-    the model names its classes, other names (a Fashion-MNIST model on digits)."""
-    from . import fail
-
-    if len(data.classes) != model.n_outputs:
-        fail(f"the model has {model.n_outputs} outputs, the data {len(data.classes)} classes")
-    named = (getattr(model, "metadata", None) or {}).get("classes") is not None
-    if named and class_names(model) != [str(c) for c in data.classes]:
-        fail(f"the model's classes ({', '.join(class_names(model))}) are not the data's "
-             f"({', '.join(map(str, data.classes))})")
 
 
 def _expand(items):
@@ -169,7 +110,9 @@ def run(args):
 
     from ..data.preprocess import to_mnist
     from ..errors import ImageError
+    from ..pretrained import resolve_model
     from . import EXIT_USAGE, fail, shown
+    from .common import DIGITS, class_names
 
     if args.save_input:
         _check_writable(args.save_input)

@@ -25,9 +25,11 @@ def run(args):
     from pathlib import Path
 
     from ..errors import ImageError
+    from ..pretrained import resolve_model
     from ..read import read_number
     from . import EXIT_USAGE, fail, shown
-    from .predict import _expand, not_a_digit_reader, report_failure, resolve_model, with_path
+    from .common import not_a_digit_reader
+    from .predict import _expand, report_failure, with_path
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")

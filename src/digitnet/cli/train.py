@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from . import EXIT_INTERRUPTED, check_output, fail, positive_float, positive_int
+from .common import load_data
 
 #: Defaults of the settings that belong to a run: --resume takes them from its checkpoint.
 RUN_DEFAULTS = {"recipe": "seed", "seed": 2, "dtype": "float32", "monitor": "validation",
@@ -395,22 +396,6 @@ def _check_optimizer_flags(args, settings):
         if getattr(args, flag, None) not in (None, False, 0):
             fail(f"--{flag} is for --optimizer sgd; Adam keeps its own moment estimates")
         settings.pop(flag, None)
-
-
-def load_data(args):
-    """The data set of ``--dataset``, ``--data`` and ``--test`` (train, evaluate, ensemble),
-    refusing flags that the data would silently ignore."""
-    from ..data import formats
-
-    dataset, test = getattr(args, "dataset", "mnist"), getattr(args, "test", None)
-    if formats.is_other_format(args.data, dataset):
-        if dataset != "mnist":
-            fail(f"--dataset {dataset} names IDX files; {args.data} brings its own classes "
-                 f"(leave --dataset out)")
-    elif test is not None:
-        fail("--test is for a CSV file or class folders given as --data; IDX data sets "
-             "bring their own test files (t10k-*)")
-    return formats.load(dataset, args.data, test)
 
 
 def _with_validation_in_training(data):
