@@ -240,7 +240,7 @@ def test_full_run_logs_valid_json(tmp_path, tiny_mnist, capsys):
         raise ValueError(f"{constant} is not JSON")
 
     entry = json.loads(log.read_text(), parse_constant=refuse)
-    assert entry["accuracy"] is None and entry["total"] == 0
+    assert entry["accuracy"] is None and entry["total"] == 0 and entry["split"] is None
 
 
 # D21: contradictory flags

@@ -135,7 +135,7 @@ class Progress:
         if self.log:
             entry = result.as_dict()
             if not result.total:  # no split watched (--full): JSON has no NaN
-                entry["accuracy"] = None
+                entry["accuracy"] = entry["split"] = None
             self.log.write(json.dumps(entry) + "\n")
             self.log.flush()
 
