@@ -93,7 +93,7 @@ def test_late_request_headers_close_the_connection_with_a_408(app):
     from digitnet.cli.serve import listening_socket
     from digitnet.web.server import MAX_CONNECTIONS, config
 
-    settings = config(app, header_timeout=0.2)
+    settings = config(app, header_timeout=0.5)
     assert settings.limit_concurrency == MAX_CONNECTIONS
     server = uvicorn.Server(settings)
     sock = listening_socket("127.0.0.1", 0)
@@ -106,12 +106,18 @@ def test_late_request_headers_close_the_connection_with_a_408(app):
             threading.Event().wait(0.05)
         port = sock.getsockname()[1]
         with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
-            # a whole request first: the next one's headers are timed from its answer
-            client.sendall(b"HEAD /api/model HTTP/1.1\r\nHost: x\r\n\r\n")
-            answer = b""
-            while not answer.endswith(b"\r\n\r\n"):
-                answer += client.recv(1)
-            assert answer.startswith(b"HTTP/1.1 200")
+            # kept alive: the next request's headers are timed from its first byte, not
+            # from the previous answer (a client idle 0.4 s, then 0.3 s sending headers,
+            # was cut off at 0.5 s)
+            for _ in range(2):
+                client.sendall(b"HEAD /api/model HTTP/1.1\r\n")
+                threading.Event().wait(0.3)
+                client.sendall(b"Host: x\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b"\r\n\r\n"):
+                    answer += client.recv(1)
+                assert answer.startswith(b"HTTP/1.1 200")
+                threading.Event().wait(0.4)
             client.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\n")  # and no more
             answer = b""
             while chunk := client.recv(65536):

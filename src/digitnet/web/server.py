@@ -4,8 +4,9 @@ A client can hold a connection, and the memory of its request, by sending it slo
 not at all. Each way has its bound:
 
 - request headers: at most 16 kB (h11's default), complete within HEADER_TIMEOUT of
-  the connection or of the previous answer on it, else the connection is closed after a
-  408 (uvicorn itself waits for headers forever);
+  the connection (its first request) or of the request's first byte (the next ones on
+  a kept-alive connection), else the connection is closed after a 408 (uvicorn itself
+  waits for headers for ever);
 - request body: at most 5 MB, complete within ``app.BODY_TIMEOUT``, else a JSON 408
   (``app.create_app``);
 - between requests on a kept-alive connection: 5 s (uvicorn's ``timeout_keep_alive``);
@@ -34,24 +35,33 @@ class Protocol(H11Protocol):
 
     def connection_made(self, transport):
         super().connection_made(transport)
-        self._start_header_timer()
+        self._start_header_timer()  # a connection that never sends anything is late too
+
+    def data_received(self, data):
+        if self.header_timer is None and self.conn.their_state is h11.IDLE:
+            self._start_header_timer()  # the first bytes of the next request
+        super().data_received(data)
 
     def on_response_complete(self):
         super().on_response_complete()
-        self._start_header_timer()  # for the next request on this connection
+        self._stop_header_timer()  # waiting for the next request is keep-alive's (5 s)
 
     def connection_lost(self, exc):
-        if self.header_timer:
-            self.header_timer.cancel()
+        self._stop_header_timer()
         super().connection_lost(exc)
 
     def _start_header_timer(self):
-        if self.header_timer:
-            self.header_timer.cancel()
+        self._stop_header_timer()
         self.header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
 
+    def _stop_header_timer(self):
+        if self.header_timer:
+            self.header_timer.cancel()
+        self.header_timer = None
+
     def _headers_late(self):
-        # IDLE: no complete request yet (an idle kept-alive one is closed sooner, at 5 s)
+        self.header_timer = None
+        # IDLE: no complete request yet; past it, the body has its own limit (BODY_TIMEOUT)
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.transport.write(TIMED_OUT)
             self.transport.close()
