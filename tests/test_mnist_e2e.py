@@ -81,6 +81,23 @@ def test_read_composed_validation_numbers(data_dir, touching, floor):
     assert correct >= 100 * floor
 
 
+@pytest.mark.parametrize("index, wrong", [(7573, "02"), (8775, "22")])
+def test_a_lone_digit_is_not_cut_in_two(data_dir, index, wrong):
+    """Two validation 2s, each alone on a page, were read as two digits (the cut pieces
+    scored more with the digit bonus than the whole); cuts now cost `read.CUT_COST`."""
+    import numpy as np
+
+    from digitnet.data import mnist
+    from digitnet.data.synthetic import number
+    from digitnet.pretrained import resolve_model
+    from digitnet.read import read_number
+
+    validation = mnist.load("mnist", data_dir).validation
+    assert validation.y[index] == 2
+    image, _ = number(validation.x[[index]], np.random.default_rng(0))
+    assert read_number(image, resolve_model(None)).text == "2"
+
+
 def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, tmp_path):
     """The judge `read` ships is made by this command (here on 30 numbers, 2 networks):
     an ensemble of small networks, averaged, that takes `read.features`."""
