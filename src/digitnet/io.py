@@ -395,3 +395,17 @@ def _integers(value, key=None):
         yield abs(value)
         if key and "kernel" in key:  # a k x k kernel given as one number
             yield abs(value)
+
+
+#: The classes of a digit classifier, as ``class_names`` gives them.
+DIGITS = [str(d) for d in range(10)]
+
+
+def class_names(model):
+    """The names of the model's classes, as training stored them (e.g. Fashion-MNIST's
+    "Trouser", or a CSV file's labels); the outputs' indices when it stored none."""
+    classes = (getattr(model, "metadata", None) or {}).get("classes")
+    if (isinstance(classes, list) and len(classes) == model.n_outputs
+            and all(isinstance(c, (str, int)) for c in classes)):
+        return [str(c) for c in classes]
+    return [str(i) for i in range(model.n_outputs)]

@@ -419,6 +419,17 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     return Reading("".join(str(d.digit) for d in digits), digits, confidence)
 
 
+def not_a_digit_reader(model):
+    """Why ``read`` cannot use ``model`` (it scores pieces by the probabilities of the
+    ten digits), e.g. "2 outputs"; None if it can."""
+    from .io import DIGITS, class_names
+
+    if class_names(model) == DIGITS:
+        return None
+    return (f"{model.n_outputs} outputs" if model.n_outputs != 10
+            else "the classes " + ", ".join(class_names(model)))
+
+
 def _log_whole(images, rows):
     """log P(whole digit | piece image, features) from the shipped whole-digit judge
     (models/reader.npz, trained by ``benchmarks/fit_reader.py``); 0 without one."""

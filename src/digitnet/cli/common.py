@@ -1,28 +1,7 @@
 """What several commands share: the classes a model knows, and the data they read."""
 
+from ..io import DIGITS, class_names  # noqa: F401 (the commands take them from here)
 from . import fail
-
-#: The classes of a digit classifier, as ``class_names`` gives them.
-DIGITS = [str(d) for d in range(10)]
-
-
-def class_names(model):
-    """The names of the model's classes, as training stored them (e.g. Fashion-MNIST's
-    "Trouser", or a CSV file's labels); the outputs' indices when it stored none."""
-    classes = (getattr(model, "metadata", None) or {}).get("classes")
-    if (isinstance(classes, list) and len(classes) == model.n_outputs
-            and all(isinstance(c, (str, int)) for c in classes)):
-        return [str(c) for c in classes]
-    return [str(i) for i in range(model.n_outputs)]
-
-
-def not_a_digit_reader(model):
-    """Why ``read`` cannot use ``model`` (it scores pieces by the probabilities of the
-    ten digits), e.g. "2 outputs"; None if it can."""
-    if class_names(model) == DIGITS:
-        return None
-    return (f"{model.n_outputs} outputs" if model.n_outputs != 10
-            else "the classes " + ", ".join(class_names(model)))
 
 
 def check_classes(model, data):

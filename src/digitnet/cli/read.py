@@ -26,9 +26,8 @@ def run(args):
 
     from ..errors import ImageError
     from ..pretrained import resolve_model
-    from ..read import read_number
+    from ..read import not_a_digit_reader, read_number
     from . import EXIT_USAGE, fail, shown
-    from .common import not_a_digit_reader
     from .predict import _expand, report_failure, with_path
 
     if not 0 <= args.min_confidence <= 1:

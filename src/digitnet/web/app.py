@@ -226,10 +226,9 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
     from starlette.requests import ClientDisconnect
 
     from .. import __version__
-    from ..cli.common import not_a_digit_reader
     from ..data.preprocess import quiet_pillow_size_warning, to_mnist
     from ..pretrained import resolve_model
-    from ..read import read_number
+    from ..read import not_a_digit_reader, read_number
 
     quiet_pillow_size_warning()  # is_large peeks at headers Pillow would warn about
     model = resolve_model(model_path)
