@@ -50,7 +50,7 @@ def labelled_pieces(numbers, model, rng, digits):
         owners = _in_frame(layers, lat)  # (digits, rows, cols): each digit's ink alone
         totals = owners.sum(axis=(1, 2))
         for pl, pr, mask in (lat.pieces[key] for key in keys):
-            share = (owners[:, :, pl:pr] * mask[:, pl:pr]).sum(axis=(1, 2)) / totals
+            share = (owners[:, :, pl:pr] * mask).sum(axis=(1, 2)) / totals
             k = int(share.argmax())
             ys.append(share[k] >= WHOLE and np.delete(share, k).max(initial=0) <= 1 - WHOLE)
     return np.concatenate(xs).astype(np.float32), np.asarray(ys, dtype=np.int64)

@@ -229,6 +229,22 @@ def test_a_long_chain_of_touching_digits_is_cut_into_all_of_them(model, n):
     assert read_number(handwritten(strokes, size=(150 + 72 * n, 200)), model).text == "0" * n
 
 
+def test_each_piece_holds_only_its_own_columns():
+    # every candidate held a mask of the whole line (or a view keeping the whole
+    # component's columns alive): 82 MB for the 505 pieces of a long wavy stroke
+    from digitnet.read import lattice
+
+    strokes = [("ellipse", [(30 + 72 * i, 40), (110 + 72 * i, 160)]) for i in range(6)]
+    lat = lattice(handwritten(strokes, size=(150 + 72 * 6, 200)))
+    assert len(lat.pieces) > 20
+    for left, right, mask in lat.pieces.values():
+        assert mask.shape == (lat.small.shape[0], right - left)
+        assert mask.base is None or mask.base.nbytes == mask.nbytes
+        assert mask[:, 0].any() and mask[:, -1].any()  # its ink spans its columns
+    for left, right, mask in lat.groups:
+        assert mask.shape == (lat.small.shape[0], right - left)
+
+
 def test_the_whole_digit_judge_ships_and_fits_the_features(model):
     from digitnet.read import _piece_image, features, lattice, whole_digit_model
 

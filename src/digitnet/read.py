@@ -63,7 +63,7 @@ MERGE_OVERLAP = 0.3
 #: Components smaller than this fraction of the typical digit join their neighbour.
 FRAGMENT = 0.2
 #: Bounds on the work one image may ask for (each piece costs a classification and a
-#: mask of the whole line): writing at most this many times wider than high, and at
+#: mask of its own columns): writing at most this many times wider than high, and at
 #: most this many candidate pieces. Numbers of 20 digits composed of MNIST digits, all
 #: touching, are up to 17 times wider than high and give up to 383 pieces; a thin line
 #: 100 pixels long gave 2,340 pieces and a 10-second read before these bounds.
@@ -173,16 +173,17 @@ def _groups(binary):
             i = 0
             continue
         i += 1
-    return [(left, right, np.isin(labels, list(ks))) for left, right, ks in merged]
+    return [(left, right, np.isin(labels[:, left:right], list(ks))) for left, right, ks in merged]
 
 
 @dataclass
 class Lattice:
     """Every candidate digit of one image and the ways to chain them into a number.
 
-    ``small`` is the ink scaled to ``LINE_HEIGHT`` rows; a piece is (left, right, mask)
-    in its columns. The nodes of the lattice are, left to right, the start of each
-    group and each place where that group may be cut, then the end of the writing;
+    ``small`` is the ink scaled to ``LINE_HEIGHT`` rows; a piece is (left, right, mask):
+    its columns of ``small``, and which pixels of ``small[:, left:right]`` are its ink.
+    The nodes of the lattice are, left to right, the start of each group and each
+    place where that group may be cut, then the end of the writing;
     ``transitions[i]`` lists (j, [piece]) for each candidate digit that reads from
     node i to node j; ``kind[key]`` says how a piece was made (0 a component as found,
     1 cut from a wider one, 2 close components joined); ``severed[key]`` how much ink
@@ -227,7 +228,7 @@ def lattice(image) -> Lattice:
 
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
-    places = [_cut_places((small * mask)[:, gl:gr].sum(axis=0), height)
+    places = [_cut_places((small[:, gl:gr] * mask).sum(axis=0), height)
               if gr - gl > SPLIT_ASPECT[0] * height else [] for gl, gr, mask in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
     transitions = [[] for _ in range(first[-1])]
@@ -237,7 +238,7 @@ def lattice(image) -> Lattice:
         transitions[start].append((end, [(gl, gr, mask)]))
         kind[(gl, gr, id(mask))] = 0
         if places[i]:
-            width, ink_here = gr - gl, mask[:, gl:gr]
+            width, ink_here = gr - gl, mask
             # a cut is a column per row: straight down, or a drop falling round strokes
             paths = [np.full(len(ink_here), width)] + [
                 _drop_fall(ink_here, c, int(DROP_REACH * height)) if DROP_REACH
@@ -251,7 +252,7 @@ def lattice(image) -> Lattice:
                     continue  # the whole component, above
                 if not CUT_MARGIN * height <= columns[b] - columns[a] <= SPLIT_ASPECT[1] * height:
                     continue
-                piece = _between(ink_here, paths, edges[a], edges[b], gl, mask.shape)
+                piece = _between(ink_here, paths, edges[a], edges[b], gl)
                 if piece is None:
                     continue
                 if len(kind) >= MAX_PIECES:
@@ -266,7 +267,8 @@ def lattice(image) -> Lattice:
             nl, nr, nmask = groups[j]
             if nl - joined_right >= JOIN_GAP * height:
                 break
-            joined_right, joined_mask = max(joined_right, nr), joined_mask | nmask
+            joined_mask = _union(gl, joined_right, joined_mask, nl, nr, nmask)
+            joined_right = max(joined_right, nr)
             transitions[start].append((first[j + 1], [(gl, joined_right, joined_mask)]))
             kind[(gl, joined_right, id(joined_mask))] = 2
 
@@ -284,10 +286,10 @@ def features(lat: Lattice, keys, probabilities):
     confidence: its size against the writing's, how it was made, how much ink its
     cuts sever, and its shape for the digit the classifier sees in it. One row per key."""
     rows = []
-    group_ink = np.median([float((lat.small * m)[:, gl:gr].sum()) for gl, gr, m in lat.groups])
+    group_ink = np.median([float((lat.small[:, gl:gr] * m).sum()) for gl, gr, m in lat.groups])
     for key, p in zip(keys, probabilities):
         left, right, mask = lat.pieces[key]
-        region = np.where(mask[:, left:right], lat.small[:, left:right], 0.0)
+        region = np.where(mask, lat.small[:, left:right], 0.0)
         ink_rows = np.flatnonzero(region.max(axis=1) > 0.25)
         h = (ink_rows[-1] + 1 - ink_rows[0]) / lat.height if len(ink_rows) else 0.0
         w = (right - left) / lat.height
@@ -322,10 +324,11 @@ def _drop_fall(ink, start, reach):
     return path
 
 
-def _between(ink, paths, a, b, offset, shape):
+def _between(ink, paths, a, b, offset):
     """The piece of a component between cut ``a`` and cut ``b`` (indices into
     ``paths``; -1 is the left edge, the last path the right): (left, right, mask,
-    (ink rows cut at the left, at the right)) in image columns, or None if empty."""
+    (ink rows cut at the left, at the right)), columns counted from ``offset``, the
+    component's left edge, or None if empty."""
     columns = np.arange(ink.shape[1])
     inside = ink.copy()
     if a >= 0:
@@ -335,11 +338,20 @@ def _between(ink, paths, a, b, offset, shape):
     used = np.flatnonzero(inside.any(axis=0))
     if not len(used):
         return None
-    mask = np.zeros(shape, dtype=bool)
-    mask[:, offset:offset + ink.shape[1]] = inside
     rows = np.arange(len(ink))
     cut = [int(ink[rows, paths[i + 1]].sum()) if 0 <= i < len(paths) - 1 else 0 for i in (a, b)]
-    return offset + int(used[0]), offset + int(used[-1]) + 1, mask, tuple(cut)
+    left, right = int(used[0]), int(used[-1]) + 1
+    # a copy, so that the piece does not keep the whole component's columns alive
+    return offset + left, offset + right, inside[:, left:right].copy(), tuple(cut)
+
+
+def _union(left, right, mask, other_left, other_right, other):
+    """The mask of two pieces together, over the columns from ``left`` to the
+    further right edge of the two (``other_left`` is not left of ``left``)."""
+    joined = np.zeros((len(mask), max(right, other_right) - left), dtype=bool)
+    joined[:, :right - left] = mask
+    joined[:, other_left - left:other_right - left] |= other
+    return joined
 
 
 def _cut_places(profile, height):
@@ -410,7 +422,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     digits = []
     left, top = lat.origin
     for (pl, pr, mask), p in chosen:
-        rows = np.flatnonzero(mask[:, pl:pr].any(axis=1))
+        rows = np.flatnonzero(mask.any(axis=1))
         box = (left + pl / lat.scale, top + rows[0] / lat.scale, left + pr / lat.scale,
                top + (rows[-1] + 1) / lat.scale)
         digit = int(p.argmax())
@@ -465,7 +477,6 @@ def _piece_image(small, piece):
     """The piece as the classifier expects it: its ink, with the faint anti-aliased
     edge around the strokes (one pixel beyond the mask), in MNIST form."""
     left, right, mask = piece
-    mask = mask[:, left:right]
     edge = mask.copy()
     edge[1:] |= mask[:-1]
     edge[:-1] |= mask[1:]
