@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from digitnet.cli.common import DIGITS
 from digitnet.data import formats
 from digitnet.errors import DataError
+from digitnet.io import DIGITS
 from test_cli import run
 
 

@@ -1,6 +1,7 @@
-"""What several commands share: the classes a model knows, and the data they read."""
+"""What several commands share: checking a model's classes against the data, and the
+data they read."""
 
-from ..io import DIGITS, class_names  # noqa: F401 (the commands take them from here)
+from ..io import class_names
 from . import fail
 
 

@@ -110,9 +110,9 @@ def run(args):
 
     from ..data.preprocess import to_mnist
     from ..errors import ImageError
+    from ..io import DIGITS, class_names
     from ..pretrained import resolve_model
     from . import EXIT_USAGE, fail, shown
-    from .common import DIGITS, class_names
 
     if args.save_input:
         _check_writable(args.save_input)
