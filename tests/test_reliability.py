@@ -281,6 +281,9 @@ def test_a_new_run_never_overwrites_an_unfinished_one(tiny_mnist, tmp_path, caps
     # random affine augmentation: all random or stateful, all restored
     pytest.param(["--recipe", "mlp", "--sizes", "784", "32", "10", "--augment", "affine",
                   "--epochs", "12"], id="mlp"),
+    # weight averaging from epoch 1: the running mean is in the checkpoint too
+    pytest.param(["--recipe", "mlp", "--sizes", "784", "32", "10", "--schedule", "constant",
+                  "--average-from", "1", "--epochs", "12"], id="swa"),
     pytest.param(["--recipe", "cnn", "--epochs", "12"], id="cnn", marks=pytest.mark.slow),
 ])
 def test_modern_recipes_resume_exactly(tiny_mnist, tmp_path, capsys, recipe):

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import TrainingDiverged
+from .nn.averaging import WeightAverage, update_batchnorm
 from .nn.functional import one_hot
 from .nn.optim import SGD, clip_grad_norm
 from .nn.regularization import BatchNorm
@@ -107,6 +108,34 @@ class EarlyStopping(Callback):
     def on_train_end(self, network):
         if self.restore_best and self.best_state is not None:
             network.load_state_dict(self.best_state)
+
+
+class AverageWeights(Callback):
+    """Stochastic weight averaging: from epoch ``start`` on, add the weights at the end
+    of every epoch to a running mean (``nn.averaging.WeightAverage``); when training
+    ends, give the network that mean and gather its batch-normalisation statistics
+    again over ``x``, the training inputs. Train at a constant (or cyclic) learning
+    rate meanwhile: a rate that decays to zero leaves little to average."""
+
+    def __init__(self, network, x, start=0):
+        self.average = WeightAverage(network)
+        self.x, self.start = x, start
+
+    def on_epoch_end(self, result, network):
+        if result.epoch >= self.start:
+            self.average.update()
+        return False
+
+    def on_train_end(self, network):
+        if self.average.count:
+            self.average.copy_to(network)
+            update_batchnorm(network, np.asarray(self.x, dtype=network.dtype))
+
+    def state(self):
+        return self.average.state()
+
+    def load_state(self, state):
+        self.average.load_state(state)
 
 
 def evaluate(network: Network, x: np.ndarray, labels: np.ndarray,

@@ -70,6 +70,13 @@ def add_parser(sub):
                    help="random distortions of the training images")
     p.add_argument("--clip", type=positive_float, help="clip the gradient norm to this")
     p.add_argument("--members", type=positive_int, help="ensemble size (ensemble recipe)")
+    p.add_argument("--start-from", metavar="MODEL", type=path,
+                   help="begin from this trained model's weights (same architecture) instead "
+                   "of random ones: to fine-tune it, or to average weights with --average-from")
+    p.add_argument("--average-from", metavar="EPOCH", type=_seed,
+                   help="stochastic weight averaging: save the mean of the weights at the end "
+                   "of each epoch from EPOCH (counted from 0) on, batch-norm statistics "
+                   "gathered again; train at a constant rate (--schedule constant)")
     p.add_argument("--seed", type=_seed, default=RUN_DEFAULTS["seed"],
                    help="random seed (default 2: best validation accuracy of seeds 0-5)")
     p.add_argument("--full", action="store_true", default=None,
@@ -240,6 +247,7 @@ SETTING_TYPES = {
     "epochs": int, "batch_size": int, "lr": _NUMBER, "optimizer": str, "momentum": _NUMBER,
     "nesterov": bool, "weight_decay": _NUMBER, "dropout": _NUMBER, "schedule": str,
     "warmup": int, "augment": str, "clip": _NUMBER, "members": int, "full": bool,
+    "start_from": str, "average_from": int,
 }
 #: Settings that must be present and positive for a run to start at all.
 REQUIRED_POSITIVE = ("epochs", "batch_size", "lr")
@@ -344,7 +352,8 @@ def _refuse_existing_checkpoint(path):
 #: Flags that override a recipe's settings (argparse dest = settings key).
 OVERRIDES = ("sizes", "channels", "kernel", "hidden", "batchnorm", "activation", "cost", "output",
              "init", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov",
-             "weight_decay", "dropout", "schedule", "augment", "clip", "members", "full")
+             "weight_decay", "dropout", "schedule", "augment", "clip", "members", "full",
+             "start_from", "average_from")
 
 
 def _check_settings(settings):
@@ -365,6 +374,10 @@ def _check_settings(settings):
         fail(f"--momentum must be in [0, 1), not {settings['momentum']}")
     if not 0 <= (settings.get("weight_decay") or 0) < math.inf:
         fail(f"--weight-decay must be a non-negative number, not {settings['weight_decay']}")
+    average_from = settings.get("average_from")
+    if average_from is not None and average_from >= settings["epochs"]:
+        fail(f"--average-from {average_from}: the run's last epoch is {settings['epochs'] - 1} "
+             f"(--epochs {settings['epochs']}, counted from 0), so nothing would be averaged")
 
 
 #: The side of the images a CNN reads.
@@ -426,6 +439,37 @@ def _fit_outputs(settings, classes, explicit_sizes):
         settings["outputs"] = n
 
 
+def _start_weights(net, path, data):
+    """Copy the weights of the model file ``path`` into ``net`` (--start-from); returns
+    the command that trained that model, if it says. Refuses an ensemble, another
+    architecture and other classes."""
+
+    from ..io import load_model
+    from ..nn import Ensemble
+    from .common import check_classes
+
+    start = load_model(path)
+    if isinstance(start, Ensemble):
+        fail(f"--start-from {path} is an ensemble of {len(start.members)} networks; start "
+             f"from one network")
+    check_classes(start, data)
+    ours, theirs = _layer_names(net), _layer_names(start)
+    if ours != theirs:
+        fail(f"--start-from {path} is {', '.join(theirs)}; this run builds {', '.join(ours)}: "
+             f"give the settings it was trained with (--recipe, --channels, --hidden, ...)")
+    try:
+        net.load_state_dict({k: v.astype(net.dtype) for k, v in start.state_dict().items()})
+    except ValueError as e:
+        fail(f"--start-from {path}: {e}; give the settings it was trained with")
+    training = start.metadata.get("training") if isinstance(start.metadata, dict) else None
+    command = training.get("command") if isinstance(training, dict) else None
+    return command if isinstance(command, str) else str(path)
+
+
+def _layer_names(network):
+    return [type(layer).__name__ for layer in network.layers]
+
+
 def _accuracy(correct, split):
     return correct / len(split) if len(split) else None
 
@@ -451,6 +495,9 @@ def _train_ensemble(args, settings):
     from ..train import evaluate
 
     members = settings["members"]
+    if settings.get("start_from"):
+        fail("--start-from gives one network's weights; train an ensemble's members one at a "
+             "time with it, then join them with digitnet ensemble")
     single = {k: v for k, v in settings.items() if k != "members"}
     stem = str(args.out).removesuffix(".npz")
     paths = [f"{stem}.member{i}.npz" for i in range(members)]
@@ -573,7 +620,7 @@ def _train_single(args, given_settings):
     from ..errors import TrainingDiverged
     from ..io import save_model
     from ..recipes import build_network, build_optimizer, fit_options
-    from ..train import Position, evaluate, fit
+    from ..train import AverageWeights, Position, evaluate, fit
 
     check_output("--out", args.out)
     default_checkpoint = default_path(args.out)
@@ -606,10 +653,16 @@ def _train_single(args, given_settings):
     net = build_network(settings, rng, np.dtype(args.dtype))
     monitor = data.validation if args.monitor == "validation" else data.test
     watched = (monitor.x, monitor.y) if len(monitor) else None
+    start_from = None
+    if settings.get("start_from") and not resumed:  # a checkpoint holds the weights already
+        start_from = _start_weights(net, settings["start_from"], data)
     optimizer = build_optimizer(settings, net)
     fingerprint = _data_fingerprint(data)
+    stateful = {}
+    if settings.get("average_from") is not None:
+        stateful["average"] = AverageWeights(net, data.train.x, settings["average_from"])
     checkpointer = Checkpointer(
-        checkpoint_path, net, optimizer, rng, data=fingerprint,
+        checkpoint_path, net, optimizer, rng, data=fingerprint, stateful=stateful,
         settings={"recipe": args.recipe, "seed": args.seed, "dtype": args.dtype,
                   "monitor": args.monitor, "data_dir": args.data, "test": args.test, "log": args.log,
                   "dataset": getattr(args, "dataset", "mnist"),
@@ -619,11 +672,13 @@ def _train_single(args, given_settings):
         if resumed.data != fingerprint:
             fail(f"{checkpoint_path}: the checkpoint was made on other training data "
                  f"({resumed.data.get('train_images')} images from {resumed.data.get('name')})")
-        resumed.restore(net, optimizer, rng)
+        resumed.restore(net, optimizer, rng, stateful)
         if args.lr is not None:  # a new rate given with --resume, e.g. after divergence
             optimizer.lr = args.lr
         checkpointer.history, checkpointer.saved = list(resumed.history), resumed.position
     progress = Progress(args.quiet, args.log)
+    # the average is updated before the checkpointer saves the epoch
+    callbacks = [progress, *stateful.values(), checkpointer]
     if not resumed:
         checkpointer.save(Position(0))  # so that even epoch 0 can be interrupted
     if not args.quiet:
@@ -640,7 +695,7 @@ def _train_single(args, given_settings):
             history = fit(net, data.train.x, data.train.y, epochs=settings["epochs"],
                           batch_size=settings["batch_size"], lr=settings["lr"],
                           optimizer=optimizer, rng=rng, validation=watched,
-                          split_name=args.monitor, callbacks=[progress, checkpointer],
+                          split_name=args.monitor, callbacks=callbacks,
                           resume=resumed.position if resumed else None,
                           **fit_options(settings))
     except TrainingDiverged as e:
@@ -670,7 +725,8 @@ def _train_single(args, given_settings):
                      "seconds": round(seconds, 2), "digitnet_version": __version__,
                      "command": commands[0], "resumed": commands[1:],
                      "data_sha256": fingerprint["train_sha256"],
-                     "environment": _environment()},
+                     "environment": _environment(),
+                     **({"start_from_command": start_from} if start_from else {})},
         "metrics": {"validation_accuracy": _accuracy(val, data.validation),
                     "test_accuracy": _accuracy(test, data.test),
                     "final_loss": epochs[-1].loss if epochs else None},

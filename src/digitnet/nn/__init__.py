@@ -6,7 +6,8 @@ It knows nothing of MNIST, files or terminals. Batch-first: inputs are
 
 # conv and regularization are imported so that their layers are registered for
 # Network.from_config (a model file may hold them).
-from . import conv, functional, gradcheck, init, layers, losses, optim, regularization, schedules
+from . import averaging, conv, functional, gradcheck, init, layers, losses, optim, regularization, schedules
+from .averaging import WeightAverage, update_batchnorm
 from .conv import Conv2D, Flatten, MaxPool2D, Reshape
 from .ensemble import Ensemble
 from .layers import Identity, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
@@ -18,9 +19,10 @@ from .regularization import BatchNorm, Dropout
 
 __all__ = [
     "functional", "gradcheck", "init", "layers", "losses", "optim", "schedules", "conv",
-    "regularization",
+    "regularization", "averaging",
     "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "Softmax", "Identity",
     "Conv2D", "MaxPool2D", "Flatten", "Reshape", "Dropout", "BatchNorm", "Ensemble",
+    "WeightAverage", "update_batchnorm",
     "QuadraticCost", "BinaryCrossEntropy", "SoftmaxCrossEntropy",
     "Network", "mlp", "accuracy", "SGD", "Adam", "clip_grad_norm",
     "Perceptron", "NAND", "nand", "add_bits", "step",
