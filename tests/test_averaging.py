@@ -146,7 +146,7 @@ def test_average_from_saves_the_mean_of_the_epochs(start, tiny_mnist, tmp_path, 
 
 @pytest.mark.parametrize("extra, words", [
     (["--average-from", "3"], ["--average-from 3", "last epoch is 2"]),
-    (["--start-from", "missing.npz"], ["missing.npz"]),
+    (["--start-from", "missing.npz"], ["--start-from missing.npz", "no such model file"]),
 ])
 def test_bad_averaging_settings_are_one_line(tiny_mnist, tmp_path, capsys, extra, words):
     code, _, err = train(capsys, tiny_mnist, tmp_path / "m.npz", "--epochs", 3, *extra)

@@ -439,19 +439,28 @@ def _fit_outputs(settings, classes, explicit_sizes):
         settings["outputs"] = n
 
 
-def _start_weights(net, path, data):
-    """Copy the weights of the model file ``path`` into ``net`` (--start-from); returns
-    the command that trained that model, if it says. Refuses an ensemble, another
-    architecture and other classes."""
-
+def _start_model(path):
+    """The model of --start-from, read before any work; refuses an ensemble."""
+    from ..errors import ModelFileError
     from ..io import load_model
     from ..nn import Ensemble
-    from .common import check_classes
 
-    start = load_model(path)
+    try:
+        start = load_model(path)
+    except ModelFileError as e:
+        fail(f"--start-from {e}")
     if isinstance(start, Ensemble):
         fail(f"--start-from {path} is an ensemble of {len(start.members)} networks; start "
              f"from one network")
+    return start
+
+
+def _start_weights(net, start, path, data):
+    """Copy the weights of ``start``, the model file ``path``, into ``net``
+    (--start-from); returns the command that trained that model, if it says, else
+    the path. Refuses another architecture and other classes."""
+    from .common import check_classes
+
     check_classes(start, data)
     ours, theirs = _layer_names(net), _layer_names(start)
     if ours != theirs:
@@ -644,6 +653,9 @@ def _train_single(args, given_settings):
         settings = _settings(args)
     if args.log is not None:
         _check_log(args, checkpoint_path)
+    start_model = None
+    if settings.get("start_from") and not resumed:  # a checkpoint holds the weights already
+        start_model = _start_model(settings["start_from"])
 
     data = load_data(args)
     if settings.get("full"):
@@ -654,8 +666,8 @@ def _train_single(args, given_settings):
     monitor = data.validation if args.monitor == "validation" else data.test
     watched = (monitor.x, monitor.y) if len(monitor) else None
     start_from = None
-    if settings.get("start_from") and not resumed:  # a checkpoint holds the weights already
-        start_from = _start_weights(net, settings["start_from"], data)
+    if start_model is not None:
+        start_from = _start_weights(net, start_model, settings["start_from"], data)
     optimizer = build_optimizer(settings, net)
     fingerprint = _data_fingerprint(data)
     stateful = {}
@@ -736,6 +748,10 @@ def _train_single(args, given_settings):
         checkpoint_path.unlink(missing_ok=True)
     if not args.quiet:
         n_val, n_test = len(data.validation), len(data.test)
+        if "average" in stateful:
+            gathered = settings.get("batchnorm") and ", batch-norm statistics gathered again"
+            print(f"Saved weights: the mean of those of epochs {settings['average_from']} to "
+                  f"{settings['epochs'] - 1}{gathered or ''}")
         if n_val:
             print(f"Validation: {val} / {n_val} ({100 * val / n_val:.2f}%)")
         else:
