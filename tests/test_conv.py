@@ -279,5 +279,24 @@ def test_cnn_inference_runs_in_small_batches():
     seen = []
     forward = net.forward
     net.forward = lambda x: seen.append(len(x)) or forward(x)
-    p = net.predict_proba(np.zeros((1200, 784), np.float32))
-    assert p.shape == (1200, 10) and seen == [500, 500, 200]
+    p = net.predict_proba(np.zeros((300, 784), np.float32))
+    assert p.shape == (300, 10) and seen == [128, 128, 44]
+
+
+def test_cnn_inference_memory_stays_bounded():
+    """Regression: a three-stage CNN predicting 300 images at once peaked at 230 MB (the
+    patch rows and activations of 300 images), now those of at most 128: 131 MB."""
+    import tracemalloc
+
+    from digitnet.recipes import build_network
+
+    net = build_network(dict(model="cnn", channels=[32, 64, 128], hidden=128, batchnorm=True,
+                             activation="relu", cost="ce", init="he"), np.random.default_rng(0))
+    x = np.zeros((300, 784), np.float32)
+    tracemalloc.start()
+    try:
+        net.predict_proba(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 160e6, f"{peak / 1e6:.0f} MB"
