@@ -23,7 +23,7 @@ BEGIN, END = "<!-- benchmarks/run.py: begin -->", "<!-- benchmarks/run.py: end -
 
 TRAINING = [
     ("seed", "[784, 30, 10] sigmoid, quadratic cost, mini-batch 10, eta 3.0",
-     ["tutorial", "digitnet", "torch", "sklearn"]),
+     ["tutorial", "digitnet", "torch", "sklearn", "products"]),
     ("relu32", "[784, 128, 64, 10] ReLU, softmax + cross-entropy, mini-batch 32",
      ["digitnet", "torch", "sklearn"]),
     ("relu128", "[784, 128, 64, 10] ReLU, softmax + cross-entropy, mini-batch 128",
@@ -31,7 +31,8 @@ TRAINING = [
 ]
 NAMES = {"tutorial": "the tutorials' algorithm (one example at a time)",
          "digitnet": "digitnet", "torch": "PyTorch (CPU, torch.optim.SGD)",
-         "sklearn": "scikit-learn MLPClassifier"}
+         "sklearn": "scikit-learn MLPClassifier",
+         "products": "lower bound: the step's two matrix products alone (NumPy, 1 BLAS thread)"}
 
 
 def available(module):
@@ -96,7 +97,7 @@ def main(argv=None):
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     reps, train = (1, 5000) if args.quick else (args.reps, 50_000)
-    have = {"tutorial": True, "digitnet": True, "torch": available("torch"),
+    have = {"tutorial": True, "digitnet": True, "products": True, "torch": available("torch"),
             "sklearn": available("sklearn")}
     lines = []
 
@@ -111,6 +112,7 @@ def main(argv=None):
     out()
     out("| network | implementation | s / epoch | digitnet is ... faster |")
     out("| --- | --- | ---: | ---: |")
+    floor = []
     for case, label, impls in TRAINING:
         results = {}
         for impl in impls:
@@ -127,6 +129,13 @@ def main(argv=None):
             else:
                 why = r.get("skipped") or r.get("error") or "no equivalent configuration"
                 out(f"| {label} | {NAMES[impl]} | n/a ({why}) | |")
+        if "median" in results.get("products", {}) and "median" in results.get("tutorial", {}):
+            floor.append(results["tutorial"]["median"] / results["products"]["median"])
+    if floor:
+        out()
+        out(f"At mini-batch 10 the two matrix products alone take 1/{floor[0]:.1f} of the time the "
+            "tutorials' algorithm takes for the whole epoch: no implementation that makes them as "
+            f"NumPy calls, step by step, can be more than {floor[0]:.1f}x faster than it.")
     out()
     out("### Inference with [784, 128, 64, 10] (softmax probabilities)")
     out()

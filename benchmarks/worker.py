@@ -2,7 +2,7 @@
 
     python -m benchmarks.worker IMPL CASE [--reps N] [--train N]
 
-IMPL: tutorial, digitnet, torch, sklearn. CASE: seed (the tutorials' [784, 30, 10]
+IMPL: tutorial, digitnet, torch, sklearn, products. CASE: seed (the tutorials' [784, 30, 10]
 sigmoid network, quadratic cost, mini-batch 10, eta 3.0), relu32 and relu128
 ([784, 128, 64, 10] ReLU + softmax + cross-entropy, eta 0.1), infer (inference of the
 10,000 test images with [784, 128, 64, 10]), memory (peak RSS of a training epoch).
@@ -67,6 +67,31 @@ def tutorial_epochs(case, x, y, reps):
     net = Network(spec["sizes"], rng)
     data = training_data(x, y)
     return time_epochs(lambda: net.SGD(data, 1, spec["batch_size"], spec["lr"], rng), reps)
+
+
+def products_epochs(case, x, y, reps):
+    """Only the two matrix products that every step of the tutorials' network must make,
+    as NumPy calls on one BLAS thread, mini-batch after mini-batch: the forward product
+    of the first layer (10x784 by 784x30) and its weight gradient (30x10 by 10x784).
+    Nothing else (no activations, no update, no shuffle): a lower bound on the time
+    per epoch of any implementation that multiplies matrices with NumPy at every step."""
+    from threadpoolctl import threadpool_limits
+
+    if case != "seed":
+        return None
+    m, hidden = CASES[case]["batch_size"], CASES[case]["sizes"][1]
+    weights = np.random.default_rng(0).standard_normal((hidden, x.shape[1])).astype(np.float32)
+    z = np.empty((m, hidden), np.float32)
+    gradient = np.empty_like(weights)
+
+    def epoch():
+        for k in range(0, len(x) - m + 1, m):
+            batch = x[k:k + m]
+            np.matmul(batch, weights.T, out=z)
+            np.matmul(z.T, batch, out=gradient)
+
+    with threadpool_limits(1, user_api="blas"):
+        return time_epochs(epoch, reps)
 
 
 def torch_model(case):
@@ -205,7 +230,8 @@ def main():
     else:
         x, y, _, _ = load(args.train)
         run = {"tutorial": tutorial_epochs, "digitnet": digitnet_epochs,
-               "torch": torch_epochs, "sklearn": sklearn_epochs}[args.impl]
+               "torch": torch_epochs, "sklearn": sklearn_epochs,
+               "products": products_epochs}[args.impl]
         times = run(args.case, x, y, args.reps)
         if times is not None:
             scale = 50_000 / len(x)

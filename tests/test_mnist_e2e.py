@@ -129,3 +129,24 @@ def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, 
     rows = features(lat, keys, np.full((len(keys), 10), 0.1))
     p = judge.predict_proba(np.hstack([images, rows]))
     assert p.shape == (len(keys), 2) and np.allclose(p.sum(axis=1), 1, atol=1e-3)
+
+
+def test_benchmark_lower_bound_runs(data_dir):
+    """The benchmarks' lower-bound row (the two matrix products alone) is measured for the
+    tutorials' network only: it runs and gives a time, and gives none for the others."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def worker(case):
+        done = subprocess.run([sys.executable, "-m", "benchmarks.worker", "products", case,
+                               "--reps", "1", "--train", "1000"],
+                              cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                              text=True, env={**os.environ, "DIGITNET_DATA": data_dir})
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.splitlines()[-1])
+
+    seed = worker("seed")
+    assert seed["median"] > 0 and seed["extrapolated"] and len(seed["seconds"]) == 1
+    assert "median" not in worker("relu32")

@@ -11,7 +11,6 @@ from . import losses
 from .conv import Conv2D
 from .regularization import BatchNorm
 
-
 #: Images per forward pass when a convolutional network predicts. Its layers keep what
 #: a backward pass would need, about 1 MB per image for a three-stage CNN, so 500 at
 #: a time held 380 MB per network, more than a gigabyte for an ensemble of three,
