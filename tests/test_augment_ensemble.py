@@ -109,6 +109,26 @@ def test_kernel_flag_builds_k_by_k_convolutions_that_keep_the_size(tiny_mnist, t
     assert not (tmp_path / "x.npz").exists()
 
 
+def test_convs_flag_stacks_convolutions_before_each_pool(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "vgg.npz"
+    assert main(["train", "--recipe", "cnn", "--channels", "4", "8", "--hidden", "16", "--convs", "2",
+                 "--batchnorm", "--epochs", "1", "--data", str(tiny_mnist), "--out", str(out)]) == 0
+    assert "(2 convolutions per stage)" in capsys.readouterr().out
+    net = load_model(out)
+    kinds = [layer.config()["type"] for layer in net.layers]
+    conv_pool = [k for k in kinds if k in ("Conv2D", "MaxPool2D")]
+    assert conv_pool == ["Conv2D", "Conv2D", "MaxPool2D", "Conv2D", "Conv2D", "MaxPool2D"]
+    convs = [layer for layer in net.layers if layer.config()["type"] == "Conv2D"]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 4), (4, 4), (4, 8), (8, 8)]
+    assert kinds.count("BatchNorm") == 4
+    assert net.layers[-1].in_features == 16 and net.forward(np.zeros((2, 784), np.float32)).shape == (2, 10)
+    assert main(["train", "--recipe", "mlp", "--convs", "2", "--data", str(tiny_mnist),
+                 "--out", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--convs is for CNN recipes" in err, err
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_cnn_and_ensemble_recipes_train_from_the_cli(tiny_mnist, tmp_path, capsys):
     out = tmp_path / "cnn.npz"
     assert main(["train", "--recipe", "cnn", "--epochs", "1", "--data", str(tiny_mnist),

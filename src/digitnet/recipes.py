@@ -85,12 +85,16 @@ def build_network(settings, rng, dtype=np.float32):
     channels, hidden, k = settings["channels"], settings["hidden"], settings.get("kernel", 3)
     layers, c, size = [Reshape((1, 28, 28))], 1, 28
     for out in channels:
-        # a k x k convolution padded by k // 2 keeps the image's size; the pool halves it
-        layers.append(Conv2D(c, out, k, 1, k // 2, settings["init"], rng, dtype))
-        if settings.get("batchnorm"):
-            layers.append(BatchNorm(out, dtype=dtype))
-        layers += [L.activation(settings["activation"]), MaxPool2D(2)]
-        c, size = out, size // 2
+        # a stage: `convs` k x k convolutions, each padded by k // 2 so that it keeps the
+        # image's size, then a 2x2 pool that halves it
+        for _ in range(settings.get("convs", 1)):
+            layers.append(Conv2D(c, out, k, 1, k // 2, settings["init"], rng, dtype))
+            if settings.get("batchnorm"):
+                layers.append(BatchNorm(out, dtype=dtype))
+            layers.append(L.activation(settings["activation"]))
+            c = out
+        layers.append(MaxPool2D(2))
+        size //= 2
     layers += [Flatten(), L.Linear(c * size * size, hidden, settings["init"], rng, dtype),
                L.activation(settings["activation"])]
     if dropout:

@@ -46,6 +46,8 @@ def add_parser(sub):
                    help="CNN: output channels of each convolution (each followed by a 2x2 max-pool)")
     p.add_argument("--kernel", type=positive_int, metavar="K",
                    help="CNN: K x K convolutions, K odd (default 3)")
+    p.add_argument("--convs", type=positive_int, metavar="N",
+                   help="CNN: convolutions per stage, before its pool (default 1)")
     p.add_argument("--hidden", type=positive_int, metavar="N", help="CNN: fully connected layer width")
     p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
                    help="CNN: batch normalisation after each convolution")
@@ -242,7 +244,7 @@ def _resumed_run(args, path):
 #: The JSON type of each training setting a checkpoint may hold.
 _NUMBER = (int, float)
 SETTING_TYPES = {
-    "model": str, "sizes": list, "channels": list, "kernel": int, "hidden": int, "outputs": int,
+    "model": str, "sizes": list, "channels": list, "kernel": int, "convs": int, "hidden": int, "outputs": int,
     "batchnorm": bool, "activation": str, "cost": str, "output": str, "init": str,
     "epochs": int, "batch_size": int, "lr": _NUMBER, "optimizer": str, "momentum": _NUMBER,
     "nesterov": bool, "weight_decay": _NUMBER, "dropout": _NUMBER, "schedule": str,
@@ -350,7 +352,7 @@ def _refuse_existing_checkpoint(path):
 
 
 #: Flags that override a recipe's settings (argparse dest = settings key).
-OVERRIDES = ("sizes", "channels", "kernel", "hidden", "batchnorm", "activation", "cost", "output",
+OVERRIDES = ("sizes", "channels", "kernel", "convs", "hidden", "batchnorm", "activation", "cost", "output",
              "init", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov",
              "weight_decay", "dropout", "schedule", "augment", "clip", "members", "full",
              "start_from", "average_from")
@@ -361,7 +363,7 @@ def _check_settings(settings):
         sizes = settings["sizes"]
         if len(sizes) < 2 or sizes[0] != 784:
             fail(f"--sizes must start with 784 inputs and end with one output per class, not {sizes}")
-        for flag in ("channels", "kernel", "hidden", "batchnorm"):
+        for flag in ("channels", "kernel", "convs", "hidden", "batchnorm"):
             if settings.get(flag) is not None:
                 fail(f"--{flag} is for CNN recipes (cnn, ensemble); this recipe builds an MLP")
     elif settings.get("sizes") is not None:
@@ -488,6 +490,8 @@ def _describe(settings):
         shape = "conv" + "-conv".join(map(str, settings["channels"])) + f"-fc{settings['hidden']}"
         if settings.get("kernel", 3) != 3:
             shape += f" ({settings['kernel']}x{settings['kernel']} kernels)"
+        if settings.get("convs", 1) != 1:
+            shape += f" ({settings['convs']} convolutions per stage)"
     else:
         shape = str(settings["sizes"])
     return f"{shape} {settings['activation']}/{settings['cost']}"
