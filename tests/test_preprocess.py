@@ -142,6 +142,44 @@ def test_noise_and_uneven_background_are_removed():
     assert similar(to_mnist(Image.fromarray(noisy)), REFERENCE)
 
 
+def test_specks_go_and_strokes_stay_wherever_they_are():
+    # the 3x3 means that find specks are computed around the ink only: the result must be
+    # that of the rule applied to the whole image, at its edges and corners too
+    from digitnet.data.preprocess import ink
+
+    rng = np.random.default_rng(1)
+    for trial in range(21):
+        values = np.zeros((40, 60), np.float32)
+        if trial == 20:  # a weak pixel at the ink's bottom-right corner, kept by faint neighbours
+            values[5:9, 5:9] = 1.0
+            values[19:22, 29:32] = 0.09
+            values[20, 30] = 0.15
+            _check_ink_noise_rule(values)
+            assert ink(_dark_on_white(values))[20, 30] > 0
+            continue
+        values[rng.integers(0, 40, 6), rng.integers(0, 60, 6)] = rng.uniform(0.2, 1, 6)  # specks
+        top, left = rng.integers(0, 36), rng.integers(0, 56)
+        values[top:top + 4, left:left + 4] = 1.0  # a blob, at the edge in some trials
+        values[rng.integers(0, 40), :] += rng.uniform(0, 0.12, 60)  # faint streak
+        _check_ink_noise_rule(np.clip(values, 0, 1))
+        assert ink(_dark_on_white(values))[top:top + 4, left:left + 4].min() > 0.9
+
+
+def _dark_on_white(values):
+    return Image.fromarray((255 * (1 - np.clip(values, 0, 1))).round().astype(np.uint8))
+
+
+def _check_ink_noise_rule(values):
+    """ink() of ``values`` drawn dark on white is the noise rule applied to the whole image."""
+    from digitnet.data.preprocess import NOISE, _box3, ink
+
+    image = _dark_on_white(values)
+    rule = 1.0 - np.asarray(image, np.float32) / 255.0
+    rule /= rule.max()
+    rule[(rule < NOISE) | (_box3(rule) < NOISE / 2)] = 0.0
+    np.testing.assert_array_equal(ink(image), rule)
+
+
 @pytest.mark.parametrize("image", [Image.new("L", (50, 50), 255), Image.new("L", (50, 50), 0),
                                    Image.new("RGBA", (50, 50), (0, 0, 0, 0))])
 def test_blank_images_are_no_digit(image):
