@@ -188,7 +188,8 @@ def test_python_dash_m_and_console_help():
 
 def test_help_imports_nothing_heavy():
     code = ("import sys; from digitnet.cli import build_parser; build_parser(); import digitnet; "
-            "heavy = {'matplotlib', 'sklearn', 'torch', 'fastapi', 'onnx', 'PIL', 'tqdm'}; "
+            "heavy = {'matplotlib', 'sklearn', 'torch', 'fastapi', 'onnx', 'PIL', 'tqdm', 'ssl', "
+            "'urllib.request', 'http.client'}; "
             "print(sorted(heavy & set(sys.modules)))")
     env = {**os.environ, "PYTHONPATH": SRC}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,

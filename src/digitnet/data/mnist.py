@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import math
 import os
 import tempfile
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +130,8 @@ def verify(files, name="mnist"):
 
 
 def _fetch(url, out, timeout):
+    import urllib.request  # only to download: it brings ssl and http, 20 ms of start-up
+
     with urllib.request.urlopen(url, timeout=timeout) as response:
         size = 0
         while chunk := response.read(1 << 20):
@@ -145,6 +145,8 @@ def download(name="mnist", directory=None, timeout=30, why="is not on this machi
     """Fetch the four files into ``directory`` (the cache by default), verifying each
     by the SHA-256 of its decompressed content; a file already there that passes the
     check is kept, one that fails it is replaced. Returns the directory."""
+    import http.client
+
     spec = DATASETS[name]
     directory = Path(directory or cache_dir(name))
     directory.mkdir(parents=True, exist_ok=True)
