@@ -67,8 +67,8 @@ def test_a_fixed_rate_sends_that_many_requests():
     finally:
         server.close()
     assert result["errors"] == 0
-    assert 50 <= result["requests"] <= 62  # 60 due in the second, less the first 0.1 s
-    assert result["p99_ms"] < 100
+    assert 45 <= result["requests"] <= 62  # 60 due in the second, less the first 0.1 s
+    assert result["p99_ms"] < 500  # a stub answering at once: only a stalled machine is slower
 
 
 def test_a_stall_counts_against_every_request_it_delayed():
