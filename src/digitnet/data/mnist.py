@@ -130,7 +130,7 @@ def verify(files, name="mnist"):
 
 
 def _fetch(url, out, timeout):
-    import urllib.request  # only to download: it brings ssl and http, 20 ms of start-up
+    import urllib.request  # here, not at the top: it imports ssl and http.client, which only a download needs
 
     with urllib.request.urlopen(url, timeout=timeout) as response:
         size = 0
