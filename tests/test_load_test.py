@@ -4,10 +4,7 @@ slow server for the requests it delayed (no coordinated omission)."""
 import asyncio
 import threading
 
-import pytest
 from benchmarks.load_test import run
-
-pytest.importorskip("PIL")
 
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
 

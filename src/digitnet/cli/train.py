@@ -43,7 +43,7 @@ def add_parser(sub):
     p.add_argument("--sizes", type=positive_int, nargs="+", metavar="N",
                    help="neurons per layer, input first (seed: 784 30 10)")
     p.add_argument("--channels", type=positive_int, nargs="+", metavar="C",
-                   help="CNN: output channels of each convolution (each followed by a 2x2 max-pool)")
+                   help="CNN: output channels of each stage (its convolutions, then a 2x2 max-pool)")
     p.add_argument("--kernel", type=positive_int, metavar="K",
                    help="CNN: K x K convolutions, K odd (default 3)")
     p.add_argument("--convs", type=positive_int, metavar="N",
@@ -399,7 +399,7 @@ def _check_convolutions(channels, kernel):
         fail(f"--kernel must be odd (a centred k x k window), not {kernel}")
     if kernel > sides[-1]:
         fail(f"--kernel {kernel} is wider than the {sides[-1]}x{sides[-1]} feature maps of "
-             f"convolution {len(channels)}; use at most {sides[-1] - (sides[-1] % 2 == 0)}")
+             f"stage {len(channels)}; use at most {sides[-1] - (sides[-1] % 2 == 0)}")
 
 
 def _check_optimizer_flags(args, settings):
