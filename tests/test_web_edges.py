@@ -266,9 +266,7 @@ def test_a_killed_worker_stops_the_server_with_exit_code_2():
 
 
 def test_a_second_server_with_workers_on_the_same_port_is_refused():
-    # SO_REUSEPORT let a second `serve --workers 2` join the first and share its requests
-    from digitnet.cli.serve import claim_port
-
+    # with SO_REUSEPORT a second `serve --workers 2` could join the first and share its requests
     port = free_port()
     server = start_server(port, "--workers", "2")
     try:
@@ -279,11 +277,72 @@ def test_a_second_server_with_workers_on_the_same_port_is_refused():
     finally:
         server.terminate()
         server.wait(timeout=30)
-    if sys.platform == "linux":  # and while the first one's workers are still starting
-        lock = claim_port("127.0.0.1", port)
-        with pytest.raises(OSError, match="another digitnet serve"):
-            claim_port("127.0.0.1", port)
-        lock.close()
+
+
+def holders(port, workers):
+    """{client port: index in ``workers``} for the connections to ``port`` that the
+    worker processes hold, read from /proc."""
+    inodes = {}
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+                if state == "01" and int(local.split(":")[1], 16) == port:  # established
+                    inodes[inode] = int(remote.split(":")[1], 16)
+    held = {}
+    for i, pid in enumerate(workers):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                held[inodes[link[8:-1]]] = i
+    return held
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the connections in /proc")
+def test_workers_share_connections_evenly_and_refill_the_one_with_fewest():
+    # each worker had its own SO_REUSEPORT socket, and the kernel's hash split 16
+    # connections 10/6 or 11/5 as often as 8/8: the busier worker set the p99
+    import socket
+    import time
+
+    port = free_port()
+    server = start_server(port, "--workers", "2")
+    connections = []
+
+    def connect(n):
+        for _ in range(n):
+            c = socket.create_connection(("127.0.0.1", port), timeout=30)
+            c.sendall(b"GET /api/model HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert c.recv(65536).startswith(b"HTTP/1.1 200")
+            connections.append(c)
+
+    def split():
+        held = holders(port, workers)
+        assert len(held) == len(connections)
+        return [sum(1 for i in held.values() if i == w) for w in (0, 1)]
+
+    try:
+        workers = workers_of(server.pid)
+        connect(16)
+        assert split() == [8, 8]
+        held = holders(port, workers)
+        for c in [c for c in connections if held[c.getsockname()[1]] == 0][:6]:
+            connections.remove(c)
+            c.close()  # worker 0 now holds 2, worker 1 still 8
+        deadline = time.monotonic() + 10
+        while split() != [2, 8] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        connect(6)
+        assert split() == [8, 8]  # dealt round the workers, the new ones would split 3/3
+    finally:
+        for c in connections:
+            c.close()
+        server.terminate()
+        server.wait(timeout=30)
 
 
 # -- 6: the page ---------------------------------------------------------------------------

@@ -39,8 +39,7 @@ def run(args):
 
     app = create_app(args.model)  # fail here, with one line, if the model is unusable
     try:  # and if the address is taken or not this machine's
-        lock = claim_port(args.host, args.port) if args.workers > 1 else None
-        sock = listening_socket(args.host, args.port, reuse_port=args.workers > 1)
+        sock = listening_socket(args.host, args.port)
     except OSError as e:
         fail(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
     print(f"digitnet: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
@@ -52,55 +51,39 @@ def run(args):
         except KeyboardInterrupt:
             pass
         return
-    with sock:  # held, never listening, so the port stays ours while workers come and go
-        code = serve_workers(args.host, args.port, args.workers,
-                             args.model and os.path.abspath(args.model))
-    if lock:
-        lock.close()
+    del app  # each worker loads its own
+    with sock:
+        code = serve_workers(sock, args.workers, args.model and os.path.abspath(args.model))
     if code is not None:
         how = f"exit code {code}" if code >= 0 else f"killed by signal {-code}"
         fail(f"a server worker stopped on its own ({how}); all workers were stopped")
 
 
-def claim_port(host, port):
-    """Make sure no other server listens on ``port``, where the workers' SO_REUSEPORT
-    sockets would otherwise join it and share its requests; returns a lock to hold.
+def serve_workers(sock, workers, model_path):
+    """Run ``workers`` server processes and deal them the connections accepted on
+    ``sock``: each new one goes to the worker with the fewest open.
 
-    A socket without SO_REUSEPORT cannot be bound beside a listening one, whoever owns
-    it; and on Linux an abstract Unix socket named after the port keeps a second
-    ``serve --workers`` out while the first one's workers are still starting."""
-    import errno
-    import socket
-    import sys
-
-    listening_socket(host, port).close()
-    if sys.platform != "linux":
-        return None
-    lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        lock.bind(f"\0digitnet-serve-port-{port}")
-    except OSError:
-        lock.close()
-        raise OSError(errno.EADDRINUSE, "Address already in use (by another digitnet serve)") from None
-    return lock
-
-
-def serve_workers(host, port, workers, model_path):
-    """Run ``workers`` server processes, each with its own listening socket on the same
-    port (SO_REUSEPORT), so that the kernel spreads new connections over them.
-
-    uvicorn's own ``--workers`` shares one socket: whichever worker wakes first accepts
-    a whole burst of connections, and with keep-alive they stay on it (16 clients
-    connecting at once all landed on one worker of two, halving the throughput). Stops
-    all workers when one ends, on Ctrl-C, or on SIGTERM; returns the exit code of a
-    worker that ended on its own (negative: killed by that signal), else None."""
+    Left to themselves, workers sharing one socket take connections unevenly: with
+    uvicorn's own ``--workers`` whichever wakes first accepts a whole burst (16 clients
+    connecting at once all landed on one of two workers), and with one SO_REUSEPORT
+    socket each the kernel's hash split 16 connections 10/6 or 11/5 as often as 8/8;
+    with keep-alive they stay where they land, and the busier worker's queue sets the
+    slowest answers. Here this process accepts, and passes each connection's descriptor
+    to its worker over a Unix socket; the workers count the connections they close.
+    Stops all workers when one ends, on Ctrl-C, or on SIGTERM; returns the exit code of
+    a worker that ended on its own (negative: killed by that signal), else None."""
     import multiprocessing
     import signal
+    import socket
     from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_worker, args=(host, port, model_path),
-                                 name=f"digitnet-serve-{i}") for i in range(workers)]
+    closed = context.RawArray("q", workers)  # connections each worker has closed
+    handed = [0] * workers  # and each has been given
+    channels = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
+    processes = [context.Process(target=_worker, args=(theirs, i, closed, model_path),
+                                 name=f"digitnet-serve-{i}")
+                 for i, (ours, theirs) in enumerate(channels)]
 
     def terminate(signum, frame):
         raise SystemExit(0)
@@ -110,10 +93,29 @@ def serve_workers(host, port, workers, model_path):
     try:
         for process in processes:
             process.start()
-        ended = wait([process.sentinel for process in processes])
-        stopped = next(p for p in processes if p.sentinel in ended)
-        stopped.join()  # its exit code is None until it is reaped
-        code = stopped.exitcode
+        for _, theirs in channels:
+            theirs.close()
+        sock.listen(1024)
+        sock.setblocking(False)
+        sentinels = [process.sentinel for process in processes]
+        while True:
+            ended = [s for s in wait([sock, *sentinels]) if s in sentinels]
+            if ended:
+                stopped = processes[sentinels.index(ended[0])]
+                stopped.join()  # its exit code is None until it is reaped
+                code = stopped.exitcode
+                break
+            while True:
+                try:
+                    connection, _ = sock.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # ECONNABORTED and the like: the client gave up
+                    continue
+                with connection:
+                    i = min(range(workers), key=lambda i: handed[i] - closed[i])
+                    socket.send_fds(channels[i][0], [b"c"], [connection.fileno()])
+                handed[i] += 1
     except KeyboardInterrupt:
         pass
     finally:
@@ -123,20 +125,19 @@ def serve_workers(host, port, workers, model_path):
                 process.terminate()
         for process in processes:
             process.join(10)
+        for ours, _ in channels:
+            ours.close()
     return code
 
 
-def _worker(host, port, model_path):
-    import uvicorn
-
+def _worker(channel, index, closed, model_path):
     from ..web.app import create_app
-    from ..web.server import config
+    from ..web.server import DealtServer, config
 
-    sock = listening_socket(host, port, reuse_port=True)
-    server = uvicorn.Server(config(create_app(model_path)))
+    server = DealtServer(config(create_app(model_path)), channel, index, closed)
     _freeze_heap()
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[])
     except KeyboardInterrupt:
         pass
 
@@ -151,9 +152,8 @@ def _freeze_heap():
     gc.freeze()
 
 
-def listening_socket(host, port, reuse_port=False):
-    """A TCP socket bound to (host, port); with ``reuse_port``, one of several that
-    share the port, each worker listening on its own.
+def listening_socket(host, port):
+    """A TCP socket bound to (host, port).
 
     Made here rather than by uvicorn, whose own leaves the protocol number at 0:
     connections accepted on it inherit that, asyncio then never sets TCP_NODELAY on
@@ -165,8 +165,6 @@ def listening_socket(host, port, reuse_port=False):
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()
