@@ -107,9 +107,11 @@ def check_output(flag, path, inputs=(), clash="one of the inputs"):
 
 def main(argv=None):
     from ..data.preprocess import quiet_pillow_size_warning
+    from .memory import keep_freed_memory
 
     args = parse(build_parser(), argv)
     quiet_pillow_size_warning()  # our own one-line refusal comes instead
+    keep_freed_memory()  # NumPy's larger arrays then cost no page faults each time
     try:
         return args.run(args) or 0
     except DigitnetError as e:

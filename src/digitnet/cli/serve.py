@@ -133,6 +133,9 @@ def serve_workers(sock, workers, model_path):
 def _worker(channel, index, closed, model_path):
     from ..web.app import create_app
     from ..web.server import DealtServer, config
+    from .memory import keep_freed_memory
+
+    keep_freed_memory()  # a new process: see cli.main
 
     server = DealtServer(config(create_app(model_path)), channel, index, closed)
     _freeze_heap()
