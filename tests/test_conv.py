@@ -200,6 +200,34 @@ def test_fold_batchnorm_keeps_evaluation_outputs(conv):
         np.testing.assert_array_equal(value, before[name])
 
 
+def test_for_inference_pools_before_rectifying_with_the_same_outputs():
+    """for_inference: BatchNorm folded, Dropout gone, each ReLU that came before a
+    MaxPool2D after it; exactly the same outputs, the original untouched."""
+    from digitnet.nn.network import for_inference
+    from digitnet.nn.regularization import BatchNorm, Dropout
+
+    rng = np.random.default_rng(13)
+    f64 = np.float64
+    layers = [Reshape((1, 8, 8)), Conv2D(1, 3, 3, 1, 1, rng=rng, dtype=f64), BatchNorm(3, dtype=f64),
+              ReLU(), MaxPool2D(2), Conv2D(3, 4, 3, 1, 1, rng=rng, dtype=f64), ReLU(), MaxPool2D(2),
+              Flatten(), Linear(16, 6, "he", rng, f64), ReLU(), Dropout(0.5, rng=rng),
+              Linear(6, 3, "xavier", rng, f64)]
+    net = Network(layers, losses.SoftmaxCrossEntropy(), (64,))
+    for layer in net.layers:
+        if "bias" in layer.params:
+            layer.params["bias"][:] = rng.normal(0, 0.5, layer.params["bias"].shape)
+    before = {k: v.copy() for k, v in net.state_dict().items()}
+    x = rng.standard_normal((9, 64))
+    fast = for_inference(net)
+    names = [type(layer).__name__ for layer in fast.layers]
+    assert names == ["Reshape", "Conv2D", "MaxPool2D", "ReLU", "Conv2D", "MaxPool2D", "ReLU",
+                     "Flatten", "Linear", "ReLU", "Linear"]
+    np.testing.assert_allclose(fast.predict_proba(x), net.predict_proba(x), rtol=1e-12, atol=1e-15)
+    assert [type(layer).__name__ for layer in net.layers][3:5] == ["ReLU", "MaxPool2D"]
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
 def test_batchnorm_eval_mode_uses_running_statistics(tmp_path):
     from digitnet.nn.regularization import BatchNorm
 
@@ -300,3 +328,14 @@ def test_cnn_inference_memory_stays_bounded():
     finally:
         tracemalloc.stop()
     assert peak < 160e6, f"{peak / 1e6:.0f} MB"
+
+
+@pytest.mark.parametrize("k, s", [(1, 1), (2, 2), (3, 1), (3, 2), (5, 3), (4, 1)])
+def test_patches_are_sliding_windows(k, s):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from digitnet.nn.conv import _patches
+
+    xh = np.random.default_rng(k * 10 + s).standard_normal((2, 9, 11, 3))
+    expected = sliding_window_view(xh, (k, k), axis=(1, 2))[:, ::s, ::s].transpose(0, 1, 2, 4, 5, 3)
+    np.testing.assert_array_equal(_patches(xh, k, s), expected)

@@ -115,16 +115,17 @@ def test_predict(client):
     assert result["activations"] and all(layer["values"] for layer in result["activations"])
 
 
-def test_the_server_runs_the_shipped_model_with_batchnorm_folded():
+def test_the_server_runs_the_shipped_model_rearranged_for_inference():
     # the server's batcher runs the model with batch normalisation folded into the
-    # convolutions (web.app._folded): its answers must be the model's own
+    # convolutions and ReLU after pooling (web.app._for_inference): its answers must
+    # be the model's own
     import numpy as np
 
     from digitnet.pretrained import resolve_model
-    from digitnet.web.app import _folded
+    from digitnet.web.app import _for_inference
 
     model = resolve_model(None)
-    folded = _folded(model)
+    folded = _for_inference(model)
     assert not any(type(layer).__name__ == "BatchNorm" for m in folded.members for layer in m.layers)
     x = 0.3 * np.random.default_rng(0).random((20, 784), dtype=np.float32)  # faint noise: unsure
     np.testing.assert_allclose(folded.confidences(x), model.confidences(x), rtol=1e-3, atol=1e-6)

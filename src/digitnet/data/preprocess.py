@@ -116,7 +116,7 @@ def ink(source) -> np.ndarray:
     if grey.ndim != 2 or min(grey.shape) < 1:
         raise ImageError("empty image")
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    dark_ink = float(np.median(border)) > 0.5
+    dark_ink = float(_median(border)) > 0.5
     values = 1.0 - grey if dark_ink else grey.copy()
     values -= _paper(values)
     peak = float(values.max())
@@ -160,19 +160,48 @@ def _box3(values):
 def _paper(values):
     """The paper's level under the ink, which may vary across a photo: the image
     shrunk to about 24 pixels, the strokes removed by a minimum filter, grown back."""
-    from PIL import Image, ImageFilter
+    from PIL import Image
 
     h, w = values.shape
     factor = max(1, max(h, w) // 24)
     if factor < 3:  # small images: one level, from the border
         border = np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
-        return float(np.median(border))
+        return float(_median(border))
     small = Image.fromarray(values.astype(np.float32, copy=False), "F").reduce(factor)
-    small = small.filter(ImageFilter.MinFilter(7))
-    low, high = small.getextrema()
+    paper = _min_filter(np.asarray(small), 7)
+    low, high = paper.min(), paper.max()
     if low == high:  # evenly lit (a drawing on a canvas): one level, no need to grow it back
         return float(low)
-    return np.asarray(small.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+    paper = Image.fromarray(paper, "F")
+    return np.asarray(paper.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _median(values):
+    """np.median of a 1-D array, without its generality (the same value: the middle
+    one, or the mean of the middle two in the array's precision)."""
+    n = len(values)
+    middle = np.partition(values, [(n - 1) // 2, n // 2])
+    return (middle[(n - 1) // 2] + middle[n // 2]) / values.dtype.type(2)
+
+
+def _min_filter(values, size):
+    """Minimum over each pixel's size x size neighbourhood (size odd), the edges
+    repeated beyond the border: Pillow's MinFilter, in two passes (rows, then columns)."""
+    r = size // 2
+    h, w = values.shape
+    padded = np.empty((h + 2 * r, w + 2 * r), values.dtype)
+    padded[r:r + h, r:r + w] = values
+    padded[:r, r:r + w] = values[0]
+    padded[r + h:, r:r + w] = values[-1]
+    padded[:, :r] = padded[:, r:r + 1]
+    padded[:, r + w:] = padded[:, r + w - 1:r + w]
+    rows = padded[:h].copy()
+    for i in range(1, size):
+        np.minimum(rows, padded[i:i + h], out=rows)
+    out = rows[:, :w].copy()
+    for j in range(1, size):
+        np.minimum(out, rows[:, j:j + w], out=out)
+    return out
 
 
 def _stroke_width(binary):
@@ -184,8 +213,9 @@ def _stroke_width(binary):
 
 
 def bounding_box(values, threshold=NOISE):
-    rows = np.flatnonzero((values > threshold).any(axis=1))
-    cols = np.flatnonzero((values > threshold).any(axis=0))
+    ink = values > threshold
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
     if not len(rows):
         return None
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1

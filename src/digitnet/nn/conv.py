@@ -8,7 +8,7 @@ run over the k * k kernel offsets, never over images or pixels.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from .layers import Layer, register
 
@@ -72,13 +72,17 @@ class Conv2D(Layer):
         xh = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
         xh[:, p:p + h, p:p + w, :] = x.transpose(0, 2, 3, 1)
         self.padded_shape = xh.shape
-        # (n, ho, wo, c, k, k) view -> (n, ho, wo, k, k, c) -> rows (n * ho * wo, k * k * c)
-        windows = sliding_window_view(xh, (k, k), axis=(1, 2))[:, ::s, ::s]
+        # (n, ho, wo, k, k, c) view of the patches -> rows (n * ho * wo, k * k * c)
+        windows = _patches(xh, k, s)
         ho, wo = windows.shape[1], windows.shape[2]
-        self.cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, k * k * c)
-        z = self.cols @ self._weight_matrix().T
+        self.cols = windows.reshape(n * ho * wo, k * k * c)
+        weights = self.fixed_weights if self.fixed_weights is not None else self._weight_matrix()
+        z = self.cols @ weights.T
         z += self.params["bias"]
         return z.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
+
+    #: ``_weight_matrix()`` made once, for a copy that only infers (``nn.network.for_inference``)
+    fixed_weights = None
 
     def _weight_matrix(self):
         """The weight (out, in, kh, kw) as rows (out, kh * kw * in), in patch-row order."""
@@ -109,6 +113,18 @@ class Conv2D(Layer):
         return {"type": "Conv2D", "in_channels": self.in_channels,
                 "out_channels": self.out_channels, "kernel_size": self.kernel_size,
                 "stride": self.stride, "padding": self.padding, "init": self.init}
+
+
+def _patches(xh, k, s):
+    """The k x k patches of the NHWC images ``xh`` at stride ``s``, as a read-only view
+    (n, ho, wo, k, k, c): patch (i, j) starts at row i * s, column j * s. What
+    ``sliding_window_view(xh, (k, k), axis=(1, 2))[:, ::s, ::s]`` gives (with the
+    channels last), without its generality, which cost more than the copy for a
+    batch of a few images."""
+    n, h, w, c = xh.shape
+    sn, sh, sw, sc = xh.strides
+    shape = (n, (h - k) // s + 1, (w - k) // s + 1, k, k, c)
+    return as_strided(xh, shape, (sn, sh * s, sw * s, sh, sw, sc), writeable=False)
 
 
 @register

@@ -8,8 +8,8 @@ import numpy as np
 
 from . import layers as L
 from . import losses
-from .conv import Conv2D
-from .regularization import BatchNorm
+from .conv import Conv2D, MaxPool2D
+from .regularization import BatchNorm, Dropout
 
 #: Images per forward pass when a convolutional network predicts. Its layers keep what
 #: a backward pass would need, about 1 MB per image for a three-stage CNN, so 500 at
@@ -266,9 +266,30 @@ def fold_batchnorm(network: Network) -> Network:
     return folded.train(False)
 
 
+def for_inference(network: Network) -> Network:
+    """A copy of ``network`` that computes the same outputs in evaluation mode with
+    less work, for serving: batch normalisation folded (``fold_batchnorm``), dropout
+    (the identity in evaluation) left out, and each ReLU that comes just before a
+    MaxPool2D moved after it. ReLU is non-decreasing, so the maximum of the rectified
+    values is the rectified maximum, exactly; after the pool it touches a quarter of
+    the values. Convolution weights are rearranged into their matrix once instead
+    of at every call. For inference only, like ``fold_batchnorm``'s copy: its
+    weights must not change."""
+    layers = [layer for layer in fold_batchnorm(network).layers if not isinstance(layer, Dropout)]
+    for i in range(len(layers) - 1):
+        if isinstance(layers[i], L.ReLU) and isinstance(layers[i + 1], MaxPool2D):
+            layers[i], layers[i + 1] = layers[i + 1], layers[i]
+            layers[i + 1].inplace = True  # the pool's output is a fresh array
+    fast = Network(layers, network.loss, network.input_shape).train(False)
+    for layer in fast.layers:
+        if isinstance(layer, Conv2D):  # its weights will not change: rearrange them once
+            layer.fixed_weights = layer._weight_matrix().copy()
+    return fast
+
+
 def accuracy(network, x, labels):
     """Number of examples whose predicted digit equals the label."""
     return int((network.predict(x) == labels).sum())
 
 
-__all__ = ["Network", "mlp", "fold_batchnorm", "accuracy"]
+__all__ = ["Network", "mlp", "fold_batchnorm", "for_inference", "accuracy"]

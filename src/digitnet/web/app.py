@@ -176,16 +176,16 @@ def is_large(body):
         return False
 
 
-def _folded(model):
-    """The model with its batch normalisation folded into the layers before it
-    (``nn.network.fold_batchnorm``): same answers, one pass less per layer."""
+def _for_inference(model):
+    """The model rearranged for serving (``nn.network.for_inference``: batch
+    normalisation folded, dropout left out, ReLU after pooling): same answers, less work."""
     from ..nn.ensemble import Ensemble
-    from ..nn.network import Network, fold_batchnorm
+    from ..nn.network import Network, for_inference
 
     members = getattr(model, "members", None)
     if members and all(isinstance(m, Network) for m in members):
-        return Ensemble([fold_batchnorm(m) for m in members])
-    return fold_batchnorm(model) if isinstance(model, Network) else model
+        return Ensemble([for_inference(m) for m in members])
+    return for_inference(model) if isinstance(model, Network) else model
 
 
 def static_files():
@@ -242,7 +242,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
         pass
     members = getattr(model, "members", None)
     network = members[0] if members else model
-    batcher = Batcher(_folded(model))
+    batcher = Batcher(_for_inference(model))
     # Slow work leaves the event loop for one thread of its own: reading a number, and
     # preprocessing a large photo (a 40-megapixel PNG takes seconds), so that the
     # requests waiting meanwhile are still answered. Layers keep per-call state, so
