@@ -290,6 +290,21 @@ def launch_chromium(playwright):
         "--disable-component-update", "--disable-sync", "--no-first-run"])
 
 
+#: Records (width, height) of every PNG the page posts, from its IHDR chunk (Playwright
+#: does not show the bodies of requests made from a Blob).
+SENT_SIZES = """
+window.sentSizes = [];
+const originalFetch = window.fetch;
+window.fetch = async (url, options) => {
+  if (options && options.body instanceof Blob) {
+    const head = new DataView(await options.body.slice(16, 24).arrayBuffer());
+    window.sentSizes.push([head.getUint32(0), head.getUint32(4)]);
+  }
+  return originalFetch(url, options);
+};
+"""
+
+
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
 def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -299,6 +314,7 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
         with sync_api.sync_playwright() as p:
             browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1100, "height": 760})
+            page.add_init_script(SENT_SIZES)
             page.goto(f"http://127.0.0.1:{port}/")
             box = page.locator("#pad").bounding_box()
             x0, y0 = box["x"], box["y"]
@@ -310,6 +326,8 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
             page.wait_for_function("document.getElementById('answer').textContent === '7'",
                                    timeout=15_000)
             assert "sure" in page.locator("#confidence").text_content()
+            sizes = page.evaluate("window.sentSizes")
+            assert sizes and {tuple(size) for size in sizes} == {(280, 140)}  # half the pad
             page.screenshot(path=str(tmp_path / "page.png"))
             if os.environ.get("DIGITNET_SCREENSHOT"):
                 shutil.copy(tmp_path / "page.png", os.environ["DIGITNET_SCREENSHOT"])
