@@ -248,6 +248,18 @@ def workers_of(pid):
     return workers
 
 
+def test_workers_where_descriptors_cannot_be_passed_are_refused_in_one_line(monkeypatch, capsys):
+    # Windows has no socket.send_fds: the supervisor would fail with a traceback
+    import socket
+
+    from digitnet.cli import main
+
+    monkeypatch.delattr(socket, "send_fds")
+    assert main(["serve", "--workers", "2", "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert "--workers needs Linux or another Unix" in err and len(err.splitlines()) == 1
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="finds the workers in /proc")
 def test_a_killed_worker_stops_the_server_with_exit_code_2():
     # the dead worker's exit code was read before it was reaped (None): exit 0, silently,

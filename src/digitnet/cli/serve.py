@@ -36,7 +36,11 @@ def run(args):
     except ImportError:
         fail('the web server needs its extra: pip install "digitnet[web]"')
     import os
+    import socket
 
+    if args.workers > 1 and not hasattr(socket, "send_fds"):  # Windows
+        fail("--workers needs Linux or another Unix (the workers are handed connections "
+             "over Unix sockets); run one worker here")
     app = create_app(args.model)  # fail here, with one line, if the model is unusable
     try:  # and if the address is taken or not this machine's
         sock = listening_socket(args.host, args.port)
