@@ -248,6 +248,39 @@ def workers_of(pid):
     return workers
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc, sets another process's limit")
+def test_a_supervisor_out_of_descriptors_waits_instead_of_spinning():
+    # accept() failing with EMFILE was retried at once, for ever: a core at 100%, and the
+    # workers' ends went unnoticed meanwhile
+    import resource
+    import socket
+    import time
+
+    def cpu_seconds(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    port = free_port()
+    server = start_server(port, "--workers", "2")
+    try:
+        limits = resource.prlimit(server.pid, resource.RLIMIT_NOFILE)
+        used = {int(fd) for fd in os.listdir(f"/proc/{server.pid}/fd")}
+        lowest_free = min(set(range(len(used) + 1)) - used)  # the number a new one would get
+        resource.prlimit(server.pid, resource.RLIMIT_NOFILE, (lowest_free, limits[1]))
+        waiting = socket.create_connection(("127.0.0.1", port), timeout=30)  # queued, not accepted
+        before = cpu_seconds(server.pid)
+        time.sleep(1.5)
+        assert cpu_seconds(server.pid) - before < 0.2  # spinning: about all of the 1.5 s
+        resource.prlimit(server.pid, resource.RLIMIT_NOFILE, limits)
+        waiting.sendall(b"GET /api/model HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert waiting.recv(65536).startswith(b"HTTP/1.1 200")  # served once it could be
+        waiting.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_workers_where_descriptors_cannot_be_passed_are_refused_in_one_line(monkeypatch, capsys):
     # Windows has no socket.send_fds: the supervisor would fail with a traceback
     import socket

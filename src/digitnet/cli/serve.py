@@ -76,9 +76,11 @@ def serve_workers(sock, workers, model_path):
     to its worker over a Unix socket; the workers count the connections they close.
     Stops all workers when one ends, on Ctrl-C, or on SIGTERM; returns the exit code of
     a worker that ended on its own (negative: killed by that signal), else None."""
+    import errno
     import multiprocessing
     import signal
     import socket
+    import time
     from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("spawn")
@@ -114,11 +116,17 @@ def serve_workers(sock, workers, model_path):
                     connection, _ = sock.accept()
                 except (BlockingIOError, InterruptedError):
                     break
-                except OSError:  # ECONNABORTED and the like: the client gave up
-                    continue
+                except OSError as e:
+                    if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                        time.sleep(0.1)  # out of descriptors or memory: let some close first
+                        break
+                    continue  # the client's connection failed before it was accepted
                 with connection:
                     i = min(range(workers), key=lambda i: handed[i] - closed[i])
-                    socket.send_fds(channels[i][0], [b"c"], [connection.fileno()])
+                    try:
+                        socket.send_fds(channels[i][0], [b"c"], [connection.fileno()])
+                    except OSError:  # that worker has ended: its sentinel says so next
+                        break
                 handed[i] += 1
     except KeyboardInterrupt:
         pass

@@ -113,6 +113,8 @@ class DealtServer(uvicorn.Server):
                 loop.remove_reader(self.channel.fileno())
                 self.should_exit = True
                 return
+            if not fds:  # dropped on the way (this worker out of descriptors): closed
+                self.closed[self.index] += 1
             for fd in fds:
                 loop.create_task(self.attach(socket.socket(fileno=fd)))
 
