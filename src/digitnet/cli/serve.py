@@ -76,11 +76,9 @@ def serve_workers(sock, workers, model_path):
     to its worker over a Unix socket; the workers count the connections they close.
     Stops all workers when one ends, on Ctrl-C, or on SIGTERM; returns the exit code of
     a worker that ended on its own (negative: killed by that signal), else None."""
-    import errno
     import multiprocessing
     import signal
     import socket
-    import time
     from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("spawn")
@@ -111,23 +109,7 @@ def serve_workers(sock, workers, model_path):
                 stopped.join()  # its exit code is None until it is reaped
                 code = stopped.exitcode
                 break
-            while True:
-                try:
-                    connection, _ = sock.accept()
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError as e:
-                    if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                        time.sleep(0.1)  # out of descriptors or memory: let some close first
-                        break
-                    continue  # the client's connection failed before it was accepted
-                with connection:
-                    i = min(range(workers), key=lambda i: handed[i] - closed[i])
-                    try:
-                        socket.send_fds(channels[i][0], [b"c"], [connection.fileno()])
-                    except OSError:  # that worker has ended: its sentinel says so next
-                        break
-                handed[i] += 1
+            _deal(sock, [ours for ours, _ in channels], handed, closed)
     except KeyboardInterrupt:
         pass
     finally:
@@ -140,6 +122,32 @@ def serve_workers(sock, workers, model_path):
         for ours, _ in channels:
             ours.close()
     return code
+
+
+def _deal(sock, channels, handed, closed):
+    """Accept every connection waiting on ``sock`` and pass each to the worker with the
+    fewest open (``handed[i] - closed[i]``), over its channel."""
+    import errno
+    import socket
+    import time
+
+    while True:
+        try:
+            connection, _ = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                time.sleep(0.1)  # out of descriptors or memory: let some close first
+                return
+            continue  # the client's connection failed before it was accepted
+        with connection:
+            i = min(range(len(channels)), key=lambda i: handed[i] - closed[i])
+            try:
+                socket.send_fds(channels[i], [b"c"], [connection.fileno()])
+            except OSError:  # that worker has ended: its sentinel says so next
+                return
+        handed[i] += 1
 
 
 def _worker(channel, index, closed, model_path):
