@@ -165,6 +165,17 @@ def test_python_predict_gives_the_digit_of_any_image(model):
         digitnet.predict(Image.new("L", (60, 60), 255))
 
 
+def test_a_shipped_model_can_be_named_unless_a_file_has_that_name(tmp_path, monkeypatch):
+    from digitnet.pretrained import MODELS_DIR, resolve_model, shipped_by_name
+
+    assert shipped_by_name("cnn") == MODELS_DIR / "cnn.npz"
+    assert resolve_model("cnn").n_outputs == 10
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cnn").write_bytes(b"not a model")
+    assert shipped_by_name("cnn") == "cnn"  # the user's own file comes first
+    assert shipped_by_name("nothing") == "nothing"  # and a missing one is reported as such
+
+
 def test_the_shipped_model_is_loaded_once_for_python_calls(monkeypatch):
     # each digitnet.predict / read_number without a model loaded the file again (30-40 ms,
     # several times the prediction itself)

@@ -396,6 +396,21 @@ def test_serve_refuses_bad_settings_in_one_line(args, message):
     assert len(done.stderr.splitlines()) == 1
 
 
+def test_serve_workers_take_a_shipped_model_by_name():
+    # the supervisor made the name absolute (/cwd/cnn), which the workers could not load
+    port = free_port()
+    server = start_server(port, "--workers", "2", "--model", "cnn")
+    try:
+        client = Client(port)
+        assert client.get("/api/model").json()["kind"] == "network"  # not the ensemble
+        for _ in range(4):
+            response = client.post("/api/predict", png(seven))
+            assert response.status_code == 200 and response.json()["digit"] == 7
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_with_workers_answers_and_stops_all_of_them(stop):
     """--workers 2: every worker listens on its own socket on the port; the answers are

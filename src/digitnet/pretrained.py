@@ -22,8 +22,16 @@ def default_model_path():
     return None
 
 
+def shipped_by_name(path):
+    """``path``, or the shipped model it names ("cnn", "ensemble") if no such file exists."""
+    if not Path(path).exists() and (MODELS_DIR / f"{path}.npz").is_file():
+        return MODELS_DIR / f"{path}.npz"
+    return path
+
+
 def resolve_model(path):
-    """The classifier of 28x28 images to use: ``path``, or the best shipped one (what
+    """The classifier of 28x28 images to use: ``path``, a shipped model by its name
+    ("cnn", "ensemble") when no such file exists, or the best shipped one (what
     ``predict``, ``read``, ``serve`` and ``digitnet.predict`` take when given no model)."""
     from .errors import ModelFileError
     from .io import load_model
@@ -33,6 +41,7 @@ def resolve_model(path):
         if path is None:
             raise ModelFileError("no --model given and no pretrained model is shipped with this "
                                  "digitnet; train one with `digitnet train` and pass --model model.npz")
+    path = shipped_by_name(path)
     model = load_model(path)
     if tuple(model.input_shape) != (784,):
         # e.g. read's whole-digit judge, which takes a piece's pixels and more
