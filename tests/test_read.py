@@ -174,6 +174,7 @@ def test_a_shipped_model_can_be_named_unless_a_file_has_that_name(tmp_path, monk
     (tmp_path / "cnn").write_bytes(b"not a model")
     assert shipped_by_name("cnn") == "cnn"  # the user's own file comes first
     assert shipped_by_name("nothing") == "nothing"  # and a missing one is reported as such
+    assert shipped_by_name("models/cnn") == "models/cnn"  # only bare names are looked up
 
 
 def test_the_shipped_model_is_loaded_once_for_python_calls(monkeypatch):

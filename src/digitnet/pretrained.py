@@ -11,6 +11,8 @@ from pathlib import Path
 
 MODELS_DIR = Path(__file__).parent / "models"
 PREFERENCE = ("ensemble.npz", "cnn.npz")
+#: What ``--model`` may name instead of a file.
+NAMES = ("ensemble", "cnn")
 
 
 def default_model_path():
@@ -23,8 +25,10 @@ def default_model_path():
 
 
 def shipped_by_name(path):
-    """``path``, or the shipped model it names ("cnn", "ensemble") if no such file exists."""
-    if not Path(path).exists() and (MODELS_DIR / f"{path}.npz").is_file():
+    """``path``, or the shipped model it names ("cnn", "ensemble") if no such file exists.
+
+    Only a bare name is looked up: a missing ``models/x`` must not become ``models/x.npz``."""
+    if str(path) in NAMES and not Path(path).exists():
         return MODELS_DIR / f"{path}.npz"
     return path
 

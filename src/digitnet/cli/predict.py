@@ -19,7 +19,8 @@ def add_parser(sub):
     p.add_argument("images", nargs="+", metavar="IMAGE", type=path,
                    help="image files, folders of images, or CSV files of 784-pixel rows")
     p.add_argument("--model", type=path,
-                   help="model file (.npz); default: the best model shipped with digitnet")
+                   help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
+                        "the best model shipped with digitnet (the ensemble)")
     p.add_argument("--raw", action="store_true", help="images are already 28x28 MNIST-style")
     p.add_argument("--save-input", metavar="DIR", type=path,
                    help="save the 28x28 image the network saw, as DIR/<name>.28x28.png (a CSV "

@@ -13,7 +13,8 @@ def add_parser(sub):
     p.add_argument("images", nargs="+", metavar="IMAGE", type=path,
                    help="image files, or folders of images")
     p.add_argument("--model", type=path,
-                   help="model file (.npz); default: the best model shipped with digitnet")
+                   help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
+                        "the best model shipped with digitnet (the ensemble)")
     p.add_argument("--min-confidence", type=float, default=0.5,
                    help="flag digits the model is less sure of (default 0.5)")
     p.add_argument("--json", action="store_true",

@@ -91,7 +91,7 @@ def serve_workers(sock, workers, model_path):
     channels = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
     processes = [context.Process(target=_worker, args=(theirs, i, closed, model_path),
                                  name=f"digitnet-serve-{i}")
-                 for i, (ours, theirs) in enumerate(channels)]
+                 for i, (_, theirs) in enumerate(channels)]
 
     def terminate(signum, frame):
         raise SystemExit(0)
