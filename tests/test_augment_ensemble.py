@@ -52,6 +52,48 @@ def test_ensemble_averages_member_probabilities(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(x), ensemble.predict_proba(x))
 
 
+class Counted:
+    """A member whose inputs are recorded, around a real network."""
+
+    def __init__(self, network):
+        self.network, self.seen = network, []
+        self.input_shape, self.n_outputs = network.input_shape, network.n_outputs
+
+    def confidences(self, x, batch_size=None):
+        self.seen.append(len(x))
+        return self.network.confidences(x, batch_size)
+
+
+def test_a_shortcut_lets_the_first_member_answer_alone_when_it_is_sure():
+    members = [Counted(mlp([784, 8, 10], "relu", "ce", rng=i)) for i in range(3)]
+    x = np.random.default_rng(0).random((40, 784), dtype=np.float32)
+    first = members[0].network.confidences(x)
+    full = Ensemble(members).predict_proba(x)
+    threshold = float(np.median(first.max(axis=1)))  # half the rows sure, half not
+    sure = first.max(axis=1) >= threshold
+    for m in members:
+        m.seen.clear()
+    out = Ensemble(members, shortcut=threshold).predict_proba(x)
+    np.testing.assert_array_equal(out[sure], first[sure])
+    np.testing.assert_allclose(out[~sure], full[~sure], rtol=1e-4, atol=1e-7)  # a smaller batch: other float32 roundings
+    assert members[0].seen == [40] and members[1].seen == members[2].seen == [int((~sure).sum())]
+    for m in members:  # all of them sure: the others are not run at all
+        m.seen.clear()
+    np.testing.assert_array_equal(Ensemble(members, shortcut=1e-9).predict_proba(x), first)
+    assert members[1].seen == members[2].seen == []
+
+
+def test_a_first_member_answering_nan_is_not_sure():
+    members = [mlp([4, 3], "relu", "ce", rng=i) for i in range(2)]
+    members[0].layers[0].params["weight"][:] = np.nan
+    out = Ensemble(members, shortcut=0.5).predict_proba(np.ones((2, 4), np.float32))
+    assert np.isnan(out).all()  # the mean, NaN included: not the first's NaN passed off as sure
+    with pytest.raises(ValueError, match="probability"):
+        Ensemble(members, shortcut=0)
+    with pytest.raises(ValueError, match="probability"):
+        Ensemble(members, shortcut=1.5)
+
+
 def test_ensemble_members_must_agree():
     with pytest.raises(ValueError):
         Ensemble([mlp([784, 10]), mlp([100, 10])])

@@ -15,6 +15,7 @@ class StubServer:
 
     def __init__(self, first_delay=0.0):
         self.first_delay, self.requests, self.handlers = first_delay, 0, set()
+        self.lengths = []  # of the bodies received, in order
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         self.thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
@@ -36,6 +37,7 @@ class StubServer:
                 length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
                               if line.lower().startswith(b"content-length"))
                 await reader.readexactly(length)
+                self.lengths.append(length)
                 self.requests += 1
                 if self.requests == 1:
                     await asyncio.sleep(self.first_delay)
@@ -79,3 +81,15 @@ def test_a_stall_counts_against_every_request_it_delayed():
             server.close()
         slow = sum(latency > 0.05 for latency in result["latencies"])
         assert abs(slow - slow_expected) <= 1, (rate, slow, result["requests"])
+
+
+def test_several_bodies_are_sent_in_turn_each_client_from_its_own_first():
+    # --digits: the clients go through the drawn digits in turn, not all on the first
+    server = StubServer()
+    try:
+        result = run(server.port, 2, 0.3, [b"a" * 10, b"b" * 11, b"c" * 12, b"d" * 13], rate=40)
+    finally:
+        server.close()
+    assert result["errors"] == 0 and result["requests"] >= 6
+    assert sorted(server.lengths[:4]) == [10, 11, 12, 13]  # clients 0 and 1 start at a, c
+    assert set(server.lengths) == {10, 11, 12, 13}

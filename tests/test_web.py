@@ -388,6 +388,8 @@ def test_serve_refuses_a_busy_port_in_one_line(workers):
     (["--host", "192.0.2.1"], "cannot listen on 192.0.2.1"),  # TEST-NET-1: not this machine
     (["--model", str(Path(__file__).resolve().parents[1] / "src/digitnet/models/reader.npz")],
      "does not classify 28x28 images"),  # read's judge: it served, and failed every request
+    (["--shortcut", "1.5"], "a probability in (0, 1] or `off`, not 1.5"),
+    (["--shortcut", "often"], "a probability or `off`, not 'often'"),
 ])
 def test_serve_refuses_bad_settings_in_one_line(args, message):
     done = subprocess.run([sys.executable, "-m", "digitnet", "serve", *args],

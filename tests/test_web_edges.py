@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
@@ -225,6 +226,29 @@ def test_a_model_without_ten_outputs_predicts_but_does_not_read(tmp_path):
     digitnet.save_model(path, digitnet.mlp([784, 10], rng=0), {"classes": [f"c{i}" for i in range(10)]})
     status, message = error(call(create_app(str(path)), "POST", "/api/read", png(seven)))
     assert status == 422 and "the classes c0, c1" in message
+
+
+def test_the_ensemble_first_network_answers_alone_when_it_is_sure(app):
+    # serve's shortcut (pretrained.SHORTCUT): a digit the first network is sure of costs
+    # one network, not five; the others decide the rest; `--shortcut off` (None) averages
+    # all five for every digit, as `digitnet predict` does
+    from digitnet.pretrained import SHORTCUT, resolve_model
+    from digitnet.web.app import create_app
+
+    model = resolve_model(None)
+    full_app = create_app(shortcut=None)
+    one = png(lambda d: d.line([(80, 60), (110, 30), (110, 170)], fill=0, width=16))
+    ell = png(lambda d: d.line([(60, 30), (60, 170), (150, 170)], fill=0, width=16))
+    for body, sure in [(one, True), (ell, False)]:
+        x = np.asarray(json.loads(call(app, "POST", "/api/predict", body)[2])["input"], np.float32)
+        first, full = model.members[0].confidences(x[None])[0], model.confidences(x[None])[0]
+        assert (first.max() >= SHORTCUT) == sure and np.abs(first - full).max() > 0.01
+        for server, expected in [(app, first if sure else full), (full_app, full)]:
+            answer = json.loads(call(server, "POST", "/api/predict", body)[2])
+            np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-3)  # BN folded: not bit for bit
+    for server, shortcut in [(app, SHORTCUT), (full_app, None)]:
+        described = json.loads(call(server, "GET", "/api/model")[2])
+        assert described["kind"] == "ensemble" and described["shortcut"] == shortcut
 
 
 def test_serve_refuses_a_device_as_model_in_one_line():

@@ -2,6 +2,7 @@
 
 
 def add_parser(sub):
+    from ..pretrained import SHORTCUT
     from . import positive_int
 
     p = sub.add_parser("serve", help="web page to draw digits, and a JSON API (needs digitnet[web])")
@@ -12,7 +13,27 @@ def add_parser(sub):
                    "predictions per second")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="server processes (default 1; use the number of cores under load)")
+    p.add_argument("--shortcut", type=shortcut, default=SHORTCUT, metavar="P",
+                   help="an ensemble's first network answers alone for a digit it is at least "
+                   f"P sure of, the others run on the rest (default {SHORTCUT}: chosen on validation, "
+                   "it changed none of the shipped ensemble's answers there); `off`: all of "
+                   "them on every digit")
     return p
+
+
+def shortcut(text):
+    """A probability in (0, 1], or ``off`` (None)."""
+    import argparse
+
+    if text.strip().lower() in ("off", "none", "no"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a probability or `off`, not {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"a probability in (0, 1] or `off`, not {text}")
+    return value
 
 
 def port_number(text):
@@ -44,7 +65,7 @@ def run(args):
     if args.workers > 1 and not hasattr(socket, "send_fds"):  # Windows
         fail("--workers needs Linux or another Unix (the workers are handed connections "
              "over Unix sockets); run one worker here")
-    app = create_app(args.model)  # fail here, with one line, if the model is unusable
+    app = create_app(args.model, shortcut=args.shortcut)  # fail here, with one line, if the model is unusable
     try:  # and if the address is taken or not this machine's
         sock = listening_socket(args.host, args.port)
     except OSError as e:
@@ -61,13 +82,13 @@ def run(args):
     del app  # each worker loads its own
     with sock:
         model = args.model and os.path.abspath(shipped_by_name(args.model))
-        code = serve_workers(sock, args.workers, model)
+        code = serve_workers(sock, args.workers, model, args.shortcut)
     if code is not None:
         how = f"exit code {code}" if code >= 0 else f"killed by signal {-code}"
         fail(f"a server worker stopped on its own ({how}); all workers were stopped")
 
 
-def serve_workers(sock, workers, model_path):
+def serve_workers(sock, workers, model_path, shortcut=None):
     """Run ``workers`` server processes and deal them the connections accepted on
     ``sock``: each new one goes to the worker with the fewest open.
 
@@ -89,7 +110,7 @@ def serve_workers(sock, workers, model_path):
     closed = context.RawArray("q", workers)  # connections each worker has closed
     handed = [0] * workers  # and each has been given
     channels = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
-    processes = [context.Process(target=_worker, args=(theirs, i, closed, model_path),
+    processes = [context.Process(target=_worker, args=(theirs, i, closed, model_path, shortcut),
                                  name=f"digitnet-serve-{i}")
                  for i, (_, theirs) in enumerate(channels)]
 
@@ -154,14 +175,14 @@ def _deal(sock, channels, handed, closed):
         handed[i] += 1
 
 
-def _worker(channel, index, closed, model_path):
+def _worker(channel, index, closed, model_path, shortcut=None):
     from ..web.app import create_app
     from ..web.server import DealtServer, config
     from .memory import keep_freed_memory
 
     keep_freed_memory()  # a new process: see cli.main
 
-    server = DealtServer(config(create_app(model_path)), channel, index, closed)
+    server = DealtServer(config(create_app(model_path, shortcut=shortcut)), channel, index, closed)
     _freeze_heap()
     try:
         server.run(sockets=[])

@@ -1,5 +1,6 @@
 """Ensembles: several networks voting by the average of their probabilities."""
 
+import numpy as np
 
 
 class Ensemble:
@@ -9,25 +10,46 @@ class Ensemble:
     Parameters
     ----------
     members : list of Network
+    shortcut : float, optional
+        Let the first member answer alone for the inputs it is at least this sure of
+        (its highest probability), and run the others only on the rest: a cascade that
+        costs one network per easy input. None (the default) always averages them all.
+        For the shipped ensemble, 0.9 changed none of the 20,000 validation answers
+        (README, "Serving").
     """
 
-    def __init__(self, members):
+    def __init__(self, members, shortcut=None):
         members = list(members)
         if not members:
             raise ValueError("an ensemble needs at least one member")
         shapes = {(m.input_shape, m.n_outputs) for m in members}
         if len(shapes) != 1:
             raise ValueError(f"ensemble members disagree on input/output shapes: {shapes}")
+        if shortcut is not None and not 0 < shortcut <= 1:
+            raise ValueError(f"the shortcut is a probability in (0, 1], not {shortcut}")
         self.members = members
+        self.shortcut = shortcut
         self.metadata = {}
 
     def predict_proba(self, x, batch_size=None):
-        """Mean over members of their probabilities (``Network.confidences``)."""
-        total = None
-        for member in self.members:
-            p = member.confidences(x, batch_size)
-            total = p if total is None else total + p
-        return total / len(self.members)
+        """Mean over members of their probabilities (``Network.confidences``); with a
+        shortcut, the first member's own for the inputs it is sure enough of."""
+        first = self.members[0].confidences(x, batch_size)
+        if self.shortcut is None:
+            unsure = slice(None)
+        else:
+            unsure = np.flatnonzero(~(first.max(axis=1, initial=0) >= self.shortcut))  # NaN: unsure
+            if not len(unsure):
+                return first
+            x = np.asarray(x)[unsure]
+        total = first[unsure]
+        for member in self.members[1:]:
+            total = total + member.confidences(x, batch_size)
+        if self.shortcut is None:
+            return total / len(self.members)
+        out = first.copy()
+        out[unsure] = total / len(self.members)
+        return out
 
     confidences = predict_proba
 

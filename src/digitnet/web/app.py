@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DigitnetError
+from ..pretrained import SHORTCUT
 
 STATIC = Path(__file__).parent / "static"
 #: Largest request body accepted, in bytes.
@@ -176,15 +177,17 @@ def is_large(body):
         return False
 
 
-def _for_inference(model):
+def _for_inference(model, shortcut=None):
     """The model rearranged for serving (``nn.network.for_inference``: batch
-    normalisation folded, dropout left out, ReLU after pooling): same answers, less work."""
+    normalisation folded, dropout left out, ReLU after pooling): same answers, less work.
+    An ensemble gets the ``shortcut`` given (None: all its members on every input)."""
     from ..nn.ensemble import Ensemble
     from ..nn.network import Network, for_inference
 
     members = getattr(model, "members", None)
-    if members and all(isinstance(m, Network) for m in members):
-        return Ensemble([for_inference(m) for m in members])
+    if members:
+        networks = [for_inference(m) if isinstance(m, Network) else m for m in members]
+        return Ensemble(networks, shortcut=shortcut)
     return for_inference(model) if isinstance(model, Network) else model
 
 
@@ -218,7 +221,7 @@ def static_files():
     return Files(directory=STATIC)
 
 
-def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
+def create_app(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
     from fastapi import FastAPI, HTTPException, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
@@ -242,7 +245,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
         pass
     members = getattr(model, "members", None)
     network = members[0] if members else model
-    batcher = Batcher(_for_inference(model))
+    batcher = Batcher(_for_inference(model, shortcut))
     # Slow work leaves the event loop for one thread of its own: reading a number, and
     # preprocessing a large photo (a 40-megapixel PNG takes seconds), so that the
     # requests waiting meanwhile are still answered. Layers keep per-call state, so
@@ -352,6 +355,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT):
         meta = getattr(model, "metadata", {}) or {}
         return {"kind": "ensemble" if members else "network",
                 "members": len(members) if members else 1,
+                "shortcut": shortcut if members else None,
                 "layers": [layer.config() for layer in network.layers],
                 "training": meta.get("training", {}), "metrics": meta.get("metrics", {}),
                 "digitnet_version": __version__}
