@@ -75,7 +75,8 @@ def test_a_shortcut_lets_the_first_member_answer_alone_when_it_is_sure():
         m.seen.clear()
     out = Ensemble(members, shortcut=threshold).predict_proba(x)
     np.testing.assert_array_equal(out[sure], first[sure])
-    np.testing.assert_allclose(out[~sure], full[~sure], rtol=1e-4, atol=1e-7)  # a smaller batch: other float32 roundings
+    # a smaller batch: other float32 roundings
+    np.testing.assert_allclose(out[~sure], full[~sure], rtol=1e-4, atol=1e-7)
     assert members[0].seen == [40] and members[1].seen == members[2].seen == [int((~sure).sum())]
     for m in members:  # all of them sure: the others are not run at all
         m.seen.clear()

@@ -245,7 +245,8 @@ def test_the_ensemble_first_network_answers_alone_when_it_is_sure(app):
         assert (first.max() >= SHORTCUT) == sure and np.abs(first - full).max() > 0.01
         for server, expected in [(app, first if sure else full), (full_app, full)]:
             answer = json.loads(call(server, "POST", "/api/predict", body)[2])
-            np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-3)  # BN folded: not bit for bit
+            # batch normalisation folded: not bit for bit
+            np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-3)
     for server, shortcut in [(app, SHORTCUT), (full_app, None)]:
         described = json.loads(call(server, "GET", "/api/model")[2])
         assert described["kind"] == "ensemble" and described["shortcut"] == shortcut
