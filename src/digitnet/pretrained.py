@@ -17,7 +17,8 @@ NAMES = ("ensemble", "cnn")
 #: least this probability, and runs the others on the rest (``nn.ensemble.Ensemble``).
 #: Chosen on validation for the shipped ensemble, by a rule written down before: the
 #: smallest of 0.9, 0.95, ... 0.9999 that changed none of its answers to the 10,000
-#: validation digits, as MNIST gives them and drawn as a user would (README, "Serving").
+#: validation digits, as MNIST gives them and drawn as a user would (README, "Recognise
+#: your own handwriting").
 SHORTCUT = 0.9
 
 
