@@ -94,4 +94,5 @@ class Ensemble:
         return sum(m.n_params for m in self.members)
 
     def __repr__(self):
-        return f"Ensemble({len(self.members)} members)"
+        shortcut = f", shortcut={self.shortcut}" if self.shortcut is not None else ""
+        return f"Ensemble({len(self.members)} members{shortcut})"
