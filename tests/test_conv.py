@@ -228,6 +228,26 @@ def test_for_inference_pools_before_rectifying_with_the_same_outputs():
         np.testing.assert_array_equal(value, before[name])
 
 
+def test_for_inference_rearranges_each_member_of_an_ensemble_and_keeps_its_shortcut():
+    # `digitnet read` and the server's /api/read classify with for_inference(model)
+    from digitnet.nn.ensemble import Ensemble
+    from digitnet.nn.network import for_inference
+    from digitnet.nn.regularization import BatchNorm
+
+    rng = np.random.default_rng(14)
+    members = [Network([Reshape((1, 6, 6)), Conv2D(1, 2, 3, 1, 1, rng=rng, dtype=np.float64),
+                        BatchNorm(2, dtype=np.float64), ReLU(), MaxPool2D(2), Flatten(),
+                        Linear(18, 4, "he", rng, np.float64)], losses.SoftmaxCrossEntropy(), (36,))
+               for _ in range(2)]
+    ensemble = Ensemble(members, shortcut=0.7)
+    fast = for_inference(ensemble)
+    assert isinstance(fast, Ensemble) and fast.shortcut == 0.7 and len(fast.members) == 2
+    assert not any(isinstance(layer, BatchNorm) for m in fast.members for layer in m.layers)
+    assert all(any(isinstance(layer, BatchNorm) for layer in m.layers) for m in members)  # untouched
+    x = rng.standard_normal((7, 36))
+    np.testing.assert_allclose(fast.predict_proba(x), ensemble.predict_proba(x), rtol=1e-12, atol=1e-15)
+
+
 def test_batchnorm_eval_mode_uses_running_statistics(tmp_path):
     from digitnet.nn.regularization import BatchNorm
 

@@ -274,7 +274,12 @@ def for_inference(network: Network) -> Network:
     values is the rectified maximum, exactly; after the pool it touches a quarter of
     the values. Convolution weights are rearranged into their matrix once instead
     of at every call. For inference only, like ``fold_batchnorm``'s copy: its
-    weights must not change."""
+    weights must not change. An ensemble gets each of its members' copies."""
+    members = getattr(network, "members", None)
+    if members is not None:
+        from .ensemble import Ensemble
+
+        return Ensemble([for_inference(m) for m in members], shortcut=network.shortcut)
     layers = [layer for layer in fold_batchnorm(network).layers if not isinstance(layer, Dropout)]
     for i in range(len(layers) - 1):
         if isinstance(layers[i], L.ReLU) and isinstance(layers[i + 1], MaxPool2D):

@@ -12,7 +12,6 @@ describes the API (the interactive /docs page is off: it loads Swagger UI from a
 
 import asyncio
 import concurrent.futures
-import copy
 import io
 import re
 from pathlib import Path
@@ -181,14 +180,12 @@ def _for_inference(model, shortcut=None):
     """The model rearranged for serving (``nn.network.for_inference``: batch
     normalisation folded, dropout left out, ReLU after pooling): same answers, less work.
     An ensemble gets the ``shortcut`` given (None: all its members on every input)."""
-    from ..nn.ensemble import Ensemble
-    from ..nn.network import Network, for_inference
+    from ..nn.network import for_inference
 
-    members = getattr(model, "members", None)
-    if members:
-        networks = [for_inference(m) if isinstance(m, Network) else m for m in members]
-        return Ensemble(networks, shortcut=shortcut)
-    return for_inference(model) if isinstance(model, Network) else model
+    fast = for_inference(model)
+    if getattr(fast, "members", None):
+        fast.shortcut = shortcut
+    return fast
 
 
 def static_files():
@@ -249,9 +246,10 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
     # Slow work leaves the event loop for one thread of its own: reading a number, and
     # preprocessing a large photo (a 40-megapixel PNG takes seconds), so that the
     # requests waiting meanwhile are still answered. Layers keep per-call state, so
-    # that thread reads with its own copy of the model (read's judge is used only there).
+    # that thread reads with its own copy of the model (read's judge is used only there),
+    # all five networks of an ensemble on every piece (README: the shortcut read worse).
     slow = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="digitnet-slow")
-    read_model = copy.deepcopy(model)
+    read_model = _for_inference(model)
 
     async def off_the_loop(function, *args):
         return await asyncio.get_running_loop().run_in_executor(slow, function, *args)
