@@ -28,6 +28,7 @@ def main(argv=None):
     from digitnet.data import mnist
     from digitnet.data.preprocess import to_mnist
     from digitnet.data.synthetic import drawing, number
+    from digitnet.nn.network import for_inference
     from digitnet.pretrained import resolve_model
     from digitnet.read import read_number
 
@@ -45,6 +46,7 @@ def main(argv=None):
     print(f"single digits, {n} test digits: as MNIST gives them {100 * as_mnist:.2f}%, "
           f"drawn by a user and preprocessed {100 * as_drawn:.2f}% "
           f"({1000 * per_image:.1f} ms per image to preprocess)")
+    reader = for_inference(model)  # as `digitnet read` classifies the pieces
     for touching in (0.0, 0.3):
         correct, digits_total, start = 0, 0, time.perf_counter()
         for _ in range(args.numbers):
@@ -52,7 +54,7 @@ def main(argv=None):
             idx = rng.integers(0, len(test), k)
             image, _ = number(test.x[idx], rng, touching=touching)
             truth = "".join(map(str, test.y[idx]))
-            correct += read_number(image, model).text == truth
+            correct += read_number(image, reader).text == truth
             digits_total += k
         seconds = (time.perf_counter() - start) / args.numbers
         kind = "separated digits" if not touching else "touching pairs included (p = 0.3 per gap)"
