@@ -180,12 +180,12 @@ def _for_inference(model, shortcut=None):
     """The model rearranged for serving (``nn.network.for_inference``: batch
     normalisation folded, dropout left out, ReLU after pooling): same answers, less work.
     An ensemble gets the ``shortcut`` given (None: all its members on every input)."""
+    from ..nn.ensemble import Ensemble
     from ..nn.network import for_inference
 
     fast = for_inference(model)
-    if getattr(fast, "members", None):
-        fast.shortcut = shortcut
-    return fast
+    members = getattr(fast, "members", None)
+    return Ensemble(members, shortcut=shortcut) if members else fast
 
 
 def static_files():
