@@ -33,8 +33,6 @@ from pathlib import Path
 
 import numpy as np
 
-from digitnet.errors import DigitnetError
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -139,6 +137,8 @@ def main(argv=None):
         parser.error(f"--rate must be a positive number of requests per second, not {args.rate:g}")
     if args.digits is not None and args.digits < 1:
         parser.error(f"--digits must be at least 1, not {args.digits}")
+    from digitnet.errors import DigitnetError
+
     try:
         body = drawn_digits(args.digits) if args.digits else digit_png()
     except DigitnetError as e:
