@@ -51,7 +51,7 @@ def drawn_digits(n, seed=1):
     from digitnet.data import mnist
     from digitnet.data.synthetic import drawing
 
-    validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA"), allow_download=False).validation
+    validation = mnist.load("mnist", allow_download=False).validation  # DIGITNET_DATA, or the cache
     rng = np.random.default_rng(seed)
     pngs = []
     for row in validation.x[:n]:
@@ -142,7 +142,7 @@ def main(argv=None):
     try:
         body = drawn_digits(args.digits) if args.digits else digit_png()
     except DigitnetError as e:
-        parser.error(f"--digits needs the MNIST files (DIGITNET_DATA): {e}")
+        parser.error(f"--digits needs the MNIST files: {e}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
