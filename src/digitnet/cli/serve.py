@@ -25,7 +25,7 @@ def shortcut(text):
     """A probability in (0, 1], or ``off`` (None)."""
     import argparse
 
-    if text.strip().lower() in ("off", "none", "no"):
+    if text.strip().lower() == "off":
         return None
     try:
         value = float(text)

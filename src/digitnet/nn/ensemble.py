@@ -37,10 +37,9 @@ class Ensemble:
         if self.shortcut is None:
             return self._mean(first, x, batch_size)
         unsure = np.flatnonzero(~(first.max(axis=1, initial=0) >= self.shortcut))  # NaN: unsure
-        out = first.copy()
-        if len(unsure):
-            out[unsure] = self._mean(first[unsure], np.asarray(x)[unsure], batch_size)
-        return out
+        if len(unsure):  # (``first`` is a fresh array: overwritten in place)
+            first[unsure] = self._mean(first[unsure], np.asarray(x)[unsure], batch_size)
+        return first
 
     def _mean(self, first, x, batch_size):
         """The mean of the first member's probabilities ``first`` for ``x`` and the others'."""
