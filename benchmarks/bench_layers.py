@@ -18,6 +18,7 @@ PyTorch.
 """
 
 import argparse
+import copy
 import os
 import sys
 import time
@@ -109,9 +110,10 @@ def torch_variants(x, y):
     X = torch.from_numpy(x).reshape(-1, 1, 28, 28)
     Y = torch.from_numpy(np.asarray(y, dtype=np.int64))
     loss_fn = nn.CrossEntropyLoss()
+    layers = copy.deepcopy(model)  # the step's updates would invalidate the retained graphs
     inputs, a = [], X
     with torch.no_grad():
-        for module in model:
+        for module in layers:
             inputs.append(a)
             a = module(a)
     names = {0: "conv 1->32", 1: "relu 1", 2: "max-pool 1", 3: "conv 32->64", 4: "relu 2",
@@ -120,12 +122,12 @@ def torch_variants(x, y):
     def forward(i):
         def run():
             with torch.no_grad():
-                model[i](inputs[i])
+                layers[i](inputs[i])
         return run
 
     def backward(i):
         xi = inputs[i].clone().requires_grad_(i > 0)
-        out = model[i](xi)
+        out = layers[i](xi)
         grad = torch.ones_like(out)
         return lambda: torch.autograd.backward(out, grad, retain_graph=True)
 
