@@ -166,11 +166,13 @@ def input_gradient(dh, weight, padded_shape, s, p):
     n, ho, wo, co = dh.shape
     k = weight.shape[2]
     d = dh.reshape(-1, co)
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (k, k, out, in)
+    tap = np.empty((len(d), taps.shape[-1]), dh.dtype)  # one block, reused by every tap
     dx = np.zeros(padded_shape, dtype=dh.dtype)
     for i in range(k):
         for j in range(k):
-            tap = (d @ weight[:, :, i, j]).reshape(n, ho, wo, -1)
-            dx[:, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s, :] += tap
+            np.matmul(d, taps[i, j], out=tap)
+            dx[:, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s, :] += tap.reshape(n, ho, wo, -1)
     return dx[:, p:dx.shape[1] - p, p:dx.shape[2] - p, :]
 
 
