@@ -8,7 +8,7 @@ ReLU - max-pool 2 - fc 3136->128 - ReLU - fc 128->10, mini-batch 64 of MNIST dig
 DIGITNET_DATA is set, random images otherwise). Every round times each variant once, in
 turn, so that the machine's drift hits all of them alike; the table gives the median
 and the range (min-max) of the rounds, in milliseconds. NumPy's BLAS and PyTorch both
-run on 2 threads (threadpoolctl, ``torch.set_num_threads``).
+run on 2 threads (threadpoolctl, ``torch.set_num_threads``; ``--threads`` to change).
 
 Rows: digitnet's plain layers (the readable reference, each layer on its own), the
 fused convolution + ReLU + max-pool stages that ``Network`` runs in their place, the
@@ -160,16 +160,17 @@ def torch_variants(x, y):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="CNN training step per layer: digitnet vs PyTorch")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=2, help="for NumPy's BLAS and PyTorch")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(2)
+    threadpool_limits(args.threads)
     x, y = _images(np.random.default_rng(0))
     variants = digitnet_variants(x, y)
     try:
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(args.threads)
         variants += torch_variants(x, y)
     except ImportError:
         print("PyTorch is not installed: digitnet only")
