@@ -131,19 +131,22 @@ def pad_nhwc(x, p):
     return xh
 
 
-def patch_rows(xh, k, s, starts, ho, wo):
+def patch_rows(xh, k, s, starts, ho, wo, buffer=None):
     """Patch rows (len(starts) * n * ho * wo, k * k * c) of the padded NHWC images
     ``xh``: for each (row, column) offset in ``starts`` (in order), the ho x wo patches
     at stride ``s`` from there. One offset (0, 0) gives the rows of a plain convolution;
-    ``nn.fused`` asks for one block of rows per position in a pooling window.
+    ``nn.fused`` asks for one block of rows per position in a pooling window, and
+    passes a ``buffer`` (flat, of at least the rows' size) to write them into.
 
     With one channel a patch row holds runs of only k values in the image, so the
     matrix is built transposed instead, one tap at a time, and returned as its
     (Fortran-ordered) transpose: matrix products read either order at full speed."""
     n, _, _, c = xh.shape
     q = len(starts)
+    size = q * n * ho * wo * k * k * c
+    memory = np.empty(size, xh.dtype) if buffer is None else buffer[:size]
     if c == 1:
-        cols = np.empty((k * k, q, n, ho, wo), xh.dtype)
+        cols = memory.reshape(k * k, q, n, ho, wo)
         img = xh[..., 0]
         for b, (r0, c0) in enumerate(starts):
             for i in range(k):
@@ -151,7 +154,7 @@ def patch_rows(xh, k, s, starts, ho, wo):
                     r, cc = r0 + i, c0 + j
                     cols[i * k + j, b] = img[:, r:r + s * (ho - 1) + 1:s, cc:cc + s * (wo - 1) + 1:s]
         return cols.reshape(k * k, -1).T
-    cols = np.empty((q, n, ho, wo, k, k, c), xh.dtype)
+    cols = memory.reshape(q, n, ho, wo, k, k, c)
     for b, (r0, c0) in enumerate(starts):
         cols[b] = _patches(xh[:, r0:, c0:], k, s)[:, :ho, :wo]
     return cols.reshape(q * n * ho * wo, k * k * c)

@@ -73,11 +73,18 @@ class ConvPoolStage:
         return ho % self.pool.size == 0 and wo % self.pool.size == 0
 
     def _buffer(self, name, shape, dtype):
-        """A scratch array kept between calls (no page faults for fresh megabytes)."""
+        """A scratch array (``shape`` an int: flat, of at least that size), kept between
+        calls while training, which repeats the same shapes thousands of times (no page
+        faults for fresh megabytes). Evaluation keeps none: an ensemble in a server would
+        hold tens of megabytes per member for nothing."""
+        if not self.conv.training:
+            self.buffers.clear()
+            return np.empty(shape, dtype)
         buf = self.buffers.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self.buffers[name] = np.empty(shape, dtype)
-        return buf
+        size = shape if isinstance(shape, int) else int(np.prod(shape))
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self.buffers[name] = np.empty(size, dtype)
+        return buf[:size] if isinstance(shape, int) else buf[:size].reshape(shape)
 
     def forward(self, x):
         """The stage's output A for the NCHW batch ``x``, as an NCHW view of NHWC memory."""
@@ -93,7 +100,8 @@ class ConvPoolStage:
         ho, wo = ho // s, wo // s  # the pooled size
         self.xh = pad_nhwc(x, p)
         starts = [(a * stride, b * stride) for a in range(s) for b in range(s)]
-        self.cols = patch_rows(self.xh, k, stride * s, starts, ho, wo)
+        size = s * s * n * ho * wo * k * k * c
+        self.cols = patch_rows(self.xh, k, stride * s, starts, ho, wo, self._buffer("cols", size, x.dtype))
         weights = conv.fixed_weights if conv.fixed_weights is not None else conv._weight_matrix()
         z = self._buffer("z", (len(self.cols), conv.out_channels), x.dtype)
         np.matmul(self.cols, weights.T, out=z)
