@@ -23,14 +23,28 @@ BATCH = 64
 EPOCH_BATCHES = 50_000 // BATCH + 1
 
 
+#: the `cnn` recipe's network without dropout, for ``digitnet.recipes.build_network``
+SETTINGS = dict(model="cnn", channels=[32, 64], hidden=128, activation="relu", cost="ce", init="he")
+
+
+def torch_model():
+    """The same network in PyTorch, and its optimizer."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+    return model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+
+
 def digitnet_run(x, y, batches):
     from digitnet.nn.functional import one_hot
     from digitnet.nn.optim import SGD
     from digitnet.recipes import build_network
 
-    settings = dict(model="cnn", channels=[32, 64], hidden=128, activation="relu", cost="ce",
-                    init="he")
-    net = build_network(settings, np.random.default_rng(0))
+    net = build_network(SETTINGS, np.random.default_rng(0))
     opt = SGD(net.parameters(), 0.05, momentum=0.9, nesterov=True)
     targets = one_hot(y, 10)
     net.train(True)
@@ -46,11 +60,7 @@ def torch_run(x, y, batches):
     import torch
     from torch import nn
 
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    model, opt = torch_model()
     X = torch.from_numpy(x).reshape(-1, 1, 28, 28)
     Y = torch.from_numpy(y)
     loss_fn = nn.CrossEntropyLoss()

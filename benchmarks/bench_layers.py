@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-BATCH = 64
+from .bench_cnn import BATCH, SETTINGS, torch_model
 
 
 def _images(rng):
@@ -60,9 +60,7 @@ def digitnet_variants(x, y):
     from digitnet.nn.optim import SGD
     from digitnet.recipes import build_network
 
-    settings = dict(model="cnn", channels=[32, 64], hidden=128, activation="relu", cost="ce",
-                    init="he")
-    net = build_network(settings, np.random.default_rng(0))
+    net = build_network(SETTINGS, np.random.default_rng(0))
     targets = one_hot(y, 10)
     opt = SGD(net.parameters(), 0.05, momentum=0.9, nesterov=True)
     names = {1: "conv 1->32", 2: "relu 1", 3: "max-pool 1", 4: "conv 32->64", 5: "relu 2",
@@ -115,11 +113,7 @@ def torch_variants(x, y):
     import torch
     from torch import nn
 
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    model, opt = torch_model()
     X = torch.from_numpy(x).reshape(-1, 1, 28, 28)
     Y = torch.from_numpy(np.asarray(y, dtype=np.int64))
     loss_fn = nn.CrossEntropyLoss()

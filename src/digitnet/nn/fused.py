@@ -96,8 +96,7 @@ class ConvPoolStage:
         conv, s = self.conv, self.pool.size
         k, stride, p = conv.kernel_size, conv.stride, conv.padding
         n, c, h, w = x.shape
-        _, ho, wo = conv.output_shape((c, h, w))
-        ho, wo = ho // s, wo // s  # the pooled size
+        _, ho, wo = self.pool.output_shape(conv.output_shape((c, h, w)))  # they fit
         self.xh = pad_nhwc(x, p)
         starts = [(a * stride, b * stride) for a in range(s) for b in range(s)]
         size = s * s * n * ho * wo * k * k * c
