@@ -33,6 +33,8 @@ def main(argv=None):
     parser.add_argument("--digits", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--plain", action="store_true",
+                        help="the plain layers only (for a checkout from before nn.fused)")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
@@ -49,6 +51,8 @@ def main(argv=None):
     fast = for_inference(loaded)
     variants = {"as loaded, fused": (loaded, True), "as loaded, plain layers": (loaded, False),
                 "for_inference, fused": (fast, True), "for_inference, plain layers": (fast, False)}
+    if args.plain:
+        variants = {name: v for name, v in variants.items() if not v[1]}
     rates = {name: [] for name in variants}
     answers = {}
     for _ in range(args.rounds):
