@@ -290,8 +290,9 @@ def for_inference(network: Network) -> Network:
     values is the rectified maximum, exactly; after the pool it touches a quarter of
     the values. Convolution weights are rearranged into their matrix once instead
     of at every call. Each Conv2D - MaxPool2D - ReLU that this leaves then runs as one
-    fused stage (``nn.fused``, as in any network with ``fuse`` on). For inference only, like ``fold_batchnorm``'s copy: its
-    weights must not change. An ensemble gets each of its members' copies."""
+    fused stage (``nn.fused``, as in any network with ``fuse`` on). For inference
+    only, like ``fold_batchnorm``'s copy: its weights must not change. An ensemble gets
+    each of its members' copies."""
     members = getattr(network, "members", None)
     if members is not None:
         from .ensemble import Ensemble
