@@ -21,6 +21,7 @@ import numpy as np
 from .errors import TrainingDiverged
 from .nn.averaging import WeightAverage, update_batchnorm
 from .nn.functional import one_hot
+from .nn.network import accuracy
 from .nn.optim import SGD, clip_grad_norm
 from .nn.regularization import BatchNorm
 
@@ -138,10 +139,9 @@ class AverageWeights(Callback):
         self.average.load_state(state)
 
 
-def evaluate(network: Network, x: np.ndarray, labels: np.ndarray,
-             batch_size: int | None = None) -> int:
-    """Number of correctly classified examples."""
-    return int((network.predict(x, batch_size) == labels).sum())
+def evaluate(network: Network, x: np.ndarray, labels: np.ndarray) -> int:
+    """Number of correctly classified examples (``nn.network.accuracy``)."""
+    return accuracy(network, x, labels)
 
 
 def fit(network: Network, x: np.ndarray, labels: np.ndarray, *, epochs: int = 30,
