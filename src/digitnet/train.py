@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .nn.ensemble import Ensemble
     from .nn.network import Network
 
 import contextlib
@@ -57,7 +58,7 @@ class Position:
     epoch: int
     batch: int = 0
     loss_sum: float = 0.0
-    epoch_rng_state: dict = None
+    epoch_rng_state: dict | None = None
     seconds: float = 0.0
 
 
@@ -65,7 +66,7 @@ class Position:
 class History:
     epochs: list = field(default_factory=list)
     #: Set when a callback stopped training in the middle of an epoch.
-    stopped: Position = None
+    stopped: Position | None = None
 
     @property
     def best(self):
@@ -139,7 +140,7 @@ class AverageWeights(Callback):
         self.average.load_state(state)
 
 
-def evaluate(network: Network, x: np.ndarray, labels: np.ndarray) -> int:
+def evaluate(network: Network | Ensemble, x: np.ndarray, labels: np.ndarray) -> int:
     """Number of correctly classified examples (``nn.network.accuracy``)."""
     return accuracy(network, x, labels)
 

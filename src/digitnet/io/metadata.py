@@ -30,7 +30,7 @@ def class_names(model):
 def check_classes(model, data):
     """Refuse data whose classes are not the model's: another number of them, or, when
     the model names its classes, other names (a Fashion-MNIST model on digits)."""
-    from .errors import DigitnetError
+    from ..errors import DigitnetError
 
     if len(data.classes) != model.n_outputs:
         raise DigitnetError(f"the model has {model.n_outputs} outputs, the data "
