@@ -10,7 +10,7 @@ from digitnet.errors import DigitnetError
 from digitnet.io import load_model
 from digitnet.recipes import RECIPES
 from digitnet.training.settings import SETTINGS
-from helpers import run
+from helpers import run, seed_run_checkpoint
 
 
 def test_a_run_from_settings_is_the_run_digitnet_train_makes(tmp_path, tiny_mnist, capsys):
@@ -48,11 +48,12 @@ def test_a_library_run_records_the_command_that_makes_it_again(tmp_path, tiny_mn
 
 
 def test_run_refuses_to_overwrite_an_unfinished_run(tmp_path, tiny_mnist):
-    (tmp_path / "m.ckpt.npz").write_bytes(b"a run in progress")
-    with pytest.raises(DigitnetError, match="unfinished run"):
+    seed_run_checkpoint(tmp_path / "m.ckpt.npz", tiny_mnist)
+    before = (tmp_path / "m.ckpt.npz").read_bytes()
+    with pytest.raises(DigitnetError, match="holds an unfinished run"):
         training.run(training.from_recipe("seed", {"epochs": 1}), out=tmp_path / "m.npz",
                      data_dir=tiny_mnist)
-    assert (tmp_path / "m.ckpt.npz").read_bytes() == b"a run in progress"
+    assert (tmp_path / "m.ckpt.npz").read_bytes() == before
 
 
 def test_every_overridable_setting_is_one_flag_of_digitnet_train():

@@ -158,6 +158,18 @@ def prepare_data(data, settings: dict, explicit_sizes: bool = False):
     return data
 
 
+def refuse_unfinished_run(checkpoint: str | Path) -> None:
+    """A new run must not overwrite the checkpoint of an unfinished one: say what it is."""
+    from ..checkpoint import load_checkpoint
+
+    try:
+        load_checkpoint(checkpoint)
+    except ModelFileError as e:
+        fail(f"--checkpoint {e}; choose another --checkpoint (it would be overwritten)")
+    fail(f"{checkpoint} holds an unfinished run; continue it with --resume, or "
+         f"delete it to start again")
+
+
 def start_model(path: str):
     """The model of ``start_from``, read before any work; refuses an ensemble."""
     from ..nn import Ensemble
@@ -338,8 +350,7 @@ def run(settings: dict, *, out: str | Path = "model.npz", data=None,
     settings = dict(settings)
     check_output(out)
     if default_path(out).exists():
-        fail(f"{default_path(out)} holds an unfinished run; continue it with `digitnet train "
-             f"--resume --out {out}`, or delete it to start again")
+        refuse_unfinished_run(default_path(out))
     if data is None:
         data = formats.load(dataset, data_dir, test)
     spec = RunSpec(settings, recipe, seed, dtype, dataset=dataset,
