@@ -177,7 +177,7 @@ def test_every_shell_block_of_the_readme_runs(workspace, tiny_mnist, capsys):
                 if argv[0] in NOT_RUN:
                     continue
                 if argv[:2] == ["digitnet", "serve"]:
-                    server = Server(argv)
+                    server = Server(argv[:-1] if argv[-1] == "&" else argv)
                 elif argv[0] == "digitnet":
                     run_digitnet(argv, tiny_mnist, capsys)
                 elif argv[0] == "curl":

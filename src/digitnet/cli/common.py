@@ -14,6 +14,9 @@ EXIT_INTERRUPTED = 130
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is a single line."""
 
+    #: The sub-commands' parsers, by name (set by ``build_parser``).
+    commands: dict[str, "Parser"]
+
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 

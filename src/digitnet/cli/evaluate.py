@@ -4,7 +4,7 @@ import json
 
 
 def add_parser(sub):
-    from . import path
+    from .common import path
 
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix")
     p.add_argument("model", type=path,
@@ -31,8 +31,7 @@ def run(args):
 
     from ..io import load_model, trained_on_validation
     from ..pretrained import shipped_by_name
-    from . import fail
-    from .common import check_classes, load_data
+    from .common import check_classes, fail, load_data
 
     net = load_model(shipped_by_name(args.model))
     data = load_data(args)

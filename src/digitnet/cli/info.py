@@ -4,7 +4,7 @@ import json
 
 
 def add_parser(sub):
-    from . import path
+    from .common import path
 
     p = sub.add_parser("info", help="what a model is, how it was trained, its metrics")
     p.add_argument("model", type=path,
@@ -43,7 +43,7 @@ def run(args):
     hand, or from another program) is shown as unknown instead of stopping the rest."""
     from ..io import read_config, trained_on_validation
     from ..pretrained import shipped_by_name
-    from . import shown
+    from .common import shown
 
     config = read_config(shipped_by_name(args.model))
     if args.json:

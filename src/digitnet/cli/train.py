@@ -11,6 +11,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..train import Callback
 from ..training.settings import OVERRIDES, RUN_DEFAULTS
 from .common import EXIT_INTERRUPTED, check_output, fail, load_data, positive_float, positive_int
 
@@ -107,7 +108,7 @@ def add_parser(sub):
     return p
 
 
-class Progress:
+class Progress(Callback):
     """A ``train.Callback``: epoch lines on stdout, a tqdm bar on stderr when it is a
     terminal, and JSON lines in the ``--log`` file."""
 
@@ -326,9 +327,11 @@ def _train_single(args, settings):
 
 
 def _counted(name, correct, total, otherwise):
-    if not total:
-        return f"{name}: {otherwise}"
-    return f"{name}: {correct} / {total} ({100 * correct / total:.2f}%)"
+    return f"{name}: {_share(correct, total) if total else otherwise}"
+
+
+def _share(correct, total):
+    return f"{correct} / {total} ({100 * (correct or 0) / total:.2f}%)"
 
 
 def _train_ensemble(args, settings):
@@ -342,8 +345,7 @@ def _train_ensemble(args, settings):
     from ..training.session import command_line
 
     paths = ensemble.member_paths(args.out, settings["members"])
-    if settings.get("start_from"):
-        ensemble.train(_spec(args, settings, []), args.out, None, None)  # refuses it
+    ensemble.check_settings(settings)
     check_output("--out", args.out)
     if args.log:  # each member checks its own files; the ensemble's are checked here
         for other in (args.out, *paths, *(default_path(p) for p in paths)):
@@ -371,8 +373,7 @@ def _train_ensemble(args, settings):
                             explicit_sizes=args.sizes is not None)
     if result.status:
         return result.status
-    tested = (f"test {result.test} / {result.n_test} ({100 * result.test / result.n_test:.2f}%)"
-              if result.n_test else "no test set")
+    tested = f"test {_share(result.test, result.n_test)}" if result.n_test else "no test set"
     validated = (f"validation {result.validation} / {result.n_validation}" if result.n_validation
                  else "no validation (--full trains on it)")
     say(f"Ensemble of {settings['members']}: {validated}, {tested}; saved {args.out}")

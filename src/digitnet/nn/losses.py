@@ -111,7 +111,8 @@ class SoftmaxCrossEntropy(Loss):
         return cost, delta
 
 
-LOSSES = {"quadratic": QuadraticCost, "bce": BinaryCrossEntropy, "ce": SoftmaxCrossEntropy}
+LOSSES: dict[str, type[Loss]] = {"quadratic": QuadraticCost, "bce": BinaryCrossEntropy,
+                                  "ce": SoftmaxCrossEntropy}
 _BY_CLASS = {cls.__name__: cls for cls in LOSSES.values()}
 
 

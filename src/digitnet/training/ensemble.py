@@ -73,15 +73,20 @@ def check_resumable(out: str | Path, paths: list[str]) -> None:
              f"...); start without --resume")
 
 
+def check_settings(settings: dict) -> None:
+    """Refuse what an ensemble's members cannot share."""
+    if settings.get("start_from"):
+        fail("--start-from gives one network's weights; train an ensemble's members one at a "
+             "time with it, then join them with digitnet ensemble")
+
+
 def train(spec: RunSpec, out: str | Path, data, train_member: Callable[[int, str, int], int | None],
           reused: Callable[[int, str], None] = lambda i, path: None,
           explicit_sizes: bool = False) -> EnsembleResult:
     """Train (or reuse) each member with ``train_member(i, path, seed)``, which returns
     a non-zero status if the member's run stopped, then save their average to ``out``."""
     settings = spec.settings
-    if settings.get("start_from"):
-        fail("--start-from gives one network's weights; train an ensemble's members one at a "
-             "time with it, then join them with digitnet ensemble")
+    check_settings(settings)
     members = settings["members"]
     paths = member_paths(out, members)
     single = member_settings(settings)
@@ -109,6 +114,6 @@ def train(spec: RunSpec, out: str | Path, data, train_member: Callable[[int, str
         "metrics": {"validation_accuracy": val / len(data.validation) if val is not None else None,
                     "test_accuracy": test / len(data.test) if len(data.test) else None,
                     "member_validation_accuracy": [
-                        load_model(p).metadata["metrics"]["validation_accuracy"] for p in paths]},
+                        read_config(p)["metrics"]["validation_accuracy"] for p in paths]},
     })
     return EnsembleResult(0, val, len(data.validation), test, len(data.test))

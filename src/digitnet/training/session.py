@@ -73,19 +73,25 @@ class Result:
 
     @property
     def validation_accuracy(self) -> float | None:
-        return self.validation / self.n_validation if self.n_validation else None
+        return _fraction(self.validation, self.n_validation)
 
     @property
     def test_accuracy(self) -> float | None:
-        return self.test / self.n_test if self.n_test else None
+        return _fraction(self.test, self.n_test)
+
+
+def _fraction(correct: int | None, total: int) -> float | None:
+    return correct / total if correct is not None and total else None
 
 
 def fail(message: str):
     raise DigitnetError(message)
 
 
-def where(position: Position) -> str:
+def where(position: Position | None) -> str:
     """A position in training, in words."""
+    if position is None:
+        return "no position"
     if position.batch == 0:
         return f"the start of epoch {position.epoch}"
     return f"epoch {position.epoch} after {position.batch} mini-batches"
@@ -182,7 +188,7 @@ class Session:
     """
 
     def __init__(self, spec: RunSpec, data, checkpoint: str | Path,
-                 resumed: Checkpoint | None = None, start=None, lr: float | None = None,
+                 resumed: Checkpoint | None = None, start: Any = None, lr: float | None = None,
                  explicit_sizes: bool = False):
         settings = spec.settings
         self.spec, self.resumed = spec, resumed

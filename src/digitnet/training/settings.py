@@ -163,7 +163,7 @@ def _training_problem(training: Mapping[str, Any]) -> str | None:
             return f"settings.training.{key} is {value!r}"
         if isinstance(value, float) and not math.isfinite(value):
             return f"settings.training.{key} is {value!r}"
-        if kind is list and not all(type(v) is int and v > 0 for v in value):
+        if isinstance(value, list) and not all(type(v) is int and v > 0 for v in value):
             return f"settings.training.{key} is {value!r}, not a list of positive whole numbers"
     for key in REQUIRED_POSITIVE:
         if not (type(training.get(key)) in _NUMBER and training[key] > 0):
