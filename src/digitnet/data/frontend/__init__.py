@@ -26,17 +26,23 @@ from .fit import NOISE, bounding_box, fit_mnist
 __all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "bounding_box", "fit_mnist", "ink", "open_image",
            "quiet_pillow_size_warning", "to_mnist", "writing_ink"]
 
-#: The long side of the working copy the writing is looked for on.
+#: The long side of the working copy the writing is looked for on; for a drawing on a
+#: flat background (a canvas export), which has no noise to average, half as much.
 WORK = 320
+WORK_FLAT = 140
 #: The writing is looked for again, in a crop of the full picture, when it is smaller
 #: than this on the working copy; the crop is reduced to about DETAIL pixels high.
 DETAIL = 64
+DETAIL_FLAT = 32
 #: The crop's margin around the writing, as a fraction of its size.
 MARGIN = 0.15
 #: Ink strength below this fraction of the binarisation threshold is paper; the soft
 #: ink saturates at SATURATE of the writing's typical strength (its 90th percentile).
 SOFT_FLOOR = 0.5
 SATURATE = 0.85
+
+#: A picture whose border varies less than this is a drawing on one flat level.
+FLAT = 1e-3
 
 BLANK = ("no digit found: the image is blank (no ink darker or brighter than the paper)")
 
@@ -66,19 +72,27 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     writing with a margin, (top, left) of the crop in ``grey``). With ``detail`` the
     crop may be reduced to about DETAIL pixels high (for one digit); without, it keeps
     ``grey``'s scale, and digits further apart make one writing (a number)."""
-    work, factor = light.shrink(grey, WORK)
+    edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    flat = float(np.ptp(edges)) < FLAT
+    # one level all round: a drawing exported from a canvas, clean, no paper to model
+    work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
     coarse, coarse_factor = light.shrink(work, light.COARSE)
-    dark = light.dark_ink(coarse)
-    level = light.paper(coarse, dark)
-    strength = light.contrast(work, light.stretch(level, work.shape), dark)
-    sigma = light.noise(strength)
+    border = np.concatenate([coarse[0], coarse[-1], coarse[:, 0], coarse[:, -1]])
+    if flat:
+        dark = float(border[0]) > 0.5
+        level = np.full(coarse.shape, max(float(border[0]), 1e-3), np.float32)
+    else:
+        dark = light.dark_ink(coarse)
+        level = light.paper(coarse, dark)
+    strength = light.contrast(work, level[0, 0] if flat else light.stretch(level, work.shape), dark)
+    sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
-    found = select.writing(strength, sigma, join)
+    found = select.writing(strength, sigma, join, lines=not flat)
     if found is None:
         raise NoDigitError(BLANK)
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
-    if factor == 1 or (detail and bottom - top >= DETAIL):
+    if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
         pad = int(MARGIN * size) + 2
         top, left = max(0, top - pad), max(0, left - pad)
         bottom, right = bottom + pad, right + pad
@@ -92,12 +106,13 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     bottom = min(grey.shape[0], int(bottom * factor + pad))
     right = min(grey.shape[1], int(right * factor + pad))
     crop = grey[top:bottom, left:right]
-    if detail:
-        crop, _ = light.shrink(crop, int(DETAIL * (bottom - top) / ((found.box[1] - found.box[0]) * factor)))
+    reduce = max(1, (found.box[1] - found.box[0]) * factor // DETAIL) if detail else 1
+    if reduce > 1:
+        crop, _ = light.shrink(crop, max(crop.shape) // reduce)
     scale = factor * coarse_factor
     box = (left / scale, top / scale, right / scale, bottom / scale)
     strength = light.contrast(crop, light.stretch(level, crop.shape, box), dark)
-    again = select.writing(strength, light.noise(strength), join)
+    again = select.writing(strength, light.noise(strength), join, lines=not flat)
     if again is None:
         raise NoDigitError(BLANK)
     return _soft(strength, again), (top, left)

@@ -70,6 +70,8 @@ def fit_mnist(values: np.ndarray) -> np.ndarray:
 
 #: MNIST strokes are about 2.5 px wide in the 20 px box: 1/8 of the digit's size.
 STROKE = 1 / 8
+#: Strokes wider than this many times MNIST's are thinned towards it.
+THICK = 2.5
 
 
 def _normalise_strokes(image):
@@ -88,8 +90,9 @@ def _normalise_strokes(image):
         # a hairline averaged down is faint: bring it to full strength, then widen it
         image = Image.fromarray(np.clip(values / (0.5 * values.max()), 0, 1), "F")
         return image.filter(ImageFilter.MaxFilter(min(size, 11)))
-    if width > 2.5 * target:
-        return image.filter(ImageFilter.MinFilter(3))
+    if width > THICK * target:
+        size = int(round(width - target)) // 2 * 2 + 1
+        return image.filter(ImageFilter.MinFilter(max(3, min(size, 9))))
     return image
 
 

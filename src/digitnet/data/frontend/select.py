@@ -194,7 +194,8 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
     return Stats(np.bincount(k, weights=lengths, minlength=n), mass, peak, top, bottom, left, right)
 
 
-def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN) -> Writing | None:
+def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
+            lines: bool = True) -> Writing | None:
     """The writing in ``strength`` (H, W): the dominant piece of ink and the pieces
     near it; None if there is no ink.
 
@@ -209,7 +210,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN) -> Writing |
         return None
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
-    binary &= ~paper_lines(binary)
+    if lines:
+        binary &= ~paper_lines(binary)
     found = label(binary)
     if found.n == 0:
         return None
@@ -225,7 +227,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN) -> Writing |
     best = int(np.argmax(score))
     keep = (stats.area >= SPECK * stats.area[best]) & ~edge & (stats.peak > t)
     chosen, box = _gather(stats, best, keep, join)
-    mask = np.isin(found.labels, [i + 1 for i in chosen])
+    wanted = np.zeros(found.n + 1, bool)
+    wanted[np.array(chosen) + 1] = True
+    mask = wanted[found.labels]
     return Writing(mask, box, t)
 
 
