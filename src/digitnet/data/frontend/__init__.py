@@ -106,9 +106,9 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     bottom = min(grey.shape[0], int(bottom * factor + pad))
     right = min(grey.shape[1], int(right * factor + pad))
     crop = grey[top:bottom, left:right]
-    reduce = max(1, (found.box[1] - found.box[0]) * factor // DETAIL) if detail else 1
-    if reduce > 1:
-        crop, _ = light.shrink(crop, max(crop.shape) // reduce)
+    reduce = (found.box[1] - found.box[0]) * factor // DETAIL if detail else 1
+    if reduce > 1:  # (enlarging a smaller digit to DETAIL did not help, on validation)
+        crop = light.shrink(crop, max(crop.shape) // reduce)[0]
     scale = factor * coarse_factor
     box = (left / scale, top / scale, right / scale, bottom / scale)
     strength = light.contrast(crop, light.stretch(level, crop.shape, box), dark)
