@@ -102,10 +102,16 @@ def paper_lines(binary: np.ndarray) -> np.ndarray:
     the frame (ruled or squared paper); where a stroke crosses a line it is kept."""
     lines = np.zeros_like(binary)
     for b, flip in ((binary, False), (binary.T, True)):
-        # a line may wander by a pixel: runs are measured on the ink grown by one row
+        # a line may wander by a pixel, and noise break it: runs are measured on the ink
+        # grown by a row up and down and two columns either side
         grown = b.copy()
         grown[1:] |= b[:-1]
         grown[:-1] |= b[1:]
+        across = grown.copy()
+        for shift in (1, 2):
+            across[:, shift:] |= grown[:, :-shift]
+            across[:, :-shift] |= grown[:, shift:]
+        grown = across
         length = max(LINE_LENGTH * b.shape[1], LINE_PIXELS)
         if grown.sum(axis=1).max(initial=0) < length:
             continue  # no row holds enough ink for a line
