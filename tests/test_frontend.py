@@ -221,3 +221,19 @@ def test_ink_keeps_the_size_and_only_the_writing():
 def test_paper_without_a_digit_is_no_digit(values):
     with pytest.raises(NoDigitError, match="no digit found"):
         to_mnist(as_image(values))
+
+
+def test_a_large_digit_touching_the_frame_is_still_the_digit():
+    # (a regression: a piece at the edge across most of the frame was taken for a page edge)
+    x = to_mnist(seven(size=200, offset=(0, -40), canvas=(200, 200)))
+    mnist_like_properties(x)
+
+
+def test_a_digit_drawn_in_a_corner_of_a_canvas():
+    from digitnet.data.synthetic import drawing
+
+    rng = np.random.default_rng(0)
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:24, 12:16] = 1.0
+    image = drawing(digit.ravel(), rng, min_height=220, max_height=276)
+    mnist_like_properties(to_mnist(image))

@@ -96,7 +96,7 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
         pad = int(MARGIN * size) + 2
         top, left = max(0, top - pad), max(0, left - pad)
         bottom, right = bottom + pad, right + pad
-        soft = _soft(strength, found)[top:bottom, left:right]
+        soft = _soft(strength, found, flat)[top:bottom, left:right]
         if factor == 1:
             return soft, (top, left)
         return soft, (top * factor, left * factor)
@@ -115,19 +115,25 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     again = select.writing(strength, light.noise(strength), join, lines=not flat)
     if again is None:
         raise NoDigitError(BLANK)
-    return _soft(strength, again), (top, left)
+    return _soft(strength, again, flat), (top, left)
 
 
-def _soft(strength: np.ndarray, found: select.Writing) -> np.ndarray:
+def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False) -> np.ndarray:
     """Soft ink in [0, 1] over the writing's pieces (grown by a pixel, for their
-    anti-aliased edges), 0 elsewhere."""
+    anti-aliased edges), 0 elsewhere. A drawing on a flat background keeps its levels
+    as they are (relative to the strongest); a photo's are stretched between the paper's
+    noise and the writing's typical strength."""
     mask = found.mask.copy()
     mask[1:] |= found.mask[:-1]
     mask[:-1] |= found.mask[1:]
     grown = mask.copy()
     grown[:, 1:] |= mask[:, :-1]
     grown[:, :-1] |= mask[:, 1:]
-    typical = float(np.quantile(strength[found.mask], 0.9))
-    floor = SOFT_FLOOR * found.threshold
-    soft = (strength - floor) / max(SATURATE * typical - floor, 1e-6)
+    if flat:
+        soft = strength / max(float(strength[found.mask].max()), 1e-6)
+        soft[soft < NOISE] = 0.0
+    else:
+        typical = float(np.quantile(strength[found.mask], 0.9))
+        floor = SOFT_FLOOR * found.threshold
+        soft = (strength - floor) / max(SATURATE * typical - floor, 1e-6)
     return np.where(grown, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)

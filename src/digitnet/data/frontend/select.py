@@ -24,9 +24,12 @@ LINE_LENGTH = 0.4
 LINE_PIXELS = 40
 LINE_WIDTH = 3
 #: A piece touching the frame's edge counts for this fraction of its ink; one that also
-#: spans more than SPAN of the frame's height or width does not count.
+#: spans more than SPAN of the frame's height or width, and either covers more than
+#: FILLED of its box or is longer than THIN times its mean width, does not count.
 EDGE_WEIGHT = 0.02
 SPAN = 0.6
+FILLED = 0.8
+THIN = 10
 #: Pieces are the ink above this fraction of the adaptive threshold (hysteresis).
 HYSTERESIS = 0.5
 #: Pieces smaller than this fraction of the dominant one are specks.
@@ -225,9 +228,14 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     stats = measure(found, np.maximum(smooth, strength))
     h, w = binary.shape
     edge = (stats.top == 0) | (stats.left == 0) | (stats.bottom == h) | (stats.right == w)
-    # a piece across most of the frame and at its edge: a page edge or a shadow's
-    spans = (stats.bottom - stats.top > SPAN * h) | (stats.right - stats.left > SPAN * w)
-    score = stats.mass * np.where(edge, np.where(spans, 0.0, EDGE_WEIGHT), 1.0)
+    # a piece at the frame's edge, across most of it and filling its box (not strokes):
+    # a page edge or a shadow's
+    height, width = stats.bottom - stats.top, stats.right - stats.left
+    spans = (height > SPAN * h) | (width > SPAN * w)
+    filled = stats.area > FILLED * height * width
+    length = np.maximum(height, width)
+    thin = length * length > THIN * stats.area  # (a line along a shadow's edge)
+    score = stats.mass * np.where(edge, np.where(spans & (filled | thin), 0.0, EDGE_WEIGHT), 1.0)
     score[stats.peak <= t] = 0.0
     if score.max() <= 0:
         return None
