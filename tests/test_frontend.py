@@ -237,3 +237,10 @@ def test_a_digit_drawn_in_a_corner_of_a_canvas():
     digit[4:24, 12:16] = 1.0
     image = drawing(digit.ravel(), rng, min_height=220, max_height=276)
     mnist_like_properties(to_mnist(image))
+
+
+def test_a_thick_one_drawn_down_to_the_bottom_of_a_canvas():
+    # (a regression: on a canvas, a 1 at the edge, filling its box, was taken for a page edge)
+    image = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(image).line([(200, 70), (205, 280)], fill=0, width=40)
+    mnist_like_properties(to_mnist(image))

@@ -41,8 +41,10 @@ MARGIN = 0.15
 SOFT_FLOOR = 0.5
 SATURATE = 0.85
 
-#: A picture whose border varies less than this is a drawing on one flat level.
+#: A picture whose border is, for FLAT_SHARE of its pixels, within FLAT of one level is a
+#: drawing on a flat background (the strokes may reach the border).
 FLAT = 1e-3
+FLAT_SHARE = 0.9
 
 BLANK = ("no digit found: the image is blank (no ink darker or brighter than the paper)")
 
@@ -73,21 +75,21 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     crop may be reduced to about DETAIL pixels high (for one digit); without, it keeps
     ``grey``'s scale, and digits further apart make one writing (a number)."""
     edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    flat = float(np.ptp(edges)) < FLAT
+    background = float(np.median(edges))
+    flat = float(np.mean(np.abs(edges - background) < FLAT)) >= FLAT_SHARE
     # one level all round: a drawing exported from a canvas, clean, no paper to model
     work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
     coarse, coarse_factor = light.shrink(work, light.COARSE)
-    border = np.concatenate([coarse[0], coarse[-1], coarse[:, 0], coarse[:, -1]])
     if flat:
-        dark = float(border[0]) > 0.5
-        level = np.full(coarse.shape, max(float(border[0]), 1e-3), np.float32)
+        dark = background > 0.5
+        level = np.full(coarse.shape, max(background, 1e-3), np.float32)
     else:
         dark = light.dark_ink(coarse)
         level = light.paper(coarse, dark)
     strength = light.contrast(work, level[0, 0] if flat else light.stretch(level, work.shape), dark)
     sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
-    found = select.writing(strength, sigma, join, lines=not flat)
+    found = select.writing(strength, sigma, join, paper=not flat)
     if found is None:
         raise NoDigitError(BLANK)
     top, bottom, left, right = found.box
@@ -112,7 +114,7 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     scale = factor * coarse_factor
     box = (left / scale, top / scale, right / scale, bottom / scale)
     strength = light.contrast(crop, light.stretch(level, crop.shape, box), dark)
-    again = select.writing(strength, light.noise(strength), join, lines=not flat)
+    again = select.writing(strength, light.noise(strength), join, paper=not flat)
     if again is None:
         raise NoDigitError(BLANK)
     return _soft(strength, again, flat), (top, left)

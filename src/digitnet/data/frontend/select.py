@@ -63,7 +63,9 @@ def otsu(values: np.ndarray, bins: int = 64) -> float:
     lo, hi = float(values.min()), float(values.max())
     if hi <= lo:
         return lo
-    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    index = ((values - lo) * (bins / (hi - lo))).astype(np.intp)
+    counts = np.bincount(np.minimum(index, bins - 1), minlength=bins)
+    edges = lo + (hi - lo) / bins * np.arange(bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     weight = np.cumsum(counts)
     total = weight[-1]
@@ -187,10 +189,7 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
     n, k = found.n, found.piece
     h, w = strength.shape
     lengths = found.ends - found.starts
-    along = np.zeros((h, w + 1), np.float64)
-    np.cumsum(strength, axis=1, out=along[:, 1:])
-    mass = np.bincount(k, weights=along[found.rows, found.ends] - along[found.rows, found.starts],
-                       minlength=n)
+    mass = np.bincount(found.labels.reshape(-1), weights=strength.reshape(-1), minlength=n + 1)[1:]
     pixels = strength.reshape(-1)[_positions(found.rows, found.starts, lengths, w)]
     run_peak = np.maximum.reduceat(pixels, np.cumsum(lengths) - lengths) if len(k) else pixels
     peak = np.zeros(n, np.float32)
@@ -205,7 +204,7 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
 
 
 def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
-            lines: bool = True) -> Writing | None:
+            paper: bool = True) -> Writing | None:
     """The writing in ``strength`` (H, W): the dominant piece of ink and the pieces
     near it; None if there is no ink.
 
@@ -220,7 +219,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         return None
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
-    if lines:
+    if paper:
         binary &= ~paper_lines(binary)
     found = label(binary)
     if found.n == 0:
@@ -235,7 +234,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     filled = stats.area > FILLED * height * width
     length = np.maximum(height, width)
     thin = length * length > THIN * stats.area  # (a line along a shadow's edge)
-    score = stats.mass * np.where(edge, np.where(spans & (filled | thin), 0.0, EDGE_WEIGHT), 1.0)
+    page = spans & (filled | thin) & paper
+    score = stats.mass * np.where(edge, np.where(page, 0.0, EDGE_WEIGHT), 1.0)
     score[stats.peak <= t] = 0.0
     if score.max() <= 0:
         return None
