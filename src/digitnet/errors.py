@@ -19,3 +19,7 @@ class ImageError(DigitnetError):
 
 class TrainingDiverged(DigitnetError):
     """The loss or the weights became NaN or infinite during training."""
+
+
+class NoDigitError(ImageError):
+    """A readable picture in which no digit was found (blank, or nothing but paper)."""

@@ -96,11 +96,11 @@ def _load_raw(path):
     import numpy as np
 
     from ..data.images import load_mnist_style
-    from ..errors import ImageError
+    from ..errors import NoDigitError
 
     x = load_mnist_style(path)
     if float(np.ptp(x)) < BLANK_CONTRAST:
-        raise ImageError(BLANK)
+        raise NoDigitError(BLANK)
     return x
 
 
@@ -110,7 +110,7 @@ def run(args):
     import numpy as np
 
     from ..data.preprocess import to_mnist
-    from ..errors import ImageError
+    from ..errors import ImageError, NoDigitError
     from ..io import DIGITS, class_names
     from ..pretrained import resolve_model
     from . import EXIT_USAGE, fail, shown
@@ -142,7 +142,7 @@ def run(args):
             else:
                 inputs.append(to_mnist(path))
         except ImageError as e:
-            if "no digit found" in str(e):
+            if isinstance(e, NoDigitError):
                 blank[path] = str(e)
             else:
                 failed[path] = with_path(path, e)

@@ -25,7 +25,7 @@ def add_parser(sub):
 def run(args):
     from pathlib import Path
 
-    from ..errors import ImageError
+    from ..errors import ImageError, NoDigitError
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
     from ..read import not_a_digit_reader, read_number
@@ -49,7 +49,7 @@ def run(args):
                 raise ImageError(f"{path}: no such file")
             reading = read_number(path, net, args.min_confidence)
         except ImageError as e:
-            if "no digit" not in str(e):  # reported, and the other images still read
+            if not isinstance(e, NoDigitError):  # reported, and the other images still read
                 failed += 1
                 report_failure(path, with_path(path, e), args.json,
                                {"text": "", "confidence": 0.0, "digits": []})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DigitnetError
+from ..errors import DigitnetError, NoDigitError
 from ..pretrained import SHORTCUT
 
 STATIC = Path(__file__).parent / "static"
@@ -317,7 +317,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
         try:
             x = await off_the_loop(to_mnist, body) if is_large(body) else to_mnist(body)
         except DigitnetError as e:
-            if "no digit" in str(e):
+            if isinstance(e, NoDigitError):
                 return {"digit": None, "confidence": 0.0, "probabilities": None,
                         "input": None, "error": str(e)}
             raise
@@ -344,7 +344,7 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
         try:
             return (await off_the_loop(read_number, body, read_model, min_confidence)).as_dict()
         except DigitnetError as e:
-            if "no digit" in str(e):
+            if isinstance(e, NoDigitError):
                 return {"text": "", "confidence": 0.0, "digits": [], "error": str(e)}
             raise
 

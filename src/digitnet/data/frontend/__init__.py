@@ -1,0 +1,141 @@
+"""One image front end for ``predict``, ``read``, the web page and the API: from a user's
+picture (a canvas export, a scan, a phone photo of paper, chalk on a board) to ink.
+
+1. ``decode``: read the picture, orient it, flatten transparency, take its brightness;
+2. ``light``: estimate the paper's level and lighting on a coarse copy, decide which way
+   the ink goes, and turn the picture into ink strength, lighting flattened away;
+3. ``select``: binarise adaptively, take out paper lines and specks, and keep the writing:
+   the dominant ink and what is close to it;
+4. ``fit``: the writing's soft ink into a 28x28 MNIST-style image.
+
+The writing is found on a working copy of at most ``WORK`` pixels on its long side; when
+it is small there, it is found again in a crop of the full picture around it, so that a
+small digit in a large photo keeps its detail and a large photo costs little more than a
+small one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import NoDigitError
+from . import light, select
+from .decode import MAX_BYTES, MAX_PIXELS, levels, open_image, quiet_pillow_size_warning
+from .fit import NOISE, bounding_box, fit_mnist
+
+__all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "bounding_box", "fit_mnist", "ink", "open_image",
+           "quiet_pillow_size_warning", "to_mnist", "writing_ink"]
+
+#: The long side of the working copy the writing is looked for on; for a drawing on a
+#: flat background (a canvas export), which has no noise to average, half as much.
+WORK = 320
+WORK_FLAT = 140
+#: The writing is looked for again, in a crop of the full picture, when it is smaller
+#: than this on the working copy; the crop is reduced to about DETAIL pixels high.
+DETAIL = 64
+DETAIL_FLAT = 32
+#: The crop's margin around the writing, as a fraction of its size.
+MARGIN = 0.15
+#: Ink strength below this fraction of the binarisation threshold is paper; the soft
+#: ink saturates at SATURATE of the writing's typical strength (its 90th percentile).
+SOFT_FLOOR = 0.5
+SATURATE = 0.85
+
+#: A picture whose border is, for FLAT_SHARE of its pixels, within FLAT of one level is a
+#: drawing on a flat background (the strokes may reach the border).
+FLAT = 1e-3
+FLAT_SHARE = 0.9
+
+BLANK = ("no digit found: the image is blank (no ink darker or brighter than the paper)")
+
+
+def to_mnist(source) -> np.ndarray:
+    """Any image (path, bytes or Pillow image) -> 784 floats in [0, 1], MNIST-style.
+
+    Raises ``NoDigitError`` when no writing is found, ``ImageError`` when the picture
+    cannot be read."""
+    values, _ = writing_ink(levels(open_image(source)), detail=True)
+    return fit_mnist(values)
+
+
+def ink(source) -> np.ndarray:
+    """The writing's ink in an image, as floats (H, W) of the image's size in [0, 1]: 1 the
+    strongest stroke, 0 the paper and everything that is not the writing (lines, specks,
+    shadows), whichever the polarity of the original."""
+    grey = levels(open_image(source))
+    values, (top, left) = writing_ink(grey, detail=False)
+    out = np.zeros(grey.shape, np.float32)
+    out[top:top + values.shape[0], left:left + values.shape[1]] = values
+    return out
+
+
+def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
+    """The writing's soft ink in brightness levels ``grey`` (H, W): (ink cropped to the
+    writing with a margin, (top, left) of the crop in ``grey``). With ``detail`` the
+    crop may be reduced to about DETAIL pixels high (for one digit); without, it keeps
+    ``grey``'s scale, and digits further apart make one writing (a number)."""
+    edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(edges))
+    flat = float(np.mean(np.abs(edges - background) < FLAT)) >= FLAT_SHARE
+    # one level all round: a drawing exported from a canvas, clean, no paper to model
+    work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
+    coarse, coarse_factor = light.shrink(work, light.COARSE)
+    if flat:
+        dark = background > 0.5
+        level = np.full(coarse.shape, max(background, 1e-3), np.float32)
+    else:
+        dark = light.dark_ink(coarse)
+        level = light.paper(coarse, dark)
+    strength = light.contrast(work, level[0, 0] if flat else light.stretch(level, work.shape), dark)
+    sigma = 0.0 if flat else light.noise(strength)
+    join = select.JOIN if detail else select.JOIN_NUMBER
+    found = select.writing(strength, sigma, join, paper=not flat)
+    if found is None:
+        raise NoDigitError(BLANK)
+    top, bottom, left, right = found.box
+    size = max(bottom - top, right - left)
+    if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
+        pad = int(MARGIN * size) + 2
+        top, left = max(0, top - pad), max(0, left - pad)
+        bottom, right = bottom + pad, right + pad
+        soft = _soft(strength, found, flat)[top:bottom, left:right]
+        if factor == 1:
+            return soft, (top, left)
+        return soft, (top * factor, left * factor)
+    # again, on a crop of the full picture around the writing
+    pad = (MARGIN * size + 2) * factor
+    top, left = max(0, int(top * factor - pad)), max(0, int(left * factor - pad))
+    bottom = min(grey.shape[0], int(bottom * factor + pad))
+    right = min(grey.shape[1], int(right * factor + pad))
+    crop = grey[top:bottom, left:right]
+    reduce = (found.box[1] - found.box[0]) * factor // DETAIL if detail else 1
+    if reduce > 1:  # (enlarging a smaller digit to DETAIL did not help, on validation)
+        crop = light.shrink(crop, max(crop.shape) // reduce)[0]
+    scale = factor * coarse_factor
+    box = (left / scale, top / scale, right / scale, bottom / scale)
+    strength = light.contrast(crop, light.stretch(level, crop.shape, box), dark)
+    again = select.writing(strength, light.noise(strength), join, paper=not flat)
+    if again is None:
+        raise NoDigitError(BLANK)
+    return _soft(strength, again, flat), (top, left)
+
+
+def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False) -> np.ndarray:
+    """Soft ink in [0, 1] over the writing's pieces (grown by a pixel, for their
+    anti-aliased edges), 0 elsewhere. A drawing on a flat background keeps its levels
+    as they are (relative to the strongest); a photo's are stretched between the paper's
+    noise and the writing's typical strength."""
+    mask = found.mask.copy()
+    mask[1:] |= found.mask[:-1]
+    mask[:-1] |= found.mask[1:]
+    grown = mask.copy()
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    if flat:
+        soft = strength / max(float(strength[found.mask].max()), 1e-6)
+        soft[soft < NOISE] = 0.0
+    else:
+        typical = float(np.quantile(strength[found.mask], 0.9))
+        floor = SOFT_FLOOR * found.threshold
+        soft = (strength - floor) / max(SATURATE * typical - floor, 1e-6)
+    return np.where(grown, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)

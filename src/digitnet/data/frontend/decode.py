@@ -1,0 +1,115 @@
+"""Step 1 of the front end: decode a picture, apply its EXIF orientation, and turn it
+into brightness levels in [0, 1] (transparency flattened, numeric levels scaled)."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import ImageError
+
+#: Larger images are refused before they are decoded (a "decompression bomb").
+MAX_PIXELS = 40_000_000
+
+
+#: Larger files are refused before they are read.
+MAX_BYTES = 64 << 20
+
+
+def quiet_pillow_size_warning():
+    """Silence Pillow's warning about images over its 89-megapixel limit.
+
+    ``open_image`` refuses anything over MAX_PIXELS with its own one-line message,
+    so for the command line and the server Pillow's warning would only be a second,
+    noisier line before it. Pillow's limit itself (``Image.MAX_IMAGE_PIXELS``, a
+    global) is left as it is: the server opens images from two threads."""
+    warnings.filterwarnings("ignore", message=r"Image size \(\d+ pixels\) exceeds limit",
+                            module=r"PIL\.")
+
+
+def open_image(source):
+    """A Pillow image from a path, bytes or a Pillow image, checked and oriented."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        if isinstance(source, (bytes, bytearray)):
+            name, data = "image", bytes(source)
+        else:
+            path = Path(source)
+            name = str(path)
+            if not path.is_file():
+                raise ImageError(f"{path}: no such file")
+            if path.stat().st_size > MAX_BYTES:
+                raise ImageError(f"{path}: larger than {MAX_BYTES >> 20} MB")
+            data = path.read_bytes()
+        try:
+            image = Image.open(io.BytesIO(data))  # reads the header only
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(f"{name}: {image.width}x{image.height} pixels is more than "
+                                 f"digitnet reads ({MAX_PIXELS:,})")
+            image.load()
+        except ImageError:
+            raise
+        except Image.DecompressionBombError as e:  # Pillow's own limit, far above ours
+            pixels = re.search(r"\((\d+) pixels\)", str(e))
+            size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
+            raise ImageError(f"{name}: {size} is more than digitnet reads ({MAX_PIXELS:,})") from None
+        except UnidentifiedImageError:  # Pillow's message names a BytesIO object
+            raise ImageError(f"{name}: not a readable image (not PNG, JPEG, BMP, GIF, WebP "
+                             "or another format Pillow knows)") from None
+        except (OSError, ValueError, SyntaxError, EOFError, RuntimeError, NotImplementedError) as e:
+            # (Pillow's decoders raise all of these for damaged files: DDS, AVIF...)
+            raise ImageError(f"{name}: not a readable image ({' '.join(str(e).split())[:120]})") from None
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, TypeError):
+        return image
+
+
+def levels(image) -> np.ndarray:
+    """A Pillow image's brightness as floats (H, W) in [0, 1]; a transparent canvas's
+    strokes (what is opaque) put on a background of the opposite brightness."""
+    if image.mode in ("P", "PA"):
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] >= 253:
+        image = image.convert("L")  # opaque all over (a canvas filled white): grey is all
+    if image.mode in ("RGBA", "LA", "La", "RGBa"):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3]
+        grey = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+        if alpha.min() < 0.99:
+            # a transparent canvas: the strokes are what is opaque; put them on a
+            # background of the opposite brightness
+            opaque = alpha > 0.5
+            strokes_dark = grey[opaque].mean() < 0.5 if opaque.any() else True
+            background = 1.0 if strokes_dark else 0.0
+            grey = grey * alpha + background * (1 - alpha)
+    elif image.mode == "F" or image.mode.startswith("I"):
+        # levels as numbers, not bytes: floats in [0, 1] (an array saved as TIFF), or 16-bit
+        # (or 12-bit) levels; convert("L") would clip them all to black or white
+        grey = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        grey = np.clip(grey / max(float(grey.max()), 1.0 if image.mode == "F" else 255.0), 0.0, 1.0)
+    else:
+        grey = np.asarray(_grey(image), dtype=np.float32) / 255.0
+    if grey.ndim != 2 or min(grey.shape) < 1:
+        raise ImageError("empty image")
+    return grey
+
+
+def _grey(image):
+    """``image`` in 8-bit grey; Pillow reaches grey from a few modes (LAB) only via RGB."""
+    try:
+        return image.convert("L")
+    except ValueError:
+        try:
+            return image.convert("RGB").convert("L")
+        except ValueError:
+            raise ImageError(f"cannot read an image in Pillow's mode {image.mode}") from None
+
+

@@ -1,0 +1,98 @@
+"""Step 4 of the front end: the writing's ink into MNIST's form.
+
+MNIST digits are white on black, their ink fitted into a 20x20 box with the aspect ratio
+kept, anti-aliased, then placed in a 28x28 image so that the centre of mass of the ink is
+at the centre; their strokes are about an eighth of the digit's size wide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import NoDigitError
+
+#: Ink fainter than this fraction of the strongest ink is noise.
+NOISE = 0.1
+
+
+def _stroke_width(binary):
+    """Typical stroke width in pixels: twice the area over the boundary length."""
+    area = binary.sum()
+    inner = binary[1:-1, 1:-1] & binary[:-2, 1:-1] & binary[2:, 1:-1] & binary[1:-1, :-2] & binary[1:-1, 2:]
+    boundary = area - inner.sum()
+    return 2.0 * area / max(boundary, 1)
+
+
+
+def bounding_box(values, threshold=NOISE):
+    ink = values > threshold
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return None
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
+def fit_mnist(values: np.ndarray) -> np.ndarray:
+    """Ink (H, W) in [0, 1] -> a 28x28 MNIST-style image as a row of 784 floats:
+    cropped to the ink, longest side scaled to 20 px, centred by centre of mass."""
+    from PIL import Image
+
+    box = bounding_box(values)
+    if box is None:
+        raise NoDigitError("no digit found: the image is blank")
+    top, bottom, left, right = box
+    crop = values[top:bottom, left:right]
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    small = Image.fromarray(crop.astype(np.float32), mode="F")
+    if max(h, w) > 100:  # averaging down to about 100 px keeps thin strokes visible
+        small = small.reduce(max(1, max(h, w) // 100))
+    small = _normalise_strokes(small)
+    small = np.asarray(small.resize((new_w, new_h), Image.Resampling.LANCZOS), dtype=np.float32)
+    small = np.clip(small, 0.0, None)
+    if small.max() > 0:
+        small = np.clip(small / small.max(), 0.0, 1.0)
+    total = small.sum()
+    rows, cols = np.indices(small.shape)
+    cy = (rows * small).sum() / total
+    cx = (cols * small).sum() / total
+    out = np.zeros((28, 28), np.float32)
+    # whole-pixel shift putting the centre of mass at (14, 14), where MNIST has it
+    oy = int(round(14 - cy))
+    ox = int(round(14 - cx))
+    oy = min(max(oy, 0), 28 - new_h)
+    ox = min(max(ox, 0), 28 - new_w)
+    out[oy:oy + new_h, ox:ox + new_w] = small
+    return out.reshape(-1)
+
+
+#: MNIST strokes are about 2.5 px wide in the 20 px box: 1/8 of the digit's size.
+STROKE = 1 / 8
+#: Strokes wider than this many times MNIST's are thinned towards it.
+THICK = 2.5
+
+
+def _normalise_strokes(image):
+    """Thicken hairlines and thin down marker strokes towards MNIST's stroke width,
+    measured relative to the digit's size (a pen on a big canvas, or a thick brush)."""
+    from PIL import Image, ImageFilter
+
+    values = np.asarray(image, dtype=np.float32)
+    if values.max() <= 0 or max(values.shape) < 24:
+        return image
+    binary = values > 0.5 * values.max()
+    width = _stroke_width(binary)
+    target = STROKE * max(values.shape)
+    size = int(round(target - width)) // 2 * 2 + 1  # odd filter size
+    if width < 0.6 * target and size >= 3:
+        # a hairline averaged down is faint: bring it to full strength, then widen it
+        image = Image.fromarray(np.clip(values / (0.5 * values.max()), 0, 1), "F")
+        return image.filter(ImageFilter.MaxFilter(min(size, 11)))
+    if width > THICK * target:
+        size = int(round(width - target)) // 2 * 2 + 1
+        return image.filter(ImageFilter.MinFilter(max(3, min(size, 9))))
+    return image
+
+

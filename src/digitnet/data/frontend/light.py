@@ -1,0 +1,115 @@
+"""Step 2 of the front end: the paper (or board) and its lighting, estimated and flattened.
+
+The lighting is estimated on a coarse copy of the picture, about ``COARSE`` pixels on its
+long side. Which way the ink goes (dark on light, or light on dark) is decided against a
+median of the neighbourhood, which follows shadows and vignetting whatever the ink; the
+paper's level under the ink is then a morphological closing (for dark ink: a maximum then a
+minimum over ``CLOSING`` pixels, wider than any stroke), which keeps the edge of a shadow
+where it is. Dark ink becomes its relative darkness, 1 - level / paper, the same under
+dim light as under bright; light ink its brightness above the board.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+COARSE = 64
+#: Wider than a stroke at the coarse scale (a stroke is up to a tenth of the frame).
+CLOSING = 11
+
+
+def shrink(values: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
+    """``values`` box-averaged by a whole factor so that its long side is at most about
+    ``long_side``; returns (values, factor)."""
+    from PIL import Image
+
+    factor = max(1, max(values.shape) // long_side)
+    if factor == 1:
+        return values, 1
+    small = Image.fromarray(values.astype(np.float32, copy=False), "F").reduce(factor)
+    return np.asarray(small, dtype=np.float32), factor
+
+
+def rank_filter(values: np.ndarray, size: int, op) -> np.ndarray:
+    """Minimum (``op=np.minimum``) or maximum over each pixel's size x size neighbourhood,
+    the edges repeated beyond the border; separable, in ``size`` steps per direction."""
+    r = size // 2
+    padded = np.pad(values, r, mode="edge")
+    h, w = values.shape
+    rows = padded[:h].copy()
+    for i in range(1, size):
+        op(rows, padded[i:i + h], out=rows)
+    out = rows[:, :w].copy()
+    for j in range(1, size):
+        op(out, rows[:, j:j + w], out=out)
+    return out
+
+
+def dark_ink(coarse: np.ndarray) -> bool:
+    """Whether the ink is darker than the paper: in log brightness (so that ink in a
+    shadow stands out as much as in the light), the picture's strongest departure from the
+    median of its neighbourhood (a third of the frame) is darker than it is lighter."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    logs = np.log(coarse + 0.03)
+    small, _ = shrink(logs, 24)
+    size = max(3, (max(small.shape) // 3) | 1)
+    padded = np.pad(small, size // 2, mode="edge")
+    median = np.median(sliding_window_view(padded, (size, size)), axis=(2, 3)).astype(np.float32)
+    low, high = np.quantile(logs - stretch(median, logs.shape), (0.002, 0.998))
+    return bool(-low >= high)
+
+
+def stretch(values: np.ndarray, shape, box=None) -> np.ndarray:
+    """``values`` resized (bilinear) to ``shape`` (h, w), or its part ``box`` (left, top,
+    right, bottom, in ``values``'s pixels, fractions allowed) resized to ``shape``."""
+    from PIL import Image
+
+    if values.shape == tuple(shape) and box is None:
+        return values
+    image = Image.fromarray(values.astype(np.float32, copy=False), "F")
+    return np.asarray(image.resize((shape[1], shape[0]), Image.Resampling.BILINEAR, box=box),
+                      dtype=np.float32)
+
+
+def paper(coarse: np.ndarray, dark: bool) -> np.ndarray:
+    """The paper's (or board's) level under the ink, at the coarse scale: a closing for
+    dark ink, an opening for light, over CLOSING pixels (fewer for tiny pictures)."""
+    size = max(3, int(round(CLOSING * max(coarse.shape) / COARSE)) | 1)
+    first, second = (np.maximum, np.minimum) if dark else (np.minimum, np.maximum)
+    # both filters on the picture extended by its edge, so that the closing is exact up to
+    # the border too (extended between them, it overestimates light falling off there)
+    r = size // 2 + 1
+    level = rank_filter(rank_filter(np.pad(coarse, r, mode="edge"), size, first), size, second)
+    return box3(level)[r:-r, r:-r]
+
+
+def contrast(grey: np.ndarray, level: np.ndarray, dark: bool) -> np.ndarray:
+    """Ink strength (H, W) >= 0: relative darkness under the paper's level for dark ink,
+    brightness above the board's for light ink."""
+    if dark:
+        out = 1.0 - grey / np.maximum(level, 1e-3)
+    else:
+        out = grey - level
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def noise(values: np.ndarray) -> float:
+    """The noise's standard deviation, robustly: 1.4826 x the median absolute deviation
+    of the differences between horizontal neighbours, over 1/sqrt(2)."""
+    step = max(1, int(np.sqrt(values.size / 20_000)))  # a sample of at most ~20,000 pixels
+    sample = values[::step, ::step]
+    diff = np.abs(np.diff(sample, axis=1)).ravel() if sample.shape[1] > 1 else np.zeros(1)
+    return float(1.4826 * np.median(diff) / np.sqrt(2))
+
+
+def box3(values: np.ndarray) -> np.ndarray:
+    """Mean over each pixel's 3x3 neighbourhood (zeros beyond the border)."""
+    padded = np.pad(values, 1)
+    rows = padded[:-2] + padded[1:-1]
+    rows += padded[2:]
+    total = rows[:, :-2] + rows[:, 1:-1]
+    total += rows[:, 2:]
+    total /= 9.0
+    return total
