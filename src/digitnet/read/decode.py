@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ImageError
-from . import judge
+from . import judge, pairs
 from .segment import CUT, Lattice, lattice, piece_image
 
 #: Added to each digit's score: favours readings with more digits. CUT_COST is taken
@@ -31,6 +31,14 @@ from .segment import CUT, Lattice, lattice, piece_image
 #: numbers: 97.7, 97.3, 91.3, 92.2% against 97.7, 97.5, 91.2, 91.9% with 2.75.)
 DIGIT_BONUS = 3.5
 CUT_COST = 1.5
+#: With the counter and pair reader (``pairs``): each digit read alone also scores
+#: COUNT_WEIGHT * log P(the piece holds one digit), so that a piece the counter sees two
+#: digits in costs more read as one; a piece at least PAIR_WIDTH of the writing's height
+#: wide may be read as the pair the pair reader sees in it, scoring log P(pair) +
+#: COUNT_WEIGHT * log P(two digits) + two digits' bonus - PAIR_COST.
+COUNT_WEIGHT = 1.0
+PAIR_WIDTH = 0.6
+PAIR_COST = 2.0
 
 
 @dataclass
@@ -53,20 +61,54 @@ class Reading:
                             "unsure": d.unsure} for d in self.digits]}
 
 
-def gains(lat: Lattice, model):
-    """Each piece's score as a digit, and the classifier's probabilities:
-    ({key: gain}, {key: probabilities})."""
+@dataclass
+class Scores:
+    """What the networks say of each piece of a lattice (``keys``, in order): the
+    classifier's probabilities (n, 10), the judge's log P(whole) (n,), and, with the
+    counter and pair reader, log P(count) (n, 4) and P(pair) (n, 100)."""
+    keys: list
+    probabilities: np.ndarray
+    log_whole: np.ndarray
+    judged: bool
+    log_count: np.ndarray | None
+    pair: np.ndarray | None
+
+
+def scores(lat: Lattice, model) -> Scores:
+    """Classify and judge every piece of ``lat`` (the costly part of reading)."""
     keys = list(lat.pieces)
     images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
     probabilities = model.confidences(images)
     whole = judge.log_whole(images, judge.features(lat, keys, probabilities))
+    assessed = pairs.assess(lat, keys)
+    log_count, pair = assessed if assessed is not None else (None, None)
+    return Scores(keys, probabilities, whole, judge.whole_digit_model() is not None, log_count, pair)
+
+
+def readings(lat: Lattice, s: Scores):
+    """The best way to read each piece, and its score: {key: (gain, digits)}, where
+    digits lists (digit, its probabilities over the ten) for one digit or two."""
     # the bonus and the cut cost balance the judge's doubts; without a judge neither is needed
-    judged = judge.whole_digit_model() is not None
-    bonus = DIGIT_BONUS if judged else 0.0
-    gain = {k: float(np.log(p.max() + 1e-12)) + bonus + lw
-            - (CUT_COST if judged and lat.kind[k] == CUT else 0.0)
-            for k, p, lw in zip(keys, probabilities, whole)}
-    return gain, dict(zip(keys, probabilities))
+    bonus = DIGIT_BONUS if s.judged else 0.0
+    out = {}
+    for n, (k, p) in enumerate(zip(s.keys, s.probabilities)):
+        gain = float(np.log(p.max() + 1e-12)) + bonus + s.log_whole[n]
+        if s.judged and lat.kind[k] == CUT:
+            gain -= CUT_COST
+        out[k] = (gain, [(int(p.argmax()), p)])
+        if s.log_count is None:
+            continue
+        out[k] = (gain + COUNT_WEIGHT * s.log_count[n, pairs.ONE], out[k][1])
+        left, right, _ = lat.pieces[k]
+        if right - left < PAIR_WIDTH * lat.height:
+            continue
+        ab = int(s.pair[n].argmax())
+        two = (np.log(s.pair[n, ab] + 1e-12) + COUNT_WEIGHT * s.log_count[n, pairs.TWO]
+               + 2 * bonus - PAIR_COST - (CUT_COST if lat.kind[k] == CUT else 0.0))
+        if two > out[k][0]:
+            grid = s.pair[n].reshape(10, 10)
+            out[k] = (two, [(ab // 10, grid.sum(axis=1)), (ab % 10, grid.sum(axis=0))])
+    return out
 
 
 def best_path(n_nodes, gain):
@@ -87,6 +129,13 @@ def best_path(n_nodes, gain):
     return best[-1][1]
 
 
+def decode(lat: Lattice, s: Scores):
+    """The best reading: [(key, digit, probabilities)], left to right."""
+    read = readings(lat, s)
+    chosen = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
+    return [(k, d, p) for k in chosen for d, p in read[k][1]]
+
+
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
     """Read the digits written in ``image`` (path, bytes or Pillow image).
 
@@ -102,23 +151,35 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     product of the digits'). Raises ``ImageError`` for a blank image.
     """
     lat = lattice(image)
-    gain, probability = gains(lat, model)
-    chosen = best_path(lat.n_nodes, gain)
+    chosen = decode(lat, scores(lat, model))
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     digits = []
-    left, top = lat.origin
-    for key in chosen:
+    for n, (key, digit, p) in enumerate(chosen):
+        # two digits read from one piece share its columns, half each
         pl, pr, mask = lat.pieces[key]
-        rows = np.flatnonzero(mask.any(axis=1))
-        box = (left + pl / lat.scale, top + rows[0] / lat.scale, left + pr / lat.scale,
-               top + (rows[-1] + 1) / lat.scale)
-        p = probability[key]
-        digit = int(p.argmax())
+        halves = sum(k == key for k, _, _ in chosen)
+        if halves == 2:
+            first = n == 0 or chosen[n - 1][0] != key
+            mid = (pl + pr) // 2
+            mask = mask[:, :mid - pl] if first else mask[:, mid - pl:]
+            pl, pr = (pl, mid) if first else (mid, pr)
+        box = _box(lat, pl, pr, mask)
         conf = float(p[digit])
-        digits.append(Digit(digit, conf, tuple(int(round(v)) for v in box), conf < min_confidence))
+        digits.append(Digit(digit, conf, box, conf < min_confidence))
     confidence = float(np.prod([d.confidence for d in digits]))
     return Reading("".join(str(d.digit) for d in digits), digits, confidence)
+
+
+def _box(lat, left, right, mask):
+    """The box (left, top, right, bottom) in the image's pixels of a piece's columns."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not len(rows):
+        rows = np.arange(mask.shape[0])
+    x0, y0 = lat.origin
+    box = (x0 + left / lat.scale, y0 + rows[0] / lat.scale, x0 + right / lat.scale,
+           y0 + (rows[-1] + 1) / lat.scale)
+    return tuple(int(round(v)) for v in box)
 
 
 def not_a_digit_reader(model):

@@ -299,16 +299,22 @@ def _cut_places(profile, height):
     return sorted(chosen) or [width // 2]
 
 
-def piece_image(small, piece):
-    """The piece as the classifier expects it: its ink, with the faint anti-aliased
-    edge around the strokes (one pixel beyond the mask), in MNIST form (784 values)."""
+def piece_ink(small, piece):
+    """The piece's ink, with the faint anti-aliased edge around the strokes (one
+    pixel beyond the mask): (LINE_HEIGHT, right - left) values."""
     left, right, mask = piece
     edge = mask.copy()
     edge[1:] |= mask[:-1]
     edge[:-1] |= mask[1:]
     edge[:, 1:] |= mask[:, :-1]
     edge[:, :-1] |= mask[:, 1:]
-    values = np.where(edge, small[:, left:right], 0.0)
+    return np.where(edge, small[:, left:right], 0.0)
+
+
+def piece_image(small, piece):
+    """The piece as the classifier expects it: its ink (``piece_ink``) in MNIST form
+    (784 values)."""
+    values = piece_ink(small, piece)
     if bounding_box(values, NOISE) is None:
         return np.zeros(784, np.float32)
     return fit_mnist(values)

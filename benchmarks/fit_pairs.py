@@ -1,0 +1,187 @@
+"""Train `read`'s counter and pair reader: how many digits a piece holds, and which two.
+
+    python -m benchmarks.fit_pairs [--numbers 3000] [--pairs 30000] [--epochs 12] [--seed 0]
+                                   [--pieces FILE.npz]
+
+Composes numbers from MNIST *training* digits (the first 50,000; validation and test
+are never seen): half of them pairs touching as a pen makes them touch
+(``digitnet.data.touching``), the rest numbers of 1 to 6 digits, touching that way or as
+``synthetic.number`` lets them touch, or apart. Every candidate piece that
+``digitnet.read.lattice`` finds is labelled by each digit's ink (a digit is held when the
+piece has at least 80% of its ink; a piece with 20-80% of some digit's ink is a part) and
+shown in a 28x56 frame (``digitnet.read.pairs.frame``). The counter ([1568 + 2, 128, 4],
+ReLU, softmax) learns from all pieces whether a piece is a part, one digit, two or more;
+the pair reader ([1568, 384, 100]) which two digits a piece of two holds, from those
+pieces and from ``--pairs`` more pairs alone, each shown whole. 10% of each is
+held out to report the accuracy. Writes src/digitnet/models/count.npz and pair.npz;
+``--pieces`` keeps the labelled pieces (outside the repository) to train again from.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.fit_reader import WHOLE, _in_frame
+
+MODELS = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models"
+FRAME_INPUT = {
+    "input": "a candidate piece of `read` in a 28x56 frame (digitnet.read.pairs.frame)",
+    "scale": "ink in [0, 1]",
+    "layout": "1568 pixels row-major",
+}
+
+
+def counts(lat, keys, layers, labels):
+    """(count class, pair label or -1) of each piece, from each digit's ink."""
+    from digitnet.read.pairs import MORE, PART
+
+    owners = _in_frame(layers, lat)
+    totals = np.maximum(owners.sum(axis=(1, 2)), 1e-6)
+    out = []
+    for key in keys:
+        pl, pr, mask = lat.pieces[key]
+        share = (owners[:, :, pl:pr] * mask).sum(axis=(1, 2)) / totals
+        held = np.flatnonzero(share >= WHOLE)
+        if ((share > 1 - WHOLE) & (share < WHOLE)).any() or not len(held):
+            out.append((PART, -1))
+        elif len(held) == 2:
+            out.append((2, 10 * int(labels[held[0]]) + int(labels[held[1]])))
+        else:
+            out.append((min(len(held), MORE), -1))
+    return out
+
+
+def compose(i, rng, digits):
+    """The i-th number of the mix described above: (image, layers, labels)."""
+    from digitnet.data.synthetic import number
+    from digitnet.data.touching import touching_number
+
+    if i % 2 == 0:
+        idx = rng.integers(0, len(digits.x), 2)
+        image, _, layers = touching_number(digits.x[idx], rng)
+    else:
+        idx = rng.integers(0, len(digits.x), int(rng.integers(1, 7)))
+        if i % 4 == 1:
+            image, _, layers = touching_number(digits.x[idx], rng, touching=0.5)
+        else:
+            image, _, layers = number(digits.x[idx], rng, touching=float(rng.choice([0, 0.3, 1])),
+                                      layers=True)
+    return image, layers, digits.y[idx]
+
+
+def labelled_pieces(numbers, rng, digits):
+    """Frames, shapes, count classes and pair labels of every piece of ``numbers`` numbers."""
+    from digitnet.read import lattice
+    from digitnet.read.pairs import frame, shape
+
+    frames, shapes, ys = [], [], []
+    for i in range(numbers):
+        image, layers, labels = compose(i, rng, digits)
+        lat = lattice(image)
+        keys = list(lat.pieces)
+        frames.append(np.stack([frame(lat.small, lat.pieces[k]) for k in keys]))
+        shapes.append(shape(lat, keys))
+        ys += counts(lat, keys, layers, labels)
+    y = np.asarray(ys, np.int64)
+    return (np.concatenate(frames).astype(np.float16), np.concatenate(shapes), y[:, 0], y[:, 1])
+
+
+def whole_pairs(n, rng, digits):
+    """Frames and pair labels of ``n`` pairs of digits, each pair's ink shown whole:
+    touching as a pen makes them touch, or as ``synthetic.number`` lets them, or apart."""
+    from digitnet.data.synthetic import number
+    from digitnet.data.touching import touching_number
+    from digitnet.read.pairs import frame
+    from digitnet.read.segment import Piece, scaled_ink
+
+    frames, ys = [], []
+    for i in range(n):
+        idx = rng.integers(0, len(digits.x), 2)
+        if i % 3:
+            image = touching_number(digits.x[idx], rng)[0]
+        else:
+            image = number(digits.x[idx], rng, touching=float(rng.choice([0.3, 1])))[0]
+        small = scaled_ink(image)[0]
+        frames.append(frame(small, Piece(0, small.shape[1], small > 0.25)))
+        ys.append(10 * int(digits.y[idx[0]]) + int(digits.y[idx[1]]))
+    return np.stack(frames).astype(np.float16), np.asarray(ys, np.int64)
+
+
+def train(x, y, hidden, epochs, seed):
+    """A [inputs, hidden, classes] ReLU network, and its accuracy on a held-out tenth."""
+    from digitnet.nn.network import mlp
+    from digitnet.nn.optim import SGD
+    from digitnet.train import evaluate, fit
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(y))
+    held, used = order[:len(y) // 10], order[len(y) // 10:]
+    net = mlp([x.shape[1], hidden, int(y.max()) + 1], "relu", "ce", init="he", rng=rng)
+    fit(net, x[used], y[used], epochs=epochs, batch_size=64,
+        optimizer=SGD(net.parameters(), 0.05, momentum=0.9), rng=rng)
+    return net, evaluate(net, x[held], y[held]) / len(held)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=3000)
+    parser.add_argument("--pairs", type=int, default=30000)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pieces", type=Path, help="labelled pieces: read if it exists, else kept")
+    parser.add_argument("--out", type=Path, default=MODELS)
+    args = parser.parse_args(argv)
+    if args.numbers < 1 or args.epochs < 1:
+        parser.error("--numbers and --epochs must be at least 1")
+
+    from digitnet.data import mnist
+    from digitnet.io import save_model
+    from digitnet.read.pairs import counter_input
+
+    start = time.perf_counter()
+    if args.pieces and args.pieces.is_file():
+        with np.load(args.pieces) as saved:
+            frames, shapes, count, pair, more, more_pair = (
+                saved[k] for k in ("frames", "shapes", "count", "pair", "more", "more_pair"))
+    else:
+        train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
+        rng = np.random.default_rng(args.seed)
+        frames, shapes, count, pair = labelled_pieces(args.numbers, rng, train_digits)
+        more, more_pair = whole_pairs(args.pairs, rng, train_digits)
+        if args.pieces:
+            np.savez(args.pieces, frames=frames, shapes=shapes, count=count, pair=pair,
+                     more=more, more_pair=more_pair)
+    print(f"{len(count)} pieces, {np.bincount(count, minlength=4).tolist()} by count "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)
+    command = "python -m benchmarks.fit_pairs " + " ".join(sys.argv[1:] if argv is None else argv)
+    counter, count_accuracy = train(counter_input(frames, shapes), count, 128, args.epochs, args.seed)
+    two = pair >= 0
+    pairs, pair_accuracy = train(np.concatenate([frames[two], more]).astype(np.float32),
+                                 np.concatenate([pair[two], more_pair]), 384, args.epochs,
+                                 args.seed + 1)
+    for name, net, classes, accuracy, n, about in (
+            ("count", counter, ["part of a digit", "one digit", "two digits", "three or more"],
+             count_accuracy, len(count), "how many digits a piece holds"),
+            ("pair", pairs, [f"{a}{b}" for a in range(10) for b in range(10)], pair_accuracy,
+             int(two.sum()) + len(more_pair), "which two digits a piece of two holds")):
+        preprocessing = dict(FRAME_INPUT)
+        if name == "count":
+            preprocessing["layout"] += ", then its width and height / the writing's height"
+        save_model(args.out / f"{name}.npz", net, {
+            "preprocessing": preprocessing, "classes": classes,
+            "training": {"about": about + "; " + __doc__.split("\n\n")[2].replace("\n", " "),
+                         "numbers": args.numbers, "pieces": n, "epochs": args.epochs,
+                         "seed": args.seed, "seconds": round(time.perf_counter() - start, 1),
+                         "command": command},
+            "metrics": {"held_out_accuracy": round(accuracy, 4)},
+        }, half=True)
+        print(f"{name}: {n} pieces, held-out accuracy {100 * accuracy:.2f}%", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
