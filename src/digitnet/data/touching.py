@@ -31,13 +31,15 @@ LIGATURE = 0.4
 
 
 def _stroke(ink, rng):
-    """One stroke width for a digit: thinner, as MNIST, or thicker (``width`` -1 to 2)."""
+    """One stroke width for a digit: thinner, as MNIST, or thicker by up to a 30th of
+    its height on each side."""
     from PIL import Image, ImageFilter
 
     width = int(rng.integers(-1, 3))
     image = Image.fromarray(ink.astype(np.float32), "F")
     if width > 0:
-        image = image.filter(ImageFilter.MaxFilter(2 * width + 1))
+        grow = max(1, round(width * ink.shape[0] / 60))
+        image = image.filter(ImageFilter.MaxFilter(2 * grow + 1))
     elif width < 0:
         image = image.filter(ImageFilter.MinFilter(3))
         if float(np.asarray(image).max()) < 0.5:  # too thin: keep the digit
@@ -94,19 +96,19 @@ def _slide(inks, tops, x_left, i, rng, ligature):
 
 
 def _ligature(page, left_layer, right_layer, width, rng):
-    """Draw on ``page`` a pen's stroke from the right side of one digit's ink to the
-    left side of the next's, in the lower or middle part of the writing."""
+    """Draw on ``page`` a pen's stroke from the right side of one digit's ink, in the
+    lower or middle part of the writing, to the nearest ink of the next digit."""
     from PIL import Image, ImageDraw
 
-    ends = []
-    for layer, side in ((left_layer, -1), (right_layer, 0)):
-        ys, xs = np.nonzero(layer > 0.5)
-        low = ys >= np.quantile(ys, rng.uniform(0.3, 0.7))
-        ys, xs = ys[low], xs[low]
-        k = np.argsort(xs)[side]
-        ends.append((int(xs[k]), int(ys[k])))
+    ys, xs = np.nonzero(left_layer > 0.5)
+    low = ys >= np.quantile(ys, rng.uniform(0.3, 0.7))
+    k = np.argmax(xs[low])
+    start = np.array([xs[low][k], ys[low][k]])
+    ys, xs = np.nonzero(right_layer > 0.5)
+    k = np.argmin(np.hypot(xs - start[0], ys - start[1]))
     canvas = Image.new("F", page.shape[::-1], 0.0)
-    ImageDraw.Draw(canvas).line(ends, fill=1.0, width=width)
+    ImageDraw.Draw(canvas).line([tuple(start.tolist()), (int(xs[k]), int(ys[k]))], fill=1.0,
+                                width=width)
     np.maximum(page, np.asarray(canvas), out=page)
 
 
