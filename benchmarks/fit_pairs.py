@@ -11,9 +11,11 @@ are never seen): half of them pairs touching as a pen makes them touch
 piece has at least 80% of its ink; a piece with 20-80% of some digit's ink is a part) and
 shown in a 28x56 frame (``digitnet.read.pairs.frame``). The counter ([1568 + 2, 128, 4],
 ReLU, softmax) learns from all pieces whether a piece is a part, one digit, two or more;
-the pair reader ([1568, 384, 100]) which two digits a piece of two holds, from those
-pieces and from ``--pairs`` more pairs alone, each shown whole. 10% of each is
-held out to report the accuracy. Writes src/digitnet/models/count.npz and pair.npz;
+the pair reader which two digits a piece of two holds: two networks ([1568, 256, 10]),
+one for the left digit and one for the right, from those pieces and from ``--pairs``
+more pairs alone, each shown whole. 10% of each is
+held out to report the accuracy. Writes src/digitnet/models/count.npz, left.npz and
+right.npz;
 ``--pieces`` keeps the labelled pieces (outside the repository) to train again from.
 """
 
@@ -158,16 +160,20 @@ def main(argv=None):
     print(f"{len(count)} pieces, {np.bincount(count, minlength=4).tolist()} by count "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
     command = "python -m benchmarks.fit_pairs " + " ".join(sys.argv[1:] if argv is None else argv)
-    counter, count_accuracy = train(counter_input(frames, shapes), count, 128, args.epochs, args.seed)
     two = pair >= 0
-    pairs, pair_accuracy = train(np.concatenate([frames[two], more]).astype(np.float32),
-                                 np.concatenate([pair[two], more_pair]), 384, args.epochs,
-                                 args.seed + 1)
-    for name, net, classes, accuracy, n, about in (
-            ("count", counter, ["part of a digit", "one digit", "two digits", "three or more"],
-             count_accuracy, len(count), "how many digits a piece holds"),
-            ("pair", pairs, [f"{a}{b}" for a in range(10) for b in range(10)], pair_accuracy,
-             int(two.sum()) + len(more_pair), "which two digits a piece of two holds")):
+    x_pairs = np.concatenate([frames[two], more]).astype(np.float32)
+    y_pairs = np.concatenate([pair[two], more_pair])
+    digits = [str(d) for d in range(10)]
+    trained = [
+        ("count", train(counter_input(frames, shapes), count, 128, args.epochs, args.seed),
+         ["part of a digit", "one digit", "two digits", "three or more"], len(count),
+         "how many digits a piece holds"),
+        ("left", train(x_pairs, y_pairs // 10, 256, args.epochs, args.seed + 1), digits,
+         len(y_pairs), "the left digit of a piece of two"),
+        ("right", train(x_pairs, y_pairs % 10, 256, args.epochs, args.seed + 2), digits,
+         len(y_pairs), "the right digit of a piece of two"),
+    ]
+    for name, (net, accuracy), classes, n, about in trained:
         preprocessing = dict(FRAME_INPUT)
         if name == "count":
             preprocessing["layout"] += ", then its width and height / the writing's height"

@@ -1,12 +1,14 @@
 """Choose `read`'s COUNT_WEIGHT, PAIR_WIDTH and PAIR_COST on numbers of validation digits.
 
-    python -m benchmarks.tune_pairs [--numbers 150] [--seed 100] [--pairs FOLDER]
+    python -m benchmarks.tune_pairs [--numbers 150] [--seed 100] [--families F,...] [--pairs FOLDER ...]
 
 Composes numbers from MNIST *validation* digits (the last 10,000 of the training file)
 in four families: pairs touching as a pen makes them touch (``data.touching``, 2 to 6
 digits, each gap touching with probability 0.4, every 2-digit number touching); numbers
 of 2 to 8 digits apart, and with touching pairs as ``synthetic.number`` makes them
-(p = 0.3), as ``benchmarks.bench_read`` does with test digits; single digits. Every piece
+(p = 0.3), as ``benchmarks.bench_read`` does with test digits; single digits; and the
+validation split of the held-out benchmark's number families (``benchmarks.realworld``:
+``apart``, ``touching``, ``num-photo``; never its test split). Every piece
 is classified and judged once; then each setting is decoded and its exact readings per
 family printed, with how many readings dropped a digit.
 """
@@ -16,6 +18,8 @@ import itertools
 import os
 
 import numpy as np
+
+from digitnet.io import load_model
 
 
 def families(n, seed, digits):
@@ -39,36 +43,63 @@ def families(n, seed, digits):
     return out
 
 
+def realworld_families(n):
+    """{family: [(picture bytes, truth)]}: the validation split of the number families."""
+    from benchmarks import realworld
+
+    digits = realworld.digits_of("validation")
+    return {f"rw-{family}": realworld.pictures("validation", family, n, digits)
+            for family in realworld.NUMBERS}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--numbers", type=int, default=150, help="numbers per family")
+    parser.add_argument("--realworld", type=int, default=200,
+                        help="numbers per family of benchmarks.realworld's validation split")
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--model")
-    parser.add_argument("--pairs", help="folder of count.npz and pair.npz to use instead of "
-                                        "the shipped counter and pair reader")
+    parser.add_argument("--families", help="comma-separated families (default: all)")
+    parser.add_argument("--pairs", nargs="*", default=[],
+                        help="folders of count.npz, left.npz and right.npz to compare "
+                             "(default: the shipped)")
     args = parser.parse_args(argv)
 
     from digitnet.data import mnist
-    from digitnet.io import load_model
     from digitnet.nn.network import for_inference
     from digitnet.pretrained import resolve_model
     from digitnet.read import decode, lattice, pairs
 
-    if args.pairs:
-        for name in ("count", "pair"):
-            pairs._MODELS[name] = load_model(os.path.join(args.pairs, f"{name}.npz"))
-
     model = for_inference(resolve_model(args.model))
     validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
+    chosen = {**families(args.numbers, args.seed, validation), **realworld_families(args.realworld)}
+    if args.families:
+        chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
+    shipped = {name: pairs.model(name) for name in ("count", "left", "right")}
+    pairs._MODELS.update(count=None, left=None, right=None)  # classified and judged once, counted per variant
     scored = {}
-    for family, items in families(args.numbers, args.seed, validation).items():
+    for family, items in chosen.items():
         scored[family] = []
         for image, truth in items:
             lat = lattice(image)
             scored[family].append((lat, decode.scores(lat, model), truth))
         print(f"scored {family}", flush=True)
-    settings = [(None, None, None)] + list(itertools.product(
-        (0.5, 1.0, 2.0), (0.5, 0.7), (0.0, 1.0, 2.0, 3.0, 4.0)))
+    report(scored, decode, None, [(None, None, None)])
+    for folder in args.pairs or [None]:
+        pairs._MODELS.update(shipped if folder is None else {
+            name: load_model(os.path.join(folder, f"{name}.npz")) for name in ("count", "left", "right")})
+        for items in scored.values():
+            for n, (lat, s, truth) in enumerate(items):
+                log_count, pair = pairs.assess(lat, s.keys)
+                items[n] = (lat, decode.Scores(s.keys, s.probabilities, s.log_whole, s.judged,
+                                               log_count, pair), truth)
+        report(scored, decode, folder or "shipped", list(itertools.product(
+            (0.0, 0.5, 1.0, 2.0), (0.5, 0.7), (0.0, 1.0, 2.0, 3.0, 5.0, np.inf))))
+    return 0
+
+
+def report(scored, decode, name, settings):
+    """Print the exact readings per family for each (COUNT_WEIGHT, PAIR_WIDTH, PAIR_COST)."""
     for weight, width, cost in settings:
         figures = []
         for family, items in scored.items():
@@ -82,9 +113,8 @@ def main(argv=None):
                 exact += text == truth
                 dropped += len(text) < len(truth)
             figures.append(f"{family} {100 * exact / len(items):5.1f}% ({dropped} dropped)")
-        name = "without" if weight is None else f"weight {weight} width {width} cost {cost}"
-        print(f"{name}: " + ", ".join(figures), flush=True)
-    return 0
+        setting = "without" if weight is None else f"{name}: weight {weight} width {width} cost {cost}"
+        print(f"{setting}: " + ", ".join(figures), flush=True)
 
 
 if __name__ == "__main__":

@@ -112,3 +112,29 @@ def test_a_pair_read_from_one_piece_gets_a_box_each(monkeypatch):
     assert reading.text == "42"
     (l0, _, r0, _), (l1, _, r1, _) = (d.box for d in reading.digits)
     assert 35 <= l0 < r0 == l1 < r1 <= 190
+
+
+@pytest.mark.slow
+def test_fit_pairs_trains_a_counter_and_a_pair_reader_that_fit_read(tmp_path):
+    """The networks `read.pairs` ships are made by this command (here on 30 numbers)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from digitnet.io import load_model
+    from digitnet.read.pairs import counter_input, shape
+
+    if not os.environ.get("DIGITNET_DATA"):
+        pytest.skip("set DIGITNET_DATA to the folder holding the MNIST IDX files")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.fit_pairs", "--numbers", "30",
+                           "--pairs", "60", "--epochs", "1", "--out", str(tmp_path)],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lat = lattice(two_zeros())
+    keys = list(lat.pieces)
+    frames = np.stack([frame(lat.small, lat.pieces[k]) for k in keys])
+    counter = load_model(tmp_path / "count.npz")
+    assert counter.predict_proba(counter_input(frames, shape(lat, keys))).shape == (len(keys), 4)
+    for name in ("left", "right"):
+        assert load_model(tmp_path / f"{name}.npz").predict_proba(frames).shape == (len(keys), 10)

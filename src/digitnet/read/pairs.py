@@ -1,10 +1,10 @@
 """How many digits a piece holds, and which two when it holds two: reading touching
 digits without cutting them apart.
 
-Two small networks look at a piece in a frame twice as wide as high (``frame``): the
+Small networks look at a piece in a frame twice as wide as high (``frame``): the
 counter says whether it is a part of a digit, one digit, two or more; the pair reader
-which of the 100 pairs of digits it shows. They learned from pieces of numbers composed
-of training digits, many of them touching as a pen makes them touch
+(two networks: the left digit, the right digit) which of the 100 pairs it shows. They
+learned from pieces of numbers composed of training digits, many of them touching as a pen makes them touch
 (``data.touching``; ``benchmarks/fit_pairs.py``).
 """
 
@@ -62,7 +62,7 @@ def counter_input(frames, shapes):
 
 
 def model(name):
-    """The shipped counter ("count") or pair reader ("pair"), or None."""
+    """The shipped counter ("count") or pair reader's networks ("left", "right"), or None."""
     if name not in _MODELS:
         from importlib import resources
 
@@ -76,9 +76,12 @@ def model(name):
 def assess(lat: Lattice, keys):
     """(log P(count) of each piece (n, 4), the pair reader's probabilities (n, 100)),
     or None without the shipped networks."""
-    counter, pairs = model("count"), model("pair")
-    if counter is None or pairs is None:
+    counter, left, right = model("count"), model("left"), model("right")
+    if counter is None or left is None or right is None:
         return None
     frames = np.stack([frame(lat.small, lat.pieces[k]) for k in keys])
     counts = counter.predict_proba(counter_input(frames, shape(lat, keys)))
-    return np.log(counts.astype(np.float64) + 1e-12), pairs.predict_proba(frames).astype(np.float64)
+    # the pair reader reads the left digit and the right one, each by a network of its own
+    pairs = np.einsum("ni,nj->nij", left.predict_proba(frames).astype(np.float64),
+                      right.predict_proba(frames).astype(np.float64))
+    return np.log(counts.astype(np.float64) + 1e-12), pairs.reshape(len(keys), 100)
