@@ -9,9 +9,10 @@ are never seen): half of them pairs touching as a pen makes them touch
 ``synthetic.number`` lets them touch, or apart. Every candidate piece that
 ``digitnet.read.lattice`` finds is labelled by each digit's ink (a digit is held when the
 piece has at least 80% of its ink; a piece with 20-80% of some digit's ink is a part) and
-shown in a 28x56 frame (``digitnet.read.pairs.frame``). The counter ([1568 + 2, 128, 4],
+shown in a 28x56 frame (``digitnet.read.pairs.frame``), moved by up to 2 pixels each way
+in training. The counter ([1568 + 2, 128, 4],
 ReLU, softmax) learns from all pieces whether a piece is a part, one digit, two or more;
-the pair reader which two digits a piece of two holds: two networks ([1568, 256, 10]),
+the pair reader which two digits a piece of two holds: two networks ([1568, 384, 10]),
 one for the left digit and one for the right, from those pieces and from ``--pairs``
 more pairs alone, each shown whole. 10% of each is
 held out to report the accuracy. Writes src/digitnet/models/count.npz, left.npz and
@@ -29,6 +30,8 @@ import numpy as np
 
 from benchmarks.fit_reader import WHOLE, _in_frame
 
+#: Hidden neurons of each of the pair reader's networks.
+HIDDEN = 384
 MODELS = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models"
 FRAME_INPUT = {
     "input": "a candidate piece of `read` in a 28x56 frame (digitnet.read.pairs.frame)",
@@ -113,8 +116,24 @@ def whole_pairs(n, rng, digits):
     return np.stack(frames).astype(np.float16), np.asarray(ys, np.int64)
 
 
+def shifted(x, rng):
+    """Each frame of the mini-batch ``x`` moved by up to 2 pixels each way (the pieces'
+    extra inputs after the frame stay as they are)."""
+    from digitnet.read.pairs import FRAME
+
+    size = FRAME[0] * FRAME[1]
+    frames = x[:, :size].reshape(-1, *FRAME)
+    out = x.copy()
+    moved = out[:, :size].reshape(-1, *FRAME)
+    for i, (dy, dx) in enumerate(rng.integers(-2, 3, (len(x), 2))):
+        moved[i] = np.roll(frames[i], (dy, dx), axis=(0, 1))
+    out[:, :size] = moved.reshape(len(x), size)
+    return out
+
+
 def train(x, y, hidden, epochs, seed):
-    """A [inputs, hidden, classes] ReLU network, and its accuracy on a held-out tenth."""
+    """A [inputs, hidden, classes] ReLU network, trained on shifted frames, and its
+    accuracy on a held-out tenth."""
     from digitnet.nn.network import mlp
     from digitnet.nn.optim import SGD
     from digitnet.train import evaluate, fit
@@ -124,7 +143,7 @@ def train(x, y, hidden, epochs, seed):
     held, used = order[:len(y) // 10], order[len(y) // 10:]
     net = mlp([x.shape[1], hidden, int(y.max()) + 1], "relu", "ce", init="he", rng=rng)
     fit(net, x[used], y[used], epochs=epochs, batch_size=64,
-        optimizer=SGD(net.parameters(), 0.05, momentum=0.9), rng=rng)
+        optimizer=SGD(net.parameters(), 0.05, momentum=0.9), rng=rng, augment=shifted)
     return net, evaluate(net, x[held], y[held]) / len(held)
 
 
@@ -168,9 +187,9 @@ def main(argv=None):
         ("count", train(counter_input(frames, shapes), count, 128, args.epochs, args.seed),
          ["part of a digit", "one digit", "two digits", "three or more"], len(count),
          "how many digits a piece holds"),
-        ("left", train(x_pairs, y_pairs // 10, 256, args.epochs, args.seed + 1), digits,
+        ("left", train(x_pairs, y_pairs // 10, HIDDEN, args.epochs, args.seed + 1), digits,
          len(y_pairs), "the left digit of a piece of two"),
-        ("right", train(x_pairs, y_pairs % 10, 256, args.epochs, args.seed + 2), digits,
+        ("right", train(x_pairs, y_pairs % 10, HIDDEN, args.epochs, args.seed + 2), digits,
          len(y_pairs), "the right digit of a piece of two"),
     ]
     for name, (net, accuracy), classes, n, about in trained:
