@@ -165,7 +165,7 @@ def main(argv=None):
 
     start = time.perf_counter()
     if args.pieces and args.pieces.is_file():
-        with np.load(args.pieces) as saved:
+        with np.load(args.pieces, allow_pickle=False) as saved:
             frames, shapes, count, pair, more, more_pair = (
                 saved[k] for k in ("frames", "shapes", "count", "pair", "more", "more_pair"))
     else:

@@ -52,6 +52,59 @@ def realworld_families(n):
             for family in realworld.NUMBERS}
 
 
+def score(items, model):
+    """Classify, judge and frame every piece of each (image, truth): one dict of arrays
+    per image, all that decoding it takes."""
+    from types import SimpleNamespace
+
+    from digitnet.read import decode, lattice, pairs
+
+    out = []
+    for image, truth in items:
+        lat = lattice(image)
+        s = decode.scores(lat, model)
+        keys = s.keys
+        out.append(SimpleNamespace(
+            keys=np.asarray(keys), kind=np.asarray([lat.kind[k] for k in keys]),
+            width=np.asarray([lat.pieces[k][1] - lat.pieces[k][0] for k in keys]),
+            height=lat.height, n_nodes=lat.n_nodes, probabilities=s.probabilities,
+            log_whole=s.log_whole, truth=truth, shapes=pairs.shape(lat, keys),
+            frames=np.stack([pairs.frame(lat.small, lat.pieces[k]) for k in keys]).astype(np.float16)))
+    return out
+
+
+def save(path, scored):
+    """Keep the scores of every family in one .npz (arrays concatenated, with offsets)."""
+    arrays = {}
+    for family, images in scored.items():
+        for name in ("keys", "kind", "width", "probabilities", "log_whole", "shapes", "frames"):
+            arrays[f"{family}/{name}"] = np.concatenate([getattr(im, name) for im in images])
+        arrays[f"{family}/counts"] = np.asarray([len(im.keys) for im in images])
+        arrays[f"{family}/height"] = np.asarray([im.height for im in images])
+        arrays[f"{family}/n_nodes"] = np.asarray([im.n_nodes for im in images])
+        arrays[f"{family}/truth"] = np.asarray([im.truth for im in images])
+    np.savez(path, **arrays)
+
+
+def load(path):
+    """The scores ``save`` kept."""
+    from types import SimpleNamespace
+
+    scored = {}
+    with np.load(path, allow_pickle=False) as saved:
+        families_ = sorted({k.split("/")[0] for k in saved.files})
+        for family in families_:
+            get = {name.split("/")[1]: saved[name] for name in saved.files
+                   if name.startswith(family + "/")}
+            ends = np.cumsum(get["counts"])
+            scored[family] = [SimpleNamespace(
+                height=int(get["height"][i]), n_nodes=int(get["n_nodes"][i]), truth=str(get["truth"][i]),
+                **{name: get[name][end - n:end] for name in ("keys", "kind", "width", "probabilities",
+                                                             "log_whole", "shapes", "frames")})
+                for i, (n, end) in enumerate(zip(get["counts"], ends))]
+    return scored
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--numbers", type=int, default=150, help="numbers per family")
@@ -60,59 +113,75 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--model")
     parser.add_argument("--families", help="comma-separated families (default: all)")
+    parser.add_argument("--scores", help="an .npz of the pieces' scores: read if it exists, else kept")
     parser.add_argument("--pairs", nargs="*", default=[],
                         help="folders of count.npz, left.npz and right.npz to compare "
                              "(default: the shipped)")
     args = parser.parse_args(argv)
 
-    from digitnet.data import mnist
     from digitnet.nn.network import for_inference
     from digitnet.pretrained import resolve_model
-    from digitnet.read import decode, lattice, pairs
+    from digitnet.read import pairs
 
-    model = for_inference(resolve_model(args.model))
-    validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
-    chosen = {**families(args.numbers, args.seed, validation), **realworld_families(args.realworld)}
-    if args.families:
-        chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
     shipped = {name: pairs.model(name) for name in ("count", "left", "right")}
-    pairs._MODELS.update(count=None, left=None, right=None)  # classified and judged once, counted per variant
-    scored = {}
-    for family, items in chosen.items():
-        scored[family] = []
-        for image, truth in items:
-            lat = lattice(image)
-            scored[family].append((lat, decode.scores(lat, model), truth))
-        print(f"scored {family}", flush=True)
-    report(scored, decode, None, [(None, None, None)])
+    if args.scores and os.path.exists(args.scores):
+        scored = load(args.scores)
+    else:
+        from digitnet.data import mnist
+
+        model = for_inference(resolve_model(args.model))
+        validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
+        chosen = {**families(args.numbers, args.seed, validation),
+                  **realworld_families(args.realworld)}
+        if args.families:
+            chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
+        pairs._MODELS.update(count=None, left=None, right=None)  # counted per variant below
+        scored = {}
+        for family, items in chosen.items():
+            scored[family] = score(items, model)
+            print(f"scored {family}", flush=True)
+        if args.scores:
+            save(args.scores, scored)
+    report(scored, None, [(None, None, None)])
     for folder in args.pairs or [None]:
         pairs._MODELS.update(shipped if folder is None else {
             name: load_model(os.path.join(folder, f"{name}.npz")) for name in ("count", "left", "right")})
-        for items in scored.values():
-            for n, (lat, s, truth) in enumerate(items):
-                log_count, pair = pairs.assess(lat, s.keys)
-                items[n] = (lat, decode.Scores(s.keys, s.probabilities, s.log_whole, s.judged,
-                                               log_count, pair), truth)
-        report(scored, decode, folder or "shipped", list(itertools.product(
-            (0.0, 0.5, 1.0, 2.0), (0.5, 0.7), (0.0, 1.0, 2.0, 3.0, 5.0, np.inf))))
+        for images in scored.values():
+            log_count, pair = pairs.assess_frames(
+                np.concatenate([im.frames for im in images]).astype(np.float32),
+                np.concatenate([im.shapes for im in images]))
+            ends = np.cumsum([len(im.keys) for im in images])
+            for im, end in zip(images, ends):
+                im.log_count, im.pair = log_count[end - len(im.keys):end], pair[end - len(im.keys):end]
+        report(scored, folder or "shipped", list(itertools.product(
+            (0.5, 1.0, 2.0), (0.6, 0.8), (1.0, 2.0, 3.5, 5.0, 6.5, 8.0, np.inf))))
     return 0
 
 
-def report(scored, decode, name, settings):
+def report(scored, name, settings):
     """Print the exact readings per family for each (COUNT_WEIGHT, PAIR_WIDTH, PAIR_COST)."""
+    from types import SimpleNamespace
+
+    from digitnet.read import decode
+
     for weight, width, cost in settings:
         figures = []
-        for family, items in scored.items():
+        for family, images in scored.items():
             exact = dropped = 0
-            for lat, s, truth in items:
-                if weight is None:  # as before: no counter, no pair reader
-                    s = decode.Scores(s.keys, s.probabilities, s.log_whole, s.judged, None, None)
-                else:
+            for im in images:
+                keys = [tuple(k) for k in im.keys.tolist()]
+                lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), height=im.height,
+                                      n_nodes=im.n_nodes,
+                                      pieces={k: (0, w, None) for k, w in zip(keys, im.width.tolist())})
+                counted = weight is not None
+                s = decode.Scores(keys, im.probabilities, im.log_whole, True,
+                                  im.log_count if counted else None, im.pair if counted else None)
+                if counted:
                     decode.COUNT_WEIGHT, decode.PAIR_WIDTH, decode.PAIR_COST = weight, width, cost
                 text = "".join(str(d) for _, d, _ in decode.decode(lat, s))
-                exact += text == truth
-                dropped += len(text) < len(truth)
-            figures.append(f"{family} {100 * exact / len(items):5.1f}% ({dropped} dropped)")
+                exact += text == im.truth
+                dropped += len(text) < len(im.truth)
+            figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped} dropped)")
         setting = "without" if weight is None else f"{name}: weight {weight} width {width} cost {cost}"
         print(f"{setting}: " + ", ".join(figures), flush=True)
 

@@ -32,10 +32,12 @@ from .segment import CUT, Lattice, lattice, piece_image
 DIGIT_BONUS = 3.5
 CUT_COST = 1.5
 #: With the counter and pair reader (``pairs``): each digit read alone also scores
-#: COUNT_WEIGHT * log P(the piece holds one digit), so that a piece the counter sees two
-#: digits in costs more read as one; a piece at least PAIR_WIDTH of the writing's height
-#: wide may be read as the pair the pair reader sees in it, scoring log P(pair) +
-#: COUNT_WEIGHT * log P(two digits) + two digits' bonus - PAIR_COST.
+#: COUNT_WEIGHT * log P(the piece holds fewer than two digits), so that a piece the
+#: counter sees several digits in costs more read as one; a piece at least PAIR_WIDTH of
+#: the writing's height wide may be read as the pair the pair reader sees in it, scoring
+#: log P(pair) + COUNT_WEIGHT * log P(two digits or more) + two digits' bonus - PAIR_COST.
+#: (The counter tells a part of a digit from a whole one less well than the judge, and
+#: two digits from three less well than the lattice's cuts.)
 COUNT_WEIGHT = 1.0
 PAIR_WIDTH = 0.6
 PAIR_COST = 2.0
@@ -98,12 +100,13 @@ def readings(lat: Lattice, s: Scores):
         out[k] = (gain, [(int(p.argmax()), p)])
         if s.log_count is None:
             continue
-        out[k] = (gain + COUNT_WEIGHT * s.log_count[n, pairs.ONE], out[k][1])
+        several = np.exp(s.log_count[n, pairs.TWO]) + np.exp(s.log_count[n, pairs.MORE])
+        out[k] = (gain + COUNT_WEIGHT * np.log(max(1.0 - several, 1e-12)), out[k][1])
         left, right, _ = lat.pieces[k]
         if right - left < PAIR_WIDTH * lat.height:
             continue
         ab = int(s.pair[n].argmax())
-        two = (np.log(s.pair[n, ab] + 1e-12) + COUNT_WEIGHT * s.log_count[n, pairs.TWO]
+        two = (np.log(s.pair[n, ab] + 1e-12) + COUNT_WEIGHT * np.log(max(several, 1e-12))
                + 2 * bonus - PAIR_COST - (CUT_COST if lat.kind[k] == CUT else 0.0))
         if two > out[k][0]:
             grid = s.pair[n].reshape(10, 10)

@@ -76,12 +76,16 @@ def model(name):
 def assess(lat: Lattice, keys):
     """(log P(count) of each piece (n, 4), the pair reader's probabilities (n, 100)),
     or None without the shipped networks."""
-    counter, left, right = model("count"), model("left"), model("right")
-    if counter is None or left is None or right is None:
+    if any(model(name) is None for name in ("count", "left", "right")):
         return None
     frames = np.stack([frame(lat.small, lat.pieces[k]) for k in keys])
-    counts = counter.predict_proba(counter_input(frames, shape(lat, keys)))
+    return assess_frames(frames, shape(lat, keys))
+
+
+def assess_frames(frames, shapes):
+    """``assess`` of pieces given their frames and shapes."""
+    counts = model("count").predict_proba(counter_input(frames, shapes))
     # the pair reader reads the left digit and the right one, each by a network of its own
-    pairs = np.einsum("ni,nj->nij", left.predict_proba(frames).astype(np.float64),
-                      right.predict_proba(frames).astype(np.float64))
-    return np.log(counts.astype(np.float64) + 1e-12), pairs.reshape(len(keys), 100)
+    left, right = (model(name).predict_proba(frames).astype(np.float64) for name in ("left", "right"))
+    pairs = np.einsum("ni,nj->nij", left, right).reshape(len(frames), 100)
+    return np.log(counts.astype(np.float64) + 1e-12), pairs
