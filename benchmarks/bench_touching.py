@@ -1,14 +1,14 @@
-"""`read` on numbers of MNIST *test* digits, without and with the counter and pair reader.
+"""`read` on numbers of MNIST *test* digits, without and with the counter.
 
     python -m benchmarks.bench_touching [--numbers 200] [--families F,...] [--scores FILE ...]
 
-The families of ``benchmarks.tune_pairs`` made from test digits (pairs touching as a pen
+The families of ``benchmarks.tune_counter`` made from test digits (pairs touching as a pen
 makes them touch, numbers apart and with touching pairs as ``benchmarks.bench_read`` makes
 them, single digits), and the frozen test split of the held-out benchmark's number
 families (``benchmarks.realworld``: ``apart``, ``touching``, ``num-photo`` and, never
 tuned on, ``num-hard``; 200 each as ``benchmarks.bench_photos`` reads them). Each picture is
-read once; the exact readings are printed as `read` was before the counter and pair
-reader, and as it is with its shipped settings. ``--scores`` keeps what the digit model
+read once; the exact readings are printed as `read` was before the counter, and as it
+is with the shipped counter and COUNT_WEIGHT. ``--scores`` keeps what the digit model
 and the judge say of every piece (the slow part) and, given files that exist, reads them
 instead (several runs over parts of the families can then be reported together).
 """
@@ -16,7 +16,7 @@ instead (several runs over parts of the families can then be reported together).
 import argparse
 import os
 
-from benchmarks.tune_pairs import families, load, report, save, score
+from benchmarks.tune_counter import count, families, load, report, save, score
 
 
 def main(argv=None):
@@ -58,14 +58,11 @@ def main(argv=None):
 
 
 def show(scored):
-    """Report ``scored`` without the counter and pair reader, and as shipped."""
-    from digitnet.read import decode, pairs
+    """Report ``scored`` without the counter, and as shipped."""
+    from digitnet.read import decode
 
-    for images in scored.values():
-        for im in images:
-            im.log_count, im.pair = pairs.assess_frames(im.frames.astype("float32"), im.shapes)
-    report(scored, "shipped", [(None, None, None),
-                               (decode.COUNT_WEIGHT, decode.PAIR_WIDTH, decode.PAIR_COST)])
+    count(scored)
+    report(scored, "shipped", [None, decode.COUNT_WEIGHT])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Train `read`'s counter and pair reader: how many digits a piece holds, and which two.
+"""Train `read`'s counter: how many digits a piece holds (a part of one, one, two, more).
 
-    python -m benchmarks.fit_pairs [--numbers 3000] [--pairs 30000] [--epochs 12] [--seed 0]
-                                   [--pieces FILE.npz]
+    python -m benchmarks.fit_counter [--numbers 1500] [--epochs 20] [--seed 0]
+                                     [--pieces FILE.npz]
 
 Composes numbers from MNIST *training* digits (the first 50,000; validation and test
 are never seen): half of them pairs touching as a pen makes them touch
@@ -9,15 +9,11 @@ are never seen): half of them pairs touching as a pen makes them touch
 ``synthetic.number`` lets them touch, or apart. Every candidate piece that
 ``digitnet.read.lattice`` finds is labelled by each digit's ink (a digit is held when the
 piece has at least 80% of its ink; a piece with 20-80% of some digit's ink is a part) and
-shown in a 28x56 frame (``digitnet.read.pairs.frame``), moved by up to 2 pixels each way
-in training. The counter ([1568 + 2, 128, 4],
-ReLU, softmax) learns from all pieces whether a piece is a part, one digit, two or more;
-the pair reader which two digits a piece of two holds: two networks ([1568, 384, 10]),
-one for the left digit and one for the right, from those pieces and from ``--pairs``
-more pairs alone, each shown whole. 10% of each is
-held out to report the accuracy. Writes src/digitnet/models/count.npz, left.npz and
-right.npz;
-``--pieces`` keeps the labelled pieces (outside the repository) to train again from.
+shown in a 28x56 frame (``digitnet.read.counter.frame``), moved by up to 2 pixels each way
+in training. The counter ([1568 + 2, 128, 4], ReLU, softmax) learns from all pieces
+whether a piece is a part, one digit, two or more; 10% are held out to report the
+accuracy. Writes src/digitnet/models/count.npz; ``--pieces`` keeps the labelled pieces
+(outside the repository) to train again from.
 """
 
 import argparse
@@ -30,19 +26,18 @@ import numpy as np
 
 from benchmarks.fit_reader import WHOLE, _in_frame
 
-#: Hidden neurons of each of the pair reader's networks.
-HIDDEN = 384
-MODELS = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models"
+HIDDEN = 128
+OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "count.npz"
 FRAME_INPUT = {
-    "input": "a candidate piece of `read` in a 28x56 frame (digitnet.read.pairs.frame)",
+    "input": "a candidate piece of `read` in a 28x56 frame (digitnet.read.counter.frame)",
     "scale": "ink in [0, 1]",
-    "layout": "1568 pixels row-major",
+    "layout": "1568 pixels row-major, then its width and height / the writing's height",
 }
 
 
-def counts(lat, keys, layers, labels):
-    """(count class, pair label or -1) of each piece, from each digit's ink."""
-    from digitnet.read.pairs import MORE, PART
+def counts(lat, keys, layers):
+    """The count class of each piece, from each digit's ink."""
+    from digitnet.read.counter import MORE, PART
 
     owners = _in_frame(layers, lat)
     totals = np.maximum(owners.sum(axis=(1, 2)), 1e-6)
@@ -52,16 +47,14 @@ def counts(lat, keys, layers, labels):
         share = (owners[:, :, pl:pr] * mask).sum(axis=(1, 2)) / totals
         held = np.flatnonzero(share >= WHOLE)
         if ((share > 1 - WHOLE) & (share < WHOLE)).any() or not len(held):
-            out.append((PART, -1))
-        elif len(held) == 2:
-            out.append((2, 10 * int(labels[held[0]]) + int(labels[held[1]])))
+            out.append(PART)
         else:
-            out.append((min(len(held), MORE), -1))
+            out.append(min(len(held), MORE))
     return out
 
 
 def compose(i, rng, digits):
-    """The i-th number of the mix described above: (image, layers, labels)."""
+    """The i-th number of the mix described above: (image, layers)."""
     from digitnet.data.synthetic import number
     from digitnet.data.touching import touching_number
 
@@ -75,51 +68,30 @@ def compose(i, rng, digits):
         else:
             image, _, layers = number(digits.x[idx], rng, touching=float(rng.choice([0, 0.3, 1])),
                                       layers=True)
-    return image, layers, digits.y[idx]
+    return image, layers
 
 
 def labelled_pieces(numbers, rng, digits):
-    """Frames, shapes, count classes and pair labels of every piece of ``numbers`` numbers."""
+    """Frames, shapes and count classes of every piece of ``numbers`` numbers."""
     from digitnet.read import lattice
-    from digitnet.read.pairs import frame, shape
+    from digitnet.read.counter import frame, shape
 
     frames, shapes, ys = [], [], []
     for i in range(numbers):
-        image, layers, labels = compose(i, rng, digits)
+        image, layers = compose(i, rng, digits)
         lat = lattice(image)
         keys = list(lat.pieces)
         frames.append(np.stack([frame(lat.small, lat.pieces[k]) for k in keys]))
         shapes.append(shape(lat, keys))
-        ys += counts(lat, keys, layers, labels)
-    y = np.asarray(ys, np.int64)
-    return (np.concatenate(frames).astype(np.float16), np.concatenate(shapes), y[:, 0], y[:, 1])
-
-
-def whole_pairs(n, rng, digits):
-    """Frames and pair labels of ``n`` pairs of digits, each pair's ink shown whole:
-    touching as a pen makes them touch, or as ``synthetic.number`` lets them, or apart."""
-    from digitnet.data.synthetic import number
-    from digitnet.data.touching import touching_number
-    from digitnet.read.pairs import frame
-    from digitnet.read.segment import Piece, scaled_ink
-
-    frames, ys = [], []
-    for i in range(n):
-        idx = rng.integers(0, len(digits.x), 2)
-        if i % 3:
-            image = touching_number(digits.x[idx], rng)[0]
-        else:
-            image = number(digits.x[idx], rng, touching=float(rng.choice([0.3, 1])))[0]
-        small = scaled_ink(image)[0]
-        frames.append(frame(small, Piece(0, small.shape[1], small > 0.25)))
-        ys.append(10 * int(digits.y[idx[0]]) + int(digits.y[idx[1]]))
-    return np.stack(frames).astype(np.float16), np.asarray(ys, np.int64)
+        ys += counts(lat, keys, layers)
+    return (np.concatenate(frames).astype(np.float16), np.concatenate(shapes),
+            np.asarray(ys, np.int64))
 
 
 def shifted(x, rng):
     """Each frame of the mini-batch ``x`` moved by up to 2 pixels each way (the pieces'
     extra inputs after the frame stay as they are)."""
-    from digitnet.read.pairs import FRAME
+    from digitnet.read.counter import FRAME
 
     size = FRAME[0] * FRAME[1]
     frames = x[:, :size].reshape(-1, *FRAME)
@@ -149,62 +121,43 @@ def train(x, y, hidden, epochs, seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--numbers", type=int, default=3000)
-    parser.add_argument("--pairs", type=int, default=30000)
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--numbers", type=int, default=1500)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pieces", type=Path, help="labelled pieces: read if it exists, else kept")
-    parser.add_argument("--out", type=Path, default=MODELS)
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     if args.numbers < 1 or args.epochs < 1:
         parser.error("--numbers and --epochs must be at least 1")
 
     from digitnet.data import mnist
     from digitnet.io import save_model
-    from digitnet.read.pairs import counter_input
+    from digitnet.read.counter import counter_input
 
     start = time.perf_counter()
     if args.pieces and args.pieces.is_file():
         with np.load(args.pieces, allow_pickle=False) as saved:
-            frames, shapes, count, pair, more, more_pair = (
-                saved[k] for k in ("frames", "shapes", "count", "pair", "more", "more_pair"))
+            frames, shapes, count = (saved[k] for k in ("frames", "shapes", "count"))
     else:
         train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
-        rng = np.random.default_rng(args.seed)
-        frames, shapes, count, pair = labelled_pieces(args.numbers, rng, train_digits)
-        more, more_pair = whole_pairs(args.pairs, rng, train_digits)
+        frames, shapes, count = labelled_pieces(args.numbers, np.random.default_rng(args.seed),
+                                                train_digits)
         if args.pieces:
-            np.savez(args.pieces, frames=frames, shapes=shapes, count=count, pair=pair,
-                     more=more, more_pair=more_pair)
+            np.savez(args.pieces, frames=frames, shapes=shapes, count=count)
     print(f"{len(count)} pieces, {np.bincount(count, minlength=4).tolist()} by count "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
-    command = "python -m benchmarks.fit_pairs " + " ".join(sys.argv[1:] if argv is None else argv)
-    two = pair >= 0
-    x_pairs = np.concatenate([frames[two], more]).astype(np.float32)
-    y_pairs = np.concatenate([pair[two], more_pair])
-    digits = [str(d) for d in range(10)]
-    trained = [
-        ("count", train(counter_input(frames, shapes), count, 128, args.epochs, args.seed),
-         ["part of a digit", "one digit", "two digits", "three or more"], len(count),
-         "how many digits a piece holds"),
-        ("left", train(x_pairs, y_pairs // 10, HIDDEN, args.epochs, args.seed + 1), digits,
-         len(y_pairs), "the left digit of a piece of two"),
-        ("right", train(x_pairs, y_pairs % 10, HIDDEN, args.epochs, args.seed + 2), digits,
-         len(y_pairs), "the right digit of a piece of two"),
-    ]
-    for name, (net, accuracy), classes, n, about in trained:
-        preprocessing = dict(FRAME_INPUT)
-        if name == "count":
-            preprocessing["layout"] += ", then its width and height / the writing's height"
-        save_model(args.out / f"{name}.npz", net, {
-            "preprocessing": preprocessing, "classes": classes,
-            "training": {"about": about + "; " + __doc__.split("\n\n")[2].replace("\n", " "),
-                         "numbers": args.numbers, "pieces": n, "epochs": args.epochs,
-                         "seed": args.seed, "seconds": round(time.perf_counter() - start, 1),
-                         "command": command},
-            "metrics": {"held_out_accuracy": round(accuracy, 4)},
-        }, half=True)
-        print(f"{name}: {n} pieces, held-out accuracy {100 * accuracy:.2f}%", flush=True)
+    net, accuracy = train(counter_input(frames, shapes), count, HIDDEN, args.epochs, args.seed)
+    command = "python -m benchmarks.fit_counter " + " ".join(sys.argv[1:] if argv is None else argv)
+    save_model(args.out, net, {
+        "preprocessing": FRAME_INPUT,
+        "classes": ["part of a digit", "one digit", "two digits", "three or more"],
+        "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
+                     "numbers": args.numbers, "pieces": len(count), "epochs": args.epochs,
+                     "seed": args.seed, "seconds": round(time.perf_counter() - start, 1),
+                     "command": command},
+        "metrics": {"held_out_accuracy": round(accuracy, 4)},
+    }, half=True)
+    print(f"counter: {len(count)} pieces, held-out accuracy {100 * accuracy:.2f}%; wrote {args.out}")
     return 0
 
 

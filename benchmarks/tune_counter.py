@@ -1,6 +1,7 @@
-"""Choose `read`'s COUNT_WEIGHT, PAIR_WIDTH and PAIR_COST on numbers of validation digits.
+"""Choose `read`'s COUNT_WEIGHT on numbers of validation digits.
 
-    python -m benchmarks.tune_pairs [--numbers 150] [--seed 100] [--families F,...] [--pairs FOLDER ...]
+    python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--families F,...]
+                                      [--scores FILE.npz] [--counters FILE.npz ...] [--weights 1,2]
 
 Composes numbers from MNIST *validation* digits (the last 10,000 of the training file)
 in four families: pairs touching as a pen makes them touch (``data.touching``, 2 to 6
@@ -14,7 +15,6 @@ family printed, with how many readings dropped a digit.
 """
 
 import argparse
-import itertools
 import os
 
 import numpy as np
@@ -57,7 +57,7 @@ def score(items, model):
     per image, all that decoding it takes."""
     from types import SimpleNamespace
 
-    from digitnet.read import decode, lattice, pairs
+    from digitnet.read import counter, decode, lattice
 
     out = []
     for image, truth in items:
@@ -68,8 +68,8 @@ def score(items, model):
             keys=np.asarray(keys), kind=np.asarray([lat.kind[k] for k in keys]),
             width=np.asarray([lat.pieces[k][1] - lat.pieces[k][0] for k in keys]),
             height=lat.height, n_nodes=lat.n_nodes, probabilities=s.probabilities,
-            log_whole=s.log_whole, truth=truth, shapes=pairs.shape(lat, keys),
-            frames=np.stack([pairs.frame(lat.small, lat.pieces[k]) for k in keys]).astype(np.float16)))
+            log_whole=s.log_whole, truth=truth, shapes=counter.shape(lat, keys),
+            frames=np.stack([counter.frame(lat.small, lat.pieces[k]) for k in keys]).astype(np.float16)))
     return out
 
 
@@ -107,27 +107,26 @@ def load(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--numbers", type=int, default=150, help="numbers per family")
-    parser.add_argument("--realworld", type=int, default=200,
+    parser.add_argument("--numbers", type=int, default=100, help="numbers per family")
+    parser.add_argument("--realworld", type=int, default=120,
                         help="numbers per family of benchmarks.realworld's validation split")
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--model")
     parser.add_argument("--families", help="comma-separated families (default: all)")
     parser.add_argument("--scores", help="an .npz of the pieces' scores: read if it exists, else kept")
-    parser.add_argument("--pairs", nargs="*", default=[],
-                        help="folders of count.npz, left.npz and right.npz to compare "
-                             "(default: the shipped)")
+    parser.add_argument("--counters", nargs="*", default=[],
+                        help="counter model files to compare (default: the shipped one)")
+    parser.add_argument("--weights", default="0.5,1,2,3,4,6", help="COUNT_WEIGHTs tried")
     args = parser.parse_args(argv)
+    weights = [float(w) for w in args.weights.split(",")]
 
-    from digitnet.nn.network import for_inference
-    from digitnet.pretrained import resolve_model
-    from digitnet.read import pairs
-
-    shipped = {name: pairs.model(name) for name in ("count", "left", "right")}
     if args.scores and os.path.exists(args.scores):
         scored = load(args.scores)
     else:
         from digitnet.data import mnist
+        from digitnet.nn.network import for_inference
+        from digitnet.pretrained import resolve_model
+        from digitnet.read import counter
 
         model = for_inference(resolve_model(args.model))
         validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
@@ -135,54 +134,55 @@ def main(argv=None):
                   **realworld_families(args.realworld)}
         if args.families:
             chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
-        pairs._MODELS.update(count=None, left=None, right=None)  # counted per variant below
+        counter._COUNTER[:] = [None]  # counted below, per counter compared
         scored = {}
         for family, items in chosen.items():
             scored[family] = score(items, model)
             print(f"scored {family}", flush=True)
         if args.scores:
             save(args.scores, scored)
-    report(scored, None, [(None, None, None)])
-    for folder in args.pairs or [None]:
-        pairs._MODELS.update(shipped if folder is None else {
-            name: load_model(os.path.join(folder, f"{name}.npz")) for name in ("count", "left", "right")})
-        for images in scored.values():
-            log_count, pair = pairs.assess_frames(
-                np.concatenate([im.frames for im in images]).astype(np.float32),
-                np.concatenate([im.shapes for im in images]))
-            ends = np.cumsum([len(im.keys) for im in images])
-            for im, end in zip(images, ends):
-                im.log_count, im.pair = log_count[end - len(im.keys):end], pair[end - len(im.keys):end]
-        report(scored, folder or "shipped", list(itertools.product(
-            (0.5, 1.0, 2.0), (0.6, 0.8), (1.0, 2.0, 3.5, 5.0, 6.5, 8.0, np.inf))))
+    report(scored, None, [None])
+    for path in args.counters or [None]:
+        count(scored, None if path is None else load_model(path))
+        report(scored, path or "shipped", weights)
     return 0
 
 
-def report(scored, name, settings):
-    """Print the exact readings per family for each (COUNT_WEIGHT, PAIR_WIDTH, PAIR_COST)."""
+def count(scored, model=None):
+    """Add the counter's log P(count) to every scored image (``model``: default the shipped)."""
+    from digitnet.read import counter
+
+    for images in scored.values():
+        log_count = counter.log_count_of(np.concatenate([im.frames for im in images]).astype(np.float32),
+                                         np.concatenate([im.shapes for im in images]), model)
+        ends = np.cumsum([len(im.keys) for im in images])
+        for im, end in zip(images, ends):
+            im.log_count = log_count[end - len(im.keys):end]
+
+
+def report(scored, name, weights):
+    """Print the exact readings per family for each COUNT_WEIGHT (None: no counter)."""
     from types import SimpleNamespace
 
     from digitnet.read import decode
 
-    for weight, width, cost in settings:
+    for weight in weights:
         figures = []
         for family, images in scored.items():
             exact = dropped = 0
             for im in images:
                 keys = [tuple(k) for k in im.keys.tolist()]
-                lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), height=im.height,
-                                      n_nodes=im.n_nodes,
-                                      pieces={k: (0, w, None) for k, w in zip(keys, im.width.tolist())})
-                counted = weight is not None
+                lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), n_nodes=im.n_nodes)
                 s = decode.Scores(keys, im.probabilities, im.log_whole, True,
-                                  im.log_count if counted else None, im.pair if counted else None)
-                if counted:
-                    decode.COUNT_WEIGHT, decode.PAIR_WIDTH, decode.PAIR_COST = weight, width, cost
-                text = "".join(str(d) for _, d, _ in decode.decode(lat, s))
+                                  None if weight is None else im.log_count)
+                if weight is not None:
+                    decode.COUNT_WEIGHT = weight
+                text = "".join(str(im.probabilities[keys.index(k)].argmax())
+                               for k in decode.decode(lat, s))
                 exact += text == im.truth
                 dropped += len(text) < len(im.truth)
             figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped} dropped)")
-        setting = "without" if weight is None else f"{name}: weight {weight} width {width} cost {cost}"
+        setting = "without the counter" if weight is None else f"{name}: weight {weight}"
         print(f"{setting}: " + ", ".join(figures), flush=True)
 
 

@@ -1,4 +1,4 @@
-"""Touching pairs as a pen makes them (data.touching), and reading pieces that hold two."""
+"""Touching pairs as a pen makes them (data.touching), and the counter of digits in a piece."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from PIL import Image, ImageDraw
 
 from digitnet.data.touching import touching_number
 from digitnet.read import decode, lattice
-from digitnet.read.pairs import FRAME, ONE, TWO, frame
+from digitnet.read.counter import FRAME, frame
 from digitnet.read.segment import Piece
 
 
@@ -66,75 +66,60 @@ def two_zeros():
     return image
 
 
-def scores_of(lat, count, pair):
-    """Scores in which every piece is a sure 0 and whole, with the counter's and the
-    pair reader's outputs given."""
+def scores_of(lat, count):
+    """Scores in which every piece is a sure 0, the component as found is whole and cut
+    pieces are doubtful (P(whole) = 0.1), with the counter's output given for the
+    component (cut pieces: one digit)."""
+    from digitnet.read.segment import WHOLE
+
     n = len(lat.pieces)
     p = np.full((n, 10), 1e-4)
     p[:, 0] = 1 - 9e-4
-    log_count = np.log(np.tile(np.asarray(count, float), (n, 1)))
-    return decode.Scores(list(lat.pieces), p, np.zeros(n), True, log_count,
-                         np.tile(np.asarray(pair, float), (n, 1)))
+    one = np.asarray([0.01, 0.97, 0.01, 0.01])
+    counts = np.stack([count if lat.kind[k] == WHOLE else one for k in lat.pieces])
+    whole = np.log([1.0 if lat.kind[k] == WHOLE else 0.1 for k in lat.pieces])
+    return decode.Scores(list(lat.pieces), p, whole, True, np.log(counts))
 
 
-def test_a_wide_piece_the_counter_sees_two_digits_in_is_read_as_the_pair():
+def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one():
     lat = lattice(two_zeros())
-    sure_pair = np.full(100, 1e-4)
-    sure_pair[42] = 1 - 99e-4
-    count = np.full(4, 0.01)
-    count[TWO] = 0.97
-    chosen = decode.decode(lat, scores_of(lat, count, sure_pair))
-    assert [d for _, d, _ in chosen] == [4, 2]
-    assert chosen[0][0] == chosen[1][0]  # one piece, read as two
-    count[[ONE, TWO]] = count[[TWO, ONE]]  # the counter sees one digit: no pair
-    assert [d for _, d, _ in decode.decode(lat, scores_of(lat, count, sure_pair))] != [4, 2]
-
-
-def test_a_pair_read_from_one_piece_gets_a_box_each(monkeypatch):
-    from digitnet.read import pairs
-
-    image = two_zeros()
-    lat = lattice(image)
-    sure_pair = np.full(100, 1e-4)
-    sure_pair[42] = 1 - 99e-4
-    count = np.asarray([0.01, 0.01, 0.97, 0.01])
-    n = len(lat.pieces)
-    monkeypatch.setattr(pairs, "assess", lambda lat, keys: (
-        np.log(np.tile(count, (n, 1))), np.tile(sure_pair, (n, 1))))
-
-    class Zeros:
-        def confidences(self, x):
-            p = np.full((len(x), 10), 1e-4)
-            p[:, 0] = 1 - 9e-4
-            return p
-
-    reading = decode.read_number(image, Zeros())
-    assert reading.text == "42"
-    (l0, _, r0, _), (l1, _, r1, _) = (d.box for d in reading.digits)
-    assert 35 <= l0 < r0 == l1 < r1 <= 190
+    assert len(lat.groups) == 1
+    one = np.asarray([0.01, 0.97, 0.01, 0.01])
+    assert len(decode.decode(lat, scores_of(lat, one))) == 1
+    two = np.asarray([0.01, 0.01, 0.97, 0.01])
+    assert len(decode.decode(lat, scores_of(lat, two))) == 2
 
 
 @pytest.mark.slow
-def test_fit_pairs_trains_a_counter_and_a_pair_reader_that_fit_read(tmp_path):
-    """The networks `read.pairs` ships are made by this command (here on 30 numbers)."""
+def test_fit_counter_trains_a_counter_that_fits_read(tmp_path):
+    """The counter `read` ships is made by this command (here on 30 numbers)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     from digitnet.io import load_model
-    from digitnet.read.pairs import counter_input, shape
+    from digitnet.read.counter import counter_input, shape
 
     if not os.environ.get("DIGITNET_DATA"):
         pytest.skip("set DIGITNET_DATA to the folder holding the MNIST IDX files")
-    done = subprocess.run([sys.executable, "-m", "benchmarks.fit_pairs", "--numbers", "30",
-                           "--pairs", "60", "--epochs", "1", "--out", str(tmp_path)],
+    out = tmp_path / "count.npz"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.fit_counter", "--numbers", "30",
+                           "--epochs", "1", "--out", str(out)],
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     lat = lattice(two_zeros())
     keys = list(lat.pieces)
     frames = np.stack([frame(lat.small, lat.pieces[k]) for k in keys])
-    counter = load_model(tmp_path / "count.npz")
+    counter = load_model(out)
     assert counter.predict_proba(counter_input(frames, shape(lat, keys))).shape == (len(keys), 4)
-    for name in ("left", "right"):
-        assert load_model(tmp_path / f"{name}.npz").predict_proba(frames).shape == (len(keys), 10)
+    assert counter.metadata["training"]["command"].startswith("python -m benchmarks.fit_counter")
+
+
+def test_the_shipped_counter_sees_two_touching_zeros():
+    from digitnet.read.counter import counter_model, log_count
+
+    assert counter_model() is not None and counter_model().input_shape == (FRAME[0] * FRAME[1] + 2,)
+    lat = lattice(two_zeros())
+    whole = [k for k in lat.pieces if lat.kind[k] == 0]
+    assert np.exp(log_count(lat, whole))[0, 2:].sum() > 0.5

@@ -1,11 +1,9 @@
-"""How many digits a piece holds, and which two when it holds two: reading touching
-digits without cutting them apart.
+"""How many digits a piece holds: a part of one, one, two, or more.
 
-Small networks look at a piece in a frame twice as wide as high (``frame``): the
-counter says whether it is a part of a digit, one digit, two or more; the pair reader
-(two networks: the left digit, the right digit) which of the 100 pairs it shows. They
-learned from pieces of numbers composed of training digits, many of them touching as a pen makes them touch
-(``data.touching``; ``benchmarks/fit_pairs.py``).
+The counter, a small network, looks at a piece in a frame twice as wide as high
+(``frame``), so that a piece of two touching digits looks like two digits whatever
+its cuts. It learned from the pieces of numbers composed of training digits, many of
+them touching as a pen makes them touch (``data.touching``; ``benchmarks/fit_counter.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ INNER = (24, 52)
 #: The counter's classes: a part of a digit (or nothing), one digit, two, three or more.
 PART, ONE, TWO, MORE = range(4)
 
-_MODELS: dict = {}
+_COUNTER: list = []
 
 
 def frame(small, piece):
@@ -61,31 +59,28 @@ def counter_input(frames, shapes):
     return np.hstack([frames, shapes]).astype(np.float32)
 
 
-def model(name):
-    """The shipped counter ("count") or pair reader's networks ("left", "right"), or None."""
-    if name not in _MODELS:
+def counter_model():
+    """The shipped counter (models/count.npz), or None."""
+    if not _COUNTER:
         from importlib import resources
 
         from ..io import load_model
 
-        path = resources.files("digitnet") / "models" / f"{name}.npz"
-        _MODELS[name] = load_model(path) if path.is_file() else None
-    return _MODELS[name]
+        path = resources.files("digitnet") / "models" / "count.npz"
+        _COUNTER.append(load_model(path) if path.is_file() else None)
+    return _COUNTER[0]
 
 
-def assess(lat: Lattice, keys):
-    """(log P(count) of each piece (n, 4), the pair reader's probabilities (n, 100)),
-    or None without the shipped networks."""
-    if any(model(name) is None for name in ("count", "left", "right")):
+def log_count(lat: Lattice, keys):
+    """log P(count) of each piece, (n, 4), or None without the shipped counter."""
+    if counter_model() is None:
         return None
     frames = np.stack([frame(lat.small, lat.pieces[k]) for k in keys])
-    return assess_frames(frames, shape(lat, keys))
+    return log_count_of(frames, shape(lat, keys))
 
 
-def assess_frames(frames, shapes):
-    """``assess`` of pieces given their frames and shapes."""
-    counts = model("count").predict_proba(counter_input(frames, shapes))
-    # the pair reader reads the left digit and the right one, each by a network of its own
-    left, right = (model(name).predict_proba(frames).astype(np.float64) for name in ("left", "right"))
-    pairs = np.einsum("ni,nj->nij", left, right).reshape(len(frames), 100)
-    return np.log(counts.astype(np.float64) + 1e-12), pairs
+def log_count_of(frames, shapes, model=None):
+    """``log_count`` of pieces given their frames and shapes (by ``model``, default the
+    shipped counter)."""
+    p = (model or counter_model()).predict_proba(counter_input(frames, shapes))
+    return np.log(p.astype(np.float64) + 1e-12)

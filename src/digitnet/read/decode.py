@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ImageError
-from . import judge, pairs
+from . import counter, judge
 from .segment import CUT, Lattice, lattice, piece_image
 
 #: Added to each digit's score: favours readings with more digits. CUT_COST is taken
@@ -31,16 +31,12 @@ from .segment import CUT, Lattice, lattice, piece_image
 #: numbers: 97.7, 97.3, 91.3, 92.2% against 97.7, 97.5, 91.2, 91.9% with 2.75.)
 DIGIT_BONUS = 3.5
 CUT_COST = 1.5
-#: With the counter and pair reader (``pairs``): each digit read alone also scores
-#: COUNT_WEIGHT * log P(the piece holds fewer than two digits), so that a piece the
-#: counter sees several digits in costs more read as one; a piece at least PAIR_WIDTH of
-#: the writing's height wide may be read as the pair the pair reader sees in it, scoring
-#: log P(pair) + COUNT_WEIGHT * log P(two digits or more) + two digits' bonus - PAIR_COST.
-#: (The counter tells a part of a digit from a whole one less well than the judge, and
-#: two digits from three less well than the lattice's cuts.)
-COUNT_WEIGHT = 1.0
-PAIR_WIDTH = 0.6
-PAIR_COST = 2.0
+#: With the counter (``counter``): each digit also scores COUNT_WEIGHT * log P(the piece
+#: holds fewer than two digits), so that a piece the counter sees several digits in costs
+#: more read as one than before, and its cut pieces win. (The counter tells a part of a
+#: digit from a whole one less well than the judge: a part counts as fewer than two.)
+#: Chosen on numbers of validation digits (``benchmarks/tune_counter.py``, in BENCHMARKS.md).
+COUNT_WEIGHT = 2.0
 
 
 @dataclass
@@ -67,13 +63,12 @@ class Reading:
 class Scores:
     """What the networks say of each piece of a lattice (``keys``, in order): the
     classifier's probabilities (n, 10), the judge's log P(whole) (n,), and, with the
-    counter and pair reader, log P(count) (n, 4) and P(pair) (n, 100)."""
+    counter, log P(count) (n, 4)."""
     keys: list
     probabilities: np.ndarray
     log_whole: np.ndarray
     judged: bool
     log_count: np.ndarray | None
-    pair: np.ndarray | None
 
 
 def scores(lat: Lattice, model) -> Scores:
@@ -82,14 +77,12 @@ def scores(lat: Lattice, model) -> Scores:
     images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
     probabilities = model.confidences(images)
     whole = judge.log_whole(images, judge.features(lat, keys, probabilities))
-    assessed = pairs.assess(lat, keys)
-    log_count, pair = assessed if assessed is not None else (None, None)
-    return Scores(keys, probabilities, whole, judge.whole_digit_model() is not None, log_count, pair)
+    return Scores(keys, probabilities, whole, judge.whole_digit_model() is not None,
+                  counter.log_count(lat, keys))
 
 
-def readings(lat: Lattice, s: Scores):
-    """The best way to read each piece, and its score: {key: (gain, digits)}, where
-    digits lists (digit, its probabilities over the ten) for one digit or two."""
+def gains(lat: Lattice, s: Scores):
+    """Each piece's score as a digit: {key: gain}."""
     # the bonus and the cut cost balance the judge's doubts; without a judge neither is needed
     bonus = DIGIT_BONUS if s.judged else 0.0
     out = {}
@@ -97,20 +90,10 @@ def readings(lat: Lattice, s: Scores):
         gain = float(np.log(p.max() + 1e-12)) + bonus + s.log_whole[n]
         if s.judged and lat.kind[k] == CUT:
             gain -= CUT_COST
-        out[k] = (gain, [(int(p.argmax()), p)])
-        if s.log_count is None:
-            continue
-        several = np.exp(s.log_count[n, pairs.TWO]) + np.exp(s.log_count[n, pairs.MORE])
-        out[k] = (gain + COUNT_WEIGHT * np.log(max(1.0 - several, 1e-12)), out[k][1])
-        left, right, _ = lat.pieces[k]
-        if right - left < PAIR_WIDTH * lat.height:
-            continue
-        ab = int(s.pair[n].argmax())
-        two = (np.log(s.pair[n, ab] + 1e-12) + COUNT_WEIGHT * np.log(max(several, 1e-12))
-               + 2 * bonus - PAIR_COST - (CUT_COST if lat.kind[k] == CUT else 0.0))
-        if two > out[k][0]:
-            grid = s.pair[n].reshape(10, 10)
-            out[k] = (two, [(ab // 10, grid.sum(axis=1)), (ab % 10, grid.sum(axis=0))])
+        if s.log_count is not None:
+            several = np.exp(s.log_count[n, counter.TWO]) + np.exp(s.log_count[n, counter.MORE])
+            gain += COUNT_WEIGHT * np.log(max(1.0 - several, 1e-12))
+        out[k] = gain
     return out
 
 
@@ -133,10 +116,8 @@ def best_path(n_nodes, gain):
 
 
 def decode(lat: Lattice, s: Scores):
-    """The best reading: [(key, digit, probabilities)], left to right."""
-    read = readings(lat, s)
-    chosen = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
-    return [(k, d, p) for k in chosen for d, p in read[k][1]]
+    """The keys of the best reading's pieces, left to right."""
+    return best_path(lat.n_nodes, gains(lat, s))
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
@@ -147,29 +128,26 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     the log-probability that the piece is one whole digit (judged from the
     piece's image and ``features`` by small networks trained on composed training
     numbers by ``benchmarks/fit_reader.py``, their probabilities averaged), plus
-    ``DIGIT_BONUS``, less ``CUT_COST`` if the piece was cut out of a component.
+    ``DIGIT_BONUS``, less ``CUT_COST`` if the piece was cut out of a component, plus
+    ``COUNT_WEIGHT`` times the log-probability that it holds fewer than two digits
+    (``counter``).
 
     Returns a ``Reading`` with the digit string, each digit's box and confidence
     (``unsure`` when below ``min_confidence``) and the overall confidence (the
     product of the digits'). Raises ``ImageError`` for a blank image.
     """
     lat = lattice(image)
-    chosen = decode(lat, scores(lat, model))
+    s = scores(lat, model)
+    chosen = decode(lat, s)
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
+    probability = dict(zip(s.keys, s.probabilities))
     digits = []
-    for n, (key, digit, p) in enumerate(chosen):
-        # two digits read from one piece share its columns, half each
-        pl, pr, mask = lat.pieces[key]
-        halves = sum(k == key for k, _, _ in chosen)
-        if halves == 2:
-            first = n == 0 or chosen[n - 1][0] != key
-            mid = (pl + pr) // 2
-            mask = mask[:, :mid - pl] if first else mask[:, mid - pl:]
-            pl, pr = (pl, mid) if first else (mid, pr)
-        box = _box(lat, pl, pr, mask)
+    for key in chosen:
+        p = probability[key]
+        digit = int(p.argmax())
         conf = float(p[digit])
-        digits.append(Digit(digit, conf, box, conf < min_confidence))
+        digits.append(Digit(digit, conf, _box(lat, *lat.pieces[key]), conf < min_confidence))
     confidence = float(np.prod([d.confidence for d in digits]))
     return Reading("".join(str(d.digit) for d in digits), digits, confidence)
 
