@@ -1,9 +1,10 @@
 """The reading: the chain of candidate digits, left to right, with the best score.
 
-Every candidate is classified by the digit model and judged (``judge``); the reading
-that chains candidates from left to right with the largest sum of log P(digit) +
-log P(whole) + DIGIT_BONUS, less CUT_COST for each piece cut out of a component,
-wins (dynamic programming over the lattice of ``segment``).
+Every candidate is classified by the digit model, judged (``judge``) and counted
+(``counter``); the reading that chains candidates from left to right with the largest
+sum of log P(digit) + log P(whole) + DIGIT_BONUS + COUNT_WEIGHT x log P(fewer than two
+digits), less CUT_COST for each piece cut out of a component, wins (dynamic programming
+over the lattice of ``segment``).
 """
 
 from __future__ import annotations
