@@ -51,3 +51,12 @@ def test_one_hot_targets_give_softmax_minus_y_bitwise():
     expected -= y
     expected *= 1.0 / len(z)
     np.testing.assert_array_equal(delta, expected)
+
+
+@pytest.mark.parametrize("row_sum", ROW_SUMS)
+def test_a_softmax_network_backpropagates_any_targets(row_sum):
+    from digitnet.nn import mlp
+
+    net = mlp([4, 6, 5], "tanh", "ce", init="xavier", rng=3, dtype=np.float64)
+    x = np.random.default_rng(4).standard_normal((4, 4))
+    assert gradcheck.check_network(net, x, targets(row_sum)) < 1e-6

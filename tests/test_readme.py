@@ -117,10 +117,12 @@ class Server:
 
     def __init__(self, argv):
         self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "digitnet", *argv[1:], "--port", str(self.port)],
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.log = Path(f"serve-{self.port}.log")  # in the workspace
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "digitnet", *argv[1:], "--port", str(self.port)],
+                env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+                stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -128,7 +130,7 @@ class Server:
                     assert answer.status == 200
                     return
             except OSError:
-                assert self.process.poll() is None, "digitnet serve stopped"
+                assert self.process.poll() is None, f"digitnet serve stopped: {self.log.read_text()}"
                 time.sleep(0.2)
         self.stop()
         raise AssertionError("digitnet serve did not answer within 60 s")

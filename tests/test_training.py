@@ -10,7 +10,7 @@ from digitnet.errors import DigitnetError
 from digitnet.io import load_model
 from digitnet.recipes import RECIPES
 from digitnet.training.settings import SETTINGS
-from helpers import run
+from helpers import run, seed_run_checkpoint
 
 
 def test_a_run_from_settings_is_the_run_digitnet_train_makes(tmp_path, tiny_mnist, capsys):
@@ -26,15 +26,34 @@ def test_a_run_from_settings_is_the_run_digitnet_train_makes(tmp_path, tiny_mnis
     assert ours.metadata["metrics"]["test_accuracy"] == result.test_accuracy == \
         theirs.metadata["metrics"]["test_accuracy"]
     assert ours.metadata["training"]["epochs"] == 2
+    assert ours.metadata["training"]["command"] == \
+        f"digitnet train --recipe relu --epochs 2 --data {tiny_mnist} --out {tmp_path / 'lib.npz'}"
     assert not (tmp_path / "lib.ckpt.npz").exists()  # removed once the model is saved
 
 
+def test_a_library_run_records_the_command_that_makes_it_again(tmp_path, tiny_mnist, capsys):
+    from digitnet.training.session import RunSpec, equivalent_command
+
+    settings = training.from_recipe("cnn", {"channels": [4], "batchnorm": True, "nesterov": False,
+                                            "epochs": 1, "lr": 0.01})
+    command = equivalent_command(RunSpec(settings, "cnn", seed=5, data_dir=str(tiny_mnist)),
+                                 tmp_path / "a.npz")
+    assert command.startswith("digitnet train --recipe cnn --channels 4 --batchnorm --epochs 1 ")
+    assert "--no-nesterov" in command and "--seed 5" in command
+    code, _, err = run(capsys, *command.split()[1:], "--quiet")
+    assert code == 0, err
+    again = training.run(settings, out=tmp_path / "b.npz", recipe="cnn", seed=5, data_dir=tiny_mnist)
+    np.testing.assert_array_equal(load_model(tmp_path / "a.npz").predict_proba(np.ones((1, 784))),
+                                  again.network.predict_proba(np.ones((1, 784))))
+
+
 def test_run_refuses_to_overwrite_an_unfinished_run(tmp_path, tiny_mnist):
-    (tmp_path / "m.ckpt.npz").write_bytes(b"a run in progress")
-    with pytest.raises(DigitnetError, match="unfinished run"):
+    seed_run_checkpoint(tmp_path / "m.ckpt.npz", tiny_mnist)
+    before = (tmp_path / "m.ckpt.npz").read_bytes()
+    with pytest.raises(DigitnetError, match="holds an unfinished run"):
         training.run(training.from_recipe("seed", {"epochs": 1}), out=tmp_path / "m.npz",
                      data_dir=tiny_mnist)
-    assert (tmp_path / "m.ckpt.npz").read_bytes() == b"a run in progress"
+    assert (tmp_path / "m.ckpt.npz").read_bytes() == before
 
 
 def test_every_overridable_setting_is_one_flag_of_digitnet_train():

@@ -239,19 +239,6 @@ def _resumed_run(args, checkpoint_path):
     return resumed
 
 
-def _refuse_existing_checkpoint(checkpoint_path):
-    """A new run must not overwrite ``checkpoint_path``: say what it is."""
-    from ..checkpoint import load_checkpoint
-    from ..errors import ModelFileError
-
-    try:
-        load_checkpoint(checkpoint_path)
-    except ModelFileError as e:
-        fail(f"--checkpoint {e}; choose another --checkpoint (it would be overwritten)")
-    fail(f"{checkpoint_path} holds an unfinished run; continue it with --resume, or "
-         f"delete it to start again")
-
-
 def _resume_command(args, checkpoint_path, default_checkpoint):
     if getattr(args, "resume_command", None):  # a member of an ensemble
         return args.resume_command
@@ -280,7 +267,7 @@ def _spec(args, settings, commands):
 def _train_single(args, settings):
     """One run: ``settings`` (those of a resumed run come from its checkpoint instead)."""
     from ..checkpoint import default_path
-    from ..training.session import Session, command_line, start_model, where
+    from ..training.session import Session, command_line, refuse_unfinished_run, start_model, where
     from ..training.settings import resolve
 
     check_output("--out", args.out)
@@ -288,7 +275,7 @@ def _train_single(args, settings):
     checkpoint_path = default_checkpoint if args.checkpoint is None else Path(args.checkpoint)
     check_output("--checkpoint", str(checkpoint_path))
     if not args.resume and checkpoint_path.exists():
-        _refuse_existing_checkpoint(checkpoint_path)
+        refuse_unfinished_run(checkpoint_path)
     resumed = _resumed_run(args, checkpoint_path) if args.resume else None
     command = command_line()
     commands = [*resumed.settings.get("commands", []), command] if resumed else [command]

@@ -102,6 +102,30 @@ def command_line(argv: Sequence[str] | None = None) -> str:
     return shlex.join(["digitnet", *(sys.argv[1:] if argv is None else argv)])
 
 
+def equivalent_command(spec: RunSpec, out: str | Path) -> str:
+    """The ``digitnet train`` command that makes the same run as ``spec``."""
+    from ..recipes import RECIPES
+
+    recipe = RECIPES.get(spec.recipe, {})
+    argv = ["train", "--recipe", spec.recipe]
+    for key in schema.OVERRIDES:
+        value = spec.settings.get(key)
+        if value is None or value == recipe.get(key):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            argv += [flag] if value else [f"--no-{key}"]
+        else:
+            argv += [flag, *map(str, value if isinstance(value, list) else [value])]
+    for flag, value, default in (("--seed", spec.seed, schema.RUN_DEFAULTS["seed"]),
+                                 ("--dtype", spec.dtype, schema.RUN_DEFAULTS["dtype"]),
+                                 ("--dataset", spec.dataset, schema.RUN_DEFAULTS["dataset"]),
+                                 ("--data", spec.data_dir, None), ("--test", spec.test, None)):
+        if value != default:
+            argv += [flag, str(value)]
+    return command_line([*argv, "--out", str(out)])
+
+
 def data_fingerprint(data) -> dict:
     return {"name": data.name, "train_images": len(data.train),
             "train_sha256": hashlib.sha256(data.train.y.tobytes() + data.train.x.tobytes())
@@ -132,6 +156,18 @@ def prepare_data(data, settings: dict, explicit_sizes: bool = False):
         data = with_validation_in_training(data)
     schema.fit_outputs(settings, data.classes, explicit_sizes)
     return data
+
+
+def refuse_unfinished_run(checkpoint: str | Path) -> None:
+    """A new run must not overwrite the checkpoint of an unfinished one: say what it is."""
+    from ..checkpoint import load_checkpoint
+
+    try:
+        load_checkpoint(checkpoint)
+    except ModelFileError as e:
+        fail(f"--checkpoint {e}; choose another --checkpoint (it would be overwritten)")
+    fail(f"{checkpoint} holds an unfinished run; continue it with --resume, or "
+         f"delete it to start again")
 
 
 def start_model(path: str):
@@ -314,12 +350,12 @@ def run(settings: dict, *, out: str | Path = "model.npz", data=None,
     settings = dict(settings)
     check_output(out)
     if default_path(out).exists():
-        fail(f"{default_path(out)} holds an unfinished run; continue it with `digitnet train "
-             f"--resume --out {out}`, or delete it to start again")
+        refuse_unfinished_run(default_path(out))
     if data is None:
         data = formats.load(dataset, data_dir, test)
     spec = RunSpec(settings, recipe, seed, dtype, dataset=dataset,
                    data_dir=None if data_dir is None else str(data_dir), test=test)
+    spec.commands = [equivalent_command(spec, out)]
     start = start_model(settings["start_from"]) if settings.get("start_from") else None
     session = Session(spec, data, default_path(out), start=start)
     result = session.train(callbacks)
