@@ -36,7 +36,7 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "rea
 def labelled_pieces(numbers, model, rng, digits):
     """(inputs, labels) for every candidate piece of ``numbers`` composed numbers."""
     from digitnet.data.synthetic import number
-    from digitnet.read import _piece_image, features, lattice
+    from digitnet.read import features, lattice, piece_image
 
     xs, ys = [], []
     for i in range(numbers):
@@ -45,7 +45,7 @@ def labelled_pieces(numbers, model, rng, digits):
         image, _, layers = number(digits.x[idx], rng, touching=0.3 if i % 2 else 0.0, layers=True)
         lat = lattice(image)
         keys = list(lat.pieces)
-        images = np.stack([_piece_image(lat.small, lat.pieces[key]) for key in keys])
+        images = np.stack([piece_image(lat.small, lat.pieces[key]) for key in keys])
         xs.append(np.hstack([images, features(lat, keys, model.confidences(images))]))
         owners = _in_frame(layers, lat)  # (digits, rows, cols): each digit's ink alone
         totals = owners.sum(axis=(1, 2))

@@ -110,7 +110,7 @@ def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, 
     from PIL import Image
 
     from digitnet.io import load_model
-    from digitnet.read import _piece_image, features, lattice
+    from digitnet.read import features, lattice, piece_image
 
     out = tmp_path / "judge.npz"
     done = subprocess.run([sys.executable, "-m", "benchmarks.fit_reader", "--numbers", "30",
@@ -125,7 +125,7 @@ def test_fit_reader_trains_a_judge_of_several_networks_that_fits_read(data_dir, 
     image.paste(0, (40, 20, 52, 80))  # a 1
     lat = lattice(image)
     keys = list(lat.pieces)
-    images = np.stack([_piece_image(lat.small, lat.pieces[k]) for k in keys])
+    images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
     rows = features(lat, keys, np.full((len(keys), 10), 0.1))
     p = judge.predict_proba(np.hstack([images, rows]))
     assert p.shape == (len(keys), 2) and np.allclose(p.sum(axis=1), 1, atol=1e-3)

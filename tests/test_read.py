@@ -258,7 +258,7 @@ def test_each_piece_holds_only_its_own_columns():
 
 
 def test_the_whole_digit_judge_ships_and_fits_the_features(model):
-    from digitnet.read import _piece_image, features, lattice, whole_digit_model
+    from digitnet.read import features, lattice, piece_image, whole_digit_model
 
     judge = whole_digit_model()
     assert judge is not None and judge.n_outputs == 2
@@ -266,7 +266,7 @@ def test_the_whole_digit_judge_ships_and_fits_the_features(model):
     assert "read.features" in judge.metadata["preprocessing"]["input"]
     lat = lattice(handwritten(SEVEN_ONE_ZERO))
     keys = list(lat.pieces)
-    images = np.stack([_piece_image(lat.small, lat.pieces[k]) for k in keys])
+    images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
     rows = features(lat, keys, model.confidences(images))
     assert judge.input_shape == (784 + rows.shape[1],)
     whole = judge.predict_proba(np.hstack([images, rows]))[:, 1]
@@ -293,20 +293,7 @@ def test_composed_numbers_report_each_digits_ink():
 def test_without_the_judge_reading_falls_back_to_the_classifier_alone(model, monkeypatch):
     """Regression: the bonus that balances the judge's doubts, applied without a judge,
     split every digit into pieces."""
-    import digitnet.read as R
+    from digitnet.read import judge
 
-    monkeypatch.setattr(R, "_WHOLE", [None])
+    monkeypatch.setattr(judge, "_WHOLE", [None])
     assert read_number(handwritten(SEVEN_ONE_ZERO), model).text == "710"
-
-
-def test_a_drop_falls_round_a_stroke_and_cuts_only_when_walled_in():
-    from digitnet.read import _drop_fall
-
-    ink = np.zeros((6, 9), dtype=bool)
-    ink[2, 4:7] = True           # a bar under the start, open to the left
-    ink[4, 1:8] = True           # a wall, wider than the reach: cut through
-    path = _drop_fall(ink, 4, reach=2)
-    assert path[0] == path[1] == 4
-    assert path[2] == 3 and not ink[2, path[2]]   # slipped down-left past the bar
-    assert path[4] == path[3] and ink[4, path[4]]  # walled in: straight through
-    assert np.abs(path - 4).max() <= 2

@@ -1,0 +1,69 @@
+"""`read` on numbers of MNIST *test* digits, without and with the counter.
+
+    python -m benchmarks.bench_touching [--numbers 200] [--families F,...] [--scores FILE ...]
+
+The families of ``benchmarks.tune_counter`` made from test digits (pairs touching as a pen
+makes them touch, numbers apart and with touching pairs as ``benchmarks.bench_read`` makes
+them, single digits), and the frozen test split of the held-out benchmark's number
+families (``benchmarks.realworld``: ``apart``, ``touching``, ``num-photo`` and, never
+tuned on, ``num-hard``; 200 each as ``benchmarks.bench_photos`` reads them). Each picture is
+read once; the exact readings are printed as `read` was before the counter, and as it
+is with the shipped counter and COUNT_WEIGHT. ``--scores`` keeps what the digit model
+and the judge say of every piece (the slow part) and, given files that exist, reads them
+instead (several runs over parts of the families can then be reported together).
+"""
+
+import argparse
+import os
+
+from benchmarks.tune_counter import count, families, load, report, save, score
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=200, help="numbers per composed family")
+    parser.add_argument("--seed", type=int, default=200)
+    parser.add_argument("--families", help="comma-separated families (default: all)")
+    parser.add_argument("--scores", nargs="*", default=[],
+                        help=".npz files of the pieces' scores: read if they exist, else kept")
+    args = parser.parse_args(argv)
+    if args.scores and all(os.path.exists(path) for path in args.scores):
+        scored = {}
+        for path in args.scores:
+            scored.update(load(path))
+        show(scored)
+        return 0
+
+    from benchmarks import bench_photos, realworld
+    from digitnet.data import mnist
+    from digitnet.nn.network import for_inference
+    from digitnet.pretrained import resolve_model
+
+    wanted = args.families.split(",") if args.families else None
+    test = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).test
+    chosen = families(args.numbers, args.seed, test)
+    digits = realworld.digits_of("test")
+    for family in realworld.NUMBERS + realworld.NUMBERS_TEST_ONLY:
+        if wanted is None or f"rw-{family}" in wanted:
+            chosen[f"rw-{family}"] = realworld.pictures("test", family, bench_photos.NUMBERS, digits)
+    chosen = {k: v for k, v in chosen.items() if wanted is None or k in wanted}
+    model = for_inference(resolve_model(None))
+    scored = {family: score(items, model) for family, items in chosen.items()}
+    if args.scores:  # reported when read back, with the settings shipped by then
+        save(args.scores[0], scored)
+        print(f"kept the scores of {', '.join(scored)} in {args.scores[0]}")
+    else:
+        show(scored)
+    return 0
+
+
+def show(scored):
+    """Report ``scored`` without the counter, and as shipped."""
+    from digitnet.read import decode
+
+    count(scored)
+    report(scored, "shipped", [None, decode.COUNT_WEIGHT])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

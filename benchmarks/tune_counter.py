@@ -1,0 +1,190 @@
+"""Choose `read`'s COUNT_WEIGHT on numbers of validation digits.
+
+    python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--families F,...]
+                                      [--scores FILE.npz] [--counters FILE.npz ...] [--weights 1,2]
+
+Composes numbers from MNIST *validation* digits (the last 10,000 of the training file)
+in four families: pairs touching as a pen makes them touch (``data.touching``, 2 to 6
+digits, each gap touching with probability 0.4, every 2-digit number touching); numbers
+of 2 to 8 digits apart, and with touching pairs as ``synthetic.number`` makes them
+(p = 0.3), as ``benchmarks.bench_read`` does with test digits; single digits; and the
+validation split of the held-out benchmark's number families (``benchmarks.realworld``:
+``apart``, ``touching``, ``num-photo``; never its test split). Every piece
+is classified and judged once; then each setting is decoded and its exact readings per
+family printed, with how many readings dropped a digit.
+"""
+
+import argparse
+import os
+
+import numpy as np
+
+from digitnet.io import load_model
+
+
+def families(n, seed, digits):
+    """{family: [(image, truth)]} from ``digits``."""
+    from digitnet.data.synthetic import number
+    from digitnet.data.touching import touching_number
+
+    rng = np.random.default_rng(seed)
+    out = {"pen-touching": [], "separated": [], "touching-0.3": [], "single": []}
+    for _ in range(n):
+        k = int(rng.integers(2, 7))
+        idx = rng.integers(0, len(digits.x), k)
+        image = touching_number(digits.x[idx], rng, touching=1.0 if k == 2 else 0.4)[0]
+        out["pen-touching"].append((image, "".join(map(str, digits.y[idx]))))
+        for family, touching in (("separated", 0.0), ("touching-0.3", 0.3)):
+            idx = rng.integers(0, len(digits.x), int(rng.integers(2, 9)))
+            out[family].append((number(digits.x[idx], rng, touching=touching)[0],
+                                "".join(map(str, digits.y[idx]))))
+        i = int(rng.integers(0, len(digits.x)))
+        out["single"].append((number(digits.x[[i]], rng)[0], str(digits.y[i])))
+    return out
+
+
+def realworld_families(n):
+    """{family: [(picture bytes, truth)]}: the validation split of the number families."""
+    from benchmarks import realworld
+
+    digits = realworld.digits_of("validation")
+    return {f"rw-{family}": realworld.pictures("validation", family, n, digits)
+            for family in realworld.NUMBERS}
+
+
+def score(items, model):
+    """Classify, judge and frame every piece of each (image, truth): one dict of arrays
+    per image, all that decoding it takes."""
+    from types import SimpleNamespace
+
+    from digitnet.read import counter, decode, lattice
+
+    out = []
+    for image, truth in items:
+        lat = lattice(image)
+        s = decode.scores(lat, model)
+        keys = s.keys
+        out.append(SimpleNamespace(
+            keys=np.asarray(keys), kind=np.asarray([lat.kind[k] for k in keys]),
+            width=np.asarray([lat.pieces[k][1] - lat.pieces[k][0] for k in keys]),
+            height=lat.height, n_nodes=lat.n_nodes, probabilities=s.probabilities,
+            log_whole=s.log_whole, truth=truth, shapes=counter.shape(lat, keys),
+            frames=np.stack([counter.frame(lat.small, lat.pieces[k]) for k in keys]).astype(np.float16)))
+    return out
+
+
+def save(path, scored):
+    """Keep the scores of every family in one .npz (arrays concatenated, with offsets)."""
+    arrays = {}
+    for family, images in scored.items():
+        for name in ("keys", "kind", "width", "probabilities", "log_whole", "shapes", "frames"):
+            arrays[f"{family}/{name}"] = np.concatenate([getattr(im, name) for im in images])
+        arrays[f"{family}/counts"] = np.asarray([len(im.keys) for im in images])
+        arrays[f"{family}/height"] = np.asarray([im.height for im in images])
+        arrays[f"{family}/n_nodes"] = np.asarray([im.n_nodes for im in images])
+        arrays[f"{family}/truth"] = np.asarray([im.truth for im in images])
+    np.savez(path, **arrays)
+
+
+def load(path):
+    """The scores ``save`` kept."""
+    from types import SimpleNamespace
+
+    scored = {}
+    with np.load(path, allow_pickle=False) as saved:
+        families_ = sorted({k.split("/")[0] for k in saved.files})
+        for family in families_:
+            get = {name.split("/")[1]: saved[name] for name in saved.files
+                   if name.startswith(family + "/")}
+            ends = np.cumsum(get["counts"])
+            scored[family] = [SimpleNamespace(
+                height=int(get["height"][i]), n_nodes=int(get["n_nodes"][i]), truth=str(get["truth"][i]),
+                **{name: get[name][end - n:end] for name in ("keys", "kind", "width", "probabilities",
+                                                             "log_whole", "shapes", "frames")})
+                for i, (n, end) in enumerate(zip(get["counts"], ends))]
+    return scored
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=100, help="numbers per family")
+    parser.add_argument("--realworld", type=int, default=120,
+                        help="numbers per family of benchmarks.realworld's validation split")
+    parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument("--model")
+    parser.add_argument("--families", help="comma-separated families (default: all)")
+    parser.add_argument("--scores", help="an .npz of the pieces' scores: read if it exists, else kept")
+    parser.add_argument("--counters", nargs="*", default=[],
+                        help="counter model files to compare (default: the shipped one)")
+    parser.add_argument("--weights", default="0.5,1,2,3,4,6", help="COUNT_WEIGHTs tried")
+    args = parser.parse_args(argv)
+    weights = [float(w) for w in args.weights.split(",")]
+
+    if args.scores and os.path.exists(args.scores):
+        scored = load(args.scores)
+    else:
+        from digitnet.data import mnist
+        from digitnet.nn.network import for_inference
+        from digitnet.pretrained import resolve_model
+        from digitnet.read import counter
+
+        model = for_inference(resolve_model(args.model))
+        validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
+        chosen = {**families(args.numbers, args.seed, validation),
+                  **realworld_families(args.realworld)}
+        if args.families:
+            chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
+        counter._COUNTER[:] = [None]  # counted below, per counter compared
+        scored = {}
+        for family, items in chosen.items():
+            scored[family] = score(items, model)
+            print(f"scored {family}", flush=True)
+        if args.scores:
+            save(args.scores, scored)
+    report(scored, None, [None])
+    for path in args.counters or [None]:
+        count(scored, None if path is None else load_model(path))
+        report(scored, path or "shipped", weights)
+    return 0
+
+
+def count(scored, model=None):
+    """Add the counter's log P(count) to every scored image (``model``: default the shipped)."""
+    from digitnet.read import counter
+
+    for images in scored.values():
+        log_count = counter.log_count_of(np.concatenate([im.frames for im in images]).astype(np.float32),
+                                         np.concatenate([im.shapes for im in images]), model)
+        ends = np.cumsum([len(im.keys) for im in images])
+        for im, end in zip(images, ends):
+            im.log_count = log_count[end - len(im.keys):end]
+
+
+def report(scored, name, weights):
+    """Print the exact readings per family for each COUNT_WEIGHT (None: no counter)."""
+    from types import SimpleNamespace
+
+    from digitnet.read import decode
+
+    for weight in weights:
+        figures = []
+        for family, images in scored.items():
+            exact = dropped = 0
+            for im in images:
+                keys = [tuple(k) for k in im.keys.tolist()]
+                lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), n_nodes=im.n_nodes)
+                s = decode.Scores(keys, im.probabilities, im.log_whole, True,
+                                  None if weight is None else im.log_count)
+                if weight is not None:
+                    decode.COUNT_WEIGHT = weight
+                text = "".join(str(im.probabilities[keys.index(k)].argmax())
+                               for k in decode.decode(lat, s))
+                exact += text == im.truth
+                dropped += len(text) < len(im.truth)
+            figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped} dropped)")
+        setting = "without the counter" if weight is None else f"{name}: weight {weight}"
+        print(f"{setting}: " + ", ".join(figures), flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
