@@ -35,16 +35,6 @@ import numpy as np
 SEEDS = {"validation": 0, "test": 1}
 
 
-def digit_sets(model, split, n, rng):
-    """{name: (raw probabilities, labels)} of the split's digits as given and drawn."""
-    from digitnet.data.preprocess import to_mnist
-    from digitnet.data.synthetic import drawing
-
-    x, y = split.x[:n], split.y[:n]
-    drawn = np.stack([to_mnist(drawing(row, rng)) for row in x])
-    return {"as given": (model.confidences(x), y), "drawn": (model.confidences(drawn), y)}
-
-
 def number_sets(model, split, n, rng, test, cache=None):
     """{name: (raw readings, truths)}: numbers of 2-8 digits apart and with touching
     pairs, and for the test split also conditions never fitted on. With ``cache`` (a
@@ -161,7 +151,7 @@ def main(argv=None):
     split = data.validation if args.split == "validation" else data.test
     rng = np.random.default_rng(SEEDS[args.split])
     print(f"{args.model}, {args.split} digits:", flush=True)
-    digits = digit_sets(model, split, args.digits, rng)
+    digits = calibration.digit_sets(model, split.x[:args.digits], split.y[:args.digits], rng)
     numbers = number_sets(model, split, args.numbers, rng, args.split == "test", args.readings)
     if args.split == "validation":
         fitted = fit(digits, numbers)

@@ -278,6 +278,16 @@ def save(name: str, model_path, calibration: Calibration, notes: dict, file=FILE
 # -- the answers calibration is fitted and measured on -------------------------------
 
 
+def digit_sets(model, x, y, rng) -> dict:
+    """{name: (raw probabilities, labels)} of the digits ``x`` as given (MNIST form), and
+    drawn as a user would (``data.synthetic.drawing``) then brought to MNIST form."""
+    from .data.preprocess import to_mnist
+    from .data.synthetic import drawing
+
+    drawn = np.stack([to_mnist(drawing(row, rng)) for row in x])
+    return {"as given": (model.confidences(x), y), "drawn": (model.confidences(drawn), y)}
+
+
 def compose_numbers(x, y, n: int, rng, touching=(0.0, 0.3), lengths=(2, 8)):
     """``n`` numbers composed of the digits ``x`` (labels ``y``) as ``data.synthetic.number``
     writes them, of ``lengths`` digits (inclusive), each gap touching with a probability
