@@ -7,8 +7,15 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitnet import calibration
-from digitnet.calibration import (Calibration, Logistic, expected_calibration_error, fit_temperature,
-                                  number_features, reliability, scale_temperature)
+from digitnet.calibration import (
+    Calibration,
+    Logistic,
+    expected_calibration_error,
+    fit_temperature,
+    number_features,
+    reliability,
+    scale_temperature,
+)
 from digitnet.read import Digit, Reading
 
 

@@ -236,7 +236,8 @@ def test_an_image_may_come_as_a_form_upload(client):
 def test_a_form_of_many_parts_is_refused_without_parsing_them_all(client):
     # the standard library's MIME parser spent 13 s of the event loop on 5 MB of empty
     # parts (and 90 s with a header in each), with every other request waiting
-    for part, refusal in ((b"--x\r\n", "not a well-formed"), (b"--x\r\nA: b\r\n\r\n\r\n", "more than 16 fields")):
+    for part, refusal in ((b"--x\r\n", "not a well-formed"),
+                          (b"--x\r\nA: b\r\n\r\n\r\n", "more than 16 fields")):
         body = part * (4_000_000 // len(part))
         response = client.post("/api/predict", content=body,
                                headers={"Content-Type": "multipart/form-data; boundary=x"})

@@ -91,8 +91,7 @@ def test_late_request_headers_close_the_connection_with_a_408(app):
 
     import uvicorn
 
-    from digitnet.web.server import listening_socket
-    from digitnet.web.server import MAX_CONNECTIONS, config
+    from digitnet.web.server import MAX_CONNECTIONS, config, listening_socket
 
     settings = config(app, header_timeout=0.5)
     assert settings.limit_concurrency == MAX_CONNECTIONS
@@ -191,6 +190,34 @@ def test_activations_is_the_parameter_name_and_no_hidden_alias_remains(app):
     assert status == 200 and json.loads(body)["activations"]
     for query in ("", "?activations_=true"):  # the old hidden alias is an unknown parameter now
         assert "activations" not in json.loads(call(app, "POST", "/api/predict" + query, png(seven))[2])
+
+
+def test_min_confidence_reports_unsure_answers_as_rejected(app):
+    for path in ("/api/predict", "/api/read"):
+        answers = {p: json.loads(call(app, "POST", f"{path}?min_confidence={p}", png(seven))[2])
+                   for p in (0, 1)}
+        assert answers[0]["rejected"] is False and answers[1]["rejected"] is True, path
+        assert answers[0]["confidence"] == answers[1]["confidence"] > 0  # the answer itself is kept
+        status, message = error(call(app, "POST", f"{path}?min_confidence=1.5", png(seven)))
+        assert status == 422 and "min_confidence" in message
+
+
+def test_form_limits_of_python_multipart_are_enforced():
+    from fastapi import HTTPException
+
+    from digitnet.web.forms import form_file
+
+    image = (b'Content-Disposition: form-data; name="image"; filename="d.png"', b"PNG")
+    crowded = (b'Content-Disposition: form-data; name="image"' + b"\r\nX-A: b" * 10, b"PNG")
+    with pytest.raises(HTTPException, match="not a well-formed") as refused:  # 8 headers at most
+        form([crowded])
+    assert refused.value.status_code == 400
+    long_header = (b'Content-Disposition: form-data; name="' + b"n" * 5000 + b'"', b"PNG")
+    with pytest.raises(HTTPException, match="not a well-formed"):
+        form([long_header, image])
+    body, headers = multipart([image])
+    with pytest.raises(HTTPException, match="boundary"):
+        form_file(body, "multipart/form-data; boundary=" + "b" * 71)
 
 
 def test_openapi_describes_the_errors_the_server_gives(app):
