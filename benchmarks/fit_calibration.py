@@ -110,6 +110,8 @@ def report(calibration, digits, numbers):
     for when in pooled:
         conf, right = (np.concatenate(a) for a in zip(*pooled[when]))
         print(f"predict, all digits: ECE {100 * expected_calibration_error(conf, right):.2f}% ({when})")
+    if not numbers:
+        return
     answers = {"before": [], "after": []}
     for name, (readings, truths) in numbers.items():
         errors = []
@@ -151,7 +153,9 @@ def main(argv=None):
     split = data.validation if args.split == "validation" else data.test
     rng = np.random.default_rng(SEEDS[args.split])
     print(f"{args.model}, {args.split} digits:", flush=True)
-    digits = calibration.digit_sets(model, split.x[:args.digits], split.y[:args.digits], rng)
+    x, y = split.x[:args.digits], split.y[:args.digits]
+    inputs = calibration.digit_inputs(x, rng)
+    digits = {name: (model.confidences(v), y) for name, v in inputs.items()}
     numbers = number_sets(model, split, args.numbers, rng, args.split == "test", args.readings)
     if args.split == "validation":
         fitted = fit(digits, numbers)
@@ -167,7 +171,25 @@ def main(argv=None):
         if not fitted.fitted:
             parser.error(f"no calibration of {args.model} to measure: fit one on validation first")
     report(fitted, digits, numbers)
+    served = server_sets(model, inputs, y)
+    if served:
+        from digitnet.pretrained import SHORTCUT
+
+        print("As the server answers (its ensemble's first network alone where it is at least "
+              f"{SHORTCUT} sure), calibrated:")
+        report(fitted, served, {})
     return 0
+
+
+def server_sets(model, inputs, y):
+    """{name: (probabilities, labels)} as ``digitnet serve`` computes them, with its shortcut."""
+    from digitnet.nn.ensemble import Ensemble
+    from digitnet.pretrained import SHORTCUT
+
+    if not getattr(model, "members", None):
+        return {}
+    served = Ensemble(model.members, shortcut=SHORTCUT)
+    return {f"{name}, served": (served.confidences(v), y) for name, v in inputs.items()}
 
 
 if __name__ == "__main__":

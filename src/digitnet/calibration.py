@@ -278,14 +278,18 @@ def save(name: str, model_path, calibration: Calibration, notes: dict, file=FILE
 # -- the answers calibration is fitted and measured on -------------------------------
 
 
-def digit_sets(model, x, y, rng) -> dict:
-    """{name: (raw probabilities, labels)} of the digits ``x`` as given (MNIST form), and
-    drawn as a user would (``data.synthetic.drawing``) then brought to MNIST form."""
+def digit_inputs(x, rng) -> dict:
+    """{name: 28x28 inputs} of the digits ``x`` as given (MNIST form), and drawn as a user
+    would (``data.synthetic.drawing``) then brought to MNIST form by ``to_mnist``."""
     from .data.preprocess import to_mnist
     from .data.synthetic import drawing
 
-    drawn = np.stack([to_mnist(drawing(row, rng)) for row in x])
-    return {"as given": (model.confidences(x), y), "drawn": (model.confidences(drawn), y)}
+    return {"as given": x, "drawn": np.stack([to_mnist(drawing(row, rng)) for row in x])}
+
+
+def digit_sets(model, x, y, rng) -> dict:
+    """{name: (raw probabilities, labels)} of ``digit_inputs``."""
+    return {name: (model.confidences(inputs), y) for name, inputs in digit_inputs(x, rng).items()}
 
 
 def compose_numbers(x, y, n: int, rng, touching=(0.0, 0.3), lengths=(2, 8)):
