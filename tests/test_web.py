@@ -117,7 +117,7 @@ def test_predict(client):
 
 def test_the_server_runs_the_shipped_model_rearranged_for_inference():
     # the server's batcher runs the model with batch normalisation folded into the
-    # convolutions and ReLU after pooling (web.app._for_inference): its answers must
+    # convolutions and ReLU after pooling (web.batching._for_inference): its answers must
     # be the model's own
     import numpy as np
 
@@ -132,7 +132,7 @@ def test_the_server_runs_the_shipped_model_rearranged_for_inference():
 
 
 def test_concurrent_predictions_each_get_their_own_answer(client):
-    # requests arriving together share one run of the network (web.app.Batcher):
+    # requests arriving together share one run of the network (web.batching.Batcher):
     # each answer must still be its own image's
     from concurrent.futures import ThreadPoolExecutor
 

@@ -29,23 +29,10 @@ def add_parser(sub):
                    help="one JSON object per line: path, digit (the output's index), confidence, "
                    "probabilities; and label, the class's name, for a model of other classes than "
                    "the ten digits")
-    p.add_argument("--min-confidence", type=probability, default=0.0, metavar="P",
+    p.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
                    help="report an answer whose confidence (the calibrated chance that it is right, "
                    "docs/confidence.md) is below P as rejected (JSON: \"rejected\": true); default 0")
     return p
-
-
-def probability(text):
-    """A number from 0 to 1 (--min-confidence)."""
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
 
 
 def _expand(items):
@@ -131,6 +118,8 @@ def run(args):
     from ..pretrained import resolve_model
     from . import EXIT_USAGE, fail, shown
 
+    if not 0 <= args.min_confidence <= 1:
+        fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
     if args.save_input:
         _check_writable(args.save_input)
     net = resolve_model(args.model)

@@ -23,29 +23,9 @@ import numpy as np
 from ..errors import DigitnetError
 from ..pretrained import SHORTCUT
 from .batching import Batcher, _for_inference
-from .forms import BODY_TIMEOUT, MAX_BODY, MAX_FORM_FIELDS, form_file
-
-__all__ = ["create_app", "BODY_TIMEOUT", "MAX_BODY", "MAX_FORM_FIELDS", "form_file", "_for_inference"]
+from .forms import BODY_TIMEOUT
 
 STATIC = Path(__file__).parent / "static"
-
-IMAGE_BODY = {"requestBody": {"required": True, "content": {
-    "image/png": {"schema": {"type": "string", "format": "binary"}},
-    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-    "multipart/form-data": {"schema": {"type": "object", "properties": {
-        "image": {"type": "string", "format": "binary"}}}}}}}
-
-ERROR = {"content": {"application/json": {"schema": {
-    "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
-#: The error answers the API operations may give, as OpenAPI describes them.
-IMAGE_ERRORS = {
-    400: {"description": "No image in the request, or a malformed form", **ERROR},
-    408: {"description": "The request body was not sent in time", **ERROR},
-    413: {"description": f"The body is larger than {MAX_BODY >> 20} MB", **ERROR},
-    422: {"description": "Not a readable image, or a bad parameter", **ERROR},
-}
-
 
 def activations(network, x, max_channels=16):
     """What each hidden activation layer outputs for one input, kept small: dense
