@@ -409,3 +409,17 @@ def class_names(model):
             and all(isinstance(c, (str, int)) for c in classes)):
         return [str(c) for c in classes]
     return [str(i) for i in range(model.n_outputs)]
+
+
+def check_classes(model, data):
+    """Refuse data whose classes are not the model's: another number of them, or, when
+    the model names its classes, other names (a Fashion-MNIST model on digits)."""
+    from .errors import DigitnetError
+
+    if len(data.classes) != model.n_outputs:
+        raise DigitnetError(f"the model has {model.n_outputs} outputs, the data "
+                            f"{len(data.classes)} classes")
+    named = (getattr(model, "metadata", None) or {}).get("classes") is not None
+    if named and class_names(model) != [str(c) for c in data.classes]:
+        raise DigitnetError(f"the model's classes ({', '.join(class_names(model))}) are not the "
+                            f"data's ({', '.join(map(str, data.classes))})")
