@@ -12,15 +12,21 @@ Fitting (``--split validation``, the default) sees only the validation digits, t
 - numbers: ``--numbers`` numbers of 2 to 8 validation digits, every other one with
   touching pairs (p = 0.3 per gap), read by ``digitnet.read.read_number``; a logistic
   regression of "the whole string is right" on ``calibration.number_features``, and a
-  Platt map of each digit's confidence where the reading has the right length.
+  Platt map of each digit's confidence where the reading has the right length;
+- pictures: ``--photo-digits`` and ``--photo-numbers`` of each validation family of
+  ``benchmarks.realworld`` (phone photos of paper, scans, canvas exports, chalk; numbers
+  apart, touching, photographed), in the digits' and the numbers' fits alike.
 
 It writes the result into src/digitnet/models/calibration.json, keyed by the model's
 name and the SHA-256 of its file. Re-run it whenever the model or ``read`` changes
-(about 2-5 minutes per 1,000 numbers on a busy 2-core machine).
+(about 2-5 minutes per 1,000 numbers on a busy 2-core machine; ``--readings`` keeps what
+was read, to fit again without reading again).
 
 ``--split test`` changes nothing: it measures the calibration written, once, on sets
 made the same way from MNIST's TEST digits, with conditions never fitted on added
-(numbers of 9 to 12 digits, and touching pairs at p = 0.6), and prints the expected
+(numbers of 9 to 12 digits, touching pairs at p = 0.6, and realworld's test-only families:
+ruled and squared paper, pencil, motion blur, tilted camera, low-resolution scans, and
+numbers in such conditions), and prints the expected
 calibration errors (15 bins) and the accuracy against coverage of ``read``.
 """
 
@@ -60,24 +66,72 @@ def number_sets(model, split, n, rng, test, cache=None):
     return sets
 
 
+def photo_sets(model, split_name, singles, numbers, cache=None):
+    """The frozen picture families of ``benchmarks.realworld`` (phone photos of paper,
+    scans, canvas exports, chalk; numbers apart, touching and photographed), ``singles``
+    digits and ``numbers`` numbers per family: ({family: (raw probabilities, labels,
+    found)}, {family: (raw readings, truths)}), kept in / taken from ``cache``."""
+    from benchmarks import realworld
+    from digitnet.calibration import read_answers
+    from digitnet.data.preprocess import to_mnist
+    from digitnet.errors import ImageError
+
+    if cache and os.path.exists(cache):
+        with open(cache, encoding="utf-8") as f:
+            saved = json.load(f)
+        return ({k: (np.array(p, np.float32), np.array(y), np.array(found)) for k, (p, y, found)
+                 in saved["digits"].items()}, _readings(saved["numbers"]))
+    digits, numbers_read = {}, {}
+    source = realworld.digits_of(split_name)
+    for family in realworld.families(split_name):
+        start = time.perf_counter()
+        if family in realworld.NUMBERS + realworld.NUMBERS_TEST_ONLY:
+            items = realworld.pictures(split_name, family, numbers, source)
+            numbers_read[family] = read_answers(model, items)
+        else:
+            inputs, found = [], []
+            items = realworld.pictures(split_name, family, singles, source)
+            for data, _ in items:
+                try:
+                    inputs.append(to_mnist(data))
+                    found.append(True)
+                except ImageError:  # no digit found: a wrong answer, with confidence 0
+                    inputs.append(np.zeros(784, np.float32))
+                    found.append(False)
+            digits[family] = (model.confidences(np.stack(inputs)), np.array([y for _, y in items]),
+                              np.array(found))
+        print(f"  {family}: {len(items)} pictures in {time.perf_counter() - start:.0f} s", flush=True)
+    if cache:
+        with open(cache, "w", encoding="utf-8") as f:
+            json.dump({"digits": {k: [p.tolist(), y.tolist(), found.tolist()]
+                                  for k, (p, y, found) in digits.items()},
+                       "numbers": {k: [[r.as_dict() if r else None for r in rs], ts]
+                                   for k, (rs, ts) in numbers_read.items()}}, f)
+    return digits, numbers_read
+
+
 def load_readings(cache):
+    with open(cache, encoding="utf-8") as f:
+        return _readings(json.load(f))
+
+
+def _readings(saved):
+    """{name: (readings, truths)} from their JSON form (``Reading.as_dict``)."""
     from digitnet.read import Digit, Reading
 
     def reading(d):
         return d and Reading(d["text"], [Digit(x["digit"], x["confidence"], tuple(x["box"]))
                                          for x in d["digits"]], d["confidence"])
 
-    with open(cache, encoding="utf-8") as f:
-        return {name: ([reading(d) for d in readings], truths)
-                for name, (readings, truths) in json.load(f).items()}
+    return {name: ([reading(d) for d in readings], truths) for name, (readings, truths) in saved.items()}
 
 
 def fit(digits, numbers):
     """The Calibration fitted on the validation answers."""
     from digitnet.calibration import Calibration, Logistic, fit_temperature, logit, number_features
 
-    probabilities = np.concatenate([p for p, _ in digits.values()])
-    labels = np.concatenate([y for _, y in digits.values()])
+    probabilities = np.concatenate([p[found] for p, _, found in digits.values()])
+    labels = np.concatenate([y[found] for _, y, found in digits.values()])
     temperature = fit_temperature(probabilities, labels)
     readings = [(r, t) for rs, ts in numbers.values() for r, t in zip(rs, ts) if r]
     features = np.stack([number_features(r) for r, _ in readings])
@@ -98,14 +152,15 @@ def report(calibration, digits, numbers):
 
     raw = Calibration()
     pooled = {"before": [], "after": []}
-    for name, (p, y) in digits.items():
+    for name, (p, y, found) in digits.items():
         errors = []
         for when, c in (("before", raw), ("after", calibration)):
             q = c.digits(p)
-            answers = (q.max(axis=1), q.argmax(axis=1) == y)
+            # a picture in which no digit is found: a wrong answer at confidence 0
+            answers = (np.where(found, q.max(axis=1), 0.0), (q.argmax(axis=1) == y) & found)
             pooled[when].append(answers)
             errors.append(100 * expected_calibration_error(*answers))
-        print(f"predict, {name} ({len(y)} digits, {100 * (p.argmax(1) == y).mean():.2f}% right): "
+        print(f"predict, {name} ({len(y)} digits, {100 * answers[1].mean():.2f}% right): "
               f"ECE {errors[0]:.2f}% raw, {errors[1]:.2f}% calibrated")
     for when in pooled:
         conf, right = (np.concatenate(a) for a in zip(*pooled[when]))
@@ -137,6 +192,10 @@ def main(argv=None):
     parser.add_argument("--split", choices=sorted(SEEDS), default="validation")
     parser.add_argument("--digits", type=int, default=10_000, help="digits per set (default 10,000)")
     parser.add_argument("--numbers", type=int, default=1500, help="numbers to read (default 1,500)")
+    parser.add_argument("--photo-digits", type=int, default=300,
+                        help="pictures per single-digit family of benchmarks.realworld (default 300)")
+    parser.add_argument("--photo-numbers", type=int, default=100,
+                        help="pictures per number family of benchmarks.realworld (default 100)")
     parser.add_argument("--readings", metavar="FILE.json",
                         help="keep the raw readings in FILE (outside the repository), and take them "
                         "from it when it exists: to fit again without reading again")
@@ -155,15 +214,23 @@ def main(argv=None):
     print(f"{args.model}, {args.split} digits:", flush=True)
     x, y = split.x[:args.digits], split.y[:args.digits]
     inputs = calibration.digit_inputs(x, rng)
-    digits = {name: (model.confidences(v), y) for name, v in inputs.items()}
+    digits = {name: (model.confidences(v), y, np.ones(len(y), bool)) for name, v in inputs.items()}
     numbers = number_sets(model, split, args.numbers, rng, args.split == "test", args.readings)
+    if args.photo_digits or args.photo_numbers:
+        cache = args.readings and args.readings.removesuffix(".json") + ".photos.json"
+        photo_digits, photo_numbers = photo_sets(model, args.split, args.photo_digits,
+                                                 args.photo_numbers, cache)
+        digits.update({f"pictures: {k}": v for k, v in photo_digits.items()})
+        numbers.update({f"pictures: {k}": v for k, v in photo_numbers.items()})
     if args.split == "validation":
         fitted = fit(digits, numbers)
         given = argv if argv is not None else sys.argv[1:]
         command = "python -m benchmarks.fit_calibration " + " ".join(given)
         calibration.save(args.model, shipped_by_name(args.model), fitted,
-                         {"fitted_on": f"{args.digits} validation digits as given and drawn; "
-                                       f"{args.numbers} numbers of validation digits",
+                         {"fitted_on": f"{args.digits} validation digits as given and drawn, "
+                                       f"{args.photo_digits} pictures per family of benchmarks.realworld; "
+                                       f"{args.numbers} numbers of validation digits and "
+                                       f"{args.photo_numbers} pictures per number family",
                           "command": command.strip()})
         print(f"temperature {fitted.temperature:.4f}; written to {calibration.FILE}")
     else:
@@ -189,7 +256,8 @@ def server_sets(model, inputs, y):
     if not getattr(model, "members", None):
         return {}
     served = Ensemble(model.members, shortcut=SHORTCUT)
-    return {f"{name}, served": (served.confidences(v), y) for name, v in inputs.items()}
+    return {f"{name}, served": (served.confidences(v), y, np.ones(len(y), bool))
+            for name, v in inputs.items()}
 
 
 if __name__ == "__main__":
