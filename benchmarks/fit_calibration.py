@@ -70,44 +70,71 @@ def photo_sets(model, split_name, singles, numbers, cache=None):
     """The frozen picture families of ``benchmarks.realworld`` (phone photos of paper,
     scans, canvas exports, chalk; numbers apart, touching and photographed), ``singles``
     digits and ``numbers`` numbers per family: ({family: (raw probabilities, labels,
-    found)}, {family: (raw readings, truths)}), kept in / taken from ``cache``."""
+    found)}, {family: (raw readings, truths)}). With ``cache`` (a JSON file), each family
+    is kept there as soon as it is done, and taken from there when it is in it."""
     from benchmarks import realworld
     from digitnet.calibration import read_answers
-    from digitnet.data.preprocess import to_mnist
-    from digitnet.errors import ImageError
 
+    saved = {"digits": {}, "numbers": {}}
     if cache and os.path.exists(cache):
         with open(cache, encoding="utf-8") as f:
             saved = json.load(f)
-        return ({k: (np.array(p, np.float32), np.array(y), np.array(found)) for k, (p, y, found)
-                 in saved["digits"].items()}, _readings(saved["numbers"]))
-    digits, numbers_read = {}, {}
     source = realworld.digits_of(split_name)
     for family in realworld.families(split_name):
+        if family in saved["digits"] or family in saved["numbers"]:
+            continue
         start = time.perf_counter()
         if family in realworld.NUMBERS + realworld.NUMBERS_TEST_ONLY:
             items = realworld.pictures(split_name, family, numbers, source)
-            numbers_read[family] = read_answers(model, items)
+            readings, truths = read_answers(model, items)
+            saved["numbers"][family] = [[r.as_dict() if r else None for r in readings], truths]
         else:
-            inputs, found = [], []
             items = realworld.pictures(split_name, family, singles, source)
-            for data, _ in items:
-                try:
-                    inputs.append(to_mnist(data))
-                    found.append(True)
-                except ImageError:  # no digit found: a wrong answer, with confidence 0
-                    inputs.append(np.zeros(784, np.float32))
-                    found.append(False)
-            digits[family] = (model.confidences(np.stack(inputs)), np.array([y for _, y in items]),
-                              np.array(found))
+            p, found = _predicted(model, [data for data, _ in items])
+            saved["digits"][family] = [p.tolist(), [y for _, y in items], found.tolist()]
         print(f"  {family}: {len(items)} pictures in {time.perf_counter() - start:.0f} s", flush=True)
+        if cache:
+            with open(cache, "w", encoding="utf-8") as f:
+                json.dump(saved, f)
+    return ({k: (np.array(p, np.float32), np.array(y), np.array(found, bool))
+             for k, (p, y, found) in saved["digits"].items()}, _readings(saved["numbers"]))
+
+
+def _predicted(model, pictures):
+    """(raw probabilities, found) of encoded pictures through ``to_mnist``: a picture in
+    which no digit is found is a wrong answer, at confidence 0."""
+    from digitnet.data.preprocess import to_mnist
+    from digitnet.errors import ImageError
+
+    inputs, found = [], []
+    for data in pictures:
+        try:
+            inputs.append(to_mnist(data))
+            found.append(True)
+        except ImageError:
+            inputs.append(np.zeros(784, np.float32))
+            found.append(False)
+    return model.confidences(np.stack(inputs)), np.array(found)
+
+
+def synthetic_digits(model, x, y, rng, cache=None):
+    """{name: (raw probabilities, labels, found)} of ``calibration.digit_inputs``, and the
+    same as ``digitnet serve`` answers them (an ensemble's shortcut), kept in / taken
+    from ``cache`` (an .npz file)."""
+    from digitnet import calibration
+
+    if cache and os.path.exists(cache):
+        with np.load(cache, allow_pickle=False) as saved:
+            names = sorted({k.rsplit("|", 1)[0] for k in saved.files})
+            return {name: (saved[name + "|p"], saved[name + "|y"], np.ones(len(saved[name + "|y"]), bool))
+                    for name in names}
+    inputs = calibration.digit_inputs(x, rng)
+    sets = {name: (model.confidences(v), y) for name, v in inputs.items()}
+    sets.update(server_sets(model, inputs, y))
     if cache:
-        with open(cache, "w", encoding="utf-8") as f:
-            json.dump({"digits": {k: [p.tolist(), y.tolist(), found.tolist()]
-                                  for k, (p, y, found) in digits.items()},
-                       "numbers": {k: [[r.as_dict() if r else None for r in rs], ts]
-                                   for k, (rs, ts) in numbers_read.items()}}, f)
-    return digits, numbers_read
+        np.savez(cache, **{f"{name}|{part}": value for name, (p, y_) in sets.items()
+                           for part, value in (("p", p), ("y", y_))})
+    return {name: (p, y_, np.ones(len(y_), bool)) for name, (p, y_) in sets.items()}
 
 
 def load_readings(cache):
@@ -210,16 +237,17 @@ def main(argv=None):
     model = resolve_model(args.model)
     data = mnist.load("mnist", os.environ.get("DIGITNET_DATA"))
     split = data.validation if args.split == "validation" else data.test
-    rng = np.random.default_rng(SEEDS[args.split])
+    # the digits and the numbers each from their own stream: either may come from a cache
+    digit_rng, number_rng = (np.random.default_rng([SEEDS[args.split], k]) for k in (0, 1))
     print(f"{args.model}, {args.split} digits:", flush=True)
     x, y = split.x[:args.digits], split.y[:args.digits]
-    inputs = calibration.digit_inputs(x, rng)
-    digits = {name: (model.confidences(v), y, np.ones(len(y), bool)) for name, v in inputs.items()}
-    numbers = number_sets(model, split, args.numbers, rng, args.split == "test", args.readings)
+    cache = args.readings and args.readings.removesuffix(".json")
+    digits = synthetic_digits(model, x, y, digit_rng, cache and cache + ".digits.npz")
+    served = {name: digits.pop(name) for name in list(digits) if name.endswith("served")}
+    numbers = number_sets(model, split, args.numbers, number_rng, args.split == "test", args.readings)
     if args.photo_digits or args.photo_numbers:
-        cache = args.readings and args.readings.removesuffix(".json") + ".photos.json"
         photo_digits, photo_numbers = photo_sets(model, args.split, args.photo_digits,
-                                                 args.photo_numbers, cache)
+                                                 args.photo_numbers, cache and cache + ".photos.json")
         digits.update({f"pictures: {k}": v for k, v in photo_digits.items()})
         numbers.update({f"pictures: {k}": v for k, v in photo_numbers.items()})
     if args.split == "validation":
@@ -238,7 +266,6 @@ def main(argv=None):
         if not fitted.fitted:
             parser.error(f"no calibration of {args.model} to measure: fit one on validation first")
     report(fitted, digits, numbers)
-    served = server_sets(model, inputs, y)
     if served:
         from digitnet.pretrained import SHORTCUT
 
@@ -256,8 +283,7 @@ def server_sets(model, inputs, y):
     if not getattr(model, "members", None):
         return {}
     served = Ensemble(model.members, shortcut=SHORTCUT)
-    return {f"{name}, served": (served.confidences(v), y, np.ones(len(y), bool))
-            for name, v in inputs.items()}
+    return {f"{name}, served": (served.confidences(v), y) for name, v in inputs.items()}
 
 
 if __name__ == "__main__":
