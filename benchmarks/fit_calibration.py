@@ -39,6 +39,8 @@ import time
 import numpy as np
 
 SEEDS = {"validation": 0, "test": 1}
+#: The shares of numbers accepted in the accuracy-against-coverage table.
+SHARES = (1.0, 0.99, 0.98, 0.97, 0.95, 0.9, 0.8, 0.7, 0.5)
 
 
 def number_sets(model, split, n, rng, test, cache=None):
@@ -174,7 +176,8 @@ def fit(digits, numbers):
 
 
 def report(calibration, digits, numbers):
-    """Print the expected calibration errors, before and after, and read's coverage."""
+    """Print the expected calibration errors, before and after, and read's coverage.
+    Returns the pooled answers: {"predict" / "read": {"raw" / "calibrated": (confidence, right)}}."""
     from digitnet.calibration import Calibration, coverage, expected_calibration_error, number_answers
 
     raw = Calibration()
@@ -189,11 +192,13 @@ def report(calibration, digits, numbers):
             errors.append(100 * expected_calibration_error(*answers))
         print(f"predict, {name} ({len(y)} digits, {100 * answers[1].mean():.2f}% right): "
               f"ECE {errors[0]:.2f}% raw, {errors[1]:.2f}% calibrated")
-    for when in pooled:
+    pooled_answers = {"predict": {}, "read": {}}
+    for when, label in (("before", "raw"), ("after", "calibrated")):
         conf, right = (np.concatenate(a) for a in zip(*pooled[when]))
+        pooled_answers["predict"][label] = conf, right
         print(f"predict, all digits: ECE {100 * expected_calibration_error(conf, right):.2f}% ({when})")
     if not numbers:
-        return
+        return pooled_answers
     answers = {"before": [], "after": []}
     for name, (readings, truths) in numbers.items():
         errors = []
@@ -203,14 +208,16 @@ def report(calibration, digits, numbers):
             errors.append(100 * expected_calibration_error(conf, right))
         print(f"read, {name} ({len(truths)} numbers, {100 * right.mean():.2f}% exact): "
               f"ECE {errors[0]:.2f}% raw, {errors[1]:.2f}% calibrated")
-    for when in answers:
+    for when, label in (("before", "raw"), ("after", "calibrated")):
         conf, right = (np.concatenate(a) for a in zip(*answers[when]))
+        pooled_answers["read"][label] = conf, right
         print(f"read, all numbers: ECE {100 * expected_calibration_error(conf, right):.2f}% ({when})")
     print("read, accuracy against coverage (calibrated, all numbers):")
     print("| accepted | threshold | numbers accepted | exactly right among them |")
     print("| ---: | ---: | ---: | ---: |")
-    for share, threshold, kept, good in coverage(conf, right):
-        print(f"| {100 * share:.0f}% | {threshold:.4f} | {kept} | {good} ({100 * good / kept:.2f}%) |")
+    for share, threshold, kept, good in coverage(conf, right, SHARES):
+        print(f"| {100 * share:.1f}% | {threshold:.4f} | {kept} | {good} ({100 * good / kept:.2f}%) |")
+    return pooled_answers
 
 
 def main(argv=None):
@@ -223,6 +230,7 @@ def main(argv=None):
                         help="pictures per single-digit family of benchmarks.realworld (default 300)")
     parser.add_argument("--photo-numbers", type=int, default=100,
                         help="pictures per number family of benchmarks.realworld (default 100)")
+    parser.add_argument("--plot", metavar="FILE.png", help="also draw the reliability diagrams there")
     parser.add_argument("--readings", metavar="FILE.json",
                         help="keep the raw readings in FILE (outside the repository), and take them "
                         "from it when it exists: to fit again without reading again")
@@ -265,7 +273,13 @@ def main(argv=None):
         fitted = calibration.for_model(args.model)
         if not fitted.fitted:
             parser.error(f"no calibration of {args.model} to measure: fit one on validation first")
-    report(fitted, digits, numbers)
+    pooled = report(fitted, digits, numbers)
+    if args.plot:
+        from digitnet import plots
+
+        digits_of = "MNIST test digits" if args.split == "test" else "validation digits"
+        panels = [(f"{command}, {digits_of}", pooled[command]) for command in ("predict", "read")]
+        print(f"Saved {plots.reliability(panels, args.plot)}")
     if served:
         from digitnet.pretrained import SHORTCUT
 
