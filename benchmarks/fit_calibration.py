@@ -201,6 +201,8 @@ def report(calibration, digits, numbers):
         return pooled_answers
     answers = {"before": [], "after": []}
     for name, (readings, truths) in numbers.items():
+        if not truths:
+            continue
         errors = []
         for when, c in (("before", raw), ("after", calibration)):
             conf, right = number_answers(c, readings, truths)
