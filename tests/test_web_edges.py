@@ -508,6 +508,6 @@ def test_the_page_drops_stale_answers_and_shows_errors_plainly():
         server.wait(timeout=10)
 
 
-def test_readme_names_the_activations_parameter():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert "activations=true" in readme
+def test_the_serving_docs_name_the_api_parameters():
+    serving = (Path(__file__).resolve().parents[1] / "docs" / "serving.md").read_text()
+    assert "activations=true" in serving and "min_confidence=" in serving
