@@ -15,9 +15,9 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 from benchmarks.load_test import digit_png, run
+from benchmarks.serve_workers import wait_for
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -35,12 +35,7 @@ def one(tree, body, seconds, clients):
     server = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", "--port", str(port)],
                               env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(900):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(port)
         run(port, 2, 2.0, body)  # warm-up
         before = cpu_seconds(server.pid)
         result = run(port, clients, seconds, body)

@@ -105,18 +105,21 @@ def photo_sets(model, split_name, singles, numbers, cache=None):
 def _predicted(model, pictures):
     """(raw probabilities, found) of encoded pictures through ``to_mnist``: a picture in
     which no digit is found is a wrong answer, at confidence 0."""
+    inputs = [_front_end(data) for data in pictures]
+    found = np.array([x is not None for x in inputs])
+    blank = np.zeros(784, np.float32)
+    return model.confidences(np.stack([blank if x is None else x for x in inputs])), found
+
+
+def _front_end(data):
+    """``to_mnist(data)``, or None where it finds no digit (or cannot read the picture)."""
     from digitnet.data.preprocess import to_mnist
     from digitnet.errors import ImageError
 
-    inputs, found = [], []
-    for data in pictures:
-        try:
-            inputs.append(to_mnist(data))
-            found.append(True)
-        except ImageError:
-            inputs.append(np.zeros(784, np.float32))
-            found.append(False)
-    return model.confidences(np.stack(inputs)), np.array(found)
+    try:
+        return to_mnist(data)
+    except ImageError:
+        return None
 
 
 def synthetic_digits(model, x, y, rng, cache=None):

@@ -47,6 +47,17 @@ def split(port):
     return sorted(held.values())
 
 
+def wait_for(port, seconds=90):
+    """Return once something accepts connections on 127.0.0.1:``port`` (or after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def one(name, body, seconds, clients):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,12 +66,7 @@ def one(name, body, seconds, clients):
     server = subprocess.Popen(commands(port)[name], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        for _ in range(900):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(port)
         time.sleep(5)  # every worker up, not only the first
         run(port, 2, 2.0, body)  # warm-up
         seen = []
