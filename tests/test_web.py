@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
-from digitnet.web.app import MAX_BODY  # noqa: E402
+from digitnet.web.forms import MAX_BODY  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -106,7 +106,7 @@ def test_page_and_static_files(client):
 
 
 def test_predict(client):
-    response = client.post("/api/predict?activations_=true", content=png(seven),
+    response = client.post("/api/predict?activations=true", content=png(seven),
                            headers={"Content-Type": "image/png"})
     assert response.status_code == 200
     result = response.json()
@@ -117,12 +117,12 @@ def test_predict(client):
 
 def test_the_server_runs_the_shipped_model_rearranged_for_inference():
     # the server's batcher runs the model with batch normalisation folded into the
-    # convolutions and ReLU after pooling (web.app._for_inference): its answers must
+    # convolutions and ReLU after pooling (web.batching._for_inference): its answers must
     # be the model's own
     import numpy as np
 
     from digitnet.pretrained import resolve_model
-    from digitnet.web.app import _for_inference
+    from digitnet.web.batching import _for_inference
 
     model = resolve_model(None)
     folded = _for_inference(model)
@@ -132,7 +132,7 @@ def test_the_server_runs_the_shipped_model_rearranged_for_inference():
 
 
 def test_concurrent_predictions_each_get_their_own_answer(client):
-    # requests arriving together share one run of the network (web.app.Batcher):
+    # requests arriving together share one run of the network (web.batching.Batcher):
     # each answer must still be its own image's
     from concurrent.futures import ThreadPoolExecutor
 
@@ -150,7 +150,7 @@ def test_reads_and_large_photos_run_beside_predictions_and_each_gets_its_answer(
     # with its own copy of the model: concurrent answers must all still be right
     from concurrent.futures import ThreadPoolExecutor
 
-    from digitnet.web.app import is_large
+    from digitnet.web.batching import is_large
 
     def big_seven(d):
         d.line([(300, 240), (900, 240), (540, 1000)], fill=0, width=90)
@@ -171,7 +171,7 @@ def test_batcher_runs_the_network_once_for_requests_that_arrive_together():
 
     import numpy as np
 
-    from digitnet.web.app import Batcher
+    from digitnet.web.batching import Batcher
 
     class Model:
         batches = []
@@ -236,11 +236,12 @@ def test_an_image_may_come_as_a_form_upload(client):
 def test_a_form_of_many_parts_is_refused_without_parsing_them_all(client):
     # the standard library's MIME parser spent 13 s of the event loop on 5 MB of empty
     # parts (and 90 s with a header in each), with every other request waiting
-    for part in (b"--x\r\n", b"--x\r\nA: b\r\n\r\n\r\n"):
+    for part, refusal in ((b"--x\r\n", "not a well-formed"),
+                          (b"--x\r\nA: b\r\n\r\n\r\n", "more than 16 fields")):
         body = part * (4_000_000 // len(part))
         response = client.post("/api/predict", content=body,
                                headers={"Content-Type": "multipart/form-data; boundary=x"})
-        assert response.status_code == 400 and "more than 16 fields" in response.json()["error"]
+        assert response.status_code == 400 and refusal in response.json()["error"]
     response = client.post("/api/predict", content=png(seven),
                            headers={"Content-Type": "multipart/form-data"})
     assert response.status_code == 400 and "boundary" in response.json()["error"]
@@ -343,7 +344,7 @@ def test_worker_socket_gets_tcp_nodelay_on_accepted_connections():
     import asyncio
     import socket
 
-    from digitnet.cli.serve import listening_socket
+    from digitnet.web.server import listening_socket
 
     sock = listening_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]

@@ -91,8 +91,7 @@ def test_late_request_headers_close_the_connection_with_a_408(app):
 
     import uvicorn
 
-    from digitnet.cli.serve import listening_socket
-    from digitnet.web.server import MAX_CONNECTIONS, config
+    from digitnet.web.server import MAX_CONNECTIONS, config, listening_socket
 
     settings = config(app, header_timeout=0.5)
     assert settings.limit_concurrency == MAX_CONNECTIONS
@@ -132,7 +131,7 @@ def test_late_request_headers_close_the_connection_with_a_408(app):
 # -- 7: forms ---------------------------------------------------------------------------
 
 def form(fields):
-    from digitnet.web.app import form_file
+    from digitnet.web.forms import form_file
 
     body, headers = multipart(fields)
     return form_file(body, headers["Content-Type"])
@@ -141,7 +140,7 @@ def form(fields):
 def test_a_form_of_exactly_sixteen_fields_is_read():
     from fastapi import HTTPException
 
-    from digitnet.web.app import MAX_FORM_FIELDS
+    from digitnet.web.forms import MAX_FORM_FIELDS
 
     note = (b'Content-Disposition: form-data; name="note"', b"text")
     image = (b'Content-Disposition: form-data; name="image"; filename="d.png"', b"PNG")
@@ -186,18 +185,46 @@ def test_bad_ranges_of_static_files_are_json_errors(app, value, status):
     assert call(app, "GET", "/static/style.css", headers=[("Range", "bytes=0-9")])[0] == 206
 
 
-def test_activations_is_the_parameter_name_and_the_old_one_still_works(app):
-    for query in ("activations=true", "activations_=true"):
-        status, _, body = call(app, "POST", f"/api/predict?{query}", png(seven))
-        assert status == 200 and json.loads(body)["activations"], query
-    assert "activations" not in json.loads(call(app, "POST", "/api/predict", png(seven))[2])
+def test_activations_is_the_parameter_name_and_no_hidden_alias_remains(app):
+    status, _, body = call(app, "POST", "/api/predict?activations=true", png(seven))
+    assert status == 200 and json.loads(body)["activations"]
+    for query in ("", "?activations_=true"):  # the old hidden alias is an unknown parameter now
+        assert "activations" not in json.loads(call(app, "POST", "/api/predict" + query, png(seven))[2])
+
+
+def test_min_confidence_reports_unsure_answers_as_rejected(app):
+    for path in ("/api/predict", "/api/read"):
+        answers = {p: json.loads(call(app, "POST", f"{path}?min_confidence={p}", png(seven))[2])
+                   for p in (0, 1)}
+        assert answers[0]["rejected"] is False and answers[1]["rejected"] is True, path
+        assert answers[0]["confidence"] == answers[1]["confidence"] > 0  # the answer itself is kept
+        status, message = error(call(app, "POST", f"{path}?min_confidence=1.5", png(seven)))
+        assert status == 422 and "min_confidence" in message
+
+
+def test_form_limits_of_python_multipart_are_enforced():
+    from fastapi import HTTPException
+
+    from digitnet.web.forms import form_file
+
+    image = (b'Content-Disposition: form-data; name="image"; filename="d.png"', b"PNG")
+    crowded = (b'Content-Disposition: form-data; name="image"' + b"\r\nX-A: b" * 10, b"PNG")
+    with pytest.raises(HTTPException, match="not a well-formed") as refused:  # 8 headers at most
+        form([crowded])
+    assert refused.value.status_code == 400
+    long_header = (b'Content-Disposition: form-data; name="' + b"n" * 5000 + b'"', b"PNG")
+    with pytest.raises(HTTPException, match="not a well-formed"):
+        form([long_header, image])
+    body, headers = multipart([image])
+    with pytest.raises(HTTPException, match="boundary"):
+        form_file(body, "multipart/form-data; boundary=" + "b" * 71)
 
 
 def test_openapi_describes_the_errors_the_server_gives(app):
     status, _, body = call(app, "GET", "/openapi.json")
     spec = json.loads(body)
     predict = spec["paths"]["/api/predict"]["post"]
-    assert [p["name"] for p in predict["parameters"]] == ["activations"]
+    assert [p["name"] for p in predict["parameters"]] == ["activations", "min_confidence"]
     for operation in (predict, spec["paths"]["/api/read"]["post"]):
         for code in ("400", "413", "422"):
             schema = operation["responses"][code]["content"]["application/json"]["schema"]
@@ -232,10 +259,11 @@ def test_the_ensemble_first_network_answers_alone_when_it_is_sure(app):
     # serve's shortcut (pretrained.SHORTCUT): a digit the first network is sure of costs
     # one network, not five; the others decide the rest; `--shortcut off` (None) averages
     # all five for every digit, as `digitnet predict` does
+    from digitnet.calibration import for_model
     from digitnet.pretrained import SHORTCUT, resolve_model
     from digitnet.web.app import create_app
 
-    model = resolve_model(None)
+    model, calibrated = resolve_model(None), for_model(None).digits
     full_app = create_app(shortcut=None)
     one = png(lambda d: d.line([(80, 60), (110, 30), (110, 170)], fill=0, width=16))
     ell = png(lambda d: d.line([(60, 30), (60, 170), (150, 170)], fill=0, width=16))
@@ -245,8 +273,8 @@ def test_the_ensemble_first_network_answers_alone_when_it_is_sure(app):
         assert (first.max() >= SHORTCUT) == sure and np.abs(first - full).max() > 0.01
         for server, expected in [(app, first if sure else full), (full_app, full)]:
             answer = json.loads(call(server, "POST", "/api/predict", body)[2])
-            # batch normalisation folded: not bit for bit
-            np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-3)
+            # batch normalisation folded: not bit for bit; the answer's probabilities calibrated
+            np.testing.assert_allclose(answer["probabilities"], calibrated(expected[None])[0], atol=1e-3)
     for server, shortcut in [(app, SHORTCUT), (full_app, None)]:
         described = json.loads(call(server, "GET", "/api/model")[2])
         assert described["kind"] == "ensemble" and described["shortcut"] == shortcut
@@ -480,6 +508,6 @@ def test_the_page_drops_stale_answers_and_shows_errors_plainly():
         server.wait(timeout=10)
 
 
-def test_readme_names_the_activations_parameter():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert "activations=true" in readme
+def test_the_serving_docs_name_the_api_parameters():
+    serving = (Path(__file__).resolve().parents[1] / "docs" / "serving.md").read_text()
+    assert "activations=true" in serving and "min_confidence=" in serving

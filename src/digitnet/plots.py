@@ -137,3 +137,34 @@ def first_layer(network, out, n=64):
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, out)
+
+
+def reliability(panels, out, bins=15):
+    """Reliability diagrams side by side: for each panel (title, {curve label:
+    (confidences, right)}), the accuracy against the mean confidence in each of ``bins``
+    equal bins, the diagonal of perfect calibration, and each curve's expected
+    calibration error; below, how many answers fall in each bin."""
+    from .calibration import expected_calibration_error
+    from .calibration import reliability as binned
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, len(panels), figsize=(5.2 * len(panels), 6.4), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    colours = ["#9aa5b1", "#2f6fed", "#0b9f6e", "#d9480f"]
+    for (title, curves), top, bottom in zip(panels, axes[0], axes[1]):
+        top.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8, label="perfect calibration")
+        width = 1 / bins / (len(curves) + 1)
+        for k, ((label, (confidence, right)), colour) in enumerate(zip(curves.items(), colours)):
+            edges, confidences, accuracies, counts = binned(confidence, right, bins)
+            used = counts > 0
+            ece = 100 * expected_calibration_error(confidence, right, bins)
+            top.plot(confidences[used], accuracies[used], marker="o", color=colour,
+                     label=f"{label}: ECE {ece:.2f}%")
+            bottom.bar(edges[:-1] + (k + 0.5) * width, counts, width=width, color=colour)
+        top.set(ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.01),
+                title=f"{title} ({len(confidence):,} answers)")
+        top.legend(loc="upper left", fontsize=8)
+        top.grid(alpha=0.3)
+        bottom.set(xlabel="confidence", ylabel="answers", yscale="log")
+    fig.tight_layout()
+    return _save(fig, out)

@@ -29,6 +29,9 @@ def add_parser(sub):
                    help="one JSON object per line: path, digit (the output's index), confidence, "
                    "probabilities; and label, the class's name, for a model of other classes than "
                    "the ten digits")
+    p.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
+                   help="report an answer whose confidence (the calibrated chance that it is right, "
+                   "docs/confidence.md) is below P as rejected (JSON: \"rejected\": true); default 0")
     return p
 
 
@@ -115,6 +118,8 @@ def run(args):
     from ..pretrained import resolve_model
     from . import EXIT_USAGE, fail, shown
 
+    if not 0 <= args.min_confidence <= 1:
+        fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
     if args.save_input:
         _check_writable(args.save_input)
     net = resolve_model(args.model)
@@ -154,7 +159,9 @@ def run(args):
                                                for p, name in zip(paths, names)])
     else:
         files = [None] * len(paths)
-    probabilities = net.confidences(np.stack(inputs))
+    from ..calibration import for_model
+
+    probabilities = for_model(args.model).digits(net.confidences(np.stack(inputs)))
     for path, x, p, file in zip(paths, inputs, probabilities, files):
         if path in failed:
             report_failure(path, failed[path], args.json, {"digit": None, **labelled, "confidence": 0.0,
@@ -170,13 +177,22 @@ def run(args):
         if file:
             _save_image(x, file)
         digit = int(p.argmax())
+        rejected = {"rejected": bool(p[digit] < args.min_confidence)} if args.min_confidence else {}
         if args.json:
             label = {"label": classes[digit]} if labelled else {}
             print(json.dumps({"path": path, "digit": digit, **label, "confidence": float(p[digit]),
-                              "probabilities": [round(float(v), 6) for v in p]}))
+                              "probabilities": [round(float(v), 6) for v in p], **rejected}))
         else:
-            print(f"{shown(path)}: {shown(classes[digit])} ({100 * p[digit]:.1f}%)")
+            print(f"{shown(path)}: {answer(shown(classes[digit]), p[digit], rejected, args.min_confidence)}")
     return EXIT_USAGE if failed else 0
+
+
+def answer(text, confidence, rejected, min_confidence):
+    """An answer and its confidence on one line, or its rejection: "7 (98.1%)", or
+    "rejected: 7 (41.2%, below 50%)"."""
+    if rejected.get("rejected"):
+        return f"rejected: {text} ({100 * confidence:.1f}%, below {100 * min_confidence:g}%)"
+    return f"{text} ({100 * confidence:.1f}%)"
 
 
 def with_path(path, error):

@@ -9,14 +9,17 @@ def add_parser(sub):
     p = sub.add_parser("read", help="read a written number (1 to 20 digits) in each image",
                        description="Read the digits written left to right in each image: "
                        "connected components, then trial cuts of touching digits scored by "
-                       "the classifier. Digits below --min-confidence are flagged with '?'.")
+                       "the classifier. Confidences are calibrated: the chance of being right "
+                       "(docs/confidence.md). A number below --min-confidence is reported as "
+                       "rejected, and its digits below it are flagged with '?'.")
     p.add_argument("images", nargs="+", metavar="IMAGE", type=path,
                    help="image files, or folders of images")
     p.add_argument("--model", type=path,
                    help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
                         "the best model shipped with digitnet (the ensemble)")
-    p.add_argument("--min-confidence", type=float, default=0.5,
-                   help="flag digits the model is less sure of (default 0.5)")
+    p.add_argument("--min-confidence", type=float, default=0.5, metavar="P",
+                   help="report a number less sure than P as rejected (JSON: \"rejected\": true) "
+                   "and flag its digits less sure than P with '?' (default 0.5)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: path, text, confidence, digits with boxes")
     return p
@@ -25,12 +28,13 @@ def add_parser(sub):
 def run(args):
     from pathlib import Path
 
+    from ..calibration import for_model
     from ..errors import ImageError, NoDigitError
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
     from ..read import not_a_digit_reader, read_number
     from . import EXIT_USAGE, fail, shown
-    from .predict import _expand, report_failure, with_path
+    from .predict import _expand, answer, report_failure, with_path
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
@@ -42,12 +46,13 @@ def run(args):
     if unfit:
         fail(f"read needs a classifier of the ten digits; {shown(args.model)} has {unfit}")
     net = for_inference(net)  # batch normalisation folded: the same strings, sooner
+    calibration = for_model(args.model)
     failed = 0
     for path in paths:
         try:
             if not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
-            reading = read_number(path, net, args.min_confidence)
+            reading = calibration.reading(read_number(path, net), args.min_confidence)
         except ImageError as e:
             if not isinstance(e, NoDigitError):  # reported, and the other images still read
                 failed += 1
@@ -60,9 +65,10 @@ def run(args):
             else:
                 print(f"{shown(path)}: {e}")
             continue
+        rejected = {"rejected": reading.confidence < args.min_confidence}
         if args.json:
-            print(json.dumps({"path": path, **reading.as_dict()}))
+            print(json.dumps({"path": path, **reading.as_dict(), **rejected}))
         else:
             marked = "".join(f"{d.digit}?" if d.unsure else str(d.digit) for d in reading.digits)
-            print(f"{shown(path)}: {marked} ({100 * reading.confidence:.1f}%)")
+            print(f"{shown(path)}: {answer(marked, reading.confidence, rejected, args.min_confidence)}")
     return EXIT_USAGE if failed else 0

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..data.preprocess import NOISE, bounding_box, fit_mnist, ink
-from ..errors import ImageError
+from ..errors import ImageError, NoDigitError
 
 LINE_HEIGHT = 64
 #: Pieces wider than the first, relative to the height of the writing, may be
@@ -177,7 +177,7 @@ def scaled_ink(image):
     values = ink(image)
     box = bounding_box(values)
     if box is None:
-        raise ImageError("no digits found: the image is blank")
+        raise NoDigitError("no digits found: the image is blank")
     top, bottom, left, right = box
     margin = 2
     top, left = max(0, top - margin), max(0, left - margin)
@@ -199,7 +199,7 @@ def lattice(image) -> Lattice:
     small, scale, origin = scaled_ink(image)
     groups = _groups(small > 0.25)
     if not groups:
-        raise ImageError("no digits found: the image is blank")
+        raise NoDigitError("no digits found: the image is blank")
     height = int(max(np.ptp(np.flatnonzero(g.mask.any(axis=1))) + 1 for g in groups))
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing

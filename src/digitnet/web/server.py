@@ -13,9 +13,6 @@ not at all. Each way has its bound:
 - at most MAX_CONNECTIONS open connections per worker: beyond, uvicorn answers 503.
 """
 
-import asyncio
-import socket
-
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -76,61 +73,31 @@ def config(app, header_timeout=HEADER_TIMEOUT):
     return uvicorn.Config(app, http=protocol, log_level="warning", limit_concurrency=MAX_CONNECTIONS)
 
 
-class DealtServer(uvicorn.Server):
-    """A uvicorn server with no listening socket of its own, for ``serve --workers``:
-    it serves the connections whose descriptors arrive on ``channel`` (a Unix socket
-    from the process that accepts them), and counts in ``closed[index]`` those that
-    have ended, so that process can give each new connection to the least busy worker."""
+def freeze_heap():
+    """Keep the objects made at start-up (the model, the app, the libraries) out of
+    Python's garbage collections from now on: each full collection would otherwise walk
+    them all again, a pause of several milliseconds in the middle of requests."""
+    import gc
 
-    def __init__(self, config, channel, index, closed):
-        super().__init__(config)
-        self.channel, self.index, self.closed = channel, index, closed
+    gc.collect()
+    gc.freeze()
 
-    async def startup(self, sockets=None):
-        await super().startup(sockets=[])
-        if self.should_exit:
-            return
-        server = self
 
-        class Counted(self.config.http_protocol_class):
-            def connection_lost(self, exc):
-                super().connection_lost(exc)
-                server.closed[server.index] += 1
+def listening_socket(host, port):
+    """A TCP socket bound to (host, port).
 
-        self.protocol = Counted
-        self.channel.setblocking(False)
-        asyncio.get_running_loop().add_reader(self.channel.fileno(), self.take)
+    Made here rather than by uvicorn, whose own leaves the protocol number at 0:
+    connections accepted on it inherit that, asyncio then never sets TCP_NODELAY on
+    them, and every keep-alive response waits about 40 ms for the client's delayed ACK
+    (uvicorn issue #3149; measured in BENCHMARKS.md)."""
+    import socket
 
-    def take(self):
-        """Serve every connection waiting on the channel."""
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                data, fds, _, _ = socket.recv_fds(self.channel, 1, 1)  # one message each
-            except (BlockingIOError, InterruptedError):
-                return
-            if not data:  # the process that deals them has gone: stop
-                loop.remove_reader(self.channel.fileno())
-                self.should_exit = True
-                return
-            if not fds:  # dropped on the way (this worker out of descriptors): closed
-                self.closed[self.index] += 1
-            for fd in fds:
-                loop.create_task(self.attach(socket.socket(fileno=fd)))
-
-    async def attach(self, sock):
-        if not self.should_exit:
-            protocol = lambda: self.protocol(config=self.config,  # noqa: E731
-                                             server_state=self.server_state,
-                                             app_state=self.lifespan.state)
-            try:
-                await asyncio.get_running_loop().connect_accepted_socket(protocol, sock)
-                return
-            except OSError:
-                pass
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
         sock.close()
-        self.closed[self.index] += 1
-
-    async def shutdown(self, sockets=None):
-        asyncio.get_running_loop().remove_reader(self.channel.fileno())
-        await super().shutdown(sockets=sockets)
+        raise
+    return sock

@@ -115,7 +115,9 @@ function showDigit(r) {
 function showNumber(r) {
   clearDetails();
   if (!r.text) { show("?", "no digits found"); return; }
-  show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), `${(100 * r.confidence).toFixed(1)}% sure`);
+  // the confidence is calibrated: the chance that the whole number is right
+  const sure = `${(100 * r.confidence).toFixed(1)}% sure`;
+  show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), r.rejected ? `${sure}: too unsure to accept` : sure);
 }
 
 function paint(canvas, values, h, w, scale) {

@@ -1,0 +1,164 @@
+"""The API's operations and the page, added to an app by ``add_routes``.
+
+Every confidence they send is calibrated (``digitnet.calibration``): the chance that the
+answer is right. ``min_confidence`` turns an answer less sure than that into a rejection,
+reported as ``"rejected": true`` beside the answer itself.
+"""
+
+import asyncio
+import concurrent.futures
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DigitnetError, NoDigitError
+from .forms import MAX_BODY, image_body
+
+IMAGE_BODY = {"requestBody": {"required": True, "content": {
+    "image/png": {"schema": {"type": "string", "format": "binary"}},
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "image": {"type": "string", "format": "binary"}}}}}}}
+
+ERROR = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
+#: The error answers the API operations may give, as OpenAPI describes them.
+IMAGE_ERRORS = {
+    400: {"description": "No image in the request, or a malformed form", **ERROR},
+    408: {"description": "The request body was not sent in time", **ERROR},
+    413: {"description": f"The body is larger than {MAX_BODY >> 20} MB", **ERROR},
+    422: {"description": "Not a readable image, or a bad parameter", **ERROR},
+}
+MIN_CONFIDENCE = ("answers less sure than this (a calibrated probability of being right) "
+                  "are reported as rejected")
+
+
+@dataclass
+class Service:
+    """What the routes share: the model and its forms for serving, the batcher, the
+    thread for slow work, the calibration, and the request body's time limit."""
+
+    model: object
+    network: object  # the model, or an ensemble's first network (its activations are shown)
+    batcher: object
+    read_model: object
+    calibration: object
+    slow: concurrent.futures.Executor
+    body_timeout: float
+    shortcut: float | None
+    unfit_to_read: str | None  # why the model cannot read numbers, or None
+
+    async def off_the_loop(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.slow, function, *args)
+
+
+def _check_probability(value):
+    from fastapi import HTTPException
+
+    if not 0 <= value <= 1:
+        raise HTTPException(422, "min_confidence must be between 0 and 1")
+
+
+def add_routes(app, service: Service) -> None:
+    """The page, POST /api/predict, POST /api/read and GET /api/model (and HEAD where GET is)."""
+    from fastapi.responses import FileResponse
+
+    from .app import STATIC
+
+    async def index():
+        return FileResponse(STATIC / "index.html")
+
+    app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/api/predict", _predict(service), methods=["POST"], openapi_extra=IMAGE_BODY,
+                      responses=IMAGE_ERRORS,
+                      summary="Recognise one digit in an image (any size, format and polarity)")
+    app.add_api_route("/api/read", _read(service), methods=["POST"], openapi_extra=IMAGE_BODY,
+                      responses=IMAGE_ERRORS, summary="Read a written number (1 to 20 digits) in an image")
+    describe = _describe(service)
+    app.add_api_route("/api/model", describe, methods=["GET"],
+                      summary="What the model is and how it was trained")
+    for path, endpoint in [("/", index), ("/api/model", describe)]:  # HEAD wherever GET is
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+
+
+def _predict(service: Service):
+    from fastapi import Query, Request
+    from fastapi.responses import JSONResponse
+
+    from ..data.preprocess import to_mnist
+    from .app import activations
+    from .batching import is_large
+
+    async def predict(request: Request,
+                      with_activations: bool = Query(False, alias="activations", description=(
+                          "also send each hidden layer's activations")),
+                      min_confidence: float = Query(0.0, description=MIN_CONFIDENCE)):
+        _check_probability(min_confidence)
+        body = await image_body(request, service.body_timeout)
+        try:
+            x = await service.off_the_loop(to_mnist, body) if is_large(body) else to_mnist(body)
+        except DigitnetError as e:
+            if isinstance(e, NoDigitError):
+                return {"digit": None, "confidence": 0.0, "probabilities": None,
+                        "input": None, "rejected": False, "error": str(e)}
+            raise
+        p = await service.batcher.confidences(x)
+        digit = int(p.argmax())
+        confidence = float(p[digit])
+        # rounded in float64, whose short decimals JSON writes fast, and sent as is:
+        # FastAPI's generic encoder would take longer than the network (BENCHMARKS.md)
+        result = {"digit": digit, "confidence": confidence,
+                  "probabilities": np.round(p.astype(np.float64), 6).tolist(),
+                  "input": np.round(x.astype(np.float64), 3).tolist(),
+                  "rejected": confidence < min_confidence}
+        if with_activations:
+            result["activations"] = activations(service.network, x)
+        return JSONResponse(result)
+
+    return predict
+
+
+def _read(service: Service):
+    from fastapi import HTTPException, Query, Request
+
+    from ..read import read_number
+
+    def read_calibrated(body, min_confidence):
+        reading = service.calibration.reading(read_number(body, service.read_model), min_confidence)
+        return {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
+
+    async def read(request: Request, min_confidence: float = Query(0.5, description=(
+            MIN_CONFIDENCE + "; its digits less sure than this are marked unsure"))):
+        if service.unfit_to_read:
+            raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
+                                f"this server's model has {service.unfit_to_read}")
+        _check_probability(min_confidence)
+        body = await image_body(request, service.body_timeout)
+        try:
+            return await service.off_the_loop(read_calibrated, body, min_confidence)
+        except DigitnetError as e:
+            if isinstance(e, NoDigitError):
+                return {"text": "", "confidence": 0.0, "digits": [], "rejected": False, "error": str(e)}
+            raise
+
+    return read
+
+
+def _describe(service: Service):
+    from .. import __version__
+
+    model, network = service.model, service.network
+    members = getattr(model, "members", None)
+
+    async def describe():
+        meta = getattr(model, "metadata", {}) or {}
+        return {"kind": "ensemble" if members else "network",
+                "members": len(members) if members else 1,
+                "shortcut": service.shortcut if members else None,
+                "calibrated": service.calibration.fitted,
+                "layers": [layer.config() for layer in network.layers],
+                "training": meta.get("training", {}), "metrics": meta.get("metrics", {}),
+                "digitnet_version": __version__}
+
+    return describe
