@@ -206,10 +206,9 @@ def _find(url):
     from fsspec.core import url_to_fs
 
     fs, path = url_to_fs(url)
-    protocol = url.split("://", 1)[0] + "://" if "://" in url and "::" not in url else ""
 
     def named(p):
-        return p, (protocol + p.lstrip("/") if protocol and not p.startswith(protocol) else p)
+        return p, fs.unstrip_protocol(p)
 
     if glob.has_magic(path):
         return fs, [named(p) for p in sorted(fs.glob(path)) if is_picture(p) or is_archive(p)]

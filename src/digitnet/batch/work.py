@@ -145,7 +145,7 @@ def _run_chunk(task, inputs):
             pictures.append(prepare(data))
             where.append(k)
         except ImageError as e:
-            results[k] = Result(name, None, 0.0, _named(name, e))
+            results[k] = Result(name, None, 0.0, _named(name, data, e))
     if pictures:
         for k, p in zip(where, network.confidences(np.stack(pictures))):
             digit = int(p.argmax())
@@ -198,14 +198,16 @@ def _read(network, task, item: Input) -> Result:
             raise ImageError("read takes pictures as paths or bytes, not arrays")
         reading = read_number(data, network, task.min_confidence)
     except ImageError as e:
-        return Result(name, None, 0.0, _named(name, e))
+        return Result(name, None, 0.0, _named(name, data, e))
     return Result(name, reading.text, reading.confidence)
 
 
-def _named(name, error):
+def _named(name, data, error):
     """The error's message, starting with the input's name (a picture given as bytes
-    is called "image" by the decoder)."""
+    is called "image" by the decoder; a source's error names what it could not read)."""
     message = " ".join(str(error).split())
+    if isinstance(data, SourceError):
+        return message
     if message.startswith("image: "):
         message = message[len("image: "):]
     if message.startswith(f"{name}:") or message.startswith("no digit"):
