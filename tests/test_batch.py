@@ -131,7 +131,6 @@ def test_bad_inputs_are_rows_and_the_run_goes_on(tmp_path, capsys):
 def test_one_line_errors(tmp_path, capsys):
     pictures(tmp_path / "scans", 1)
     for argv, message in [
-        (["--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
         (["--resume"], "--resume needs --out FILE"),
         (["--json", "--jobs", "1"], "--json does not go with batch mode"),
         (["--format", "parquet"], "Parquet is written to a folder"),
