@@ -186,3 +186,27 @@ def test_a_handful_of_files_print_as_before(tmp_path, capsys):
     paths = pictures(tmp_path, 2)
     code, out, err = run(capsys, "predict", "--model", MODEL, *paths)
     assert code == 0 and err == "" and all(line.startswith(p + ": ") for line, p in zip(out.splitlines(), paths))
+
+
+def test_kill_9_in_the_middle_then_resume_answers_every_input_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    paths = pictures(tmp_path / "scans", 120)
+    out = tmp_path / "rows.jsonl"
+    argv = [sys.executable, "-m", "digitnet", "read", "--model", MODEL, str(tmp_path / "scans"),
+            "--out", str(out), "--jobs", "2", "--quiet"]
+    process = subprocess.Popen(argv, stderr=subprocess.DEVNULL)
+    while process.poll() is None and (not out.exists() or out.read_bytes().count(b"\n") < 8):
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    before = out.read_bytes().count(b"\n")
+    assert 8 <= before < len(paths), "killed too late to test anything"
+    done = subprocess.run(argv + ["--resume"], stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(r["path"] for r in rows(out.read_text())) == paths
+    assert f"{before:,} skipped" in done.stderr or before < out.read_text().count("\n")
