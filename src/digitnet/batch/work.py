@@ -140,9 +140,9 @@ def _run_chunk(task, inputs):
         return [_read(network, task, item) for item in inputs]
     results: list[Result | None] = [None] * len(inputs)
     pictures, where = [], []
-    for k, (name, data) in enumerate(inputs):
+    for k, (cheap, (name, data)) in enumerate(zip(_cheap(inputs), inputs)):
         try:
-            pictures.append(prepare(data))
+            pictures.append(cheap if cheap is not None else prepare(data))
             where.append(k)
         except ImageError as e:
             results[k] = Result(name, None, 0.0, _named(name, data, e))
@@ -151,6 +151,13 @@ def _run_chunk(task, inputs):
             digit = int(p.argmax())
             results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
     return results  # type: ignore[return-value]
+
+
+def _cheap(inputs):
+    """Small clean scans prepared together (``clean``); None for the other inputs."""
+    from .clean import decode, prepare_clean
+
+    return prepare_clean([decode(data) if isinstance(data, (str, bytes)) else None for _, data in inputs])
 
 
 def prepare(data) -> np.ndarray:
