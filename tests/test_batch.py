@@ -117,7 +117,8 @@ def test_bad_inputs_are_rows_and_the_run_goes_on(tmp_path, capsys):
         z.write(paths[0], "x.png")
     Image.new("L", (28, 28), 255).save(tmp_path / "blank.png")
     code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, tmp_path / "scans",
-                         tmp_path / "a.zip/missing.png", "nosuchprotocol://bucket/x.png", tmp_path / "blank.png")
+                         tmp_path / "a.zip/missing.png", "nosuchprotocol://bucket/x.png",
+                         tmp_path / "blank.png")
     got = {r["path"]: r for r in rows(out)}
     assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1
     assert "5 inputs" not in err and "6 inputs" in err and "2 answered, 1 with no digit, 3 unreadable" in err
@@ -185,7 +186,8 @@ def test_read_in_batch_mode(tmp_path, capsys):
 def test_a_handful_of_files_print_as_before(tmp_path, capsys):
     paths = pictures(tmp_path, 2)
     code, out, err = run(capsys, "predict", "--model", MODEL, *paths)
-    assert code == 0 and err == "" and all(line.startswith(p + ": ") for line, p in zip(out.splitlines(), paths))
+    assert code == 0 and err == ""
+    assert all(line.startswith(p + ": ") for line, p in zip(out.splitlines(), paths))
 
 
 def test_kill_9_in_the_middle_then_resume_answers_every_input_once(tmp_path):

@@ -77,9 +77,11 @@ def _results(task, inputs, jobs, scheduler):
 def run_chunks(task: Task, inputs: Iterable[Input], jobs: int = 1,
                scheduler: Any = None) -> Iterator[list[Result]]:
     """``task``'s results over ``inputs``, a chunk at a time, here or on Dask."""
-    from .work import build
+    from .work import build, release
 
     build(task)  # a model that cannot be used fails here, once, before any worker starts
+    if scheduler is not None or jobs > 1:
+        release()  # the workers load their own
     if scheduler is not None:
         from .dask import run as run_on_dask
 

@@ -88,7 +88,11 @@ _TASK: list[Task] = []
 
 
 def _start(task: Task) -> None:
-    """A worker's start: the model loaded, once."""
+    """A worker's start: the model loaded, once; Ctrl-C left to the main process (which
+    stops the workers), so that it is not a traceback from each of them."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _TASK.append(task)
     build(task)
 

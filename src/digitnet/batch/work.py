@@ -116,6 +116,11 @@ def build(task: Task):
     return _BUILT[task.token]
 
 
+def release() -> None:
+    """Forget the network built in this process (the workers have their own)."""
+    _BUILT.clear()
+
+
 def run_chunk(task: Task, inputs: list[Input]) -> list[Result]:
     """One ``Result`` per input, in order, computed with one BLAS thread wherever it
     runs (the workers are the parallelism; and the same bits in every process)."""

@@ -36,6 +36,7 @@ def add_options(p, example="predict"):
                        help="run on Dask: a scheduler's address (tcp://host:8786), or `local` "
                        "for a cluster of --jobs workers on this machine (pip install 'digitnet[dask]')")
     group.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    return group
 
 
 def wanted(args) -> bool:
@@ -107,7 +108,7 @@ def _bar(args, total):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total(), unit=" inputs", unit_scale=True, dynamic_ncols=True, file=sys.stderr)
+    return tqdm(total=total(), unit=" inputs", dynamic_ncols=True, file=sys.stderr)
 
 
 class Tally:

@@ -31,8 +31,7 @@ def add_parser(sub):
                    help="one JSON object per line: path, digit (the output's index), confidence, "
                    "probabilities; and label, the class's name, for a model of other classes than "
                    "the ten digits")
-    batchmode.add_options(p)
-    p.add_argument_group("batch mode").add_argument(
+    batchmode.add_options(p).add_argument(
         "--shortcut", type=_shortcut, metavar="P",
         help="an ensemble's first network answers alone for a digit it is at least P sure of "
         f"(default {SHORTCUT}, as `digitnet serve`; `off`: every network on every digit)")
