@@ -91,10 +91,23 @@ def _start(task: Task) -> None:
     """A worker's start: the model loaded, once; Ctrl-C left to the main process (which
     stops the workers), so that it is not a traceback from each of them."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_orphaned, daemon=True).start()
     _TASK.append(task)
     build(task)
+
+
+def _orphaned():
+    """Exit when the main process is gone (killed with SIGKILL, it cannot say so: the
+    worker would wait for work forever)."""
+    import multiprocessing.connection
+
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
 
 
 def _work(piece: list[Input]) -> list[Result]:
