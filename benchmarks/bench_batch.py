@@ -11,7 +11,7 @@ them), DIR/numbers/ (3 to 8 separated digits, synthetic.number) and DIR/digits.t
 (--tar PNGs). Keep DIR out of the repository. `run` times whole commands (`digitnet
 predict|read DIR/... --out FILE --quiet`, start-up included), the variants interleaved
 round by round, and samples the memory of the command and its workers (the sum over
-the process tree). `tar` reads the archive with one job and prints the memory over
+the process tree). `tar` reads the archive with --jobs and prints the memory over
 time. `profile` times the steps per digit in one process, interleaved, and counts the
 validation answers the ensemble's shortcut changes. The load average is printed with
 each figure: the machine is shared.
@@ -37,6 +37,7 @@ def main(argv=None):
     parser.add_argument("--numbers", type=int, default=600)
     parser.add_argument("--tar", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--read", type=int, help="run: read only the first N numbers")
     parser.add_argument("--jobs", type=int, default=2, help="'every job' on this machine")
     args = parser.parse_args(argv)
     {"make": make, "run": run, "tar": tar, "profile": profile}[args.what](args)
@@ -82,7 +83,8 @@ def make(args):
 
 
 def measure(argv, out):
-    """Seconds and peak memory (MB, summed over the process tree) of a command."""
+    """Seconds, CPU seconds and peak memory (MB) of a command, summed over its process
+    tree (workers, Dask nannies), sampled every 0.1 s; and the memory over time."""
     import psutil
 
     if os.path.isdir(out):
@@ -94,12 +96,17 @@ def measure(argv, out):
     start = time.perf_counter()
     process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
     tree = psutil.Process(process.pid)
-    peak, samples = 0, []
+    peak, samples, cpu = 0, [], {}
     while process.poll() is None:
-        try:
-            rss = sum(p.memory_info().rss for p in [tree, *tree.children(recursive=True)])
-        except psutil.Error:
-            rss = 0
+        rss = 0
+        for p in [tree, *_children(tree)]:
+            try:
+                with p.oneshot():
+                    rss += p.memory_info().rss
+                    times = p.cpu_times()
+                    cpu[p.pid] = times.user + times.system
+            except psutil.Error:
+                pass
         peak = max(peak, rss)
         samples.append((time.perf_counter() - start, rss / 2**20))
         time.sleep(0.1)
@@ -107,7 +114,16 @@ def measure(argv, out):
     err = process.stderr.read()
     if process.returncode not in (0, 2):
         sys.exit(f"{' '.join(argv)} failed: {err}")
-    return seconds, peak / 2**20, samples
+    return seconds, sum(cpu.values()), peak / 2**20, samples
+
+
+def _children(process):
+    import psutil
+
+    try:
+        return process.children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 def digitnet(*argv):
@@ -117,28 +133,34 @@ def digitnet(*argv):
 def run(args):
     out = os.path.join(args.dir, "out.jsonl")
     digits, numbers = os.path.join(args.dir, "digits"), os.path.join(args.dir, "numbers")
-    n_digits, n_numbers = len(os.listdir(digits)), len(os.listdir(numbers))
+    n_digits = len(os.listdir(digits))
+    names = sorted(os.listdir(numbers))[:args.read]
+    listed = os.path.join(args.dir, "numbers.txt")
+    with open(listed, "w") as f:
+        f.writelines(os.path.join(numbers, name) + "\n" for name in names)
     variants = {}
-    for command, folder, n in (("predict", digits, n_digits), ("read", numbers, n_numbers)):
+    for command, folder, n in (("predict", [digits], n_digits),
+                               ("read", ["--files-from", listed], len(names))):
         for name, extra in (("--jobs 1", ["--jobs", 1]), (f"--jobs {args.jobs}", ["--jobs", args.jobs]),
                             (f"--scheduler local --jobs {args.jobs}",
                              ["--scheduler", "local", "--jobs", args.jobs])):
-            variants[f"{command} {name}"] = (digitnet(command, folder, "--out", out, "--quiet", *extra), n)
+            variants[f"{command} {name}"] = (digitnet(command, *folder, "--out", out, "--quiet", *extra), n)
     results = {name: [] for name in variants}
     for r in range(args.rounds):
         for name, (argv, n) in variants.items():
             load = os.getloadavg()[0]
-            seconds, peak, _ = measure(argv, out)
-            results[name].append((n / seconds, peak, load))
-            print(f"round {r + 1} {name}: {n / seconds:,.0f} a second, peak {peak:,.0f} MB, load {load:.1f}",
-                  flush=True)
-    print("\n| command | inputs | a second: median (range) | peak MB (median) | load average |")
-    print("|---|---|---|---|---|")
+            seconds, cpu, peak, _ = measure(argv, out)
+            results[name].append((n / seconds, peak, load, n / cpu))
+            print(f"round {r + 1} {name}: {n / seconds:,.0f} a second, {n / cpu:,.0f} a CPU-second, "
+                  f"peak {peak:,.0f} MB, load {load:.1f}", flush=True)
+    print("\n| command | inputs | a second: median (range) | a CPU-second | peak MB | load average |")
+    print("|---|---|---|---|---|---|")
     for name, (_, n) in variants.items():
-        rates = [r[0] for r in results[name]]
+        got = results[name]
+        rates = [r[0] for r in got]
         print(f"| `{name}` | {n:,} | {statistics.median(rates):,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) | "
-              f"{statistics.median(r[1] for r in results[name]):,.0f} | "
-              f"{min(r[2] for r in results[name]):.1f}-{max(r[2] for r in results[name]):.1f} |")
+              f"{statistics.median(r[3] for r in got):,.0f} | {statistics.median(r[1] for r in got):,.0f} | "
+              f"{min(r[2] for r in got):.1f}-{max(r[2] for r in got):.1f} |")
     for command in ("predict", "read"):
         one = statistics.median(r[0] for r in results[f"{command} --jobs 1"])
         many = statistics.median(r[0] for r in results[f"{command} --jobs {args.jobs}"])
@@ -151,11 +173,12 @@ def tar(args):
     archive = os.path.join(args.dir, "digits.tar")
     out = os.path.join(args.dir, "tar.jsonl")
     load = os.getloadavg()[0]
-    seconds, peak, samples = measure(digitnet("predict", archive, "--out", out, "--quiet", "--jobs", 1), out)
+    seconds, cpu, peak, samples = measure(digitnet("predict", archive, "--out", out, "--quiet",
+                                                   "--jobs", args.jobs), out)
     with open(out) as f:
         n = sum(1 for _ in f)
-    print(f"{n:,} pictures from a tar in {seconds:.0f} s ({n / seconds:,.0f} a second), peak {peak:,.0f} MB, "
-          f"load {load:.1f}-{os.getloadavg()[0]:.1f}")
+    print(f"--jobs {args.jobs}: {n:,} pictures from a tar in {seconds:.0f} s ({n / seconds:,.0f} a second, "
+          f"{n / cpu:,.0f} a CPU-second), peak {peak:,.0f} MB, load {load:.1f}-{os.getloadavg()[0]:.1f}")
     for fraction in (0.1, 0.25, 0.5, 0.75, 1.0):
         t, rss = samples[min(len(samples) - 1, int(fraction * (len(samples) - 1)))]
         print(f"  at {t:5.0f} s: {rss:,.0f} MB")
