@@ -61,7 +61,7 @@ def prepare_clean(pictures: list[np.ndarray | None]) -> list[np.ndarray | None]:
         if grey is not None and grey.ndim == 2 and min(grey.shape) >= 3:
             shapes.setdefault(grey.shape, []).append(i)
     for where in shapes.values():
-        values, clean = clean_ink(np.stack([pictures[i] for i in where]))
+        values, clean = clean_ink(np.stack([pictures[i] for i in where]))  # type: ignore[misc]
         for k, i in enumerate(where):
             if clean[k]:
                 out[i] = fit_mnist(values[k])

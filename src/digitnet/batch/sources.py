@@ -140,9 +140,10 @@ def archive_members(path: str, opener=None) -> Iterator[Input]:
             return
         stream = opener() if opener else open(path, "rb")
         with stream, tarfile.open(fileobj=stream, mode="r|*") as archive:  # streamed: no index kept
-            for info in archive:
-                if info.isfile() and is_picture(info.name):
-                    yield Input(f"{path}/{info.name}", archive.extractfile(info).read())
+            for member in archive:
+                body = archive.extractfile(member) if member.isfile() and is_picture(member.name) else None
+                if body is not None:
+                    yield Input(f"{path}/{member.name}", body.read())
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:
         yield Input(path, SourceError(f"{path}: not a readable archive: {e}"))
 
@@ -172,7 +173,10 @@ def _read_member(name, archive, member):
             with zipfile.ZipFile(archive) as z:
                 return Input(name, z.read(member))
         with tarfile.open(archive) as t:
-            return Input(name, t.extractfile(member).read())
+            body = t.extractfile(member)
+            if body is None:  # a folder, a link...
+                raise KeyError(member)
+            return Input(name, body.read())
     except KeyError:
         return Input(name, SourceError(f"{archive}: no member {member}"))
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:

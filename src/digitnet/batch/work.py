@@ -107,7 +107,7 @@ def build(task: Task):
             if unfit:
                 raise ValueError(f"reading numbers needs a classifier of the ten digits; "
                                  f"this model has {unfit}")
-        fast = for_inference(model)
+        fast: Any = for_inference(model)
         members = getattr(fast, "members", None)
         if members is not None:  # read scores pieces with every member (the shortcut read worse)
             fast = Ensemble(members, shortcut=task.shortcut if task.kind == "predict" else None)

@@ -183,7 +183,8 @@ class ParquetWriter:
             import pyarrow  # noqa: F401
         except ImportError:
             raise DigitnetError("Parquet output needs pyarrow: pip install 'digitnet[dask]'") from None
-        self.folder, self.rows = folder, []
+        self.folder = folder
+        self.rows: list[dict] = []
         try:
             os.makedirs(folder, exist_ok=True)
             parts = sorted(p for p in os.listdir(folder) if p.startswith("part-") and p.endswith(".parquet"))
