@@ -212,3 +212,21 @@ def test_kill_9_in_the_middle_then_resume_answers_every_input_once(tmp_path):
     assert done.returncode == 0, done.stderr
     assert sorted(r["path"] for r in rows(out.read_text())) == paths
     assert f"{before:,} skipped" in done.stderr or before < out.read_text().count("\n")
+
+
+def test_an_unforeseen_failure_is_that_input_s_row(tmp_path, monkeypatch):
+    from digitnet.batch import work
+
+    paths = pictures(tmp_path, 3)
+
+    def prepare(data):
+        if data == paths[1]:
+            raise ZeroDivisionError("division by zero")
+        return real(data)
+
+    real = work.prepare
+    monkeypatch.setattr(work, "prepare", prepare)
+    monkeypatch.setattr(work, "_cheap", lambda inputs: [None] * len(inputs))
+    results = list(predict_many(paths, MODEL))
+    assert [r.error is None for r in results] == [True, False, True]
+    assert results[1].error == f"{paths[1]}: cannot read it: ZeroDivisionError: division by zero"

@@ -149,7 +149,7 @@ def _run_chunk(task, inputs):
         try:
             pictures.append(cheap if cheap is not None else prepare(data))
             where.append(k)
-        except ImageError as e:
+        except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
             results[k] = Result(name, None, 0.0, _named(name, data, e))
     if pictures:
         for k, p in zip(where, network.confidences(np.stack(pictures))):
@@ -209,7 +209,7 @@ def _read(network, task, item: Input) -> Result:
         if isinstance(data, np.ndarray):
             raise ImageError("read takes pictures as paths or bytes, not arrays")
         reading = read_number(data, network, task.min_confidence)
-    except ImageError as e:
+    except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
         return Result(name, None, 0.0, _named(name, data, e))
     return Result(name, reading.text, reading.confidence)
 
@@ -218,6 +218,8 @@ def _named(name, data, error):
     """The error's message, starting with the input's name (a picture given as bytes
     is called "image" by the decoder; a source's error names what it could not read)."""
     message = " ".join(str(error).split())
+    if not isinstance(error, ImageError):  # not foreseen: say what it was
+        message = f"cannot read it: {type(error).__name__}: {message}"[:300]
     if isinstance(data, SourceError):
         return message
     if message.startswith("image: "):
