@@ -230,3 +230,15 @@ def test_an_unforeseen_failure_is_that_input_s_row(tmp_path, monkeypatch):
     results = list(predict_many(paths, MODEL))
     assert [r.error is None for r in results] == [True, False, True]
     assert results[1].error == f"{paths[1]}: cannot read it: ZeroDivisionError: division by zero"
+
+
+def test_names_from_standard_input_and_a_tar_member(tmp_path, capsys, monkeypatch):
+    paths = pictures(tmp_path / "scans", 2)
+    with tarfile.open(tmp_path / "b.tar", "w") as t:
+        t.add(paths[0], "in/y.png")
+    names = [paths[1], f"{tmp_path}/b.tar/in/y.png", f"{tmp_path}/b.tar/no.png"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(n + "\n" for n in names)))
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--files-from", "-", "--jobs", 1)
+    got = rows(out)
+    assert code == 2 and [r["path"] for r in got] == names
+    assert got[1]["answer"] is not None and got[2]["error"] == f"{tmp_path}/b.tar: no member no.png"
