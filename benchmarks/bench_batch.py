@@ -210,8 +210,10 @@ def profile(args):
         "network: ensemble, one digit at a time": lambda: [whole.confidences(x[i:i + 1]) for i in range(256)],
         "network: ensemble, 256 at a time": lambda: [
             whole.confidences(x[i:i + 256]) for i in range(0, len(x), 256)],
-        "network: ensemble with shortcut, 256 at a time": lambda: [
+        "network: ensemble with shortcut, 256 at a time (passes of 128)": lambda: [
             early.confidences(x[i:i + 256]) for i in range(0, len(x), 256)],
+        "network: ensemble with shortcut, 256 at a time (passes of 32)": lambda: [
+            early.confidences(x[i:i + 256], 32) for i in range(0, len(x), 256)],
     }
     times = {name: [] for name in steps}
     for _ in range(args.rounds):

@@ -19,6 +19,9 @@ import numpy as np
 from ..errors import ImageError
 from .sources import Input, SourceError
 
+#: Pictures per pass through a network, within a chunk: the layers keep about 1 MB per
+#: picture, and smaller passes were no slower (benchmarks/bench_batch.py profile).
+NETWORK_BATCH = 32
 #: A 28x28 array whose values differ by less than this holds no digit (as ``to_mnist``).
 BLANK_CONTRAST = 0.15
 
@@ -152,7 +155,7 @@ def _run_chunk(task, inputs):
         except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
             results[k] = Result(name, None, 0.0, _named(name, data, e))
     if pictures:
-        for k, p in zip(where, network.confidences(np.stack(pictures))):
+        for k, p in zip(where, network.confidences(np.stack(pictures), NETWORK_BATCH)):
             digit = int(p.argmax())
             results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
     return results  # type: ignore[return-value]
