@@ -242,3 +242,16 @@ def test_names_from_standard_input_and_a_tar_member(tmp_path, capsys, monkeypatc
     got = rows(out)
     assert code == 2 and [r["path"] for r in got] == names
     assert got[1]["answer"] is not None and got[2]["error"] == f"{tmp_path}/b.tar: no member no.png"
+
+
+def test_dask_pyarrow_and_fsspec_are_imported_only_when_used(tmp_path):
+    import subprocess
+    import sys
+
+    paths = pictures(tmp_path, 2)
+    code = ("import sys; from digitnet.batch import predict_many; from digitnet.cli import main; "
+            f"list(predict_many({paths!r}, 'cnn')); main(['predict', '--model', 'cnn', '--jobs', '1', "
+            f"'--quiet', '--out', {str(tmp_path / 'r.csv')!r}, *{paths!r}]); "
+            "print(sorted({'dask', 'distributed', 'pyarrow', 'fsspec', 'pandas'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stderr
