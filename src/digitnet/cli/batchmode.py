@@ -136,7 +136,8 @@ class Tally:
     def __str__(self):
         done = self.answered + self.blank + self.unreadable
         seconds = time.monotonic() - self.start
-        text = (f"{done:,} input{'' if done == 1 else 's'} in {seconds:.1f} s ({done / max(seconds, 1e-9):,.0f} a second): "
+        inputs = f"{done:,} input{'' if done == 1 else 's'}"
+        text = (f"{inputs} in {seconds:.1f} s ({done / max(seconds, 1e-9):,.0f} a second): "
                 f"{self.answered:,} answered, {self.blank:,} with no digit, {self.unreadable:,} unreadable")
         if self.skipped:
             text += f"; {self.skipped:,} skipped, answered before"
