@@ -8,8 +8,7 @@ from digitnet.io import load_model
 from digitnet.nn import BatchNorm, Dropout, Linear, Network, ReLU, SoftmaxCrossEntropy, mlp
 from digitnet.nn.averaging import WeightAverage, update_batchnorm
 from digitnet.train import AverageWeights, Callback, fit
-from test_cli import run
-from test_cli_train_edges import one_line_refusal
+from helpers import one_line_refusal, run
 
 
 def bn_net(rng=0, dtype=np.float64):

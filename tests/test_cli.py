@@ -8,14 +8,9 @@ import numpy as np
 import pytest
 
 from digitnet.cli import main
+from helpers import run
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -14,14 +14,7 @@ import pytest
 from digitnet.cli import main
 from digitnet.data.idx import write_idx
 from digitnet.io import CONFIG_KEY, load_model
-from test_cli import run
-from test_reliability import seed_run_checkpoint
-
-
-def one_line_refusal(code, err, *words):
-    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in err, err
+from helpers import one_line_refusal, run, seed_run_checkpoint
 
 
 def train(capsys, data, out, *extra):
@@ -53,7 +46,7 @@ def rewrite_document(path, key, change):
     np.savez(path, **arrays)
 
 
-# D1: an output that is one of the inputs
+# an output that is one of the inputs
 
 def test_export_refuses_to_overwrite_its_model(model, capsys):
     before = model.read_bytes()
@@ -69,7 +62,7 @@ def test_ensemble_refuses_to_overwrite_a_member(model, tiny_mnist, capsys):
     assert model.read_bytes() == before
 
 
-# D2: --log appends only to a digitnet log of its own
+# --log appends only to a digitnet log of its own
 
 @pytest.mark.parametrize("victim", ["data", "model", "text"])
 def test_log_refuses_files_that_are_not_logs(tmp_path, model, capsys, victim):
@@ -99,7 +92,7 @@ def test_log_appends_to_its_own_log(tmp_path, tiny_mnist, capsys):
     assert [json.loads(line)["epoch"] for line in log.read_text().splitlines()] == [0, 0]
 
 
-# D3: ensemble members are reused only when trained as this run would train them
+# ensemble members are reused only when trained as this run would train them
 
 def test_stale_ensemble_members_are_not_reused(tmp_path, tiny_mnist, capsys):
     out = tmp_path / "t.npz"
@@ -115,7 +108,7 @@ def test_stale_ensemble_members_are_not_reused(tmp_path, tiny_mnist, capsys):
     assert code == 0 and "Member 0: reusing" in out_text and "Member 1: reusing" in out_text, err
 
 
-# D4: --test is refused where the data would ignore it
+# --test is refused where the data would ignore it
 
 @pytest.mark.parametrize("command", ["train", "evaluate", "ensemble", "plot"])
 def test_test_flag_with_idx_data_is_refused(tmp_path, tiny_mnist, model, capsys, command):
@@ -129,7 +122,7 @@ def test_test_flag_with_idx_data_is_refused(tmp_path, tiny_mnist, model, capsys,
     one_line_refusal(code, err, "--test is for a CSV file")
 
 
-# D6: --resume keeps the run's --test
+# --resume keeps the run's --test
 
 def test_resume_keeps_the_test_set(tmp_path, capsys):
     data, test = write_csv(tmp_path / "train.csv"), write_csv(tmp_path / "test.csv", 12, 1)
@@ -151,7 +144,7 @@ def test_continue_with_line_quotes_paths():
     assert command == "digitnet train --resume --out 'my models/m.npz' --checkpoint 'a b.npz'"
 
 
-# D7: --resume with --members
+# --resume with --members
 
 def test_resume_of_a_single_run_as_an_ensemble_is_refused(tmp_path, tiny_mnist, capsys):
     seed_run_checkpoint(tmp_path / "s.ckpt.npz", tiny_mnist)
@@ -163,7 +156,7 @@ def test_resume_of_a_single_run_as_an_ensemble_is_refused(tmp_path, tiny_mnist, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist", "s.ckpt.npz"]
 
 
-# D8: an unwritable --log is refused before training
+# an unwritable --log is refused before training
 
 def test_log_that_is_a_folder_is_refused_before_training(tmp_path, tiny_mnist, capsys):
     code, _, err = train(capsys, tiny_mnist, tmp_path / "m.npz", "--log", tmp_path)
@@ -204,7 +197,7 @@ def test_convolutions_that_do_not_fit_are_refused(tmp_path, capsys, flags, messa
     assert list(tmp_path.iterdir()) == []
 
 
-# D14: crafted checkpoints
+# crafted checkpoints
 
 @pytest.mark.parametrize("change,message", [
     (lambda d: d["settings"]["training"].update(lr="x"), "settings.training.lr is 'x'"),
@@ -243,7 +236,7 @@ def test_full_run_logs_valid_json(tmp_path, tiny_mnist, capsys):
     assert entry["accuracy"] is None and entry["total"] == 0 and entry["split"] is None
 
 
-# D21: contradictory flags
+# contradictory flags
 
 @pytest.mark.parametrize("flags,message", [
     (["--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd"),
@@ -266,7 +259,7 @@ def test_adam_over_a_momentum_recipe_does_not_record_momentum(tmp_path, tiny_mni
     assert "momentum" not in training and "nesterov" not in training
 
 
-# D24: outputs that are not files, checkpoints that are not checkpoints
+# outputs that are not files, checkpoints that are not checkpoints
 
 def test_out_that_is_a_folder_is_refused_before_training(tmp_path, tiny_mnist, capsys):
     folder = tmp_path / "folder"
@@ -293,7 +286,7 @@ def test_export_keeps_a_special_file_in_place(tmp_path, model, capsys):
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-# D25: messages
+# messages
 
 def test_negative_seed_names_the_flag(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from digitnet.checkpoint import load_checkpoint
-from digitnet.cli import main
 from digitnet.io import load_model
+from helpers import run, seed_run_checkpoint
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 EPOCHS = 60  # about 6 ms each on the tiny data set: the whole run takes a fraction of a second
@@ -25,12 +25,6 @@ EPOCHS = 60  # about 6 ms each on the tiny data set: the whole run takes a fract
 
 def train_args(data, out, *extra):
     return ["train", "--data", str(data), "--epochs", str(EPOCHS), "--out", str(out), *extra]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def weights(path):
@@ -132,22 +126,6 @@ def test_resume_from_a_damaged_checkpoint_is_one_line(tmp_path, capsys):
     (tmp_path / "m.ckpt.npz").write_bytes(b"PK\x03\x04 not really")
     code, _, err = run(capsys, "train", "--resume", "--out", tmp_path / "m.npz")
     assert code == 2 and err.count("\n") == 1 and "checkpoint" in err
-
-
-def seed_run_checkpoint(path, data_dir):
-    """A checkpoint of the tutorials' run after one epoch, on 7 images of other data."""
-    from digitnet.checkpoint import save_checkpoint
-    from digitnet.nn import mlp
-    from digitnet.train import Position
-
-    net = mlp([784, 30, 10], rng=0)
-    save_checkpoint(path, net, None, np.random.default_rng(0), Position(1), [],
-                    settings={"recipe": "seed", "seed": 2, "dtype": "float32",
-                              "monitor": "validation", "data_dir": str(data_dir),
-                              "training": {"sizes": [784, 30, 10], "activation": "sigmoid",
-                                           "cost": "quadratic", "init": "normal", "epochs": 2,
-                                           "batch_size": 10, "lr": 3.0}},
-                    data={"name": "mnist", "train_images": 7, "train_sha256": "0"})
 
 
 def test_resume_refuses_other_training_data(tiny_mnist, tmp_path, capsys):

@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     Model = Network | Ensemble
     ImageSource = str | bytes | object
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .data.mnist import load as load_mnist
 from .errors import DataError, DigitnetError, ModelFileError, TrainingDiverged
 from .io import load_model, save_model

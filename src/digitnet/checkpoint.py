@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._version import __version__
 from .errors import ModelFileError
 from .io import CHECKPOINT_KEY, MAX_PARAMETERS, READ_ERRORS, atomic_write, open_archive
 from .train import Callback, EpochResult, Position
@@ -97,8 +98,6 @@ def save_checkpoint(path, network, optimizer, rng, position, history, settings=N
     stateful : dict of name -> object with ``state()``, optional
         Anything else that must be restored, e.g. an early-stopping callback.
     """
-    from . import __version__
-
     arrays = {f"net/{name}": value for name, value in network.state_dict().items()}
     opt_json = _split(optimizer.state() if optimizer is not None else {}, "opt", arrays)
     states_json = {name: _split(obj.state(), f"state/{name}", arrays)

@@ -1,4 +1,4 @@
-"""Models shipped inside the package (see README, "Accuracy", for how each was trained).
+"""Models shipped inside the package (docs/accuracy.md says how each was trained).
 
 - ``models/ensemble.npz``: the best ensemble of CNNs;
 - ``models/cnn.npz``: the best single CNN (three stages, batch-normalised, 40 epochs).
@@ -17,8 +17,8 @@ NAMES = ("ensemble", "cnn")
 #: least this probability, and runs the others on the rest (``nn.ensemble.Ensemble``).
 #: Chosen on validation for the shipped ensemble, by a rule written down before: the
 #: smallest of 0.9, 0.95, ... 0.9999 that changed none of its answers to the 10,000
-#: validation digits, as MNIST gives them and drawn as a user would (README, "Recognise
-#: your own handwriting").
+#: validation digits, as MNIST gives them and drawn as a user would (docs/accuracy.md,
+#: "The server's shortcut").
 SHORTCUT = 0.9
 
 

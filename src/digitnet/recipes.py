@@ -5,6 +5,8 @@
 arguments of ``fit`` (augmentation, learning-rate schedule, gradient clipping).
 """
 
+from typing import Any
+
 import numpy as np
 
 RECIPES = {
@@ -53,7 +55,7 @@ DESCRIPTIONS = {
     "ensemble": "5 CNNs of the cnn recipe from consecutive seeds, probabilities averaged",
 }
 
-AUGMENTATIONS = {
+AUGMENTATIONS: dict[str | None, dict[str, Any] | None] = {
     None: None,
     "none": None,
     "affine": dict(rotate=10.0, scale=0.1, shift=2.0),
@@ -120,10 +122,10 @@ def fit_options(settings):
     from .data.augment import Augment
     from .nn import schedules
 
-    augment = AUGMENTATIONS.get(settings.get("augment"), "unknown")
-    if augment == "unknown":
+    if settings.get("augment") not in AUGMENTATIONS:
         raise ValueError(f"unknown augmentation {settings.get('augment')!r}; "
                          "choose none, affine or elastic")
+    augment = AUGMENTATIONS[settings.get("augment")]
     schedule = settings.get("schedule")
     return {
         "augment": Augment(**augment) if augment else None,

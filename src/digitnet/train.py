@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .nn.ensemble import Ensemble
     from .nn.network import Network
 
 import contextlib
@@ -21,6 +22,7 @@ import numpy as np
 from .errors import TrainingDiverged
 from .nn.averaging import WeightAverage, update_batchnorm
 from .nn.functional import one_hot
+from .nn.network import accuracy
 from .nn.optim import SGD, clip_grad_norm
 from .nn.regularization import BatchNorm
 
@@ -56,7 +58,7 @@ class Position:
     epoch: int
     batch: int = 0
     loss_sum: float = 0.0
-    epoch_rng_state: dict = None
+    epoch_rng_state: dict | None = None
     seconds: float = 0.0
 
 
@@ -64,7 +66,7 @@ class Position:
 class History:
     epochs: list = field(default_factory=list)
     #: Set when a callback stopped training in the middle of an epoch.
-    stopped: Position = None
+    stopped: Position | None = None
 
     @property
     def best(self):
@@ -138,10 +140,9 @@ class AverageWeights(Callback):
         self.average.load_state(state)
 
 
-def evaluate(network: Network, x: np.ndarray, labels: np.ndarray,
-             batch_size: int | None = None) -> int:
-    """Number of correctly classified examples."""
-    return int((network.predict(x, batch_size) == labels).sum())
+def evaluate(network: Network | Ensemble, x: np.ndarray, labels: np.ndarray) -> int:
+    """Number of correctly classified examples (``nn.network.accuracy``)."""
+    return accuracy(network, x, labels)
 
 
 def fit(network: Network, x: np.ndarray, labels: np.ndarray, *, epochs: int = 30,

@@ -5,61 +5,30 @@ Each sub-command lives in its own module with ``add_parser(subparsers)`` and
 stays fast. Every user mistake ends as one line on stderr and exit status 2.
 """
 
-import argparse
 import importlib
 import os
 import signal
 import sys
 
 from ..errors import DigitnetError
-
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from .common import (  # noqa: F401  (the sub-commands' helpers, as they import them)
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Parser,
+    check_output,
+    fail,
+    path,
+    positive_float,
+    positive_int,
+    shown,
+)
 
 #: Sub-command modules, in the order ``digitnet --help`` lists them.
 COMMANDS = ["train", "evaluate", "ensemble", "predict", "read", "serve", "export", "plot", "info"]
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is a single line."""
-
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
-
-
-positive_int, positive_float = _positive(int), _positive(float)
-
-
-def path(text):
-    """A file or folder argument: an empty one would mean the current folder to
-    ``Path`` ("" becomes "."), so it is refused."""
-    if not text:
-        raise argparse.ArgumentTypeError("empty path")
-    return text
-
-
-def shown(text):
-    """``text`` on one line: a newline or other control character in a file's name
-    is written as Python would escape it."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-
-
 def build_parser():
-    from .. import __version__
+    from .._version import __version__
 
     parser = Parser(prog="digitnet", description="Read handwritten digits with a neural "
                     "network written from scratch in NumPy.")
@@ -82,27 +51,6 @@ def parse(parser, argv):
         parser.commands[args.command].error(
             f"unrecognized arguments: {' '.join(extra)}")
     return args
-
-
-def fail(message):
-    """Raise the error the CLI reports as one line with exit status 2."""
-    raise DigitnetError(message)
-
-
-def check_output(flag, path, inputs=(), clash="one of the inputs"):
-    """Refuse, before any work, an output the command could not write safely (no such
-    folder; a folder or a device in its place) or one that is among its ``inputs``
-    (``clash`` says which, e.g. "the model being exported")."""
-    from .. import io
-    from ..errors import ModelFileError
-
-    named = f"{flag} " if flag else ""
-    try:
-        io.check_output(path)
-    except ModelFileError as e:
-        fail(f"{named}{e}")
-    if any(io.same_file(path, given) for given in inputs):
-        fail(f"{named}{path} is {clash}: write it elsewhere")
 
 
 def main(argv=None):

@@ -2,7 +2,7 @@
 
 
 def add_parser(sub):
-    from . import path, positive_int
+    from .common import path, positive_int
 
     p = sub.add_parser("ensemble", help="average several trained models into one model file")
     p.add_argument("models", nargs="+", type=path, metavar="MODEL", help="model files (.npz), same classes")
@@ -41,7 +41,7 @@ def run(args):
     from ..io import load_model, save_model, trained_on_validation
     from ..nn.ensemble import Ensemble
     from ..train import evaluate
-    from . import check_output, fail
+    from .common import check_output, fail, load_data
 
     check_output("--out", args.out, args.models, clash="one of the models being averaged")
     models = [load_model(path) for path in args.models]
@@ -50,7 +50,7 @@ def run(args):
     trainings = [t for model in models for t in _trainings(model)]
     if len({m.n_outputs for m in members}) != 1:
         fail("the models have different numbers of outputs: they cannot be averaged")
-    data = _load(args)
+    data = load_data(args)
     if len(data.classes) != members[0].n_outputs:
         fail(f"the models have {members[0].n_outputs} outputs, the data {len(data.classes)} classes")
     validation = data.validation
@@ -100,8 +100,3 @@ def _trainings(model):
         known = [{k: v for k, v in training.items() if k != "member_training"}] * len(model.members)
     return known
 
-
-def _load(args):
-    from .common import load_data
-
-    return load_data(args)

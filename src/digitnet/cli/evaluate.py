@@ -4,10 +4,11 @@ import json
 
 
 def add_parser(sub):
-    from . import path
+    from .common import path
 
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy and confusion matrix")
-    p.add_argument("model", type=path)
+    p.add_argument("model", type=path,
+                   help="model file (.npz), or a shipped model by name: ensemble, cnn")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "idx"], default="mnist")
     p.add_argument("--data", metavar="PATH", type=path,
                    help="IDX folder, CSV file or folder of class folders")
@@ -29,10 +30,10 @@ def run(args):
     import sys
 
     from ..io import load_model, trained_on_validation
-    from . import fail
-    from .common import check_classes, load_data
+    from ..pretrained import shipped_by_name
+    from .common import check_classes, fail, load_data
 
-    net = load_model(args.model)
+    net = load_model(shipped_by_name(args.model))
     data = load_data(args)
     split = getattr(data, args.split)
     if not len(split):

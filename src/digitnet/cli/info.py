@@ -4,10 +4,11 @@ import json
 
 
 def add_parser(sub):
-    from . import path
+    from .common import path
 
     p = sub.add_parser("info", help="what a model is, how it was trained, its metrics")
-    p.add_argument("model", type=path)
+    p.add_argument("model", type=path,
+                   help="model file (.npz), or a shipped model by name: ensemble, cnn")
     p.add_argument("--json", action="store_true", help="print the model's whole config")
     return p
 
@@ -41,9 +42,10 @@ def run(args):
     """What the model file says of itself; a malformed field of its metadata (edited by
     hand, or from another program) is shown as unknown instead of stopping the rest."""
     from ..io import read_config, trained_on_validation
-    from . import shown
+    from ..pretrained import shipped_by_name
+    from .common import shown
 
-    config = read_config(args.model)
+    config = read_config(shipped_by_name(args.model))
     if args.json:
         print(json.dumps(config, indent=2))
         return

@@ -20,6 +20,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ PARTS = ("train-images", "train-labels", "t10k-images", "t10k-labels")
 _SUFFIX = {"train-images": "idx3-ubyte", "train-labels": "idx1-ubyte",
            "t10k-images": "idx3-ubyte", "t10k-labels": "idx1-ubyte"}
 
-DATASETS = {
+DATASETS: dict[str, dict[str, Any]] = {
     "mnist": {
         "mirrors": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
                     "https://storage.googleapis.com/cvdf-datasets/mnist/"],

@@ -67,15 +67,10 @@ class Conv2D(Layer):
         k, s, p = self.kernel_size, self.stride, self.padding
         n, c, h, w = x.shape
         self.output_shape((c, h, w))  # the kernel fits
-        # zero padding: the input copied once into the middle of a zeroed buffer (the
-        # same as np.pad, whose generality costs more than the copy for small batches)
-        xh = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
-        xh[:, p:p + h, p:p + w, :] = x.transpose(0, 2, 3, 1)
+        xh = pad_nhwc(x, p)
         self.padded_shape = xh.shape
-        # (n, ho, wo, k, k, c) view of the patches -> rows (n * ho * wo, k * k * c)
-        windows = _patches(xh, k, s)
-        ho, wo = windows.shape[1], windows.shape[2]
-        self.cols = windows.reshape(n * ho * wo, k * k * c)
+        ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        self.cols = patch_rows(xh, k, s, [(0, 0)], ho, wo)
         weights = self.fixed_weights if self.fixed_weights is not None else self._weight_matrix()
         z = self.cols @ weights.T
         z += self.params["bias"]
@@ -89,25 +84,24 @@ class Conv2D(Layer):
         return self.params["weight"].transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
 
     def backward(self, delta, input_grad=True):
-        """BP2-BP4 for the patch rows, then each patch's gradient added back where it
-        came from (col2im; skipped with ``input_grad=False``)."""
+        """BP2-BP4 for the patch rows; the input gradient is each kernel tap's product
+        added back where that tap looked (skipped with ``input_grad=False``)."""
         dh = np.ascontiguousarray(delta.transpose(0, 2, 3, 1))
         n, ho, wo, _ = dh.shape
-        k, s, p, c = self.kernel_size, self.stride, self.padding, self.in_channels
         d = dh.reshape(n * ho * wo, self.out_channels)
-        dw = (d.T @ self.cols).reshape(self.out_channels, k, k, c)                          # BP4
-        self.grads["weight"][...] = dw.transpose(0, 3, 1, 2)
-        np.sum(d, axis=0, out=self.grads["bias"])                                             # BP3
+        self.fill_grads(d, self.cols)                                                        # BP3, BP4
         if not input_grad:
             return None
-        dcols = (d @ self._weight_matrix()).reshape(n, ho, wo, k, k, c)                      # BP2
-        dx = np.zeros(self.padded_shape, dtype=dcols.dtype)
-        for i in range(k):
-            for j in range(k):
-                dx[:, i:i + s * ho:s, j:j + s * wo:s, :] += dcols[:, :, :, i, j, :]
-        if p:
-            dx = dx[:, p:-p, p:-p, :]
-        return dx.transpose(0, 3, 1, 2)
+        return input_gradient(dh, self.params["weight"], self.padded_shape, self.stride,  # BP2
+                              self.padding).transpose(0, 3, 1, 2)
+
+    def fill_grads(self, d, cols):
+        """dC/dW = d^T cols (BP4) and dC/db = 1^T d (BP3; a product with a ones vector
+        is several times faster than ``sum(axis=0)`` over a tall matrix)."""
+        k, c = self.kernel_size, self.in_channels
+        dw = (d.T @ cols).reshape(self.out_channels, k, k, c)
+        self.grads["weight"][...] = dw.transpose(0, 3, 1, 2)
+        np.matmul(np.ones(len(d), d.dtype), d, out=self.grads["bias"])
 
     def config(self):
         return {"type": "Conv2D", "in_channels": self.in_channels,
@@ -125,6 +119,64 @@ def _patches(xh, k, s):
     sn, sh, sw, sc = xh.strides
     shape = (n, (h - k) // s + 1, (w - k) // s + 1, k, k, c)
     return as_strided(xh, shape, (sn, sh * s, sw * s, sh, sw, sc), writeable=False)
+
+
+def pad_nhwc(x, p):
+    """The NCHW batch ``x`` in channels-last memory, zero-padded by ``p`` on each side
+    (copied once into the middle of a zeroed buffer: the same as np.pad, whose
+    generality costs more than the copy for small batches)."""
+    n, c, h, w = x.shape
+    xh = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=x.dtype)
+    xh[:, p:p + h, p:p + w, :] = x.transpose(0, 2, 3, 1)
+    return xh
+
+
+def patch_rows(xh, k, s, starts, ho, wo, buffer=None):
+    """Patch rows (len(starts) * n * ho * wo, k * k * c) of the padded NHWC images
+    ``xh``: for each (row, column) offset in ``starts`` (in order), the ho x wo patches
+    at stride ``s`` from there. One offset (0, 0) gives the rows of a plain convolution;
+    ``nn.fused`` asks for one block of rows per position in a pooling window, and
+    passes a ``buffer`` (flat, of at least the rows' size) to write them into.
+
+    With one channel a patch row holds runs of only k values in the image, so the
+    matrix is built transposed instead, one tap at a time, and returned as its
+    (Fortran-ordered) transpose: matrix products read either order at full speed."""
+    n, _, _, c = xh.shape
+    q = len(starts)
+    size = q * n * ho * wo * k * k * c
+    memory = np.empty(size, xh.dtype) if buffer is None else buffer[:size]
+    if c == 1:
+        cols = memory.reshape(k * k, q, n, ho, wo)
+        img = xh[..., 0]
+        for b, (r0, c0) in enumerate(starts):
+            for i in range(k):
+                for j in range(k):
+                    r, cc = r0 + i, c0 + j
+                    cols[i * k + j, b] = img[:, r:r + s * (ho - 1) + 1:s, cc:cc + s * (wo - 1) + 1:s]
+        return cols.reshape(k * k, -1).T
+    cols = memory.reshape(q, n, ho, wo, k, k, c)
+    for b, (r0, c0) in enumerate(starts):
+        cols[b] = _patches(xh[:, r0:, c0:], k, s)[:, :ho, :wo]
+    return cols.reshape(q * n * ho * wo, k * k * c)
+
+
+def input_gradient(dh, weight, padded_shape, s, p):
+    """BP2 of a convolution in NHWC memory: dC/dx for the output gradient ``dh`` (n, ho,
+    wo, out) and ``weight`` (out, in, k, k). Each kernel tap (i, j) is one product of
+    the gradient rows with that tap's (out, in) weights, added to the input positions
+    the tap looked at: nine products into contiguous blocks, where one product
+    followed by a col2im adds back runs of only ``in`` values at a time."""
+    n, ho, wo, co = dh.shape
+    k = weight.shape[2]
+    d = dh.reshape(-1, co)
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (k, k, out, in)
+    tap = np.empty((len(d), taps.shape[-1]), dh.dtype)  # one block, reused by every tap
+    dx = np.zeros(padded_shape, dtype=dh.dtype)
+    for i in range(k):
+        for j in range(k):
+            np.matmul(d, taps[i, j], out=tap)
+            dx[:, i:i + s * (ho - 1) + 1:s, j:j + s * (wo - 1) + 1:s, :] += tap.reshape(n, ho, wo, -1)
+    return dx[:, p:dx.shape[1] - p, p:dx.shape[2] - p, :]
 
 
 @register
@@ -166,15 +218,16 @@ class MaxPool2D(Layer):
     def backward(self, grad):
         n, c, h, w = self.input_shape_
         k = self.size
-        g = grad.transpose(0, 2, 3, 1)
         ho, wo = self.max.shape[1], self.max.shape[2]
-        dx = np.zeros((n, h, w, c), dtype=g.dtype)
-        taken = np.zeros(self.max.shape, dtype=bool)  # windows whose maximum has its gradient
-        for i, j in self._offsets():
-            first = self.x[:, i:ho * k:k, j:wo * k:k] == self.max
-            first &= ~taken
-            taken |= first
-            np.multiply(first, g, out=dx[:, i:ho * k:k, j:wo * k:k])
+        covered = h == ho * k and w == wo * k  # no rows or columns left over
+        dx = (np.empty if covered else np.zeros)((n, h, w, c), dtype=grad.dtype)
+        offsets = self._offsets()
+        windows = [dx[:, i:ho * k:k, j:wo * k:k] for i, j in offsets]
+        rest = np.array(grad.transpose(0, 2, 3, 1))  # what is not yet handed to a position
+        for (i, j), out in zip(offsets[:-1], windows):
+            np.multiply(rest, self.x[:, i:ho * k:k, j:wo * k:k] == self.max, out=out)
+            rest -= out  # zero where this position took it
+        windows[-1][...] = rest  # the last position is the maximum wherever none before was
         return dx.transpose(0, 3, 1, 2)
 
     def config(self):

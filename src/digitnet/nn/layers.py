@@ -188,7 +188,7 @@ class Identity(Layer):
 ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax,
                "identity": Identity}
 
-LAYERS = {cls.__name__: cls for cls in (Linear, Sigmoid, Tanh, ReLU, Softmax, Identity)}
+LAYERS: dict[str, type] = {cls.__name__: cls for cls in (Linear, Sigmoid, Tanh, ReLU, Softmax, Identity)}
 
 
 def register(cls):

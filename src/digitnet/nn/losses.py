@@ -84,7 +84,9 @@ class BinaryCrossEntropy(Loss):
 class SoftmaxCrossEntropy(Loss):
     """Softmax outputs with the categorical cross-entropy C = -sum_k y_k ln a_k.
 
-    Fused: the cost comes from log-sum-exp of z, and BP1 becomes delta^L = a - y.
+    Fused: the cost comes from log-sum-exp of z, and BP1 becomes
+    delta^L = a sum_k y_k - y, which is the familiar a - y when each target row sums
+    to 1 (one-hot or smoothed labels) and stays right for any other targets.
     """
 
     activation = "softmax"
@@ -99,15 +101,18 @@ class SoftmaxCrossEntropy(Loss):
         shifted = z - z.max(axis=1, keepdims=True)
         delta = np.exp(shifted)
         total = delta.sum(axis=1, keepdims=True)
-        cost = (float(np.log(total).ravel() @ y.sum(axis=1))
+        y_sum = y.sum(axis=1, keepdims=True)
+        cost = (float(np.log(total).ravel() @ y_sum.ravel())
                 - float(np.einsum("ij,ij->", y, shifted))) / len(z)
         delta /= total  # softmax(z)
+        delta *= y_sum  # dC/dz_k = a_k sum_j y_j - y_k; a no-op (bitwise) for rows summing to 1
         delta -= y
         delta *= 1.0 / len(z)
         return cost, delta
 
 
-LOSSES = {"quadratic": QuadraticCost, "bce": BinaryCrossEntropy, "ce": SoftmaxCrossEntropy}
+LOSSES: dict[str, type[Loss]] = {"quadratic": QuadraticCost, "bce": BinaryCrossEntropy,
+                                  "ce": SoftmaxCrossEntropy}
 _BY_CLASS = {cls.__name__: cls for cls in LOSSES.values()}
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from . import layers as L
 from . import losses
 from .conv import Conv2D, MaxPool2D
+from .fused import ConvPoolStage, plan
 from .regularization import BatchNorm, Dropout
 
 #: Images per forward pass when a convolutional network predicts. Its layers keep what
@@ -37,6 +38,7 @@ class Network:
         self.loss = loss
         self.input_shape = tuple(input_shape)
         self._pack()
+        self._steps, self._planned = [], []
         for before, layer in zip(self.layers, self.layers[1:]):
             if isinstance(layer, L.ReLU) and isinstance(before, (L.Linear, Conv2D, BatchNorm)):
                 layer.inplace = True  # their outputs are fresh arrays nobody else holds
@@ -62,10 +64,23 @@ class Network:
 
     # -- the forward pass ---------------------------------------------------------
 
+    #: Whether ``forward`` and ``backward`` run each Conv2D [BatchNorm] ReLU MaxPool2D as one
+    #: fused stage (``nn.fused``; same outputs and gradients, faster) or layer by layer.
+    fuse = True
+
+    def stages(self):
+        """The steps that ``forward`` runs: the layers, or with ``fuse``, the layers with
+        each convolution-to-pool run replaced by one ``nn.fused.ConvPoolStage``."""
+        if not self.fuse:
+            return self.layers
+        if self._planned != self.layers:  # planned afresh whenever the layers change
+            self._steps, self._planned = plan(self.layers), list(self.layers)
+        return self._steps
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Weighted input z^L of the output layer for a batch x of shape (n, *input_shape)."""
-        for layer in self.layers:
-            x = layer.forward(x)
+        for step in self.stages():
+            x = step.forward(x)
         return x
 
     def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
@@ -110,11 +125,12 @@ class Network:
         of all parameters (BP3, BP4). Returns dC/dx, the gradient of the input,
         unless ``input_grad`` is False (training never needs it)."""
         # Below the first layer with parameters nothing needs a gradient in training.
-        start = 0 if input_grad else next((i for i, layer in enumerate(self.layers) if layer.params), 0)
-        for layer in reversed(self.layers[start + 1:]):
-            delta = layer.backward(delta)
-        first = self.layers[start]
-        if not input_grad and isinstance(first, (L.Linear, Conv2D)):
+        steps = self.stages()
+        start = 0 if input_grad else next((i for i, step in enumerate(steps) if step.params), 0)
+        for step in reversed(steps[start + 1:]):
+            delta = step.backward(delta)
+        first = steps[start]
+        if not input_grad and isinstance(first, (L.Linear, Conv2D, ConvPoolStage)):
             return first.backward(delta, input_grad=False)
         return first.backward(delta)
 
@@ -273,7 +289,8 @@ def for_inference(network: Network) -> Network:
     MaxPool2D moved after it. ReLU is non-decreasing, so the maximum of the rectified
     values is the rectified maximum, exactly; after the pool it touches a quarter of
     the values. Convolution weights are rearranged into their matrix once instead
-    of at every call. For inference only, like ``fold_batchnorm``'s copy: its
+    of at every call. Each Conv2D - MaxPool2D - ReLU that this leaves then runs as one
+    fused stage (``nn.fused``, as in any network with ``fuse`` on). For inference only, like ``fold_batchnorm``'s copy: its
     weights must not change. An ensemble gets each of its members' copies."""
     members = getattr(network, "members", None)
     if members is not None:

@@ -149,5 +149,3 @@ def clip_grad_norm(parameters, max_norm):
             g *= scale
     return total
 
-
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
