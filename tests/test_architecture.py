@@ -16,7 +16,7 @@ LAYERS = {
     "_version": 0, "errors": 0, "nn": 0,
     "data": 1, "io": 1,
     "train": 2, "checkpoint": 2, "recipes": 2, "training": 2, "pretrained": 2, "read": 2,
-    "reading": 2, "onnx": 2, "plots": 2, "sklearn": 2,
+    "reading": 2, "onnx": 2, "plots": 2, "sklearn": 2, "batch": 2,
     "": 3, "web": 3,  # "": the package itself, digitnet/__init__.py (the public API)
     "cli": 4, "__main__": 4,
 }
@@ -26,9 +26,11 @@ MAY_IMPORT_THE_PACKAGE = {"", "cli", "web", "__main__"}
 #: Third-party libraries and the only parts that may import them (none of them at all:
 #: PyTorch is never a dependency). NumPy and the standard library are everyone's.
 THIRD_PARTY = {
-    "PIL": {"data", "read", "reading", "web", "cli", "plots", ""},
+    "PIL": {"data", "read", "reading", "web", "cli", "plots", "", "batch"},
     "tqdm": {"cli"},
-    "threadpoolctl": {"train", "training", "cli", "web"},
+    "threadpoolctl": {"train", "training", "cli", "web", "batch"},
+    "dask": {"batch"}, "distributed": {"batch"}, "pyarrow": {"batch"}, "fsspec": {"batch"},
+    "pandas": {"batch"},
     "fastapi": {"web"}, "starlette": {"web"}, "uvicorn": {"web", "cli"},
     "gunicorn": {"web", "cli"}, "multipart": {"web"}, "python_multipart": {"web"},
     "sklearn": {"sklearn"}, "onnx": {"onnx", "cli"}, "onnxruntime": {"onnx"},

@@ -8,7 +8,8 @@ BLANK = "no digit found: the image is blank (no ink darker or brighter than the 
 
 
 def add_parser(sub):
-    from . import path
+    from ..pretrained import SHORTCUT
+    from . import batchmode, path
 
     p = sub.add_parser(
         "predict", help="recognise the digit in each image (any size, format, polarity)",
@@ -16,8 +17,9 @@ def add_parser(sub):
         "WebP...), any size, dark ink on light paper or the reverse, is brought to MNIST's form "
         "first (cropped, scaled to 20 px, centred by centre of mass in 28x28); --raw skips "
         "that for images already in MNIST form (28x28 PNG, or .npy).")
-    p.add_argument("images", nargs="+", metavar="IMAGE", type=path,
-                   help="image files, folders of images, or CSV files of 784-pixel rows")
+    p.add_argument("images", nargs="*", metavar="IMAGE", type=path,
+                   help="image files, folders of images, or CSV files of 784-pixel rows; in batch "
+                   "mode also zip and tar archives, glob patterns and URLs (s3://, https://...)")
     p.add_argument("--model", type=path,
                    help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
                         "the best model shipped with digitnet (the ensemble)")
@@ -32,6 +34,10 @@ def add_parser(sub):
     p.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
                    help="report an answer whose confidence (the calibrated chance that it is right, "
                    "docs/confidence.md) is below P as rejected (JSON: \"rejected\": true); default 0")
+    batchmode.add_options(p).add_argument(
+        "--shortcut", type=_shortcut, metavar="P",
+        help="an ensemble's first network answers alone for a digit it is at least P sure of "
+        f"(default {SHORTCUT}, as `digitnet serve`; `off`: every network on every digit)")
     return p
 
 
@@ -116,10 +122,14 @@ def run(args):
     from ..errors import ImageError, NoDigitError
     from ..io import DIGITS, class_names
     from ..pretrained import resolve_model
-    from . import EXIT_USAGE, fail, shown
+    from . import EXIT_USAGE, batchmode, fail, shown
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
+    if args.shortcut is not None or batchmode.wanted(args):
+        return _batch(args)
+    if not args.images:
+        fail("no images given (see digitnet predict --help)")
     if args.save_input:
         _check_writable(args.save_input)
     net = resolve_model(args.model)
@@ -193,6 +203,23 @@ def answer(text, confidence, rejected, min_confidence):
     if rejected.get("rejected"):
         return f"rejected: {text} ({100 * confidence:.1f}%, below {100 * min_confidence:g}%)"
     return f"{text} ({100 * confidence:.1f}%)"
+def _shortcut(text):
+    """serve's --shortcut: a probability, or `off` (kept as "off": not the same as not given)."""
+    from .serve import shortcut
+
+    value = shortcut(text)
+    return "off" if value is None else value
+
+
+def _batch(args):
+    from ..batch import PREDICT_BATCH
+    from ..batch.work import Task
+    from ..pretrained import SHORTCUT
+    from . import batchmode
+
+    batchmode.refuse(args, ["--json", "--raw", "--save-input"])
+    shortcut = {None: SHORTCUT, "off": None}.get(args.shortcut, args.shortcut)
+    return batchmode.run(args, Task("predict", args.model, shortcut, batch_size=PREDICT_BATCH))
 
 
 def with_path(path, error):

@@ -4,7 +4,7 @@ import json
 
 
 def add_parser(sub):
-    from . import path
+    from . import batchmode, path
 
     p = sub.add_parser("read", help="read a written number (1 to 20 digits) in each image",
                        description="Read the digits written left to right in each image: "
@@ -12,8 +12,9 @@ def add_parser(sub):
                        "the classifier. Confidences are calibrated: the chance of being right "
                        "(docs/confidence.md). A number below --min-confidence is reported as "
                        "rejected, and its digits below it are flagged with '?'.")
-    p.add_argument("images", nargs="+", metavar="IMAGE", type=path,
-                   help="image files, or folders of images")
+    p.add_argument("images", nargs="*", metavar="IMAGE", type=path,
+                   help="image files, or folders of images; in batch mode also zip and tar "
+                   "archives, glob patterns and URLs (s3://, https://...)")
     p.add_argument("--model", type=path,
                    help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
                         "the best model shipped with digitnet (the ensemble)")
@@ -22,6 +23,7 @@ def add_parser(sub):
                    "and flag its digits less sure than P with '?' (default 0.5)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: path, text, confidence, digits with boxes")
+    batchmode.add_options(p, "read")
     return p
 
 
@@ -33,11 +35,15 @@ def run(args):
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
     from ..read import not_a_digit_reader, read_number
-    from . import EXIT_USAGE, fail, shown
+    from . import EXIT_USAGE, batchmode, fail, shown
     from .predict import _expand, answer, report_failure, with_path
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
+    if batchmode.wanted(args):
+        return _batch(args)
+    if not args.images:
+        fail("no images given (see digitnet read --help)")
     paths = list(_expand(args.images))  # a folder stands for its images, as in predict
     if not paths:
         fail("no images found in " + " ".join(map(shown, args.images)))
@@ -72,3 +78,13 @@ def run(args):
             marked = "".join(f"{d.digit}?" if d.unsure else str(d.digit) for d in reading.digits)
             print(f"{shown(path)}: {answer(marked, reading.confidence, rejected, args.min_confidence)}")
     return EXIT_USAGE if failed else 0
+
+
+def _batch(args):
+    from ..batch import READ_BATCH
+    from ..batch.work import Task
+    from . import batchmode
+
+    batchmode.refuse(args, ["--json"])
+    return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
+                                    batch_size=READ_BATCH))

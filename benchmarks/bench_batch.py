@@ -1,0 +1,237 @@
+"""Batch mode: digits and numbers a second for one job, every job and a Dask
+LocalCluster, with peak memory, on pictures made from MNIST validation digits.
+
+    python -m benchmarks.bench_batch make --dir DIR [--pictures 12000] [--numbers 600] [--tar 100000]
+    python -m benchmarks.bench_batch run --dir DIR [--rounds 3]
+    python -m benchmarks.bench_batch tar --dir DIR
+    python -m benchmarks.bench_batch profile --dir DIR
+
+`make` writes DIR/digits/ (28x28 greyscale PNGs, dark ink on white, as a scanner gives
+them), DIR/numbers/ (3 to 8 separated digits, synthetic.number) and DIR/digits.tar
+(--tar PNGs). Keep DIR out of the repository. `run` times whole commands (`digitnet
+predict|read DIR/... --out FILE --quiet`, start-up included), the variants interleaved
+round by round, and samples the memory of the command and its workers (the sum over
+the process tree). `tar` reads the archive with --jobs and prints the memory over
+time. `profile` times the steps per digit in one process, interleaved, and counts the
+validation answers the ensemble's shortcut changes. The load average is printed with
+each figure: the machine is shared.
+"""
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+
+import numpy as np
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("make", "run", "tar", "profile"))
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--pictures", type=int, default=12_000)
+    parser.add_argument("--numbers", type=int, default=600)
+    parser.add_argument("--tar", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--read", type=int, help="run: read only the first N numbers")
+    parser.add_argument("--jobs", type=int, default=2, help="'every job' on this machine")
+    args = parser.parse_args(argv)
+    {"make": make, "run": run, "tar": tar, "profile": profile}[args.what](args)
+
+
+def validation():
+    from digitnet.data import mnist
+
+    return mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
+
+
+def png(x):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray((255 - x.reshape(28, 28) * 255).round().astype(np.uint8), "L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make(args):
+    from digitnet.data.synthetic import number
+
+    data = validation()
+    digits = os.path.join(args.dir, "digits")
+    os.makedirs(digits, exist_ok=True)
+    for i in range(args.pictures):
+        with open(os.path.join(digits, f"{i:06d}.png"), "wb") as f:
+            f.write(png(data.x[i % len(data.x)]))
+    numbers = os.path.join(args.dir, "numbers")
+    os.makedirs(numbers, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(args.numbers):
+        rows = data.x[rng.integers(0, len(data.x), rng.integers(3, 9))]
+        image, _ = number(rows, rng)
+        image.save(os.path.join(numbers, f"{i:05d}.png"))
+    with tarfile.open(os.path.join(args.dir, "digits.tar"), "w") as archive:
+        for i in range(args.tar):
+            body = png(data.x[i % len(data.x)])
+            info = tarfile.TarInfo(f"digits/{i:06d}.png")
+            info.size = len(body)
+            archive.addfile(info, io.BytesIO(body))
+    print(f"{args.pictures} digits, {args.numbers} numbers, a tar of {args.tar} in {args.dir}")
+
+
+def measure(argv, out):
+    """Seconds, CPU seconds and peak memory (MB) of a command, summed over its process
+    tree (workers, Dask nannies), sampled every 0.1 s; and the memory over time."""
+    import psutil
+
+    if os.path.isdir(out):
+        import shutil
+
+        shutil.rmtree(out)
+    elif os.path.exists(out):
+        os.unlink(out)
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    tree = psutil.Process(process.pid)
+    peak, samples, cpu = 0, [], {}
+    while process.poll() is None:
+        rss = 0
+        for p in [tree, *_children(tree)]:
+            try:
+                with p.oneshot():
+                    rss += p.memory_info().rss
+                    times = p.cpu_times()
+                    cpu[p.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        peak = max(peak, rss)
+        samples.append((time.perf_counter() - start, rss / 2**20))
+        time.sleep(0.1)
+    seconds = time.perf_counter() - start
+    err = process.stderr.read()
+    if process.returncode not in (0, 2):
+        sys.exit(f"{' '.join(argv)} failed: {err}")
+    return seconds, sum(cpu.values()), peak / 2**20, samples
+
+
+def _children(process):
+    import psutil
+
+    try:
+        return process.children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def digitnet(*argv):
+    return [sys.executable, "-m", "digitnet", *map(str, argv)]
+
+
+def run(args):
+    out = os.path.join(args.dir, "out.jsonl")
+    digits, numbers = os.path.join(args.dir, "digits"), os.path.join(args.dir, "numbers")
+    n_digits = len(os.listdir(digits))
+    names = sorted(os.listdir(numbers))[:args.read]
+    listed = os.path.join(args.dir, "numbers.txt")
+    with open(listed, "w") as f:
+        f.writelines(os.path.join(numbers, name) + "\n" for name in names)
+    variants = {}
+    for command, folder, n in (("predict", [digits], n_digits),
+                               ("read", ["--files-from", listed], len(names))):
+        for name, extra in (("--jobs 1", ["--jobs", 1]), (f"--jobs {args.jobs}", ["--jobs", args.jobs]),
+                            (f"--scheduler local --jobs {args.jobs}",
+                             ["--scheduler", "local", "--jobs", args.jobs])):
+            variants[f"{command} {name}"] = (digitnet(command, *folder, "--out", out, "--quiet", *extra), n)
+    results = {name: [] for name in variants}
+    for r in range(args.rounds):
+        for name, (argv, n) in variants.items():
+            load = os.getloadavg()[0]
+            seconds, cpu, peak, _ = measure(argv, out)
+            results[name].append((n / seconds, peak, load, n / cpu))
+            print(f"round {r + 1} {name}: {n / seconds:,.0f} a second, {n / cpu:,.0f} a CPU-second, "
+                  f"peak {peak:,.0f} MB, load {load:.1f}", flush=True)
+    print("\n| command | inputs | a second: median (range) | a CPU-second | peak MB | load average |")
+    print("|---|---|---|---|---|---|")
+    for name, (_, n) in variants.items():
+        got = results[name]
+        rates = [r[0] for r in got]
+        print(f"| `{name}` | {n:,} | {statistics.median(rates):,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) | "
+              f"{statistics.median(r[3] for r in got):,.0f} | {statistics.median(r[1] for r in got):,.0f} | "
+              f"{min(r[2] for r in got):.1f}-{max(r[2] for r in got):.1f} |")
+    for command in ("predict", "read"):
+        one = statistics.median(r[0] for r in results[f"{command} --jobs 1"])
+        many = statistics.median(r[0] for r in results[f"{command} --jobs {args.jobs}"])
+        dask = statistics.median(r[0] for r in results[f"{command} --scheduler local --jobs {args.jobs}"])
+        print(f"{command}: --jobs {args.jobs} / --jobs 1 = {many / one:.2f}x; Dask / --jobs {args.jobs} = "
+              f"{dask / many:.2f}")
+
+
+def tar(args):
+    archive = os.path.join(args.dir, "digits.tar")
+    out = os.path.join(args.dir, "tar.jsonl")
+    load = os.getloadavg()[0]
+    seconds, cpu, peak, samples = measure(digitnet("predict", archive, "--out", out, "--quiet",
+                                                   "--jobs", args.jobs), out)
+    with open(out) as f:
+        n = sum(1 for _ in f)
+    print(f"--jobs {args.jobs}: {n:,} pictures from a tar in {seconds:.0f} s ({n / seconds:,.0f} a second, "
+          f"{n / cpu:,.0f} a CPU-second), peak {peak:,.0f} MB, load {load:.1f}-{os.getloadavg()[0]:.1f}")
+    for fraction in (0.1, 0.25, 0.5, 0.75, 1.0):
+        t, rss = samples[min(len(samples) - 1, int(fraction * (len(samples) - 1)))]
+        print(f"  at {t:5.0f} s: {rss:,.0f} MB")
+
+
+def profile(args):
+    """Per-digit costs of the steps, interleaved in one process, and the shortcut's
+    changes to the answers on the 10,000 validation digits (as pictures)."""
+    from threadpoolctl import threadpool_limits
+
+    from digitnet.batch import predict_many
+    from digitnet.batch.clean import decode, prepare_clean
+    from digitnet.data.preprocess import to_mnist
+    from digitnet.nn.ensemble import Ensemble
+    from digitnet.nn.network import for_inference
+    from digitnet.pretrained import SHORTCUT, resolve_model
+
+    threadpool_limits(1, user_api="blas")
+    data = validation()
+    pictures = [png(x) for x in data.x]
+    sample = pictures[:2560]
+    fast = for_inference(resolve_model(None))
+    whole, early = Ensemble(fast.members), Ensemble(fast.members, shortcut=SHORTCUT)
+    x = np.stack([to_mnist(p) for p in sample])
+    steps = {
+        "prepare: to_mnist, one picture at a time": lambda: [to_mnist(p) for p in sample],
+        "prepare: cheap path, 256 at a time": lambda: [prepare_clean([decode(p) for p in sample[i:i + 256]])
+                                                        for i in range(0, len(sample), 256)],
+        "network: ensemble, one digit at a time": lambda: [whole.confidences(x[i:i + 1]) for i in range(256)],
+        "network: ensemble, 256 at a time": lambda: [
+            whole.confidences(x[i:i + 256]) for i in range(0, len(x), 256)],
+        "network: ensemble with shortcut, 256 at a time (passes of 128)": lambda: [
+            early.confidences(x[i:i + 256]) for i in range(0, len(x), 256)],
+        "network: ensemble with shortcut, 256 at a time (passes of 32)": lambda: [
+            early.confidences(x[i:i + 256], 32) for i in range(0, len(x), 256)],
+    }
+    times = {name: [] for name in steps}
+    for _ in range(args.rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            n = 256 if "one digit" in name else len(sample)
+            times[name].append((time.perf_counter() - start) / n * 1e6)
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    for name, t in times.items():
+        print(f"{name}: {statistics.median(t):,.0f} us a digit ({min(t):,.0f}-{max(t):,.0f})")
+    plain = [r.answer for r in predict_many(pictures, shortcut=None)]
+    short = [r.answer for r in predict_many(pictures, shortcut=SHORTCUT)]
+    labels = [str(y) for y in data.y]
+    print(f"shortcut {SHORTCUT}: {sum(a != b for a, b in zip(plain, short))} of {len(plain):,} validation "
+          f"answers changed; right: {sum(a == y for a, y in zip(plain, labels)):,} without, "
+          f"{sum(a == y for a, y in zip(short, labels)):,} with")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Dask (dask.distributed) as the engine: the same chunks, computed on a cluster.
+
+- ``run`` streams chunks of inputs to a scheduler's workers (a few per worker in
+  flight, in order), each computed by ``work.run_chunk``: the same function, on the
+  same chunks, as ``--jobs N``, so the same answers to the last bit. The task (and
+  its model, when it is an object) is scattered to every worker once; each worker
+  process loads the network once.
+- ``predict_partition`` / ``read_partition`` are for a Dask bag or dataframe of
+  paths, URLs or bytes that users already have: ``bag.map_partitions(predict_partition)``,
+  then ``.to_dataframe().to_parquet(...)`` writes the results per partition.
+
+Dask, distributed and pyarrow are imported only here, only when used
+(``pip install 'digitnet[dask]'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import DigitnetError
+from .runner import IN_FLIGHT, chunks, ordered
+from .sources import Input
+from .work import Result, Task, run_chunk
+
+#: Seconds to wait for a scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT = 10
+
+
+def client_for(scheduler: Any, jobs: int = 2):
+    """A ``distributed.Client``: ``scheduler`` itself if it is one, a LocalCluster of
+    ``jobs`` single-threaded worker processes listening on 127.0.0.1 for "local", or
+    the scheduler at the address given."""
+    try:
+        import distributed
+    except ImportError:
+        raise DigitnetError("Dask is not installed: pip install 'digitnet[dask]'") from None
+    if isinstance(scheduler, distributed.Client):
+        return scheduler
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its start-up chatter
+    if scheduler == "local":
+        cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                           host="127.0.0.1", dashboard_address=None)
+        return distributed.Client(cluster)
+    try:
+        return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise DigitnetError(f"cannot reach the Dask scheduler at {scheduler}: "
+                            f"{' '.join(str(e).split())[:160]}") from None
+
+
+def run(task: Task, inputs: Iterable[Input], scheduler: Any, jobs: int = 2) -> Iterator[list[Result]]:
+    """``task``'s results over ``inputs``, a chunk at a time, in order, computed by
+    the workers of ``scheduler``. Local files are sent as their bytes (the workers
+    need not see this machine's disk)."""
+    client = client_for(scheduler, jobs)
+    owned = client is not scheduler
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        shared = client.scatter(task, broadcast=True, hash=False)
+        pieces = chunks((_with_bytes(item) for item in inputs), task.batch_size)
+        yield from ordered(lambda piece: client.submit(run_chunk, shared, piece, pure=False), pieces,
+                           IN_FLIGHT * workers, _result)
+    finally:
+        if owned:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _result(future):
+    return future.result()
+
+
+def _with_bytes(item: Input) -> Input:
+    name, data = item
+    if isinstance(data, str):
+        from ..data.preprocess import MAX_BYTES
+        from .sources import SourceError
+
+        try:
+            with open(data, "rb") as f:
+                return Input(name, f.read(MAX_BYTES + 1))
+        except OSError as e:
+            return Input(name, SourceError(f"{name}: {e.strerror or e}"))
+    return item
+
+
+def predict_partition(partition: Any, model: Any = None, shortcut: float | None = None,
+                      column: str = "path", batch_size: int = 256) -> Any:
+    """The digit in each item of a Dask partition, for ``map_partitions``.
+
+    Parameters
+    ----------
+    partition : list or pandas.DataFrame
+        A bag's partition (paths, URLs or bytes), or a dataframe's, whose ``column``
+        holds them.
+    model : str or None
+        A model file or shipped model's name (loaded once per worker process).
+    shortcut : float or None
+        The ensemble's early exit (``digitnet.pretrained.SHORTCUT`` as the CLI).
+
+    Returns
+    -------
+    list of dict (for a bag) or pandas.DataFrame (for a dataframe)
+        One row per item: path, answer, confidence, error.
+    """
+    return _partition(Task("predict", model, shortcut, batch_size=batch_size, token=_token(
+        "predict", model, shortcut)), partition, column)
+
+
+def read_partition(partition: Any, model: Any = None, min_confidence: float = 0.5,
+                   column: str = "path", batch_size: int = 8) -> Any:
+    """The number written in each item of a Dask partition (as ``predict_partition``)."""
+    return _partition(Task("read", model, min_confidence=min_confidence, batch_size=batch_size,
+                           token=_token("read", model, min_confidence)), partition, column)
+
+
+def _token(*args):
+    return repr(args)  # the same task on every partition: its network is built once per worker
+
+
+def _partition(task, partition, column):
+    frame = hasattr(partition, "columns")
+    items = partition[column].tolist() if frame else list(partition)
+    rows = [r.row() for piece in chunks(_inputs(items), task.batch_size) for r in run_chunk(task, piece)]
+    if not frame:
+        return rows
+    import pandas
+
+    return pandas.DataFrame(rows, columns=["path", "answer", "confidence", "error"])
+
+
+def _inputs(items):
+    """A partition's items as inputs: a URL fetched here (by the worker), the rest as given."""
+    from . import as_input
+    from .sources import expand, is_url
+
+    for i, item in enumerate(items):
+        if isinstance(item, str) and is_url(item):
+            yield from expand([item])
+        else:
+            yield as_input(item, i)

@@ -1,0 +1,115 @@
+"""Running a task over a stream of inputs: in this process, or in worker processes.
+
+Inputs are cut into chunks of ``task.batch_size``; at most a few chunks per worker
+are in flight at any time, so memory stays bounded whatever the number of inputs,
+and results come back in the order of the inputs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from ..errors import DigitnetError
+from .sources import Input
+from .work import Result, Task, build, run_chunk
+
+#: Chunks in flight per worker: one being computed, one waiting, one being returned.
+IN_FLIGHT = 3
+
+
+def every_core() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def chunks(inputs: Iterable[Input], size: int) -> Iterator[list[Input]]:
+    it = iter(inputs)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def ordered(submit: Callable[[list[Input]], Any], pieces: Iterable[list[Input]], window: int,
+            result: Callable[[Any], list[Result]]) -> Iterator[list[Result]]:
+    """``result(submit(piece))`` for each piece, in order, with at most ``window``
+    submitted and not yet returned."""
+    pending: deque = deque()
+    for piece in pieces:
+        pending.append(submit(piece))
+        if len(pending) >= window:
+            yield result(pending.popleft())
+    while pending:
+        yield result(pending.popleft())
+
+
+def run(task: Task, inputs: Iterable[Input], jobs: int = 1) -> Iterator[list[Result]]:
+    """The results of ``task`` over ``inputs``, a chunk at a time, computed by ``jobs``
+    processes (1: this one)."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    pieces = chunks(inputs, task.batch_size)
+    if jobs == 1:
+        yield from (run_chunk(task, piece) for piece in pieces)
+        return
+    yield from _pool(task, pieces, jobs)
+
+
+def _pool(task, pieces, jobs):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # forkserver: workers start from a clean process that has imported digitnet once,
+    # not from a copy of this one and its threads (a progress bar's, fsspec's)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["digitnet.batch.work"])
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(task,))
+    try:
+        yield from ordered(lambda piece: pool.submit(_work, piece), pieces, IN_FLIGHT * jobs,
+                           _result)
+    except BrokenProcessPool:
+        raise DigitnetError("a worker process died (out of memory, or killed); "
+                            "run again with --resume to go on") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future):
+    return future.result()
+
+
+_TASK: list[Task] = []
+
+
+def _start(task: Task) -> None:
+    """A worker's start: the model loaded, once; Ctrl-C left to the main process (which
+    stops the workers), so that it is not a traceback from each of them."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_orphaned, daemon=True).start()
+    _TASK.append(task)
+    build(task)
+
+
+def _orphaned():
+    """Exit when the main process is gone (killed with SIGKILL, it cannot say so: the
+    worker would wait for work forever)."""
+    import multiprocessing.connection
+
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+
+def _work(piece: list[Input]) -> list[Result]:
+    return run_chunk(_TASK[0], piece)
+

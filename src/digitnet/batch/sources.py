@@ -1,0 +1,269 @@
+"""Where the pictures of a batch come from: files, folders, globs, lists of names,
+zip and tar archives read in place, and fsspec URLs.
+
+``expand`` turns what a user names into a stream of ``Input`` (a name and what to
+read), lazily: a folder of a million files or a tar archive of a million members is
+never held in memory. Local files stay paths (the workers read them); archive
+members and URLs are read here, as bytes, in the order they come.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+from ..data.formats import IMAGE_SUFFIXES
+
+#: What a worker can prepare: a local path, the bytes of a picture, or an array.
+Data = str | bytes | np.ndarray
+
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+ARCHIVE_SUFFIXES = (".zip", *TAR_SUFFIXES)
+#: URLs fetched together (``fsspec``'s ``cat`` fetches a list concurrently where it can).
+URL_GROUP = 64
+
+
+class Input(NamedTuple):
+    """One picture: ``name`` (its path, ``archive.zip/member.png``, its URL, or
+    ``<bytes 3>``) and ``data`` (a local path, bytes, an array, or a ``SourceError``)."""
+
+    name: str
+    data: Data | SourceError
+
+
+class SourceError(NamedTuple):
+    """An input that could not be read here: its row carries the message."""
+
+    message: str
+
+
+def is_url(text: str) -> bool:
+    return "://" in text or "::" in text
+
+
+def is_archive(name: str) -> bool:
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def is_picture(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+
+
+def expand(items: Iterable[str], files_from: str | None = None) -> Iterator[Input]:
+    """The pictures named by ``items`` (and by the lines of the file ``files_from``,
+    ``-`` for standard input), one ``Input`` each, streamed.
+
+    A folder stands for the pictures under it (recursively, sorted); a zip or tar
+    archive for its pictures (a tar is streamed, never indexed); ``archive.zip/a/b.png``
+    for one member; a name with ``*``, ``?`` or ``[`` that is not a file for the files it
+    matches; ``s3://``, ``gs://``, ``https://``, ``memory://``... for what fsspec finds
+    there (a folder, a glob, an archive or one file). What cannot be read is an ``Input``
+    whose data is a ``SourceError``: the run reports it in its row and goes on.
+    """
+    names = list(items)
+    if files_from is not None:
+        names = _chain(names, _lines(files_from))
+    urls: list[str] = []
+    for name in names:
+        if is_url(name):
+            urls.append(name)
+            if len(urls) >= URL_GROUP:
+                yield from _urls(urls)
+                urls = []
+            continue
+        yield from _urls(urls)
+        urls = []
+        yield from _local(name)
+    yield from _urls(urls)
+
+
+def _chain(first, second):
+    yield from first
+    yield from second
+
+
+def _lines(files_from):
+    stream = sys.stdin if files_from == "-" else open(files_from, encoding="utf-8", errors="surrogateescape")
+    try:
+        for line in stream:
+            line = line.rstrip("\r\n")
+            if line:
+                yield line
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def _local(name: str) -> Iterator[Input]:
+    if os.path.isdir(name):
+        yield from (Input(path, path) for path in walk(name))
+    elif os.path.isfile(name):
+        if is_archive(name):
+            yield from archive_members(name)
+        else:
+            yield Input(name, name)
+    elif glob.has_magic(name):
+        matches = sorted(glob.glob(name, recursive=True))
+        if not matches:
+            yield Input(name, SourceError(f"{name}: no files match"))
+        for match in matches:
+            yield from _local(match)
+    else:
+        yield _member(name)
+
+
+def walk(folder: str) -> Iterator[str]:
+    """The pictures under ``folder``, each folder's sorted, depth first."""
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            if is_picture(name):
+                yield os.path.join(root, name)
+
+
+def archive_members(path: str, opener=None) -> Iterator[Input]:
+    """The pictures in the zip or tar archive ``path``, as bytes, in the archive's order.
+    ``opener`` opens it (a file object), for an archive behind a URL."""
+    try:
+        if path.lower().endswith(".zip"):
+            with zipfile.ZipFile(opener() if opener else path) as archive:
+                for info in archive.infolist():
+                    if not info.is_dir() and is_picture(info.filename):
+                        yield Input(f"{path}/{info.filename}", archive.read(info))
+            return
+        stream = opener() if opener else open(path, "rb")
+        with stream, tarfile.open(fileobj=stream, mode="r|*") as archive:  # streamed: no index kept
+            for member in archive:
+                body = archive.extractfile(member) if member.isfile() and is_picture(member.name) else None
+                if body is not None:
+                    yield Input(f"{path}/{member.name}", body.read())
+    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:
+        yield Input(path, SourceError(f"{path}: not a readable archive: {e}"))
+
+
+def split_member(name: str) -> tuple[str, str] | None:
+    """``archive.zip/a/b.png`` -> ("archive.zip", "a/b.png") when the archive is a file
+    (a tar's likewise); None for any other name."""
+    parts = name.replace(os.sep, "/").split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        archive = "/".join(parts[:i])
+        if is_archive(archive) and os.path.isfile(archive):
+            return archive, "/".join(parts[i:])
+    return None
+
+
+def _member(name: str) -> Input:
+    """``archive.zip/member.png`` (or a tar's): that member; anything else: no such file."""
+    member = split_member(name)
+    if member is None:
+        return Input(name, SourceError(f"{name}: no such file"))
+    return _read_member(name, *member)
+
+
+def _read_member(name, archive, member):
+    try:
+        if archive.lower().endswith(".zip"):
+            with zipfile.ZipFile(archive) as z:
+                return Input(name, z.read(member))
+        with tarfile.open(archive) as t:
+            body = t.extractfile(member)
+            if body is None:  # a folder, a link...
+                raise KeyError(member)
+            return Input(name, body.read())
+    except KeyError:
+        return Input(name, SourceError(f"{archive}: no member {member}"))
+    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:
+        return Input(name, SourceError(f"{archive}: not a readable archive: {e}"))
+
+
+def _urls(urls: list[str]) -> Iterator[Input]:
+    """The pictures at ``urls`` (fsspec), fetched a group at a time."""
+    files: list[tuple[object, str, str]] = []
+    for url in urls:
+        try:
+            fs, found = _find(url)
+        except Exception as e:  # a backend not installed, a bucket refused: this URL's row
+            yield Input(url, SourceError(f"{url}: {_message(e)}"))
+            continue
+        for path, shown in found:
+            if is_archive(path):
+                yield from _fetch(files)
+                files = []
+                yield from archive_members(shown, lambda fs=fs, path=path: fs.open(path, "rb"))
+                continue
+            files.append((fs, path, shown))
+            if len(files) >= URL_GROUP:
+                yield from _fetch(files)
+                files = []
+    yield from _fetch(files)
+
+
+def _find(url):
+    """The file system of ``url`` and the files it names: (path in it, name shown)."""
+    from fsspec.core import url_to_fs
+
+    fs, path = url_to_fs(url)
+
+    def named(p):
+        return p, fs.unstrip_protocol(p)
+
+    if glob.has_magic(path):
+        return fs, [named(p) for p in sorted(fs.glob(path)) if is_picture(p) or is_archive(p)]
+    if fs.isdir(path):
+        return fs, [named(p) for p in sorted(fs.find(path)) if is_picture(p)]
+    return fs, [(path, url)]
+
+
+def _fetch(files):
+    """Each file's bytes, or its error, fetched together per file system."""
+    if not files:
+        return
+    fs = files[0][0]
+    if any(f is not fs for f, _, _ in files):  # several file systems: one at a time
+        for file in files:
+            yield from _fetch([file])
+        return
+    try:
+        contents = fs.cat([path for _, path, _ in files], on_error="return")
+    except Exception as e:
+        contents = {path: e for _, path, _ in files}
+    for _, path, shown in files:
+        data = contents.get(path, FileNotFoundError(path))
+        if isinstance(data, Exception):
+            yield Input(shown, SourceError(f"{shown}: {_message(data)}"))
+        else:
+            yield Input(shown, bytes(data))
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]
+
+
+def count(items: list[str], files_from: str | None = None) -> int | None:
+    """How many pictures ``expand(items)`` yields, when that is cheap to know (local
+    files, folders and globs: names only); None otherwise (an archive to read, a URL
+    to list, a list of names to consume)."""
+    if files_from is not None or any(is_url(n) or is_archive(n) for n in items):
+        return None
+    total = 0
+    for name in items:
+        if os.path.isdir(name):
+            total += sum(1 for _ in walk(name))
+        elif glob.has_magic(name) and not os.path.exists(name):
+            matches = glob.glob(name, recursive=True)
+            if any(is_archive(m) or os.path.isdir(m) for m in matches):
+                return None
+            total += max(len(matches), 1)
+        else:
+            total += 1
+    return total

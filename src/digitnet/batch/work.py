@@ -1,0 +1,232 @@
+"""What a worker does with a chunk of inputs: prepare each picture, run the network
+once over the chunk, and return one ``Result`` per input.
+
+The same function runs in the calling process (one job), in worker processes
+(``--jobs N``) and on Dask workers, over the same chunks: so the answers, and the
+probabilities to the last bit, do not depend on where they were computed. (A
+network's output for one picture may differ in the last bit with the batch it is
+computed in; the chunks, not the workers, fix the batches.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImageError
+from .sources import Input, SourceError
+
+#: Pictures per pass through a network, within a chunk: the layers keep about 1 MB per
+#: picture, and smaller passes were no slower (benchmarks/bench_batch.py profile).
+NETWORK_BATCH = 32
+#: A 28x28 array whose values differ by less than this holds no digit (as ``to_mnist``).
+BLANK_CONTRAST = 0.15
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer for one input.
+
+    Attributes
+    ----------
+    path : str
+        The input's name: its path, ``archive.zip/member.png``, its URL, or
+        ``<bytes 3>`` / ``<array 3>`` for the fourth input given as bytes or an array.
+    answer : str or None
+        The digit (or the class's name, for a model of other classes), or the number
+        read; None when there is an error.
+    confidence : float
+        The answer's probability (for a number, the product of its digits'); 0 on error.
+    error : str or None
+        Why there is no answer: an unreadable input, or "no digit found" for a blank one.
+    probabilities : ndarray of shape (n_classes,) or None
+        Every class's probability (``predict`` only).
+    """
+
+    path: str
+    answer: str | None
+    confidence: float = 0.0
+    error: str | None = None
+    probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def blank(self) -> bool:
+        """No digit in the picture (an answer of its own, not a failure to read it)."""
+        return self.error is not None and "no digit" in self.error
+
+    def row(self) -> dict[str, Any]:
+        """The output row: path, answer, confidence, error."""
+        return {"path": self.path, "answer": self.answer, "confidence": self.confidence,
+                "error": self.error}
+
+
+@dataclass(frozen=True)
+class Task:
+    """What to do with each input, sent once to each worker.
+
+    ``kind`` is "predict" (one digit per picture) or "read" (a number); ``model`` a
+    model file, a shipped model's name ("cnn", "ensemble"), None for the best shipped
+    one, or a model object; ``shortcut`` the ensemble's early exit (predict only);
+    ``batch_size`` the number of inputs per chunk (fixed: it fixes the batches)."""
+
+    kind: str = "predict"
+    model: Any = None
+    shortcut: float | None = None
+    min_confidence: float = 0.5
+    batch_size: int = 256
+    token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
+
+    def __post_init__(self):
+        if self.kind not in ("predict", "read"):
+            raise ValueError(f"a task is 'predict' or 'read', not {self.kind!r}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
+
+
+#: The network each task builds, once per process: {token: (network, class names)}.
+_BUILT: dict[str, tuple[Any, list[str]]] = {}
+
+
+def build(task: Task):
+    """The network for ``task`` (loaded and rearranged for inference once per process)
+    and its class names."""
+    if task.token not in _BUILT:
+        from ..io import class_names
+        from ..nn.ensemble import Ensemble
+        from ..nn.network import for_inference
+        from ..pretrained import resolve_model
+
+        model = task.model
+        if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+            model = resolve_model(model)
+        classes = class_names(model)
+        if task.kind == "read":
+            from ..read import not_a_digit_reader
+
+            unfit = not_a_digit_reader(model)
+            if unfit:
+                raise ValueError(f"reading numbers needs a classifier of the ten digits; "
+                                 f"this model has {unfit}")
+        fast: Any = for_inference(model)
+        members = getattr(fast, "members", None)
+        if members is not None:  # read scores pieces with every member (the shortcut read worse)
+            fast = Ensemble(members, shortcut=task.shortcut if task.kind == "predict" else None)
+        _BUILT.clear()  # one task at a time per process: an old model is not kept
+        _BUILT[task.token] = (fast, classes)
+    return _BUILT[task.token]
+
+
+def release() -> None:
+    """Forget the network built in this process (the workers have their own)."""
+    _BUILT.clear()
+
+
+def run_chunk(task: Task, inputs: list[Input]) -> list[Result]:
+    """One ``Result`` per input, in order, computed with one BLAS thread wherever it
+    runs (the workers are the parallelism; and the same bits in every process)."""
+    with _controller().limit(limits=1, user_api="blas"):
+        return _run_chunk(task, inputs)
+
+
+_CONTROLLER: list = []
+
+
+def _controller():
+    if not _CONTROLLER:  # finding the BLAS libraries takes a millisecond: once per process
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
+def _run_chunk(task, inputs):
+    network, classes = build(task)
+    if task.kind == "read":
+        return [_read(network, task, item) for item in inputs]
+    results: list[Result | None] = [None] * len(inputs)
+    pictures, where = [], []
+    for k, (cheap, (name, data)) in enumerate(zip(_cheap(inputs), inputs)):
+        try:
+            pictures.append(cheap if cheap is not None else prepare(data))
+            where.append(k)
+        except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
+            results[k] = Result(name, None, 0.0, _named(name, data, e))
+    if pictures:
+        for k, p in zip(where, network.confidences(np.stack(pictures), NETWORK_BATCH)):
+            digit = int(p.argmax())
+            results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
+    return results  # type: ignore[return-value]
+
+
+def _cheap(inputs):
+    """Small clean scans prepared together (``clean``); None for the other inputs."""
+    from .clean import decode, prepare_clean
+
+    return prepare_clean([decode(data) if isinstance(data, (str, bytes)) else None for _, data in inputs])
+
+
+def prepare(data) -> np.ndarray:
+    """784 floats in MNIST's form from a path, the bytes of a picture, or an array that
+    is already in MNIST's form (784 values, ink 1 on 0, or 0-255)."""
+    from ..data.preprocess import to_mnist
+
+    if isinstance(data, SourceError):
+        raise ImageError(data.message)
+    if isinstance(data, np.ndarray):
+        return _mnist_array(data)
+    if isinstance(data, str) and data.lower().endswith(".npy"):
+        from ..data.images import load_mnist_style
+
+        return _unblank(load_mnist_style(data))
+    return to_mnist(data)
+
+
+def _mnist_array(array):
+    if array.size != 784 or array.dtype.kind not in "uif":
+        raise ImageError(f"an array must hold 784 numbers (28x28 in MNIST's form), not {array.dtype} "
+                         f"{array.shape}; give other pictures as paths or bytes")
+    x = array.astype(np.float32).reshape(784)
+    if x.max(initial=0) > 1.0:
+        x /= 255.0
+    if not np.isfinite(x).all() or x.min(initial=0) < 0 or x.max(initial=0) > 1:
+        raise ImageError("an array's values must lie in [0, 1] or [0, 255]")
+    return _unblank(x)
+
+
+def _unblank(x):
+    if float(np.ptp(x)) < BLANK_CONTRAST:
+        raise ImageError("no digit found: the image is blank (no ink darker or brighter than the paper)")
+    return x
+
+
+def _read(network, task, item: Input) -> Result:
+    from ..read import read_number
+
+    name, data = item
+    try:
+        if isinstance(data, SourceError):
+            raise ImageError(data.message)
+        if isinstance(data, np.ndarray):
+            raise ImageError("read takes pictures as paths or bytes, not arrays")
+        reading = read_number(data, network, task.min_confidence)
+    except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
+        return Result(name, None, 0.0, _named(name, data, e))
+    return Result(name, reading.text, reading.confidence)
+
+
+def _named(name, data, error):
+    """The error's message, starting with the input's name (a picture given as bytes
+    is called "image" by the decoder; a source's error names what it could not read)."""
+    message = " ".join(str(error).split())
+    if not isinstance(error, ImageError):  # not foreseen: say what it was
+        message = f"cannot read it: {type(error).__name__}: {message}"[:300]
+    if isinstance(data, SourceError):
+        return message
+    if message.startswith("image: "):
+        message = message[len("image: "):]
+    if message.startswith(f"{name}:") or message.startswith("no digit"):
+        return message
+    return f"{name}: {message}"

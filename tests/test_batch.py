@@ -1,0 +1,257 @@
+"""Batch mode: inputs of every kind, rows for what cannot be read, the same answers
+for any number of jobs, and outputs that survive a crash."""
+
+import io
+import json
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitnet.batch import predict_many, read_many
+from digitnet.batch.sources import expand
+from test_cli import run
+
+MODEL = "cnn"  # the small shipped model: fast
+
+
+def picture(rng):
+    """A 28x28 PNG of a random thick stroke, dark ink on white paper."""
+    grey = np.full((28, 28), 255, np.uint8)
+    top, left = rng.integers(4, 10, 2)
+    kind = rng.integers(0, 3)
+    if kind == 0:
+        grey[top:top + 16, left + 6:left + 9] = 0
+    elif kind == 1:
+        grey[top:top + 3, left:left + 12] = 0
+        grey[top:top + 16, left + 9:left + 12] = 0
+    else:
+        grey[top:top + 14, left:left + 3] = 0
+        grey[top:top + 14, left + 9:left + 12] = 0
+        grey[top:top + 3, left:left + 12] = 0
+        grey[top + 11:top + 14, left:left + 12] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(grey, "L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pictures(folder, n, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"{i:04d}.png"
+        path.write_bytes(picture(rng))
+        paths.append(str(path))
+    return paths
+
+
+def rows(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_every_kind_of_input_is_expanded(tmp_path):
+    paths = pictures(tmp_path / "scans" / "sub", 3)
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        z.write(paths[0], "in/x.png")
+        z.writestr("notes.txt", "not a picture")
+    with tarfile.open(tmp_path / "b.tar.gz", "w:gz") as t:
+        t.add(paths[1], "y.png")
+    (tmp_path / "list.txt").write_text(f"{paths[2]}\n\n{tmp_path}/a.zip/in/x.png\n")
+    names = [i.name for i in expand([str(tmp_path / "scans"), str(tmp_path / "a.zip"),
+                                     str(tmp_path / "b.tar.gz"), str(tmp_path / "scans/*/0001.png")],
+                                    files_from=str(tmp_path / "list.txt"))]
+    assert names == paths + [f"{tmp_path}/a.zip/in/x.png", f"{tmp_path}/b.tar.gz/y.png", paths[1],
+                             paths[2], f"{tmp_path}/a.zip/in/x.png"]
+
+
+def test_fsspec_urls_local_and_memory(tmp_path):
+    fsspec = pytest.importorskip("fsspec")
+    paths = pictures(tmp_path / "scans", 2)
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/volume-test/one.png", Path(paths[0]).read_bytes())
+    inputs = list(expand([f"file://{tmp_path}/scans", "memory://volume-test/*.png",
+                          "memory://volume-test/missing.png"]))
+    assert [i.name for i in inputs[:3]] == [f"file://{paths[0]}", f"file://{paths[1]}",
+                                            "memory:///volume-test/one.png"]
+    assert inputs[2].data == Path(paths[0]).read_bytes()
+    results = list(predict_many(inputs, MODEL))
+    assert [r.error is None for r in results] == [True, True, True, False]
+    assert results[0].probabilities.tolist() == results[2].probabilities.tolist()
+    assert "no such file" in results[3].error
+
+
+def test_paths_bytes_and_arrays_give_the_same_answers(tmp_path):
+    import digitnet
+
+    paths = pictures(tmp_path, 5)
+    arrays = [digitnet.to_mnist(p) for p in paths]
+    by_path = list(predict_many(paths, MODEL, shortcut=None))
+    by_bytes = list(predict_many([Path(p).read_bytes() for p in paths], MODEL, shortcut=None))
+    by_array = list(predict_many(arrays, MODEL, shortcut=None))
+    assert [r.answer for r in by_path] == [r.answer for r in by_bytes] == [r.answer for r in by_array]
+    assert [r.path for r in by_bytes] == [f"<bytes {i}>" for i in range(5)]
+    model = digitnet.load_model("src/digitnet/models/cnn.npz")
+    assert [r.answer for r in by_path] == [str(digitnet.predict(p, model).digit) for p in paths]
+    assert by_path[0].probabilities.tolist() == by_bytes[0].probabilities.tolist()
+
+
+def test_same_bits_from_one_job_and_two(tmp_path):
+    paths = pictures(tmp_path, 40)
+    paths.insert(7, str(tmp_path / "missing.png"))
+    one = list(predict_many(paths, MODEL, jobs=1, batch_size=16))
+    two = list(predict_many(paths, MODEL, jobs=2, batch_size=16))
+    assert [r.row() for r in one] == [r.row() for r in two]
+    assert all(a.probabilities.tobytes() == b.probabilities.tobytes() for a, b in zip(one, two)
+               if a.error is None)
+    assert one[7].error.endswith("no such file") and one[7].answer is None
+
+
+def test_bad_inputs_are_rows_and_the_run_goes_on(tmp_path, capsys):
+    paths = pictures(tmp_path / "scans", 2)
+    (tmp_path / "scans" / "broken.png").write_bytes(b"not a png")
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        z.write(paths[0], "x.png")
+    Image.new("L", (28, 28), 255).save(tmp_path / "blank.png")
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, tmp_path / "scans",
+                         tmp_path / "a.zip/missing.png", "nosuchprotocol://bucket/x.png",
+                         tmp_path / "blank.png")
+    got = {r["path"]: r for r in rows(out)}
+    assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1
+    assert "5 inputs" not in err and "6 inputs" in err and "2 answered, 1 with no digit, 3 unreadable" in err
+    assert "not a readable image" in got[str(tmp_path / "scans" / "broken.png")]["error"]
+    assert got[f"{tmp_path}/a.zip/missing.png"]["error"] == f"{tmp_path}/a.zip: no member missing.png"
+    assert "nosuchprotocol" in got["nosuchprotocol://bucket/x.png"]["error"]
+    assert got[str(tmp_path / "blank.png")]["error"].startswith("no digit found")
+    assert got[paths[0]]["answer"] in list("0123456789") and got[paths[0]]["error"] is None
+
+
+def test_one_line_errors(tmp_path, capsys):
+    pictures(tmp_path / "scans", 1)
+    for argv, message in [
+        (["--resume"], "--resume needs --out FILE"),
+        (["--json", "--jobs", "1"], "--json does not go with batch mode"),
+        (["--format", "parquet"], "Parquet is written to a folder"),
+    ]:
+        code, out, err = run(capsys, "predict", "--model", MODEL, tmp_path / "scans", *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
+
+
+def test_an_existing_output_is_resumed_not_overwritten(tmp_path, capsys):
+    paths = pictures(tmp_path / "scans", 6)
+    out = tmp_path / "rows.jsonl"
+    first = rows(run(capsys, "predict", "--model", MODEL, "--jobs", 1, *paths[:4], "--format", "jsonl")[1])
+    # two rows written, the third torn by a crash mid-write
+    out.write_text("".join(json.dumps(r) + "\n" for r in first[:2]) + json.dumps(first[2])[:30])
+    code, _, err = run(capsys, "predict", "--model", MODEL, tmp_path / "scans", "--out", out, "--jobs", 1)
+    assert code == 2 and "--resume goes on with it" in err
+    code, _, err = run(capsys, "predict", "--model", MODEL, tmp_path / "scans", "--out", out, "--resume")
+    assert code == 0 and "2 skipped" in err
+    assert [r["path"] for r in rows(out.read_text())] == paths[:2] + paths[2:]
+    assert rows(out.read_text())[:4] == first
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_csv_and_parquet_resume(tmp_path, capsys, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    paths = pictures(tmp_path / "scans", 5)
+    out = tmp_path / f"rows{suffix}"
+    assert run(capsys, "predict", "--model", MODEL, *paths[:2], "--out", out, "--jobs", 1)[0] == 0
+    assert run(capsys, "predict", "--model", MODEL, *paths, "--out", out, "--resume")[0] == 0
+    if suffix == ".csv":
+        import csv
+
+        got = list(csv.DictReader(io.StringIO(out.read_text())))
+    else:
+        import pyarrow.parquet as pq
+
+        got = pq.read_table(out).to_pylist()
+        assert sorted(p.name for p in out.iterdir()) == ["part-000000.parquet", "part-000001.parquet"]
+    assert sorted(r["path"] for r in got) == paths
+
+
+def test_read_in_batch_mode(tmp_path, capsys):
+    paths = pictures(tmp_path, 3)
+    code, out, err = run(capsys, "read", "--model", MODEL, *paths, "--jobs", 1, "--format", "csv")
+    assert code == 0 and out.splitlines()[0] == "path,answer,confidence,error"
+    results = list(read_many(paths, MODEL))
+    assert [line.split(",")[1] for line in out.splitlines()[1:]] == [r.answer for r in results]
+    assert all(r.answer and r.answer.isdigit() for r in results)
+
+
+def test_a_handful_of_files_print_as_before(tmp_path, capsys):
+    paths = pictures(tmp_path, 2)
+    code, out, err = run(capsys, "predict", "--model", MODEL, *paths)
+    assert code == 0 and err == ""
+    assert all(line.startswith(p + ": ") for line, p in zip(out.splitlines(), paths))
+
+
+def test_kill_9_in_the_middle_then_resume_answers_every_input_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    paths = pictures(tmp_path / "scans", 120)
+    out = tmp_path / "rows.jsonl"
+    argv = [sys.executable, "-m", "digitnet", "read", "--model", MODEL, str(tmp_path / "scans"),
+            "--out", str(out), "--jobs", "2", "--quiet"]
+    process = subprocess.Popen(argv, stderr=subprocess.DEVNULL)
+    while process.poll() is None and (not out.exists() or out.read_bytes().count(b"\n") < 8):
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    before = out.read_bytes().count(b"\n")
+    assert 8 <= before < len(paths), "killed too late to test anything"
+    done = subprocess.run(argv + ["--resume"], stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(r["path"] for r in rows(out.read_text())) == paths
+    assert f"{before:,} skipped" in done.stderr or before < out.read_text().count("\n")
+
+
+def test_an_unforeseen_failure_is_that_input_s_row(tmp_path, monkeypatch):
+    from digitnet.batch import work
+
+    paths = pictures(tmp_path, 3)
+
+    def prepare(data):
+        if data == paths[1]:
+            raise ZeroDivisionError("division by zero")
+        return real(data)
+
+    real = work.prepare
+    monkeypatch.setattr(work, "prepare", prepare)
+    monkeypatch.setattr(work, "_cheap", lambda inputs: [None] * len(inputs))
+    results = list(predict_many(paths, MODEL))
+    assert [r.error is None for r in results] == [True, False, True]
+    assert results[1].error == f"{paths[1]}: cannot read it: ZeroDivisionError: division by zero"
+
+
+def test_names_from_standard_input_and_a_tar_member(tmp_path, capsys, monkeypatch):
+    paths = pictures(tmp_path / "scans", 2)
+    with tarfile.open(tmp_path / "b.tar", "w") as t:
+        t.add(paths[0], "in/y.png")
+    names = [paths[1], f"{tmp_path}/b.tar/in/y.png", f"{tmp_path}/b.tar/no.png"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(n + "\n" for n in names)))
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--files-from", "-", "--jobs", 1)
+    got = rows(out)
+    assert code == 2 and [r["path"] for r in got] == names
+    assert got[1]["answer"] is not None and got[2]["error"] == f"{tmp_path}/b.tar: no member no.png"
+
+
+def test_dask_pyarrow_and_fsspec_are_imported_only_when_used(tmp_path):
+    import subprocess
+    import sys
+
+    paths = pictures(tmp_path, 2)
+    code = ("import sys; from digitnet.batch import predict_many; from digitnet.cli import main; "
+            f"list(predict_many({paths!r}, 'cnn')); main(['predict', '--model', 'cnn', '--jobs', '1', "
+            f"'--quiet', '--out', {str(tmp_path / 'r.csv')!r}, *{paths!r}]); "
+            "print(sorted({'dask', 'distributed', 'pyarrow', 'fsspec', 'pandas'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -1,0 +1,80 @@
+"""Dask as the engine: on a LocalCluster of two worker processes (on 127.0.0.1), the
+same rows and the same bits as one local job."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from digitnet.batch import predict_many
+from test_batch import MODEL, pictures
+from test_cli import run
+
+distributed = pytest.importorskip("distributed")
+pytest.importorskip("pyarrow")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def test_the_cli_on_a_local_cluster_writes_what_one_job_writes(tmp_path, capsys):
+    pictures(tmp_path / "scans", 30)
+    (tmp_path / "scans" / "broken.png").write_bytes(b"\x89PNG broken")
+    argv = ["predict", "--model", MODEL, tmp_path / "scans", "--quiet"]
+    code, alone, _ = run(capsys, *argv, "--jobs", 1)
+    assert code == 2
+    code, on_dask, err = run(capsys, *argv, "--scheduler", "local", "--jobs", 2)
+    assert code == 2 and err == "" and on_dask == alone
+    assert len(alone.splitlines()) == 31 and "not a readable image" in alone
+
+
+def test_same_bits_on_dask_as_in_one_job(tmp_path, client):
+    paths = pictures(tmp_path, 40, seed=1)
+    here = list(predict_many(paths, MODEL, batch_size=16))
+    there = list(predict_many(paths, MODEL, batch_size=16, scheduler=client))
+    assert [r.row() for r in here] == [r.row() for r in there]
+    assert all(a.probabilities.tobytes() == b.probabilities.tobytes() for a, b in zip(here, there))
+
+
+def test_map_partitions_over_a_bag_and_a_dataframe(tmp_path, client):
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from digitnet.batch.dask import predict_partition
+
+    paths = pictures(tmp_path, 6, seed=2)
+    expected = [r.answer for r in predict_many(paths, MODEL, shortcut=None)]
+    items = paths[:3] + [Path(p).read_bytes() for p in paths[3:]]
+    bag = db.from_sequence(items, npartitions=3).map_partitions(predict_partition, model=MODEL)
+    bag.to_dataframe().to_parquet(tmp_path / "out.parquet")
+    got = pd.read_parquet(tmp_path / "out.parquet")
+    assert len(list((tmp_path / "out.parquet").glob("*.parquet"))) == 3
+    assert got["answer"].tolist() == expected
+    assert got["path"].tolist()[:3] == paths[:3]
+    frame = dd.from_pandas(pd.DataFrame({"path": paths}), npartitions=2)
+    answers = frame.map_partitions(predict_partition, model=MODEL,
+                                   meta={"path": str, "answer": str, "confidence": float, "error": str})
+    assert answers.compute()["answer"].tolist() == expected
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("digitnet.batch.dask.CONNECT_TIMEOUT", 1)
+    pictures(tmp_path / "scans", 1)
+    code, out, err = run(capsys, "predict", tmp_path / "scans", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("digitnet: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+
+
+def test_rows_are_json(tmp_path, capsys, client):
+    pictures(tmp_path / "scans", 3)
+    code, out, _ = run(capsys, "read", "--model", MODEL, tmp_path / "scans", "--scheduler",
+                       client.scheduler.address, "--quiet")
+    assert code == 0 and all(set(json.loads(line)) == {"path", "answer", "confidence", "error"}
+                             for line in out.splitlines())
