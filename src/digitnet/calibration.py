@@ -314,7 +314,8 @@ def read_answers(model, numbers):
     from .read import read_number
 
     model = for_inference(model)
-    readings, truths = [], []
+    readings: list = []
+    truths = []
     for image, truth in numbers:
         try:
             readings.append(read_number(image, model))

@@ -158,7 +158,7 @@ def _run_chunk(task, inputs):
         for k, p in zip(where, network.confidences(np.stack(pictures), NETWORK_BATCH)):
             digit = int(p.argmax())
             results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
-    return results  # type: ignore[return-value]
+    return results
 
 
 def _cheap(inputs):

@@ -140,7 +140,7 @@ def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margi
         layers.append(layer)
     page = np.max(layers, axis=0)
     pen = max(2, round(base / 14))
-    for i in np.flatnonzero(ligatures[1:]) + 1:
+    for i in (np.flatnonzero(ligatures[1:]) + 1).tolist():
         _ligature(page, layers[i - 1], layers[i], pen, rng)
     slant = rng.uniform(-SLANT, SLANT)
     page = _shear(page, slant)

@@ -266,7 +266,7 @@ def fold_batchnorm(network: Network) -> Network:
     """
     from copy import deepcopy
 
-    layers = []
+    layers: list = []
     for layer in deepcopy(network.layers):
         before = layers[-1] if layers else None
         if isinstance(layer, BatchNorm) and isinstance(before, (L.Linear, Conv2D)):
@@ -282,7 +282,7 @@ def fold_batchnorm(network: Network) -> Network:
     return folded.train(False)
 
 
-def for_inference(network: Network) -> Network:
+def for_inference(network):
     """A copy of ``network`` that computes the same outputs in evaluation mode with
     less work, for serving: batch normalisation folded (``fold_batchnorm``), dropout
     (the identity in evaluation) left out, and each ReLU that comes just before a

@@ -67,7 +67,7 @@ def counter_model():
         from ..io import load_model
 
         path = resources.files("digitnet") / "models" / "count.npz"
-        _COUNTER.append(load_model(path) if path.is_file() else None)
+        _COUNTER.append(load_model(str(path)) if path.is_file() else None)
     return _COUNTER[0]
 
 

@@ -101,10 +101,10 @@ def gains(lat: Lattice, s: Scores):
 def best_path(n_nodes, gain):
     """The keys (i, j) of the chain of edges from node 0 to the last node with the
     largest sum of ``gain``."""
-    reach = [[] for _ in range(n_nodes)]
+    reach: list[list[int]] = [[] for _ in range(n_nodes)]
     for i, j in gain:
         reach[i].append(j)
-    best = [(-np.inf, None)] * n_nodes
+    best: list[tuple[float, list | None]] = [(-np.inf, None)] * n_nodes
     best[0] = (0.0, [])
     for i in range(n_nodes):
         score, path = best[i]

@@ -56,5 +56,5 @@ def whole_digit_model():
         from ..io import load_model
 
         path = resources.files("digitnet") / "models" / "reader.npz"
-        _WHOLE.append(load_model(path) if path.is_file() else None)
+        _WHOLE.append(load_model(str(path)) if path.is_file() else None)
     return _WHOLE[0]

@@ -113,7 +113,7 @@ def label(binary):
                     parent[max(a, b)] = min(a, b)
                 k += 1
     labels = np.zeros((h, w), dtype=np.int64)
-    dense = {}
+    dense: dict = {}
     for i, (r, a, b) in enumerate(zip(run_rows.tolist(), starts_, ends_)):
         labels[r, a:b] = dense.setdefault(root(i), len(dense) + 1)
     return labels
@@ -134,7 +134,7 @@ def _groups(binary):
         cols = np.flatnonzero((labels == k).any(axis=0))
         parts.append([cols[0], cols[-1] + 1, {k}])
     parts.sort()
-    merged = []
+    merged: list = []
     for left, right, ks in parts:
         if merged:
             pl, pr, pk = merged[-1]
@@ -290,7 +290,7 @@ def _cut_places(profile, height):
     minima = [lo + i for i in range(len(inner))
               if (i == 0 or inner[i] <= inner[i - 1]) and (i == len(inner) - 1 or inner[i] <= inner[i + 1])]
     minima.sort(key=lambda c: smooth[c])
-    chosen = []
+    chosen: list = []
     for c in minima:
         if all(abs(c - other) > 2 for other in chosen):
             chosen.append(c)

@@ -8,6 +8,7 @@ reported as ``"rejected": true`` beside the answer itself.
 import asyncio
 import concurrent.futures
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Service:
 
     model: object
     network: object  # the model, or an ensemble's first network (its activations are shown)
-    batcher: object
+    batcher: Any
     read_model: object
     calibration: object
     slow: concurrent.futures.Executor

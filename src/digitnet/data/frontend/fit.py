@@ -50,21 +50,21 @@ def fit_mnist(values: np.ndarray) -> np.ndarray:
     if max(h, w) > 100:  # averaging down to about 100 px keeps thin strokes visible
         small = small.reduce(max(1, max(h, w) // 100))
     small = _normalise_strokes(small)
-    small = np.asarray(small.resize((new_w, new_h), Image.Resampling.LANCZOS), dtype=np.float32)
-    small = np.clip(small, 0.0, None)
-    if small.max() > 0:
-        small = np.clip(small / small.max(), 0.0, 1.0)
-    total = small.sum()
-    rows, cols = np.indices(small.shape)
-    cy = (rows * small).sum() / total
-    cx = (cols * small).sum() / total
+    fitted = np.clip(np.asarray(small.resize((new_w, new_h), Image.Resampling.LANCZOS), dtype=np.float32),
+                     0.0, None)
+    if fitted.max() > 0:
+        fitted = np.clip(fitted / fitted.max(), 0.0, 1.0)
+    total = fitted.sum()
+    rows, cols = np.indices(fitted.shape)
+    cy = (rows * fitted).sum() / total
+    cx = (cols * fitted).sum() / total
     out = np.zeros((28, 28), np.float32)
     # whole-pixel shift putting the centre of mass at (14, 14), where MNIST has it
     oy = int(round(14 - cy))
     ox = int(round(14 - cx))
     oy = min(max(oy, 0), 28 - new_h)
     ox = min(max(ox, 0), 28 - new_w)
-    out[oy:oy + new_h, ox:ox + new_w] = small
+    out[oy:oy + new_h, ox:ox + new_w] = fitted
     return out.reshape(-1)
 
 
