@@ -16,7 +16,7 @@ LAYERS = {
     "_version": 0, "errors": 0, "nn": 0,
     "data": 1, "io": 1,
     "train": 2, "checkpoint": 2, "recipes": 2, "training": 2, "pretrained": 2, "read": 2,
-    "reading": 2, "onnx": 2, "plots": 2, "sklearn": 2, "batch": 2,
+    "reading": 2, "onnx": 2, "plots": 2, "sklearn": 2, "batch": 2, "calibration": 2,
     "": 3, "web": 3,  # "": the package itself, digitnet/__init__.py (the public API)
     "cli": 4, "__main__": 4,
 }

@@ -148,9 +148,9 @@ def _run_chunk(task, inputs):
         return [_read(network, task, item) for item in inputs]
     results: list[Result | None] = [None] * len(inputs)
     pictures, where = [], []
-    for k, (cheap, (name, data)) in enumerate(zip(_cheap(inputs), inputs)):
+    for k, (name, data) in enumerate(inputs):
         try:
-            pictures.append(cheap if cheap is not None else prepare(data))
+            pictures.append(prepare(data))
             where.append(k)
         except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
             results[k] = Result(name, None, 0.0, _named(name, data, e))
@@ -159,13 +159,6 @@ def _run_chunk(task, inputs):
             digit = int(p.argmax())
             results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
     return results
-
-
-def _cheap(inputs):
-    """Small clean scans prepared together (``clean``); None for the other inputs."""
-    from .clean import decode, prepare_clean
-
-    return prepare_clean([decode(data) if isinstance(data, (str, bytes)) else None for _, data in inputs])
 
 
 def prepare(data) -> np.ndarray:
