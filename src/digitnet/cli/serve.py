@@ -8,9 +8,9 @@ def add_parser(sub):
     p = sub.add_parser("serve", help="web page to draw digits, and a JSON API (needs digitnet[web])")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=port_number, default=8000, help="port to listen on (default 8000)")
-    p.add_argument("--model", help="model file (.npz); default: the best model shipped with digitnet "
-                   "(the ensemble of five CNNs, 99.74%% on MNIST's test set); `--model cnn`: the "
-                   "shipped single CNN (99.67%%)")
+    p.add_argument("--model", help="model file (.npz), or a shipped model by name: ensemble (the "
+                   "default: five CNNs averaged) or cnn (one CNN); `digitnet info NAME` prints its "
+                   "accuracy")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="server processes (default 1; use the number of cores under load)")
     p.add_argument("--shortcut", type=shortcut, default=SHORTCUT, metavar="P",
