@@ -88,6 +88,7 @@ class Task:
 
 #: The network each task builds, once per process: {token: (network, class names)}.
 _BUILT: dict[str, tuple[Any, list[str]]] = {}
+_CALIBRATED: dict[str, Any] = {}  # the calibration of the task in hand, once per process
 
 
 def build(task: Task):
@@ -155,7 +156,8 @@ def _run_chunk(task, inputs):
         except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
             results[k] = Result(name, None, 0.0, _named(name, data, e))
     if pictures:
-        for k, p in zip(where, network.confidences(np.stack(pictures), NETWORK_BATCH)):
+        probabilities = network.confidences(np.stack(pictures), NETWORK_BATCH)
+        for k, p in zip(where, _calibration(task).digits(probabilities)):
             digit = int(p.argmax())
             results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
     return results
@@ -189,6 +191,19 @@ def _mnist_array(array):
     return _unblank(x)
 
 
+def _calibration(task: Task):
+    """The calibration of the task's model file (as `digitnet predict`/`read` apply it);
+    the identity for a model given as an object."""
+    from ..calibration import Calibration, for_model
+
+    if task.token not in _CALIBRATED:
+        model = task.model
+        path_like = model is None or isinstance(model, str) or hasattr(model, "__fspath__")
+        _CALIBRATED.clear()
+        _CALIBRATED[task.token] = for_model(model) if path_like else Calibration()
+    return _CALIBRATED[task.token]
+
+
 def _unblank(x):
     if float(np.ptp(x)) < BLANK_CONTRAST:
         raise ImageError("no digit found: the image is blank (no ink darker or brighter than the paper)")
@@ -204,7 +219,7 @@ def _read(network, task, item: Input) -> Result:
             raise ImageError(data.message)
         if isinstance(data, np.ndarray):
             raise ImageError("read takes pictures as paths or bytes, not arrays")
-        reading = read_number(data, network, task.min_confidence)
+        reading = _calibration(task).reading(read_number(data, network), task.min_confidence)
     except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
         return Result(name, None, 0.0, _named(name, data, e))
     return Result(name, reading.text, reading.confidence)
