@@ -113,6 +113,20 @@ def _load_raw(path):
     return x
 
 
+def _checked(args):
+    """``args``, once the options that need no model are known to be usable."""
+    from . import batchmode, fail
+
+    if not 0 <= args.min_confidence <= 1:
+        fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
+    batch = args.shortcut is not None or batchmode.wanted(args)
+    if not args.images and not batch:
+        fail("no images given (see digitnet predict --help)")
+    if args.save_input and not batch:
+        _check_writable(args.save_input)
+    return args
+
+
 def run(args):
     from pathlib import Path
 
@@ -124,14 +138,8 @@ def run(args):
     from ..pretrained import resolve_model
     from . import EXIT_USAGE, batchmode, fail, shown
 
-    if not 0 <= args.min_confidence <= 1:
-        fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
-    if args.shortcut is not None or batchmode.wanted(args):
+    if args.shortcut is not None or batchmode.wanted(_checked(args)):
         return _batch(args)
-    if not args.images:
-        fail("no images given (see digitnet predict --help)")
-    if args.save_input:
-        _check_writable(args.save_input)
     net = resolve_model(args.model)
     classes = class_names(net)
     # "label" only where it says more than "digit": for classes other than the ten digits
