@@ -190,7 +190,6 @@ def profile(args):
     from threadpoolctl import threadpool_limits
 
     from digitnet.batch import predict_many
-    from digitnet.batch.clean import decode, prepare_clean
     from digitnet.data.preprocess import to_mnist
     from digitnet.nn.ensemble import Ensemble
     from digitnet.nn.network import for_inference
@@ -205,8 +204,6 @@ def profile(args):
     x = np.stack([to_mnist(p) for p in sample])
     steps = {
         "prepare: to_mnist, one picture at a time": lambda: [to_mnist(p) for p in sample],
-        "prepare: cheap path, 256 at a time": lambda: [prepare_clean([decode(p) for p in sample[i:i + 256]])
-                                                        for i in range(0, len(sample), 256)],
         "network: ensemble, one digit at a time": lambda: [whole.confidences(x[i:i + 1]) for i in range(256)],
         "network: ensemble, 256 at a time": lambda: [
             whole.confidences(x[i:i + 256]) for i in range(0, len(x), 256)],
