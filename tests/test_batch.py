@@ -226,9 +226,24 @@ def test_an_unforeseen_failure_is_that_input_s_row(tmp_path, monkeypatch):
 
     real = work.prepare
     monkeypatch.setattr(work, "prepare", prepare)
+    monkeypatch.setattr(work.clean, "decode", lambda data: None)  # each the usual way
     results = list(predict_many(paths, MODEL))
     assert [r.error is None for r in results] == [True, False, True]
     assert results[1].error == f"{paths[1]}: cannot read it: ZeroDivisionError: division by zero"
+
+
+def test_a_failure_of_the_cheap_path_costs_no_answer(tmp_path, monkeypatch):
+    from digitnet.batch import clean
+
+    paths = pictures(tmp_path, 3)
+    expected = list(predict_many(paths, MODEL))
+
+    def broken(grey):
+        raise IndexError("a flaw")
+
+    monkeypatch.setattr(clean, "soft_ink", broken)
+    assert list(predict_many(paths, MODEL)) == expected
+    assert all(r.error is None for r in expected)
 
 
 def test_names_from_standard_input_and_a_tar_member(tmp_path, capsys, monkeypatch):
