@@ -39,6 +39,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--read", type=int, help="run: read only the first N numbers")
     parser.add_argument("--jobs", type=int, default=2, help="'every job' on this machine")
+    parser.add_argument("--only", default="", help="run: only the variants whose name holds this")
     args = parser.parse_args(argv)
     {"make": make, "run": run, "tar": tar, "profile": profile}[args.what](args)
 
@@ -94,7 +95,7 @@ def measure(argv, out):
     elif os.path.exists(out):
         os.unlink(out)
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=installed(out))
     tree = psutil.Process(process.pid)
     peak, samples, cpu = 0, [], {}
     while process.poll() is None:
@@ -115,6 +116,16 @@ def measure(argv, out):
     if process.returncode not in (0, 2):
         sys.exit(f"{' '.join(argv)} failed: {err}")
     return seconds, sum(cpu.values()), peak / 2**20, samples
+
+
+def installed(out):
+    """The environment of a command, with Python's compiled modules kept (as in an
+    installed package; PYTHONDONTWRITEBYTECODE would make every process compile
+    digitnet afresh), outside the repository, next to the output."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(os.path.dirname(os.path.abspath(out)), "pycache")
+    return env
 
 
 def _children(process):
@@ -144,7 +155,9 @@ def run(args):
         for name, extra in (("--jobs 1", ["--jobs", 1]), (f"--jobs {args.jobs}", ["--jobs", args.jobs]),
                             (f"--scheduler local --jobs {args.jobs}",
                              ["--scheduler", "local", "--jobs", args.jobs])):
-            variants[f"{command} {name}"] = (digitnet(command, *folder, "--out", out, "--quiet", *extra), n)
+            if args.only in f"{command} {name}":
+                argv = digitnet(command, *folder, "--out", out, "--quiet", *extra)
+                variants[f"{command} {name}"] = (argv, n)
     results = {name: [] for name in variants}
     for r in range(args.rounds):
         for name, (argv, n) in variants.items():
@@ -162,6 +175,8 @@ def run(args):
               f"{statistics.median(r[3] for r in got):,.0f} | {statistics.median(r[1] for r in got):,.0f} | "
               f"{min(r[2] for r in got):.1f}-{max(r[2] for r in got):.1f} |")
     for command in ("predict", "read"):
+        if len([name for name in variants if name.startswith(command)]) < 3:
+            continue
         one = statistics.median(r[0] for r in results[f"{command} --jobs 1"])
         many = statistics.median(r[0] for r in results[f"{command} --jobs {args.jobs}"])
         dask = statistics.median(r[0] for r in results[f"{command} --scheduler local --jobs {args.jobs}"])
@@ -189,7 +204,7 @@ def profile(args):
     changes to the answers on the 10,000 validation digits (as pictures)."""
     from threadpoolctl import threadpool_limits
 
-    from digitnet.batch import predict_many
+    from digitnet.batch import clean, predict_many
     from digitnet.data.preprocess import to_mnist
     from digitnet.nn.ensemble import Ensemble
     from digitnet.nn.network import for_inference
@@ -204,6 +219,8 @@ def profile(args):
     x = np.stack([to_mnist(p) for p in sample])
     steps = {
         "prepare: to_mnist, one picture at a time": lambda: [to_mnist(p) for p in sample],
+        "prepare: the cheap path for small clean scans, 256 at a time": lambda: [
+            clean.prepare([clean.decode(p) for p in sample[i:i + 256]]) for i in range(0, len(sample), 256)],
         "network: ensemble, one digit at a time": lambda: [whole.confidences(x[i:i + 1]) for i in range(256)],
         "network: ensemble, 256 at a time": lambda: [
             whole.confidences(x[i:i + 256]) for i in range(0, len(x), 256)],
@@ -212,16 +229,25 @@ def profile(args):
         "network: ensemble with shortcut, 256 at a time (passes of 32)": lambda: [
             early.confidences(x[i:i + 256], 32) for i in range(0, len(x), 256)],
     }
+    steps["network: ensemble with shortcut, 256 at a time (passes of 32), 2 BLAS threads"] = steps[
+        "network: ensemble with shortcut, 256 at a time (passes of 32)"]
     times = {name: [] for name in steps}
     for _ in range(args.rounds):
         for name, step in steps.items():
+            threads = threadpool_limits(2 if "2 BLAS" in name else 1, user_api="blas")
             start = time.perf_counter()
             step()
+            threads.restore_original_limits()
             n = 256 if "one digit" in name else len(sample)
             times[name].append((time.perf_counter() - start) / n * 1e6)
     print(f"load average {os.getloadavg()[0]:.1f}")
     for name, t in times.items():
         print(f"{name}: {statistics.median(t):,.0f} us a digit ({min(t):,.0f}-{max(t):,.0f})")
+    cheap = [c for i in range(0, len(pictures), 256)
+             for c in clean.prepare([clean.decode(p) for p in pictures[i:i + 256]])]
+    same = sum(c is not None and c.tobytes() == to_mnist(p).tobytes() for c, p in zip(cheap, pictures))
+    print(f"the cheap path took {sum(c is not None for c in cheap):,} of the {len(pictures):,} validation "
+          f"pictures; its input to the network was to_mnist's to the last bit for {same:,}")
     plain = [r.answer for r in predict_many(pictures, shortcut=None)]
     short = [r.answer for r in predict_many(pictures, shortcut=SHORTCUT)]
     labels = [str(y) for y in data.y]

@@ -96,29 +96,36 @@ def build(task: Task):
     """The network for ``task`` (loaded and rearranged for inference once per process)
     and its class names."""
     if task.token not in _BUILT:
-        from ..io import class_names
-        from ..nn.ensemble import Ensemble
-        from ..nn.network import for_inference
-        from ..pretrained import resolve_model
-
-        model = task.model
-        if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
-            model = resolve_model(model)
-        classes = class_names(model)
-        if task.kind == "read":
-            from ..read import not_a_digit_reader
-
-            unfit = not_a_digit_reader(model)
-            if unfit:
-                raise ValueError(f"reading numbers needs a classifier of the ten digits; "
-                                 f"this model has {unfit}")
-        fast: Any = for_inference(model)
-        members = getattr(fast, "members", None)
-        if members is not None:  # read scores pieces with every member (the shortcut read worse)
-            fast = Ensemble(members, shortcut=task.shortcut if task.kind == "predict" else None)
+        with one_blas_thread():  # (loading checks each network on an example: one thread, as the rest)
+            built = _load(task)
         _BUILT.clear()  # one task at a time per process: an old model is not kept
-        _BUILT[task.token] = (fast, classes)
+        _BUILT[task.token] = built
     return _BUILT[task.token]
+
+
+def _load(task: Task):
+    """The network for ``task``, loaded and rearranged for inference, and its class names."""
+    from ..io import class_names
+    from ..nn.ensemble import Ensemble
+    from ..nn.network import for_inference
+    from ..pretrained import resolve_model
+
+    model = task.model
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        model = resolve_model(model)
+    classes = class_names(model)
+    if task.kind == "read":
+        from ..read import not_a_digit_reader
+
+        unfit = not_a_digit_reader(model)
+        if unfit:
+            raise ValueError(f"reading numbers needs a classifier of the ten digits; "
+                             f"this model has {unfit}")
+    fast: Any = for_inference(model)
+    members = getattr(fast, "members", None)
+    if members is not None:  # read scores pieces with every member (the shortcut read worse)
+        fast = Ensemble(members, shortcut=task.shortcut if task.kind == "predict" else None)
+    return fast, classes
 
 
 def release() -> None:
@@ -129,8 +136,15 @@ def release() -> None:
 def run_chunk(task: Task, inputs: list[Input]) -> list[Result]:
     """One ``Result`` per input, in order, computed with one BLAS thread wherever it
     runs (the workers are the parallelism; and the same bits in every process)."""
-    with _controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _run_chunk(task, inputs)
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS computes with one thread. A product split over
+    two threads was no faster with the workers busy, and a small one, ten to a hundred
+    times slower on a busy machine (BENCHMARKS.md, "Batch mode")."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 _CONTROLLER: list = []
