@@ -79,15 +79,16 @@ def run_chunks(task: Task, inputs: Iterable[Input], jobs: int = 1,
     """``task``'s results over ``inputs``, a chunk at a time, here or on Dask."""
     from .work import build, release
 
-    build(task)  # a model that cannot be used fails here, once, before any worker starts
-    if scheduler is not None or jobs > 1:
-        release()  # the workers load their own
     if scheduler is not None:
         from .dask import run as run_on_dask
 
+        build(task)  # a model that cannot be used fails here, once, before the cluster is used
+        release()  # the workers load their own
         return run_on_dask(task, inputs, scheduler, jobs)
     from .runner import run
 
+    # (with jobs, the workers load the model, and the first to fail says why: loading it
+    # here first would hold up their start, the largest cost of a short run)
     return run(task, inputs, jobs)
 
 

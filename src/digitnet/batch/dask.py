@@ -25,6 +25,15 @@ from .work import Result, Task, run_chunk
 
 #: Seconds to wait for a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
+#: A LocalCluster's settings: Dask's defaults watch the processes for a dashboard this
+#: cluster does not have (a sample of each worker's stack every 10 ms, its event loop
+#: every 20 ms, its memory every 100 ms); here, every second or not at all. Idle, the
+#: cluster then spends a sixth of the CPU time it did (BENCHMARKS.md, "Batch mode").
+QUIET = {"distributed.worker.profile.enabled": False,
+         "distributed.admin.tick.interval": "1s",
+         "distributed.admin.system-monitor.interval": "2s",
+         "distributed.admin.system-monitor.gil.enabled": False,
+         "distributed.worker.memory.monitor-interval": "1s"}
 
 
 def client_for(scheduler: Any, jobs: int = 2):
@@ -41,9 +50,12 @@ def client_for(scheduler: Any, jobs: int = 2):
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its start-up chatter
     if scheduler == "local":
-        cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None)
-        return distributed.Client(cluster)
+        import dask
+
+        with dask.config.set(QUIET):  # (read as the scheduler and the workers start)
+            cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address=None)
+            return distributed.Client(cluster)
     try:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:

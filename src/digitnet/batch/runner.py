@@ -55,6 +55,7 @@ def run(task: Task, inputs: Iterable[Input], jobs: int = 1) -> Iterator[list[Res
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     pieces = chunks(inputs, task.batch_size)
     if jobs == 1:
+        build(task)  # a model that cannot be used fails before any input is read
         yield from (run_chunk(task, piece) for piece in pieces)
         return
     yield from _pool(task, pieces, jobs)
@@ -88,15 +89,16 @@ _TASK: list[Task] = []
 
 
 def _start(task: Task) -> None:
-    """A worker's start: the model loaded, once; Ctrl-C left to the main process (which
-    stops the workers), so that it is not a traceback from each of them."""
+    """A worker's start: Ctrl-C left to the main process (which stops the workers), so
+    that it is not a traceback from each of them. The model is loaded with the first
+    chunk (once): a model that cannot be used is then that chunk's error, raised in the
+    main process, where a failed start would only say that a worker died."""
     import signal
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_orphaned, daemon=True).start()
     _TASK.append(task)
-    build(task)
 
 
 def _orphaned():
