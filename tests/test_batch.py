@@ -3,6 +3,7 @@ for any number of jobs, and outputs that survive a crash."""
 
 import io
 import json
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -99,15 +100,33 @@ def test_paths_bytes_and_arrays_give_the_same_answers(tmp_path):
     assert by_path[0].probabilities.tolist() == by_bytes[0].probabilities.tolist()
 
 
-def test_same_bits_from_one_job_and_two(tmp_path):
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_same_bits_from_one_job_and_two(tmp_path, monkeypatch, start):
+    import multiprocessing
+
+    from digitnet.batch import runner
+
     paths = pictures(tmp_path, 40)
     paths.insert(7, str(tmp_path / "missing.png"))
     one = list(predict_many(paths, MODEL, jobs=1, batch_size=16))
+    monkeypatch.setattr(runner, "start_method", lambda: multiprocessing.get_context(start))
     two = list(predict_many(paths, MODEL, jobs=2, batch_size=16))
     assert [r.row() for r in one] == [r.row() for r in two]
     assert all(a.probabilities.tobytes() == b.probabilities.tobytes() for a, b in zip(one, two)
                if a.error is None)
     assert one[7].error.endswith("no such file") and one[7].answer is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are copies of the process on Linux only")
+def test_workers_are_copies_of_the_process_only_without_other_threads(monkeypatch):
+    import threading
+
+    from digitnet.batch import runner
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert runner.start_method().get_start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # a progress bar's, fsspec's
+    assert runner.start_method().get_start_method() == "forkserver"
 
 
 def test_bad_inputs_are_rows_and_the_run_goes_on(tmp_path, capsys):

@@ -8,6 +8,7 @@ and results come back in the order of the inputs.
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -62,16 +63,15 @@ def run(task: Task, inputs: Iterable[Input], jobs: int = 1) -> Iterator[list[Res
 
 
 def _pool(task, pieces, jobs):
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    # forkserver: workers start from a clean process that has imported digitnet once,
-    # not from a copy of this one and its threads (a progress bar's, fsspec's)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["digitnet.batch.work"])
+    context = start_method()
+    if context.get_start_method() == "fork":
+        build(task)  # once, here: the workers start with it
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(task,))
     try:
+        pool.submit(int)  # the workers start now, before any input is read (a URL's may start a thread)
         yield from ordered(lambda piece: pool.submit(_work, piece), pieces, IN_FLIGHT * jobs,
                            _result)
     except BrokenProcessPool:
@@ -79,6 +79,21 @@ def _pool(task, pieces, jobs):
                             "run again with --resume to go on") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_method():
+    """How the workers start: as copies of this process (``fork``) when it is safe,
+    which costs nothing; else from a clean process that has imported digitnet once
+    (``forkserver``), each loading the model. Copying a process that runs other
+    threads (a progress bar's, fsspec's) is not safe, and macOS does not allow it."""
+    import multiprocessing
+    import threading
+
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["digitnet.batch.work"])
+    return context
 
 
 def _result(future):

@@ -108,7 +108,10 @@ def _bar(args, total):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total(), unit=" inputs", dynamic_ncols=True, file=sys.stderr)
+    class Bar(tqdm):
+        monitor_interval = 0  # no thread watching it: the workers can then start as copies of this process
+
+    return Bar(total=total(), unit=" inputs", dynamic_ncols=True, file=sys.stderr)
 
 
 class Tally:
