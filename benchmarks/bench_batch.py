@@ -5,6 +5,7 @@ LocalCluster, with peak memory, on pictures made from MNIST validation digits.
     python -m benchmarks.bench_batch run --dir DIR [--rounds 3]
     python -m benchmarks.bench_batch tar --dir DIR
     python -m benchmarks.bench_batch profile --dir DIR
+    python -m benchmarks.bench_batch reading --dir DIR [--read 60]
 
 `make` writes DIR/digits/ (28x28 greyscale PNGs, dark ink on white, as a scanner gives
 them), DIR/numbers/ (3 to 8 separated digits, synthetic.number) and DIR/digits.tar
@@ -13,7 +14,8 @@ predict|read DIR/... --out FILE --quiet`, start-up included), the variants inter
 round by round, and samples the memory of the command and its workers (the sum over
 the process tree). `tar` reads the archive with --jobs and prints the memory over
 time. `profile` times the steps per digit in one process, interleaved, and counts the
-validation answers the ensemble's shortcut changes. The load average is printed with
+validation answers the ensemble's shortcut changes; `reading` the steps of reading a
+number (``read.read_number``'s, by its public functions), in CPU time. The load average is printed with
 each figure: the machine is shared.
 """
 
@@ -31,7 +33,7 @@ import numpy as np
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("make", "run", "tar", "profile"))
+    parser.add_argument("what", choices=("make", "run", "tar", "profile", "reading"))
     parser.add_argument("--dir", required=True)
     parser.add_argument("--pictures", type=int, default=12_000)
     parser.add_argument("--numbers", type=int, default=600)
@@ -41,7 +43,7 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="'every job' on this machine")
     parser.add_argument("--only", default="", help="run: only the variants whose name holds this")
     args = parser.parse_args(argv)
-    {"make": make, "run": run, "tar": tar, "profile": profile}[args.what](args)
+    {"make": make, "run": run, "tar": tar, "profile": profile, "reading": reading}[args.what](args)
 
 
 def validation():
@@ -85,7 +87,10 @@ def make(args):
 
 def measure(argv, out):
     """Seconds, CPU seconds and peak memory (MB) of a command, summed over its process
-    tree (workers, Dask nannies), sampled every 0.1 s; and the memory over time."""
+    tree (workers, Dask nannies), sampled every 0.1 s; and the memory over time. The
+    memory is each process's proportional set size (its own pages, and its share of
+    those it shares: workers started as copies of the main process share its pages,
+    which a sum of resident sizes would count once per process)."""
     import psutil
 
     if os.path.isdir(out):
@@ -103,7 +108,7 @@ def measure(argv, out):
         for p in [tree, *_children(tree)]:
             try:
                 with p.oneshot():
-                    rss += p.memory_info().rss
+                    rss += _memory(p)
                     times = p.cpu_times()
                     cpu[p.pid] = times.user + times.system
             except psutil.Error:
@@ -116,6 +121,13 @@ def measure(argv, out):
     if process.returncode not in (0, 2):
         sys.exit(f"{' '.join(argv)} failed: {err}")
     return seconds, sum(cpu.values()), peak / 2**20, samples
+
+
+def _memory(process):
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, OSError):  # (not on Linux)
+        return process.memory_info().rss
 
 
 def installed(out):
@@ -254,6 +266,57 @@ def profile(args):
     print(f"shortcut {SHORTCUT}: {sum(a != b for a, b in zip(plain, short))} of {len(plain):,} validation "
           f"answers changed; right: {sum(a == y for a, y in zip(plain, labels)):,} without, "
           f"{sum(a == y for a, y in zip(short, labels)):,} with")
+
+
+
+def reading(args):
+    """Where the time of reading a number goes: ``read_number``'s steps, one BLAS thread,
+    CPU time over the first ``--read`` numbers (60 by default), and the candidate pieces
+    classified per number."""
+    from threadpoolctl import threadpool_limits
+
+    from digitnet.batch import Task
+    from digitnet.batch.work import build
+    from digitnet.read import counter, decode, judge
+    from digitnet.read.segment import lattice, piece_image
+
+    threadpool_limits(1, user_api="blas")
+    network, _ = build(Task("read"))
+    folder = os.path.join(args.dir, "numbers")
+    names = sorted(os.listdir(folder))[:args.read or 60]
+    steps = {"segment (lattice)": 0.0, "piece images": 0.0, "classifier (ensemble)": 0.0,
+             "judge": 0.0, "counter": 0.0, "decode": 0.0}
+    pieces = []
+    for name in names:
+        clock = time.process_time()
+
+        def lap(step):
+            nonlocal clock
+            now = time.process_time()
+            steps[step] += now - clock
+            clock = now
+
+        lat = lattice(os.path.join(folder, name))
+        lap("segment (lattice)")
+        keys = list(lat.pieces)
+        images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
+        lap("piece images")
+        probabilities = network.confidences(images)
+        lap("classifier (ensemble)")
+        whole = judge.log_whole(images, judge.features(lat, keys, probabilities))
+        lap("judge")
+        count = counter.log_count(lat, keys)
+        lap("counter")
+        judged = judge.whole_digit_model() is not None
+        decode.decode(lat, decode.Scores(keys, probabilities, whole, judged, count))
+        lap("decode")
+        pieces.append(len(keys))
+    total = sum(steps.values())
+    print(f"{len(names)} numbers, {len(names) / total:.1f} a CPU-second; candidate pieces a number: median "
+          f"{statistics.median(pieces):.0f} ({min(pieces)}-{max(pieces)}); load {os.getloadavg()[0]:.1f}")
+    for step, seconds in steps.items():
+        print(f"| {step} | {seconds / len(names) * 1e3:,.1f} ms | {seconds / total:.0%} |")
+    print(f"classifier: {steps['classifier (ensemble)'] / sum(pieces) * 1e3:.2f} ms a piece (five networks)")
 
 
 if __name__ == "__main__":
