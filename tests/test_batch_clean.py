@@ -12,10 +12,10 @@ from digitnet.data.preprocess import to_mnist
 from digitnet.errors import ImageError
 
 
-def png(grey, mode="L", **save):
+def png(grey, mode="L", format="PNG", **save):
     buffer = io.BytesIO()
     Image.fromarray(np.clip(grey, 0, 255).round().astype(np.uint8), "L").convert(mode).save(
-        buffer, format="PNG", **save)
+        buffer, format=format, **save)
     return buffer.getvalue()
 
 
@@ -46,7 +46,8 @@ SHAPES = [(28, 28), (20, 20), (40, 40), (64, 64), (28, 40), (36, 22)]
 def test_clean_scans_are_prepared_as_to_mnist_does(shape):
     rng = np.random.default_rng(shape[0] * 100 + shape[1])
     papers = [255, 0, 200, 128, 40]
-    pictures = [png(scan(rng, shape, papers[i % 5]), "RGB" if i % 7 == 3 else "L") for i in range(40)]
+    pictures = [png(scan(rng, shape, papers[i % 5]), "RGB" if i % 7 == 3 else "L",
+                    "BMP" if i % 6 == 1 else "PNG") for i in range(40)]
     cheap = prepare([decode(p) for p in pictures])
     taken = 0
     for c, p in zip(cheap, pictures):
