@@ -42,6 +42,9 @@ def main(argv=None):
     parser.add_argument("--read", type=int, help="run: read only the first N numbers")
     parser.add_argument("--jobs", type=int, default=2, help="'every job' on this machine")
     parser.add_argument("--only", default="", help="run: only the variants whose name holds this")
+    parser.add_argument("--blas", action="store_true",
+                        help="run: also one job with two BLAS threads")
+    parser.add_argument("--dask", action="store_true", help="tar: on a LocalCluster of --jobs workers")
     args = parser.parse_args(argv)
     {"make": make, "run": run, "tar": tar, "profile": profile, "reading": reading}[args.what](args)
 
@@ -153,6 +156,15 @@ def digitnet(*argv):
     return [sys.executable, "-m", "digitnet", *map(str, argv)]
 
 
+def two_blas_threads(*argv):
+    """The command, its job computing with as many BLAS threads as cores (NumPy's
+    default) instead of one: for comparison only."""
+    code = ("import contextlib, sys; from digitnet.batch import work; "
+            "work.one_blas_thread = contextlib.nullcontext; from digitnet.cli import main; "
+            f"sys.exit(main({list(map(str, argv))!r}))")
+    return [sys.executable, "-c", code]
+
+
 def run(args):
     out = os.path.join(args.dir, "out.jsonl")
     digits, numbers = os.path.join(args.dir, "digits"), os.path.join(args.dir, "numbers")
@@ -170,6 +182,9 @@ def run(args):
             if args.only in f"{command} {name}":
                 argv = digitnet(command, *folder, "--out", out, "--quiet", *extra)
                 variants[f"{command} {name}"] = (argv, n)
+        if args.blas and args.only in f"{command} --jobs 1, 2 BLAS threads":
+            argv = two_blas_threads(command, *folder, "--out", out, "--quiet", "--jobs", 1)
+            variants[f"{command} --jobs 1, 2 BLAS threads"] = (argv, n)
     results = {name: [] for name in variants}
     for r in range(args.rounds):
         for name, (argv, n) in variants.items():
@@ -200,11 +215,13 @@ def tar(args):
     archive = os.path.join(args.dir, "digits.tar")
     out = os.path.join(args.dir, "tar.jsonl")
     load = os.getloadavg()[0]
+    where = ["--scheduler", "local"] if args.dask else []
     seconds, cpu, peak, samples = measure(digitnet("predict", archive, "--out", out, "--quiet",
-                                                   "--jobs", args.jobs), out)
+                                                   "--jobs", args.jobs, *where), out)
     with open(out) as f:
         n = sum(1 for _ in f)
-    print(f"--jobs {args.jobs}: {n:,} pictures from a tar in {seconds:.0f} s ({n / seconds:,.0f} a second, "
+    print(f"{' '.join(where)} --jobs {args.jobs}: {n:,} pictures from a tar in {seconds:.0f} s "
+          f"({n / seconds:,.0f} a second, "
           f"{n / cpu:,.0f} a CPU-second), peak {peak:,.0f} MB, load {load:.1f}-{os.getloadavg()[0]:.1f}")
     for fraction in (0.1, 0.25, 0.5, 0.75, 1.0):
         t, rss = samples[min(len(samples) - 1, int(fraction * (len(samples) - 1)))]
