@@ -64,12 +64,12 @@ def prepare(pictures: list[np.ndarray | None]) -> list[np.ndarray | None]:
     levels; same-sized ones are done together) that is a clean scan; None for the
     others, and for None."""
     out: list[np.ndarray | None] = [None] * len(pictures)
-    shapes: dict[tuple, list[int]] = {}
+    shapes: dict[tuple, list[tuple[int, np.ndarray]]] = {}
     for i, grey in enumerate(pictures):
         if grey is not None:
-            shapes.setdefault(grey.shape, []).append(i)
-    for where in shapes.values():
-        for i, ink in zip(where, soft_ink(np.stack([pictures[i] for i in where]))):
+            shapes.setdefault(grey.shape, []).append((i, grey))
+    for same in shapes.values():
+        for (i, _), ink in zip(same, soft_ink(np.stack([grey for _, grey in same]))):
             if ink is not None:
                 out[i] = fit_mnist(ink)
     return out
