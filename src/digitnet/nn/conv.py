@@ -26,6 +26,8 @@ class Conv2D(Layer):
     rng : numpy.random.Generator
     """
 
+    cache = ("cols",)
+
     #: The standard deviations of ``nn.init`` for weights of shape (out, in, k, k), drawn
     #: here in that shape, biases zero (``nn.init`` draws (in, out) matrices).
     INIT_STD = {"he": lambda fan_in, fan_out: np.sqrt(2.0 / fan_in),
@@ -186,6 +188,8 @@ class MaxPool2D(Layer):
 
     The gradient flows to the maximum of each window, and where several values tie
     for it, to the first of them in row order (PyTorch's choice too)."""
+
+    cache = ("x", "max")
 
     def __init__(self, size=2):
         super().__init__()

@@ -65,6 +65,13 @@ class ConvPoolStage:
     def params(self):
         return self.conv.params
 
+    def forget(self):
+        """Let go of what ``forward`` kept for ``backward`` (as ``Layer.forget``)."""
+        for name in ("xh", "cols", "z", "max", "a"):
+            self.__dict__.pop(name, None)
+        for layer in self.layers:
+            layer.forget()
+
     def exact(self, x):
         """Whether the fused computation is exactly the layers' for the batch ``x``."""
         if self.norm is None or not self.norm.training:

@@ -35,6 +35,9 @@ from . import init as initializers
 class Layer:
     """Base class. Parameters and their gradients are parallel dicts of arrays."""
 
+    #: The attributes ``forward`` keeps for ``backward`` (``forget`` lets them go).
+    cache: tuple[str, ...] = ()
+
     def __init__(self):
         self.params = {}
         self.grads = {}
@@ -45,6 +48,13 @@ class Layer:
 
     def backward(self, grad):
         raise NotImplementedError
+
+    def forget(self):
+        """Let go of what ``forward`` kept for ``backward``: after inference nothing will
+        ask for it (an ensemble of five CNNs kept 400 MB of patch rows after reading one
+        number)."""
+        for name in self.cache:
+            self.__dict__.pop(name, None)
 
     def parameters(self):
         """(parameter, gradient) pairs, updated in place by optimizers."""
@@ -76,6 +86,8 @@ class Linear(Layer):
     rng : numpy.random.Generator
     dtype : numpy dtype, float32 by default
     """
+
+    cache = ("x",)
 
     def __init__(self, in_features, out_features, init="normal", rng=None, dtype=np.float32):
         super().__init__()
@@ -120,6 +132,8 @@ class Linear(Layer):
 class Sigmoid(Layer):
     """a = sigma(z); backward multiplies by sigma'(z) = a (1 - a)."""
 
+    cache = ("a",)
+
     def forward(self, z):
         self.a = F.sigmoid(z)
         return self.a
@@ -132,6 +146,8 @@ class Sigmoid(Layer):
 
 class Tanh(Layer):
     """a = tanh(z); backward multiplies by 1 - a^2."""
+
+    cache = ("a",)
 
     def forward(self, z):
         self.a = F.tanh(z)
@@ -149,6 +165,8 @@ class ReLU(Layer):
     backward pass, which saves an allocation each: ``Network`` sets it where the layer
     before hands over a fresh array that nothing else reads (and inside a network
     every gradient handed back is one too)."""
+
+    cache = ("a",)
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -168,6 +186,8 @@ class Softmax(Layer):
     Prefer a final ``Linear`` with ``SoftmaxCrossEntropy``: the fused gradient
     a - y is cheaper and exact.
     """
+
+    cache = ("a",)
 
     def forward(self, z):
         self.a = F.softmax(z)

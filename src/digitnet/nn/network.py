@@ -103,6 +103,8 @@ class Network:
         finally:
             for layer, mode in zip(self.layers, modes):
                 layer.training = mode
+            for step in self.stages():
+                step.forget()  # no backward pass follows: what forward kept for one can go
         return np.concatenate(out) if out else np.zeros((0, self.n_outputs), self.dtype)
 
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:

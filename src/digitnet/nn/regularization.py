@@ -12,6 +12,8 @@ class Dropout(Layer):
     """Zero each unit with probability ``p`` while training, scaling the survivors by
     1 / (1 - p) so that nothing changes at inference ("inverted" dropout)."""
 
+    cache = ("mask",)
+
     def __init__(self, p=0.5, rng=None, dtype=np.float32):
         super().__init__()
         if not 0 <= p < 1:
@@ -46,6 +48,8 @@ class BatchNorm(Layer):
     statistics (running = (1 - momentum) running + momentum batch, the variance with
     Bessel's correction), as PyTorch does.
     """
+
+    cache = ("x", "x_hat")
 
     def __init__(self, features, momentum=0.1, eps=1e-5, rng=None, dtype=np.float32):
         super().__init__()
