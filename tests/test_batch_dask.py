@@ -2,6 +2,7 @@
 same rows and the same bits as one local job."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,17 @@ pytest.importorskip("pyarrow")
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None)
-    with distributed.Client(cluster) as c:
+    from digitnet.batch.dask import client_for
+
+    before = environment()
+    with client_for("local", 2) as c:
         yield c
-    cluster.close()
+    c.cluster.close()
+    assert environment() == before  # Dask's workers' variables not left behind
+
+
+def environment():
+    return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
 
 
 def test_the_cli_on_a_local_cluster_writes_what_one_job_writes(tmp_path, capsys):
@@ -29,8 +36,10 @@ def test_the_cli_on_a_local_cluster_writes_what_one_job_writes(tmp_path, capsys)
     argv = ["predict", "--model", MODEL, tmp_path / "scans", "--quiet"]
     code, alone, _ = run(capsys, *argv, "--jobs", 1)
     assert code == 2
+    before = environment()
     code, on_dask, err = run(capsys, *argv, "--scheduler", "local", "--jobs", 2)
     assert code == 2 and err == "" and on_dask == alone
+    assert environment() == before  # regression: OPENBLAS_NUM_THREADS=1 was left for later processes
     assert len(alone.splitlines()) == 31 and "not a readable image" in alone
 
 
