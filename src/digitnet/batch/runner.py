@@ -84,13 +84,16 @@ def _pool(task, pieces, jobs):
 def start_method():
     """How the workers start: as copies of this process (``fork``) when it is safe,
     which costs nothing; else from a clean process that has imported digitnet once
-    (``forkserver``), each loading the model. Copying a process that runs other
-    threads (a progress bar's, fsspec's) is not safe, and macOS does not allow it."""
+    (``forkserver``; ``spawn`` on Windows), each loading the model. Copying a process
+    that runs other threads (a progress bar's, fsspec's) is not safe, and macOS does
+    not allow it."""
     import multiprocessing
     import threading
 
     if sys.platform == "linux" and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["digitnet.batch.work"])
     return context
