@@ -2,6 +2,7 @@
 steps aside."""
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -83,6 +84,10 @@ def test_anything_unusual_goes_the_usual_way(tmp_path):
     path = tmp_path / "scan.png"
     path.write_bytes(pictures[-1])
     assert decode(str(path)).tobytes() == decode(pictures[-1]).tobytes()  # a path as its bytes
+    assert decode(str(tmp_path)) is None  # a folder: the usual way says what is wrong
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo.png")
+        assert decode(str(tmp_path / "fifo.png")) is None  # not opened: it would wait for a writer
 
 
 def test_a_faint_smudge_larger_than_the_digit_is_not_the_writing():

@@ -17,6 +17,7 @@ Any other picture, or any doubt, goes the usual way (None here).
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def decode(data) -> np.ndarray | None:
 
     try:
         if isinstance(data, str):
-            if data.lower().endswith(".npy"):
+            if data.lower().endswith(".npy") or not os.path.isfile(data):  # (a FIFO would block)
                 return None
             with open(data, "rb") as f:
                 data = f.read(SMALL_BYTES + 1)
