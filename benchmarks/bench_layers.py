@@ -188,7 +188,7 @@ def main(argv=None):
         print(f"| {name} | {np.median(t):.2f} | {min(t):.2f}-{max(t):.2f} | |")
     if "PyTorch whole step" in times:
         torch_step = np.array(times["PyTorch whole step"])
-        for name in ("digitnet whole step (fused)", "digitnet whole step (plain layers)"):
+        for name in [n for n in times if n.startswith("digitnet whole step")]:
             ratio = np.array(times[name]) / torch_step  # round by round: same moment, same load
             print(f"{name} / PyTorch: median {np.median(ratio):.2f}x "
                   f"(rounds {ratio.min():.2f}-{ratio.max():.2f}x)")
