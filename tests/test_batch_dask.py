@@ -2,11 +2,13 @@
 same rows and the same bits as one local job."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from digitnet.batch import predict_many
+from digitnet.batch.dask import local_cluster
 from test_batch import MODEL, pictures
 from test_cli import run
 
@@ -16,8 +18,11 @@ pytest.importorskip("pyarrow")
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None)
+    environment = dict(os.environ)
+    cluster = local_cluster(2)
+    # distributed sets OMP_NUM_THREADS=1 and the like here for its workers, and left them
+    # for every process started after: a resumed training run gave other bits (regression)
+    assert dict(os.environ) == environment
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()

@@ -41,14 +41,35 @@ def client_for(scheduler: Any, jobs: int = 2):
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its start-up chatter
     if scheduler == "local":
-        cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None)
-        return distributed.Client(cluster)
+        return distributed.Client(local_cluster(jobs))
     try:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
         raise DigitnetError(f"cannot reach the Dask scheduler at {scheduler}: "
                             f"{' '.join(str(e).split())[:160]}") from None
+
+
+def local_cluster(jobs: int = 2):
+    """A LocalCluster of ``jobs`` single-threaded worker processes on 127.0.0.1, leaving
+    this process's environment as it was.
+
+    distributed's nannies set OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and the like in
+    the environment of the process that starts them, so that the workers inherit them
+    (its ``distributed.nanny.pre-spawn-environ``), and leave them there: every process the
+    caller starts afterwards would run its BLAS on one thread (a training run started
+    after a Dask test gave other bits in its last place). They are put back once the
+    workers are up."""
+    import os
+
+    import distributed
+
+    saved = dict(os.environ)
+    try:
+        return distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def run(task: Task, inputs: Iterable[Input], scheduler: Any, jobs: int = 2) -> Iterator[list[Result]]:
