@@ -2,6 +2,7 @@
 
     python -m benchmarks.bench_layers              # 30 rounds
     python -m benchmarks.bench_layers --rounds 60
+    python -m benchmarks.bench_layers --only torch    # one library a process
 
 The network of ``bench_cnn`` (conv 1->32 3x3 pad 1 - ReLU - max-pool 2 - conv 32->64 -
 ReLU - max-pool 2 - fc 3136->128 - ReLU - fc 128->10, mini-batch 64 of MNIST digits when
@@ -92,7 +93,8 @@ def digitnet_variants(x, y):
     for i, name in names.items():
         variants += [(f"digitnet {name} forward", plain(i, "forward")),
                      (f"digitnet {name} backward", plain(i, "backward"))]
-    for k, stage in enumerate(s for s in net.stages() if hasattr(s, "layers")):
+    stages = net.stages() if hasattr(net, "stages") else []  # none in a checkout from before nn.fused
+    for k, stage in enumerate(s for s in stages if hasattr(s, "layers")):
         first, last = net.layers.index(stage.layers[0]), net.layers.index(stage.layers[-1])
         variants += [(f"fused stage {k + 1} forward", _stage_forward(stage, inputs[first])),
                      (f"fused stage {k + 1} backward",
@@ -155,17 +157,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="CNN training step per layer: digitnet vs PyTorch")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2, help="for NumPy's BLAS and PyTorch")
+    parser.add_argument("--only", choices=["digitnet", "torch"], help=(
+        "one library in this process: the other's thread pool, spinning after its calls, "
+        "cannot slow it (run both ways in turn and compare the whole steps)"))
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(args.threads)
     x, y = _images(np.random.default_rng(0))
-    variants = digitnet_variants(x, y)
+    variants = digitnet_variants(x, y) if args.only != "torch" else []
     try:
         import torch
 
         torch.set_num_threads(args.threads)
-        variants += torch_variants(x, y)
+        variants += torch_variants(x, y) if args.only != "digitnet" else []
     except ImportError:
         print("PyTorch is not installed: digitnet only")
     times = {name: [] for name, _ in variants}
@@ -183,7 +188,7 @@ def main(argv=None):
         print(f"| {name} | {np.median(t):.2f} | {min(t):.2f}-{max(t):.2f} | |")
     if "PyTorch whole step" in times:
         torch_step = np.array(times["PyTorch whole step"])
-        for name in ("digitnet whole step (fused)", "digitnet whole step (plain layers)"):
+        for name in [n for n in times if n.startswith("digitnet whole step")]:
             ratio = np.array(times[name]) / torch_step  # round by round: same moment, same load
             print(f"{name} / PyTorch: median {np.median(ratio):.2f}x "
                   f"(rounds {ratio.min():.2f}-{ratio.max():.2f}x)")

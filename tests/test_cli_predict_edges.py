@@ -107,9 +107,9 @@ def test_predict_raw_blank_image_is_blank_as_without_raw(tmp_path, capsys):
     answers = []
     for raw in ([], ["--raw"]):
         code, out, err = run(capsys, "predict", "--model", model, black, *raw)
-        assert code == 0 and err == ""
-        answers.append(out)
-    assert answers[0] == answers[1] == f"{black}: no digit found: the image is blank " \
+        assert code == 2 and out == ""  # no answer: one line on stderr and exit status 2
+        answers.append(err)
+    assert answers[0] == answers[1] == f"digitnet: error: {black}: no digit found: the image is blank " \
         "(no ink darker or brighter than the paper)\n"
     np.save(tmp_path / "black.npy", np.zeros((28, 28)))
     code, out, _ = run(capsys, "predict", "--model", model, tmp_path / "black.npy", "--json")
@@ -179,7 +179,7 @@ def test_a_newline_in_a_file_name_stays_on_one_line(tmp_path, capsys):
     assert code == 2 and len(err.splitlines()) == 1 and "two\\nlines.png" in err
     black = png(tmp_path / "black\n.png", np.zeros((28, 28)))
     code, out, err = run(capsys, "predict", black)
-    assert code == 0 and len(out.splitlines()) == 1 and "black\\n.png: no digit found" in out
+    assert code == 2 and len(err.splitlines()) == 1 and "black\\n.png: no digit found" in err
 
 
 @pytest.mark.parametrize("metadata", [
@@ -267,3 +267,15 @@ def test_a_blank_image_in_a_class_folder_is_named(tmp_path, capsys):
                          "--out", tmp_path / "m.npz")
     assert code == 2 and err.startswith(f"digitnet: error: {blank}: no digit found")
     assert len(err.splitlines()) == 1 and not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize("command", ["predict", "read"])
+@pytest.mark.parametrize("batch", [[], ["--jobs", "1", "--format", "csv"]])
+def test_a_blank_picture_among_others_ends_with_exit_status_2(tmp_path, capsys, command, batch):
+    # a blank picture was answered "no digit found" with exit status 0 (issue 23)
+    model = small_model(tmp_path / "m.npz", n_outputs=10)
+    good, blank = digit_png(tmp_path / "good.png"), png(tmp_path / "blank.png", np.full((40, 40), 255))
+    code, out, err = run(capsys, command, "--model", model, good, blank, *batch)
+    assert code == 2 and "Traceback" not in err
+    assert str(good) in out and "no digit found" in (out if batch else err)
+    assert len(err.splitlines()) == 1

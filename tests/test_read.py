@@ -116,9 +116,12 @@ def test_cli_read(tmp_path, capsys):
     handwritten(SEVEN_ONE_ZERO).save(number)
     blank = tmp_path / "blank.png"
     Image.new("L", (100, 100), 255).save(blank)
-    assert main(["read", str(number), str(blank)]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith(f"{number}: 710 (") and "no digit found" in out[1]
+    assert main(["read", str(number), str(blank)]) == 2  # a blank picture: exit status 2
+    captured = capsys.readouterr()
+    out, err = captured.out.splitlines(), captured.err.splitlines()
+    assert len(out) == 1 and out[0].startswith(f"{number}: 710 (")
+    assert err == [f"digitnet: error: {blank}: no digit found: the image is blank "
+                   "(no ink darker or brighter than the paper)"]
     assert main(["read", str(number), "--json", "--min-confidence", "0.9"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["text"] == "710" and len(result["digits"]) == 3

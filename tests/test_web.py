@@ -247,9 +247,11 @@ def test_a_form_of_many_parts_is_refused_without_parsing_them_all(client):
     assert response.status_code == 400 and "boundary" in response.json()["error"]
 
 
-def test_blank_image_is_an_answer_not_an_error(client):
-    response = client.post("/api/predict", content=png())
-    assert response.status_code == 200 and response.json()["digit"] is None
+@pytest.mark.parametrize("route", ["/api/predict", "/api/read"])
+def test_a_blank_image_is_a_422_with_its_error(client, route):
+    # it was a 200 with "digit": null; issue 23: a blank picture is a 4xx with a JSON error
+    response = client.post(route, content=png())
+    assert response.status_code == 422 and response.json()["error"].startswith("no digit found")
 
 
 @pytest.mark.parametrize("body,status", [

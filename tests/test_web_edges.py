@@ -493,6 +493,10 @@ def test_the_page_drops_stale_answers_and_shows_errors_plainly():
             answer_held(status=422, json={"error": "not a readable image"})
             assert text("confidence") == "not a readable image"
             assert page.locator("#bars .bar").count() == 0 and page.locator("#layers canvas").count() == 0
+            # a picture with no digit (a 422 since issue 23) is an answer of its own, not a failure
+            upload_a_seven()
+            answer_held(status=422, json={"error": "no digit found: the image is blank"})
+            assert (text("answer"), text("confidence")) == ("?", "no digit found")
             # a proxy's error page: its status, not "the server did not answer"
             upload_a_seven()
             answer_held(status=502, body="<html>Bad Gateway</html>", content_type="text/html")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from ..errors import DigitnetError
@@ -27,9 +26,6 @@ from .work import Result, Task, run_chunk
 
 #: Seconds to wait for a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
-#: Variables that Dask sets in the environment of the process that starts a LocalCluster,
-#: besides its nannies' ``distributed.nanny.pre-spawn-environ``.
-DASK_VARIABLES = ("PYTHONHASHSEED", "__DASK_PARENT_PID", "DASK_SCHEDULER_ADDRESS")
 #: A LocalCluster's settings: Dask's defaults watch the processes for a dashboard this
 #: cluster does not have (a sample of each worker's stack every 10 ms, its event loop
 #: every 20 ms, its memory every 100 ms); here, every second or not at all. Idle, the
@@ -55,12 +51,7 @@ def client_for(scheduler: Any, jobs: int = 2):
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its start-up chatter
     if scheduler == "local":
-        import dask
-
-        with dask.config.set(QUIET), kept_environment():  # (read as the scheduler and the workers start)
-            cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None)
-            return distributed.Client(cluster)
+        return distributed.Client(local_cluster(jobs))
     try:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as e:
@@ -68,49 +59,47 @@ def client_for(scheduler: Any, jobs: int = 2):
                             f"{' '.join(str(e).split())[:160]}") from None
 
 
-@contextmanager
-def kept_environment():
-    """The environment variables that a LocalCluster sets in this process for its
-    workers (OPENBLAS_NUM_THREADS=1, PYTHONHASHSEED, ...) as they were before: every
-    process started later would inherit them (a training started after a run computed
-    with one BLAS thread, and its weights differed in the last bits)."""
-    names = set(DASK_VARIABLES)
+def local_cluster(jobs: int = 2):
+    """A LocalCluster of ``jobs`` single-threaded worker processes on 127.0.0.1, without
+    Dask's dashboard watchers (``QUIET``), leaving this process's environment as it was.
+
+    distributed's nannies set OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, PYTHONHASHSEED
+    and the like in the environment of the process that starts them, so that the workers
+    inherit them (its ``distributed.nanny.pre-spawn-environ``), and leave them there:
+    every process the caller starts afterwards would run its BLAS on one thread (a
+    training run started after a Dask test gave other bits in its last place). They are
+    put back once the workers are up."""
+    import dask
+    import distributed
+
+    saved = dict(os.environ)
     try:
-        import dask
-    except ImportError:  # (client_for says so)
-        pass
-    else:
-        names.update(dask.config.get("distributed.nanny.pre-spawn-environ", None) or {})
-    saved = {name: os.environ.get(name) for name in names}
-    try:
-        yield
+        with dask.config.set(QUIET):  # (read as the scheduler and the workers start)
+            return distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=None)
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def run(task: Task, inputs: Iterable[Input], scheduler: Any, jobs: int = 2) -> Iterator[list[Result]]:
     """``task``'s results over ``inputs``, a chunk at a time, in order, computed by
     the workers of ``scheduler``. Local files are sent as their bytes (the workers
     need not see this machine's disk)."""
-    with kept_environment():  # (as it was before the cluster's workers, or their restarts)
-        client = client_for(scheduler, jobs)
-        owned = client is not scheduler
-        try:
-            workers = max(1, len(client.scheduler_info().get("workers", {})))
-            shared = client.scatter(task, broadcast=True, hash=False)
-            pieces = chunks((_with_bytes(item) for item in inputs), task.batch_size)
-            yield from ordered(lambda piece: client.submit(run_chunk, shared, piece, pure=False), pieces,
-                               IN_FLIGHT * workers, _result)
-        finally:
-            if owned:
-                cluster = client.cluster
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+    client = client_for(scheduler, jobs)
+    owned = client is not scheduler
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        shared = client.scatter(task, broadcast=True, hash=False)
+        pieces = chunks((_with_bytes(item) for item in inputs), task.batch_size)
+        yield from ordered(lambda piece: client.submit(run_chunk, shared, piece, pure=False), pieces,
+                           IN_FLIGHT * workers, _result)
+    finally:
+        if owned:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def _result(future):

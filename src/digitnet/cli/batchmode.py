@@ -73,7 +73,7 @@ def refuse(args, flags):
 
 
 def run(args, task) -> int:
-    """Run ``task`` over the command's inputs; the exit status (2 if an input was unreadable)."""
+    """Run ``task`` over the command's inputs; the exit status (2 if an input was unreadable or blank)."""
     from ..batch import run_chunks
     from ..batch.runner import every_core
     from ..batch.sources import count, expand
@@ -99,7 +99,7 @@ def run(args, task) -> int:
             bar.close()
     if not args.quiet:
         print(f"digitnet: {tally}", file=sys.stderr)
-    return 2 if tally.unreadable else 0
+    return 2 if tally.unreadable or tally.blank else 0
 
 
 def _bar(args, total):

@@ -185,12 +185,9 @@ def run(args):
             report_failure(path, failed[path], args.json, {"digit": None, **labelled, "confidence": 0.0,
                                                            "probabilities": None})
             continue
-        if path in blank:
-            if args.json:
-                print(json.dumps({"path": path, "digit": None, **labelled, "confidence": 0.0,
-                                  "probabilities": None, "error": blank[path]}))
-            else:
-                print(f"{shown(path)}: {blank[path]}")
+        if path in blank:  # no answer: reported as an unreadable image is
+            report_failure(path, with_path(path, blank[path]), args.json,
+                           {"digit": None, **labelled, "confidence": 0.0, "probabilities": None})
             continue
         if file:
             _save_image(x, file)
@@ -202,7 +199,7 @@ def run(args):
                               "probabilities": [round(float(v), 6) for v in p], **rejected}))
         else:
             print(f"{shown(path)}: {answer(shown(classes[digit]), p[digit], rejected, args.min_confidence)}")
-    return EXIT_USAGE if failed else 0
+    return EXIT_USAGE if failed or blank else 0
 
 
 def answer(text, confidence, rejected, min_confidence):

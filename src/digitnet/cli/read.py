@@ -31,7 +31,7 @@ def run(args):
     from pathlib import Path
 
     from ..calibration import for_model
-    from ..errors import ImageError, NoDigitError
+    from ..errors import ImageError
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
     from ..read import not_a_digit_reader, read_number
@@ -59,17 +59,10 @@ def run(args):
             if not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
             reading = calibration.reading(read_number(path, net), args.min_confidence)
-        except ImageError as e:
-            if not isinstance(e, NoDigitError):  # reported, and the other images still read
-                failed += 1
-                report_failure(path, with_path(path, e), args.json,
-                               {"text": "", "confidence": 0.0, "digits": []})
-                continue
-            if args.json:
-                print(json.dumps({"path": path, "text": "", "confidence": 0.0, "digits": [],
-                                  "error": str(e)}))
-            else:
-                print(f"{shown(path)}: {e}")
+        except ImageError as e:  # unreadable or blank: reported, and the other images still read
+            failed += 1
+            report_failure(path, with_path(path, e), args.json,
+                           {"text": "", "confidence": 0.0, "digits": []})
             continue
         rejected = {"rejected": reading.confidence < args.min_confidence}
         if args.json:

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DigitnetError, NoDigitError
 from .forms import MAX_BODY, image_body
 
 IMAGE_BODY = {"requestBody": {"required": True, "content": {
@@ -29,7 +28,7 @@ IMAGE_ERRORS = {
     400: {"description": "No image in the request, or a malformed form", **ERROR},
     408: {"description": "The request body was not sent in time", **ERROR},
     413: {"description": f"The body is larger than {MAX_BODY >> 20} MB", **ERROR},
-    422: {"description": "Not a readable image, or a bad parameter", **ERROR},
+    422: {"description": "Not a readable image, no digit in it, or a bad parameter", **ERROR},
 }
 MIN_CONFIDENCE = ("answers less sure than this (a calibrated probability of being right) "
                   "are reported as rejected")
@@ -97,13 +96,8 @@ def _predict(service: Service):
                       min_confidence: float = Query(0.0, description=MIN_CONFIDENCE)):
         _check_probability(min_confidence)
         body = await image_body(request, service.body_timeout)
-        try:
-            x = await service.off_the_loop(to_mnist, body) if is_large(body) else to_mnist(body)
-        except DigitnetError as e:
-            if isinstance(e, NoDigitError):
-                return {"digit": None, "confidence": 0.0, "probabilities": None,
-                        "input": None, "rejected": False, "error": str(e)}
-            raise
+        # an unreadable or blank picture: the DigitnetError handler answers 422 and its error
+        x = await service.off_the_loop(to_mnist, body) if is_large(body) else to_mnist(body)
         p = await service.batcher.confidences(x)
         digit = int(p.argmax())
         confidence = float(p[digit])
@@ -136,12 +130,7 @@ def _read(service: Service):
                                 f"this server's model has {service.unfit_to_read}")
         _check_probability(min_confidence)
         body = await image_body(request, service.body_timeout)
-        try:
-            return await service.off_the_loop(read_calibrated, body, min_confidence)
-        except DigitnetError as e:
-            if isinstance(e, NoDigitError):
-                return {"text": "", "confidence": 0.0, "digits": [], "rejected": False, "error": str(e)}
-            raise
+        return await service.off_the_loop(read_calibrated, body, min_confidence)
 
     return read
 

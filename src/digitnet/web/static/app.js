@@ -68,6 +68,11 @@ async function post(blob) {
     answer = null;   // no answer at all
   } finally { busy = false; }
   if (mine !== latest) return;   // the pad was cleared, or a newer drawing sent, meanwhile
+  if (answer && answer.status === 422 && result && /^no digit/.test(result.error || "")) {
+    clearDetails();
+    show("?", number ? "no digits found" : "no digit found");   // a blank pad: not a failure
+    return;
+  }
   if (!answer || !answer.ok || !result) {
     clearDetails();
     const status = answer && `the server answered ${answer.status} ${answer.statusText}`.trim();
