@@ -288,3 +288,18 @@ def test_dask_pyarrow_and_fsspec_are_imported_only_when_used(tmp_path):
             "print(sorted({'dask', 'distributed', 'pyarrow', 'fsspec', 'pandas'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_streamed_tar_keeps_no_list_of_its_members(tmp_path, monkeypatch):
+    import tarfile
+
+    from digitnet.batch.sources import archive_members
+
+    with tarfile.open(tmp_path / "a.tar", "w") as archive:
+        for i, path in enumerate(pictures(tmp_path / "scans", 5)):
+            archive.add(path, f"{i}.png")
+    held = []
+    original = tarfile.TarFile.next
+    monkeypatch.setattr(tarfile.TarFile, "next", lambda tar: held.append(len(tar.members)) or original(tar))
+    assert len(list(archive_members(str(tmp_path / "a.tar")))) == 5
+    assert max(held) <= 1  # regression: tarfile listed all 100,000 members of a tar (45 MB)

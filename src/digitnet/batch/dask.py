@@ -34,7 +34,13 @@ QUIET = {"distributed.worker.profile.enabled": False,
          "distributed.admin.tick.interval": "1s",
          "distributed.admin.system-monitor.interval": "2s",
          "distributed.admin.system-monitor.gil.enabled": False,
-         "distributed.worker.memory.monitor-interval": "1s"}
+         "distributed.worker.memory.monitor-interval": "1s",
+         # glibc keeps freed memory for reuse, as in digitnet's own processes (cli/memory.py):
+         # Dask's default (trimming from 64 kB) made every large NumPy block a fresh mapping,
+         # its pages faulted in anew, and a worker spent twice the CPU time per digit
+         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 1 << 30,
+         "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 32 << 20,
+         "distributed.nanny.pre-spawn-environ.MALLOC_TOP_PAD_": 64 << 20}
 
 
 def client_for(scheduler: Any, jobs: int = 2):

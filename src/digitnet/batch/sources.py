@@ -139,11 +139,12 @@ def archive_members(path: str, opener=None) -> Iterator[Input]:
                         yield Input(f"{path}/{info.filename}", archive.read(info))
             return
         stream = opener() if opener else open(path, "rb")
-        with stream, tarfile.open(fileobj=stream, mode="r|*") as archive:  # streamed: no index kept
-            for member in archive:
+        with stream, tarfile.open(fileobj=stream, mode="r|*") as archive:  # streamed
+            while (member := archive.next()) is not None:
                 body = archive.extractfile(member) if member.isfile() and is_picture(member.name) else None
                 if body is not None:
                     yield Input(f"{path}/{member.name}", body.read())
+                archive.members.clear()  # (tarfile keeps every member it has read, even streamed)
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:
         yield Input(path, SourceError(f"{path}: not a readable archive: {e}"))
 
