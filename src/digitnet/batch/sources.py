@@ -144,7 +144,7 @@ def archive_members(path: str, opener=None) -> Iterator[Input]:
                 body = archive.extractfile(member) if member.isfile() and is_picture(member.name) else None
                 if body is not None:
                     yield Input(f"{path}/{member.name}", body.read())
-                archive.members.clear()  # (tarfile keeps every member it has read, even streamed)
+                archive.members.clear()  # type: ignore[attr-defined]  # (tarfile keeps all it has read)
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:
         yield Input(path, SourceError(f"{path}: not a readable archive: {e}"))
 
