@@ -195,6 +195,14 @@ def test_tilted_paper_lines_go_and_strokes_crossing_them_stay(degrees):
     assert not lines[30:170, 147:153].any()
 
 
+def test_where_a_margin_line_crosses_the_ruled_lines_no_dash_is_left():
+    # (a regression: the crossings stayed, a dashed line taken for a stroke)
+    binary = np.zeros((200, 300), bool)
+    binary[10::25, :] = True
+    binary[:, 40:42] = True  # the margin
+    assert select.paper_lines(binary)[binary].all()
+
+
 def test_the_width_of_lines_is_measured_on_the_lines_not_a_page_edge():
     binary = np.zeros((120, 200), bool)
     binary[:, :12] = True  # the edge of the page: no line

@@ -112,7 +112,10 @@ def paper_lines(binary: np.ndarray) -> np.ndarray:
     squared paper), near horizontal or near vertical (up to TILT degrees: a page not
     square to the camera); where a stroke crosses a line it is kept."""
     lines = np.zeros_like(binary)
-    for b, flip in ((binary, False), (binary.T, True)):
+    for flip in (False, True):
+        # (upright lines looked for once the level ones are gone: where two cross, what
+        # is left of either is as thin as the other)
+        b = (binary & ~lines).T if flip else binary
         offsets = _tilt(b)
         pad = int(np.abs(offsets).max(initial=0))
         if pad:  # the lines made horizontal: each column moved by its offset
