@@ -116,28 +116,30 @@ def paper_lines(binary: np.ndarray) -> np.ndarray:
         # (upright lines looked for once the level ones are gone: where two cross, what
         # is left of either is as thin as the other)
         b = (binary & ~lines).T if flip else binary
-        offsets = _tilt(b)
+        rows, cols = np.nonzero(b)
+        offsets = _tilt(rows, cols, b.shape[1])
         pad = int(np.abs(offsets).max(initial=0))
-        if pad:  # the lines made horizontal: each column moved by its offset
-            padded = np.pad(b, ((pad, pad), (0, 0)))
-            rows = np.arange(padded.shape[0])[:, None]
-            found = _level_lines(np.take_along_axis(padded, (rows + offsets) % len(padded), axis=0))
-            found = np.take_along_axis(found, (rows - offsets) % len(padded), axis=0)[pad:-pad]
+        if pad:  # the lines made level: each column's ink moved by its offset, and back
+            level = np.zeros((b.shape[0] + 2 * pad, b.shape[1]), bool)
+            level[rows - offsets[cols] + pad, cols] = True
+            at, across = np.nonzero(_level_lines(level))
+            found = np.zeros_like(b)
+            found[at + offsets[across] - pad, across] = True
         else:
             found = _level_lines(b)
         lines |= found.T if flip else found
     return lines
 
 
-def _tilt(b: np.ndarray) -> np.ndarray:
-    """Each column's offset in rows that makes the ink's lines level: the slope (of
-    -TILT..TILT degrees) whose rows hold the ink most unevenly (sum of squared counts)."""
-    rows, cols = np.nonzero(b)
+def _tilt(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
+    """Each column's offset in rows that makes the lines of the ink at (``rows``,
+    ``cols``) level: the slope (of -TILT..TILT degrees) whose rows hold the ink most
+    unevenly (sum of squared counts)."""
     step = max(1, rows.size // 20_000)
     rows, cols = rows[::step], cols[::step]
-    best, best_score = np.zeros(b.shape[1], np.intp), -1.0
+    best, best_score = np.zeros(width, np.intp), -1.0
     for degrees in sorted(range(-TILT, TILT + 1), key=abs):  # level first, on ties
-        offsets = np.round(np.arange(b.shape[1]) * np.tan(np.radians(degrees))).astype(np.intp)
+        offsets = np.round(np.arange(width) * np.tan(np.radians(degrees))).astype(np.intp)
         shifted = rows - offsets[cols]
         counts = np.bincount(shifted - shifted.min(initial=0)).astype(np.float64)
         score = float(counts @ counts)
