@@ -62,7 +62,7 @@ def show(scored):
     from digitnet.read import decode
 
     count(scored)
-    report(scored, "shipped", [None, decode.COUNT_WEIGHT])
+    report(scored, "shipped", [None, (decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH)])
 
 
 if __name__ == "__main__":

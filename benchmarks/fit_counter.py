@@ -35,9 +35,10 @@ FRAME_INPUT = {
 }
 
 
-def counts(lat, keys, layers):
-    """The count class of each piece, from each digit's ink."""
-    from digitnet.read.counter import MORE, PART
+def counts(lat, keys, layers, labels):
+    """(count class, pair label 10 a + b for a piece of two digits a b, else -1) of each
+    piece, from each digit's ink and ``labels``."""
+    from digitnet.read.counter import MORE, PART, TWO
 
     owners = _in_frame(layers, lat)
     totals = np.maximum(owners.sum(axis=(1, 2)), 1e-6)
@@ -47,14 +48,16 @@ def counts(lat, keys, layers):
         share = (owners[:, :, pl:pr] * mask).sum(axis=(1, 2)) / totals
         held = np.flatnonzero(share >= WHOLE)
         if ((share > 1 - WHOLE) & (share < WHOLE)).any() or not len(held):
-            out.append(PART)
+            out.append((PART, -1))
+        elif len(held) == 2:
+            out.append((TWO, 10 * int(labels[held[0]]) + int(labels[held[1]])))
         else:
-            out.append(min(len(held), MORE))
+            out.append((min(len(held), MORE), -1))
     return out
 
 
 def compose(i, rng, digits):
-    """The i-th number of the mix described above: (image, layers)."""
+    """The i-th number of the mix described above: (image, layers, labels)."""
     from digitnet.data.synthetic import number
     from digitnet.data.touching import touching_number
 
@@ -68,7 +71,7 @@ def compose(i, rng, digits):
         else:
             image, _, layers = number(digits.x[idx], rng, touching=float(rng.choice([0, 0.3, 1])),
                                       layers=True)
-    return image, layers
+    return image, layers, digits.y[idx]
 
 
 def labelled_pieces(numbers, rng, digits):
@@ -78,12 +81,12 @@ def labelled_pieces(numbers, rng, digits):
 
     frames, shapes, ys = [], [], []
     for i in range(numbers):
-        image, layers = compose(i, rng, digits)
+        image, layers, labels = compose(i, rng, digits)
         lat = lattice(image)
         keys = list(lat.pieces)
         frames.append(np.stack([frame(lat.small, lat.pieces[k]) for k in keys]))
         shapes.append(shape(lat, keys))
-        ys += counts(lat, keys, layers)
+        ys += [c for c, _ in counts(lat, keys, layers, labels)]
     return (np.concatenate(frames).astype(np.float16), np.concatenate(shapes),
             np.asarray(ys, np.int64))
 
