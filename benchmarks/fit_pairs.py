@@ -4,11 +4,12 @@
                                    [--pieces FILE.npz]
 
 Composes numbers from MNIST *training* digits (the first 50,000; validation and test are
-never seen) as ``benchmarks.fit_counter`` does (half of them pairs touching as a pen
-makes them touch, ``digitnet.data.touching``; the rest numbers of 1 to 6 digits, touching
-that way or as ``synthetic.number`` lets them touch, or apart), labels every candidate
-piece that ``digitnet.read.lattice`` finds by each digit's ink (a part, one digit, two,
-more; for two, which two), and adds ``--pairs`` pairs of digits shown whole. One small
+never seen): half of them pairs touching as a pen makes them touch
+(``digitnet.data.touching``), the rest numbers of 1 to 6 digits, touching that way or as
+``synthetic.number`` lets them touch, or apart. Every candidate piece that
+``digitnet.read.lattice`` finds is labelled by each digit's ink (a digit is held when the
+piece has at least 80% of its ink; a piece with 20-80% of some digit's ink is a part; for
+a piece of two, which two), and ``--pairs`` pairs of digits shown whole are added. One small
 CNN (``digitnet.read.counter.pair_reader``: two 3x3 convolutions of 16 and 32 channels,
 each with a 2x2 pool, 128 hidden neurons) looks at the piece in its 28x56 frame,
 moved by up to 2 pixels each way in training, and has three heads: the count (4
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.fit_counter import compose, counts, shifted
+from benchmarks.fit_reader import WHOLE, _in_frame
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "count.npz"
 FRAME_INPUT = {
@@ -34,6 +35,60 @@ FRAME_INPUT = {
     "scale": "ink in [0, 1]",
     "layout": "1568 pixels row-major",
 }
+
+
+def counts(lat, keys, layers, labels):
+    """(count class, pair label 10 a + b for a piece of two digits a b, else -1) of each
+    piece, from each digit's ink and ``labels``."""
+    from digitnet.read.counter import MORE, PART, TWO
+
+    owners = _in_frame(layers, lat)
+    totals = np.maximum(owners.sum(axis=(1, 2)), 1e-6)
+    out = []
+    for key in keys:
+        pl, pr, mask = lat.pieces[key]
+        share = (owners[:, :, pl:pr] * mask).sum(axis=(1, 2)) / totals
+        held = np.flatnonzero(share >= WHOLE)
+        if ((share > 1 - WHOLE) & (share < WHOLE)).any() or not len(held):
+            out.append((PART, -1))
+        elif len(held) == 2:
+            out.append((TWO, 10 * int(labels[held[0]]) + int(labels[held[1]])))
+        else:
+            out.append((min(len(held), MORE), -1))
+    return out
+
+
+def compose(i, rng, digits):
+    """The i-th number of the mix described above: (image, layers, labels)."""
+    from digitnet.data.synthetic import number
+    from digitnet.data.touching import touching_number
+
+    if i % 2 == 0:
+        idx = rng.integers(0, len(digits.x), 2)
+        image, _, layers = touching_number(digits.x[idx], rng)
+    else:
+        idx = rng.integers(0, len(digits.x), int(rng.integers(1, 7)))
+        if i % 4 == 1:
+            image, _, layers = touching_number(digits.x[idx], rng, touching=0.5)
+        else:
+            image, _, layers = number(digits.x[idx], rng, touching=float(rng.choice([0, 0.3, 1])),
+                                      layers=True)
+    return image, layers, digits.y[idx]
+
+
+def shifted(x, rng):
+    """Each frame of the mini-batch ``x`` moved by up to 2 pixels each way (the pieces'
+    extra inputs after the frame stay as they are)."""
+    from digitnet.read.counter import FRAME
+
+    size = FRAME[0] * FRAME[1]
+    frames = x[:, :size].reshape(-1, *FRAME)
+    out = x.copy()
+    moved = out[:, :size].reshape(-1, *FRAME)
+    for i, (dy, dx) in enumerate(rng.integers(-2, 3, (len(x), 2))):
+        moved[i] = np.roll(frames[i], (dy, dx), axis=(0, 1))
+    out[:, :size] = moved.reshape(len(x), size)
+    return out
 
 
 def labelled_pieces(numbers, rng, digits):
