@@ -1,7 +1,8 @@
-"""Choose `read`'s COUNT_WEIGHT on numbers of validation digits.
+"""Choose `read`'s COUNT_WEIGHT, PAIR_COST and PAIR_WIDTH on numbers of validation digits.
 
     python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--families F,...]
-                                      [--scores FILE.npz] [--counters FILE.npz ...] [--weights 1,2]
+                                      [--scores FILE.npz] [--counters FILE.npz ...]
+                                      [--weights 1,2] [--costs 2,3,inf] [--widths 0.6]
 
 Composes numbers from MNIST *validation* digits (the last 10,000 of the training file)
 in four families: pairs touching as a pen makes them touch (``data.touching``, 2 to 6
@@ -10,8 +11,9 @@ of 2 to 8 digits apart, and with touching pairs as ``synthetic.number`` makes th
 (p = 0.3), as ``benchmarks.bench_read`` does with test digits; single digits; and the
 validation split of the held-out benchmark's number families (``benchmarks.realworld``:
 ``apart``, ``touching``, ``num-photo``; never its test split). Every piece
-is classified and judged once; then each setting is decoded and its exact readings per
-family printed, with how many readings dropped a digit.
+is classified and judged once (``--scores`` keeps that); then the pair reader sees every
+piece, each setting is decoded, and its exact readings per family are printed, with how
+many readings dropped a digit.
 """
 
 import argparse
@@ -156,8 +158,14 @@ def count(scored, model=None):
     from digitnet.read import counter
 
     for images in scored.values():
-        log_count, pair = counter.assess_frames(
-            np.concatenate([im.frames for im in images]).astype(np.float32), model)
+        frames = np.concatenate([im.frames for im in images]).astype(np.float32)
+        if model is not None and model.input_shape[0] == frames.shape[1] + 2:
+            # the counter before the pair reader: the frame and the piece's shape, no pairs
+            shapes = np.concatenate([im.shapes for im in images])
+            log_count = np.log(model.predict_proba(np.hstack([frames, shapes])).astype(np.float64) + 1e-12)
+            pair = np.full((len(frames), 100), np.nan)
+        else:
+            log_count, pair = counter.assess_frames(frames, model)
         ends = np.cumsum([len(im.keys) for im in images])
         for im, end in zip(images, ends):
             im.log_count, im.pair = log_count[end - len(im.keys):end], pair[end - len(im.keys):end]
@@ -194,8 +202,8 @@ def read_scored(im, paired=True):
     keys = [tuple(k) for k in im.keys.tolist()]
     lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), n_nodes=im.n_nodes, height=im.height,
                           pieces={k: (0, w, None) for k, w in zip(keys, im.width.tolist())})
-    s = decode.Scores(keys, im.probabilities, im.log_whole, True,
-                      im.log_count if paired else None, im.pair if paired else None)
+    pair = im.pair if paired and not np.isnan(im.pair).any() else None
+    s = decode.Scores(keys, im.probabilities, im.log_whole, True, im.log_count if paired else None, pair)
     return "".join(str(d) for _, d, _ in decode.decode(lat, s))
 
 

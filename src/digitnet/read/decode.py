@@ -1,10 +1,11 @@
 """The reading: the chain of candidate digits, left to right, with the best score.
 
-Every candidate is classified by the digit model, judged (``judge``) and counted
-(``counter``); the reading that chains candidates from left to right with the largest
-sum of log P(digit) + log P(whole) + DIGIT_BONUS + COUNT_WEIGHT x log P(fewer than two
-digits), less CUT_COST for each piece cut out of a component, wins (dynamic programming
-over the lattice of ``segment``).
+Every candidate is classified by the digit model, judged (``judge``) and seen by the pair
+reader (``counter``); the reading that chains candidates from left to right with the
+largest sum of log P(digit) + log P(whole) + DIGIT_BONUS + COUNT_WEIGHT x log P(fewer
+than two digits), less CUT_COST for each piece cut out of a component, wins (dynamic
+programming over the lattice of ``segment``); a wide piece may be read as the two digits
+the pair reader sees in it instead.
 """
 
 from __future__ import annotations
@@ -149,7 +150,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     numbers by ``benchmarks/fit_reader.py``, their probabilities averaged), plus
     ``DIGIT_BONUS``, less ``CUT_COST`` if the piece was cut out of a component, plus
     ``COUNT_WEIGHT`` times the log-probability that it holds fewer than two digits
-    (``counter``).
+    (``counter``). A piece at least ``PAIR_WIDTH`` of the writing's height wide may be
+    read as two digits instead, scoring the pair reader's log P(two digits, a and b)
+    plus two digits' bonus less ``PAIR_COST``.
 
     Returns a ``Reading`` with the digit string, each digit's box and confidence
     (``unsure`` when below ``min_confidence``) and the overall confidence (the
