@@ -69,12 +69,13 @@ def show(scored, before=None):
     from digitnet.io import load_model
     from digitnet.read import decode
 
+    shipped = (decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE)
     report(scored, None, [None])
     if before:
         count(scored, load_model(before))
-        report(scored, "counter before", [(2.0, np.inf, decode.PAIR_WIDTH)])
+        report(scored, "counter before", [(2.0, np.inf, decode.PAIR_WIDTH, 0.0)])
     count(scored)
-    report(scored, "shipped", [(decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH)])
+    report(scored, "shipped", [shipped])
 
 
 if __name__ == "__main__":

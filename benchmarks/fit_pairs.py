@@ -102,7 +102,7 @@ def labelled_pieces(numbers, rng, digits):
         image, layers, labels = compose(i, rng, digits)
         lat = lattice(image)
         keys = list(lat.pieces)
-        frames.append(np.stack([frame(lat.small, lat.pieces[k]) for k in keys]))
+        frames.append(np.stack([frame(lat.small, lat.pieces[k], lat.height) for k in keys]))
         ys += counts(lat, keys, layers, labels)
     y = np.asarray(ys, np.int64)
     return np.concatenate(frames).astype(np.float16), y[:, 0], y[:, 1]
@@ -113,8 +113,9 @@ def whole_pairs(n, rng, digits):
     touching as a pen makes them touch, or as ``synthetic.number`` lets them, or apart."""
     from digitnet.data.synthetic import number
     from digitnet.data.touching import touching_number
+    from digitnet.read import lattice
     from digitnet.read.counter import frame
-    from digitnet.read.segment import Piece, scaled_ink
+    from digitnet.read.segment import Piece
 
     frames, ys = [], []
     for i in range(n):
@@ -123,8 +124,8 @@ def whole_pairs(n, rng, digits):
             image = touching_number(digits.x[idx], rng)[0]
         else:
             image = number(digits.x[idx], rng, touching=float(rng.choice([0.3, 1])))[0]
-        small = scaled_ink(image)[0]
-        frames.append(frame(small, Piece(0, small.shape[1], small > 0.25)))
+        lat = lattice(image)
+        frames.append(frame(lat.small, Piece(0, lat.small.shape[1], lat.small > 0.25), lat.height))
         ys.append(10 * int(digits.y[idx[0]]) + int(digits.y[idx[1]]))
     return np.stack(frames).astype(np.float16), np.asarray(ys, np.int64)
 

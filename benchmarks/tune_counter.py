@@ -73,8 +73,15 @@ def score(items, model):
             height=lat.height, n_nodes=lat.n_nodes, probabilities=probabilities,
             log_whole=judge.log_whole(images, judge.features(lat, keys, probabilities)),
             truth=truth, shapes=counter.shape(lat, keys),
-            frames=np.stack([counter.frame(lat.small, lat.pieces[k]) for k in keys]).astype(np.float16)))
+            frames=frames_of(lat, keys)))
     return out
+
+
+def frames_of(lat, keys):
+    """The pair reader's frames of the pieces ``keys`` of ``lat`` (float16)."""
+    from digitnet.read import counter
+
+    return np.stack([counter.frame(lat.small, lat.pieces[k], lat.height) for k in keys]).astype(np.float16)
 
 
 def save(path, scored):
@@ -123,9 +130,11 @@ def main(argv=None):
     parser.add_argument("--weights", default="1,2,3", help="COUNT_WEIGHTs tried")
     parser.add_argument("--costs", default="1,2,3,4,5,inf", help="PAIR_COSTs tried")
     parser.add_argument("--widths", default="0.6", help="PAIR_WIDTHs tried")
+    parser.add_argument("--wholes", default="0,1", help="PAIR_WHOLEs tried")
     args = parser.parse_args(argv)
-    settings = [(float(w), float(c), float(p)) for w in args.weights.split(",")
-                for c in args.costs.split(",") for p in args.widths.split(",")]
+    settings = [(float(w), float(c), float(p), float(j)) for w in args.weights.split(",")
+                for c in args.costs.split(",") for p in args.widths.split(",")
+                for j in args.wholes.split(",")]
 
     if args.scores and os.path.exists(args.scores):
         scored = load(args.scores)
@@ -173,12 +182,12 @@ def count(scored, model=None):
 
 def report(scored, name, settings):
     """Print the exact readings per family for each setting: None (no pair reader) or
-    (COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH)."""
+    (COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH, PAIR_WHOLE)."""
     from digitnet.read import decode
 
     for setting in settings:
         if setting is not None:
-            decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH = setting
+            decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE = setting
         figures = []
         for family, images in scored.items():
             exact = dropped = 0
@@ -188,7 +197,7 @@ def report(scored, name, settings):
                 dropped += len(text) < len(im.truth)
             figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped} dropped)")
         label = ("without the pair reader" if setting is None
-                 else f"{name}: weight {setting[0]} cost {setting[1]} width {setting[2]}")
+                 else f"{name}: weight {setting[0]} cost {setting[1]} width {setting[2]} whole {setting[3]}")
         print(f"{label}: " + ", ".join(figures), flush=True)
 
 

@@ -51,12 +51,15 @@ def test_digits_that_do_not_touch_stay_apart():
 def test_a_piece_is_framed_whole_and_centred_keeping_its_shape():
     small = np.zeros((64, 100), np.float32)
     small[10:50, 20:80] = 1.0  # 40 high, 60 wide
-    row = frame(small, Piece(0, 100, small > 0.25)).reshape(FRAME)
+    row = frame(small, Piece(0, 100, small > 0.25), 40).reshape(FRAME)
     rows, cols = np.flatnonzero(row.max(axis=1) > 0.5), np.flatnonzero(row.max(axis=0) > 0.5)
     assert row.max() == 1.0
     assert len(rows) == 24 and abs(len(cols) - 36) <= 1  # scaled by 24 / 40
     assert rows[0] + rows[-1] in (26, 27) and abs(cols[0] + cols[-1] - 55) <= 1
-    assert not frame(small * 0, Piece(0, 100, small > 2)).any()
+    assert not frame(small * 0, Piece(0, 100, small > 2), 40).any()
+    # in writing twice as high, half the size
+    row = frame(small, Piece(0, 100, small > 0.25), 80).reshape(FRAME)
+    assert len(np.flatnonzero(row.max(axis=1) > 0.5)) in (12, 13)
 
 
 def two_zeros():
@@ -137,7 +140,7 @@ def test_fit_pairs_trains_a_pair_reader_that_fits_read(tmp_path):
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     lat = lattice(two_zeros())
-    frames = np.stack([frame(lat.small, lat.pieces[k]) for k in lat.pieces])
+    frames = np.stack([frame(lat.small, lat.pieces[k], lat.height) for k in lat.pieces])
     reader = load_model(out)
     log_count, pair = assess_frames(frames, reader)
     assert log_count.shape == (len(frames), 4) and pair.shape == (len(frames), 100)

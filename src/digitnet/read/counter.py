@@ -26,9 +26,11 @@ HEADS = (slice(0, 4), slice(4, 14), slice(14, 24))
 _COUNTER: list = []
 
 
-def frame(small, piece):
-    """The piece's ink cropped, scaled to fit ``INNER`` (keeping its shape) and centred
-    in a ``FRAME``: one row of FRAME[0] * FRAME[1] values in [0, 1]."""
+def frame(small, piece, height):
+    """The piece's ink cropped, scaled so that the writing's ``height`` fills ``INNER``'s
+    height (less, to fit a wide piece into ``INNER``; keeping its shape) and centred in a
+    ``FRAME``: one row of FRAME[0] * FRAME[1] values in [0, 1]. Its size in the frame
+    shows how wide and high it is against the writing (a wide 7 is not two digits)."""
     from PIL import Image
 
     values = piece_ink(small, piece)
@@ -39,7 +41,7 @@ def frame(small, piece):
     top, bottom, left, right = box
     crop = values[top:bottom, left:right].astype(np.float32)
     h, w = crop.shape
-    scale = min(INNER[0] / h, INNER[1] / w)
+    scale = min(INNER[0] / max(height, h), INNER[1] / w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     scaled = np.asarray(Image.fromarray(crop, "F").resize(size, Image.Resampling.BILINEAR))
     scaled = np.clip(scaled / max(float(scaled.max()), 1e-6), 0, 1)
@@ -75,7 +77,7 @@ def assess(lat: Lattice, keys):
     at 10 a + b) of each piece, or None without the shipped pair reader."""
     if counter_model() is None:
         return None
-    return assess_frames(np.stack([frame(lat.small, lat.pieces[k]) for k in keys]))
+    return assess_frames(np.stack([frame(lat.small, lat.pieces[k], lat.height) for k in keys]))
 
 
 def assess_frames(frames, model=None):
