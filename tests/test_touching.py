@@ -85,7 +85,8 @@ def scores_of(lat, count):
     return decode.Scores(list(lat.pieces), p, whole, True, np.log(counts))
 
 
-def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one():
+def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one(monkeypatch):
+    monkeypatch.setattr(decode, "COUNT_WEIGHT", 2.0)  # the mechanism, whatever the shipped weight
     lat = lattice(two_zeros())
     assert len(lat.groups) == 1
     one = np.asarray([0.01, 0.97, 0.01, 0.01])
@@ -101,6 +102,7 @@ def test_a_piece_the_pair_reader_reads_as_two_digits_is_read_as_two_with_a_box_e
     s = scores_of(lat, np.asarray([0.01, 0.01, 0.97, 0.01]))
     # cut pieces are judged no digit at all: only the pair reader can read two digits
     s.log_whole[[lat.kind[k] != WHOLE for k in lat.pieces]] = np.log(1e-6)
+    s.log_whole[[lat.kind[k] == WHOLE for k in lat.pieces]] = np.log(0.5)  # the judge in doubt
     s.pair = np.full((len(lat.pieces), 100), 1e-5)
     s.pair[:, 7] = 0.9  # 0 then 7
     monkeypatch.setattr(decode, "PAIR_COST", 3.0)
