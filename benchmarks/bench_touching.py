@@ -1,20 +1,25 @@
-"""`read` on numbers of MNIST *test* digits, without and with the counter.
+"""`read` on numbers of MNIST *test* digits, without and with the pair reader.
 
     python -m benchmarks.bench_touching [--numbers 200] [--families F,...] [--scores FILE ...]
+                                        [--before COUNTER.npz]
 
 The families of ``benchmarks.tune_counter`` made from test digits (pairs touching as a pen
 makes them touch, numbers apart and with touching pairs as ``benchmarks.bench_read`` makes
 them, single digits), and the frozen test split of the held-out benchmark's number
 families (``benchmarks.realworld``: ``apart``, ``touching``, ``num-photo`` and, never
 tuned on, ``num-hard``; 200 each as ``benchmarks.bench_photos`` reads them). Each picture is
-read once; the exact readings are printed as `read` was before the counter, and as it
-is with the shipped counter and COUNT_WEIGHT. ``--scores`` keeps what the digit model
+read once; the exact readings are printed as `read` was with neither counter nor pair
+reader, with ``--before``'s counter (the counter `read` shipped before the pair reader,
+inputs its frame and shape, COUNT_WEIGHT 2), and as it is with the shipped pair reader
+and settings. ``--scores`` keeps what the digit model
 and the judge say of every piece (the slow part) and, given files that exist, reads them
 instead (several runs over parts of the families can then be reported together).
 """
 
 import argparse
 import os
+
+import numpy as np
 
 from benchmarks.tune_counter import count, families, load, report, save, score
 
@@ -26,12 +31,13 @@ def main(argv=None):
     parser.add_argument("--families", help="comma-separated families (default: all)")
     parser.add_argument("--scores", nargs="*", default=[],
                         help=".npz files of the pieces' scores: read if they exist, else kept")
+    parser.add_argument("--before", help="the counter shipped before the pair reader, to compare")
     args = parser.parse_args(argv)
     if args.scores and all(os.path.exists(path) for path in args.scores):
         scored = {}
         for path in args.scores:
             scored.update(load(path))
-        show(scored)
+        show(scored, args.before)
         return 0
 
     from benchmarks import bench_photos, realworld
@@ -53,16 +59,23 @@ def main(argv=None):
         save(args.scores[0], scored)
         print(f"kept the scores of {', '.join(scored)} in {args.scores[0]}")
     else:
-        show(scored)
+        show(scored, args.before)
     return 0
 
 
-def show(scored):
-    """Report ``scored`` without the counter, and as shipped."""
+def show(scored, before=None):
+    """Report ``scored`` without the pair reader, with the counter ``before`` it (a model
+    file), and as shipped."""
+    from digitnet.io import load_model
     from digitnet.read import decode
 
+    shipped = (decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE)
+    report(scored, None, [None])
+    if before:
+        count(scored, load_model(before))
+        report(scored, "counter before", [(2.0, np.inf, decode.PAIR_WIDTH, 0.0)])
     count(scored)
-    report(scored, "shipped", [None, decode.COUNT_WEIGHT])
+    report(scored, "shipped", [shipped])
 
 
 if __name__ == "__main__":

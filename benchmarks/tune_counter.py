@@ -1,7 +1,8 @@
-"""Choose `read`'s COUNT_WEIGHT on numbers of validation digits.
+"""Choose `read`'s COUNT_WEIGHT, PAIR_COST and PAIR_WIDTH on numbers of validation digits.
 
     python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--families F,...]
-                                      [--scores FILE.npz] [--counters FILE.npz ...] [--weights 1,2]
+                                      [--scores FILE.npz] [--counters FILE.npz ...]
+                                      [--weights 1,2] [--costs 2,3,inf] [--widths 0.6]
 
 Composes numbers from MNIST *validation* digits (the last 10,000 of the training file)
 in four families: pairs touching as a pen makes them touch (``data.touching``, 2 to 6
@@ -10,8 +11,9 @@ of 2 to 8 digits apart, and with touching pairs as ``synthetic.number`` makes th
 (p = 0.3), as ``benchmarks.bench_read`` does with test digits; single digits; and the
 validation split of the held-out benchmark's number families (``benchmarks.realworld``:
 ``apart``, ``touching``, ``num-photo``; never its test split). Every piece
-is classified and judged once; then each setting is decoded and its exact readings per
-family printed, with how many readings dropped a digit.
+is classified and judged once (``--scores`` keeps that); then the pair reader sees every
+piece, each setting is decoded, and its exact readings per family are printed, with how
+many readings dropped a digit.
 """
 
 import argparse
@@ -57,20 +59,29 @@ def score(items, model):
     per image, all that decoding it takes."""
     from types import SimpleNamespace
 
-    from digitnet.read import counter, decode, lattice
+    from digitnet.read import counter, judge, lattice, piece_image
 
     out = []
     for image, truth in items:
         lat = lattice(image)
-        s = decode.scores(lat, model)
-        keys = s.keys
+        keys = list(lat.pieces)
+        images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
+        probabilities = model.confidences(images)  # as decode.scores, without the pair reader
         out.append(SimpleNamespace(
             keys=np.asarray(keys), kind=np.asarray([lat.kind[k] for k in keys]),
             width=np.asarray([lat.pieces[k][1] - lat.pieces[k][0] for k in keys]),
-            height=lat.height, n_nodes=lat.n_nodes, probabilities=s.probabilities,
-            log_whole=s.log_whole, truth=truth, shapes=counter.shape(lat, keys),
-            frames=np.stack([counter.frame(lat.small, lat.pieces[k]) for k in keys]).astype(np.float16)))
+            height=lat.height, n_nodes=lat.n_nodes, probabilities=probabilities,
+            log_whole=judge.log_whole(images, judge.features(lat, keys, probabilities)),
+            truth=truth, shapes=counter.shape(lat, keys),
+            frames=frames_of(lat, keys)))
     return out
+
+
+def frames_of(lat, keys):
+    """The pair reader's frames of the pieces ``keys`` of ``lat`` (float16)."""
+    from digitnet.read import counter
+
+    return np.stack([counter.frame(lat.small, lat.pieces[k], lat.height) for k in keys]).astype(np.float16)
 
 
 def save(path, scored):
@@ -115,10 +126,15 @@ def main(argv=None):
     parser.add_argument("--families", help="comma-separated families (default: all)")
     parser.add_argument("--scores", help="an .npz of the pieces' scores: read if it exists, else kept")
     parser.add_argument("--counters", nargs="*", default=[],
-                        help="counter model files to compare (default: the shipped one)")
-    parser.add_argument("--weights", default="0.5,1,2,3,4,6", help="COUNT_WEIGHTs tried")
+                        help="pair reader model files to compare (default: the shipped one)")
+    parser.add_argument("--weights", default="1,2,3", help="COUNT_WEIGHTs tried")
+    parser.add_argument("--costs", default="1,2,3,4,5,inf", help="PAIR_COSTs tried")
+    parser.add_argument("--widths", default="0.6", help="PAIR_WIDTHs tried")
+    parser.add_argument("--wholes", default="0,1", help="PAIR_WHOLEs tried")
     args = parser.parse_args(argv)
-    weights = [float(w) for w in args.weights.split(",")]
+    settings = [(float(w), float(c), float(p), float(j)) for w in args.weights.split(",")
+                for c in args.costs.split(",") for p in args.widths.split(",")
+                for j in args.wholes.split(",")]
 
     if args.scores and os.path.exists(args.scores):
         scored = load(args.scores)
@@ -126,15 +142,12 @@ def main(argv=None):
         from digitnet.data import mnist
         from digitnet.nn.network import for_inference
         from digitnet.pretrained import resolve_model
-        from digitnet.read import counter
-
         model = for_inference(resolve_model(args.model))
         validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
         chosen = {**families(args.numbers, args.seed, validation),
                   **realworld_families(args.realworld)}
         if args.families:
             chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
-        counter._COUNTER[:] = [None]  # counted below, per counter compared
         scored = {}
         for family, items in chosen.items():
             scored[family] = score(items, model)
@@ -144,46 +157,63 @@ def main(argv=None):
     report(scored, None, [None])
     for path in args.counters or [None]:
         count(scored, None if path is None else load_model(path))
-        report(scored, path or "shipped", weights)
+        report(scored, path or "shipped", settings)
     return 0
 
 
 def count(scored, model=None):
-    """Add the counter's log P(count) to every scored image (``model``: default the shipped)."""
+    """Add the pair reader's log P(count) and P(pair) to every scored image (``model``:
+    default the shipped one)."""
     from digitnet.read import counter
 
     for images in scored.values():
-        log_count = counter.log_count_of(np.concatenate([im.frames for im in images]).astype(np.float32),
-                                         np.concatenate([im.shapes for im in images]), model)
+        frames = np.concatenate([im.frames for im in images]).astype(np.float32)
+        if model is not None and model.input_shape[0] == frames.shape[1] + 2:
+            # the counter before the pair reader: the frame and the piece's shape, no pairs
+            shapes = np.concatenate([im.shapes for im in images])
+            log_count = np.log(model.predict_proba(np.hstack([frames, shapes])).astype(np.float64) + 1e-12)
+            pair = np.full((len(frames), 100), np.nan)
+        else:
+            log_count, pair = counter.assess_frames(frames, model)
         ends = np.cumsum([len(im.keys) for im in images])
         for im, end in zip(images, ends):
-            im.log_count = log_count[end - len(im.keys):end]
+            im.log_count, im.pair = log_count[end - len(im.keys):end], pair[end - len(im.keys):end]
 
 
-def report(scored, name, weights):
-    """Print the exact readings per family for each COUNT_WEIGHT (None: no counter)."""
-    from types import SimpleNamespace
-
+def report(scored, name, settings):
+    """Print the exact readings per family for each setting: None (no pair reader) or
+    (COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH, PAIR_WHOLE)."""
     from digitnet.read import decode
 
-    for weight in weights:
+    for setting in settings:
+        if setting is not None:
+            decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE = setting
         figures = []
         for family, images in scored.items():
             exact = dropped = 0
             for im in images:
-                keys = [tuple(k) for k in im.keys.tolist()]
-                lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), n_nodes=im.n_nodes)
-                s = decode.Scores(keys, im.probabilities, im.log_whole, True,
-                                  None if weight is None else im.log_count)
-                if weight is not None:
-                    decode.COUNT_WEIGHT = weight
-                text = "".join(str(im.probabilities[keys.index(k)].argmax())
-                               for k in decode.decode(lat, s))
+                text = read_scored(im, setting is not None)
                 exact += text == im.truth
                 dropped += len(text) < len(im.truth)
             figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped} dropped)")
-        setting = "without the counter" if weight is None else f"{name}: weight {weight}"
-        print(f"{setting}: " + ", ".join(figures), flush=True)
+        label = ("without the pair reader" if setting is None
+                 else f"{name}: weight {setting[0]} cost {setting[1]} width {setting[2]} whole {setting[3]}")
+        print(f"{label}: " + ", ".join(figures), flush=True)
+
+
+def read_scored(im, paired=True):
+    """The text ``read`` gives a scored image with the settings of ``decode`` of now
+    (``paired``: with the pair reader)."""
+    from types import SimpleNamespace
+
+    from digitnet.read import decode
+
+    keys = [tuple(k) for k in im.keys.tolist()]
+    lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), n_nodes=im.n_nodes, height=im.height,
+                          pieces={k: (0, w, None) for k, w in zip(keys, im.width.tolist())})
+    pair = im.pair if paired and not np.isnan(im.pair).any() else None
+    s = decode.Scores(keys, im.probabilities, im.log_whole, True, im.log_count if paired else None, pair)
+    return "".join(str(d) for _, d, _ in decode.decode(lat, s))
 
 
 if __name__ == "__main__":

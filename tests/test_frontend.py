@@ -167,6 +167,50 @@ def test_paper_lines_go_and_strokes_crossing_them_stay():
     assert not lines[20:100, 80:86].any()
 
 
+def test_blurred_paper_lines_wider_than_three_pixels_go_too():
+    # (a regression: lines thickened by blur or a photo's scale stayed, joined to the digit)
+    binary = np.zeros((120, 200), bool)
+    for r in range(10, 120, 25):
+        binary[r:r + 5] = True  # ruled lines, 5 pixels thick
+    binary[20:100, 80:88] = True  # a stroke 8 pixels wide, crossing them
+    binary[50:58, 100:160] = True  # and one along a line, 8 pixels high
+    lines = select.paper_lines(binary)
+    assert lines[35:40].sum() > 180 and lines[85:90].sum() > 130
+    assert not lines[20:100, 80:88].any() and not lines[50:58, 100:160].any()
+
+
+@pytest.mark.parametrize("degrees", [-4, -2, 3])
+def test_tilted_paper_lines_go_and_strokes_crossing_them_stay(degrees):
+    # (a regression: lines a few degrees off level broke into short runs and stayed)
+    image = Image.new("L", (300, 200), 0)
+    draw = ImageDraw.Draw(image)
+    slope = np.tan(np.radians(degrees))
+    for r in range(-20, 230, 24):
+        draw.line([(0, r), (300, r + 300 * slope)], fill=255, width=2)
+    before = np.asarray(image) > 0
+    draw.line([(150, 30), (150, 170)], fill=255, width=9)  # a stroke crossing them
+    binary = np.asarray(image) > 0
+    lines = select.paper_lines(binary)
+    assert lines[before].mean() > 0.8
+    assert not lines[30:170, 147:153].any()
+
+
+def test_where_a_margin_line_crosses_the_ruled_lines_no_dash_is_left():
+    # (a regression: the crossings stayed, a dashed line taken for a stroke)
+    binary = np.zeros((200, 300), bool)
+    binary[10::25, :] = True
+    binary[:, 40:42] = True  # the margin
+    assert select.paper_lines(binary)[binary].all()
+
+
+def test_the_width_of_lines_is_measured_on_the_lines_not_a_page_edge():
+    binary = np.zeros((120, 200), bool)
+    binary[:, :12] = True  # the edge of the page: no line
+    binary[30:32] = True
+    lines = select.paper_lines(binary)
+    assert lines[30:32, 20:].all() and not lines[:29, :12].any()
+
+
 def test_the_writing_is_the_dominant_ink_not_everything_dark():
     values, mask = with_seven(page(noise=0.01))
     values[:, :12] = 0.2  # the edge of the page, on a dark table
@@ -244,3 +288,4 @@ def test_a_thick_one_drawn_down_to_the_bottom_of_a_canvas():
     image = Image.new("L", (280, 280), 255)
     ImageDraw.Draw(image).line([(200, 70), (205, 280)], fill=0, width=40)
     mnist_like_properties(to_mnist(image))
+

@@ -1,4 +1,5 @@
-"""Touching pairs as a pen makes them (data.touching), and the counter of digits in a piece."""
+"""Touching pairs as a pen makes them (data.touching), and the pair reader: how many digits
+a piece holds, and which two."""
 
 import numpy as np
 import pytest
@@ -50,12 +51,15 @@ def test_digits_that_do_not_touch_stay_apart():
 def test_a_piece_is_framed_whole_and_centred_keeping_its_shape():
     small = np.zeros((64, 100), np.float32)
     small[10:50, 20:80] = 1.0  # 40 high, 60 wide
-    row = frame(small, Piece(0, 100, small > 0.25)).reshape(FRAME)
+    row = frame(small, Piece(0, 100, small > 0.25), 40).reshape(FRAME)
     rows, cols = np.flatnonzero(row.max(axis=1) > 0.5), np.flatnonzero(row.max(axis=0) > 0.5)
     assert row.max() == 1.0
     assert len(rows) == 24 and abs(len(cols) - 36) <= 1  # scaled by 24 / 40
     assert rows[0] + rows[-1] in (26, 27) and abs(cols[0] + cols[-1] - 55) <= 1
-    assert not frame(small * 0, Piece(0, 100, small > 2)).any()
+    assert not frame(small * 0, Piece(0, 100, small > 2), 40).any()
+    # in writing twice as high, half the size
+    row = frame(small, Piece(0, 100, small > 0.25), 80).reshape(FRAME)
+    assert len(np.flatnonzero(row.max(axis=1) > 0.5)) in (12, 13)
 
 
 def two_zeros():
@@ -68,8 +72,8 @@ def two_zeros():
 
 def scores_of(lat, count):
     """Scores in which every piece is a sure 0, the component as found is whole and cut
-    pieces are doubtful (P(whole) = 0.1), with the counter's output given for the
-    component (cut pieces: one digit)."""
+    pieces are doubtful (P(whole) = 0.1), with the pair reader's count given for the
+    component (cut pieces: one digit), no pairs."""
     from digitnet.read.segment import WHOLE
 
     n = len(lat.pieces)
@@ -81,7 +85,8 @@ def scores_of(lat, count):
     return decode.Scores(list(lat.pieces), p, whole, True, np.log(counts))
 
 
-def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one():
+def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one(monkeypatch):
+    monkeypatch.setattr(decode, "COUNT_WEIGHT", 2.0)  # the mechanism, whatever the shipped weight
     lat = lattice(two_zeros())
     assert len(lat.groups) == 1
     one = np.asarray([0.01, 0.97, 0.01, 0.01])
@@ -90,36 +95,77 @@ def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one():
     assert len(decode.decode(lat, scores_of(lat, two))) == 2
 
 
+def test_a_piece_the_pair_reader_reads_as_two_digits_is_read_as_two_with_a_box_each(monkeypatch):
+    from digitnet.read.segment import WHOLE
+
+    lat = lattice(two_zeros())
+    s = scores_of(lat, np.asarray([0.01, 0.01, 0.97, 0.01]))
+    # cut pieces are judged no digit at all: only the pair reader can read two digits
+    s.log_whole[[lat.kind[k] != WHOLE for k in lat.pieces]] = np.log(1e-6)
+    s.log_whole[[lat.kind[k] == WHOLE for k in lat.pieces]] = np.log(0.5)  # the judge in doubt
+    s.pair = np.full((len(lat.pieces), 100), 1e-5)
+    s.pair[:, 7] = 0.9  # 0 then 7
+    monkeypatch.setattr(decode, "PAIR_COST", 3.0)
+    chosen = decode.decode(lat, s)
+    assert [d for _, d, _ in chosen] == [0, 7] and chosen[0][0] == chosen[1][0]
+    assert lat.kind[chosen[0][0]] == WHOLE
+    monkeypatch.setattr(decode, "PAIR_COST", np.inf)  # without pairs: one digit
+    assert len(decode.decode(lat, s)) == 1
+
+
+def test_a_pair_is_split_at_its_thinnest_column_in_the_middle():
+    mask = np.ones((10, 20), bool)
+    mask[:, 12] = False
+    mask[:, 2] = False  # outside the middle half: not the split
+    left = decode._half((100, 120, mask), first=True)
+    right = decode._half((100, 120, mask), first=False)
+    assert left[:2] == (100, 112) and right[:2] == (112, 120)
+    assert left[2].shape == (10, 12) and right[2].shape == (10, 8)
+
+
 @pytest.mark.slow
-def test_fit_counter_trains_a_counter_that_fits_read(tmp_path):
-    """The counter `read` ships is made by this command (here on 30 numbers)."""
+def test_fit_pairs_trains_a_pair_reader_that_fits_read(tmp_path):
+    """The pair reader `read` ships is made by this command (here on 20 numbers)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     from digitnet.io import load_model
-    from digitnet.read.counter import counter_input, shape
+    from digitnet.read.counter import assess_frames
 
     if not os.environ.get("DIGITNET_DATA"):
         pytest.skip("set DIGITNET_DATA to the folder holding the MNIST IDX files")
     out = tmp_path / "count.npz"
-    done = subprocess.run([sys.executable, "-m", "benchmarks.fit_counter", "--numbers", "30",
-                           "--epochs", "1", "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "benchmarks.fit_pairs", "--numbers", "20",
+                           "--pairs", "20", "--epochs", "1", "--out", str(out)],
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     lat = lattice(two_zeros())
-    keys = list(lat.pieces)
-    frames = np.stack([frame(lat.small, lat.pieces[k]) for k in keys])
-    counter = load_model(out)
-    assert counter.predict_proba(counter_input(frames, shape(lat, keys))).shape == (len(keys), 4)
-    assert counter.metadata["training"]["command"].startswith("python -m benchmarks.fit_counter")
+    frames = np.stack([frame(lat.small, lat.pieces[k], lat.height) for k in lat.pieces])
+    reader = load_model(out)
+    log_count, pair = assess_frames(frames, reader)
+    assert log_count.shape == (len(frames), 4) and pair.shape == (len(frames), 100)
+    assert reader.metadata["training"]["command"].startswith("python -m benchmarks.fit_pairs")
 
 
-def test_the_shipped_counter_sees_two_touching_zeros():
-    from digitnet.read.counter import counter_model, log_count
+def test_the_pair_reader_gives_each_head_its_probabilities():
+    from digitnet.read.counter import HEADS, assess_frames, pair_reader
 
-    assert counter_model() is not None and counter_model().input_shape == (FRAME[0] * FRAME[1] + 2,)
+    net = pair_reader(np.random.default_rng(0))
+    frames = np.random.default_rng(1).random((3, FRAME[0] * FRAME[1])).astype(np.float32)
+    assert net.predict_proba(frames).shape == (3, HEADS[-1].stop)
+    log_count, pair = assess_frames(frames, net)
+    np.testing.assert_allclose(np.exp(log_count).sum(axis=1), 1, rtol=1e-6)
+    # P(two, a, b) sums to P(two) over the hundred pairs
+    np.testing.assert_allclose(pair.sum(axis=1), np.exp(log_count[:, 2]), rtol=1e-6)
+
+
+def test_the_shipped_pair_reader_sees_two_touching_zeros():
+    from digitnet.read.counter import assess, counter_model
+
+    assert counter_model() is not None and counter_model().input_shape == (FRAME[0] * FRAME[1],)
     lat = lattice(two_zeros())
     whole = [k for k in lat.pieces if lat.kind[k] == 0]
-    assert np.exp(log_count(lat, whole))[0, 2:].sum() > 0.5
+    log_count, pair = assess(lat, whole)
+    assert np.exp(log_count)[0, 2:].sum() > 0.5 and pair[0].argmax() == 0

@@ -7,7 +7,8 @@ classifier judge the splits.
   component whole, cut at its thinnest places, joined with close neighbours), as the
   edges of a lattice from left to right;
 - ``judge``: small networks that say whether a candidate is one whole digit;
-- ``counter``: a small network that says how many digits a candidate holds;
+- ``counter``: the pair reader, a small CNN that says how many digits a candidate holds
+  and, when two, which two;
 - ``decode``: the chain of candidates with the best score (dynamic programming).
 """
 

@@ -19,10 +19,15 @@ NOISE_SIGMAS = 4.0
 #: The faintest ink there is: strength relative to the paper (a tenth darker).
 FAINTEST = 0.06
 #: A straight run of ink longer than this fraction of the frame and than LINE_PIXELS,
-#: and no thicker than LINE_WIDTH pixels across, is a line of the paper, not a stroke.
+#: and no thicker than the paper's lines (LINE_WIDTH pixels, or as measured where runs
+#: span SPANNING of the frame, up to LINE_WIDTH_MAX), is a line of the paper, not a
+#: stroke. Lines are looked for up to TILT degrees off level or upright.
 LINE_LENGTH = 0.4
 LINE_PIXELS = 40
 LINE_WIDTH = 3
+LINE_WIDTH_MAX = 6
+SPANNING = 0.8
+TILT = 5
 #: A piece touching the frame's edge counts for this fraction of its ink; one that also
 #: spans more than SPAN of the frame's height or width, and either covers more than
 #: FILLED of its box or is longer than THIN times its mean width, does not count.
@@ -103,28 +108,79 @@ def run_lengths(binary: np.ndarray) -> np.ndarray:
 
 
 def paper_lines(binary: np.ndarray) -> np.ndarray:
-    """The pixels of ``binary`` on straight horizontal or vertical lines that run across
-    the frame (ruled or squared paper); where a stroke crosses a line it is kept."""
+    """The pixels of ``binary`` on straight lines that run across the frame (ruled or
+    squared paper), near horizontal or near vertical (up to TILT degrees: a page not
+    square to the camera); where a stroke crosses a line it is kept."""
     lines = np.zeros_like(binary)
-    for b, flip in ((binary, False), (binary.T, True)):
-        # a line may wander by a pixel, and noise break it: runs are measured on the ink
-        # grown by a row up and down and two columns either side
-        grown = b.copy()
-        grown[1:] |= b[:-1]
-        grown[:-1] |= b[1:]
-        across = grown.copy()
-        for shift in (1, 2):
-            across[:, shift:] |= grown[:, :-shift]
-            across[:, :-shift] |= grown[:, shift:]
-        grown = across
-        length = max(LINE_LENGTH * b.shape[1], LINE_PIXELS)
-        if grown.sum(axis=1).max(initial=0) < length:
-            continue  # no row holds enough ink for a line
-        long = run_lengths(grown) >= length
-        thin = run_lengths(b.T).T <= LINE_WIDTH
-        found = long & thin & b
+    for flip in (False, True):
+        # (upright lines looked for once the level ones are gone: where two cross, what
+        # is left of either is as thin as the other)
+        b = (binary & ~lines).T if flip else binary
+        rows, cols = np.nonzero(b)
+        offsets = _tilt(rows, cols, b.shape[1])
+        pad = int(np.abs(offsets).max(initial=0))
+        if pad:  # the lines made level: each column's ink moved by its offset, and back
+            level = np.zeros((b.shape[0] + 2 * pad, b.shape[1]), bool)
+            level[rows - offsets[cols] + pad, cols] = True
+            at, across = np.nonzero(_level_lines(level))
+            found = np.zeros_like(b)
+            found[at + offsets[across] - pad, across] = True
+        else:
+            found = _level_lines(b)
         lines |= found.T if flip else found
     return lines
+
+
+def _tilt(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
+    """Each column's offset in rows that makes the lines of the ink at (``rows``,
+    ``cols``) level: the slope (of -TILT..TILT degrees) whose rows hold the ink most
+    unevenly (sum of squared counts)."""
+    step = max(1, rows.size // 20_000)
+    rows, cols = rows[::step], cols[::step]
+    best, best_score = np.zeros(width, np.intp), -1.0
+    for degrees in sorted(range(-TILT, TILT + 1), key=abs):  # level first, on ties
+        offsets = np.round(np.arange(width) * np.tan(np.radians(degrees))).astype(np.intp)
+        shifted = rows - offsets[cols]
+        counts = np.bincount(shifted - shifted.min(initial=0)).astype(np.float64)
+        score = float(counts @ counts)
+        if score > best_score * (1 + 1e-6):
+            best, best_score = offsets, score
+    return best
+
+
+def _level_lines(b: np.ndarray) -> np.ndarray:
+    """The pixels of ``b`` on horizontal lines across it, thin, long runs."""
+    # a line may wander by a pixel, and noise break it: runs are measured on the ink
+    # grown by a row up and down and two columns either side
+    grown = b.copy()
+    grown[1:] |= b[:-1]
+    grown[:-1] |= b[1:]
+    across = grown.copy()
+    for shift in (1, 2):
+        across[:, shift:] |= grown[:, :-shift]
+        across[:, :-shift] |= grown[:, shift:]
+    grown = across
+    length = max(LINE_LENGTH * b.shape[1], LINE_PIXELS)
+    if grown.sum(axis=1).max(initial=0) < length:
+        return np.zeros_like(b)  # no row holds enough ink for a line
+    along = run_lengths(grown)
+    long = along >= length
+    across = run_lengths(b.T).T
+    # (their width measured where they span the frame: no stroke does)
+    width = _line_width(across[(along >= SPANNING * b.shape[1]) & b])
+    return long & (across <= width) & b
+
+
+def _line_width(across: np.ndarray) -> int:
+    """How thick the paper's lines are, from the runs across them (``across``: the
+    lengths across the long runs' pixels, mostly the lines'): their median and a pixel
+    when that is up to LINE_WIDTH_MAX (blur and a photo's scale thicken lines), else
+    LINE_WIDTH."""
+    if not across.size:
+        return LINE_WIDTH
+    width = int(np.median(across)) + 1
+    # (wider than any line: a page's edge, which spans the frame too)
+    return width if LINE_WIDTH < width <= LINE_WIDTH_MAX else LINE_WIDTH
 
 
 @dataclass
