@@ -302,7 +302,7 @@ def reading(args):
     folder = os.path.join(args.dir, "numbers")
     names = sorted(os.listdir(folder))[:args.read or 60]
     steps = {"segment (lattice)": 0.0, "piece images": 0.0, "classifier (ensemble)": 0.0,
-             "judge": 0.0, "counter": 0.0, "decode": 0.0}
+             "judge": 0.0, "counter and pair reader": 0.0, "decode": 0.0}
     pieces = []
     for name in names:
         clock = time.process_time()
@@ -322,10 +322,11 @@ def reading(args):
         lap("classifier (ensemble)")
         whole = judge.log_whole(images, judge.features(lat, keys, probabilities))
         lap("judge")
-        count = counter.log_count(lat, keys)
-        lap("counter")
+        assessed = counter.assess(lat, keys)
+        lap("counter and pair reader")
+        log_count, pair = assessed if assessed is not None else (None, None)
         judged = judge.whole_digit_model() is not None
-        decode.decode(lat, decode.Scores(keys, probabilities, whole, judged, count))
+        decode.decode(lat, decode.Scores(keys, probabilities, whole, judged, log_count, pair))
         lap("decode")
         pieces.append(len(keys))
     total = sum(steps.values())
