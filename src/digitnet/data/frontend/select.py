@@ -245,8 +245,9 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
     n, k = found.n, found.piece
     h, w = strength.shape
     lengths = found.ends - found.starts
-    mass = np.bincount(found.labels.reshape(-1), weights=strength.reshape(-1), minlength=n + 1)[1:]
     pixels = strength.reshape(-1)[_positions(found.rows, found.starts, lengths, w)]
+    # (the runs' pixels in raster order: each piece's ink summed in the picture's order)
+    mass = np.bincount(np.repeat(k, lengths), weights=pixels, minlength=n)
     run_peak = np.maximum.reduceat(pixels, np.cumsum(lengths) - lengths) if len(k) else pixels
     peak = np.zeros(n, np.float32)
     np.maximum.at(peak, k, run_peak)
