@@ -88,3 +88,15 @@ def test_to_mnist_of_a_drawing_is_the_same_from_a_png_and_from_an_array_of_level
     Image.fromarray((grey * 255).round().astype(np.uint8), "L").save(buffer, "PNG")
     values, _ = frontend.writing_ink(grey, detail=True)
     assert np.array_equal(frontend.to_mnist(buffer.getvalue()), frontend.fit_mnist(values))
+
+
+@pytest.mark.parametrize("size", [3, 5, 9, 11])
+@pytest.mark.parametrize("shape", [(40, 30), (100, 4), (3, 60)])
+def test_rank_filters_are_pillows_max_and_min_filters(size, shape):
+    from PIL import ImageFilter
+
+    values = np.random.default_rng(size).random(shape, np.float32)
+    image = Image.fromarray(values, "F")
+    for op, pillow in ((np.maximum, ImageFilter.MaxFilter), (np.minimum, ImageFilter.MinFilter)):
+        theirs = np.asarray(image.filter(pillow(size)), dtype=np.float32)
+        assert np.array_equal(light.rank_filter(values, size, op), theirs)
