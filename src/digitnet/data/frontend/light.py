@@ -59,8 +59,8 @@ def reduce(values: np.ndarray, f: int) -> np.ndarray:
         part = values[:hb * f, wb * f:].astype(np.float64).reshape(hb, -1)
         out[:hb, wb] = part.sum(axis=1) * (1.0 / (f * (w % f)))
     if h % f:
-        part = values[hb * f:, :wb * f].astype(np.float64).reshape(h % f, wb, f)
-        out[hb, :wb] = part.transpose(1, 0, 2).reshape(wb, -1).sum(axis=1) * (1.0 / (f * (h % f)))
+        bottom = values[hb * f:, :wb * f].astype(np.float64).reshape(h % f, wb, f)
+        out[hb, :wb] = bottom.transpose(1, 0, 2).reshape(wb, -1).sum(axis=1) * (1.0 / (f * (h % f)))
     if h % f and w % f:
         out[hb, wb] = values[hb * f:, wb * f:].astype(np.float64).sum() * (1.0 / ((h % f) * (w % f)))
     return out
