@@ -144,4 +144,7 @@ def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False,
         typical = float(np.quantile(strength[pieces], 0.9))
         floor = SOFT_FLOOR * found.threshold
         soft = (strength - floor) / max(SATURATE * typical - floor, 1e-6)
-    return np.where(grown, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)
+    soft = soft.astype(np.float32, copy=False)
+    np.clip(soft, 0.0, 1.0, out=soft)
+    soft[~grown] = 0.0
+    return soft
