@@ -79,14 +79,15 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     flat = float(np.mean(np.abs(edges - background) < FLAT)) >= FLAT_SHARE
     # one level all round: a drawing exported from a canvas, clean, no paper to model
     work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
-    coarse, coarse_factor = light.shrink(work, light.COARSE)
-    if flat:
+    if flat:  # one level all over: no lighting to estimate
         dark = background > 0.5
-        level = np.full(coarse.shape, max(background, 1e-3), np.float32)
+        level = np.float32(max(background, 1e-3))
+        strength = light.contrast(work, level, dark)
     else:
+        coarse, coarse_factor = light.shrink(work, light.COARSE)
         dark = light.dark_ink(coarse)
         level = light.paper(coarse, dark)
-    strength = light.contrast(work, level[0, 0] if flat else light.stretch(level, work.shape), dark)
+        strength = light.contrast(work, light.stretch(level, work.shape), dark)
     sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
     found = select.writing(strength, sigma, join, paper=not flat)
@@ -98,7 +99,7 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
         pad = int(MARGIN * size) + 2
         top, left = max(0, top - pad), max(0, left - pad)
         bottom, right = bottom + pad, right + pad
-        soft = _soft(strength, found, flat)[top:bottom, left:right]
+        soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
         if factor == 1:
             return soft, (top, left)
         return soft, (top * factor, left * factor)
@@ -111,31 +112,39 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     reduce = (found.box[1] - found.box[0]) * factor // DETAIL if detail else 1
     if reduce > 1:  # (enlarging a smaller digit to DETAIL did not help, on validation)
         crop = light.shrink(crop, max(crop.shape) // reduce)[0]
-    scale = factor * coarse_factor
-    box = (left / scale, top / scale, right / scale, bottom / scale)
-    strength = light.contrast(crop, light.stretch(level, crop.shape, box), dark)
+    if not flat:
+        scale = factor * coarse_factor
+        box = (left / scale, top / scale, right / scale, bottom / scale)
+        level = light.stretch(level, crop.shape, box)
+    strength = light.contrast(crop, level, dark)
     again = select.writing(strength, light.noise(strength), join, paper=not flat)
     if again is None:
         raise NoDigitError(BLANK)
     return _soft(strength, again, flat), (top, left)
 
 
-def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False) -> np.ndarray:
+def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False,
+          window: tuple = (slice(None), slice(None))) -> np.ndarray:
     """Soft ink in [0, 1] over the writing's pieces (grown by a pixel, for their
-    anti-aliased edges), 0 elsewhere. A drawing on a flat background keeps its levels
+    anti-aliased edges), 0 elsewhere, in ``window`` of ``strength`` (which must hold the
+    pieces and the pixel round them). A drawing on a flat background keeps its levels
     as they are (relative to the strongest); a photo's are stretched between the paper's
     noise and the writing's typical strength."""
-    mask = found.mask.copy()
-    mask[1:] |= found.mask[:-1]
-    mask[:-1] |= found.mask[1:]
+    strength, pieces = strength[window], found.mask[window]
+    mask = pieces.copy()
+    mask[1:] |= pieces[:-1]
+    mask[:-1] |= pieces[1:]
     grown = mask.copy()
     grown[:, 1:] |= mask[:, :-1]
     grown[:, :-1] |= mask[:, 1:]
     if flat:
-        soft = strength / max(float(strength[found.mask].max()), 1e-6)
+        soft = strength / max(float(strength[pieces].max()), 1e-6)
         soft[soft < NOISE] = 0.0
     else:
-        typical = float(np.quantile(strength[found.mask], 0.9))
+        typical = float(np.quantile(strength[pieces], 0.9))
         floor = SOFT_FLOOR * found.threshold
         soft = (strength - floor) / max(SATURATE * typical - floor, 1e-6)
-    return np.where(grown, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)
+    soft = soft.astype(np.float32, copy=False)
+    np.clip(soft, 0.0, 1.0, out=soft)
+    soft[~grown] = 0.0
+    return soft

@@ -96,7 +96,8 @@ def levels(image) -> np.ndarray:
         grey = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         grey = np.clip(grey / max(float(grey.max()), 1.0 if image.mode == "F" else 255.0), 0.0, 1.0)
     else:
-        grey = np.asarray(_grey(image), dtype=np.float32) / 255.0
+        grey = np.asarray(image if image.mode == "L" else _grey(image), dtype=np.float32)
+        grey /= 255.0
     if grey.ndim != 2 or min(grey.shape) < 1:
         raise ImageError("empty image")
     return grey

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import NoDigitError
+from .light import rank_filter, shrink
 
 #: Ink fainter than this fraction of the strongest ink is noise.
 NOISE = 0.1
@@ -46,10 +47,8 @@ def fit_mnist(values: np.ndarray) -> np.ndarray:
     h, w = crop.shape
     scale = 20.0 / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    small = Image.fromarray(crop.astype(np.float32), mode="F")
-    if max(h, w) > 100:  # averaging down to about 100 px keeps thin strokes visible
-        small = small.reduce(max(1, max(h, w) // 100))
-    small = _normalise_strokes(small)
+    # averaging down to about 100 px keeps thin strokes visible
+    small = Image.fromarray(_normalise_strokes(shrink(crop.astype(np.float32), 100)[0]), "F")
     fitted = np.clip(np.asarray(small.resize((new_w, new_h), Image.Resampling.LANCZOS), dtype=np.float32),
                      0.0, None)
     if fitted.max() > 0:
@@ -74,25 +73,21 @@ STROKE = 1 / 8
 THICK = 2.5
 
 
-def _normalise_strokes(image):
+def _normalise_strokes(values: np.ndarray) -> np.ndarray:
     """Thicken hairlines and thin down marker strokes towards MNIST's stroke width,
     measured relative to the digit's size (a pen on a big canvas, or a thick brush)."""
-    from PIL import Image, ImageFilter
-
-    values = np.asarray(image, dtype=np.float32)
     if values.max() <= 0 or max(values.shape) < 24:
-        return image
+        return values
     binary = values > 0.5 * values.max()
     width = _stroke_width(binary)
     target = STROKE * max(values.shape)
     size = int(round(target - width)) // 2 * 2 + 1  # odd filter size
+    # (the maximum and minimum over a square, edges repeated: Pillow's MaxFilter and
+    # MinFilter, to the bit)
     if width < 0.6 * target and size >= 3:
         # a hairline averaged down is faint: bring it to full strength, then widen it
-        image = Image.fromarray(np.clip(values / (0.5 * values.max()), 0, 1), "F")
-        return image.filter(ImageFilter.MaxFilter(min(size, 11)))
+        return rank_filter(np.clip(values / (0.5 * values.max()), 0, 1), min(size, 11), np.maximum)
     if width > THICK * target:
         size = int(round(width - target)) // 2 * 2 + 1
-        return image.filter(ImageFilter.MinFilter(max(3, min(size, 9))))
-    return image
-
-
+        return rank_filter(values, max(3, min(size, 9)), np.minimum)
+    return values

@@ -26,8 +26,55 @@ def shrink(values: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
     factor = max(1, max(values.shape) // long_side)
     if factor == 1:
         return values, 1
+    if min(values.shape) >= factor:
+        return reduce(values.astype(np.float32, copy=False), factor), factor
     small = Image.fromarray(values.astype(np.float32, copy=False), "F").reduce(factor)
     return np.asarray(small, dtype=np.float32), factor
+
+
+def reduce(values: np.ndarray, f: int) -> np.ndarray:
+    """Pillow's ``Image.reduce(f)`` of float32 ``values`` (H, W), both at least ``f``, the
+    same to the bit, without the copies in and out of Pillow: each f x f box's mean, the
+    boxes of the last row and column as wide as what is left. Like Pillow, pixels are
+    added in float32 four at a time (two rows by two columns), those sums in float64."""
+    h, w = values.shape
+    hb, wb = h // f, w // f
+    blocks = values[:hb * f, :wb * f].reshape(hb, f, wb, f)
+    out = np.empty((-(-h // f), -(-w // f)), np.float32)
+    if f == 2:  # (one sum of four a box: a quarter of it, in float32, is the same)
+        out[:hb, :wb] = ((blocks[:, 0, :, 0] + blocks[:, 0, :, 1]) + blocks[:, 1, :, 0]) + blocks[:, 1, :, 1]
+        out[:hb, :wb] *= np.float32(0.25)
+        return _partial(values, f, out)
+    total = np.zeros((hb, wb))
+    for y in range(0, f - 1, 2):
+        row, below = blocks[:, y], blocks[:, y + 1]
+        for x in range(0, f - 1, 2):
+            total += ((row[..., x] + row[..., x + 1]) + below[..., x]) + below[..., x + 1]
+        if f % 2:
+            total += row[..., f - 1] + below[..., f - 1]
+    if f % 2:
+        row = blocks[:, f - 1]
+        for x in range(0, f - 1, 2):
+            total += row[..., x] + row[..., x + 1]
+        total += row[..., f - 1]
+    out[:hb, :wb] = total * (1.0 / (f * f))
+    return _partial(values, f, out)
+
+
+def _partial(values: np.ndarray, f: int, out: np.ndarray) -> np.ndarray:
+    """``out`` with the boxes of the last row and column, narrower than ``f``, filled in
+    as Pillow does: their pixels added in float64."""
+    h, w = values.shape
+    hb, wb = h // f, w // f
+    if w % f:
+        part = values[:hb * f, wb * f:].astype(np.float64).reshape(hb, -1)
+        out[:hb, wb] = part.sum(axis=1) * (1.0 / (f * (w % f)))
+    if h % f:
+        bottom = values[hb * f:, :wb * f].astype(np.float64).reshape(h % f, wb, f)
+        out[hb, :wb] = bottom.transpose(1, 0, 2).reshape(wb, -1).sum(axis=1) * (1.0 / (f * (h % f)))
+    if h % f and w % f:
+        out[hb, wb] = values[hb * f:, wb * f:].astype(np.float64).sum() * (1.0 / ((h % f) * (w % f)))
+    return out
 
 
 def rank_filter(values: np.ndarray, size: int, op) -> np.ndarray:
@@ -106,10 +153,13 @@ def noise(values: np.ndarray) -> float:
 
 def box3(values: np.ndarray) -> np.ndarray:
     """Mean over each pixel's 3x3 neighbourhood (zeros beyond the border)."""
-    padded = np.pad(values, 1)
-    rows = padded[:-2] + padded[1:-1]
-    rows += padded[2:]
-    total = rows[:, :-2] + rows[:, 1:-1]
-    total += rows[:, 2:]
+    # sums in place of a padded copy: each pixel's (up + here) + down, then (left + here)
+    # + right, the same additions in the same order as over a zero-padded copy
+    rows = values.copy()
+    rows[1:] += values[:-1]
+    rows[:-1] += values[1:]
+    total = rows.copy()
+    total[:, 1:] += rows[:, :-1]
+    total[:, :-1] += rows[:, 1:]
     total /= 9.0
     return total

@@ -83,10 +83,10 @@ def runs(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The horizontal runs of True in ``binary`` (H, W), row by row, left to right:
     (rows, starts, ends), ends one past each run's last column."""
     h, w = binary.shape
-    padded = np.zeros((h, w + 2), np.int8)
+    padded = np.zeros((h, w + 2), bool)
     padded[:, 1:-1] = binary
     # each run starts and ends in its row, so that its two edges come one after the other
-    edges = np.flatnonzero(np.diff(padded, axis=1))
+    edges = np.flatnonzero(padded[:, 1:] != padded[:, :-1])
     rows, columns = np.divmod(edges, w + 1)
     return rows[::2], columns[::2], columns[1::2]
 
@@ -221,11 +221,13 @@ def label(binary: np.ndarray) -> Pieces:
             parent = jumped
         if np.array_equal(parent, before):
             break
-    roots, piece = np.unique(parent, return_inverse=True)
+    # each run's piece: the rank of its root (its piece's first run) among the roots
+    root = parent == np.arange(n)
+    piece = (np.cumsum(root) - 1)[parent]
     labels = np.zeros(binary.size, np.int32)
     lengths = ends - starts
     labels[_positions(rows, starts, lengths, w)] = np.repeat(piece + 1, lengths)
-    return Pieces(labels.reshape(h, w), len(roots), rows, starts, ends, piece)
+    return Pieces(labels.reshape(h, w), int(root.sum()), rows, starts, ends, piece)
 
 
 @dataclass
@@ -245,8 +247,9 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
     n, k = found.n, found.piece
     h, w = strength.shape
     lengths = found.ends - found.starts
-    mass = np.bincount(found.labels.reshape(-1), weights=strength.reshape(-1), minlength=n + 1)[1:]
     pixels = strength.reshape(-1)[_positions(found.rows, found.starts, lengths, w)]
+    # (the runs' pixels in raster order: each piece's ink summed in the picture's order)
+    mass = np.bincount(np.repeat(k, lengths), weights=pixels, minlength=n)
     run_peak = np.maximum.reduceat(pixels, np.cumsum(lengths) - lengths) if len(k) else pixels
     peak = np.zeros(n, np.float32)
     np.maximum.at(peak, k, run_peak)
@@ -298,10 +301,13 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     best = int(np.argmax(score))
     keep = (stats.area >= SPECK * stats.area[best]) & ~edge & (stats.peak > t)
     chosen, box = _gather(stats, best, keep, join)
-    wanted = np.zeros(found.n + 1, bool)
-    wanted[np.array(chosen) + 1] = True
-    mask = wanted[found.labels]
-    return Writing(mask, box, t)
+    wanted = np.zeros(found.n, bool)
+    wanted[chosen] = True
+    runs_kept = wanted[found.piece]  # the chosen pieces' pixels, from their runs
+    mask = np.zeros(binary.size, bool)
+    mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
+                    found.ends[runs_kept] - found.starts[runs_kept], w)] = True
+    return Writing(mask.reshape(h, w), box, t)
 
 
 def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple) -> tuple[list, tuple]:
