@@ -100,7 +100,8 @@ def readings(lat: Lattice, s: Scores):
     cut = CUT_COST if s.judged else 0.0
     out = {}
     for n, (k, p) in enumerate(zip(s.keys, s.probabilities)):
-        gain = float(np.log(p.max() + 1e-12)) + bonus + s.log_whole[n] - (cut if lat.kind[k] == CUT else 0.0)
+        cut_out = cut if lat.kind[k] == CUT else 0.0
+        gain = float(np.log(p.max() + 1e-12)) + bonus + s.log_whole[n] - cut_out
         if s.log_count is None:
             out[k] = (gain, [(int(p.argmax()), p)])
             continue
@@ -110,8 +111,7 @@ def readings(lat: Lattice, s: Scores):
             continue
         ab = int(s.pair[n].argmax())
         doubt = np.log(max(1.0 - np.exp(s.log_whole[n]), 1e-12))  # the judge: not one whole digit
-        two = (float(np.log(s.pair[n, ab] + 1e-12)) + PAIR_WHOLE * doubt + 2 * bonus - PAIR_COST
-               - (cut if lat.kind[k] == CUT else 0.0))
+        two = float(np.log(s.pair[n, ab] + 1e-12)) + PAIR_WHOLE * doubt + 2 * bonus - PAIR_COST - cut_out
         if two > out[k][0]:
             grid = s.pair[n].reshape(10, 10)
             total = max(float(grid.sum()), 1e-12)
