@@ -77,13 +77,9 @@ def _results(task, inputs, jobs, scheduler):
 def run_chunks(task: Task, inputs: Iterable[Input], jobs: int = 1,
                scheduler: Any = None) -> Iterator[list[Result]]:
     """``task``'s results over ``inputs``, a chunk at a time, here or on Dask."""
-    from .work import build, release
-
     if scheduler is not None:
         from .dask import run as run_on_dask
 
-        build(task)  # a model that cannot be used fails here, once, before the cluster is used
-        release()  # the workers load their own
         return run_on_dask(task, inputs, scheduler, jobs)
     from .runner import run
 

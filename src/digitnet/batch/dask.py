@@ -16,13 +16,14 @@ Dask, distributed and pyarrow are imported only here, only when used
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import DigitnetError
-from .runner import IN_FLIGHT, chunks, ordered
+from .runner import IN_FLIGHT, chunks, ordered, packed_chunk, received
 from .sources import Input
-from .work import Result, Task, run_chunk
+from .work import Result, Task, build, release, run_chunk
 
 #: Seconds to wait for a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
@@ -74,13 +75,28 @@ def local_cluster(jobs: int = 2):
     inherit them (its ``distributed.nanny.pre-spawn-environ``), and leave them there:
     every process the caller starts afterwards would run its BLAS on one thread (a
     training run started after a Dask test gave other bits in its last place). They are
-    put back once the workers are up."""
+    put back once the workers are up.
+
+    On Linux the workers start as copies of this process (Dask's
+    ``distributed.worker.multiprocessing-method`` "fork"), with distributed imported and
+    the model built already (``run`` builds it first): each worker spent a second of CPU
+    time importing distributed and loading the model when started afresh ("spawn",
+    Dask's default, kept elsewhere: macOS does not allow copies of a process that runs
+    threads, and the cluster's thread runs here). A worker on a cluster started by other
+    means loads the model itself."""
+    import warnings
+
     import dask
     import distributed
 
+    method = "fork" if sys.platform == "linux" else "spawn"
     saved = dict(os.environ)
     try:
-        with dask.config.set(QUIET):  # (read as the scheduler and the workers start)
+        with dask.config.set({**QUIET, "distributed.worker.multiprocessing-method": method}), \
+                warnings.catch_warnings():
+            # (Python 3.12 warns of any copy of a process that runs threads: here the main thread
+            # only waits for the workers, and the cluster's thread starts them)
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
             return distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                             host="127.0.0.1", dashboard_address=None)
     finally:
@@ -91,25 +107,25 @@ def local_cluster(jobs: int = 2):
 def run(task: Task, inputs: Iterable[Input], scheduler: Any, jobs: int = 2) -> Iterator[list[Result]]:
     """``task``'s results over ``inputs``, a chunk at a time, in order, computed by
     the workers of ``scheduler``. Local files are sent as their bytes (the workers
-    need not see this machine's disk)."""
+    need not see this machine's disk), but to a LocalCluster, as their paths."""
+    build(task)  # a model that cannot be used fails here, once, before the cluster is used
+    local = scheduler == "local"
+    if not local:
+        release()  # the workers load their own
     client = client_for(scheduler, jobs)
     owned = client is not scheduler
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         shared = client.scatter(task, broadcast=True, hash=False)
-        pieces = chunks((_with_bytes(item) for item in inputs), task.batch_size)
-        yield from ordered(lambda piece: client.submit(run_chunk, shared, piece, pure=False), pieces,
-                           IN_FLIGHT * workers, _result)
+        pieces = chunks(inputs if local else (_with_bytes(item) for item in inputs), task.batch_size)
+        yield from ordered(lambda piece: (piece, client.submit(packed_chunk, shared, piece, pure=False)),
+                           pieces, IN_FLIGHT * workers, received)
     finally:
         if owned:
             cluster = client.cluster
             client.close()
             if cluster is not None:
                 cluster.close()
-
-
-def _result(future):
-    return future.result()
 
 
 def _with_bytes(item: Input) -> Input:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+import numpy as np
+
 from ..errors import DigitnetError
 from .sources import Input
 from .work import Result, Task, build, run_chunk
@@ -72,8 +74,8 @@ def _pool(task, pieces, jobs):
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start, initargs=(task,))
     try:
         pool.submit(int)  # the workers start now, before any input is read (a URL's may start a thread)
-        yield from ordered(lambda piece: pool.submit(_work, piece), pieces, IN_FLIGHT * jobs,
-                           _result)
+        yield from ordered(lambda piece: (piece, pool.submit(_work, piece)), pieces, IN_FLIGHT * jobs,
+                           received)
     except BrokenProcessPool:
         raise DigitnetError("a worker process died (out of memory, or killed); "
                             "run again with --resume to go on") from None
@@ -99,8 +101,29 @@ def start_method():
     return context
 
 
-def _result(future):
-    return future.result()
+def received(sent: tuple[list[Input], Any]) -> list[Result]:
+    """The results of a chunk sent to a worker (``(piece, future)``), once back."""
+    piece, future = sent
+    return unpacked(piece, future.result())
+
+
+def packed_chunk(task: Task, piece: list[Input]) -> tuple:
+    """``run_chunk``'s results as a worker sends them back: a column per field, the
+    probabilities in one array, and no names (the sender has them). A list of
+    ``Result`` cost a pickled object and a small array per input."""
+    results = run_chunk(task, piece)
+    held = [r.probabilities for r in results if r.probabilities is not None]
+    return ([r.answer for r in results], np.array([r.confidence for r in results], np.float64),
+            [r.error for r in results], np.array([r.probabilities is not None for r in results]),
+            np.stack(held) if held else None)
+
+
+def unpacked(piece: list[Input], packed: tuple) -> list[Result]:
+    """The ``Result`` of each input of ``piece`` from ``packed_chunk``'s columns."""
+    answers, confidences, errors, held, probabilities = packed
+    rows = iter(probabilities if probabilities is not None else ())
+    return [Result(name, answer, float(confidence), error, next(rows) if has else None)
+            for (name, _), answer, confidence, error, has in zip(piece, answers, confidences, errors, held)]
 
 
 _TASK: list[Task] = []
@@ -130,6 +153,6 @@ def _orphaned():
         os._exit(1)
 
 
-def _work(piece: list[Input]) -> list[Result]:
-    return run_chunk(_TASK[0], piece)
+def _work(piece: list[Input]) -> tuple:
+    return packed_chunk(_TASK[0], piece)
 
