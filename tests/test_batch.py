@@ -202,6 +202,23 @@ def test_read_in_batch_mode(tmp_path, capsys):
     assert all(r.answer and r.answer.isdigit() for r in results)
 
 
+@pytest.mark.parametrize("kind", ["predict", "read"])
+def test_results_sent_back_as_columns_are_the_results(tmp_path, kind):
+    from digitnet.batch import Task, as_inputs
+    from digitnet.batch.runner import packed_chunk, unpacked
+    from digitnet.batch.work import run_chunk
+
+    paths = pictures(tmp_path, 4)
+    paths.insert(1, str(tmp_path / "missing.png"))
+    piece = list(as_inputs(paths))
+    task = Task(kind, MODEL)
+    here, sent = run_chunk(task, piece), unpacked(piece, packed_chunk(task, piece))
+    assert [r.row() for r in sent] == [r.row() for r in here] and sent[1].error
+    assert [None if r.probabilities is None else r.probabilities.tobytes() for r in sent] == [
+        None if r.probabilities is None else r.probabilities.tobytes() for r in here]
+    assert (kind == "predict") == (here[0].probabilities is not None)
+
+
 def test_a_handful_of_files_print_as_before(tmp_path, capsys):
     paths = pictures(tmp_path, 2)
     code, out, err = run(capsys, "predict", "--model", MODEL, *paths)

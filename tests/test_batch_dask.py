@@ -3,6 +3,7 @@ same rows and the same bits as one local job."""
 
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -94,6 +95,12 @@ def test_rows_are_json(tmp_path, capsys, client):
                        client.scheduler.address, "--quiet")
     assert code == 0 and all(set(json.loads(line)) == {"path", "answer", "confidence", "error"}
                              for line in out.splitlines())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="copies of a process on Linux only")
+def test_a_local_cluster_s_workers_are_copies_of_this_process(client):
+    # (so they start with distributed imported and the model built: a second of CPU each)
+    assert set(client.run(lambda: "pytest" in sys.modules).values()) == {True}
 
 
 def test_a_local_cluster_keeps_freed_memory_as_digitnet_does(client):
