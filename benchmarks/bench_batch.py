@@ -35,6 +35,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("make", "run", "tar", "profile", "reading"))
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--work", help="run, tar: where the outputs go (default: --dir)")
     parser.add_argument("--pictures", type=int, default=12_000)
     parser.add_argument("--numbers", type=int, default=600)
     parser.add_argument("--tar", type=int, default=100_000)
@@ -166,11 +167,11 @@ def two_blas_threads(*argv):
 
 
 def run(args):
-    out = os.path.join(args.dir, "out.jsonl")
+    out = os.path.join(args.work or args.dir, "out.jsonl")
     digits, numbers = os.path.join(args.dir, "digits"), os.path.join(args.dir, "numbers")
     n_digits = len(os.listdir(digits))
     names = sorted(os.listdir(numbers))[:args.read]
-    listed = os.path.join(args.dir, "numbers.txt")
+    listed = os.path.join(args.work or args.dir, "numbers.txt")
     with open(listed, "w") as f:
         f.writelines(os.path.join(numbers, name) + "\n" for name in names)
     variants = {}
@@ -202,18 +203,19 @@ def run(args):
               f"{statistics.median(r[3] for r in got):,.0f} | {statistics.median(r[1] for r in got):,.0f} | "
               f"{min(r[2] for r in got):.1f}-{max(r[2] for r in got):.1f} |")
     for command in ("predict", "read"):
-        if len([name for name in variants if name.startswith(command)]) < 3:
-            continue
-        one = statistics.median(r[0] for r in results[f"{command} --jobs 1"])
-        many = statistics.median(r[0] for r in results[f"{command} --jobs {args.jobs}"])
-        dask = statistics.median(r[0] for r in results[f"{command} --scheduler local --jobs {args.jobs}"])
-        print(f"{command}: --jobs {args.jobs} / --jobs 1 = {many / one:.2f}x; Dask / --jobs {args.jobs} = "
-              f"{dask / many:.2f}")
+        one, many, dask = (results.get(f"{command} {name}") for name in (
+            "--jobs 1", f"--jobs {args.jobs}", f"--scheduler local --jobs {args.jobs}"))
+        for name, top, bottom in ((f"--jobs {args.jobs} / --jobs 1", many, one),
+                                  (f"Dask / --jobs {args.jobs}", dask, many)):
+            if top and bottom:
+                whole = statistics.median(r[0] for r in top) / statistics.median(r[0] for r in bottom)
+                rounds = ", ".join(f"{a[0] / b[0]:.2f}" for a, b in zip(top, bottom))
+                print(f"{command}: {name} = {whole:.2f} (by round: {rounds})")
 
 
 def tar(args):
     archive = os.path.join(args.dir, "digits.tar")
-    out = os.path.join(args.dir, "tar.jsonl")
+    out = os.path.join(args.work or args.dir, "tar.jsonl")
     load = os.getloadavg()[0]
     where = ["--scheduler", "local"] if args.dask else []
     seconds, cpu, peak, samples = measure(digitnet("predict", archive, "--out", out, "--quiet",
