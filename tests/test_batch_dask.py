@@ -53,10 +53,19 @@ def test_the_cli_on_a_local_cluster_writes_what_one_job_writes(tmp_path, capsys)
 
 def test_same_bits_on_dask_as_in_one_job(tmp_path, client):
     paths = pictures(tmp_path, 40, seed=1)
-    here = list(predict_many(paths, MODEL, batch_size=16))
-    there = list(predict_many(paths, MODEL, batch_size=16, scheduler=client))
+    here = list(predict_many(paths, MODEL, batch_size=4))
+    there = list(predict_many(paths, MODEL, batch_size=4, scheduler=client))  # a task of 4 chunks, 6 of 1
     assert [r.row() for r in here] == [r.row() for r in there]
     assert all(a.probabilities.tobytes() == b.probabilities.tobytes() for a, b in zip(here, there))
+
+
+def test_chunks_go_several_to_a_task_but_the_last_ones():
+    from digitnet.batch.dask import grouped
+
+    pieces = [[i] for i in range(11)]
+    assert [len(g) for g in grouped(pieces, 4, 3)] == [4, 4, 1, 1, 1]
+    assert [p for g in grouped(pieces, 4, 3) for p in g] == pieces
+    assert [len(g) for g in grouped(pieces[:5], 4, 3)] == [1] * 5
 
 
 def test_map_partitions_over_a_bag_and_a_dataframe(tmp_path, client):

@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import DigitnetError
-from .runner import IN_FLIGHT, chunks, ordered, packed_chunk, received
+from .runner import IN_FLIGHT, chunks, ordered, packed_chunk, unpacked
 from .sources import Input
 from .work import Result, Task, build, release, run_chunk
 
 #: Seconds to wait for a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
+#: Chunks per Dask task (each computed alone: the same bits), but for the last few: a
+#: task costs the client and a worker 5-10 ms of CPU time.
+CHUNKS_PER_TASK = 4
 #: A LocalCluster's settings: Dask's defaults watch the processes for a dashboard this
 #: cluster does not have (a sample of each worker's stack every 10 ms, its event loop
 #: every 20 ms, its memory every 100 ms); here, every second or not at all. Idle, the
@@ -118,8 +122,13 @@ def run(task: Task, inputs: Iterable[Input], scheduler: Any, jobs: int = 2) -> I
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         shared = client.scatter(task, broadcast=True, hash=False)
         pieces = chunks(inputs if local else (_with_bytes(item) for item in inputs), task.batch_size)
-        yield from ordered(lambda piece: (piece, client.submit(_packed, shared, Sealed(piece), pure=False)),
-                           pieces, IN_FLIGHT * workers, received)
+        window = IN_FLIGHT * workers
+
+        def submit(group):
+            return group, client.submit(_packed, shared, Sealed(group), pure=False)
+
+        for results in ordered(submit, grouped(pieces, CHUNKS_PER_TASK, window), window, _received):
+            yield from results
     finally:
         if owned:
             cluster = client.cluster
@@ -128,21 +137,38 @@ def run(task: Task, inputs: Iterable[Input], scheduler: Any, jobs: int = 2) -> I
                 cluster.close()
 
 
+def grouped(pieces: Iterable[list[Input]], size: int, last: int) -> Iterator[list[list[Input]]]:
+    """The chunks ``size`` at a time, but the ``last`` few one at a time (so that the
+    workers finish together)."""
+    held: deque = deque()
+    for piece in pieces:
+        held.append(piece)
+        if len(held) >= last + size:
+            yield [held.popleft() for _ in range(size)]
+    while held:
+        yield [held.popleft()]
+
+
 class Sealed:
-    """A chunk of inputs as one object: Dask walks a list given to ``submit`` item by
+    """Chunks of inputs as one object: Dask walks a list given to ``submit`` item by
     item, looking for futures in it (a quarter of the client's CPU time a chunk)."""
 
-    __slots__ = ("inputs",)
+    __slots__ = ("chunks",)
 
-    def __init__(self, inputs: list[Input]):
-        self.inputs = inputs
+    def __init__(self, chunks: list[list[Input]]):
+        self.chunks = chunks
 
     def __reduce__(self):
-        return Sealed, (self.inputs,)
+        return Sealed, (self.chunks,)
 
 
-def _packed(task: Task, sealed: Sealed) -> tuple:
-    return packed_chunk(task, sealed.inputs)
+def _packed(task: Task, sealed: Sealed) -> list[tuple]:
+    return [packed_chunk(task, piece) for piece in sealed.chunks]
+
+
+def _received(sent) -> list[list[Result]]:
+    group, future = sent
+    return [unpacked(piece, packed) for piece, packed in zip(group, future.result())]
 
 
 def _with_bytes(item: Input) -> Input:
