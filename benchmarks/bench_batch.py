@@ -89,12 +89,24 @@ def make(args):
     print(f"{args.pictures} digits, {args.numbers} numbers, a tar of {args.tar} in {args.dir}")
 
 
+#: Seconds between samples of the memory of a command's process tree: each costs a few
+#: milliseconds of CPU time, taken from the command when it keeps every core busy.
+SAMPLE_EVERY = 0.25
+
+
 def measure(argv, out):
-    """Seconds, CPU seconds and peak memory (MB) of a command, summed over its process
-    tree (workers, Dask nannies), sampled every 0.1 s; and the memory over time. The
-    memory is each process's proportional set size (its own pages, and its share of
-    those it shares: workers started as copies of the main process share its pages,
-    which a sum of resident sizes would count once per process)."""
+    """Seconds, CPU seconds and peak memory (MB) of a command, and its memory over time.
+
+    The CPU time is the whole process tree's (workers, Dask's processes: each reaped by
+    its parent), from the kernel's account once the command has ended; the end is seen
+    as it happens (a thread waits for it). The memory is sampled every ``SAMPLE_EVERY``
+    seconds: the sum over the tree of each process's proportional set size (its own
+    pages, and its share of those it shares: workers started as copies of the main
+    process share its pages, which a sum of resident sizes would count once per
+    process)."""
+    import resource
+    import threading
+
     import psutil
 
     if os.path.isdir(out):
@@ -103,28 +115,38 @@ def measure(argv, out):
         shutil.rmtree(out)
     elif os.path.exists(out):
         os.unlink(out)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=installed(out))
+    ended, err = threading.Event(), []
+    end = [0.0]
+
+    def wait():
+        err.append(process.stderr.read())  # (to the end of the command's standard error)
+        process.wait()
+        end[0] = time.perf_counter()
+        ended.set()
+
+    threading.Thread(target=wait, daemon=True).start()
     tree = psutil.Process(process.pid)
-    peak, samples, cpu = 0, [], {}
-    while process.poll() is None:
+    peak, samples, processes = 0, [], [tree]
+    while not ended.is_set():
+        if len(samples) % 4 == 0:  # (the processes of the tree, listed again every second)
+            processes = [tree, *_children(tree)]
         rss = 0
-        for p in [tree, *_children(tree)]:
+        for p in processes:
             try:
-                with p.oneshot():
-                    rss += _memory(p)
-                    times = p.cpu_times()
-                    cpu[p.pid] = times.user + times.system
+                rss += _memory(p)
             except psutil.Error:
                 pass
         peak = max(peak, rss)
         samples.append((time.perf_counter() - start, rss / 2**20))
-        time.sleep(0.1)
-    seconds = time.perf_counter() - start
-    err = process.stderr.read()
+        ended.wait(SAMPLE_EVERY)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if process.returncode not in (0, 2):
-        sys.exit(f"{' '.join(argv)} failed: {err}")
-    return seconds, sum(cpu.values()), peak / 2**20, samples
+        sys.exit(f"{' '.join(argv)} failed: {err[0]}")
+    return end[0] - start, cpu, peak / 2**20, samples
 
 
 def _memory(process):
