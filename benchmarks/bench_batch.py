@@ -43,6 +43,9 @@ def main(argv=None):
     parser.add_argument("--read", type=int, help="run: read only the first N numbers")
     parser.add_argument("--jobs", type=int, default=2, help="'every job' on this machine")
     parser.add_argument("--only", default="", help="run: only the variants whose name holds this")
+    parser.add_argument("--against", metavar="SRC",
+                        help="run: also each command with the package in SRC (a src/ folder of "
+                        "another version: git archive COMMIT src | tar -x -C DIR)")
     parser.add_argument("--blas", action="store_true",
                         help="run: also one job with two BLAS threads")
     parser.add_argument("--dask", action="store_true", help="tar: on a LocalCluster of --jobs workers")
@@ -94,7 +97,7 @@ def make(args):
 SAMPLE_EVERY = 0.25
 
 
-def measure(argv, out):
+def measure(argv, out, src=None):
     """Seconds, CPU seconds and peak memory (MB) of a command, and its memory over time.
 
     The CPU time is the whole process tree's (workers, Dask's processes: each reaped by
@@ -117,7 +120,10 @@ def measure(argv, out):
         os.unlink(out)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=installed(out))
+    env = installed(out)
+    if src:  # another version of the package, found first
+        env["PYTHONPATH"] = os.pathsep.join([os.path.abspath(src), *filter(None, [env.get("PYTHONPATH")])])
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env=env)
     ended, err = threading.Event(), []
     end = [0.0]
 
@@ -208,31 +214,35 @@ def run(args):
         if args.blas and args.only in f"{command} --jobs 1, 2 BLAS threads":
             argv = two_blas_threads(command, *folder, "--out", out, "--quiet", "--jobs", 1)
             variants[f"{command} --jobs 1, 2 BLAS threads"] = (argv, n)
+    if args.against:
+        variants.update({f"{name} ({args.against})": (argv, n, args.against)
+                         for name, (argv, n) in list(variants.items())})
     results = {name: [] for name in variants}
     for r in range(args.rounds):
-        for name, (argv, n) in variants.items():
+        for name, (argv, n, *src) in variants.items():
             load = os.getloadavg()[0]
-            seconds, cpu, peak, _ = measure(argv, out)
+            seconds, cpu, peak, _ = measure(argv, out, src[0] if src else None)
             results[name].append((n / seconds, peak, load, n / cpu))
             print(f"round {r + 1} {name}: {n / seconds:,.0f} a second, {n / cpu:,.0f} a CPU-second, "
                   f"peak {peak:,.0f} MB, load {load:.1f}", flush=True)
     print("\n| command | inputs | a second: median (range) | a CPU-second | peak MB | load average |")
     print("|---|---|---|---|---|---|")
-    for name, (_, n) in variants.items():
+    for name, (_, n, *_src) in variants.items():
         got = results[name]
         rates = [r[0] for r in got]
         print(f"| `{name}` | {n:,} | {statistics.median(rates):,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) | "
               f"{statistics.median(r[3] for r in got):,.0f} | {statistics.median(r[1] for r in got):,.0f} | "
               f"{min(r[2] for r in got):.1f}-{max(r[2] for r in got):.1f} |")
-    for command in ("predict", "read"):
-        one, many, dask = (results.get(f"{command} {name}") for name in (
+    for command, version in [(c, v) for v in ("", *([f" ({args.against})"] if args.against else []))
+                             for c in ("predict", "read")]:
+        one, many, dask = (results.get(f"{command} {name}{version}") for name in (
             "--jobs 1", f"--jobs {args.jobs}", f"--scheduler local --jobs {args.jobs}"))
         for name, top, bottom in ((f"--jobs {args.jobs} / --jobs 1", many, one),
                                   (f"Dask / --jobs {args.jobs}", dask, many)):
             if top and bottom:
                 whole = statistics.median(r[0] for r in top) / statistics.median(r[0] for r in bottom)
                 rounds = ", ".join(f"{a[0] / b[0]:.2f}" for a, b in zip(top, bottom))
-                print(f"{command}: {name} = {whole:.2f} (by round: {rounds})")
+                print(f"{command}{version}: {name} = {whole:.2f} (by round: {rounds})")
 
 
 def tar(args):
