@@ -12,13 +12,15 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..errors import DigitnetError
 from .sources import Input
 from .work import Result, Task, build, run_chunk
+
+T = TypeVar("T")
 
 #: Chunks in flight per worker: one being computed, one waiting, one being returned.
 IN_FLIGHT = 3
@@ -38,8 +40,8 @@ def chunks(inputs: Iterable[Input], size: int) -> Iterator[list[Input]]:
         yield chunk
 
 
-def ordered(submit: Callable[[list[Input]], Any], pieces: Iterable[list[Input]], window: int,
-            result: Callable[[Any], list[Result]]) -> Iterator[list[Result]]:
+def ordered(submit: Callable[[Any], Any], pieces: Iterable[Any], window: int,
+            result: Callable[[Any], T]) -> Iterator[T]:
     """``result(submit(piece))`` for each piece, in order, with at most ``window``
     submitted and not yet returned."""
     pending: deque = deque()
