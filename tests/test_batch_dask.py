@@ -4,6 +4,7 @@ same rows and the same bits as one local job."""
 import json
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -21,10 +22,12 @@ pytest.importorskip("pyarrow")
 @pytest.fixture(scope="module")
 def client():
     environment = dict(os.environ)
-    with warnings.catch_warnings():
-        # the workers are copies of this process: with pytest's warnings as errors, a
-        # deprecation inside dask's Parquet writer (pandas's, not ours) failed the bag test
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as patch:
+        # the workers are copies of this process (an idle thread of an earlier test's fsspec
+        # would make them start afresh): with pytest's warnings as errors, a deprecation
+        # inside dask's Parquet writer (pandas's, not ours) failed the bag test
         warnings.simplefilter("default")
+        patch.setattr(threading, "active_count", lambda: 1)
         cluster = local_cluster(2)
     # distributed sets OMP_NUM_THREADS=1 and the like here for its workers, and left them
     # for every process started after: a resumed training run gave other bits (regression)
@@ -107,9 +110,13 @@ def test_rows_are_json(tmp_path, capsys, client):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="copies of a process on Linux only")
-def test_a_local_cluster_s_workers_are_copies_of_this_process(client):
+def test_a_local_cluster_s_workers_are_copies_of_this_process(client, monkeypatch):
     # (so they start with distributed imported and the model built: a second of CPU each)
+    from digitnet.batch.dask import start_method
+
     assert set(client.run(lambda: "pytest" in sys.modules).values()) == {True}
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # fsspec's, say
+    assert start_method() == "spawn"
 
 
 def test_a_local_cluster_keeps_freed_memory_as_digitnet_does(client):

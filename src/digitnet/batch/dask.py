@@ -81,19 +81,13 @@ def local_cluster(jobs: int = 2):
     training run started after a Dask test gave other bits in its last place). They are
     put back once the workers are up.
 
-    On Linux the workers start as copies of this process (Dask's
-    ``distributed.worker.multiprocessing-method`` "fork"), with distributed imported and
-    the model built already (``run`` builds it first): each worker spent a second of CPU
-    time importing distributed and loading the model when started afresh ("spawn",
-    Dask's default, kept elsewhere: macOS does not allow copies of a process that runs
-    threads, and the cluster's thread runs here). A worker on a cluster started by other
-    means loads the model itself."""
+    The workers start as ``start_method`` says."""
     import warnings
 
     import dask
     import distributed
 
-    method = "fork" if sys.platform == "linux" else "spawn"
+    method = start_method()
     saved = dict(os.environ)
     try:
         with dask.config.set({**QUIET, "distributed.worker.multiprocessing-method": method}), \
@@ -108,13 +102,27 @@ def local_cluster(jobs: int = 2):
         os.environ.update(saved)
 
 
+def start_method() -> str:
+    """How a LocalCluster's workers start: as copies of this process (Dask's
+    ``distributed.worker.multiprocessing-method`` "fork") on Linux when it runs no other
+    thread, with distributed imported and the model built already (``run`` builds it
+    first); else afresh ("spawn", Dask's default), each importing distributed and
+    loading the model, a second of CPU time. (Copying a process while another of its
+    threads, fsspec's say, holds a lock is not safe, and macOS does not allow it; the
+    cluster's own thread, which makes the copies, is Dask's to keep safe.) A worker of a
+    cluster started by other means loads the model itself."""
+    import threading
+
+    return "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+
+
 def run(task: Task, inputs: Iterable[Input], scheduler: Any, jobs: int = 2) -> Iterator[list[Result]]:
     """``task``'s results over ``inputs``, a chunk at a time, in order, computed by
     the workers of ``scheduler``. Local files are sent as their bytes (the workers
     need not see this machine's disk), but to a LocalCluster, as their paths."""
     build(task)  # a model that cannot be used fails here, once, before the cluster is used
     local = scheduler == "local"
-    if not local:
+    if not (local and start_method() == "fork"):
         release()  # the workers load their own
     client = client_for(scheduler, jobs)
     owned = client is not scheduler
