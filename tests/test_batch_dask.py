@@ -3,6 +3,7 @@ same rows and the same bits as one local job."""
 
 import json
 import os
+import signal
 import sys
 import threading
 import warnings
@@ -21,7 +22,7 @@ pytest.importorskip("pyarrow")
 
 @pytest.fixture(scope="module")
 def client():
-    environment = dict(os.environ)
+    environment, ctrl_c = dict(os.environ), signal.getsignal(signal.SIGINT)
     with warnings.catch_warnings(), pytest.MonkeyPatch.context() as patch:
         # the workers are copies of this process (an idle thread of an earlier test's fsspec
         # would make them start afresh): with pytest's warnings as errors, a deprecation
@@ -32,6 +33,7 @@ def client():
     # distributed sets OMP_NUM_THREADS=1 and the like here for its workers, and left them
     # for every process started after: a resumed training run gave other bits (regression)
     assert dict(os.environ) == environment
+    assert signal.getsignal(signal.SIGINT) is ctrl_c
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -117,6 +119,11 @@ def test_a_local_cluster_s_workers_are_copies_of_this_process(client, monkeypatc
     assert set(client.run(lambda: "pytest" in sys.modules).values()) == {True}
     monkeypatch.setattr(threading, "active_count", lambda: 2)  # fsspec's, say
     assert start_method() == "spawn"
+
+
+def test_a_local_cluster_s_workers_leave_ctrl_c_to_the_command(client):
+    # regression: Ctrl-C (sent to every process of the command) printed a traceback from each worker
+    assert set(client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN).values()) == {True}
 
 
 def test_a_local_cluster_keeps_freed_memory_as_digitnet_does(client):

@@ -15,6 +15,7 @@ Dask, distributed and pyarrow are imported only here, only when used
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections import deque
@@ -91,7 +92,7 @@ def local_cluster(jobs: int = 2):
     saved = dict(os.environ)
     try:
         with dask.config.set({**QUIET, "distributed.worker.multiprocessing-method": method}), \
-                warnings.catch_warnings():
+                warnings.catch_warnings(), _ctrl_c_left_to_this_process():
             # (Python 3.12 warns of any copy of a process that runs threads: here the main thread
             # only waits for the workers, and the cluster's thread starts them)
             warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
@@ -100,6 +101,24 @@ def local_cluster(jobs: int = 2):
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _ctrl_c_left_to_this_process():
+    """Workers started within ignore Ctrl-C, which the terminal sends to every process of
+    the command: this process stops the cluster, where each worker printed a traceback.
+    (A copy of a process keeps what it ignores, and so does a new Python started by it.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # (only the main thread may)
+        yield
+        return
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
 
 
 def start_method() -> str:
