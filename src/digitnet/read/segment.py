@@ -207,9 +207,9 @@ def lattice(image) -> Lattice:
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
     shear = _slant(groups) if MAX_SLANT else 0.0
-    wide = [g.right - g.left > SPLIT_ASPECT[0] * height for g in groups]
-    sheared = [_sheared(small, g, shear) if w else None for g, w in zip(groups, wide)]
-    places = [_cut_places(cols[1], height) if cols else [] for cols in sheared]
+    sheared = [_sheared(small, g, shear) if g.right - g.left > SPLIT_ASPECT[0] * height
+               else (np.zeros((0, 0), np.int64), np.zeros(0)) for g in groups]
+    places = [_cut_places(profile, height) if len(profile) else [] for _, profile in sheared]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
     lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {})
     for i, group in enumerate(groups):
