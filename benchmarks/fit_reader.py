@@ -1,7 +1,8 @@
 """Train the reader's whole-digit judge: which candidate pieces are one whole digit.
 
     python -m benchmarks.fit_reader [--numbers 8000] [--members 5] [--epochs 20] [--seed 0]
-                                    [--touching 0.5] [--model MODEL]
+                                    [--touching 0.5] [--model MODEL] [--start JUDGE.npz]
+                                    [--lr 0.05] [--pieces FILE.npz]
 
 Composes numbers from MNIST *training* digits (the first 50,000; validation and test
 are never seen): a share ``--touching`` of them with pairs touching as a pen makes them
@@ -14,6 +15,8 @@ ReLU, softmax) learn the label from the piece's 28x28 image and
 ``digitnet.read.features``, each from its own seed, and their probabilities are averaged
 (one network's readings swing with its seed by half a percent and more); 10% of the
 pieces are held out to report the accuracy. Writes src/digitnet/models/reader.npz.
+``--start`` trains the networks of an existing judge further instead of new ones;
+``--pieces`` keeps the labelled pieces (outside the repository) to train again from.
 """
 
 import argparse

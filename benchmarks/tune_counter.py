@@ -1,8 +1,9 @@
-"""Choose `read`'s COUNT_WEIGHT, PAIR_COST and PAIR_WIDTH on numbers of validation digits.
+"""Choose `read`'s decoding constants and its judge on numbers of validation digits.
 
     python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--families F,...]
-                                      [--scores FILE.npz] [--counters FILE.npz ...]
-                                      [--weights 1,2] [--costs 2,3,inf] [--widths 0.6]
+                                      [--scores FILE.npz ...] [--counters FILE.npz ...]
+                                      [--judges FILE.npz ...] [--weights 1,2] [--costs 2,3,inf]
+                                      [--widths 0.6] [--wholes 0,1] [--bonuses 3.5] [--cut-costs 1.5]
 
 Composes numbers from MNIST *validation* digits (the last 10,000 of the training file)
 in four families: pairs touching as a pen makes them touch (``data.touching``, 2 to 6
@@ -13,7 +14,10 @@ validation split of the held-out benchmark's number families (``benchmarks.realw
 ``apart``, ``touching``, ``num-photo``; never its test split). Every piece
 is classified and judged once (``--scores`` keeps that); then the pair reader sees every
 piece, each setting is decoded, and its exact readings per family are printed, with how
-many readings dropped a digit.
+many readings dropped a digit. ``--judges`` judges the kept pieces again with each judge
+given (``benchmarks/fit_reader.py`` makes them) before decoding: judges are compared on
+the same pieces. A setting is COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH, PAIR_WHOLE, DIGIT_BONUS
+and CUT_COST (``read.decode``), every combination of the values listed.
 """
 
 import argparse
