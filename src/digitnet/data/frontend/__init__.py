@@ -90,7 +90,10 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
         strength = light.contrast(work, light.stretch(level, work.shape), dark)
     sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
-    found = select.writing(strength, sigma, join, paper=not flat)
+    # (a digit's pieces joined in units of its longest side on photos of paper only:
+    # drawings, scans and chalk keep the outputs they had, tuned on and checked)
+    longest = detail and not flat and dark
+    found = select.writing(strength, sigma, join, paper=not flat, longest=longest)
     if found is None:
         raise NoDigitError(BLANK)
     top, bottom, left, right = found.box
@@ -117,7 +120,7 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
         box = (left / scale, top / scale, right / scale, bottom / scale)
         level = light.stretch(level, crop.shape, box)
     strength = light.contrast(crop, level, dark)
-    again = select.writing(strength, light.noise(strength), join, paper=not flat)
+    again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest)
     if again is None:
         raise NoDigitError(BLANK)
     return _soft(strength, again, flat), (top, left)
