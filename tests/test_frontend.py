@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitnet.data.frontend import decode, ink, light, select, to_mnist
+from digitnet.data.frontend import decode, fit, ink, light, select, to_mnist
 from digitnet.errors import ImageError, NoDigitError
 from test_preprocess import REFERENCE, mnist_like_properties, seven, similar
 
@@ -276,6 +276,26 @@ def test_a_photo_of_a_five_in_two_strokes_keeps_both():
     x = to_mnist(as_image(values)).reshape(28, 28)
     rows = np.flatnonzero(x.max(axis=1) > 0.3)
     assert rows[-1] - rows[0] >= 18  # the whole 5, 20 pixels high; the bar alone is flat
+
+
+# -- fit -------------------------------------------------------------------------------
+
+
+def _ring(size, width):
+    """A 0 (a ring) ``size`` pixels across, its stroke ``width`` pixels wide."""
+    y, x = np.mgrid[0:size, 0:size] - (size - 1) / 2
+    r = np.hypot(y, x)
+    return ((r <= size / 2 - 1) & (r > size / 2 - 1 - width)).astype(np.float32)
+
+
+def test_marker_strokes_in_a_photo_are_thinned_sooner():
+    ring = _ring(80, 22)  # strokes 2.2 times MNIST's (an eighth of the size: 10 pixels)
+    assert 2.0 < fit._stroke_width(ring > 0.5) / 10 < 2.5
+    assert np.array_equal(fit._normalise_strokes(ring), ring)  # a drawing: as it was
+    thinned = fit._normalise_strokes(ring, photo=True)
+    assert thinned.sum() < 0.8 * ring.sum() and thinned[40, 40] == 0  # the loop still open
+    small = _ring(48, 13)  # a small digit in a photo is blurred: left as it is
+    assert np.array_equal(fit._normalise_strokes(small, photo=True), small)
 
 
 # -- the whole front end ---------------------------------------------------------------
