@@ -13,7 +13,8 @@ reader, with ``--before``'s counter (the counter `read` shipped before the pair 
 inputs its frame and shape, COUNT_WEIGHT 2), and as it is with the shipped pair reader
 and settings. ``--scores`` keeps what the digit model
 and the judge say of every piece (the slow part) and, given files that exist, reads them
-instead (several runs over parts of the families can then be reported together).
+instead (several runs over parts of the families can then be reported together), the
+pieces judged again by the judge shipped by then.
 """
 
 import argparse
@@ -21,7 +22,7 @@ import os
 
 import numpy as np
 
-from benchmarks.tune_counter import count, families, load, report, save, score
+from benchmarks.tune_counter import SHIPPED, count, families, load, rejudge, report, save, score
 
 
 def main(argv=None):
@@ -67,15 +68,16 @@ def show(scored, before=None):
     """Report ``scored`` without the pair reader, with the counter ``before`` it (a model
     file), and as shipped."""
     from digitnet.io import load_model
-    from digitnet.read import decode
+    from digitnet.read import decode, judge
 
-    shipped = (decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE)
+    if all(hasattr(images[0], "judged") for images in scored.values()):
+        rejudge(scored, judge.whole_digit_model())  # the judge shipped now
     report(scored, None, [None])
     if before:
         count(scored, load_model(before))
-        report(scored, "counter before", [(2.0, np.inf, decode.PAIR_WIDTH, 0.0)])
+        report(scored, "counter before", [(2.0, np.inf, decode.PAIR_WIDTH, 0.0, *SHIPPED[4:])])
     count(scored)
-    report(scored, "shipped", [shipped])
+    report(scored, "shipped", [SHIPPED])
 
 
 if __name__ == "__main__":

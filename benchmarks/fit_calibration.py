@@ -63,7 +63,7 @@ def number_sets(model, split, n, rng, test, cache=None):
         print(f"  read {count} numbers ({name}) in {time.perf_counter() - start:.0f} s", flush=True)
     if cache:
         with open(cache, "w", encoding="utf-8") as f:
-            json.dump({name: [[r.as_dict() if r else None for r in readings], truths]
+            json.dump({name: [[_saved(r) for r in readings], truths]
                        for name, (readings, truths) in sets.items()}, f)
     return sets
 
@@ -89,7 +89,7 @@ def photo_sets(model, split_name, singles, numbers, cache=None):
         if family in realworld.NUMBERS + realworld.NUMBERS_TEST_ONLY:
             items = realworld.pictures(split_name, family, numbers, source)
             readings, truths = read_answers(model, items)
-            saved["numbers"][family] = [[r.as_dict() if r else None for r in readings], truths]
+            saved["numbers"][family] = [[_saved(r) for r in readings], truths]
         else:
             items = realworld.pictures(split_name, family, singles, source)
             p, found = _predicted(model, [data for data, _ in items])
@@ -142,6 +142,12 @@ def synthetic_digits(model, x, y, rng, cache=None):
     return {name: (p, y_, np.ones(len(y_), bool)) for name, (p, y_) in sets.items()}
 
 
+def _saved(reading):
+    """A reading's JSON form, with the evidence calibration weighs (``Reading.as_dict``
+    leaves it out)."""
+    return reading and {**reading.as_dict(), "evidence": reading.evidence}
+
+
 def load_readings(cache):
     with open(cache, encoding="utf-8") as f:
         return _readings(json.load(f))
@@ -153,7 +159,7 @@ def _readings(saved):
 
     def reading(d):
         return d and Reading(d["text"], [Digit(x["digit"], x["confidence"], tuple(x["box"]))
-                                         for x in d["digits"]], d["confidence"])
+                                         for x in d["digits"]], d["confidence"], d.get("evidence", {}))
 
     return {name: ([reading(d) for d in readings], truths) for name, (readings, truths) in saved.items()}
 

@@ -1,8 +1,9 @@
-"""Choose `read`'s COUNT_WEIGHT, PAIR_COST and PAIR_WIDTH on numbers of validation digits.
+"""Choose `read`'s decoding constants and its judge on numbers of validation digits.
 
     python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--families F,...]
-                                      [--scores FILE.npz] [--counters FILE.npz ...]
-                                      [--weights 1,2] [--costs 2,3,inf] [--widths 0.6]
+                                      [--scores FILE.npz ...] [--counters FILE.npz ...]
+                                      [--judges FILE.npz ...] [--weights 1,2] [--costs 2,3,inf]
+                                      [--widths 0.6] [--wholes 0,1] [--bonuses 3.5] [--cut-costs 1.5]
 
 Composes numbers from MNIST *validation* digits (the last 10,000 of the training file)
 in four families: pairs touching as a pen makes them touch (``data.touching``, 2 to 6
@@ -13,15 +14,28 @@ validation split of the held-out benchmark's number families (``benchmarks.realw
 ``apart``, ``touching``, ``num-photo``; never its test split). Every piece
 is classified and judged once (``--scores`` keeps that); then the pair reader sees every
 piece, each setting is decoded, and its exact readings per family are printed, with how
-many readings dropped a digit.
+many readings dropped a digit. ``--judges`` judges the kept pieces again with each judge
+given (``benchmarks/fit_reader.py`` makes them) before decoding: judges are compared on
+the same pieces. A setting is COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH, PAIR_WHOLE, DIGIT_BONUS
+and CUT_COST (``read.decode``), every combination of the values listed.
 """
 
 import argparse
+import itertools
 import os
 
 import numpy as np
 
 from digitnet.io import load_model
+from digitnet.read import decode
+
+#: The decoding constants as shipped: COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH, PAIR_WHOLE,
+#: DIGIT_BONUS, CUT_COST.
+SHIPPED = (decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE,
+           decode.DIGIT_BONUS, decode.CUT_COST)
+
+#: What ``score`` keeps of each piece (and, where kept, ``judged``).
+NAMES = ("keys", "kind", "width", "probabilities", "log_whole", "shapes", "frames")
 
 
 def families(n, seed, digits):
@@ -56,7 +70,7 @@ def realworld_families(n):
 
 def score(items, model):
     """Classify, judge and frame every piece of each (image, truth): one dict of arrays
-    per image, all that decoding it takes."""
+    per image, all that decoding it takes (``judged``: what the judge saw, to judge again)."""
     from types import SimpleNamespace
 
     from digitnet.read import counter, judge, lattice, piece_image
@@ -67,13 +81,14 @@ def score(items, model):
         keys = list(lat.pieces)
         images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
         probabilities = model.confidences(images)  # as decode.scores, without the pair reader
+        rows = judge.features(lat, keys, probabilities)
         out.append(SimpleNamespace(
             keys=np.asarray(keys), kind=np.asarray([lat.kind[k] for k in keys]),
             width=np.asarray([lat.pieces[k][1] - lat.pieces[k][0] for k in keys]),
             height=lat.height, n_nodes=lat.n_nodes, probabilities=probabilities,
-            log_whole=judge.log_whole(images, judge.features(lat, keys, probabilities)),
-            truth=truth, shapes=counter.shape(lat, keys),
-            frames=frames_of(lat, keys)))
+            log_whole=judge.log_whole(images, rows),
+            truth=truth, shapes=counter.shape(lat, keys), frames=frames_of(lat, keys),
+            judged=np.hstack([images, rows]).astype(np.float16)))
     return out
 
 
@@ -88,8 +103,9 @@ def save(path, scored):
     """Keep the scores of every family in one .npz (arrays concatenated, with offsets)."""
     arrays = {}
     for family, images in scored.items():
-        for name in ("keys", "kind", "width", "probabilities", "log_whole", "shapes", "frames"):
-            arrays[f"{family}/{name}"] = np.concatenate([getattr(im, name) for im in images])
+        for name in NAMES + ("judged",):
+            if hasattr(images[0], name):
+                arrays[f"{family}/{name}"] = np.concatenate([getattr(im, name) for im in images])
         arrays[f"{family}/counts"] = np.asarray([len(im.keys) for im in images])
         arrays[f"{family}/height"] = np.asarray([im.height for im in images])
         arrays[f"{family}/n_nodes"] = np.asarray([im.n_nodes for im in images])
@@ -110,8 +126,7 @@ def load(path):
             ends = np.cumsum(get["counts"])
             scored[family] = [SimpleNamespace(
                 height=int(get["height"][i]), n_nodes=int(get["n_nodes"][i]), truth=str(get["truth"][i]),
-                **{name: get[name][end - n:end] for name in ("keys", "kind", "width", "probabilities",
-                                                             "log_whole", "shapes", "frames")})
+                **{name: get[name][end - n:end] for name in NAMES + ("judged",) if name in get})
                 for i, (n, end) in enumerate(zip(get["counts"], ends))]
     return scored
 
@@ -124,41 +139,71 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--model")
     parser.add_argument("--families", help="comma-separated families (default: all)")
-    parser.add_argument("--scores", help="an .npz of the pieces' scores: read if it exists, else kept")
+    parser.add_argument("--scores", nargs="*", default=[],
+                        help=".npz files of the pieces' scores: read if they all exist, else the "
+                             "first is kept")
     parser.add_argument("--counters", nargs="*", default=[],
                         help="pair reader model files to compare (default: the shipped one)")
+    parser.add_argument("--judges", nargs="*", default=[],
+                        help="judge model files to compare, judging the kept pieces again "
+                             "(default: the judge the scores were made with)")
     parser.add_argument("--weights", default="1,2,3", help="COUNT_WEIGHTs tried")
     parser.add_argument("--costs", default="1,2,3,4,5,inf", help="PAIR_COSTs tried")
     parser.add_argument("--widths", default="0.6", help="PAIR_WIDTHs tried")
     parser.add_argument("--wholes", default="0,1", help="PAIR_WHOLEs tried")
+    parser.add_argument("--bonuses", default=str(SHIPPED[4]), help="DIGIT_BONUSes tried")
+    parser.add_argument("--cut-costs", default=str(SHIPPED[5]), help="CUT_COSTs tried")
     args = parser.parse_args(argv)
-    settings = [(float(w), float(c), float(p), float(j)) for w in args.weights.split(",")
-                for c in args.costs.split(",") for p in args.widths.split(",")
-                for j in args.wholes.split(",")]
+    settings = list(itertools.product(*([float(v) for v in values.split(",")] for values in (
+        args.weights, args.costs, args.widths, args.wholes, args.bonuses, args.cut_costs))))
 
-    if args.scores and os.path.exists(args.scores):
-        scored = load(args.scores)
-    else:
-        from digitnet.data import mnist
-        from digitnet.nn.network import for_inference
-        from digitnet.pretrained import resolve_model
-        model = for_inference(resolve_model(args.model))
-        validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
-        chosen = {**families(args.numbers, args.seed, validation),
-                  **realworld_families(args.realworld)}
-        if args.families:
-            chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
+    if args.scores and all(os.path.exists(path) for path in args.scores):
         scored = {}
-        for family, items in chosen.items():
-            scored[family] = score(items, model)
-            print(f"scored {family}", flush=True)
+        for path in args.scores:
+            scored.update(load(path))
+    else:
+        scored = score_families(args)
         if args.scores:
-            save(args.scores, scored)
-    report(scored, None, [None])
-    for path in args.counters or [None]:
-        count(scored, None if path is None else load_model(path))
-        report(scored, path or "shipped", settings)
+            save(args.scores[0], scored)
+    for judge_path in args.judges or [None]:
+        if judge_path is not None:
+            rejudge(scored, load_model(judge_path))
+        name = f"judge {judge_path}, " if judge_path else ""
+        report(scored, None, [None], name)
+        for path in args.counters or [None]:
+            count(scored, None if path is None else load_model(path))
+            report(scored, name + (path or "shipped"), settings)
     return 0
+
+
+def score_families(args):
+    """``score`` of the families ``args`` ask for: {family: [scored image]}."""
+    from digitnet.data import mnist
+    from digitnet.nn.network import for_inference
+    from digitnet.pretrained import resolve_model
+
+    model = for_inference(resolve_model(args.model))
+    validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
+    chosen = {**families(args.numbers, args.seed, validation), **realworld_families(args.realworld)}
+    if args.families:
+        chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
+    scored = {}
+    for family, items in chosen.items():
+        scored[family] = score(items, model)
+        print(f"scored {family}", flush=True)
+    return scored
+
+
+def rejudge(scored, model):
+    """Judge every kept piece again with the judge ``model`` (its ``log_whole``)."""
+    from digitnet.read import judge
+
+    for images in scored.values():
+        judged = np.concatenate([im.judged for im in images]).astype(np.float32)
+        whole = judge.log_whole(judged[:, :784], judged[:, 784:], model)
+        ends = np.cumsum([len(im.keys) for im in images])
+        for im, end in zip(images, ends):
+            im.log_whole = whole[end - len(im.keys):end]
 
 
 def count(scored, model=None):
@@ -180,14 +225,15 @@ def count(scored, model=None):
             im.log_count, im.pair = log_count[end - len(im.keys):end], pair[end - len(im.keys):end]
 
 
-def report(scored, name, settings):
-    """Print the exact readings per family for each setting: None (no pair reader) or
-    (COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH, PAIR_WHOLE)."""
+def report(scored, name, settings, prefix=""):
+    """Print the exact readings per family for each setting: None (no pair reader, the
+    shipped DIGIT_BONUS and CUT_COST) or (COUNT_WEIGHT, PAIR_COST, PAIR_WIDTH, PAIR_WHOLE,
+    DIGIT_BONUS, CUT_COST)."""
     from digitnet.read import decode
 
     for setting in settings:
-        if setting is not None:
-            decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE = setting
+        (decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE,
+         decode.DIGIT_BONUS, decode.CUT_COST) = SHIPPED if setting is None else setting
         figures = []
         for family, images in scored.items():
             exact = dropped = 0
@@ -196,9 +242,12 @@ def report(scored, name, settings):
                 exact += text == im.truth
                 dropped += len(text) < len(im.truth)
             figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped} dropped)")
-        label = ("without the pair reader" if setting is None
-                 else f"{name}: weight {setting[0]} cost {setting[1]} width {setting[2]} whole {setting[3]}")
+        label = (f"{prefix}without the pair reader" if setting is None else
+                 f"{name}: weight {setting[0]} cost {setting[1]} width {setting[2]} whole {setting[3]}"
+                 f" bonus {setting[4]} cut {setting[5]}")
         print(f"{label}: " + ", ".join(figures), flush=True)
+    (decode.COUNT_WEIGHT, decode.PAIR_COST, decode.PAIR_WIDTH, decode.PAIR_WHOLE,
+     decode.DIGIT_BONUS, decode.CUT_COST) = SHIPPED
 
 
 def read_scored(im, paired=True):

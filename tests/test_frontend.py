@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitnet.data.frontend import decode, ink, light, select, to_mnist
+from digitnet.data.frontend import decode, fit, ink, light, select, to_mnist
 from digitnet.errors import ImageError, NoDigitError
 from test_preprocess import REFERENCE, mnist_like_properties, seven, similar
 
@@ -66,6 +66,18 @@ def test_dark_ink_is_found_in_the_light_and_in_a_shadow(shadow):
     values, _ = with_seven(page(gradient=0.3, shadow=shadow, noise=0.01))
     coarse, _ = light.shrink(values, light.COARSE)
     assert light.dark_ink(coarse)
+
+
+@pytest.mark.parametrize("slope, offset", [(0.6, -60), (0.4, -20)])
+def test_dark_ink_in_a_shadow_whose_lit_corner_is_small(slope, offset):
+    # the lit corner departs from the (shaded) median as much as thin ink does: it was
+    # taken for light ink, and the 7's holes for its strokes
+    values, _ = with_seven(page(noise=0.01), box=(200, 170, 90), ink_level=0.3, width=3)
+    y, x = np.mgrid[0:values.shape[0], 0:values.shape[1]]
+    values[y > slope * x + offset] *= 0.4
+    coarse, _ = light.shrink(values, light.COARSE)
+    assert light.dark_ink(coarse)
+    assert similar(to_mnist(as_image(values)), REFERENCE)
 
 
 def test_light_ink_on_a_dark_board():
@@ -235,6 +247,55 @@ def test_a_digit_in_two_strokes_is_one_writing_and_a_far_speck_is_not():
     strength = light.contrast(values, 0.85, dark=True)
     found = select.writing(strength, light.noise(strength))
     assert found.box == (100, 180, 150, 200)
+
+
+def _five_in_two_strokes():
+    """A photo of a 5 whose bar (wide, thin, the most ink) is apart from its hook by more
+    than a third of the bar's height: the brightness, and the hook's pixels."""
+    values = page(noise=0.005)
+    values[100:110, 160:240] = 0.1  # the bar
+    hook = Image.new("L", values.shape[::-1], 0)
+    ImageDraw.Draw(hook).arc((150, 125, 230, 205), 200, 160, fill=255, width=3)
+    m = np.asarray(hook) > 127
+    values[m] = 0.1
+    return values, m
+
+
+def test_a_five_whose_bar_is_apart_from_its_hook_is_one_digit():
+    values, hook = _five_in_two_strokes()
+    strength = light.contrast(values, 0.85, dark=True)
+    sigma = light.noise(strength)
+    # measured in the bar's height (10 pixels), the hook 15 pixels below is too far
+    assert not select.writing(strength, sigma).mask[hook].any()
+    found = select.writing(strength, sigma, longest=True)  # in its longest side: not
+    assert found.mask[hook].all() and found.box[1] - found.box[0] > 100
+
+
+def test_a_photo_of_a_five_in_two_strokes_keeps_both():
+    values, _ = _five_in_two_strokes()
+    x = to_mnist(as_image(values)).reshape(28, 28)
+    rows = np.flatnonzero(x.max(axis=1) > 0.3)
+    assert rows[-1] - rows[0] >= 18  # the whole 5, 20 pixels high; the bar alone is flat
+
+
+# -- fit -------------------------------------------------------------------------------
+
+
+def _ring(size, width):
+    """A 0 (a ring) ``size`` pixels across, its stroke ``width`` pixels wide."""
+    y, x = np.mgrid[0:size, 0:size] - (size - 1) / 2
+    r = np.hypot(y, x)
+    return ((r <= size / 2 - 1) & (r > size / 2 - 1 - width)).astype(np.float32)
+
+
+def test_marker_strokes_in_a_photo_are_thinned_sooner():
+    ring = _ring(80, 22)  # strokes 2.2 times MNIST's (an eighth of the size: 10 pixels)
+    assert 2.0 < fit._stroke_width(ring > 0.5) / 10 < 2.5
+    assert np.array_equal(fit._normalise_strokes(ring), ring)  # a drawing: as it was
+    thinned = fit._normalise_strokes(ring, photo=True)
+    assert thinned.sum() < 0.8 * ring.sum() and thinned[40, 40] == 0  # the loop still open
+    small = _ring(48, 13)  # a small digit in a photo is blurred: left as it is
+    assert np.array_equal(fit._normalise_strokes(small, photo=True), small)
 
 
 # -- the whole front end ---------------------------------------------------------------

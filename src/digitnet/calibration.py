@@ -35,7 +35,10 @@ FILE = Path(__file__).parent / "models" / "calibration.json"
 BINS = 15
 #: What a number's logistic regression reads, in this order (``number_features``).
 NUMBER_FEATURES = ("log_product", "min_logit", "second_logit", "digits", "widest", "narrowest",
-                   "overlaps", "height_spread")
+                   "overlaps", "height_spread", "margin", "least_whole", "most_several")
+#: A reading's segmentation margin (``read.evidence``) is clipped to +-MARGIN: beyond it,
+#: a chain of another length is out of the question (or the only answer).
+MARGIN = 10.0
 #: Logits of a probability are clipped to this range (float32 softmaxes reach 1.0 exactly).
 LOGIT_RANGE = (-12.0, 16.0)
 
@@ -163,7 +166,11 @@ def number_features(reading) -> np.ndarray:
     """What a number's logistic regression reads from a ``read.Reading`` (NUMBER_FEATURES):
     the log of its digits' product of confidences, the two lowest digit logits, the number
     of digits, the widest and narrowest digit against the median height, the share of
-    neighbours whose boxes overlap (cut or touching), and how much the heights vary."""
+    neighbours whose boxes overlap (cut or touching), how much the heights vary, and the
+    segmentation's evidence (``read.evidence``: the lead of the chain read over the best of
+    another length, clipped to +-MARGIN; the judge's least log P(whole) and the pair
+    reader's largest P(several digits) among its pieces; a reading without evidence counts
+    as sure of its segmentation)."""
     digits = reading.digits
     if not digits:
         raise ValueError("a reading without digits has no confidence")
@@ -174,10 +181,13 @@ def number_features(reading) -> np.ndarray:
     heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
     height = float(np.median(heights))
     overlaps = float(np.mean(boxes[1:, 0] < boxes[:-1, 2])) if len(digits) > 1 else 0.0
+    evidence = getattr(reading, "evidence", None) or {}
     return np.array([max(float(np.log(np.clip(confidences, 1e-12, 1)).sum()), -30.0),
                      logits[0], logits[1] if len(logits) > 1 else LOGIT_RANGE[1], len(digits),
                      widths.max() / height, widths.min() / height, overlaps,
-                     heights.std() / height])
+                     heights.std() / height,
+                     float(np.clip(evidence.get("margin", MARGIN), -MARGIN, MARGIN)),
+                     float(evidence.get("least_whole", 0.0)), float(evidence.get("most_several", 0.0))])
 
 
 @dataclass

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ImageError
 from . import counter, judge
+from .evidence import evidence
 from .segment import CUT, Lattice, lattice, piece_image
 
 #: Added to each digit's score: favours readings with more digits. CUT_COST is taken
@@ -61,6 +62,8 @@ class Reading:
     text: str
     digits: list = field(default_factory=list)
     confidence: float = 0.0
+    #: How sure the segmentation is (``evidence.evidence``): what calibration weighs.
+    evidence: dict = field(default_factory=dict, repr=False)
 
     def as_dict(self):
         return {"text": self.text, "confidence": self.confidence,
@@ -141,8 +144,8 @@ def decode(lat: Lattice, s: Scores):
     """The best reading: [(key, digit, its probabilities)], left to right (a piece read
     as two digits gives two)."""
     read = readings(lat, s)
-    chosen = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
-    return [(k, d, p) for k in chosen for d, p in read[k][1]]
+    keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
+    return [(k, d, p) for k in keys for d, p in read[k][1]]
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
@@ -165,7 +168,10 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     product of the digits'). Raises ``ImageError`` for a blank image.
     """
     lat = lattice(image)
-    chosen = decode(lat, scores(lat, model))
+    s = scores(lat, model)
+    read = readings(lat, s)
+    keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
+    chosen = [(k, d, p) for k in keys for d, p in read[k][1]]
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     digits = []
@@ -176,7 +182,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
         conf = float(p[digit])
         digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence))
     confidence = float(np.prod([d.confidence for d in digits]))
-    return Reading("".join(str(d.digit) for d in digits), digits, confidence)
+    return Reading("".join(str(d.digit) for d in digits), digits, confidence,
+                   evidence(lat.n_nodes, read, keys, s))
 
 
 def _half(piece, first):

@@ -37,10 +37,11 @@ def features(lat: Lattice, keys, probabilities):
     return np.asarray(rows, dtype=np.float64)
 
 
-def log_whole(images, rows):
-    """log P(whole digit | piece image, features) from the shipped whole-digit judge
-    (models/reader.npz, trained by ``benchmarks/fit_reader.py``); 0 without one."""
-    model = whole_digit_model()
+def log_whole(images, rows, model=None):
+    """log P(whole digit | piece image, features) from ``model``, by default the shipped
+    whole-digit judge (models/reader.npz, trained by ``benchmarks/fit_reader.py``); 0
+    without one."""
+    model = model or whole_digit_model()
     if model is None:
         return np.zeros(len(rows))
     p = model.predict_proba(np.hstack([images, rows]))

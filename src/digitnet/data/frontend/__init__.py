@@ -54,8 +54,8 @@ def to_mnist(source) -> np.ndarray:
 
     Raises ``NoDigitError`` when no writing is found, ``ImageError`` when the picture
     cannot be read."""
-    values, _ = writing_ink(levels(open_image(source)), detail=True)
-    return fit_mnist(values)
+    values, _, photo = _writing_ink(levels(open_image(source)), detail=True)
+    return fit_mnist(values, photo)
 
 
 def ink(source) -> np.ndarray:
@@ -74,6 +74,13 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     writing with a margin, (top, left) of the crop in ``grey``). With ``detail`` the
     crop may be reduced to about DETAIL pixels high (for one digit); without, it keeps
     ``grey``'s scale, and digits further apart make one writing (a number)."""
+    values, origin, _ = _writing_ink(grey, detail)
+    return values, origin
+
+
+def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, bool]:
+    """``writing_ink``, and whether ``grey`` is a photo of paper (dark ink on a
+    background that is not one flat level)."""
     edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(edges))
     flat = float(np.mean(np.abs(edges - background) < FLAT)) >= FLAT_SHARE
@@ -90,7 +97,11 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
         strength = light.contrast(work, light.stretch(level, work.shape), dark)
     sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
-    found = select.writing(strength, sigma, join, paper=not flat)
+    # (a digit's pieces joined in units of its longest side, and thick strokes thinned
+    # sooner, on photos of paper only: drawings, scans and chalk keep their outputs)
+    photo = not flat and dark
+    longest = detail and photo
+    found = select.writing(strength, sigma, join, paper=not flat, longest=longest)
     if found is None:
         raise NoDigitError(BLANK)
     top, bottom, left, right = found.box
@@ -101,8 +112,8 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
         bottom, right = bottom + pad, right + pad
         soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
         if factor == 1:
-            return soft, (top, left)
-        return soft, (top * factor, left * factor)
+            return soft, (top, left), photo
+        return soft, (top * factor, left * factor), photo
     # again, on a crop of the full picture around the writing
     pad = (MARGIN * size + 2) * factor
     top, left = max(0, int(top * factor - pad)), max(0, int(left * factor - pad))
@@ -117,10 +128,10 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
         box = (left / scale, top / scale, right / scale, bottom / scale)
         level = light.stretch(level, crop.shape, box)
     strength = light.contrast(crop, level, dark)
-    again = select.writing(strength, light.noise(strength), join, paper=not flat)
+    again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest)
     if again is None:
         raise NoDigitError(BLANK)
-    return _soft(strength, again, flat), (top, left)
+    return _soft(strength, again, flat), (top, left), photo
 
 
 def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False,

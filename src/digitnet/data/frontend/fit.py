@@ -34,9 +34,10 @@ def bounding_box(values, threshold=NOISE):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
-def fit_mnist(values: np.ndarray) -> np.ndarray:
+def fit_mnist(values: np.ndarray, photo: bool = False) -> np.ndarray:
     """Ink (H, W) in [0, 1] -> a 28x28 MNIST-style image as a row of 784 floats:
-    cropped to the ink, longest side scaled to 20 px, centred by centre of mass."""
+    cropped to the ink, longest side scaled to 20 px, centred by centre of mass.
+    ``photo``: the ink of a photo of paper (thick strokes thinned sooner)."""
     from PIL import Image
 
     box = bounding_box(values)
@@ -48,7 +49,7 @@ def fit_mnist(values: np.ndarray) -> np.ndarray:
     scale = 20.0 / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
     # averaging down to about 100 px keeps thin strokes visible
-    small = Image.fromarray(_normalise_strokes(shrink(crop.astype(np.float32), 100)[0]), "F")
+    small = Image.fromarray(_normalise_strokes(shrink(crop.astype(np.float32), 100)[0], photo), "F")
     fitted = np.clip(np.asarray(small.resize((new_w, new_h), Image.Resampling.LANCZOS), dtype=np.float32),
                      0.0, None)
     if fitted.max() > 0:
@@ -69,11 +70,16 @@ def fit_mnist(values: np.ndarray) -> np.ndarray:
 
 #: MNIST strokes are about 2.5 px wide in the 20 px box: 1/8 of the digit's size.
 STROKE = 1 / 8
-#: Strokes wider than this many times MNIST's are thinned towards it.
+#: Strokes wider than this many times MNIST's are thinned towards it; in a photo of
+#: paper, THICK_PHOTO times, when the digit is at least PHOTO_SIZE pixels (chosen on
+#: validation photos: marker strokes whose loops close; smaller digits, blurred, were
+#: read worse thinned sooner).
 THICK = 2.5
+THICK_PHOTO = 2.0
+PHOTO_SIZE = 64
 
 
-def _normalise_strokes(values: np.ndarray) -> np.ndarray:
+def _normalise_strokes(values: np.ndarray, photo: bool = False) -> np.ndarray:
     """Thicken hairlines and thin down marker strokes towards MNIST's stroke width,
     measured relative to the digit's size (a pen on a big canvas, or a thick brush)."""
     if values.max() <= 0 or max(values.shape) < 24:
@@ -87,7 +93,8 @@ def _normalise_strokes(values: np.ndarray) -> np.ndarray:
     if width < 0.6 * target and size >= 3:
         # a hairline averaged down is faint: bring it to full strength, then widen it
         return rank_filter(np.clip(values / (0.5 * values.max()), 0, 1), min(size, 11), np.maximum)
-    if width > THICK * target:
+    thick = THICK_PHOTO if photo and max(values.shape) >= PHOTO_SIZE else THICK
+    if width > thick * target:
         size = int(round(width - target)) // 2 * 2 + 1
         return rank_filter(values, max(3, min(size, 9)), np.minimum)
     return values

@@ -95,7 +95,12 @@ def rank_filter(values: np.ndarray, size: int, op) -> np.ndarray:
 def dark_ink(coarse: np.ndarray) -> bool:
     """Whether the ink is darker than the paper: in log brightness (so that ink in a
     shadow stands out as much as in the light), the picture's strongest departure from the
-    median of its neighbourhood (a third of the frame) is darker than it is lighter."""
+    median of its neighbourhood (a third of the frame) is darker than it is lighter.
+
+    A shadow's hard edge departs from the median on both sides of it, lighter on the lit
+    side, and could pass for light ink; so when the lighter departures are the stronger,
+    only departures that are also narrow strokes count: lighter than the opening, darker
+    than the closing (over CLOSING pixels; both follow a step, not a stroke)."""
     from numpy.lib.stride_tricks import sliding_window_view
 
     logs = np.log(coarse + 0.03)
@@ -103,7 +108,19 @@ def dark_ink(coarse: np.ndarray) -> bool:
     size = max(3, (max(small.shape) // 3) | 1)
     padded = np.pad(small, size // 2, mode="edge")
     median = np.median(sliding_window_view(padded, (size, size)), axis=(2, 3)).astype(np.float32)
-    low, high = np.quantile(logs - stretch(median, logs.shape), (0.002, 0.998))
+    departure = logs - stretch(median, logs.shape)
+    low, high = np.quantile(departure, (0.002, 0.998))
+    if -low >= high:
+        return True
+    # (only then: where dark ink wins outright, as on most photos, nothing changes)
+    size = max(3, int(round(CLOSING * max(logs.shape) / COARSE)) | 1)
+    r = size // 2 + 1
+    padded = np.pad(logs, r, mode="edge")
+    closing = rank_filter(rank_filter(padded, size, np.maximum), size, np.minimum)[r:-r, r:-r]
+    opening = rank_filter(rank_filter(padded, size, np.minimum), size, np.maximum)[r:-r, r:-r]
+    narrow = np.where(departure < 0, np.maximum(departure, logs - closing),
+                      np.minimum(departure, logs - opening))
+    low, high = np.quantile(narrow, (0.002, 0.998))
     return bool(-low >= high)
 
 

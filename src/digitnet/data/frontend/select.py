@@ -263,13 +263,15 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
 
 
 def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
-            paper: bool = True) -> Writing | None:
+            paper: bool = True, longest: bool = False) -> Writing | None:
     """The writing in ``strength`` (H, W): the dominant piece of ink and the pieces
     near it; None if there is no ink.
 
     Hysteresis: pieces are the ink above a low threshold (HYSTERESIS x the adaptive
     one, so that faint or broken strokes hold together), and only those reaching the
-    adaptive threshold somewhere count."""
+    adaptive threshold somewhere count. ``join`` is in units of the writing's height, or
+    with ``longest`` of its longest side (one digit: a 5's bar, wider than high, is as
+    much the digit as its hook further below)."""
     from .light import box3
 
     smooth = box3(strength)  # against noise and speckled strokes (pencil, chalk)
@@ -300,7 +302,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         return None
     best = int(np.argmax(score))
     keep = (stats.area >= SPECK * stats.area[best]) & ~edge & (stats.peak > t)
-    chosen, box = _gather(stats, best, keep, join)
+    chosen, box = _gather(stats, best, keep, join, longest)
     wanted = np.zeros(found.n, bool)
     wanted[chosen] = True
     runs_kept = wanted[found.piece]  # the chosen pieces' pixels, from their runs
@@ -310,7 +312,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     return Writing(mask.reshape(h, w), box, t)
 
 
-def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple) -> tuple[list, tuple]:
+def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple,
+            longest: bool = False) -> tuple[list, tuple]:
     """The pieces that ``keep`` allows and that lie within JOIN of the writing,
     starting from ``best`` and growing: (their indices, the writing's box)."""
     chosen = [best]
@@ -319,6 +322,8 @@ def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple) -> tuple[lis
     while changed:
         changed = False
         height = box[1] - box[0]
+        if longest:
+            height = max(height, box[3] - box[2])
         for i in np.flatnonzero(keep):
             if i in chosen:
                 continue
