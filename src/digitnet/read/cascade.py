@@ -1,0 +1,177 @@
+"""Reading for less: score only the pieces that can change the reading, with the whole
+ensemble only where it matters.
+
+Every candidate piece classified by every network of the ensemble is most of the cost of
+reading a number. Two steps cut it down, and give the reading of scoring every piece
+fully on all but a few pictures (``benchmarks/read_fast.py``; BENCHMARKS.md):
+
+- a lazy lattice: the pieces as found (each component whole, joined with a close
+  neighbour) are scored first; the cuts of a component are scored only if its whole
+  piece is not surely one digit (the judge, the pair reader and the screening network
+  all sure of it);
+- coarse to fine: the scored pieces are classified by the ensemble's cheapest network
+  (the screen) and decoded; every piece on a chain within ``MARGIN`` of the best is then
+  classified by the whole ensemble and judged again, and this is repeated until no piece
+  still screened is on a chain within ``MARGIN`` of the best. The reading is decoded from
+  the pieces the whole ensemble classified: so each digit read has the ensemble's
+  confidence, as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import counter, judge
+from .decode import Scores, readings
+from .segment import CUT, WHOLE, Lattice, piece_image
+
+#: A component's cuts are left out when its whole piece is at least this sure, by each of
+#: the screening network (its top probability), the judge (P(one whole digit)) and the
+#: pair reader (P(one digit)). Chosen on numbers of validation digits
+#: (``benchmarks/read_fast.py``) as the loosest that changed at most one reading of 300
+#: per family against scoring every piece.
+SURE_DIGIT = 0.9
+SURE_WHOLE = 0.9
+SURE_ONE = 0.9
+#: Pieces on a chain within this much (in the decoder's log score) of the best chain are
+#: classified by the whole ensemble. Chosen as SURE_*.
+MARGIN = 4.0
+
+_CHEAPEST: dict = {}
+
+
+def scores(lat: Lattice, model) -> Scores:
+    """What the networks say of the pieces of ``lat`` that can change its reading: the
+    best chain of ``decode`` over them is the best over all pieces, but for a few
+    pictures (this module's docstring)."""
+    members = list(getattr(model, "members", None) or [model])
+    screen = cheapest(members)
+    keys = [k for k in lat.pieces if lat.kind[k] != CUT]
+    found = _Pieces(lat)
+    found.add(keys, members[screen])
+    found.add(_cuts_of_unsure(lat, found), members[screen])
+    full: dict = {}
+    while True:
+        coarse = found.scores(full)
+        wanted = [k for k in contenders(lat, coarse) if k not in full]
+        if not wanted:
+            break
+        full.update(zip(wanted, _all_members(members, screen, found, wanted)))
+    return found.scores(full, only=list(full))
+
+
+def contenders(lat: Lattice, s: Scores):
+    """The keys of the pieces on a chain from the first node to the last within
+    ``MARGIN`` of the best chain's score (forward and backward dynamic programming)."""
+    gain = {k: g for k, (g, _) in readings(lat, s).items()}
+    n = lat.n_nodes
+    forward, backward = np.full(n, -np.inf), np.full(n, -np.inf)
+    forward[0], backward[n - 1] = 0.0, 0.0
+    edges = sorted(gain)  # by their first node: every edge into a node comes before its way out
+    for i, j in edges:
+        forward[j] = max(forward[j], forward[i] + gain[(i, j)])
+    for i, j in reversed(edges):
+        backward[i] = max(backward[i], backward[j] + gain[(i, j)])
+    best = forward[n - 1]
+    return [k for k in edges if forward[k[0]] + gain[k] + backward[k[1]] >= best - MARGIN]
+
+
+class _Pieces:
+    """The pieces scored so far: their images, the screen's probabilities, the pair
+    reader's say, and the judge's (from the screen's probabilities)."""
+
+    def __init__(self, lat):
+        self.lat = lat
+        self.keys: list = []
+        self.row: dict = {}
+        self.parts: list = []  # (images, screened, log_whole, log_count, pair) per batch
+
+    def add(self, keys, screen):
+        if not keys:
+            return
+        lat = self.lat
+        images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
+        p = screen.confidences(images)
+        assessed = counter.assess(lat, keys)
+        log_count, pair = assessed if assessed is not None else (None, None)
+        self.parts.append((images, p, judge.log_whole(images, judge.features(lat, keys, p)), log_count, pair))
+        self.row.update((k, len(self.keys) + n) for n, k in enumerate(keys))
+        self.keys.extend(keys)
+
+    def column(self, n):
+        parts = [part[n] for part in self.parts]
+        return None if parts[0] is None else np.concatenate(parts)
+
+    def images(self, keys):
+        return self.column(0)[[self.row[k] for k in keys]]
+
+    def sure(self, key) -> bool:
+        """Whether the piece ``key`` (scored) is surely one whole digit."""
+        n = self.row[key]
+        p, log_whole, log_count = self.column(1)[n], self.column(2)[n], self.column(3)
+        one = 1.0 if log_count is None else float(np.exp(log_count[n, counter.ONE]))
+        return bool(p.max() >= SURE_DIGIT and np.exp(log_whole) >= SURE_WHOLE and one >= SURE_ONE)
+
+    def scores(self, full, only=None) -> Scores:
+        """The pieces' scores: the ensemble's probabilities and the judge's say of them
+        for the pieces in ``full`` ({key: (probabilities, log P(whole))}), the screen's
+        for the others; of the pieces ``only`` (default all)."""
+        keys = self.keys if only is None else only
+        rows = [self.row[k] for k in keys]
+        p, log_whole = self.column(1)[rows], self.column(2)[rows]
+        for n, k in enumerate(keys):
+            if k in full:
+                p[n], log_whole[n] = full[k]
+        log_count, pair = self.column(3), self.column(4)
+        return Scores(keys, p, log_whole, judge.whole_digit_model() is not None,
+                      None if log_count is None else log_count[rows], None if pair is None else pair[rows])
+
+
+def _all_members(members, screen, found, keys):
+    """(the ensemble's probabilities, the judge's log P(whole)) of each piece ``keys``,
+    the screen's probabilities reused: summed in the members' order, as ``Ensemble`` does."""
+    images = found.images(keys)
+    total = None
+    for n, member in enumerate(members):
+        p = found.column(1)[[found.row[k] for k in keys]] if n == screen else member.confidences(images)
+        total = p if total is None else total + p
+    p = total / len(members) if len(members) > 1 else total
+    log_whole = judge.log_whole(images, judge.features(found.lat, keys, p))
+    return list(zip(p, log_whole))
+
+
+def _cuts_of_unsure(lat, found):
+    """The cut pieces of the components whose whole piece is not surely one digit."""
+    wholes = [k for k in lat.pieces if lat.kind[k] == WHOLE]
+    unsure = [k for k in wholes if not found.sure(k)]
+    return [k for k in lat.pieces if lat.kind[k] == CUT
+            and any(i <= k[0] and k[1] <= j for i, j in unsure)]
+
+
+def cheapest(members) -> int:
+    """The index of the network of ``members`` with the fewest multiply-adds an input."""
+    key = tuple(id(m) for m in members)
+    if key not in _CHEAPEST:
+        _CHEAPEST.clear()
+        _CHEAPEST[key] = (list(members), int(np.argmin([_multiply_adds(m) for m in members])))
+    return _CHEAPEST[key][1]
+
+
+def _multiply_adds(network) -> float:
+    """Multiply-adds of one input through ``network``'s convolutions and dense layers
+    (from each layer's ``output_shape``), inf for a network whose layers cannot say."""
+    from ..nn.conv import Conv2D
+    from ..nn.layers import Linear
+
+    try:
+        shape, total = tuple(network.input_shape), 0.0
+        for layer in network.layers:
+            out = layer.output_shape(shape)
+            if isinstance(layer, Conv2D):
+                total += float(np.prod(out)) * layer.in_channels * layer.kernel_size ** 2
+            elif isinstance(layer, Linear):
+                total += layer.in_features * layer.out_features
+            shape = out
+        return total
+    except Exception:  # noqa: BLE001  (a network we cannot walk is the last choice)
+        return float("inf")
