@@ -22,8 +22,6 @@ import os
 import statistics
 import time
 
-import numpy as np
-
 
 def pictures(args):
     """{family: [(picture, truth)]} of the split."""

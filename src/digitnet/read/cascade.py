@@ -52,27 +52,26 @@ def scores(lat: Lattice, model) -> Scores:
     found.add(_cuts_of_unsure(lat, found), members[screen])
     full: dict = {}
     while True:
-        coarse = found.scores(full)
-        wanted = [k for k in contenders(lat, coarse) if k not in full]
+        gain = {k: g for k, (g, _) in readings(lat, found.scores(full)).items()}
+        wanted = [k for k in contenders(lat.n_nodes, gain) if k not in full]
         if not wanted:
             break
         full.update(zip(wanted, _all_members(members, screen, found, wanted)))
     return found.scores(full, only=list(full))
 
 
-def contenders(lat: Lattice, s: Scores):
-    """The keys of the pieces on a chain from the first node to the last within
-    ``MARGIN`` of the best chain's score (forward and backward dynamic programming)."""
-    gain = {k: g for k, (g, _) in readings(lat, s).items()}
-    n = lat.n_nodes
-    forward, backward = np.full(n, -np.inf), np.full(n, -np.inf)
-    forward[0], backward[n - 1] = 0.0, 0.0
+def contenders(n_nodes: int, gain: dict) -> list:
+    """The edges (i, j) of ``gain`` ({edge: score}) on a chain from node 0 to node
+    ``n_nodes - 1`` that scores within ``MARGIN`` of the best chain (forward and backward
+    dynamic programming; the lattice's edges all go rightwards)."""
+    forward, backward = np.full(n_nodes, -np.inf), np.full(n_nodes, -np.inf)
+    forward[0], backward[n_nodes - 1] = 0.0, 0.0
     edges = sorted(gain)  # by their first node: every edge into a node comes before its way out
     for i, j in edges:
         forward[j] = max(forward[j], forward[i] + gain[(i, j)])
     for i, j in reversed(edges):
         backward[i] = max(backward[i], backward[j] + gain[(i, j)])
-    best = forward[n - 1]
+    best = forward[n_nodes - 1]
     return [k for k in edges if forward[k[0]] + gain[k] + backward[k[1]] >= best - MARGIN]
 
 
