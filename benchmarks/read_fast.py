@@ -1,19 +1,18 @@
 """`read`'s cascade (``read.cascade``) against scoring every piece with every network, on
 numbers of MNIST *validation* digits.
 
-    python -m benchmarks.read_fast [--numbers 300] [--realworld 200] [--families F,...]
-                                   [--texts OUT.json] [--against MAIN.json]
+    python -m benchmarks.read_fast --reference FULL.json [--numbers 300] [--realworld 200]
+    python -m benchmarks.read_fast --against FULL.json [--numbers 300] [--realworld 200]
+                                   [--families F,...] [--split validation|test]
 
-The families of ``benchmarks.tune_counter`` (validation digits; the validation split of
-``benchmarks.realworld``'s number families). Each picture's lattice is found once, then
-decoded from ``decode.full_scores`` (every piece, every network) and from
-``decode.scores`` (the cascade), alternately, timing both (CPU time, one BLAS thread).
-Prints per family the exact readings of both, how many readings differ, and the pieces
-the whole ensemble classified. ``--texts`` keeps each picture's reading by ``scores``;
-``--against`` compares them with such a file written by another tree (run as
-``PYTHONPATH=/other/tree/src python -m benchmarks.read_fast --texts MAIN.json``: a tree
-without ``full_scores`` reads with its ``scores``), counting the readings that differ.
-The test split: ``--split test`` (measure once).
+The families of ``benchmarks.tune_counter`` (validation digits, its seed; the validation
+split of ``benchmarks.realworld``'s number families). ``--reference`` reads every picture
+from ``decode.full_scores`` (every piece, every network; a tree without it, such as main
+before the cascade, with its ``decode.scores``: run it as ``PYTHONPATH=/that/tree/src``)
+and keeps the readings; ``--against`` reads them with ``decode.scores`` (the cascade) and
+prints per family the exact readings of both, how many readings differ, and the median
+CPU time a picture (one BLAS thread) and pieces the whole ensemble classified. ``--split
+test``: the test digits and frozen test split, as ``benchmarks.bench_touching`` (once).
 """
 
 import argparse
@@ -44,25 +43,22 @@ def pictures(args):
     return {k: v for k, v in chosen.items() if not args.families or k in args.families}
 
 
-def read_both(image, model):
-    """(text by every piece, text by the cascade, CPU seconds of each, pieces the whole
-    ensemble classified by the cascade); empty texts for a picture with no digits."""
+def read(image, model, reference):
+    """(the text read, CPU seconds, pieces whose scores decoding took); an empty text for
+    a picture with no digits."""
     from digitnet.errors import ImageError
     from digitnet.read import decode
     from digitnet.read.segment import lattice
 
-    full_scores = getattr(decode, "full_scores", decode.scores)
+    way = getattr(decode, "full_scores", decode.scores) if reference else decode.scores
+    start = time.process_time()
     try:
         lat = lattice(image)
     except ImageError:
-        return "", "", 0.0, 0.0, 0
-    out = []
-    for way in (full_scores, decode.scores):
-        start = time.process_time()
-        s = way(lat, model)
-        text = "".join(str(d) for _, d, _ in decode.decode(lat, s))
-        out.append((text, time.process_time() - start, len(s.keys)))
-    return out[0][0], out[1][0], out[0][1], out[1][1], out[1][2]
+        return "", time.process_time() - start, 0
+    s = way(lat, model)
+    text = "".join(str(d) for _, d, _ in decode.decode(lat, s))
+    return text, time.process_time() - start, len(s.keys)
 
 
 def main(argv=None):
@@ -71,10 +67,12 @@ def main(argv=None):
     parser.add_argument("--realworld", type=int, default=200, help="pictures per realworld family")
     parser.add_argument("--families", type=lambda s: s.split(","), help="comma-separated families")
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
-    parser.add_argument("--texts", help="keep the cascade's readings in this JSON file")
-    parser.add_argument("--against", help="compare the readings with this JSON file's")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--reference", help="read with every piece scored; keep the readings here")
+    which.add_argument("--against", help="read with the cascade; compare with these readings")
     args = parser.parse_args(argv)
 
+    import numpy  # noqa: F401  (loaded before the BLAS limit, or it would not apply)
     from threadpoolctl import threadpool_limits
 
     from digitnet.nn.network import for_inference
@@ -82,32 +80,30 @@ def main(argv=None):
 
     threadpool_limits(1, user_api="blas")
     model = for_inference(resolve_model(None))
-    other = json.load(open(args.against)) if args.against else {}
+    reference = json.load(open(args.against)) if args.against else {}
     kept = {}
     for family, items in pictures(args).items():
-        rows = [(truth, *read_both(image, model)) for image, truth in items]
-        full, cheap = [r[1] for r in rows], [r[2] for r in rows]
-        kept[family] = cheap
-        line = (f"{family}: every piece {_exact(full, rows)}, cascade {_exact(cheap, rows)}; "
-                f"{sum(a != b for a, b in zip(full, cheap))} of {len(rows)} differ; CPU a number "
-                f"{statistics.median(r[3] for r in rows) * 1e3:.1f} ms against "
-                f"{statistics.median(r[4] for r in rows) * 1e3:.1f} ms (medians); pieces the ensemble "
-                f"classified: median {statistics.median(r[5] for r in rows):.0f}")
-        if family in other:
-            theirs = other[family]
-            line += (f"; against {args.against}: {_exact(theirs, rows)}, "
-                     f"{sum(a != b for a, b in zip(theirs, cheap))} differ")
+        truths = [truth for _, truth in items]
+        rows = [read(image, model, args.reference) for image, _ in items]
+        texts = kept[family] = [r[0] for r in rows]
+        cpu, pieces = statistics.median(r[1] for r in rows), statistics.median(r[2] for r in rows)
+        line = (f"{family}: {_exact(texts, truths)}; CPU a picture {cpu * 1e3:.1f} ms (median), "
+                f"pieces scored by the ensemble: median {pieces:.0f}")
+        if family in reference:
+            theirs = reference[family]
+            line += (f"; every piece scored: {_exact(theirs, truths)}, "
+                     f"{sum(a != b for a, b in zip(theirs, texts))} of {len(texts)} readings differ")
         print(line, flush=True)
-    if args.texts:
-        with open(args.texts, "w") as f:
+    if args.reference:
+        with open(args.reference, "w") as f:
             json.dump(kept, f)
     return 0
 
 
-def _exact(texts, rows):
-    exact = sum(text == r[0] for text, r in zip(texts, rows))
-    dropped = sum(len(text) < len(r[0]) for text, r in zip(texts, rows))
-    return f"{100 * exact / len(rows):.1f}% ({dropped} dropped)"
+def _exact(texts, truths):
+    exact = sum(text == truth for text, truth in zip(texts, truths))
+    dropped = sum(len(text) < len(truth) for text, truth in zip(texts, truths))
+    return f"{100 * exact / len(truths):.1f}% ({dropped} dropped)"
 
 
 if __name__ == "__main__":
