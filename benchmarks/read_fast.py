@@ -67,6 +67,8 @@ def main(argv=None):
     parser.add_argument("--realworld", type=int, default=200, help="pictures per realworld family")
     parser.add_argument("--families", type=lambda s: s.split(","), help="comma-separated families")
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="try another value of a constant of read.cascade (SURE_DIGIT, MARGIN...)")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--reference", help="read with every piece scored; keep the readings here")
     which.add_argument("--against", help="read with the cascade; compare with these readings")
@@ -79,6 +81,13 @@ def main(argv=None):
     from digitnet.pretrained import resolve_model
 
     threadpool_limits(1, user_api="blas")
+    for setting in args.set:
+        from digitnet.read import cascade
+
+        name, value = setting.split("=")
+        if not hasattr(cascade, name):
+            parser.error(f"read.cascade has no constant {name}")
+        setattr(cascade, name, float(value))
     model = for_inference(resolve_model(None))
     reference = json.load(open(args.against)) if args.against else {}
     kept = {}

@@ -71,7 +71,7 @@ def test_a_component_surely_one_digit_is_not_cut(model, monkeypatch):
     found = cascade._Pieces(lat)
     found.add([k for k in lat.pieces if lat.kind[k] != CUT], screen)
     assert cascade._cuts_of_unsure(lat, found) == []
-    monkeypatch.setattr(cascade, "SURE_ONE", 1.01)  # nothing is ever sure: every cut is scored
+    monkeypatch.setattr(cascade, "SURE_FEWER", 1.01)  # nothing is ever sure: every cut is scored
     assert cascade._cuts_of_unsure(lat, found) == [k for k in lat.pieces if lat.kind[k] == CUT]
 
 

@@ -23,16 +23,16 @@ import numpy as np
 
 from . import counter, judge
 from .decode import Scores, readings
-from .segment import CUT, WHOLE, Lattice, piece_image
+from .segment import CUT, WHOLE, Lattice, ink_image, piece_ink
 
 #: A component's cuts are left out when its whole piece is at least this sure, by each of
 #: the screening network (its top probability), the judge (P(one whole digit)) and the
-#: pair reader (P(one digit)). Chosen on numbers of validation digits
+#: pair reader (P(fewer than two digits)). Chosen on numbers of validation digits
 #: (``benchmarks/read_fast.py``) as the loosest that changed at most one reading of 300
 #: per family against scoring every piece.
 SURE_DIGIT = 0.9
 SURE_WHOLE = 0.9
-SURE_ONE = 0.9
+SURE_FEWER = 0.9
 #: Pieces on a chain within this much (in the decoder's log score) of the best chain are
 #: classified by the whole ensemble. Chosen as SURE_*.
 MARGIN = 4.0
@@ -89,10 +89,11 @@ class _Pieces:
         if not keys:
             return
         lat = self.lat
-        images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
+        inks = [piece_ink(lat.small, lat.pieces[k]) for k in keys]  # once for both renderings
+        images = np.stack([ink_image(values) for values in inks])
         p = screen.confidences(images)
-        assessed = counter.assess(lat, keys)
-        log_count, pair = assessed if assessed is not None else (None, None)
+        log_count, pair = (None, None) if counter.counter_model() is None else counter.assess_frames(
+            np.stack([counter.ink_frame(values, lat.height) for values in inks]))
         self.parts.append((images, p, judge.log_whole(images, judge.features(lat, keys, p)), log_count, pair))
         self.row.update((k, len(self.keys) + n) for n, k in enumerate(keys))
         self.keys.extend(keys)
@@ -108,8 +109,8 @@ class _Pieces:
         """Whether the piece ``key`` (scored) is surely one whole digit."""
         n = self.row[key]
         p, log_whole, log_count = self.column(1)[n], self.column(2)[n], self.column(3)
-        one = 1.0 if log_count is None else float(np.exp(log_count[n, counter.ONE]))
-        return bool(p.max() >= SURE_DIGIT and np.exp(log_whole) >= SURE_WHOLE and one >= SURE_ONE)
+        several = 0.0 if log_count is None else float(np.exp(log_count[n, counter.TWO:]).sum())
+        return bool(p.max() >= SURE_DIGIT and np.exp(log_whole) >= SURE_WHOLE and 1 - several >= SURE_FEWER)
 
     def scores(self, full, only=None) -> Scores:
         """The pieces' scores: the ensemble's probabilities and the judge's say of them
