@@ -130,12 +130,14 @@ class _Pieces:
 def _all_members(members, screen, found, keys):
     """(the ensemble's probabilities, the judge's log P(whole)) of each piece ``keys``,
     the screen's probabilities reused: summed in the members' order, as ``Ensemble`` does."""
+    rows = [found.row[k] for k in keys]
+    if len(members) == 1:  # the screen is the whole model: its say stands
+        return list(zip(found.column(1)[rows], found.column(2)[rows]))
     images = found.images(keys)
-    total = None
-    for n, member in enumerate(members):
-        p = found.column(1)[[found.row[k] for k in keys]] if n == screen else member.confidences(images)
-        total = p if total is None else total + p
-    p = total / len(members) if len(members) > 1 else total
+    total = found.column(1)[rows] if screen == 0 else members[0].confidences(images)
+    for n, member in enumerate(members[1:], start=1):
+        total = total + (found.column(1)[rows] if n == screen else member.confidences(images))
+    p = total / len(members)
     log_whole = judge.log_whole(images, judge.features(found.lat, keys, p))
     return list(zip(p, log_whole))
 
@@ -151,10 +153,12 @@ def _cuts_of_unsure(lat, found):
 def cheapest(members) -> int:
     """The index of the network of ``members`` with the fewest multiply-adds an input."""
     key = tuple(id(m) for m in members)
-    if key not in _CHEAPEST:
+    known = _CHEAPEST.get(key)
+    if known is None:  # (the members are kept with their index: their ids stay theirs)
+        known = (list(members), int(np.argmin([_multiply_adds(m) for m in members])))
         _CHEAPEST.clear()
-        _CHEAPEST[key] = (list(members), int(np.argmin([_multiply_adds(m) for m in members])))
-    return _CHEAPEST[key][1]
+        _CHEAPEST[key] = known
+    return known[1]
 
 
 def _multiply_adds(network) -> float:
