@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digitnet.read import cascade, decode, lattice, read_number
-from digitnet.read.segment import CUT
+from digitnet.read.segment import CUT, JOINED, WHOLE
 from test_read import SEVEN_ONE_ZERO, handwritten
 
 
@@ -69,10 +69,24 @@ def test_a_component_surely_one_digit_is_not_cut(model, monkeypatch):
     assert any(kind == CUT for kind in lat.kind.values())
     screen = model.members[cascade.cheapest(model.members)]
     found = cascade._Pieces(lat)
-    found.add([k for k in lat.pieces if lat.kind[k] != CUT], screen)
-    assert cascade._cuts_of_unsure(lat, found) == []
+    found.add([k for k in lat.pieces if lat.kind[k] == WHOLE], screen)
+    assert cascade._unsure_parts(lat, found) == []
     monkeypatch.setattr(cascade, "SURE_FEWER", 1.01)  # nothing is ever sure: every cut is scored
-    assert cascade._cuts_of_unsure(lat, found) == [k for k in lat.pieces if lat.kind[k] == CUT]
+    assert cascade._unsure_parts(lat, found) == [k for k in lat.pieces if lat.kind[k] == CUT]
+
+
+def test_joins_are_scored_unless_both_components_are_surely_digits(model, monkeypatch):
+    # two strokes close together: one digit written in two strokes, or two 1s
+    lat = lattice(handwritten([("line", [(40, 40), (40, 160)]), ("line", [(62, 40), (62, 160)])]))
+    joins = [k for k in lat.pieces if lat.kind[k] == JOINED]
+    assert joins
+    found = cascade._Pieces(lat)
+    found.add([k for k in lat.pieces if lat.kind[k] == WHOLE], model.members[cascade.cheapest(model.members)])
+    monkeypatch.setattr(cascade, "SURE_FEWER", 1.01)  # neither is surely a digit
+    assert set(joins) <= set(cascade._unsure_parts(lat, found))
+    for name in ("SURE_FEWER", "SURE_WHOLE", "SURE_DIGIT"):
+        monkeypatch.setattr(cascade, name, 0.0)  # both are: nothing more is scored
+    assert cascade._unsure_parts(lat, found) == []
 
 
 def test_with_nothing_sure_and_no_margin_every_piece_is_scored_as_before(model, monkeypatch):

@@ -5,10 +5,9 @@ Every candidate piece classified by every network of the ensemble is most of the
 reading a number. Two steps cut it down, and give the reading of scoring every piece
 fully on all but a few pictures (``benchmarks/read_fast.py``; BENCHMARKS.md):
 
-- a lazy lattice: the pieces as found (each component whole, joined with a close
-  neighbour) are scored first; the cuts of a component are scored only if its whole
-  piece is not surely one digit (the judge, the pair reader and the screening network
-  all sure of it);
+- a lazy lattice: each component is scored whole first; its cuts, and its joins with
+  close neighbours, are scored only if it is not surely one whole digit (the judge, the
+  pair reader and the screening network all sure of it);
 - coarse to fine: the scored pieces are classified by the ensemble's cheapest network
   (the screen) and decoded; every piece on a chain within ``MARGIN`` of the best is then
   classified by the whole ensemble and judged again, and this is repeated until no piece
@@ -23,7 +22,7 @@ import numpy as np
 
 from . import counter, judge
 from .decode import Scores, readings
-from .segment import CUT, WHOLE, Lattice, ink_image, piece_ink
+from .segment import JOINED, WHOLE, Lattice, ink_image, piece_ink
 
 #: A component's cuts are left out when its whole piece is at least this sure, by each of
 #: the screening network (its top probability), the judge (P(one whole digit)) and the
@@ -46,10 +45,9 @@ def scores(lat: Lattice, model) -> Scores:
     pictures (this module's docstring)."""
     members = list(getattr(model, "members", None) or [model])
     screen = cheapest(members)
-    keys = [k for k in lat.pieces if lat.kind[k] != CUT]
     found = _Pieces(lat)
-    found.add(keys, members[screen])
-    found.add(_cuts_of_unsure(lat, found), members[screen])
+    found.add([k for k in lat.pieces if lat.kind[k] == WHOLE], members[screen])
+    found.add(_unsure_parts(lat, found), members[screen])
     full: dict = {}
     while True:
         gain = {k: g for k, (g, _) in readings(lat, found.scores(full)).items()}
@@ -142,12 +140,15 @@ def _all_members(members, screen, found, keys):
     return list(zip(p, log_whole))
 
 
-def _cuts_of_unsure(lat, found):
-    """The cut pieces of the components whose whole piece is not surely one digit."""
-    wholes = [k for k in lat.pieces if lat.kind[k] == WHOLE]
-    unsure = [k for k in wholes if not found.sure(k)]
-    return [k for k in lat.pieces if lat.kind[k] == CUT
-            and any(i <= k[0] and k[1] <= j for i, j in unsure)]
+def _unsure_parts(lat, found):
+    """The cut pieces of the components whose whole piece is not surely one digit, and
+    the joins of components of which one at least is not. (Two components each surely
+    a digit score more than their join read as one or two: each scores at least about
+    DIGIT_BONUS - 0.3, a join at most DIGIT_BONUS.)"""
+    unsure = [k for k in lat.pieces if lat.kind[k] == WHOLE and not found.sure(k)]
+    return [k for k in lat.pieces if lat.kind[k] != WHOLE
+            and any(k[0] <= i and j <= k[1] if lat.kind[k] == JOINED else i <= k[0] and k[1] <= j
+                    for i, j in unsure)]
 
 
 def cheapest(members) -> int:
