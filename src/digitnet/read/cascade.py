@@ -2,8 +2,8 @@
 ensemble only where it matters.
 
 Every candidate piece classified by every network of the ensemble is most of the cost of
-reading a number. Two steps cut it down, and give the reading of scoring every piece
-fully on all but a few pictures (``benchmarks/read_fast.py``; BENCHMARKS.md):
+reading a number. Two steps cut it down; each could change a reading, but on 1,800
+validation and 1,400 test pictures none was (``benchmarks/read_fast.py``; BENCHMARKS.md):
 
 - a lazy lattice: each component is scored whole first; its cuts, and its joins with
   close neighbours, are scored only if it is not surely one whole digit (the judge, the
@@ -29,11 +29,11 @@ from .segment import JOINED, WHOLE, Lattice, ink_image, piece_ink
 #: and the pair reader (P(fewer than two digits)); pieces on a chain within MARGIN (in the
 #: decoder's log score) of the best chain are classified by the whole ensemble. Chosen on
 #: numbers of validation digits (``benchmarks/read_fast.py``: 300 of each composed family,
-#: 200 of each ``realworld`` family, 1,800 in all) as the loosest sureness tried (0.9,
-#: 0.7, 0.5 for all three) with which no reading differed from every piece scored by
-#: every network; MARGIN made little difference to the time (the pieces of the best chain
-#: are most of those within it), so a wide one is kept: 4, when 1 and 2 already changed
-#: no reading.
+#: 200 of each ``realworld`` family, 1,800 in all) as the loosest sureness tried: with all
+#: three at 0.9 and MARGIN 4, 0.7 and MARGIN 2, 0.5 and MARGIN 1, 0, 0 and 1 readings of
+#: the 1,800 differed from every piece scored by every network (the one read right where
+#: that misread it); with 0.5 and MARGIN 4, none. MARGIN costs little (the pieces of the
+#: best chain are most of those within it): a wide one is kept.
 SURE_DIGIT = 0.5
 SURE_WHOLE = 0.5
 SURE_FEWER = 0.5
@@ -43,9 +43,9 @@ _CHEAPEST: dict = {}
 
 
 def scores(lat: Lattice, model) -> Scores:
-    """What the networks say of the pieces of ``lat`` that can change its reading: the
-    best chain of ``decode`` over them is the best over all pieces, but for a few
-    pictures (this module's docstring)."""
+    """What the networks say of the pieces of ``lat`` that can change its reading (those
+    the whole ensemble classified): decoded, the chain that ``decode.full_scores`` would
+    give, but for rare pictures (this module's docstring)."""
     members = list(getattr(model, "members", None) or [model])
     screen = cheapest(members)
     found = _Pieces(lat)
