@@ -47,7 +47,7 @@ def both(lat, model):
 
 
 def test_the_cascade_reads_as_every_piece_scored_by_every_network(model):
-    fewer = 0
+    fewer = cut = 0
     for image in drawn_numbers():
         lat = lattice(image)
         full, cheap, s = both(lat, model)
@@ -55,7 +55,9 @@ def test_the_cascade_reads_as_every_piece_scored_by_every_network(model):
         for (_, _, p), (_, _, q) in zip(full, cheap):  # the digits' confidences: the ensemble's
             np.testing.assert_allclose(p, q, atol=1e-5)
         fewer += len(s.keys) < len(lat.pieces)
-    assert fewer >= 6  # and it saved work on most of them
+        cut += any(lat.kind[k] == CUT for k in s.keys)
+    assert fewer >= 6  # it saved work on most of them
+    assert cut >= 2  # and the touching digits were cut apart by the whole ensemble
 
 
 def test_read_number_reads_with_the_cascade(model, monkeypatch):
