@@ -135,19 +135,30 @@ def profile(folder, n, model):
     steps += [(member, "confidences", f"classifier: member {i}") for i, member in enumerate(model.members)]
     for owner, name, step in steps:
         setattr(owner, name, _timed(getattr(owner, name), step, spent))
+    pieces: list = []  # (candidates, classified by the whole ensemble) a picture
+    scores = decode.scores
+    decode.scores = lambda lat, m: _counted(scores(lat, m), lat, pieces)
     paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder))[:n]]
     decode.read_number(paths[0], model)  # loads the judge and the pair reader
     spent.clear()
+    pieces.clear()
     start = time.process_time()
     for path in paths:
         decode.read_number(path, model)
     total = time.process_time() - start
     print(f"{len(paths)} pictures: {len(paths) / total:.1f} a CPU-second, {total / len(paths) * 1e3:.1f} ms "
           f"each; load average {os.getloadavg()[0]:.1f}")
+    print(f"candidate pieces a picture: median {statistics.median(c for c, _ in pieces):.0f}; classified by "
+          f"the whole ensemble: median {statistics.median(e for _, e in pieces):.0f}")
     spent["the rest"] = total - sum(spent.values())
     for step, seconds in spent.items():
         print(f"| {step} | {seconds / len(paths) * 1e3:.1f} ms | {seconds / total:.0%} |")
     return 0
+
+
+def _counted(s, lat, pieces):
+    pieces.append((len(lat.pieces), len(s.keys)))
+    return s
 
 
 def _timed(function, step, spent):
