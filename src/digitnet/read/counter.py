@@ -31,9 +31,13 @@ def frame(small, piece, height):
     height (less, to fit a wide piece into ``INNER``; keeping its shape) and centred in a
     ``FRAME``: one row of FRAME[0] * FRAME[1] values in [0, 1]. Its size in the frame
     shows how wide and high it is against the writing (a wide 7 is not two digits)."""
+    return ink_frame(piece_ink(small, piece), height)
+
+
+def ink_frame(values, height):
+    """``frame`` of a piece's ink (``segment.piece_ink``)."""
     from PIL import Image
 
-    values = piece_ink(small, piece)
     out = np.zeros(FRAME, np.float32)
     box = bounding_box(values)
     if box is None:

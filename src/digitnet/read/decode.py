@@ -85,7 +85,16 @@ class Scores:
 
 
 def scores(lat: Lattice, model) -> Scores:
-    """Classify and judge every piece of ``lat`` (the costly part of reading)."""
+    """What the networks say of the pieces of ``lat`` that can change its reading (the
+    costly part of reading): ``cascade.scores``."""
+    from .cascade import scores as cascaded
+
+    return cascaded(lat, model)
+
+
+def full_scores(lat: Lattice, model) -> Scores:
+    """Classify and judge every piece of ``lat`` with every network: what ``scores``
+    saves work on, and is checked against."""
     keys = list(lat.pieces)
     images = np.stack([piece_image(lat.small, lat.pieces[k]) for k in keys])
     probabilities = model.confidences(images)

@@ -314,7 +314,11 @@ def piece_ink(small, piece):
 def piece_image(small, piece):
     """The piece as the classifier expects it: its ink (``piece_ink``) in MNIST form
     (784 values)."""
-    values = piece_ink(small, piece)
+    return ink_image(piece_ink(small, piece))
+
+
+def ink_image(values):
+    """A piece's ink (``piece_ink``) in MNIST form (784 values)."""
     if bounding_box(values, NOISE) is None:
         return np.zeros(784, np.float32)
     return fit_mnist(values)
