@@ -54,3 +54,24 @@ def test_a_reading_carries_its_evidence():
     assert set(reading.evidence) == {"margin", "least_whole", "most_several"}
     assert reading.evidence["margin"] > 0  # the chain read beats every rival of another length
     assert "evidence" not in reading.as_dict()  # not part of what users see
+
+
+def test_the_margin_weighs_rivals_the_cascade_only_screened():
+    from digitnet.pretrained import resolve_model
+    from digitnet.read import decode, lattice, read_number
+    from test_read import handwritten
+
+    model = resolve_model(None)
+    # a 7 touching a 0 (tests/test_read.py): its cuts are looked at
+    image = handwritten([("line", [(40, 50), (110, 50), (70, 160)]), ("ellipse", [(100, 40), (180, 160)])])
+    lat = lattice(image)
+    s = decode.scores(lat, model)
+    assert s.screened is not None and set(s.keys) < set(s.screened.keys)  # more looked at than classified
+    rivals = decode.readings(lat, s.screened)
+    read = decode.readings(lat, s)
+    keys = decode.best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
+    assert all(rivals[k][0] == read[k][0] for k in keys)  # the chain read scores alike in both
+    reading = read_number(image, model)
+    assert reading.text == "70"
+    assert reading.evidence["margin"] == pytest.approx(ev.margin(lat.n_nodes, rivals, keys))
+    assert reading.evidence["margin"] < ev.margin(lat.n_nodes, read, keys)  # a rival only screened is nearer

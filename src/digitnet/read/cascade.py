@@ -18,6 +18,8 @@ validation and 1,400 test pictures none was (``benchmarks/read_fast.py``; BENCHM
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from . import counter, judge
@@ -58,7 +60,7 @@ def scores(lat: Lattice, model) -> Scores:
         if not wanted:
             break
         full.update(zip(wanted, _all_members(members, screen, found, wanted)))
-    return found.scores(full, only=list(full))
+    return replace(found.scores(full, only=list(full)), screened=found.scores(full))
 
 
 def contenders(n_nodes: int, gain: dict) -> list:

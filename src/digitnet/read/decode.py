@@ -75,13 +75,16 @@ class Reading:
 class Scores:
     """What the networks say of each piece of a lattice (``keys``, in order): the
     classifier's probabilities (n, 10), the judge's log P(whole) (n,), and, with the
-    pair reader, log P(count) (n, 4) and P(pair) (n, 100)."""
+    pair reader, log P(count) (n, 4) and P(pair) (n, 100). ``screened``: with the
+    cascade, the scores of every piece it looked at (the screening network's where the
+    whole ensemble did not classify it), which the evidence weighs rival readings by."""
     keys: list
     probabilities: np.ndarray
     log_whole: np.ndarray
     judged: bool
     log_count: np.ndarray | None
     pair: np.ndarray | None = None
+    screened: Scores | None = None
 
 
 def scores(lat: Lattice, model) -> Scores:
@@ -192,7 +195,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
         digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence))
     confidence = float(np.prod([d.confidence for d in digits]))
     return Reading("".join(str(d.digit) for d in digits), digits, confidence,
-                   evidence(lat.n_nodes, read, keys, s))
+                   evidence(lat.n_nodes, read, keys, s,
+                            readings(lat, s.screened) if s.screened is not None else None))
 
 
 def _half(piece, first):

@@ -21,10 +21,13 @@ from . import counter
 LIMIT = 30.0
 
 
-def evidence(n_nodes, read, chosen, s) -> dict:
+def evidence(n_nodes, read, chosen, s, rivals=None) -> dict:
     """The measures of the chain ``chosen`` (its edges' keys) through the lattice of
     ``n_nodes`` nodes, whose edges are read as ``read`` ({key: (gain, digits)}, from
-    ``decode.readings``) with the networks' scores ``s`` (``decode.Scores``)."""
+    ``decode.readings``) with the networks' scores ``s`` (``decode.Scores``); the margin
+    over the edges ``rivals`` (the same form, the chosen ones read alike; default
+    ``read``): the cascade classifies few pieces beside the chain read with the whole
+    ensemble, but its screening network has seen the others."""
     index = {k: n for n, k in enumerate(s.keys)}
     singles = [index[k] for k in chosen if len(read[k][1]) == 1]
     least_whole = min((float(s.log_whole[n]) for n in singles), default=0.0)
@@ -32,8 +35,8 @@ def evidence(n_nodes, read, chosen, s) -> dict:
     if s.log_count is not None and singles:
         several = np.exp(s.log_count[singles, counter.TWO]) + np.exp(s.log_count[singles, counter.MORE])
         most_several = float(several.max())
-    return {"margin": margin(n_nodes, read, chosen), "least_whole": max(least_whole, -LIMIT),
-            "most_several": most_several}
+    return {"margin": margin(n_nodes, read if rivals is None else rivals, chosen),
+            "least_whole": max(least_whole, -LIMIT), "most_several": most_several}
 
 
 def margin(n_nodes, read, chosen) -> float:
