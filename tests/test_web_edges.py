@@ -515,3 +515,30 @@ def test_the_page_drops_stale_answers_and_shows_errors_plainly():
 def test_the_serving_docs_name_the_api_parameters():
     serving = (Path(__file__).resolve().parents[1] / "docs" / "serving.md").read_text()
     assert "activations=true" in serving and "min_confidence=" in serving
+
+
+def _stubborn():
+    import signal
+    import time
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a worker whose shutdown hangs
+    while True:
+        time.sleep(1)
+
+
+def test_a_worker_that_does_not_stop_is_killed_after_the_grace_period():
+    """Regression: the supervisor waited 10 s for each worker, then left one still running
+    for Python's exit to wait on forever (`serve --workers 2` did not stop on Ctrl-C)."""
+    import multiprocessing
+    import time
+
+    from digitnet.web.workers import _stop
+
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_stubborn) for _ in range(2)]
+    for process in processes:
+        process.start()
+    time.sleep(0.3)  # their handlers in place
+    _stop(processes, grace=0.5)
+    assert [process.is_alive() for process in processes] == [False, False]
+    assert [process.exitcode for process in processes] == [-9, -9]  # killed, once the grace was up

@@ -121,14 +121,29 @@ def serve_workers(sock, workers, model_path, shortcut=None, prepare=None):
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(10)
+        _stop(processes)
         for ours, _ in channels:
             ours.close()
     return code
+
+
+def _stop(processes, grace: float = 10.0) -> None:
+    """Ask the workers to stop (SIGTERM: uvicorn's graceful shutdown), wait up to
+    ``grace`` seconds for all of them together, then kill any still running: a worker
+    whose shutdown hangs must not keep the server from stopping (Python would wait for it
+    at exit, forever)."""
+    import time
+
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def _deal(sock, channels, handed, closed):
