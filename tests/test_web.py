@@ -27,9 +27,13 @@ def free_port():
 
 
 def start_server(port, *extra):
+    """``digitnet serve`` in a process of its own, with Ctrl-C (SIGINT) as a terminal gives
+    it: a shell starts a background command (a test suite run with ``&``) with SIGINT
+    ignored, which its children inherit, and a server started so rightly ignores it."""
     env = {**os.environ, "PYTHONPATH": SRC}
     server = subprocess.Popen([sys.executable, "-m", "digitnet", "serve", "--port", str(port), *extra],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
