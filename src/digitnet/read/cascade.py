@@ -55,12 +55,13 @@ def scores(lat: Lattice, model) -> Scores:
     found.add(_unsure_parts(lat, found), members[screen])
     full: dict = {}
     while True:
-        gain = {k: g for k, (g, _) in readings(lat, found.scores(full)).items()}
+        looked_at = found.scores(full)
+        gain = {k: g for k, (g, _) in readings(lat, looked_at).items()}
         wanted = [k for k in contenders(lat.n_nodes, gain) if k not in full]
         if not wanted:
             break
         full.update(zip(wanted, _all_members(members, screen, found, wanted)))
-    return replace(found.scores(full, only=list(full)), screened=found.scores(full))
+    return replace(found.scores(full, only=list(full)), screened=looked_at)
 
 
 def contenders(n_nodes: int, gain: dict) -> list:

@@ -155,9 +155,15 @@ def best_path(n_nodes, gain):
 def decode(lat: Lattice, s: Scores):
     """The best reading: [(key, digit, its probabilities)], left to right (a piece read
     as two digits gives two)."""
+    return _decoded(lat, s)[0]
+
+
+def _decoded(lat: Lattice, s: Scores):
+    """``decode``'s reading, with what it was chosen from: (the reading, ``readings``,
+    the keys of the chain chosen)."""
     read = readings(lat, s)
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
-    return [(k, d, p) for k in keys for d, p in read[k][1]]
+    return [(k, d, p) for k in keys for d, p in read[k][1]], read, keys
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
@@ -181,9 +187,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     """
     lat = lattice(image)
     s = scores(lat, model)
-    read = readings(lat, s)
-    keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
-    chosen = [(k, d, p) for k in keys for d, p in read[k][1]]
+    chosen, read, keys = _decoded(lat, s)
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     digits = []
