@@ -8,7 +8,7 @@ It knows nothing of MNIST, files or terminals. Batch-first: inputs are
 # Network.from_config (a model file may hold them).
 from . import averaging, conv, functional, gradcheck, init, layers, losses, optim, regularization, schedules
 from .averaging import WeightAverage, update_batchnorm
-from .conv import Conv2D, Flatten, MaxPool2D, Reshape
+from .conv import Columns, Conv2D, Flatten, MaxPool2D, Reshape
 from .ensemble import Ensemble
 from .layers import Identity, Layer, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BinaryCrossEntropy, QuadraticCost, SoftmaxCrossEntropy
@@ -21,7 +21,7 @@ __all__ = [
     "functional", "gradcheck", "init", "layers", "losses", "optim", "schedules", "conv",
     "regularization", "averaging",
     "Layer", "Linear", "Sigmoid", "Tanh", "ReLU", "Softmax", "Identity",
-    "Conv2D", "MaxPool2D", "Flatten", "Reshape", "Dropout", "BatchNorm", "Ensemble",
+    "Conv2D", "MaxPool2D", "Flatten", "Reshape", "Columns", "Dropout", "BatchNorm", "Ensemble",
     "WeightAverage", "update_batchnorm",
     "QuadraticCost", "BinaryCrossEntropy", "SoftmaxCrossEntropy",
     "Network", "mlp", "accuracy", "SGD", "Adam", "clip_grad_norm",

@@ -273,3 +273,24 @@ class Reshape(Layer):
 
     def config(self):
         return {"type": "Reshape", "shape": list(self.shape)}
+
+
+@register
+class Columns(Layer):
+    """Images -> one row per column: (n, c, h, w) -> (n * w, c * h), image by image and
+    left to right, so that the layers after it (``Linear``) score every column of every
+    image alike: a per-column classifier, for sequences read along the width (CTC,
+    ``nn.ctc``). The width may differ from batch to batch."""
+
+    def forward(self, x):
+        self.input_shape_ = x.shape
+        n, c, h, w = x.shape
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2)).reshape(n * w, c * h)
+
+    def backward(self, grad):
+        n, c, h, w = self.input_shape_
+        return grad.reshape(n, w, c, h).transpose(0, 2, 3, 1)
+
+    def output_shape(self, input_shape):
+        c, h, _ = input_shape
+        return (c * h,)
