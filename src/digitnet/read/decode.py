@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ImageError
-from . import counter, judge
+from . import counter, judge, sequence
 from .evidence import evidence
 from .segment import CUT, Lattice, lattice, piece_image
 
@@ -163,7 +163,8 @@ def _decoded(lat: Lattice, s: Scores):
     the keys of the chain chosen)."""
     read = readings(lat, s)
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
-    return [(k, d, p) for k in keys for d, p in read[k][1]], read, keys
+    chosen, keys = sequence.rescored(lat, read, keys)  # the sequence reader's choice among the best
+    return chosen, read, keys
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:

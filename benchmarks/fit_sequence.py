@@ -1,0 +1,170 @@
+"""Train `read`'s sequence reader: the digits of a whole line, with the CTC cost.
+
+    python -m benchmarks.fit_sequence [--numbers 24000] [--epochs 6] [--seed 0]
+                                      [--channels 16,32,48] [--hidden 128] [--out FILE]
+
+Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
+validation and test are never seen): a third touching as a pen makes them touch
+(``digitnet.data.touching``: strokes merged, overlapping or joined, varied slant, stroke
+width and size), a third as ``synthetic.number`` makes them (apart, or overlapping by a
+few pixels, p = 0.3 or 1), a third mixed likewise with 1 to 3 digits. Each is brought to
+the line the sequence reader sees (``digitnet.read.sequence.line`` of
+``segment.scaled_ink``: 32 rows, any width), its ink dimmed at random (x 0.6-1) and
+shifted by up to 3 columns. The reader (``sequence.sequence_reader``) learns with Adam
+(rate 0.001, halved for the last third of the epochs, gradients clipped at norm 5) on
+mini-batches of 32 lines of similar width, padded on the right with blank columns, by
+the CTC cost (``digitnet.nn.ctc``). 5% is held out to report how many lines the best
+path reads exactly. Writes src/digitnet/models/sequence.npz.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "sequence.npz"
+LINE_INPUT = {
+    "input": "a line of writing: the ink of digitnet.read.segment.scaled_ink brought to 32 rows "
+             "(digitnet.read.sequence.line), any width",
+    "scale": "ink in [0, 1]",
+    "layout": "(n, 1, 32, width); outputs one row of 11 scores per 4 columns",
+}
+BATCH = 32
+
+
+def compose(i, rng, digits):
+    """The i-th number of the mix described above: (image, its digits as a string)."""
+    from digitnet.data.synthetic import number
+    from digitnet.data.touching import touching_number
+
+    k = int(rng.integers(1, 4) if i % 3 == 2 else rng.integers(1, 9))
+    idx = rng.integers(0, len(digits.x), k)
+    if i % 3 == 0 or (i % 3 == 2 and rng.random() < 0.5):
+        image = touching_number(digits.x[idx], rng, touching=float(rng.choice([0.5, 1.0])))[0]
+    else:
+        image = number(digits.x[idx], rng, touching=float(rng.choice([0.0, 0.3, 1.0])))[0]
+    return image, "".join(map(str, digits.y[idx]))
+
+
+def lines(numbers, rng, digits):
+    """The lines (list of (32, width) float16 arrays) and labels of ``numbers`` numbers."""
+    from digitnet.read.segment import scaled_ink
+    from digitnet.read.sequence import line
+
+    out, labels = [], []
+    for i in range(numbers):
+        image, label = compose(i, rng, digits)
+        out.append(line(scaled_ink(image)[0]).astype(np.float16))
+        labels.append(label)
+    return out, labels
+
+
+def batch(images, labels, rng=None):
+    """Lines padded on the right to one width (a multiple of 4): (n, 1, 32, W), and the
+    labels (n, S) padded with -1. With ``rng``: the ink dimmed and shifted at random."""
+    from digitnet.read.sequence import STRIDE
+
+    shift = rng.integers(0, 4, len(images)) if rng is not None else np.zeros(len(images), int)
+    width = max(im.shape[1] + s for im, s in zip(images, shift))
+    width = -(-width // STRIDE) * STRIDE
+    x = np.zeros((len(images), 1, images[0].shape[0], width), np.float32)
+    for n, (im, s) in enumerate(zip(images, shift)):
+        gain = rng.uniform(0.6, 1.0) if rng is not None else 1.0
+        x[n, 0, :, s:s + im.shape[1]] = im.astype(np.float32) * gain
+    y = np.full((len(labels), max(len(t) for t in labels)), -1, np.int64)
+    for n, t in enumerate(labels):
+        y[n, :len(t)] = [int(c) for c in t]
+    return x, y
+
+
+def batches(order, widths, rng):
+    """Mini-batches of indices of ``order``: neighbours in width, in random order."""
+    by_width = order[np.argsort(widths[order] + rng.uniform(0, 8, len(order)), kind="stable")]
+    chunks = [by_width[i:i + BATCH] for i in range(0, len(by_width), BATCH)]
+    return [chunks[i] for i in rng.permutation(len(chunks))]
+
+
+def train(images, labels, epochs, seed, net, log=print):
+    """The reader trained as the module docstring says, and the held-out indices."""
+    from digitnet.nn.ctc import CTCCost
+    from digitnet.nn.optim import Adam, clip_grad_norm
+    from digitnet.read.sequence import BLANK
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(labels))
+    held, used = order[:len(labels) // 20], order[len(labels) // 20:]
+    widths = np.asarray([im.shape[1] for im in images])
+    identity = net.loss
+    net.loss = CTCCost(BLANK)
+    optimizer = Adam(net.parameters(), 0.001)
+    for epoch in range(epochs):
+        optimizer.lr = 0.001 * (0.5 if epoch >= 2 * epochs / 3 else 1.0)
+        start, total, seen = time.perf_counter(), 0.0, 0
+        for take in batches(used, widths, rng):
+            x, y = batch([images[i] for i in take], [labels[i] for i in take], rng)
+            total += net.loss_and_gradients(x, y) * len(take)
+            seen += len(take)
+            clip_grad_norm(net.parameters(), 5.0)
+            optimizer.step()
+        log(f"epoch {epoch + 1}: cost {total / seen:.4f} ({time.perf_counter() - start:.0f} s)")
+    net.loss = identity
+    return net, held
+
+
+def exact(net, images, labels):
+    """The share of ``images`` whose best path reads exactly ``labels``."""
+    from digitnet.read.sequence import column_scores_batch, greedy
+
+    right = 0
+    for i in range(0, len(images), BATCH):
+        x, _ = batch(images[i:i + BATCH], labels[i:i + BATCH])
+        for scores, truth in zip(column_scores_batch(net, x), labels[i:i + BATCH]):
+            right += greedy(scores) == truth
+    return right / max(len(images), 1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=24000)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--channels", default="16,32,48")
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    if min(args.numbers, args.epochs, args.hidden) < 1:
+        parser.error("--numbers, --epochs and --hidden must be at least 1")
+
+    from digitnet.data import mnist
+    from digitnet.io import save_model
+    from digitnet.read.sequence import sequence_reader
+
+    start = time.perf_counter()
+    train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
+    rng = np.random.default_rng(args.seed)
+    images, labels = lines(args.numbers, rng, train_digits)
+    print(f"{len(images)} lines, widths {min(im.shape[1] for im in images)}-"
+          f"{max(im.shape[1] for im in images)} ({time.perf_counter() - start:.0f} s)", flush=True)
+    channels = tuple(int(c) for c in args.channels.split(","))
+    net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)
+    net, held = train(images, labels, args.epochs, args.seed, net, lambda line: print(line, flush=True))
+    accuracy = exact(net, [images[i] for i in held], [labels[i] for i in held])
+    command = "python -m benchmarks.fit_sequence " + " ".join(sys.argv[1:] if argv is None else argv)
+    save_model(args.out, net, {
+        "preprocessing": LINE_INPUT,
+        "outputs": "per column (one for each 4 of the line): logits of the digits 0-9, then the blank",
+        "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
+                     "numbers": args.numbers, "epochs": args.epochs, "seed": args.seed,
+                     "channels": list(channels), "hidden": args.hidden,
+                     "seconds": round(time.perf_counter() - start, 1), "command": command},
+        "metrics": {"held_out_exact": round(accuracy, 4)},
+    }, half=True)
+    print(f"held-out lines read exactly (best path): {100 * accuracy:.2f}%; wrote {args.out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,203 @@
+"""Choose how `read` weighs its sequence reader, on numbers of validation digits.
+
+    python -m benchmarks.tune_sequence [--numbers 300] [--realworld 200] [--seed 100]
+                                       [--lattice L.npz] [--sequences FILE.npz ...]
+                                       [--weights 0,0.5,1] [--margins 2,4] [--runner-ups 0.05,1.1]
+
+The families of ``benchmarks.tune_counter`` (numbers composed of MNIST *validation*
+digits: pen-touching, separated, touching-0.3, single; the validation split of
+``benchmarks.realworld``'s number families: rw-apart, rw-touching, rw-num-photo). Each
+picture is read once as ``read`` reads it (lattice, the cascade's scores, with the
+decoding constants and models of the tree it runs in); ``--lattice`` keeps that (the
+pieces' scores and the line of ink) and reads it back if it exists, so that only the
+sequence readers run again. Then for each sequence reader (``--sequences``, default the
+shipped one) every picture's column scores are computed once, and for each setting
+(SEQ_WEIGHT, CANDIDATE_MARGIN, RUNNER_UP: ``read.sequence``, every combination of the
+values listed; weight 0 is the lattice alone) the exact readings per family are printed,
+with how many dropped a digit, and the sequence reader's own best path's exact readings.
+"""
+
+import argparse
+import itertools
+import os
+from types import SimpleNamespace
+
+import numpy as np
+
+from benchmarks.tune_counter import families, realworld_families
+
+#: What is kept of each picture's scores (``decode.Scores``), concatenated over a family.
+ARRAYS = ("keys", "kind", "edges", "probabilities", "log_whole", "log_count", "pair")
+
+
+def score(items, model):
+    """Each (picture, truth) read as ``read`` reads it, up to the decoding: what
+    ``decode.readings`` needs, and the line the sequence reader sees."""
+    from digitnet.read import lattice
+    from digitnet.read.decode import scores
+    from digitnet.read.sequence import line
+
+    out = []
+    for image, truth in items:
+        lat = lattice(image)
+        s = scores(lat, model)
+        out.append(SimpleNamespace(
+            keys=np.asarray(s.keys, np.int64).reshape(-1, 2),
+            kind=np.asarray([lat.kind[k] for k in s.keys], np.int64),
+            edges=np.asarray([lat.pieces[k][:2] for k in s.keys], np.int64).reshape(-1, 2),
+            probabilities=s.probabilities, log_whole=np.asarray(s.log_whole, np.float64),
+            log_count=s.log_count if s.log_count is not None else np.full((len(s.keys), 4), np.nan),
+            pair=s.pair if s.pair is not None else np.full((len(s.keys), 100), np.nan),
+            judged=s.judged, n_nodes=lat.n_nodes, height=lat.height, truth=truth,
+            line=line(lat.small)))
+    return out
+
+
+def save(path, scored):
+    """Keep every family's scores in one .npz (arrays concatenated, with counts)."""
+    arrays = {}
+    for family, images in scored.items():
+        for name in ARRAYS:
+            arrays[f"{family}/{name}"] = np.concatenate([getattr(im, name) for im in images])
+        arrays[f"{family}/line"] = np.concatenate([im.line for im in images], axis=1)
+        arrays[f"{family}/widths"] = np.asarray([im.line.shape[1] for im in images])
+        for name in ("n_nodes", "height", "judged", "truth"):
+            arrays[f"{family}/{name}"] = np.asarray([getattr(im, name) for im in images])
+        arrays[f"{family}/counts"] = np.asarray([len(im.keys) for im in images])
+    np.savez(path, **arrays)
+
+
+def load(path):
+    """The scores ``save`` kept: {family: [picture]}."""
+    scored = {}
+    with np.load(path, allow_pickle=False) as saved:
+        for family in sorted({k.split("/")[0] for k in saved.files}):
+            get = {name.split("/")[1]: saved[name] for name in saved.files if name.startswith(family + "/")}
+            ends, line_ends = np.cumsum(get["counts"]), np.cumsum(get["widths"])
+            scored[family] = [SimpleNamespace(
+                n_nodes=int(get["n_nodes"][i]), height=int(get["height"][i]),
+                judged=bool(get["judged"][i]), truth=str(get["truth"][i]),
+                line=get["line"][:, line_end - width:line_end],
+                **{name: get[name][end - n:end] for name in ARRAYS})
+                for i, (n, end, width, line_end) in enumerate(
+                    zip(get["counts"], ends, get["widths"], line_ends))]
+    return scored
+
+
+def readings(im):
+    """``decode.readings`` of a kept picture (with the decoding constants of now)."""
+    from digitnet.read import decode
+
+    keys = [tuple(k) for k in im.keys.tolist()]
+    lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), height=im.height,
+                          pieces={k: (a, b, None) for k, (a, b) in zip(keys, im.edges.tolist())})
+    has_count = not np.isnan(im.log_count).all()
+    s = decode.Scores(keys, im.probabilities, im.log_whole, im.judged,
+                      im.log_count if has_count else None,
+                      im.pair if has_count and not np.isnan(im.pair).all() else None)
+    return decode.readings(lat, s)
+
+
+def prepare(scored, models, margin, runner_up):
+    """Each picture's candidates (the widest ``margin``, the lowest ``runner_up``) and, for
+    each sequence reader, ln P of each candidate's string and its best path's string."""
+    from digitnet.read import sequence
+
+    for images in scored.values():
+        for im in images:
+            read = readings(im)
+            im.options = sequence.candidates(im.n_nodes, read, margin, runner_up) if read else []
+            im.logs, im.greedy = [], []
+            for model in models:
+                scores = sequence.column_scores_batch(model, im.line[None, None].astype(np.float32))[0]
+                im.logs.append(sequence.log_p(scores, [sequence.text(o.digits) for o in im.options]))
+                im.greedy.append(sequence.greedy(scores))
+
+
+def chosen(im, m, weight, margin, runner_up):
+    """The text read with sequence reader ``m`` and one setting."""
+    from digitnet.read import sequence
+
+    best, text = -np.inf, ""
+    for o, lp in zip(im.options, im.logs[m]):
+        if o.behind > margin or (o.runner_up < 1.0 and o.runner_up < runner_up):
+            continue
+        total = o.score + (weight * lp if weight else 0.0)
+        if total > best:
+            best, text = total, sequence.text(o.digits)
+    return text
+
+
+def report(scored, names, settings):
+    for m, name in enumerate(names):
+        alone = ", ".join(f"{family} {100 * np.mean([im.greedy[m] == im.truth for im in images]):5.1f}%"
+                          for family, images in scored.items())
+        print(f"{name}, best path alone: {alone}", flush=True)
+        for weight, margin, runner_up in settings:
+            figures = []
+            for family, images in scored.items():
+                texts = [chosen(im, m, weight, margin, runner_up) for im in images]
+                exact = sum(t == im.truth for t, im in zip(texts, images))
+                dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
+                figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
+            print(f"{name}: weight {weight} margin {margin} runner-up {runner_up}: "
+                  + ", ".join(figures), flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--numbers", type=int, default=300, help="numbers per composed family")
+    parser.add_argument("--realworld", type=int, default=200,
+                        help="numbers per family of benchmarks.realworld's validation split")
+    parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument("--model")
+    parser.add_argument("--families", help="comma-separated families (default: all)")
+    parser.add_argument("--lattice", help=".npz of the pictures' scores: read if it exists, else kept")
+    parser.add_argument("--sequences", nargs="*", default=[],
+                        help="sequence reader model files to compare (default: the shipped one)")
+    parser.add_argument("--weights", default="0,0.25,0.5,1,2")
+    parser.add_argument("--margins", default="2,4")
+    parser.add_argument("--runner-ups", default="0.05,1.1", help="RUNNER_UPs tried (above 1: none)")
+    args = parser.parse_args(argv)
+    grid = [[float(v) for v in values.split(",")] for values in (args.weights, args.margins, args.runner_ups)]
+
+    from digitnet.io import load_model
+    from digitnet.read import sequence
+
+    if args.lattice and os.path.exists(args.lattice):
+        scored = load(args.lattice)
+    else:
+        scored = score_families(args)
+        if args.lattice:
+            save(args.lattice, scored)
+    if args.families:
+        scored = {k: v for k, v in scored.items() if k in args.families.split(",")}
+    names = args.sequences or ["shipped"]
+    models = [load_model(p) for p in args.sequences] or [sequence.sequence_model()]
+    if any(m is None for m in models):
+        parser.error("no sequence reader: give --sequences")
+    prepare(scored, models, max(grid[1]), min(grid[2]))
+    report(scored, names, list(itertools.product(*grid)))
+    return 0
+
+
+def score_families(args):
+    """``score`` of every family: {family: [picture]}."""
+    from digitnet.data import mnist
+    from digitnet.nn.network import for_inference
+    from digitnet.pretrained import resolve_model
+
+    model = for_inference(resolve_model(args.model))
+    validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
+    chosen_ = {**families(args.numbers, args.seed, validation), **realworld_families(args.realworld)}
+    if args.families:
+        chosen_ = {k: v for k, v in chosen_.items() if k in args.families.split(",")}
+    scored = {}
+    for family, items in chosen_.items():
+        scored[family] = score(items, model)
+        print(f"scored {family}", flush=True)
+    return scored
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""The sequence reader: the whole line of writing read at once, without cutting it.
+
+A small CNN looks at the line (``line``: the lattice's ink, ``HEIGHT`` rows high, any
+width) and gives, for every fourth column, scores over the ten digits and a blank; it
+learned with the CTC cost (``nn.ctc``) from numbers composed of training digits, many of
+them touching (``benchmarks/fit_sequence.py``). It needs no cuts, so it sees a 1 leaning
+into its neighbour as well as one written apart.
+
+``read`` uses it to choose between the lattice's best chains: the best chain for each
+number of digits (and each with an unsure digit read as its runner-up) within
+``CANDIDATE_MARGIN`` of the best, scored as the lattice's score + ``SEQ_WEIGHT`` x
+ln P(the chain's digits | the line), the sequence reader's probability of the string.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..nn.ctc import best_path, log_probability
+from .segment import LINE_HEIGHT, Lattice
+
+#: The line's height as the reader sees it, the blank columns added at each end, and
+#: how many input columns one output column stands for.
+HEIGHT = 32
+MARGIN = 8
+STRIDE = 4
+#: The classes: the ten digits, then the blank.
+BLANK = 10
+#: How much the sequence reader's ln P(string) weighs against the lattice's score, and
+#: which chains it chooses from: the best of each number of digits whose lattice score
+#: is within CANDIDATE_MARGIN of the best (at most the cascade's MARGIN, so that the
+#: cascade classifies every piece of each with the whole ensemble), each also with one
+#: digit read as its runner-up where that has at least RUNNER_UP of the probability.
+SEQ_WEIGHT = 1.0
+CANDIDATE_MARGIN = 4.0
+RUNNER_UP = 0.05
+
+_MODEL: list = []
+
+
+def line(small: np.ndarray) -> np.ndarray:
+    """The ink ``small`` (``LINE_HEIGHT`` rows, ``segment.scaled_ink``) as the reader
+    sees it: (HEIGHT, width) in [0, 1], MARGIN blank columns added at each end."""
+    from PIL import Image
+
+    factor = HEIGHT / LINE_HEIGHT
+    width = max(1, round(small.shape[1] * factor))
+    scaled = np.asarray(Image.fromarray(np.asarray(small, np.float32), "F")
+                        .resize((width, HEIGHT), Image.Resampling.BOX), np.float32)
+    return np.pad(np.clip(scaled, 0, 1), ((0, 0), (MARGIN, MARGIN)))
+
+
+def sequence_reader(rng=None, channels=(16, 32, 48), hidden=128):
+    """A new sequence reader: 3x3 convolutions of ``channels[0]`` and ``channels[1]``
+    channels each followed by a 2x2 pool, two of ``channels[2]``, then every column's
+    features (``nn.conv.Columns``) through ``hidden`` neurons to 11 scores (the ten
+    digits and the blank). Its input: (n, 1, HEIGHT, width), any width from 16 on;
+    ``predict_proba`` gives the scores (n * width // STRIDE rows), ``column_scores``
+    one line's."""
+    from ..nn import layers as L
+    from ..nn import losses
+    from ..nn.conv import Columns, Conv2D, MaxPool2D
+    from ..nn.network import Network
+
+    rng = np.random.default_rng(0) if rng is None else rng
+    a, b, c = channels
+    layers = [Conv2D(1, a, 3, 1, 1, "he", rng), L.ReLU(), MaxPool2D(2),
+              Conv2D(a, b, 3, 1, 1, "he", rng), L.ReLU(), MaxPool2D(2),
+              Conv2D(b, c, 3, 1, 1, "he", rng), L.ReLU(),
+              Conv2D(c, c, 3, 1, 1, "he", rng), L.ReLU(), Columns(),
+              L.Linear(c * HEIGHT // STRIDE, hidden, "he", rng), L.ReLU(),
+              L.Linear(hidden, BLANK + 1, "he", rng)]
+    # its input shape names the narrowest line, which gives one column of scores
+    return Network(layers, losses.QuadraticCost("identity"), (1, HEIGHT, STRIDE))
+
+
+def sequence_model():
+    """The shipped sequence reader (models/sequence.npz), or None."""
+    if not _MODEL:
+        from importlib import resources
+
+        from ..io import load_model
+        from ..nn.network import for_inference
+
+        path = resources.files("digitnet") / "models" / "sequence.npz"
+        _MODEL.append(for_inference(load_model(str(path))) if path.is_file() else None)
+    return _MODEL[0]
+
+
+def column_scores(small: np.ndarray, model=None) -> np.ndarray:
+    """The reader's scores (T, 11) of the line of ink ``small``: one row for each
+    STRIDE columns of ``line(small)``."""
+    return column_scores_batch(model or sequence_model(), line(small)[None, None])[0]
+
+
+def column_scores_batch(model, x: np.ndarray) -> np.ndarray:
+    """The scores (n, T, 11) of the reader ``model`` for lines ``x`` (n, 1, HEIGHT, W)."""
+    z = np.asarray(model.predict_proba(x, batch_size=len(x)), np.float64)
+    return z.reshape(len(x), -1, BLANK + 1)
+
+
+def greedy(scores: np.ndarray) -> str:
+    """The digits of the best path through ``scores`` (T, 11)."""
+    return "".join(map(str, best_path(scores[None], blank=BLANK)[0]))
+
+
+def log_p(scores: np.ndarray, strings) -> np.ndarray:
+    """ln P(string | the line) of each digit string, from the reader's ``scores``."""
+    return log_probability(scores, [[int(c) for c in s] for s in strings], blank=BLANK)
+
+
+class Candidate(NamedTuple):
+    """A chain ``rescored`` may choose: its lattice score, its keys, its digits as
+    ``decode`` gives them ([(key, digit, probabilities)]), how far its chain's best reading
+    scores below the best chain's, and the runner-up's probability where one digit is
+    read as its runner-up (else 1)."""
+    score: float
+    keys: list
+    digits: list
+    behind: float
+    runner_up: float
+
+
+def candidates(n_nodes: int, read: dict, margin: float = CANDIDATE_MARGIN,
+               runner_up: float = RUNNER_UP) -> list:
+    """The chains ``rescored`` chooses from, as ``Candidate``s: the best chain of each
+    number of digits (dynamic programming over (node, digits so far)) within ``margin``
+    of the best, and each of those with one digit read as its runner-up where that has
+    at least ``runner_up`` of the probability."""
+    most = sum(len(d) for _, d in read.values())
+    table = np.full((n_nodes, most + 1), -np.inf)
+    back: dict = {}
+    table[0, 0] = 0.0
+    for (i, j), (gain, read_as) in sorted(read.items()):
+        n = len(read_as)
+        for count in np.flatnonzero(np.isfinite(table[i, :most + 1 - n])):
+            if table[i, count] + gain > table[j, count + n]:
+                table[j, count + n] = table[i, count] + gain
+                back[(j, count + n)] = (i, j)
+    best = table[-1].max()
+    out = []
+    for count in np.flatnonzero(table[-1] >= best - margin):
+        keys, node, left = [], n_nodes - 1, int(count)
+        while node:
+            key = back[(node, left)]
+            keys.append(key)
+            node, left = key[0], left - len(read[key][1])
+        keys.reverse()
+        digits = [(k, d, p) for k in keys for d, p in read[k][1]]
+        score = float(table[-1, count])
+        out.append(Candidate(score, keys, digits, best - score, 1.0))
+        for n, (k, d, p) in enumerate(digits):
+            second = int(np.argsort(p)[-2])
+            if p[second] >= runner_up:
+                other = digits[:n] + [(k, second, p)] + digits[n + 1:]
+                out.append(Candidate(score + float(np.log(p[second]) - np.log(p[d])), keys, other,
+                                     best - score, float(p[second])))
+    return out
+
+
+def text(digits) -> str:
+    return "".join(str(d) for _, d, _ in digits)
+
+
+def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None):
+    """The chain read, chosen by the sequence reader among the lattice's best
+    (``candidates``): (its [(key, digit, probabilities)], its keys). Without the
+    shipped sequence reader, the lattice's best chain ``keys`` as it is."""
+    digits = [(k, d, p) for k in keys for d, p in read[k][1]]
+    if sequence_model() is None or not keys:
+        return digits, keys
+    options = candidates(lat.n_nodes, read)
+    if len(options) < 2:  # nothing to choose between: the reader need not look
+        return digits, keys
+    logs = log_p(column_scores(lat.small), [text(o.digits) for o in options])
+    weight = SEQ_WEIGHT if weight is None else weight
+    best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
+    return options[best].digits, options[best].keys

@@ -1,0 +1,85 @@
+"""read.sequence: the line the sequence reader sees, its network's shapes, the chains it
+chooses from and how it chooses."""
+
+import numpy as np
+import pytest
+
+from digitnet.read import sequence
+from digitnet.read.segment import LINE_HEIGHT
+
+
+def one_hot(digit):
+    p = np.full(10, 0.001)
+    p[digit] = 1 - 0.009
+    return p
+
+
+def test_the_line_is_halved_to_the_readers_height_with_blank_margins():
+    small = np.zeros((LINE_HEIGHT, 100), np.float32)
+    small[:, 40:60] = 1.0
+    x = sequence.line(small)
+    assert x.shape == (sequence.HEIGHT, 50 + 2 * sequence.MARGIN)
+    assert x.min() == 0 and x.max() == 1
+    assert not x[:, :sequence.MARGIN + 20].any() and x[:, sequence.MARGIN + 20:sequence.MARGIN + 30].all()
+
+
+def test_the_reader_scores_every_fourth_column_of_lines_of_any_width():
+    net = sequence.sequence_reader(np.random.default_rng(0), (4, 4, 4), 8)
+    for width in (sequence.STRIDE, 40, 100):
+        x = np.random.default_rng(1).random((2, 1, sequence.HEIGHT, width), np.float32)
+        scores = sequence.column_scores_batch(net, x)
+        assert scores.shape == (2, width // sequence.STRIDE, sequence.BLANK + 1)
+
+
+def lattice_reading():
+    """Three nodes: one piece read 7 (0 -> 2), or a 1 (0 -> 1) and a 7 (1 -> 2), scoring
+    1.5 less; the 7's runner-up is a 1 with 0.1."""
+    seven = np.full(10, 0.1 / 9)
+    seven[7], seven[1] = 0.8, 0.1 + 0.1 / 9
+    read = {(0, 2): (5.0, [(7, seven)]), (0, 1): (2.0, [(1, one_hot(1))]), (1, 2): (1.5, [(7, seven)])}
+    return read
+
+
+def test_candidates_are_the_best_chain_of_each_length_and_runner_ups():
+    options = sequence.candidates(3, lattice_reading(), margin=4.0, runner_up=0.05)
+    texts = {sequence.text(o.digits): o for o in options}
+    assert set(texts) == {"7", "1", "17", "11"}
+    assert texts["7"].score == 5.0 and texts["7"].behind == 0.0
+    assert texts["17"].score == 3.5 and texts["17"].behind == 1.5
+    assert np.isclose(texts["1"].score, 5.0 + np.log(0.1 + 0.1 / 9) - np.log(0.8))
+    assert [k for k, _, _ in texts["17"].digits] == [(0, 1), (1, 2)]
+    assert {sequence.text(o.digits) for o in sequence.candidates(3, lattice_reading(), 1.0, 0.5)} == {"7"}
+
+
+class Reader:
+    """A stand-in for the network: column scores that say ``text`` plainly."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def predict_proba(self, x, batch_size=None):
+        steps = x.shape[-1] // sequence.STRIDE
+        path = [sequence.BLANK] * steps
+        for i, c in enumerate(self.text):
+            path[1 + 2 * i] = int(c)
+        return (np.eye(sequence.BLANK + 1)[path] * 8).astype(np.float32)
+
+
+@pytest.mark.parametrize("says, weight, expected", [("17", 1.0, "17"), ("7", 1.0, "7"), ("17", 0.0, "7")])
+def test_rescoring_chooses_the_chain_the_reader_finds_likely(monkeypatch, says, weight, expected):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(sequence, "_MODEL", [Reader(says)])
+    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    digits, keys = sequence.rescored(lat, lattice_reading(), [(0, 2)], weight)
+    assert sequence.text(digits) == expected
+    assert keys == ([(0, 1), (1, 2)] if expected == "17" else [(0, 2)])
+
+
+def test_without_a_sequence_reader_the_lattices_best_chain_is_read(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(sequence, "_MODEL", [None])
+    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    digits, keys = sequence.rescored(lat, lattice_reading(), [(0, 2)])
+    assert sequence.text(digits) == "7" and keys == [(0, 2)]
