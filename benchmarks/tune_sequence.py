@@ -1,6 +1,6 @@
 """Choose how `read` weighs its sequence reader, on numbers of validation digits.
 
-    python -m benchmarks.tune_sequence [--numbers 300] [--realworld 200] [--seed 100]
+    python -m benchmarks.tune_sequence [--numbers 300] [--realworld 200] [--seed 100] [--split S]
                                        [--lattice L.npz] [--sequences FILE.npz ...]
                                        [--weights 0,0.5,1] [--margins 2,4] [--runner-ups 0.05,1.1]
 
@@ -100,26 +100,34 @@ def readings(im):
 
 def prepare(scored, models, margin, runner_up):
     """Each picture's candidates (the widest ``margin``, the lowest ``runner_up``) and, for
-    each sequence reader, ln P of each candidate's string and its best path's string."""
+    each sequence reader, its best path's string, the chain aligned to it (``extra``, or
+    None) and ln P of each candidate's string (the aligned chain's last)."""
     from digitnet.read import sequence
 
     for images in scored.values():
         for im in images:
             read = readings(im)
             im.options = sequence.candidates(im.n_nodes, read, margin, runner_up) if read else []
-            im.logs, im.greedy = [], []
+            im.logs, im.greedy, im.extra = [], [], []
             for model in models:
                 scores = sequence.column_scores_batch(model, im.line[None, None].astype(np.float32))[0]
-                im.logs.append(sequence.log_p(scores, [sequence.text(o.digits) for o in im.options]))
-                im.greedy.append(sequence.greedy(scores))
+                seen = sequence.greedy(scores)
+                known = {sequence.text(o.digits) for o in im.options}
+                fresh = read and seen not in known
+                extra = sequence.aligned(im.n_nodes, read, seen, margin) if fresh else None
+                im.greedy.append(seen)
+                im.extra.append(extra)
+                texts = [sequence.text(o.digits) for o in im.options + ([extra] if extra else [])]
+                im.logs.append(sequence.log_p(scores, texts))
 
 
-def chosen(im, m, weight, margin, runner_up):
+def chosen(im, m, weight, margin, runner_up, align):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
+    options = im.options + ([im.extra[m]] if align and im.extra[m] is not None else [])
     best, text = -np.inf, ""
-    for o, lp in zip(im.options, im.logs[m]):
+    for o, lp in zip(options, im.logs[m]):
         if o.behind > margin or (o.runner_up < 1.0 and o.runner_up < runner_up):
             continue
         total = o.score + (weight * lp if weight else 0.0)
@@ -133,14 +141,14 @@ def report(scored, names, settings):
         alone = ", ".join(f"{family} {100 * np.mean([im.greedy[m] == im.truth for im in images]):5.1f}%"
                           for family, images in scored.items())
         print(f"{name}, best path alone: {alone}", flush=True)
-        for weight, margin, runner_up in settings:
+        for weight, margin, runner_up, align in settings:
             figures = []
             for family, images in scored.items():
-                texts = [chosen(im, m, weight, margin, runner_up) for im in images]
+                texts = [chosen(im, m, weight, margin, runner_up, align) for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
-            print(f"{name}: weight {weight} margin {margin} runner-up {runner_up}: "
+            print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g}: "
                   + ", ".join(figures), flush=True)
 
 
@@ -150,6 +158,8 @@ def main(argv=None):
     parser.add_argument("--realworld", type=int, default=200,
                         help="numbers per family of benchmarks.realworld's validation split")
     parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument("--split", choices=("validation", "test"), default="validation",
+                        help="test: bench_touching's families, to measure once (seed 200, 150 numbers)")
     parser.add_argument("--model")
     parser.add_argument("--families", help="comma-separated families (default: all)")
     parser.add_argument("--lattice", help=".npz of the pictures' scores: read if it exists, else kept")
@@ -158,8 +168,11 @@ def main(argv=None):
     parser.add_argument("--weights", default="0,0.25,0.5,1,2")
     parser.add_argument("--margins", default="2,4")
     parser.add_argument("--runner-ups", default="0.05,1.1", help="RUNNER_UPs tried (above 1: none)")
+    parser.add_argument("--aligned", default="0,1",
+                        help="with the chain aligned to the reader's best path (1) or not (0)")
     args = parser.parse_args(argv)
-    grid = [[float(v) for v in values.split(",")] for values in (args.weights, args.margins, args.runner_ups)]
+    grid = [[float(v) for v in values.split(",")]
+            for values in (args.weights, args.margins, args.runner_ups, args.aligned)]
 
     from digitnet.io import load_model
     from digitnet.read import sequence
@@ -182,20 +195,28 @@ def main(argv=None):
 
 
 def score_families(args):
-    """``score`` of every family: {family: [picture]}."""
+    """``score`` of every family: {family: [picture]}. With ``--split test``, the families
+    of ``benchmarks.bench_touching`` instead (test digits; the frozen test split of the
+    realworld number families, ``num-hard`` too): for the one measurement on test."""
+    from benchmarks import bench_photos, realworld
     from digitnet.data import mnist
     from digitnet.nn.network import for_inference
     from digitnet.pretrained import resolve_model
 
     model = for_inference(resolve_model(args.model))
-    validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
-    chosen_ = {**families(args.numbers, args.seed, validation), **realworld_families(args.realworld)}
-    if args.families:
-        chosen_ = {k: v for k, v in chosen_.items() if k in args.families.split(",")}
+    data = mnist.load("mnist", os.environ.get("DIGITNET_DATA"))
+    if args.split == "test":
+        digits = realworld.digits_of("test")
+        chosen_ = {**families(args.numbers, args.seed, data.test),
+                   **{f"rw-{family}": realworld.pictures("test", family, bench_photos.NUMBERS, digits)
+                      for family in realworld.NUMBERS + realworld.NUMBERS_TEST_ONLY}}
+    else:
+        chosen_ = {**families(args.numbers, args.seed, data.validation), **realworld_families(args.realworld)}
     scored = {}
     for family, items in chosen_.items():
-        scored[family] = score(items, model)
-        print(f"scored {family}", flush=True)
+        if not args.families or family in args.families.split(","):
+            scored[family] = score(items, model)
+            print(f"scored {family}", flush=True)
     return scored
 
 

@@ -160,21 +160,71 @@ def candidates(n_nodes: int, read: dict, margin: float = CANDIDATE_MARGIN,
     return out
 
 
+def aligned(n_nodes: int, read: dict, target: str, margin: float = CANDIDATE_MARGIN):
+    """The chain of the lattice that reads ``target`` with the best score, each piece's
+    digit taken as the target's at its place (scoring ln P(that digit) instead of
+    ln P(its best)), as a ``Candidate``; None if no chain has the target's number of
+    digits, or if its pieces read as they would be score more than ``margin`` below the
+    best chain."""
+    size = len(target)
+    table = np.full((n_nodes, size + 1), -np.inf)
+    back: dict = {}
+    table[0, 0] = 0.0
+    for (i, j), (gain, read_as) in sorted(read.items()):
+        n = len(read_as)
+        for at in np.flatnonzero(np.isfinite(table[i, :size + 1 - n])):
+            want = [int(c) for c in target[at:at + n]]
+            change = sum(np.log(max(p[w], 1e-12)) - np.log(max(p[d], 1e-12))
+                         for w, (d, p) in zip(want, read_as))
+            if table[i, at] + gain + change > table[j, at + n]:
+                table[j, at + n] = table[i, at] + gain + change
+                back[(j, at + n)] = (i, j)
+    if not np.isfinite(table[-1, size]):
+        return None
+    keys, node, at = [], n_nodes - 1, size
+    while node:
+        key = back[(node, at)]
+        keys.append(key)
+        node, at = key[0], at - len(read[key][1])
+    keys.reverse()
+    behind = best_chain(n_nodes, read) - sum(read[k][0] for k in keys)
+    if behind > margin:
+        return None
+    digits = [(k, p) for k in keys for _, p in read[k][1]]
+    return Candidate(float(table[-1, size]), keys, [(k, int(c), p) for (k, p), c in zip(digits, target)],
+                     float(behind), 1.0)
+
+
+def best_chain(n_nodes: int, read: dict) -> float:
+    """The best chain's lattice score."""
+    best = np.full(n_nodes, -np.inf)
+    best[0] = 0.0
+    for (i, j), (gain, _) in sorted(read.items()):
+        best[j] = max(best[j], best[i] + gain)
+    return float(best[-1])
+
+
 def text(digits) -> str:
     return "".join(str(d) for _, d, _ in digits)
 
 
 def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None):
     """The chain read, chosen by the sequence reader among the lattice's best
-    (``candidates``): (its [(key, digit, probabilities)], its keys). Without the
-    shipped sequence reader, the lattice's best chain ``keys`` as it is."""
+    (``candidates``) and the chain that reads what the reader reads (``aligned``): (its
+    [(key, digit, probabilities)], its keys). Without the shipped sequence reader, the
+    lattice's best chain ``keys`` as it is."""
     digits = [(k, d, p) for k in keys for d, p in read[k][1]]
     if sequence_model() is None or not keys:
         return digits, keys
     options = candidates(lat.n_nodes, read)
-    if len(options) < 2:  # nothing to choose between: the reader need not look
+    scores = column_scores(lat.small)
+    seen = greedy(scores)
+    if seen not in {text(o.digits) for o in options}:
+        extra = aligned(lat.n_nodes, read, seen)
+        options += [extra] if extra is not None else []
+    if len(options) < 2:  # nothing to choose between
         return digits, keys
-    logs = log_p(column_scores(lat.small), [text(o.digits) for o in options])
+    logs = log_p(scores, [text(o.digits) for o in options])
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
     return options[best].digits, options[best].keys
