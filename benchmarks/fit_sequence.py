@@ -2,6 +2,7 @@
 
     python -m benchmarks.fit_sequence [--numbers 24000] [--epochs 6] [--seed 0]
                                       [--channels 16,32,48] [--hidden 128] [--out FILE]
+                                      [--lines FILE.npz]
 
 Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
 validation and test are never seen): a third touching as a pen makes them touch
@@ -14,7 +15,8 @@ shifted by up to 3 columns. The reader (``sequence.sequence_reader``) learns wit
 (rate 0.001, halved for the last third of the epochs, gradients clipped at norm 5) on
 mini-batches of 32 lines of similar width, padded on the right with blank columns, by
 the CTC cost (``digitnet.nn.ctc``). 5% is held out to report how many lines the best
-path reads exactly. Writes src/digitnet/models/sequence.npz.
+path reads exactly. Writes src/digitnet/models/sequence.npz after every epoch (a long run
+can be stopped); ``--lines`` keeps the composed lines (outside the repository).
 """
 
 import argparse
@@ -62,6 +64,21 @@ def lines(numbers, rng, digits):
     return out, labels
 
 
+def save_lines(path, images, labels):
+    """Keep composed lines (outside the repository) to train again from."""
+    np.savez(path, lines=np.concatenate(images, axis=1), widths=[im.shape[1] for im in images],
+             labels=np.asarray(labels))
+
+
+def load_lines(path):
+    """The lines and labels ``save_lines`` kept."""
+    with np.load(path, allow_pickle=False) as saved:
+        ends = np.cumsum(saved["widths"])
+        whole = saved["lines"]
+        return ([whole[:, end - w:end] for w, end in zip(saved["widths"], ends)],
+                [str(t) for t in saved["labels"]])
+
+
 def batch(images, labels, rng=None):
     """Lines padded on the right to one width (a multiple of 4): (n, 1, 32, W), and the
     labels (n, S) padded with -1. With ``rng``: the ink dimmed and shifted at random."""
@@ -87,8 +104,9 @@ def batches(order, widths, rng):
     return [chunks[i] for i in rng.permutation(len(chunks))]
 
 
-def train(images, labels, epochs, seed, net, log=print):
-    """The reader trained as the module docstring says, and the held-out indices."""
+def train(images, labels, epochs, seed, net, log=print, after_epoch=None):
+    """The reader trained as the module docstring says, and the held-out indices;
+    ``after_epoch(net, epoch, held)`` is called after each epoch (to keep the model)."""
     from digitnet.nn.ctc import CTCCost
     from digitnet.nn.optim import Adam, clip_grad_norm
     from digitnet.read.sequence import BLANK
@@ -110,6 +128,10 @@ def train(images, labels, epochs, seed, net, log=print):
             clip_grad_norm(net.parameters(), 5.0)
             optimizer.step()
         log(f"epoch {epoch + 1}: cost {total / seen:.4f} ({time.perf_counter() - start:.0f} s)")
+        if after_epoch is not None:
+            net.loss = identity
+            after_epoch(net, epoch + 1, held)
+            net.loss = CTCCost(BLANK)
     net.loss = identity
     return net, held
 
@@ -134,6 +156,7 @@ def main(argv=None):
     parser.add_argument("--channels", default="16,32,48")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--lines", type=Path, help="the composed lines: read if it exists, else kept")
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.hidden) < 1:
         parser.error("--numbers, --epochs and --hidden must be at least 1")
@@ -143,26 +166,35 @@ def main(argv=None):
     from digitnet.read.sequence import sequence_reader
 
     start = time.perf_counter()
-    train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
-    rng = np.random.default_rng(args.seed)
-    images, labels = lines(args.numbers, rng, train_digits)
+    if args.lines and args.lines.is_file():
+        images, labels = load_lines(args.lines)
+    else:
+        train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
+        images, labels = lines(args.numbers, np.random.default_rng(args.seed), train_digits)
+        if args.lines:
+            save_lines(args.lines, images, labels)
     print(f"{len(images)} lines, widths {min(im.shape[1] for im in images)}-"
           f"{max(im.shape[1] for im in images)} ({time.perf_counter() - start:.0f} s)", flush=True)
     channels = tuple(int(c) for c in args.channels.split(","))
-    net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)
-    net, held = train(images, labels, args.epochs, args.seed, net, lambda line: print(line, flush=True))
-    accuracy = exact(net, [images[i] for i in held], [labels[i] for i in held])
     command = "python -m benchmarks.fit_sequence " + " ".join(sys.argv[1:] if argv is None else argv)
-    save_model(args.out, net, {
-        "preprocessing": LINE_INPUT,
-        "outputs": "per column (one for each 4 of the line): logits of the digits 0-9, then the blank",
-        "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
-                     "numbers": args.numbers, "epochs": args.epochs, "seed": args.seed,
-                     "channels": list(channels), "hidden": args.hidden,
-                     "seconds": round(time.perf_counter() - start, 1), "command": command},
-        "metrics": {"held_out_exact": round(accuracy, 4)},
-    }, half=True)
-    print(f"held-out lines read exactly (best path): {100 * accuracy:.2f}%; wrote {args.out}", flush=True)
+
+    def keep(net, epoch, held):
+        """Write the model as it is after ``epoch`` epochs: a long run can be stopped."""
+        accuracy = exact(net, [images[i] for i in held], [labels[i] for i in held])
+        save_model(args.out, net, {
+            "preprocessing": LINE_INPUT,
+            "outputs": "per column (one for each 4 of the line): logits of the digits 0-9, then the blank",
+            "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
+                         "numbers": len(labels), "epochs": epoch, "of_epochs": args.epochs,
+                         "seed": args.seed, "channels": list(channels), "hidden": args.hidden,
+                         "seconds": round(time.perf_counter() - start, 1), "command": command},
+            "metrics": {"held_out_exact": round(accuracy, 4)},
+        }, half=True)
+        print(f"epoch {epoch}: held-out lines read exactly (best path): {100 * accuracy:.2f}%; "
+              f"wrote {args.out}", flush=True)
+
+    net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)
+    train(images, labels, args.epochs, args.seed, net, lambda line: print(line, flush=True), keep)
     return 0
 
 
