@@ -71,9 +71,11 @@ def test_rescoring_chooses_the_chain_the_reader_finds_likely(monkeypatch, says, 
 
     monkeypatch.setattr(sequence, "_MODEL", [Reader(says)])
     lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
-    digits, keys = sequence.rescored(lat, lattice_reading(), [(0, 2)], weight)
+    digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)], weight)
     assert sequence.text(digits) == expected
     assert keys == ([(0, 1), (1, 2)] if expected == "17" else [(0, 2)])
+    if weight:  # chosen by the reader: its string is the one it finds likeliest
+        assert lead > 0
 
 
 def test_without_a_sequence_reader_the_lattices_best_chain_is_read(monkeypatch):
@@ -81,5 +83,16 @@ def test_without_a_sequence_reader_the_lattices_best_chain_is_read(monkeypatch):
 
     monkeypatch.setattr(sequence, "_MODEL", [None])
     lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
-    digits, keys = sequence.rescored(lat, lattice_reading(), [(0, 2)])
-    assert sequence.text(digits) == "7" and keys == [(0, 2)]
+    digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)])
+    assert sequence.text(digits) == "7" and keys == [(0, 2)] and lead is None
+
+
+def test_the_aligned_chain_reads_the_target_with_each_pieces_own_probabilities():
+    read = lattice_reading()
+    one = sequence.aligned(3, read, "17")
+    assert one.keys == [(0, 1), (1, 2)] and sequence.text(one.digits) == "17" and one.score == 3.5
+    # the single piece read as a 1: its 7's score traded for its 1's
+    ones = sequence.aligned(3, read, "1")
+    assert ones.keys == [(0, 2)] and np.isclose(ones.score, 5.0 + np.log(0.1 + 0.1 / 9) - np.log(0.8))
+    assert sequence.aligned(3, read, "123") is None  # no chain of three pieces
+    assert sequence.aligned(3, read, "17", margin=1.0) is None  # its chain scores 1.5 below the best

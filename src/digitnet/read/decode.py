@@ -160,11 +160,11 @@ def decode(lat: Lattice, s: Scores):
 
 def _decoded(lat: Lattice, s: Scores):
     """``decode``'s reading, with what it was chosen from: (the reading, ``readings``,
-    the keys of the chain chosen)."""
+    the keys of the chain chosen, the sequence reader's lead: ``sequence.rescored``)."""
     read = readings(lat, s)
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
-    chosen, keys = sequence.rescored(lat, read, keys)  # the sequence reader's choice among the best
-    return chosen, read, keys
+    chosen, keys, lead = sequence.rescored(lat, read, keys)  # the sequence reader's choice among the best
+    return chosen, read, keys, lead
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
@@ -188,7 +188,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     """
     lat = lattice(image)
     s = scores(lat, model)
-    chosen, read, keys = _decoded(lat, s)
+    chosen, read, keys, lead = _decoded(lat, s)
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     digits = []
@@ -199,9 +199,11 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
         conf = float(p[digit])
         digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence))
     confidence = float(np.prod([d.confidence for d in digits]))
-    return Reading("".join(str(d.digit) for d in digits), digits, confidence,
-                   evidence(lat.n_nodes, read, keys, s,
-                            readings(lat, s.screened) if s.screened is not None else None))
+    measures = evidence(lat.n_nodes, read, keys, s,
+                        readings(lat, s.screened) if s.screened is not None else None)
+    if lead is not None:
+        measures["sequence_lead"] = lead
+    return Reading("".join(str(d.digit) for d in digits), digits, confidence, measures)
 
 
 def _half(piece, first):

@@ -8,7 +8,10 @@ lattice knows better. Three measures of the chain ``decode`` chose:
 - ``margin``: how much better it scores than the best chain with another number of
   digits (0 when a reading one digit longer or shorter scores as well);
 - ``least_whole``: the judge's lowest log P(one whole digit) among its pieces read as one;
-- ``most_several``: the pair reader's highest P(two digits or more) among the same.
+- ``most_several``: the pair reader's highest P(two digits or more) among the same;
+
+and, with the sequence reader (``sequence.rescored``), ``sequence_lead``: its ln P of the
+string read less its best ln P of another string the lattice offered.
 """
 
 from __future__ import annotations

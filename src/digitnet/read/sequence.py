@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..nn.ctc import best_path, log_probability
+from .evidence import LIMIT
 from .segment import LINE_HEIGHT, Lattice
 
 #: The line's height as the reader sees it, the blank columns added at each end, and
@@ -211,11 +212,12 @@ def text(digits) -> str:
 def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None):
     """The chain read, chosen by the sequence reader among the lattice's best
     (``candidates``) and the chain that reads what the reader reads (``aligned``): (its
-    [(key, digit, probabilities)], its keys). Without the shipped sequence reader, the
-    lattice's best chain ``keys`` as it is."""
+    [(key, digit, probabilities)], its keys, the reader's ln P of its string less the best
+    ln P of another candidate's, at most ``evidence.LIMIT``; None without the shipped
+    sequence reader, the lattice's best chain ``keys`` then read as it is)."""
     digits = [(k, d, p) for k in keys for d, p in read[k][1]]
     if sequence_model() is None or not keys:
-        return digits, keys
+        return digits, keys, None
     options = candidates(lat.n_nodes, read)
     scores = column_scores(lat.small)
     seen = greedy(scores)
@@ -223,8 +225,11 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None):
         extra = aligned(lat.n_nodes, read, seen)
         options += [extra] if extra is not None else []
     if len(options) < 2:  # nothing to choose between
-        return digits, keys
-    logs = log_p(scores, [text(o.digits) for o in options])
+        return digits, keys, LIMIT
+    texts = [text(o.digits) for o in options]
+    logs = log_p(scores, texts)
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
-    return options[best].digits, options[best].keys
+    rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]]
+    lead = min(float(logs[best] - max(rivals)), LIMIT) if rivals else LIMIT
+    return options[best].digits, options[best].keys, lead
