@@ -1,7 +1,7 @@
 """Train `read`'s sequence reader: the digits of a whole line, with the CTC cost.
 
-    python -m benchmarks.fit_sequence [--numbers 24000] [--epochs 6] [--seed 0]
-                                      [--channels 16,32,48] [--hidden 128] [--out FILE]
+    python -m benchmarks.fit_sequence [--numbers 48000] [--epochs 10] [--seed 1]
+                                      [--channels 24,48,64] [--hidden 192] [--out FILE]
                                       [--lines FILE.npz]
 
 Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
@@ -150,11 +150,11 @@ def exact(net, images, labels):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--numbers", type=int, default=24000)
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--channels", default="16,32,48")
-    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--numbers", type=int, default=48000)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--channels", default="24,48,64")
+    parser.add_argument("--hidden", type=int, default=192)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--lines", type=Path, help="the composed lines: read if it exists, else kept")
     args = parser.parse_args(argv)

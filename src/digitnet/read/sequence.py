@@ -53,11 +53,11 @@ def line(small: np.ndarray) -> np.ndarray:
     return np.pad(np.clip(scaled, 0, 1), ((0, 0), (MARGIN, MARGIN)))
 
 
-def sequence_reader(rng=None, channels=(16, 32, 48), hidden=128):
+def sequence_reader(rng=None, channels=(24, 48, 64), hidden=192):
     """A new sequence reader: 3x3 convolutions of ``channels[0]`` and ``channels[1]``
     channels each followed by a 2x2 pool, two of ``channels[2]``, then every column's
     features (``nn.conv.Columns``) through ``hidden`` neurons to 11 scores (the ten
-    digits and the blank). Its input: (n, 1, HEIGHT, width), any width from 16 on;
+    digits and the blank). Its input: (n, 1, HEIGHT, width), any width from STRIDE on;
     ``predict_proba`` gives the scores (n * width // STRIDE rows), ``column_scores``
     one line's."""
     from ..nn import layers as L
