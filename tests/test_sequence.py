@@ -96,3 +96,18 @@ def test_the_aligned_chain_reads_the_target_with_each_pieces_own_probabilities()
     assert ones.keys == [(0, 2)] and np.isclose(ones.score, 5.0 + np.log(0.1 + 0.1 / 9) - np.log(0.8))
     assert sequence.aligned(3, read, "123") is None  # no chain of three pieces
     assert sequence.aligned(3, read, "17", margin=1.0) is None  # its chain scores 1.5 below the best
+
+
+@pytest.mark.parametrize("text, strokes", [
+    ("710", [("line", [(40, 50), (110, 50), (70, 160)]), ("line", [(180, 40), (180, 160)]),
+             ("ellipse", [(250, 40), (330, 160)])]),
+    ("00", [("ellipse", [(40, 40), (120, 160)]), ("ellipse", [(112, 40), (192, 160)])]),
+    # a 1 touching the bar of a 7: no straight cut parts them
+    ("17", [("line", [(60, 40), (50, 160)]), ("line", [(70, 50), (140, 50), (100, 160)])]),
+])
+def test_the_shipped_reader_reads_drawn_numbers_alone(text, strokes):
+    from digitnet.read import lattice
+    from test_read import handwritten
+
+    assert sequence.sequence_model() is not None
+    assert sequence.greedy(sequence.column_scores(lattice(handwritten(strokes)).small)) == text

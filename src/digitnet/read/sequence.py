@@ -131,24 +131,11 @@ def candidates(n_nodes: int, read: dict, margin: float = CANDIDATE_MARGIN,
     of the best, and each of those with one digit read as its runner-up where that has
     at least ``runner_up`` of the probability."""
     most = sum(len(d) for _, d in read.values())
-    table = np.full((n_nodes, most + 1), -np.inf)
-    back: dict = {}
-    table[0, 0] = 0.0
-    for (i, j), (gain, read_as) in sorted(read.items()):
-        n = len(read_as)
-        for count in np.flatnonzero(np.isfinite(table[i, :most + 1 - n])):
-            if table[i, count] + gain > table[j, count + n]:
-                table[j, count + n] = table[i, count] + gain
-                back[(j, count + n)] = (i, j)
+    table, back = _chains(n_nodes, read, most, lambda key, at: read[key][0])
     best = table[-1].max()
     out = []
     for count in np.flatnonzero(table[-1] >= best - margin):
-        keys, node, left = [], n_nodes - 1, int(count)
-        while node:
-            key = back[(node, left)]
-            keys.append(key)
-            node, left = key[0], left - len(read[key][1])
-        keys.reverse()
+        keys = _traced(back, read, n_nodes, int(count))
         digits = [(k, d, p) for k in keys for d, p in read[k][1]]
         score = float(table[-1, count])
         out.append(Candidate(score, keys, digits, best - score, 1.0))
@@ -167,42 +154,50 @@ def aligned(n_nodes: int, read: dict, target: str, margin: float = CANDIDATE_MAR
     ln P(its best)), as a ``Candidate``; None if no chain has the target's number of
     digits, or if its pieces read as they would be score more than ``margin`` below the
     best chain."""
-    size = len(target)
-    table = np.full((n_nodes, size + 1), -np.inf)
-    back: dict = {}
-    table[0, 0] = 0.0
-    for (i, j), (gain, read_as) in sorted(read.items()):
-        n = len(read_as)
-        for at in np.flatnonzero(np.isfinite(table[i, :size + 1 - n])):
-            want = [int(c) for c in target[at:at + n]]
-            change = sum(np.log(max(p[w], 1e-12)) - np.log(max(p[d], 1e-12))
-                         for w, (d, p) in zip(want, read_as))
-            if table[i, at] + gain + change > table[j, at + n]:
-                table[j, at + n] = table[i, at] + gain + change
-                back[(j, at + n)] = (i, j)
-    if not np.isfinite(table[-1, size]):
+    def gain(key, at):
+        want = [int(c) for c in target[at:at + len(read[key][1])]]
+        return read[key][0] + sum(np.log(max(p[w], 1e-12)) - np.log(max(p[d], 1e-12))
+                                  for w, (d, p) in zip(want, read[key][1]))
+
+    table, back = _chains(n_nodes, read, len(target), gain)
+    if not np.isfinite(table[-1, -1]):
         return None
-    keys, node, at = [], n_nodes - 1, size
-    while node:
-        key = back[(node, at)]
-        keys.append(key)
-        node, at = key[0], at - len(read[key][1])
-    keys.reverse()
-    behind = best_chain(n_nodes, read) - sum(read[k][0] for k in keys)
+    keys = _traced(back, read, n_nodes, len(target))
+    best = _chains(n_nodes, read, 0, lambda key, at: read[key][0], counted=False)[0][-1, 0]
+    behind = best - sum(read[k][0] for k in keys)
     if behind > margin:
         return None
     digits = [(k, p) for k in keys for _, p in read[k][1]]
-    return Candidate(float(table[-1, size]), keys, [(k, int(c), p) for (k, p), c in zip(digits, target)],
+    return Candidate(float(table[-1, -1]), keys, [(k, int(c), p) for (k, p), c in zip(digits, target)],
                      float(behind), 1.0)
 
 
-def best_chain(n_nodes: int, read: dict) -> float:
-    """The best chain's lattice score."""
-    best = np.full(n_nodes, -np.inf)
-    best[0] = 0.0
-    for (i, j), (gain, _) in sorted(read.items()):
-        best[j] = max(best[j], best[i] + gain)
-    return float(best[-1])
+def _chains(n_nodes, read, size, gain, counted=True):
+    """Dynamic programming over (node, digits so far, at most ``size``): the best score
+    of a chain from node 0 to each (n_nodes, size + 1), an edge scoring ``gain(key,
+    digits before it)``, and the edge into each (node, digits) of its best chain. With
+    ``counted`` False, one column: the best chain whatever its number of digits."""
+    table = np.full((n_nodes, size + 1), -np.inf)
+    back: dict = {}
+    table[0, 0] = 0.0
+    for (i, j), (_, read_as) in sorted(read.items()):
+        n = len(read_as) if counted else 0
+        for at in np.flatnonzero(np.isfinite(table[i, :size + 1 - n])):
+            score = table[i, at] + gain((i, j), at)
+            if score > table[j, at + n]:
+                table[j, at + n] = score
+                back[(j, at + n)] = (i, j)
+    return table, back
+
+
+def _traced(back, read, n_nodes, count):
+    """The keys of the best chain to the last node with ``count`` digits (``_chains``)."""
+    keys, node = [], n_nodes - 1
+    while node:
+        key = back[(node, count)]
+        keys.append(key)
+        node, count = key[0], count - len(read[key][1])
+    return keys[::-1]
 
 
 def text(digits) -> str:
