@@ -33,10 +33,14 @@ BLANK = 10
 #: which chains it chooses from: the best of each number of digits whose lattice score
 #: is within CANDIDATE_MARGIN of the best (at most the cascade's MARGIN, so that the
 #: cascade classifies every piece of each with the whole ensemble), each also with one
-#: digit read as its runner-up where that has at least RUNNER_UP of the probability.
-SEQ_WEIGHT = 1.0
+#: digit read as its runner-up where that has at least RUNNER_UP of the probability, and
+#: the chain aligned to the reader's best path (``aligned``). Chosen on numbers of
+#: validation digits (``benchmarks/tune_sequence.py``; BENCHMARKS.md, "The sequence
+#: reader") as reading the most touching numbers of the settings that read numbers written
+#: apart and single digits no worse than the lattice alone, on two sets of them.
+SEQ_WEIGHT = 0.5
 CANDIDATE_MARGIN = 4.0
-RUNNER_UP = 0.05
+RUNNER_UP = 0.2
 
 _MODEL: list = []
 
