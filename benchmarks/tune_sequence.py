@@ -112,9 +112,7 @@ def prepare(scored, models, margin, runner_up):
             for model in models:
                 scores = sequence.column_scores_batch(model, im.line[None, None].astype(np.float32))[0]
                 seen = sequence.greedy(scores)
-                known = {sequence.text(o.digits) for o in im.options}
-                fresh = read and seen not in known
-                extra = sequence.aligned(im.n_nodes, read, seen, margin) if fresh else None
+                extra = sequence.aligned(im.n_nodes, read, seen, margin) if read else None
                 im.greedy.append(seen)
                 im.extra.append(extra)
                 texts = [sequence.text(o.digits) for o in im.options + ([extra] if extra else [])]
@@ -125,10 +123,16 @@ def chosen(im, m, weight, margin, runner_up, align):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
-    options = im.options + ([im.extra[m]] if align and im.extra[m] is not None else [])
+    kept = [o.behind <= margin and (o.runner_up >= 1.0 or o.runner_up >= runner_up) for o in im.options]
+    extra = im.extra[m]
+    # as ``rescored``: the aligned chain joins the candidates when none of them reads its string
+    if align and extra is not None and extra.behind <= margin and sequence.text(extra.digits) not in {
+            sequence.text(o.digits) for o, keep in zip(im.options, kept) if keep}:
+        kept.append(True)
+    options = im.options + ([extra] if extra is not None else [])
     best, text = -np.inf, ""
-    for o, lp in zip(options, im.logs[m]):
-        if o.behind > margin or (o.runner_up < 1.0 and o.runner_up < runner_up):
+    for o, lp, keep in zip(options, im.logs[m], kept):
+        if not keep:
             continue
         total = o.score + (weight * lp if weight else 0.0)
         if total > best:
