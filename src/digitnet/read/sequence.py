@@ -6,10 +6,11 @@ learned with the CTC cost (``nn.ctc``) from numbers composed of training digits,
 them touching (``benchmarks/fit_sequence.py``). It needs no cuts, so it sees a 1 leaning
 into its neighbour as well as one written apart.
 
-``read`` uses it to choose between the lattice's best chains: the best chain for each
-number of digits (and each with an unsure digit read as its runner-up) within
-``CANDIDATE_MARGIN`` of the best, scored as the lattice's score + ``SEQ_WEIGHT`` x
-ln P(the chain's digits | the line), the sequence reader's probability of the string.
+``read`` uses it to choose between the lattice's best chains (``rescored``): the best
+chain for each number of digits (and each with an unsure digit read as its runner-up)
+within ``CANDIDATE_MARGIN`` of the best, and the chain that reads the reader's own best
+path (``aligned``), scored as the lattice's score + ``SEQ_WEIGHT`` x ln P(the chain's
+digits | the line), the sequence reader's probability of the string.
 """
 
 from __future__ import annotations
