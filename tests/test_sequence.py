@@ -111,3 +111,29 @@ def test_the_shipped_reader_reads_drawn_numbers_alone(text, strokes):
 
     assert sequence.sequence_model() is not None
     assert sequence.greedy(sequence.column_scores(lattice(handwritten(strokes)).small)) == text
+
+
+@pytest.mark.slow
+def test_fit_sequence_trains_a_reader_that_fits_read(tmp_path):
+    """The sequence reader `read` ships is made by this command (here on 40 numbers,
+    smaller), written after each epoch, and reads lines as ``read`` gives them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from digitnet.io import load_model, read_config
+
+    if not os.environ.get("DIGITNET_DATA"):
+        pytest.skip("set DIGITNET_DATA to the folder holding the MNIST IDX files")
+    out, lines = tmp_path / "sequence.npz", tmp_path / "lines.npz"
+    command = [sys.executable, "-m", "benchmarks.fit_sequence", "--numbers", "40", "--epochs", "2",
+               "--channels", "4,4,4", "--hidden", "8", "--out", str(out), "--lines", str(lines)]
+    root = Path(__file__).resolve().parents[1]
+    for _ in range(2):  # composed, then read back from --lines
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "epoch 2: held-out" in done.stdout and lines.is_file()
+    assert read_config(out)["training"]["epochs"] == 2
+    scores = sequence.column_scores(np.ones((LINE_HEIGHT, 90), np.float32), load_model(out))
+    assert scores.shape == ((45 + 2 * sequence.MARGIN) // sequence.STRIDE, sequence.BLANK + 1)
