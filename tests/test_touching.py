@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 from digitnet.data.touching import touching_number
 from digitnet.read import decode, lattice
 from digitnet.read.counter import FRAME, frame
-from digitnet.read.segment import CUT, Piece
+from digitnet.read.segment import Piece
 
 
 def drawn_rows():
@@ -182,53 +182,3 @@ def test_a_judge_given_is_used_in_place_of_the_shipped_one():
     whole = judge.log_whole(np.zeros((3, 784)), np.zeros((3, 29)), Sure())
     assert np.allclose(whole, np.log(0.8))
     assert not np.allclose(judge.log_whole(np.zeros((3, 784)), np.zeros((3, 29))), np.log(0.8))
-
-
-def leaning_ones(lean):
-    """Two strokes like 1s leaning right by ``lean`` columns per row, side by side and
-    joined at the bottom by a short stroke: one component."""
-    image = Image.new("L", (260, 200), 255)
-    draw = ImageDraw.Draw(image)
-    for x in (60, 95):
-        draw.line((x + lean * 120, 40, x, 160), fill=0, width=10)
-    draw.line((60, 158, 95, 158), fill=0, width=8)
-    return image
-
-
-@pytest.mark.parametrize("lean", [0.0, 0.3, -0.2])
-def test_the_slant_of_the_writing_is_measured_from_its_ink(lean):
-    from digitnet.read.segment import _groups, _slant
-
-    ink = np.asarray(leaning_ones(lean), np.float32) < 128
-    assert abs(_slant(_groups(ink)) - lean) < 0.06
-
-
-def _parted(lat):
-    """Whether some cut piece of ``lat`` holds the left stroke of ``leaning_ones`` above
-    the join and nothing of the right one."""
-    ink = lat.small > 0.25
-    left, right = set(), set()
-    for y in range(int(0.7 * len(ink))):
-        cols = np.flatnonzero(ink[y])
-        if len(cols):
-            split = np.flatnonzero(np.diff(cols) > 1)
-            assert len(split) == 1  # two strokes in every row above the join
-            left |= {(y, c) for c in cols[:split[0] + 1].tolist()}
-            right |= {(y, c) for c in cols[split[0] + 1:].tolist()}
-    for key, (first, _, mask) in lat.pieces.items():
-        held = {(y, first + x) for y, x in zip(*np.nonzero(mask))}
-        if lat.kind[key] == CUT and left <= held and not right & held:
-            return True
-    return False
-
-
-def test_cuts_follow_the_slant_of_the_writing(monkeypatch):
-    # leaning strokes overlap in their columns: every cut straight down goes through one
-    # of them, a cut along the slant parts them
-    from digitnet.read import segment
-
-    image = leaning_ones(0.45)
-    assert len(lattice(image).groups) == 1
-    assert _parted(lattice(image))
-    monkeypatch.setattr(segment, "MAX_SLANT", 0.0)
-    assert not _parted(lattice(image))

@@ -30,9 +30,6 @@ SPLIT_ASPECT = (0.55, 1.3)
 #: worse than straight ones: touching pairs 89.0% against 90.3%.)
 CUTS = 6
 CUT_MARGIN = 0.1
-#: Cuts follow the slant of the writing (measured from its ink's second moments), up to
-#: this many columns of shift per row either way (0: straight down).
-MAX_SLANT = 0.5
 #: Neighbouring components closer than this (relative to the writing's height) may be
 #: one digit in pieces (a 4 or a 5 written in two strokes): joining them is tried too.
 JOIN_GAP = 0.15
@@ -206,58 +203,30 @@ def lattice(image) -> Lattice:
     height = int(max(np.ptp(np.flatnonzero(g.mask.any(axis=1))) + 1 for g in groups))
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
-    shear = _slant(groups) if MAX_SLANT else 0.0
-    sheared = [_sheared(small, g, shear) if g.right - g.left > SPLIT_ASPECT[0] * height
-               else (np.zeros((0, 0), np.int64), np.zeros(0)) for g in groups]
-    places = [_cut_places(profile, height) if len(profile) else [] for _, profile in sheared]
+    places = [_cut_places((small[:, g.left:g.right] * g.mask).sum(axis=0), height)
+              if g.right - g.left > SPLIT_ASPECT[0] * height else [] for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
     lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {})
     for i, group in enumerate(groups):
         lat.pieces[(first[i], first[i + 1])] = group
         lat.kind[(first[i], first[i + 1])] = WHOLE
         if places[i]:
-            _add_cuts(lat, group, sheared[i][0], places[i], first[i], first[i + 1])
+            _add_cuts(lat, group, places[i], first[i], first[i + 1])
         _add_joins(lat, groups, i, first)
     return lat
 
 
-def _slant(groups):
-    """The writing's slant: columns of shift per row (positive leaning right), from the
-    second moments of every group's ink about its own centre (pooled), at most
-    ``MAX_SLANT`` either way."""
-    xy = yy = 0.0
-    for g in groups:
-        ys, xs = np.nonzero(g.mask)
-        ys, xs = ys - ys.mean(), xs - xs.mean()
-        xy -= float(xs @ ys)  # rows count downwards: a stroke leaning right has x falling with y
-        yy += float(ys @ ys)
-    return float(np.clip(xy / max(yy, 1e-6), -MAX_SLANT, MAX_SLANT))
-
-
-def _sheared(small, group, shear):
-    """Where each ink pixel of ``group`` falls along the line when the writing is
-    sheared upright by ``shear`` (a cut follows the slant), counted from the first
-    column with ink, and the ink profile along those columns: (columns (rows, width) of
-    int, profile)."""
-    rows, width = group.mask.shape
-    shift = np.round(shear * (np.arange(rows) - rows / 2)).astype(np.int64)
-    columns = np.arange(width)[None, :] + shift[:, None]
-    columns -= columns[group.mask].min()
-    ink = (small[:, group.left:group.right] * group.mask)[group.mask]
-    return columns, np.bincount(columns[group.mask], weights=ink)
-
-
-def _add_cuts(lat, group, columns_of, places, start, end):
+def _add_cuts(lat, group, places, start, end):
     """Add to ``lat`` each piece of ``group`` between two of its edges (its left edge,
-    its cut ``places``, its right edge) as wide as a digit can be; cuts follow the
-    slant of the writing (``columns_of``: each pixel's column sheared upright)."""
-    columns = [0, *places, int(columns_of[group.mask].max()) + 1]
+    its cut ``places``, its right edge) as wide as a digit can be; cuts go straight down."""
+    width = group.right - group.left
+    columns = [0, *places, width]
     for a, b in combinations(range(len(columns)), 2):
         if (a, b) == (0, len(columns) - 1):
             continue  # the whole component
         if not CUT_MARGIN * lat.height <= columns[b] - columns[a] <= SPLIT_ASPECT[1] * lat.height:
             continue
-        piece = _between(group, columns_of, columns[a], columns[b])
+        piece = _between(group, columns[a], columns[b])
         if piece is None:
             continue
         if len(lat.pieces) >= MAX_PIECES:
@@ -281,20 +250,21 @@ def _add_joins(lat, groups, i, first):
         lat.pieces[key], lat.kind[key] = Piece(gl, joined_right, joined_mask), JOINED
 
 
-def _between(group, columns_of, a, b):
-    """The piece of ``group`` between its sheared columns ``a`` and ``b`` (``_sheared``),
-    with the rows of ink cut at either side (none at the group's own edges): (Piece,
-    (left rows, right rows)), or None if empty."""
-    inside = group.mask & (columns_of >= a) & (columns_of < b)
+def _between(group, a, b):
+    """The piece of ``group`` between its columns ``a`` and ``b`` (counted from its
+    left edge), with the rows of ink cut at either side (none at the group's own
+    edges): (Piece, (left rows, right rows)), or None if empty."""
+    inside = group.mask[:, a:b]
     used = np.flatnonzero(inside.any(axis=0))
     if not len(used):
         return None
-    cut = (int((group.mask & (columns_of == a)).sum()) if a > 0 else 0,
-           int((group.mask & (columns_of == b)).sum()))
+    width = group.mask.shape[1]
+    cut = (int(group.mask[:, a].sum()) if a > 0 else 0,
+           int(group.mask[:, b].sum()) if b < width else 0)
     left, right = int(used[0]), int(used[-1]) + 1
     # a copy, so that the piece does not keep the whole component's columns alive
     mask = inside[:, left:right].copy()
-    return Piece(group.left + left, group.left + right, mask), cut
+    return Piece(group.left + a + left, group.left + a + right, mask), cut
 
 
 def _union(left, right, mask, other_left, other_right, other):
