@@ -86,10 +86,7 @@ def scores_of(lat, count):
 
 
 def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one(monkeypatch):
-    # the mechanism, whatever the shipped weight and bonus (with a bonus above CUT_COST +
-    # 2.3, every doubtful cut piece of these scores would earn its place)
-    monkeypatch.setattr(decode, "COUNT_WEIGHT", 2.0)
-    monkeypatch.setattr(decode, "DIGIT_BONUS", 3.5)
+    monkeypatch.setattr(decode, "COUNT_WEIGHT", 2.0)  # the mechanism, whatever the shipped weight
     lat = lattice(two_zeros())
     assert len(lat.groups) == 1
     one = np.asarray([0.01, 0.97, 0.01, 0.01])

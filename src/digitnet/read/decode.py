@@ -31,13 +31,8 @@ from .segment import CUT, Lattice, lattice, piece_image
 #: the test digits, measured once: 97.9% and 90.6%, before 97.8% and 92.2%); of 1,500
 #: single validation digits, 1 is read as two (before: 3). (Previously, 3.0 was chosen as
 #: reading the most numbers in total, with the judge of five networks, 4,000 validation
-#: numbers: 97.7, 97.3, 91.3, 92.2% against 97.7, 97.5, 91.2, 91.9% with 2.75.) With the
-#: pair reader, 4.0 (``benchmarks/tune_counter.py``, BENCHMARKS.md): on validation it
-#: reads more touching numbers than 3.5 (pen-touching 76.7% against 75.0%, the held-out
-#: benchmark's touching family 83.0% against 82.0%, its photos 86.5% against 85.5%) and
-#: separated numbers, single digits and numbers written apart as well (98.0%, 99.3%,
-#: 99.0%; on 600 more of each, 98.2% and 99.5%); 4.25 reads separated ones worse.
-DIGIT_BONUS = 4.0
+#: numbers: 97.7, 97.3, 91.3, 92.2% against 97.7, 97.5, 91.2, 91.9% with 2.75.)
+DIGIT_BONUS = 3.5
 CUT_COST = 1.5
 #: With the pair reader (``counter``): each digit read alone also scores COUNT_WEIGHT *
 #: log P(the piece holds fewer than two digits), so that a piece the pair reader sees
