@@ -1,7 +1,7 @@
 """Train `read`'s pair reader: how many digits a piece holds, and which two when two.
 
     python -m benchmarks.fit_pairs [--numbers 1500] [--pairs 16000] [--epochs 8] [--seed 0]
-                                   [--pieces FILE.npz]
+                                   [--pieces FILE.npz] [--start COUNT.npz] [--lr 0.05]
 
 Composes numbers from MNIST *training* digits (the first 50,000; validation and test are
 never seen): half of them pairs touching as a pen makes them touch
@@ -16,7 +16,9 @@ moved by up to 2 pixels each way in training, and has three heads: the count (4
 classes), the left digit and the right digit (10 each, learned from pieces of two
 only). 10% is held out to report the accuracy of each head. Writes
 src/digitnet/models/count.npz; ``--pieces`` keeps the labelled pieces (outside the
-repository) to train again from.
+repository) to train again from; ``--start`` trains an existing pair reader further
+instead of a new one (``--lr``: the starting rate, halved after 60% of the epochs and
+cut to a fifth after 85%).
 """
 
 import argparse
@@ -157,22 +159,23 @@ class HeadsCost:
         return cost, delta
 
 
-def train(x, y, epochs, seed, log=print):
-    """The pair reader trained on shifted frames, and the held-out tenth's indices."""
+def train(x, y, epochs, seed, log=print, start=None, lr=0.05):
+    """The pair reader trained on shifted frames (a new one, or ``start`` trained
+    further), and the held-out tenth's indices."""
     from digitnet.nn.optim import SGD
     from digitnet.read.counter import pair_reader
 
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y))
     held, used = order[:len(y) // 10], order[len(y) // 10:]
-    net = pair_reader(rng)
+    net = pair_reader(rng) if start is None else start
     identity = net.loss
     net.loss = HeadsCost()
-    optimizer = SGD(net.parameters(), 0.05, momentum=0.9)
+    optimizer = SGD(net.parameters(), lr, momentum=0.9)
     batch = 64
     for epoch in range(epochs):
         # the rate halved after 60% of the epochs, and cut to a fifth after 85%
-        optimizer.lr = 0.05 * (0.5 if epoch >= 0.6 * epochs else 1.0) * (
+        optimizer.lr = lr * (0.5 if epoch >= 0.6 * epochs else 1.0) * (
             0.4 if epoch >= 0.85 * epochs else 1.0)
         start, total = time.perf_counter(), 0.0
         shuffled = used[rng.permutation(len(used))]
@@ -204,13 +207,15 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pieces", type=Path, help="labelled pieces: read if it exists, else kept")
+    parser.add_argument("--start", help="a pair reader trained further instead of a new one")
+    parser.add_argument("--lr", type=float, default=0.05, help="starting learning rate (momentum 0.9)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.pairs + 1) < 1:
         parser.error("--numbers and --epochs must be at least 1, --pairs at least 0")
 
     from digitnet.data import mnist
-    from digitnet.io import save_model
+    from digitnet.io import load_model, save_model
     from digitnet.read.counter import TWO
 
     start = time.perf_counter()
@@ -229,7 +234,8 @@ def main(argv=None):
     y = targets(np.concatenate([count, np.full(len(more), TWO)]), np.concatenate([pair, more_pair]))
     print(f"{len(count)} pieces, {np.bincount(count, minlength=4).tolist()} by count, "
           f"{len(more)} more pairs ({time.perf_counter() - start:.0f} s)", flush=True)
-    net, held = train(x, y, args.epochs, args.seed, lambda line: print(line, flush=True))
+    net, held = train(x, y, args.epochs, args.seed, lambda line: print(line, flush=True),
+                      load_model(args.start) if args.start else None, args.lr)
     accuracy = accuracies(net, x[held].astype(np.float32), y[held])
     command = "python -m benchmarks.fit_pairs " + " ".join(sys.argv[1:] if argv is None else argv)
     save_model(args.out, net, {
@@ -238,7 +244,7 @@ def main(argv=None):
                    "three or more), then the left digit (0-9) and the right digit (0-9) of a piece of two",
         "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
                      "numbers": args.numbers, "pairs": args.pairs, "pieces": int(len(y)),
-                     "epochs": args.epochs, "seed": args.seed,
+                     "epochs": args.epochs, "seed": args.seed, "start": args.start, "lr": args.lr,
                      "seconds": round(time.perf_counter() - start, 1), "command": command},
         "metrics": {f"held_out_accuracy_{k}": round(v, 4) for k, v in accuracy.items()},
     }, half=True)

@@ -151,6 +151,27 @@ def test_fit_pairs_trains_a_pair_reader_that_fits_read(tmp_path):
     assert reader.metadata["training"]["command"].startswith("python -m benchmarks.fit_pairs")
 
 
+def test_fit_pairs_trains_a_pair_reader_given_further_at_the_rate_given():
+    # fit_pairs --start/--lr: the networks of an existing pair reader, not new ones
+    from benchmarks.fit_pairs import train
+
+    from digitnet.read.counter import FRAME, pair_reader
+
+    rng = np.random.default_rng(0)
+    x = rng.random((20, FRAME[0] * FRAME[1])).astype(np.float16)
+    y = np.zeros((20, 24), np.float32)
+    y[np.arange(20), rng.integers(0, 4, 20)] = 1.0
+    trained = []
+    for lr in (0.01, 0.02):
+        start = pair_reader(np.random.default_rng(1))
+        before = [w.copy() for w, _ in start.parameters()]
+        net, held = train(x, y, 1, 0, log=lambda line: None, start=start, lr=lr)
+        assert net is start and len(held) == 2
+        trained.append([w for w, _ in net.parameters()])
+        assert any(not np.array_equal(a, b) for a, b in zip(before, trained[-1]))
+    assert any(not np.allclose(a, b) for a, b in zip(*trained))  # the rate given is used
+
+
 def test_the_pair_reader_gives_each_head_its_probabilities():
     from digitnet.read.counter import HEADS, assess_frames, pair_reader
 
