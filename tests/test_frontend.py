@@ -390,3 +390,15 @@ def test_a_drawn_zero_closed_by_a_faint_thin_stroke_stays_closed():
     rr, aa = np.hypot(yy, xx), np.degrees(np.arctan2(yy, xx))
     arc = (aa > -50) & (aa < -10) & (rr > 8) & (rr < 11)
     assert out[arc].mean() > 0.05
+
+
+def test_a_drawings_fragment_within_it_is_kept_and_a_speck_beside_it_is_not():
+    image = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((60, 60, 220, 220), outline=0, width=14)  # a 0
+    draw.ellipse((137, 137, 143, 143), fill=0)  # a fragment in its loop, too small to count
+    draw.ellipse((232, 137, 236, 141), fill=0)  # a speck within the margin round it
+    x = to_mnist(image).reshape(28, 28)
+    cols = np.flatnonzero(x.max(axis=0) > 0.1)
+    assert x[13:15, 13:15].max() > 0.1  # the fragment
+    assert cols[-1] - cols[0] <= 20  # the 0 alone, 20 pixels wide: no speck beside it

@@ -145,11 +145,14 @@ def _full_size(grey: np.ndarray, found: select.Writing, factor: int, level, dark
     other pieces' (what closes a thin 9's loop is often fainter than the threshold)."""
     top, bottom, left, right = found.box
     pad = int(MARGIN * max(bottom - top, right - left)) + 2
-    window = (slice(max(0, top - pad), bottom + pad), slice(max(0, left - pad), right + pad))
-    writing = found.mask[window]
-    # the other pieces (specks), grown by a working pixel, where not next to the writing
-    others = _grown(found.ink[window] & ~writing) & ~_grown(writing)
-    top, left = window[0].start * factor, window[1].start * factor
+    y, x = max(0, top - pad), max(0, left - pad)
+    writing = found.mask[y:bottom + pad, x:right + pad]
+    # the other pieces (specks) outside the writing's box, grown by a working pixel, where
+    # not next to the writing (a fragment within the box, too small to count, is the digit's)
+    others = found.ink[y:bottom + pad, x:right + pad] & ~writing
+    others[top - y:bottom - y, left - x:right - x] = False
+    others = _grown(others) & ~_grown(writing)
+    top, left = y * factor, x * factor
     crop = grey[top:top + writing.shape[0] * factor, left:left + writing.shape[1] * factor]
     strength = light.contrast(crop, level, dark)
     if others.any():

@@ -77,8 +77,6 @@ STROKE = 1 / 8
 THICK = 2.5
 THICK_PHOTO = 2.0
 PHOTO_SIZE = 64
-THICK_LARGE = 1.5
-LARGE = 80
 
 
 def _normalise_strokes(values: np.ndarray, photo: bool = False) -> np.ndarray:
@@ -95,9 +93,7 @@ def _normalise_strokes(values: np.ndarray, photo: bool = False) -> np.ndarray:
     if width < 0.6 * target and size >= 3:
         # a hairline averaged down is faint: bring it to full strength, then widen it
         return rank_filter(np.clip(values / (0.5 * values.max()), 0, 1), min(size, 11), np.maximum)
-    thick = THICK
-    if photo and max(values.shape) >= PHOTO_SIZE:
-        thick = THICK_LARGE if max(values.shape) >= LARGE else THICK_PHOTO
+    thick = THICK_PHOTO if photo and max(values.shape) >= PHOTO_SIZE else THICK
     if width > thick * target:
         size = int(round(width - target)) // 2 * 2 + 1
         return rank_filter(values, max(3, min(size, 9)), np.minimum)
