@@ -11,7 +11,8 @@ picture (a canvas export, a scan, a phone photo of paper, chalk on a board) to i
 The writing is found on a working copy of at most ``WORK`` pixels on its long side; when
 it is small there, it is found again in a crop of the full picture around it, so that a
 small digit in a large photo keeps its detail and a large photo costs little more than a
-small one.
+small one. A drawing on a flat background (a canvas export) has its writing found on a
+smaller copy, and its ink then taken from the picture at full size.
 """
 
 from __future__ import annotations
