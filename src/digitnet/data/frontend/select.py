@@ -3,8 +3,8 @@
 The ink strength is binarised at a threshold that adapts to the picture (Otsu's, among
 the pixels clearly above the noise); ruled and squared paper lines (long, thin, straight
 runs) are taken out; the rest is split into connected pieces, and the writing is the
-dominant piece (the most ink, a piece touching the frame's edge counting for less: a
-page edge, a shadow, a finger) with the pieces close to it (a digit written in two
+dominant piece (the most ink, a piece touching the frame's edge counting for less in a
+photo: a page edge, a shadow, a finger) with the pieces close to it (a digit written in two
 strokes, broken pencil strokes, the other digits of a number). Specks are left out.
 """
 
