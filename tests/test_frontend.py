@@ -350,3 +350,55 @@ def test_a_thick_one_drawn_down_to_the_bottom_of_a_canvas():
     ImageDraw.Draw(image).line([(200, 70), (205, 280)], fill=0, width=40)
     mnist_like_properties(to_mnist(image))
 
+
+
+def test_a_one_drawn_from_the_top_of_a_canvas_is_the_digit_not_a_dot_beside_it():
+    # (a regression: on a canvas a stroke reaching the frame counted for 2% of its ink, and
+    # a dot the user left was read instead of the 1)
+    image = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(140, 0), (120, 200)], fill=0, width=8)
+    draw.ellipse((40, 240, 48, 248), fill=0)
+    x = to_mnist(image).reshape(28, 28)
+    rows, cols = np.flatnonzero(x.max(axis=1) > 0.3), np.flatnonzero(x.max(axis=0) > 0.3)
+    assert rows[-1] - rows[0] >= 18 and cols[-1] - cols[0] <= 8  # a 1, not a blob
+
+
+def test_a_drawing_of_a_five_in_two_strokes_keeps_both():
+    # (a regression: on a canvas a digit's pieces were joined in units of their height, and
+    # a 5's bar, wider than high, was read alone)
+    values, _ = _five_in_two_strokes()
+    values[values > 0.5] = 1.0  # white all round: a drawing on a canvas
+    x = to_mnist(as_image(values)).reshape(28, 28)
+    rows = np.flatnonzero(x.max(axis=1) > 0.3)
+    assert rows[-1] - rows[0] >= 18
+
+
+def test_a_drawn_zero_closed_by_a_faint_thin_stroke_stays_closed():
+    # (a regression: a drawing's ink was cut to the pieces found on a copy half its size,
+    # and a faint stroke (a 9's or a 0's closing), under the threshold, was dropped)
+    size = 200
+    y, x = np.mgrid[0:280, 0:280] - 139.5
+    r, angle = np.hypot(y, x), np.degrees(np.arctan2(y, x))
+    wedge = (angle > -60) & (angle < 0)  # the closing, upper right
+    ring = (r <= size / 2) & (r > size / 2 - 16) & ~wedge
+    closing = (r <= size / 2) & (r > size / 2 - 16) & wedge
+    values = 1.0 - 0.9 * ring - 0.2 * closing
+    out = to_mnist(as_image(values)).reshape(28, 28)
+    # the closing's pixels in the 28x28 input: the fitted ring's upper right arc
+    yy, xx = np.mgrid[0:28, 0:28] - 13.5
+    rr, aa = np.hypot(yy, xx), np.degrees(np.arctan2(yy, xx))
+    arc = (aa > -50) & (aa < -10) & (rr > 8) & (rr < 11)
+    assert out[arc].mean() > 0.05
+
+
+def test_a_drawings_fragment_within_it_is_kept_and_a_speck_beside_it_is_not():
+    image = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((60, 60, 220, 220), outline=0, width=14)  # a 0
+    draw.ellipse((137, 137, 143, 143), fill=0)  # a fragment in its loop, too small to count
+    draw.ellipse((232, 137, 236, 141), fill=0)  # a speck within the margin round it
+    x = to_mnist(image).reshape(28, 28)
+    cols = np.flatnonzero(x.max(axis=0) > 0.1)
+    assert x[13:15, 13:15].max() > 0.1  # the fragment
+    assert cols[-1] - cols[0] <= 20  # the 0 alone, 20 pixels wide: no speck beside it

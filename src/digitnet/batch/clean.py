@@ -174,8 +174,7 @@ def _writing(binary, strength, t32):
     picture = stats.top // (h + 1)
     stats.top -= picture * (h + 1)
     stats.bottom -= picture * (h + 1)
-    edge = (stats.top == 0) | (stats.left == 0) | (stats.bottom == h) | (stats.right == w)
-    score = stats.mass * np.where(edge, select.EDGE_WEIGHT, 1.0)
+    score = stats.mass.copy()  # (on a flat background a piece at the frame's edge counts)
     score[stats.peak <= t32[picture]] = 0.0
     starts = np.searchsorted(picture, np.arange(n + 1))
     wanted = np.zeros(found.n + 1, bool)
@@ -186,8 +185,8 @@ def _writing(binary, strength, t32):
             continue
         best = int(np.argmax(score[a:b]))
         part = select.Stats(*(getattr(stats, f)[a:b] for f in select.Stats.__dataclass_fields__))
-        keep = (part.area >= select.SPECK * part.area[best]) & ~edge[a:b] & (part.peak > t32[k])
-        chosen, boxes[k] = select._gather(part, best, keep, select.JOIN)
+        keep = (part.area >= select.SPECK * part.area[best]) & (part.peak > t32[k])
+        chosen, boxes[k] = select._gather(part, best, keep, select.JOIN, longest=True)
         wanted[np.array(chosen) + a + 1] = True
     return boxes, wanted[found.labels].reshape(n, h + 1, w)[:, :h]
 

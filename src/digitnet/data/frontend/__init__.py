@@ -11,7 +11,8 @@ picture (a canvas export, a scan, a phone photo of paper, chalk on a board) to i
 The writing is found on a working copy of at most ``WORK`` pixels on its long side; when
 it is small there, it is found again in a crop of the full picture around it, so that a
 small digit in a large photo keeps its detail and a large photo costs little more than a
-small one.
+small one. A drawing on a flat background (a canvas export) has its writing found on a
+smaller copy, and its ink then taken from the picture at full size.
 """
 
 from __future__ import annotations
@@ -97,13 +98,16 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, boo
         strength = light.contrast(work, light.stretch(level, work.shape), dark)
     sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
-    # (a digit's pieces joined in units of its longest side, and thick strokes thinned
-    # sooner, on photos of paper only: drawings, scans and chalk keep their outputs)
+    # (a digit's pieces joined in units of its longest side on photos of paper and on
+    # drawings, thick strokes thinned sooner on photos only; chalk keeps its outputs)
     photo = not flat and dark
-    longest = detail and photo
+    longest = detail and (photo or flat)
     found = select.writing(strength, sigma, join, paper=not flat, longest=longest)
     if found is None:
         raise NoDigitError(BLANK)
+    if flat and detail and factor > 1:
+        values, origin = _full_size(grey, found, factor, level, dark)
+        return values, origin, photo
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
     if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
@@ -134,6 +138,43 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, boo
     return _soft(strength, again, flat), (top, left), photo
 
 
+def _full_size(grey: np.ndarray, found: select.Writing, factor: int, level, dark: bool
+               ) -> tuple[np.ndarray, tuple]:
+    """A drawing's soft ink at the picture's full size, in the box of the writing ``found``
+    on the working copy (``factor`` times smaller) with its margin, other pieces left out:
+    (ink, (top, left) of the crop in ``grey``). Its faint ink is kept where it is not the
+    other pieces' (what closes a thin 9's loop is often fainter than the threshold)."""
+    top, bottom, left, right = found.box
+    pad = int(MARGIN * max(bottom - top, right - left)) + 2
+    y, x = max(0, top - pad), max(0, left - pad)
+    writing = found.mask[y:bottom + pad, x:right + pad]
+    # the other pieces (specks) outside the writing's box, grown by a working pixel, where
+    # not next to the writing (a fragment within the box, too small to count, is the digit's)
+    others = found.ink[y:bottom + pad, x:right + pad] & ~writing
+    others[top - y:bottom - y, left - x:right - x] = False
+    others = _grown(others) & ~_grown(writing)
+    top, left = y * factor, x * factor
+    crop = grey[top:top + writing.shape[0] * factor, left:left + writing.shape[1] * factor]
+    strength = light.contrast(crop, level, dark)
+    if others.any():
+        others = np.repeat(np.repeat(others, factor, axis=0), factor, axis=1)
+        strength[others[:crop.shape[0], :crop.shape[1]]] = 0.0
+    soft = strength / max(float(strength.max()), 1e-6)
+    soft[soft < NOISE] = 0.0
+    return np.clip(soft, 0.0, 1.0, out=soft), (top, left)
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """``mask`` grown by a pixel, up, down, left and right and diagonally."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    across = grown.copy()
+    across[:, 1:] |= grown[:, :-1]
+    across[:, :-1] |= grown[:, 1:]
+    return across
+
+
 def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False,
           window: tuple = (slice(None), slice(None))) -> np.ndarray:
     """Soft ink in [0, 1] over the writing's pieces (grown by a pixel, for their
@@ -142,12 +183,7 @@ def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False,
     as they are (relative to the strongest); a photo's are stretched between the paper's
     noise and the writing's typical strength."""
     strength, pieces = strength[window], found.mask[window]
-    mask = pieces.copy()
-    mask[1:] |= pieces[:-1]
-    mask[:-1] |= pieces[1:]
-    grown = mask.copy()
-    grown[:, 1:] |= mask[:, :-1]
-    grown[:, :-1] |= mask[:, 1:]
+    grown = _grown(pieces)
     if flat:
         soft = strength / max(float(strength[pieces].max()), 1e-6)
         soft[soft < NOISE] = 0.0

@@ -3,8 +3,8 @@
 The ink strength is binarised at a threshold that adapts to the picture (Otsu's, among
 the pixels clearly above the noise); ruled and squared paper lines (long, thin, straight
 runs) are taken out; the rest is split into connected pieces, and the writing is the
-dominant piece (the most ink, a piece touching the frame's edge counting for less: a
-page edge, a shadow, a finger) with the pieces close to it (a digit written in two
+dominant piece (the most ink, a piece touching the frame's edge counting for less in a
+photo: a page edge, a shadow, a finger) with the pieces close to it (a digit written in two
 strokes, broken pencil strokes, the other digits of a number). Specks are left out.
 """
 
@@ -51,6 +51,7 @@ class Writing:
     mask: np.ndarray  # (H, W) bool: the pixels of the writing's pieces
     box: tuple  # (top, bottom, left, right), bottom and right exclusive
     threshold: float
+    ink: np.ndarray  # (H, W) bool: the pixels of every piece, the writing's and the others'
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -296,6 +297,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     length = np.maximum(height, width)
     thin = length * length > THIN * stats.area  # (a line along a shadow's edge)
     page = spans & (filled | thin) & paper
+    if not paper:  # (on a canvas a stroke may reach the frame: no page edge, no finger)
+        edge[:] = False
     score = stats.mass * np.where(edge, np.where(page, 0.0, EDGE_WEIGHT), 1.0)
     score[stats.peak <= t] = 0.0
     if score.max() <= 0:
@@ -309,7 +312,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     mask = np.zeros(binary.size, bool)
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
-    return Writing(mask.reshape(h, w), box, t)
+    return Writing(mask.reshape(h, w), box, t, binary)
 
 
 def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple,
