@@ -35,9 +35,10 @@ FILE = Path(__file__).parent / "models" / "calibration.json"
 BINS = 15
 #: What a number's logistic regression reads, in this order (``number_features``).
 NUMBER_FEATURES = ("log_product", "min_logit", "second_logit", "digits", "widest", "narrowest",
-                   "overlaps", "height_spread", "margin", "least_whole", "most_several")
-#: A reading's segmentation margin (``read.evidence``) is clipped to +-MARGIN: beyond it,
-#: a chain of another length is out of the question (or the only answer).
+                   "overlaps", "height_spread", "margin", "least_whole", "most_several",
+                   "sequence_lead")
+#: A reading's segmentation margin and its sequence reader's lead (``read.evidence``) are
+#: clipped to +-MARGIN: beyond it, a rival is out of the question (or there is none).
 MARGIN = 10.0
 #: Logits of a probability are clipped to this range (float32 softmaxes reach 1.0 exactly).
 LOGIT_RANGE = (-12.0, 16.0)
@@ -169,8 +170,9 @@ def number_features(reading) -> np.ndarray:
     neighbours whose boxes overlap (cut or touching), how much the heights vary, and the
     segmentation's evidence (``read.evidence``: the lead of the chain read over the best of
     another length, clipped to +-MARGIN; the judge's least log P(whole) and the pair
-    reader's largest P(several digits) among its pieces; a reading without evidence counts
-    as sure of its segmentation)."""
+    reader's largest P(several digits) among its pieces; the sequence reader's lead of the
+    string read over the best other candidate, clipped to +-MARGIN; a reading without
+    evidence counts as sure of its segmentation)."""
     digits = reading.digits
     if not digits:
         raise ValueError("a reading without digits has no confidence")
@@ -187,7 +189,8 @@ def number_features(reading) -> np.ndarray:
                      widths.max() / height, widths.min() / height, overlaps,
                      heights.std() / height,
                      float(np.clip(evidence.get("margin", MARGIN), -MARGIN, MARGIN)),
-                     float(evidence.get("least_whole", 0.0)), float(evidence.get("most_several", 0.0))])
+                     float(evidence.get("least_whole", 0.0)), float(evidence.get("most_several", 0.0)),
+                     float(np.clip(evidence.get("sequence_lead", MARGIN), -MARGIN, MARGIN))])
 
 
 @dataclass
