@@ -2,7 +2,8 @@
 
     python -m benchmarks.fit_sequence [--numbers 48000] [--epochs 10] [--seed 1]
                                       [--channels 24,48,64] [--hidden 192] [--out FILE]
-                                      [--lines FILE.npz]
+                                      [--lines FILE.npz] [--start MODEL] [--lr 0.001]
+                                      [--thicken 0]
 
 Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
 validation and test are never seen): a third touching as a pen makes them touch
@@ -14,7 +15,9 @@ the line the sequence reader sees (``digitnet.read.sequence.line`` of
 shifted by up to 3 columns. The reader (``sequence.sequence_reader``) learns with Adam
 (rate 0.001, halved for the last third of the epochs, gradients clipped at norm 5) on
 mini-batches of 32 lines of similar width, padded on the right with blank columns, by
-the CTC cost (``digitnet.nn.ctc``). 5% is held out to report how many lines the best
+the CTC cost (``digitnet.nn.ctc``); ``--start`` continues from a reader already trained
+(its shape kept), ``--lr`` sets the first rate, ``--thicken`` the share of lines whose
+strokes are thickened by a pixel at random (a broader pen). 5% is held out to report how many lines the best
 path reads exactly. Writes src/digitnet/models/sequence.npz after every epoch (a long run
 can be stopped); ``--lines`` keeps the composed lines (outside the repository).
 """
@@ -79,9 +82,20 @@ def load_lines(path):
                 [str(t) for t in saved["labels"]])
 
 
-def batch(images, labels, rng=None):
+def thickened(im, rng):
+    """The line's strokes a pixel broader, to the right, below or both."""
+    out = im.copy()
+    if rng.random() < 0.67:
+        out[:, 1:] = np.maximum(out[:, 1:], im[:, :-1])
+    if rng.random() < 0.67 or (out == im).all():
+        out[1:] = np.maximum(out[1:], im[:-1])
+    return out
+
+
+def batch(images, labels, rng=None, thicken=0.0):
     """Lines padded on the right to one width (a multiple of 4): (n, 1, 32, W), and the
-    labels (n, S) padded with -1. With ``rng``: the ink dimmed and shifted at random."""
+    labels (n, S) padded with -1. With ``rng``: the ink dimmed and shifted at random, and
+    a share ``thicken`` of lines thickened."""
     from digitnet.read.sequence import STRIDE
 
     shift = rng.integers(0, 4, len(images)) if rng is not None else np.zeros(len(images), int)
@@ -90,6 +104,8 @@ def batch(images, labels, rng=None):
     x = np.zeros((len(images), 1, images[0].shape[0], width), np.float32)
     for n, (im, s) in enumerate(zip(images, shift)):
         gain = rng.uniform(0.6, 1.0) if rng is not None else 1.0
+        if rng is not None and thicken and rng.random() < thicken:
+            im = thickened(im, rng)
         x[n, 0, :, s:s + im.shape[1]] = im.astype(np.float32) * gain
     y = np.full((len(labels), max(len(t) for t in labels)), -1, np.int64)
     for n, t in enumerate(labels):
@@ -104,7 +120,7 @@ def batches(order, widths, rng):
     return [chunks[i] for i in rng.permutation(len(chunks))]
 
 
-def train(images, labels, epochs, seed, net, log=print, after_epoch=None):
+def train(images, labels, epochs, seed, net, log=print, after_epoch=None, lr=0.001, thicken=0.0):
     """The reader trained as the module docstring says, and the held-out indices;
     ``after_epoch(net, epoch, held)`` is called after each epoch (to keep the model)."""
     from digitnet.nn.ctc import CTCCost
@@ -117,12 +133,12 @@ def train(images, labels, epochs, seed, net, log=print, after_epoch=None):
     widths = np.asarray([im.shape[1] for im in images])
     identity = net.loss
     net.loss = CTCCost(BLANK)
-    optimizer = Adam(net.parameters(), 0.001)
+    optimizer = Adam(net.parameters(), lr)
     for epoch in range(epochs):
-        optimizer.lr = 0.001 * (0.5 if epoch >= 2 * epochs / 3 else 1.0)
+        optimizer.lr = lr * (0.5 if epoch >= 2 * epochs / 3 else 1.0)
         start, total, seen = time.perf_counter(), 0.0, 0
         for take in batches(used, widths, rng):
-            x, y = batch([images[i] for i in take], [labels[i] for i in take], rng)
+            x, y = batch([images[i] for i in take], [labels[i] for i in take], rng, thicken)
             total += net.loss_and_gradients(x, y) * len(take)
             seen += len(take)
             clip_grad_norm(net.parameters(), 5.0)
@@ -157,12 +173,19 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=192)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--lines", type=Path, help="the composed lines: read if it exists, else kept")
+    parser.add_argument("--start", type=Path, help="a trained reader to continue from")
+    parser.add_argument("--lr", type=float, default=0.001, help="Adam's first learning rate")
+    parser.add_argument("--thicken", type=float, default=0.0, help="share of lines thickened")
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.hidden) < 1:
         parser.error("--numbers, --epochs and --hidden must be at least 1")
+    if not (args.lr > 0 and 0 <= args.thicken <= 1):
+        parser.error("--lr must be positive and --thicken in [0, 1]")
+    if args.start and not args.start.is_file():
+        parser.error(f"--start: no such file: {args.start}")
 
     from digitnet.data import mnist
-    from digitnet.io import save_model
+    from digitnet.io import load_model, save_model
     from digitnet.read.sequence import sequence_reader
 
     start = time.perf_counter()
@@ -175,7 +198,14 @@ def main(argv=None):
             save_lines(args.lines, images, labels)
     print(f"{len(images)} lines, widths {min(im.shape[1] for im in images)}-"
           f"{max(im.shape[1] for im in images)} ({time.perf_counter() - start:.0f} s)", flush=True)
-    channels = tuple(int(c) for c in args.channels.split(","))
+    if args.start:
+        net = load_model(str(args.start)).train()
+        channels = (net.layers[0].params["weight"].shape[0], net.layers[3].params["weight"].shape[0],
+                    net.layers[6].params["weight"].shape[0])
+        args.hidden = net.layers[11].params["weight"].shape[1]
+    else:
+        channels = tuple(int(c) for c in args.channels.split(","))
+        net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)
     command = "python -m benchmarks.fit_sequence " + " ".join(sys.argv[1:] if argv is None else argv)
 
     def keep(net, epoch, held):
@@ -187,14 +217,16 @@ def main(argv=None):
             "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
                          "numbers": len(labels), "epochs": epoch, "of_epochs": args.epochs,
                          "seed": args.seed, "channels": list(channels), "hidden": args.hidden,
+                         "lr": args.lr, "thicken": args.thicken,
+                         "start": args.start.name if args.start else None,
                          "seconds": round(time.perf_counter() - start, 1), "command": command},
             "metrics": {"held_out_exact": round(accuracy, 4)},
         }, half=True)
         print(f"epoch {epoch}: held-out lines read exactly (best path): {100 * accuracy:.2f}%; "
               f"wrote {args.out}", flush=True)
 
-    net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)
-    train(images, labels, args.epochs, args.seed, net, lambda line: print(line, flush=True), keep)
+    train(images, labels, args.epochs, args.seed, net, lambda line: print(line, flush=True), keep,
+          args.lr, args.thicken)
     return 0
 
 

@@ -59,12 +59,13 @@ def families(n, seed, digits):
     return out
 
 
-def realworld_families(n):
-    """{family: [(picture bytes, truth)]}: the validation split of the number families."""
+def realworld_families(n, start=0):
+    """{family: [(picture bytes, truth)]}: the validation split of the number families,
+    pictures ``start`` to ``start + n``."""
     from benchmarks import realworld
 
     digits = realworld.digits_of("validation")
-    return {f"rw-{family}": realworld.pictures("validation", family, n, digits)
+    return {f"rw-{family}": realworld.pictures("validation", family, start + n, digits)[start:]
             for family in realworld.NUMBERS}
 
 

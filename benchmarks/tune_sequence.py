@@ -84,8 +84,9 @@ def load(path):
     return scored
 
 
-def readings(im):
-    """``decode.readings`` of a kept picture (with the decoding constants of now)."""
+def readings(im, others=False):
+    """``decode.readings`` of a kept picture (with the decoding constants of now); with
+    ``others``, and ``decode.other_readings``."""
     from digitnet.read import decode
 
     keys = [tuple(k) for k in im.keys.tolist()]
@@ -95,31 +96,32 @@ def readings(im):
     s = decode.Scores(keys, im.probabilities, im.log_whole, im.judged,
                       im.log_count if has_count else None,
                       im.pair if has_count and not np.isnan(im.pair).all() else None)
-    return decode.readings(lat, s)
+    return (decode.readings(lat, s), decode.other_readings(lat, s) if others else None)
 
 
-def prepare(scored, models, margin, runner_up):
-    """Each picture's candidates (the widest ``margin``, the lowest ``runner_up``) and, for
-    each sequence reader, its best path's string, the chain aligned to it (``extra``, or
-    None) and ln P of each candidate's string (the aligned chain's last)."""
+def prepare(scored, models, margin, runner_up, others=False):
+    """Each picture's candidates (the widest ``margin``, the lowest ``runner_up``; with
+    ``others``, wide pieces read either way) and, for each sequence reader, its best path's
+    string, the chain aligned to it (``extra``, or None) and ln P of each candidate's string
+    (the aligned chain's last)."""
     from digitnet.read import sequence
 
     for images in scored.values():
         for im in images:
-            read = readings(im)
-            im.options = sequence.candidates(im.n_nodes, read, margin, runner_up) if read else []
+            read, other = readings(im, others)
+            im.options = sequence.candidates(im.n_nodes, read, margin, runner_up, other) if read else []
             im.logs, im.greedy, im.extra = [], [], []
             for model in models:
                 scores = sequence.column_scores_batch(model, im.line[None, None].astype(np.float32))[0]
                 seen = sequence.greedy(scores)
-                extra = sequence.aligned(im.n_nodes, read, seen, margin) if read else None
+                extra = sequence.aligned(im.n_nodes, read, seen, margin, other) if read else None
                 im.greedy.append(seen)
                 im.extra.append(extra)
                 texts = [sequence.text(o.digits) for o in im.options + ([extra] if extra else [])]
                 im.logs.append(sequence.log_p(scores, texts))
 
 
-def chosen(im, m, weight, margin, runner_up, align):
+def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -131,29 +133,30 @@ def chosen(im, m, weight, margin, runner_up, align):
         kept.append(True)
     options = im.options + ([extra] if extra is not None else [])
     best, text = -np.inf, ""
-    for o, lp, keep in zip(options, im.logs[m], kept):
+    for n, (o, lp, keep) in enumerate(zip(options, im.logs[m], kept)):
         if not keep:
             continue
-        total = o.score + (weight * lp if weight else 0.0)
+        total = o.score + (weight * lp if weight else 0.0) - (align_cost if n == len(im.options) else 0.0)
         if total > best:
             best, text = total, sequence.text(o.digits)
     return text
 
 
-def report(scored, names, settings):
+def report(scored, names, settings, label=""):
     for m, name in enumerate(names):
+        name += label
         alone = ", ".join(f"{family} {100 * np.mean([im.greedy[m] == im.truth for im in images]):5.1f}%"
                           for family, images in scored.items())
         print(f"{name}, best path alone: {alone}", flush=True)
-        for weight, margin, runner_up, align in settings:
+        for weight, margin, runner_up, align, align_cost in settings:
             figures = []
             for family, images in scored.items():
-                texts = [chosen(im, m, weight, margin, runner_up, align) for im in images]
+                texts = [chosen(im, m, weight, margin, runner_up, align, align_cost) for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
-            print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g}: "
-                  + ", ".join(figures), flush=True)
+            print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
+                  f"cost {align_cost:g}: " + ", ".join(figures), flush=True)
 
 
 def main(argv=None):
@@ -161,6 +164,8 @@ def main(argv=None):
     parser.add_argument("--numbers", type=int, default=300, help="numbers per composed family")
     parser.add_argument("--realworld", type=int, default=200,
                         help="numbers per family of benchmarks.realworld's validation split")
+    parser.add_argument("--realworld-from", type=int, default=0,
+                        help="the first realworld picture taken (for a second, disjoint set)")
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--split", choices=("validation", "test"), default="validation",
                         help="test: bench_touching's families (its seed), to measure once")
@@ -174,9 +179,12 @@ def main(argv=None):
     parser.add_argument("--runner-ups", default="0.05,1.1", help="RUNNER_UPs tried (above 1: none)")
     parser.add_argument("--aligned", default="0,1",
                         help="with the chain aligned to the reader's best path (1) or not (0)")
+    parser.add_argument("--align-costs", default="0", help="ALIGN_COSTs tried")
+    parser.add_argument("--others", default="1",
+                        help="wide pieces read either way (1: decode.other_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
-            for values in (args.weights, args.margins, args.runner_ups, args.aligned)]
+            for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs)]
 
     from digitnet.io import load_model
     from digitnet.read import sequence
@@ -193,8 +201,9 @@ def main(argv=None):
     models = [load_model(p) for p in args.sequences] or [sequence.sequence_model()]
     if any(m is None for m in models):
         parser.error("no sequence reader: give --sequences")
-    prepare(scored, models, max(grid[1]), min(grid[2]))
-    report(scored, names, list(itertools.product(*grid)))
+    for others in (int(v) for v in args.others.split(",")):
+        prepare(scored, models, max(grid[1]), min(grid[2]), bool(others))
+        report(scored, names, list(itertools.product(*grid)), f" (others {others})")
     return 0
 
 
@@ -215,7 +224,8 @@ def score_families(args):
                    **{f"rw-{family}": realworld.pictures("test", family, bench_photos.NUMBERS, digits)
                       for family in realworld.NUMBERS + realworld.NUMBERS_TEST_ONLY}}
     else:
-        chosen_ = {**families(args.numbers, args.seed, data.validation), **realworld_families(args.realworld)}
+        chosen_ = {**families(args.numbers, args.seed, data.validation),
+                   **realworld_families(args.realworld, args.realworld_from)}
     scored = {}
     for family, items in chosen_.items():
         if not args.families or family in args.families.split(","):

@@ -137,3 +137,27 @@ def test_fit_sequence_trains_a_reader_that_fits_read(tmp_path):
     assert read_config(out)["training"]["epochs"] == 2
     scores = sequence.column_scores(np.ones((LINE_HEIGHT, 90), np.float32), load_model(out))
     assert scores.shape == ((45 + 2 * sequence.MARGIN) // sequence.STRIDE, sequence.BLANK + 1)
+
+
+def test_a_piece_read_the_other_way_joins_the_candidates():
+    seven = lattice_reading()[(0, 2)][1][0][1]
+    others = {(0, 2): (4.0, [(1, one_hot(1)), (7, seven)])}  # the wide piece read as two digits
+    texts = {sequence.text(o.digits): o for o in sequence.candidates(3, lattice_reading(), 4.0, 1.1, others)}
+    assert texts["17"].keys == [(0, 2)] and texts["17"].score == 4.0  # better than its two pieces
+    assert texts["7"].score == 5.0 and texts["7"].behind == 0.0  # the best chain is unchanged
+    alone = {sequence.text(o.digits): o for o in sequence.candidates(3, lattice_reading(), 4.0, 1.1)}
+    assert alone["17"].keys == [(0, 1), (1, 2)] and alone["17"].score == 3.5
+    assert sequence.aligned(3, lattice_reading(), "17", others=others).keys == [(0, 2)]
+
+
+@pytest.mark.parametrize("cost, expected, keys", [(0.0, "1", [(0, 2)]), (1e9, "17", [(0, 1), (1, 2)])])
+def test_the_aligned_chain_pays_its_cost(monkeypatch, cost, expected, keys):
+    from types import SimpleNamespace
+
+    # the reader says 1: no candidate reads it (the 7's runner-up is below RUNNER_UP), the
+    # aligned chain does, reading the 7 as a 1; at a prohibitive cost, the candidate nearest
+    monkeypatch.setattr(sequence, "_MODEL", [Reader("1")])
+    monkeypatch.setattr(sequence, "ALIGN_COST", cost)
+    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    digits, chosen, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)], 1.0)
+    assert sequence.text(digits) == expected and chosen == keys

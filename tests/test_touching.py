@@ -115,6 +115,42 @@ def test_a_piece_the_pair_reader_reads_as_two_digits_is_read_as_two_with_a_box_e
     assert len(decode.decode(lat, s)) == 1
 
 
+class SaysPlainly:
+    """A stand-in sequence reader whose column scores say ``text`` plainly."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def predict_proba(self, x, batch_size=None):
+        path = [sequence.BLANK] * (x.shape[-1] // sequence.STRIDE)
+        for i, c in enumerate(self.text):
+            path[1 + 2 * i] = int(c)
+        return (np.eye(sequence.BLANK + 1)[path] * 8).astype(np.float32)
+
+
+def test_a_pair_reading_that_loses_is_kept_and_the_sequence_reader_may_choose_it(monkeypatch):
+    from digitnet.read.segment import WHOLE
+
+    lat = lattice(two_zeros())
+    s = scores_of(lat, np.asarray([0.01, 0.01, 0.97, 0.01]))
+    s.log_whole[[lat.kind[k] != WHOLE for k in lat.pieces]] = np.log(1e-6)
+    s.log_whole[[lat.kind[k] == WHOLE for k in lat.pieces]] = np.log(0.5)
+    s.pair = np.full((len(lat.pieces), 100), 1e-5)
+    s.pair[:, 7] = 0.9
+    monkeypatch.setattr(decode, "PAIR_COST", 6.0)  # one digit reads better, but not by much
+    whole = next(k for k in lat.pieces if lat.kind[k] == WHOLE)
+    assert len(decode.readings(lat, s)[whole][1]) == 1
+    other = decode.other_readings(lat, s)[whole]
+    assert [d for d, _ in other[1]] == [0, 7] and other[0] < decode.readings(lat, s)[whole][0]
+    monkeypatch.setattr(sequence, "_MODEL", [None])
+    assert len(decode.decode(lat, s)) == 1  # the lattice alone reads one digit
+    monkeypatch.setattr(sequence, "_MODEL", [SaysPlainly("07")])
+    chosen = decode.decode(lat, s)
+    assert [d for _, d, _ in chosen] == [0, 7] and chosen[0][0] == chosen[1][0] == whole
+    monkeypatch.setattr(decode, "PAIR_COST", np.inf)  # no pair reading at all: nothing to choose
+    assert whole not in decode.other_readings(lat, s) and len(decode.decode(lat, s)) == 1
+
+
 def test_a_pair_is_split_at_its_thinnest_column_in_the_middle():
     mask = np.ones((10, 20), bool)
     mask[:, 12] = False

@@ -110,6 +110,18 @@ def full_scores(lat: Lattice, model) -> Scores:
 def readings(lat: Lattice, s: Scores):
     """The best way to read each piece, and its score: {key: (gain, digits)}, where
     digits lists (digit, its probabilities over the ten) for one digit, or two."""
+    return {k: ways[0] for k, ways in _ways(lat, s).items()}
+
+
+def other_readings(lat: Lattice, s: Scores):
+    """The way of reading each wide piece that ``readings`` did not choose, where there
+    are two (one digit, or the two the pair reader sees): {key: (gain, digits)}. The
+    sequence reader may prefer it (``sequence.candidates``)."""
+    return {k: ways[1] for k, ways in _ways(lat, s).items() if len(ways) > 1}
+
+
+def _ways(lat: Lattice, s: Scores):
+    """Each piece's ways of being read, best first: {key: [(gain, digits)]}."""
     # the bonus and the cut cost balance the judge's doubts; without a judge neither is needed
     bonus = DIGIT_BONUS if s.judged else 0.0
     cut = CUT_COST if s.judged else 0.0
@@ -118,19 +130,21 @@ def readings(lat: Lattice, s: Scores):
         cut_out = cut if lat.kind[k] == CUT else 0.0
         gain = float(np.log(p.max() + 1e-12)) + bonus + s.log_whole[n] - cut_out
         if s.log_count is None:
-            out[k] = (gain, [(int(p.argmax()), p)])
+            out[k] = [(gain, [(int(p.argmax()), p)])]
             continue
         several = np.exp(s.log_count[n, counter.TWO]) + np.exp(s.log_count[n, counter.MORE])
-        out[k] = (gain + COUNT_WEIGHT * np.log(max(1.0 - several, 1e-12)), [(int(p.argmax()), p)])
+        out[k] = [(gain + COUNT_WEIGHT * np.log(max(1.0 - several, 1e-12)), [(int(p.argmax()), p)])]
         if s.pair is None or lat.pieces[k][1] - lat.pieces[k][0] < PAIR_WIDTH * lat.height:
             continue
         ab = int(s.pair[n].argmax())
         doubt = np.log(max(1.0 - np.exp(s.log_whole[n]), 1e-12))  # the judge: not one whole digit
         two = float(np.log(s.pair[n, ab] + 1e-12)) + PAIR_WHOLE * doubt + 2 * bonus - PAIR_COST - cut_out
-        if two > out[k][0]:
-            grid = s.pair[n].reshape(10, 10)
-            total = max(float(grid.sum()), 1e-12)
-            out[k] = (two, [(ab // 10, grid.sum(axis=1) / total), (ab % 10, grid.sum(axis=0) / total)])
+        if not np.isfinite(two):  # pairs ruled out (PAIR_COST infinite)
+            continue
+        grid = s.pair[n].reshape(10, 10)
+        total = max(float(grid.sum()), 1e-12)
+        pair = (two, [(ab // 10, grid.sum(axis=1) / total), (ab % 10, grid.sum(axis=0) / total)])
+        out[k] = [pair, out[k][0]] if two > out[k][0][0] else [out[k][0], pair]
     return out
 
 
@@ -161,9 +175,12 @@ def decode(lat: Lattice, s: Scores):
 def _decoded(lat: Lattice, s: Scores):
     """``decode``'s reading, with what it was chosen from: (the reading, ``readings``,
     the keys of the chain chosen, the sequence reader's lead: ``sequence.rescored``)."""
-    read = readings(lat, s)
+    ways = _ways(lat, s)
+    read = {k: w[0] for k, w in ways.items()}
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
-    chosen, keys, lead = sequence.rescored(lat, read, keys)  # the sequence reader's choice among the best
+    # the sequence reader's choice among the best chains, wide pieces read either way
+    others = {k: w[1] for k, w in ways.items() if len(w) > 1}
+    chosen, keys, lead = sequence.rescored(lat, read, keys, others=others)
     return chosen, read, keys, lead
 
 

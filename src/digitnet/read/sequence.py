@@ -42,6 +42,7 @@ BLANK = 10
 SEQ_WEIGHT = 0.5
 CANDIDATE_MARGIN = 4.0
 RUNNER_UP = 0.2
+ALIGN_COST = 1.5
 
 _MODEL: list = []
 
@@ -130,86 +131,101 @@ class Candidate(NamedTuple):
 
 
 def candidates(n_nodes: int, read: dict, margin: float = CANDIDATE_MARGIN,
-               runner_up: float = RUNNER_UP) -> list:
+               runner_up: float = RUNNER_UP, others: dict | None = None) -> list:
     """The chains ``rescored`` chooses from, as ``Candidate``s: the best chain of each
     number of digits (dynamic programming over (node, digits so far)) within ``margin``
     of the best, and each of those with one digit read as its runner-up where that has
-    at least ``runner_up`` of the probability."""
-    most = sum(len(d) for _, d in read.values())
-    table, back = _chains(n_nodes, read, most, lambda key, at: read[key][0])
+    at least ``runner_up`` of the probability. A piece may be read as ``read`` reads it
+    or, if ``others`` has it, as that reads it (``decode.other_readings``)."""
+    edges = _edges(read, others)
+    most = sum(len(ds) for _, _, ds in edges)
+    table, back = _chains(n_nodes, edges, most, lambda edge, at: edge[1])
     best = table[-1].max()
     out = []
     for count in np.flatnonzero(table[-1] >= best - margin):
-        keys = _traced(back, read, n_nodes, int(count))
-        digits = [(k, d, p) for k in keys for d, p in read[k][1]]
+        chain = _traced(back, n_nodes, int(count))
+        digits = [(k, d, p) for k, _, ds in chain for d, p in ds]
         score = float(table[-1, count])
-        out.append(Candidate(score, keys, digits, best - score, 1.0))
+        out.append(Candidate(score, [k for k, _, _ in chain], digits, best - score, 1.0))
         for n, (k, d, p) in enumerate(digits):
             second = int(np.argsort(p)[-2])
             if p[second] >= runner_up:
                 other = digits[:n] + [(k, second, p)] + digits[n + 1:]
-                out.append(Candidate(score + float(np.log(p[second]) - np.log(p[d])), keys, other,
-                                     best - score, float(p[second])))
+                out.append(Candidate(score + float(np.log(p[second]) - np.log(p[d])),
+                                     [k for k, _, _ in chain], other, best - score, float(p[second])))
     return out
 
 
-def aligned(n_nodes: int, read: dict, target: str, margin: float = CANDIDATE_MARGIN):
+def aligned(n_nodes: int, read: dict, target: str, margin: float = CANDIDATE_MARGIN,
+            others: dict | None = None):
     """The chain of the lattice that reads ``target`` with the best score, each piece's
     digit taken as the target's at its place (scoring ln P(that digit) instead of
     ln P(its best)), as a ``Candidate``; None if no chain has the target's number of
     digits, or if its pieces read as they would be score more than ``margin`` below the
-    best chain."""
-    def gain(key, at):
-        want = [int(c) for c in target[at:at + len(read[key][1])]]
-        return read[key][0] + sum(np.log(max(p[w], 1e-12)) - np.log(max(p[d], 1e-12))
-                                  for w, (d, p) in zip(want, read[key][1]))
+    best chain. Pieces are read as in ``candidates``."""
+    def gain(edge, at):
+        _, score, read_as = edge
+        want = [int(c) for c in target[at:at + len(read_as)]]
+        return score + sum(np.log(max(p[w], 1e-12)) - np.log(max(p[d], 1e-12))
+                           for w, (d, p) in zip(want, read_as))
 
-    table, back = _chains(n_nodes, read, len(target), gain)
+    edges = _edges(read, others)
+    table, back = _chains(n_nodes, edges, len(target), gain)
     if not np.isfinite(table[-1, -1]):
         return None
-    keys = _traced(back, read, n_nodes, len(target))
-    best = _chains(n_nodes, read, 0, lambda key, at: read[key][0], counted=False)[0][-1, 0]
-    behind = best - sum(read[k][0] for k in keys)
+    chain = _traced(back, n_nodes, len(target))
+    best = _chains(n_nodes, edges, 0, lambda edge, at: edge[1], counted=False)[0][-1, 0]
+    behind = best - sum(score for _, score, _ in chain)
     if behind > margin:
         return None
-    digits = [(k, p) for k in keys for _, p in read[k][1]]
-    return Candidate(float(table[-1, -1]), keys, [(k, int(c), p) for (k, p), c in zip(digits, target)],
-                     float(behind), 1.0)
+    digits = [(k, p) for k, _, ds in chain for _, p in ds]
+    return Candidate(float(table[-1, -1]), [k for k, _, _ in chain],
+                     [(k, int(c), p) for (k, p), c in zip(digits, target)], float(behind), 1.0)
 
 
-def _chains(n_nodes, read, size, gain, counted=True):
+def _edges(read, others=None):
+    """Every way of reading every piece: [(key, score, digits)], ordered by key."""
+    edges = [(k, g, ds) for k, (g, ds) in read.items()]
+    edges += [(k, g, ds) for k, (g, ds) in (others or {}).items()]
+    return sorted(edges, key=lambda edge: edge[0])
+
+
+def _chains(n_nodes, edges, size, gain, counted=True):
     """Dynamic programming over (node, digits so far, at most ``size``): the best score
-    of a chain from node 0 to each (n_nodes, size + 1), an edge scoring ``gain(key,
-    digits before it)``, and the edge into each (node, digits) of its best chain. With
-    ``counted`` False, one column: the best chain whatever its number of digits."""
+    of a chain from node 0 to each (n_nodes, size + 1), an edge (``_edges``) scoring
+    ``gain(edge, digits before it)``, and the edge into each (node, digits) of its best
+    chain. With ``counted`` False, one column: the best chain whatever its number of
+    digits."""
     table = np.full((n_nodes, size + 1), -np.inf)
     back: dict = {}
     table[0, 0] = 0.0
-    for (i, j), (_, read_as) in sorted(read.items()):
+    for edge in edges:
+        (i, j), _, read_as = edge
         n = len(read_as) if counted else 0
         for at in np.flatnonzero(np.isfinite(table[i, :size + 1 - n])):
-            score = table[i, at] + gain((i, j), at)
+            score = table[i, at] + gain(edge, at)
             if score > table[j, at + n]:
                 table[j, at + n] = score
-                back[(j, at + n)] = (i, j)
+                back[(j, at + n)] = edge
     return table, back
 
 
-def _traced(back, read, n_nodes, count):
-    """The keys of the best chain to the last node with ``count`` digits (``_chains``)."""
-    keys, node = [], n_nodes - 1
+def _traced(back, n_nodes, count):
+    """The edges of the best chain to the last node with ``count`` digits (``_chains``)."""
+    chain, node = [], n_nodes - 1
     while node:
-        key = back[(node, count)]
-        keys.append(key)
-        node, count = key[0], count - len(read[key][1])
-    return keys[::-1]
+        edge = back[(node, count)]
+        chain.append(edge)
+        node, count = edge[0][0], count - len(edge[2])
+    return chain[::-1]
 
 
 def text(digits) -> str:
     return "".join(str(d) for _, d, _ in digits)
 
 
-def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None):
+def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
+             others: dict | None = None):
     """The chain read, chosen by the sequence reader among the lattice's best
     (``candidates``) and the chain that reads what the reader reads (``aligned``): (its
     [(key, digit, probabilities)], its keys, the reader's ln P of its string less the best
@@ -218,12 +234,13 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None):
     digits = [(k, d, p) for k in keys for d, p in read[k][1]]
     if sequence_model() is None or not keys:
         return digits, keys, None
-    options = candidates(lat.n_nodes, read)
+    options = candidates(lat.n_nodes, read, others=others)
     scores = column_scores(lat.small)
     seen = greedy(scores)
     if seen not in {text(o.digits) for o in options}:
-        extra = aligned(lat.n_nodes, read, seen)
-        options += [extra] if extra is not None else []
+        extra = aligned(lat.n_nodes, read, seen, others=others)
+        # the aligned chain pays ALIGN_COST: it reads digits the classifier ranks lower
+        options += [extra._replace(score=extra.score - ALIGN_COST)] if extra is not None else []
     if len(options) < 2:  # nothing to choose between
         return digits, keys, LIMIT
     texts = [text(o.digits) for o in options]
