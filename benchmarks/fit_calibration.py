@@ -10,7 +10,8 @@ Fitting (``--split validation``, the default) sees only the validation digits, t
   would (``data.synthetic.drawing``) and brought to MNIST form by ``to_mnist``; the
   temperature that maximises their likelihood (``calibration.fit_temperature``);
 - numbers: ``--numbers`` numbers of 2 to 8 validation digits, every other one with
-  touching pairs (p = 0.3 per gap), read by ``digitnet.read.read_number``; a logistic
+  touching pairs (p = 0.3 per gap), and a third as many of 2 to 6 digits touching as a
+  pen makes them touch (``data.touching``), read by ``digitnet.read.read_number``; a logistic
   regression of "the whole string is right" on ``calibration.number_features``, and a
   Platt map of each digit's confidence where the reading has the right length;
 - pictures: ``--photo-digits`` and ``--photo-numbers`` of each validation family of
@@ -53,19 +54,35 @@ def number_sets(model, split, n, rng, test, cache=None):
         return load_readings(cache)
 
     conditions = {"2-8 digits, apart or touching (p 0.3)": ((0.0, 0.3), (2, 8), n)}
+    if not test:  # touching as a pen makes them touch: not in the test sets' conditions
+        conditions["2-6 digits, touching as a pen writes"] = (None, (2, 6), n // 3)
     if test:
         conditions["2-8 digits, touching p 0.6"] = ((0.6,), (2, 8), n // 3)
         conditions["9-12 digits, apart or touching (p 0.3)"] = ((0.0, 0.3), (9, 12), n // 3)
     sets = {}
     for name, (touching, lengths, count) in conditions.items():
         start = time.perf_counter()
-        sets[name] = read_answers(model, compose_numbers(split.x, split.y, count, rng, touching, lengths))
+        composed = (compose_numbers(split.x, split.y, count, rng, touching, lengths) if touching
+                    else pen_touching(split.x, split.y, count, rng, lengths))
+        sets[name] = read_answers(model, composed)
         print(f"  read {count} numbers ({name}) in {time.perf_counter() - start:.0f} s", flush=True)
     if cache:
         with open(cache, "w", encoding="utf-8") as f:
             json.dump({name: [[_saved(r) for r in readings], truths]
                        for name, (readings, truths) in sets.items()}, f)
     return sets
+
+
+def pen_touching(x, y, n, rng, lengths):
+    """``n`` numbers of ``lengths`` digits whose neighbours touch as a pen makes them touch
+    (``data.touching``: every pair of two digits, each gap of longer ones with p 0.4)."""
+    from digitnet.data.touching import touching_number
+
+    for _ in range(n):
+        k = int(rng.integers(lengths[0], lengths[1] + 1))
+        idx = rng.integers(0, len(x), k)
+        image = touching_number(x[idx], rng, touching=1.0 if k == 2 else 0.4)[0]
+        yield image, "".join(str(int(d)) for d in y[idx])
 
 
 def photo_sets(model, split_name, singles, numbers, cache=None):
@@ -276,7 +293,8 @@ def main(argv=None):
         calibration.save(args.model, shipped_by_name(args.model), fitted,
                          {"fitted_on": f"{args.digits} validation digits as given and drawn, "
                                        f"{args.photo_digits} pictures per family of benchmarks.realworld; "
-                                       f"{args.numbers} numbers of validation digits and "
+                                       f"{args.numbers} numbers of validation digits (and a third as many "
+                                       f"touching as a pen writes), "
                                        f"{args.photo_numbers} pictures per number family",
                           "command": command.strip()})
         print(f"temperature {fitted.temperature:.4f}; written to {calibration.FILE}")

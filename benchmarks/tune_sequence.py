@@ -110,7 +110,7 @@ def prepare(scored, models, margin, runner_up, others=False):
         for im in images:
             read, other = readings(im, others)
             im.options = sequence.candidates(im.n_nodes, read, margin, runner_up, other) if read else []
-            im.logs, im.greedy, im.extra = [], [], []
+            im.logs, im.greedy, im.extra, im.spelled = [], [], [], []
             for model in models:
                 scores = sequence.column_scores_batch(model, im.line[None, None].astype(np.float32))[0]
                 seen = sequence.greedy(scores)
@@ -119,9 +119,10 @@ def prepare(scored, models, margin, runner_up, others=False):
                 im.extra.append(extra)
                 texts = [sequence.text(o.digits) for o in im.options + ([extra] if extra else [])]
                 im.logs.append(sequence.log_p(scores, texts))
+                im.spelled.append(sequence.log_p(scores, [seen])[0] if seen else -np.inf)
 
 
-def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0):
+def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -132,6 +133,11 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0):
             sequence.text(o.digits) for o, keep in zip(im.options, kept) if keep}:
         kept.append(True)
     options = im.options + ([extra] if extra is not None else [])
+    # as ``rescored``: the reader's best path, read alone when no candidate reads it and it leads
+    texts = {sequence.text(o.digits): lp for o, lp, keep in zip(options, im.logs[m], kept) if keep}
+    seen = im.greedy[m]
+    if texts and seen and seen not in texts and im.spelled[m] - max(texts.values()) >= spell_lead:
+        return seen
     best, text = -np.inf, ""
     for n, (o, lp, keep) in enumerate(zip(options, im.logs[m], kept)):
         if not keep:
@@ -148,15 +154,16 @@ def report(scored, names, settings, label=""):
         alone = ", ".join(f"{family} {100 * np.mean([im.greedy[m] == im.truth for im in images]):5.1f}%"
                           for family, images in scored.items())
         print(f"{name}, best path alone: {alone}", flush=True)
-        for weight, margin, runner_up, align, align_cost in settings:
+        for weight, margin, runner_up, align, align_cost, spell_lead in settings:
             figures = []
             for family, images in scored.items():
-                texts = [chosen(im, m, weight, margin, runner_up, align, align_cost) for im in images]
+                texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead)
+                         for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
-                  f"cost {align_cost:g}: " + ", ".join(figures), flush=True)
+                  f"cost {align_cost:g} spell {spell_lead:g}: " + ", ".join(figures), flush=True)
 
 
 def main(argv=None):
@@ -180,11 +187,13 @@ def main(argv=None):
     parser.add_argument("--aligned", default="0,1",
                         help="with the chain aligned to the reader's best path (1) or not (0)")
     parser.add_argument("--align-costs", default="0", help="ALIGN_COSTs tried")
+    parser.add_argument("--spell-leads", default="inf", help="SPELL_LEADs tried (inf: never spelled)")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.other_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
-            for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs)]
+            for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
+                           args.spell_leads)]
 
     from digitnet.io import load_model
     from digitnet.read import sequence

@@ -161,3 +161,42 @@ def test_the_aligned_chain_pays_its_cost(monkeypatch, cost, expected, keys):
     lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
     digits, chosen, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)], 1.0)
     assert sequence.text(digits) == expected and chosen == keys
+
+
+class SaysAt:
+    """A stand-in reader that says each digit of ``text`` at its step of ``steps``."""
+
+    def __init__(self, text, steps):
+        self.text, self.steps = text, steps
+
+    def predict_proba(self, x, batch_size=None):
+        path = [sequence.BLANK] * (x.shape[-1] // sequence.STRIDE)
+        for c, t in zip(self.text, self.steps):
+            path[t] = int(c)
+        return (np.eye(sequence.BLANK + 1)[path] * 8).astype(np.float32)
+
+
+def test_a_sure_best_path_no_chain_reads_is_spelled_with_boxes_of_its_own(monkeypatch):
+    from types import SimpleNamespace
+
+    from digitnet.read.segment import Piece
+
+    factor = sequence.HEIGHT / LINE_HEIGHT
+    small = np.zeros((LINE_HEIGHT, 200), np.float32)
+    for left in (20, 80, 140):  # three blocks of ink; the lattice has no chain of three pieces
+        small[10:40, left:left + 40] = 1.0
+    # the reader's peaks over each block's middle: step t covers the line's columns 4t..4t+3
+    steps = [int(((left + 20) * factor + sequence.MARGIN) // sequence.STRIDE) for left in (20, 80, 140)]
+    monkeypatch.setattr(sequence, "_MODEL", [SaysAt("140", steps)])
+    lat = SimpleNamespace(n_nodes=3, small=small)
+    digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)])
+    assert sequence.text(digits) == "140" and keys == [(0, 2)] and lead >= sequence.SPELL_LEAD
+    pieces = [piece for piece, _, _ in digits]
+    assert all(isinstance(piece, Piece) and piece.mask[10:40].all() and not piece.mask[:10].any()
+               for piece in pieces)
+    assert [(piece.left, piece.right) for piece in pieces] == [(20, 60), (80, 120), (140, 180)]
+    p = digits[0][2]
+    assert p.shape == (10,) and p.argmax() == 1 and np.isclose(p.sum(), 1)
+    monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # never spelled: a chain of the lattice
+    digits, keys, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)])
+    assert all(not isinstance(k, Piece) for k, _, _ in digits)

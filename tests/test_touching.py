@@ -87,6 +87,7 @@ def scores_of(lat, count):
 
 def test_a_piece_the_counter_sees_two_digits_in_costs_more_read_as_one(monkeypatch):
     monkeypatch.setattr(decode, "COUNT_WEIGHT", 2.0)  # the mechanism, whatever the shipped weight
+    monkeypatch.setattr(sequence, "_MODEL", [None])  # the lattice's choice alone
     lat = lattice(two_zeros())
     assert len(lat.groups) == 1
     one = np.asarray([0.01, 0.97, 0.01, 0.01])
@@ -148,6 +149,7 @@ def test_a_pair_reading_that_loses_is_kept_and_the_sequence_reader_may_choose_it
     chosen = decode.decode(lat, s)
     assert [d for _, d, _ in chosen] == [0, 7] and chosen[0][0] == chosen[1][0] == whole
     monkeypatch.setattr(decode, "PAIR_COST", np.inf)  # no pair reading at all: nothing to choose
+    monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # (nor the reader's path read alone)
     assert whole not in decode.other_readings(lat, s) and len(decode.decode(lat, s)) == 1
 
 

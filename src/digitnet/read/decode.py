@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import ImageError
 from . import counter, judge, sequence
 from .evidence import evidence
-from .segment import CUT, Lattice, lattice, piece_image
+from .segment import CUT, Lattice, Piece, lattice, piece_image
 
 #: Added to each digit's score: favours readings with more digits. CUT_COST is taken
 #: from each piece cut out of a component: a cut must earn its place, so that a lone 9
@@ -210,8 +210,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     digits = []
     for n, (key, digit, p) in enumerate(chosen):
-        piece = lat.pieces[key]
-        if sum(k == key for k, _, _ in chosen) == 2:  # a pair: the piece's halves
+        # a Piece of its own where the sequence reader alone read it (``sequence.spelled``)
+        piece = key if isinstance(key, Piece) else lat.pieces[key]
+        if not isinstance(key, Piece) and sum(k == key for k, _, _ in chosen) == 2:  # a pair: its halves
             piece = _half(piece, first=n == 0 or chosen[n - 1][0] != key)
         conf = float(p[digit])
         digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence))

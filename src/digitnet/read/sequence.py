@@ -21,7 +21,7 @@ import numpy as np
 
 from ..nn.ctc import best_path, log_probability
 from .evidence import LIMIT
-from .segment import LINE_HEIGHT, Lattice
+from .segment import LINE_HEIGHT, Lattice, Piece
 
 #: The line's height as the reader sees it, the blank columns added at each end, and
 #: how many input columns one output column stands for.
@@ -42,7 +42,10 @@ BLANK = 10
 SEQ_WEIGHT = 0.5
 CANDIDATE_MARGIN = 4.0
 RUNNER_UP = 0.2
-ALIGN_COST = 1.5
+ALIGN_COST = 1.0
+#: When no chain of the lattice reads the reader's own best path and its ln P leads every
+#: candidate's by at least SPELL_LEAD, the best path is read as it is (``spelled``).
+SPELL_LEAD = 8.0
 
 _MODEL: list = []
 
@@ -224,6 +227,37 @@ def text(digits) -> str:
     return "".join(str(d) for _, d, _ in digits)
 
 
+def spelled(small: np.ndarray, scores: np.ndarray) -> list:
+    """The reader's best path through ``scores`` (T, 11) as a reading of its own:
+    [(Piece of ``small``, digit, probabilities)], each digit's columns reaching halfway to
+    its neighbours' peaks (trimmed to ink), its probabilities the reader's at its peak
+    (the blank left out)."""
+    path = scores.argmax(axis=1)
+    peaks: list = []  # (digit, step of its most likely column)
+    for t, c in enumerate(path):
+        if c == BLANK:
+            continue
+        if t and path[t - 1] == c:
+            if scores[t, c] > scores[peaks[-1][1], c]:
+                peaks[-1] = (int(c), t)
+        else:
+            peaks.append((int(c), t))
+    factor = HEIGHT / LINE_HEIGHT
+    centres = [((t + 0.5) * STRIDE - MARGIN) / factor for _, t in peaks]
+    edges = [0] + [round((a + b) / 2) for a, b in zip(centres, centres[1:])] + [small.shape[1]]
+    ink = small > 0.25
+    out = []
+    for (digit, t), left, right in zip(peaks, edges, edges[1:]):
+        columns = np.flatnonzero(ink[:, left:right].any(axis=0))
+        if len(columns):
+            left, right = left + int(columns[0]), left + int(columns[-1]) + 1
+        right = max(right, left + 1)
+        z = scores[t, :BLANK] - scores[t, :BLANK].max()
+        p = np.exp(z) / np.exp(z).sum()
+        out.append((Piece(left, right, ink[:, left:right]), digit, p))
+    return out
+
+
 def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
              others: dict | None = None):
     """The chain read, chosen by the sequence reader among the lattice's best
@@ -241,10 +275,16 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
         extra = aligned(lat.n_nodes, read, seen, others=others)
         # the aligned chain pays ALIGN_COST: it reads digits the classifier ranks lower
         options += [extra._replace(score=extra.score - ALIGN_COST)] if extra is not None else []
-    if len(options) < 2:  # nothing to choose between
+    if len(options) < 2 and seen == text(options[0].digits):  # nothing to choose between
         return digits, keys, LIMIT
     texts = [text(o.digits) for o in options]
     logs = log_p(scores, texts)
+    if seen and seen not in texts:  # no chain reads what the reader reads: is it sure?
+        lead = float(log_p(scores, [seen])[0] - logs.max())
+        if lead >= SPELL_LEAD:
+            return spelled(lat.small, scores), keys, min(lead, LIMIT)
+    if len(options) < 2:
+        return digits, keys, LIMIT
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
     rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]]
