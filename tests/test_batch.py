@@ -82,7 +82,7 @@ def test_fsspec_urls_local_and_memory(tmp_path):
     results = list(predict_many(inputs, MODEL))
     assert [r.error is None for r in results] == [True, True, True, False]
     # the same picture, at two rows of one batch: BLAS may round the rows differently
-    np.testing.assert_allclose(results[0].probabilities, results[2].probabilities, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(results[0].probabilities, results[2].probabilities, rtol=1e-4, atol=1e-7)
     assert "no such file" in results[3].error
 
 
