@@ -51,7 +51,7 @@ def test_a_reading_carries_its_evidence():
 
     reading = read_number(handwritten(SEVEN_ONE_ZERO), resolve_model(None))
     assert reading.text == "710"
-    assert set(reading.evidence) == {"margin", "least_whole", "most_several", "sequence_lead"}
+    assert set(reading.evidence) == {"margin", "least_whole", "most_several", "sequence_lead", "spelled"}
     assert reading.evidence["margin"] > 0  # the chain read beats every rival of another length
     assert reading.evidence["sequence_lead"] > 0  # and the sequence reader finds it likeliest
     assert "evidence" not in reading.as_dict()  # not part of what users see

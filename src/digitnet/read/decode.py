@@ -221,6 +221,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
                         readings(lat, s.screened) if s.screened is not None else None)
     if lead is not None:
         measures["sequence_lead"] = lead
+        measures["spelled"] = float(any(isinstance(k, Piece) for k, _, _ in chosen))
     return Reading("".join(str(d.digit) for d in digits), digits, confidence, measures)
 
 

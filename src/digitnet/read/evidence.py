@@ -11,7 +11,9 @@ lattice knows better. Three measures of the chain ``decode`` chose:
 - ``most_several``: the pair reader's highest P(two digits or more) among the same;
 
 and, with the sequence reader (``sequence.rescored``), ``sequence_lead``: its ln P of the
-string read less its best ln P of another string the lattice offered.
+string read less its best ln P of another string the lattice offered, and ``spelled``: 1
+where the reader's own best path was read, no chain of the lattice reading it (then the
+three measures above are those of the lattice's best chain).
 """
 
 from __future__ import annotations

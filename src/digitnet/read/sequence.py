@@ -8,9 +8,13 @@ into its neighbour as well as one written apart.
 
 ``read`` uses it to choose between the lattice's best chains (``rescored``): the best
 chain for each number of digits (and each with an unsure digit read as its runner-up)
-within ``CANDIDATE_MARGIN`` of the best, and the chain that reads the reader's own best
-path (``aligned``), scored as the lattice's score + ``SEQ_WEIGHT`` x ln P(the chain's
-digits | the line), the sequence reader's probability of the string.
+within ``CANDIDATE_MARGIN`` of the best, a wide piece read either as one digit or as the
+two the pair reader sees in it (``decode.other_readings``), and the chain that reads the
+reader's own best path (``aligned``, less ``ALIGN_COST``), scored as the lattice's score +
+``SEQ_WEIGHT`` x ln P(the chain's digits | the line), the sequence reader's probability
+of the string. When no chain reads the reader's best path and the reader is far surer of
+it than of any of them (``SPELL_LEAD``), that path is read as it is, each digit boxed by
+the columns where the reader saw it (``spelled``).
 """
 
 from __future__ import annotations
@@ -38,13 +42,17 @@ BLANK = 10
 #: the chain aligned to the reader's best path (``aligned``). Chosen on numbers of
 #: validation digits (``benchmarks/tune_sequence.py``; BENCHMARKS.md, "The sequence
 #: reader") as reading the most touching numbers of the settings that read numbers written
-#: apart and single digits no worse than the lattice alone, on two sets of them.
+#: apart and single digits no worse than the lattice alone, on two sets of them. The
+#: aligned chain pays ALIGN_COST, which keeps it from overruling a separated number the
+#: lattice reads well (chosen likewise on two larger sets; BENCHMARKS.md, "The sequence
+#: reader, second pass").
 SEQ_WEIGHT = 0.5
 CANDIDATE_MARGIN = 4.0
 RUNNER_UP = 0.2
 ALIGN_COST = 1.0
 #: When no chain of the lattice reads the reader's own best path and its ln P leads every
 #: candidate's by at least SPELL_LEAD, the best path is read as it is (``spelled``).
+#: Chosen with ALIGN_COST (8 of 6, 8 and never).
 SPELL_LEAD = 8.0
 
 _MODEL: list = []
