@@ -56,7 +56,7 @@ def number_sets(model, split, n, rng, test, cache=None):
     conditions = {"2-8 digits, apart or touching (p 0.3)": ((0.0, 0.3), (2, 8), n)}
     if not test:  # touching as a pen makes them touch: not in the test sets' conditions
         conditions["2-6 digits, touching as a pen writes"] = (None, (2, 6), n // 3)
-    if test:
+    else:
         conditions["2-8 digits, touching p 0.6"] = ((0.6,), (2, 8), n // 3)
         conditions["9-12 digits, apart or touching (p 0.3)"] = ((0.0, 0.3), (9, 12), n // 3)
     sets = {}

@@ -185,7 +185,7 @@ def main(argv=None):
         parser.error(f"--start: no such file: {args.start}")
 
     from digitnet.data import mnist
-    from digitnet.io import load_model, save_model
+    from digitnet.io import load_model, read_config, save_model
     from digitnet.read.sequence import sequence_reader
 
     start = time.perf_counter()
@@ -198,11 +198,10 @@ def main(argv=None):
             save_lines(args.lines, images, labels)
     print(f"{len(images)} lines, widths {min(im.shape[1] for im in images)}-"
           f"{max(im.shape[1] for im in images)} ({time.perf_counter() - start:.0f} s)", flush=True)
-    if args.start:
+    if args.start:  # its shape is the one it was trained with
         net = load_model(str(args.start)).train()
-        channels = (net.layers[0].params["weight"].shape[0], net.layers[3].params["weight"].shape[0],
-                    net.layers[6].params["weight"].shape[0])
-        args.hidden = net.layers[11].params["weight"].shape[1]
+        shape = read_config(args.start)["training"]
+        channels, args.hidden = tuple(shape["channels"]), shape["hidden"]
     else:
         channels = tuple(int(c) for c in args.channels.split(","))
         net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)

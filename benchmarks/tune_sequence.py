@@ -86,7 +86,7 @@ def load(path):
 
 def readings(im, others=False):
     """``decode.readings`` of a kept picture (with the decoding constants of now); with
-    ``others``, and ``decode.other_readings``."""
+    ``others``, and ``decode.both_readings``."""
     from digitnet.read import decode
 
     keys = [tuple(k) for k in im.keys.tolist()]
@@ -96,7 +96,8 @@ def readings(im, others=False):
     s = decode.Scores(keys, im.probabilities, im.log_whole, im.judged,
                       im.log_count if has_count else None,
                       im.pair if has_count and not np.isnan(im.pair).all() else None)
-    return (decode.readings(lat, s), decode.other_readings(lat, s) if others else None)
+    read, other = decode.both_readings(lat, s)
+    return read, other if others else None
 
 
 def prepare(scored, models, margin, runner_up, others=False):
@@ -189,7 +190,7 @@ def main(argv=None):
     parser.add_argument("--align-costs", default="0", help="ALIGN_COSTs tried")
     parser.add_argument("--spell-leads", default="inf", help="SPELL_LEADs tried (inf: never spelled)")
     parser.add_argument("--others", default="1",
-                        help="wide pieces read either way (1: decode.other_readings) or the best only (0)")
+                        help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,

@@ -141,7 +141,7 @@ def test_a_pair_reading_that_loses_is_kept_and_the_sequence_reader_may_choose_it
     monkeypatch.setattr(decode, "PAIR_COST", 6.0)  # one digit reads better, but not by much
     whole = next(k for k in lat.pieces if lat.kind[k] == WHOLE)
     assert len(decode.readings(lat, s)[whole][1]) == 1
-    other = decode.other_readings(lat, s)[whole]
+    other = decode.both_readings(lat, s)[1][whole]
     assert [d for d, _ in other[1]] == [0, 7] and other[0] < decode.readings(lat, s)[whole][0]
     monkeypatch.setattr(sequence, "_MODEL", [None])
     assert len(decode.decode(lat, s)) == 1  # the lattice alone reads one digit
@@ -150,7 +150,7 @@ def test_a_pair_reading_that_loses_is_kept_and_the_sequence_reader_may_choose_it
     assert [d for _, d, _ in chosen] == [0, 7] and chosen[0][0] == chosen[1][0] == whole
     monkeypatch.setattr(decode, "PAIR_COST", np.inf)  # no pair reading at all: nothing to choose
     monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # (nor the reader's path read alone)
-    assert whole not in decode.other_readings(lat, s) and len(decode.decode(lat, s)) == 1
+    assert whole not in decode.both_readings(lat, s)[1] and len(decode.decode(lat, s)) == 1
 
 
 def test_a_pair_is_split_at_its_thinnest_column_in_the_middle():

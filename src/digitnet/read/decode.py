@@ -110,14 +110,15 @@ def full_scores(lat: Lattice, model) -> Scores:
 def readings(lat: Lattice, s: Scores):
     """The best way to read each piece, and its score: {key: (gain, digits)}, where
     digits lists (digit, its probabilities over the ten) for one digit, or two."""
-    return {k: ways[0] for k, ways in _ways(lat, s).items()}
+    return both_readings(lat, s)[0]
 
 
-def other_readings(lat: Lattice, s: Scores):
-    """The way of reading each wide piece that ``readings`` did not choose, where there
-    are two (one digit, or the two the pair reader sees): {key: (gain, digits)}. The
-    sequence reader may prefer it (``sequence.candidates``)."""
-    return {k: ways[1] for k, ways in _ways(lat, s).items() if len(ways) > 1}
+def both_readings(lat: Lattice, s: Scores):
+    """``readings``, and the way of reading each wide piece that it did not choose, where
+    there are two (one digit, or the two the pair reader sees): {key: (gain, digits)}.
+    The sequence reader may prefer the latter (``sequence.candidates``)."""
+    ways = _ways(lat, s)
+    return ({k: w[0] for k, w in ways.items()}, {k: w[1] for k, w in ways.items() if len(w) > 1})
 
 
 def _ways(lat: Lattice, s: Scores):
@@ -175,11 +176,9 @@ def decode(lat: Lattice, s: Scores):
 def _decoded(lat: Lattice, s: Scores):
     """``decode``'s reading, with what it was chosen from: (the reading, ``readings``,
     the keys of the chain chosen, the sequence reader's lead: ``sequence.rescored``)."""
-    ways = _ways(lat, s)
-    read = {k: w[0] for k, w in ways.items()}
+    read, others = both_readings(lat, s)
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
     # the sequence reader's choice among the best chains, wide pieces read either way
-    others = {k: w[1] for k, w in ways.items() if len(w) > 1}
     chosen, keys, lead = sequence.rescored(lat, read, keys, others=others)
     return chosen, read, keys, lead
 

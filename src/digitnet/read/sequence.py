@@ -9,7 +9,7 @@ into its neighbour as well as one written apart.
 ``read`` uses it to choose between the lattice's best chains (``rescored``): the best
 chain for each number of digits (and each with an unsure digit read as its runner-up)
 within ``CANDIDATE_MARGIN`` of the best, a wide piece read either as one digit or as the
-two the pair reader sees in it (``decode.other_readings``), and the chain that reads the
+two the pair reader sees in it (``decode.both_readings``), and the chain that reads the
 reader's own best path (``aligned``, less ``ALIGN_COST``), scored as the lattice's score +
 ``SEQ_WEIGHT`` x ln P(the chain's digits | the line), the sequence reader's probability
 of the string. When no chain reads the reader's best path and the reader is far surer of
@@ -147,7 +147,7 @@ def candidates(n_nodes: int, read: dict, margin: float = CANDIDATE_MARGIN,
     number of digits (dynamic programming over (node, digits so far)) within ``margin``
     of the best, and each of those with one digit read as its runner-up where that has
     at least ``runner_up`` of the probability. A piece may be read as ``read`` reads it
-    or, if ``others`` has it, as that reads it (``decode.other_readings``)."""
+    or, if ``others`` has it, as that reads it (``decode.both_readings``)."""
     edges = _edges(read, others)
     most = sum(len(ds) for _, _, ds in edges)
     table, back = _chains(n_nodes, edges, most, lambda edge, at: edge[1])
@@ -283,15 +283,13 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
         extra = aligned(lat.n_nodes, read, seen, others=others)
         # the aligned chain pays ALIGN_COST: it reads digits the classifier ranks lower
         options += [extra._replace(score=extra.score - ALIGN_COST)] if extra is not None else []
-    if len(options) < 2 and seen == text(options[0].digits):  # nothing to choose between
-        return digits, keys, LIMIT
     texts = [text(o.digits) for o in options]
     logs = log_p(scores, texts)
     if seen and seen not in texts:  # no chain reads what the reader reads: is it sure?
         lead = float(log_p(scores, [seen])[0] - logs.max())
         if lead >= SPELL_LEAD:
             return spelled(lat.small, scores), keys, min(lead, LIMIT)
-    if len(options) < 2:
+    if len(options) < 2:  # nothing to choose between
         return digits, keys, LIMIT
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
