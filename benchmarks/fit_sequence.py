@@ -3,7 +3,7 @@
     python -m benchmarks.fit_sequence [--numbers 48000] [--epochs 10] [--seed 1]
                                       [--channels 24,48,64] [--hidden 192] [--out FILE]
                                       [--lines FILE.npz] [--start MODEL] [--lr 0.001]
-                                      [--thicken 0]
+                                      [--thicken 0] [--ones 0] [--pens 0] [--ligatures 0]
 
 Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
 validation and test are never seen): a third touching as a pen makes them touch
@@ -17,7 +17,10 @@ shifted by up to 3 columns. The reader (``sequence.sequence_reader``) learns wit
 mini-batches of 32 lines of similar width, padded on the right with blank columns, by
 the CTC cost (``digitnet.nn.ctc``); ``--start`` continues from a reader already trained
 (its shape kept), ``--lr`` sets the first rate, ``--thicken`` the share of lines whose
-strokes are thickened by a pixel at random (a broader pen). 5% is held out to report how many lines the best
+strokes are thickened by a pixel at random (a broader pen). Three shares aim the lines at
+real writing: ``--pens`` lines drawn crisp as a pen draws (``pen``), ``--ones`` touching
+numbers given a 1 among their digits, ``--ligatures`` touching numbers whose ligatures
+cross gaps of 5-40% of a digit's height. 5% is held out to report how many lines the best
 path reads exactly. Writes src/digitnet/models/sequence.npz after every epoch (a long run
 can be stopped); ``--lines`` keeps the composed lines (outside the repository).
 """
@@ -40,29 +43,53 @@ LINE_INPUT = {
 BATCH = 32
 
 
-def compose(i, rng, digits):
-    """The i-th number of the mix described above: (image, its digits as a string)."""
+def compose(i, rng, digits, ones=0.0, ligatures=0.0):
+    """The i-th number of the mix described above: (image, its digits as a string). A
+    share ``ones`` of the touching numbers has one digit replaced by a 1 (a narrow stroke
+    that merges into its neighbour: the error most often left); a share ``ligatures`` has
+    its ligatures drawn across wider gaps (5-40% of a digit's height), as joined writing
+    has them."""
     from digitnet.data.synthetic import number
     from digitnet.data.touching import touching_number
 
     k = int(rng.integers(1, 4) if i % 3 == 2 else rng.integers(1, 9))
     idx = rng.integers(0, len(digits.x), k)
     if i % 3 == 0 or (i % 3 == 2 and rng.random() < 0.5):
-        image = touching_number(digits.x[idx], rng, touching=float(rng.choice([0.5, 1.0])))[0]
+        if k > 1 and rng.random() < ones:
+            idx[rng.integers(0, k)] = rng.choice(np.flatnonzero(digits.y == 1))
+        joined = rng.random() < ligatures
+        image = touching_number(digits.x[idx], rng, touching=float(rng.choice([0.5, 1.0])),
+                                ligature_gap=(0.05, 0.4) if joined else None)[0]
     else:
         image = number(digits.x[idx], rng, touching=float(rng.choice([0.0, 0.3, 1.0])))[0]
     return image, "".join(map(str, digits.y[idx]))
 
 
-def lines(numbers, rng, digits):
-    """The lines (list of (32, width) float16 arrays) and labels of ``numbers`` numbers."""
+def pen(small, rng):
+    """The ink drawn as a pen draws it: cut at a grey level that varies smoothly along the
+    line (pressed harder or softer; lower levels, broader strokes), with a soft edge of
+    about a pixel. MNIST's strokes are blurred; a pen's, in a photo or a scan, are crisp."""
+    from PIL import Image
+
+    coarse = rng.normal(size=(2, max(2, small.shape[1] // 48))).astype(np.float32)
+    field = np.asarray(Image.fromarray(coarse, "F").resize(small.shape[::-1], Image.Resampling.BICUBIC))
+    cut = rng.uniform(0.2, 0.5) + 0.06 * field
+    return np.clip((small - cut) / 0.12 + 0.5, 0.0, 1.0)
+
+
+def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0):
+    """The lines (list of (32, width) float16 arrays) and labels of ``numbers`` numbers;
+    a share ``pens`` drawn with ``pen``."""
     from digitnet.read.segment import scaled_ink
     from digitnet.read.sequence import line
 
     out, labels = [], []
     for i in range(numbers):
-        image, label = compose(i, rng, digits)
-        out.append(line(scaled_ink(image)[0]).astype(np.float16))
+        image, label = compose(i, rng, digits, ones, ligatures)
+        small = scaled_ink(image)[0]
+        if rng.random() < pens:
+            small = pen(small, rng)
+        out.append(line(small).astype(np.float16))
         labels.append(label)
     return out, labels
 
@@ -176,11 +203,18 @@ def main(argv=None):
     parser.add_argument("--start", type=Path, help="a trained reader to continue from")
     parser.add_argument("--lr", type=float, default=0.001, help="Adam's first learning rate")
     parser.add_argument("--thicken", type=float, default=0.0, help="share of lines thickened")
+    parser.add_argument("--ones", type=float, default=0.0,
+                        help="share of touching numbers given a 1 among their digits")
+    parser.add_argument("--pens", type=float, default=0.0, help="share of lines drawn as by a pen")
+    parser.add_argument("--ligatures", type=float, default=0.0,
+                        help="share of touching numbers whose ligatures cross wider gaps")
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.hidden) < 1:
         parser.error("--numbers, --epochs and --hidden must be at least 1")
-    if not (args.lr > 0 and 0 <= args.thicken <= 1):
-        parser.error("--lr must be positive and --thicken in [0, 1]")
+    shares = (args.thicken, args.ones, args.pens, args.ligatures)
+    if not (args.lr > 0 and all(0 <= share <= 1 for share in shares)):
+        parser.error("--lr must be positive and the shares (--thicken, --ones, --pens, "
+                     "--ligatures) in [0, 1]")
     if args.start and not args.start.is_file():
         parser.error(f"--start: no such file: {args.start}")
 
@@ -193,7 +227,8 @@ def main(argv=None):
         images, labels = load_lines(args.lines)
     else:
         train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
-        images, labels = lines(args.numbers, np.random.default_rng(args.seed), train_digits)
+        images, labels = lines(args.numbers, np.random.default_rng(args.seed), train_digits,
+                               args.ones, args.pens, args.ligatures)
         if args.lines:
             save_lines(args.lines, images, labels)
     print(f"{len(images)} lines, widths {min(im.shape[1] for im in images)}-"
@@ -216,7 +251,8 @@ def main(argv=None):
             "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
                          "numbers": len(labels), "epochs": epoch, "of_epochs": args.epochs,
                          "seed": args.seed, "channels": list(channels), "hidden": args.hidden,
-                         "lr": args.lr, "thicken": args.thicken,
+                         "lr": args.lr, "thicken": args.thicken, "ones": args.ones, "pens": args.pens,
+                         "ligatures": args.ligatures,
                          "start": args.start.name if args.start else None,
                          "seconds": round(time.perf_counter() - start, 1), "command": command},
             "metrics": {"held_out_exact": round(accuracy, 4)},

@@ -139,6 +139,31 @@ def test_fit_sequence_trains_a_reader_that_fits_read(tmp_path):
     assert scores.shape == ((45 + 2 * sequence.MARGIN) // sequence.STRIDE, sequence.BLANK + 1)
 
 
+def test_fit_sequence_draws_lines_as_a_pen_and_puts_ones_in_touching_numbers():
+    """The training lines' two shares that aim at real writing: crisp strokes (``--pens``)
+    and a 1 among the digits of a touching number (``--ones``)."""
+    from types import SimpleNamespace
+
+    from benchmarks.fit_sequence import compose, pen
+
+    from test_touching import drawn_rows
+
+    columns = np.arange(120, dtype=np.float32)
+    blurred = np.tile(np.exp(-((columns % 30 - 15) / 4) ** 2), (LINE_HEIGHT, 1))
+    crisp = pen(blurred, np.random.default_rng(0))
+    grey = lambda ink: ((ink > 0.05) & (ink < 0.95)).mean()  # noqa: E731
+    assert crisp.shape == blurred.shape and crisp.max() == 1.0
+    assert grey(crisp) < grey(blurred) / 2  # a soft edge of about a pixel, no more
+
+    rows = drawn_rows()  # a 0, a 1 and a 7
+    digits = SimpleNamespace(x=rows[[0, 2] * 20], y=np.array([0, 7] * 20))
+    digits.x[-1], digits.y[-1] = rows[1], 1
+    rng = np.random.default_rng(1)
+    touching = [compose(3 * i, rng, digits, ones=1.0)[1] for i in range(20)]
+    assert all("1" in text for text in touching if len(text) > 1)
+    assert sum("1" in compose(3 * i, rng, digits)[1] for i in range(20)) < 10  # 1 in 40 a 1
+
+
 def test_a_piece_read_the_other_way_joins_the_candidates():
     seven = lattice_reading()[(0, 2)][1][0][1]
     others = {(0, 2): (4.0, [(1, one_hot(1)), (7, seven)])}  # the wide piece read as two digits

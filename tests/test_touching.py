@@ -48,6 +48,25 @@ def test_digits_that_do_not_touch_stay_apart():
     assert len(boxes) == 3 and len(lattice(image).groups) == 3
 
 
+def test_a_ligature_across_a_wider_gap_still_joins_the_pair():
+    """Joined writing: the digits up to 0.4 of their height apart, the pen's stroke
+    between them making one piece of the two; without ``ligature_gap``, the numbers are
+    those the frozen benchmark sets were made with."""
+    rows = drawn_rows()[[0, 2]]
+    default = touching_number(rows, np.random.default_rng(0))[0]
+    assert np.array_equal(np.asarray(default), np.asarray(
+        touching_number(rows, np.random.default_rng(0), ligature_gap=None)[0]))
+    gaps = []
+    for seed in range(12):
+        image, boxes, layers = touching_number(rows, np.random.default_rng(seed),
+                                               ligature_gap=(0.3, 0.4))
+        stroke = (np.asarray(image) < 128) & (np.max(layers, axis=0) < 0.5)
+        if stroke.sum() > 20:  # a ligature (else the pair overlaps)
+            assert len(lattice(image).groups) == 1
+            gaps.append((boxes[1][0] - boxes[0][2]) / (boxes[0][3] - boxes[0][1]))
+    assert len(gaps) >= 2 and min(gaps) > 0.2
+
+
 def test_a_piece_is_framed_whole_and_centred_keeping_its_shape():
     small = np.zeros((64, 100), np.float32)
     small[10:50, 20:80] = 1.0  # 40 high, 60 wide

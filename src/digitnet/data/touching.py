@@ -83,10 +83,14 @@ def _contact(left_ink, right_ink, left_box, right_box):
     return bool((grown & b).any())
 
 
-def _slide(inks, tops, x_left, i, rng, ligature):
-    """The left edge of digit ``i``, placed to touch digit ``i - 1`` at ``x_left``."""
+def _slide(inks, tops, x_left, i, rng, ligature, ligature_gap=None):
+    """The left edge of digit ``i``, placed to touch digit ``i - 1`` at ``x_left``; for a
+    ligature, a gap of a few pixels, or ``ligature_gap`` (a range, in heights) if given."""
     left, right = inks[i - 1], inks[i]
     narrow = min(left.shape[1], right.shape[1])
+    if ligature and ligature_gap is not None:
+        height = max(left.shape[0], right.shape[0])
+        return x_left + left.shape[1] + int(height * rng.uniform(*ligature_gap))
     x = x_left + left.shape[1] + (int(rng.integers(1, max(2, narrow // 6))) if ligature else 0)
     if ligature:
         return x
@@ -112,10 +116,13 @@ def _ligature(page, left_layer, right_layer, width, rng):
     np.maximum(page, np.asarray(canvas), out=page)
 
 
-def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margin=20):
+def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margin=20,
+                    ligature_gap=None):
     """Digits side by side, black on white, each neighbouring pair touching with
-    probability ``touching`` as described above. Returns (Pillow "L" image, boxes,
-    layers): each digit's (left, top, right, bottom) and its ink alone on a page."""
+    probability ``touching`` as described above; ``ligature_gap`` (a range, in digit
+    heights) spaces a ligature's digits wider apart, as joined writing does. Returns
+    (Pillow "L" image, boxes, layers): each digit's (left, top, right, bottom) and its
+    ink alone on a page."""
     from PIL import Image
 
     base = int(rng.integers(height[0], height[1] + 1))
@@ -128,7 +135,7 @@ def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margi
     xs = [margin]
     for i in range(1, len(inks)):
         if joins[i]:
-            xs.append(max(margin, _slide(inks, tops, xs[-1], i, rng, ligatures[i])))
+            xs.append(max(margin, _slide(inks, tops, xs[-1], i, rng, ligatures[i], ligature_gap)))
         else:
             xs.append(xs[-1] + inks[i - 1].shape[1] + int(rng.integers(gap[0], gap[1] + 1)))
     width = max(x + ink.shape[1] for x, ink in zip(xs, inks)) + margin
