@@ -34,10 +34,11 @@ calibration errors (15 bins) and the accuracy against coverage of ``read``.
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
+
+from benchmarks import recorded_command
 
 SEEDS = {"validation": 0, "test": 1}
 #: The shares of numbers accepted in the accuracy-against-coverage table.
@@ -288,8 +289,7 @@ def main(argv=None):
         numbers.update({f"pictures: {k}": v for k, v in photo_numbers.items()})
     if args.split == "validation":
         fitted = fit(digits, numbers)
-        given = argv if argv is not None else sys.argv[1:]
-        command = "python -m benchmarks.fit_calibration " + " ".join(given)
+        command = recorded_command("fit_calibration", argv)
         calibration.save(args.model, shipped_by_name(args.model), fitted,
                          {"fitted_on": f"{args.digits} validation digits as given and drawn, "
                                        f"{args.photo_digits} pictures per family of benchmarks.realworld; "

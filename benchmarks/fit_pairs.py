@@ -23,12 +23,12 @@ cut to a fifth after 85%).
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import recorded_command
 from benchmarks.fit_reader import WHOLE, _in_frame
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "count.npz"
@@ -237,7 +237,7 @@ def main(argv=None):
     net, held = train(x, y, args.epochs, args.seed, lambda line: print(line, flush=True),
                       load_model(args.start) if args.start else None, args.lr)
     accuracy = accuracies(net, x[held].astype(np.float32), y[held])
-    command = "python -m benchmarks.fit_pairs " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = recorded_command("fit_pairs", argv)
     save_model(args.out, net, {
         "preprocessing": FRAME_INPUT,
         "outputs": "logits of three heads: the count (part of a digit, one digit, two digits, "

@@ -22,11 +22,12 @@ pieces are held out to report the accuracy. Writes src/digitnet/models/reader.np
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks import recorded_command
 
 WHOLE = 0.8
 #: What the judge takes, for `digitnet info` (not MNIST's 784 pixels alone).
@@ -144,7 +145,7 @@ def main(argv=None):
         members.append(net)
     net = Ensemble(members) if len(members) > 1 else members[0]
     held_accuracy = evaluate(net, x[held], y[held]) / len(held)
-    command = "python -m benchmarks.fit_reader " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = recorded_command("fit_reader", argv)
     save_model(args.out, net, {
         "preprocessing": PIECE_INPUT,
         "classes": ["part of a digit, or several", "one whole digit"],

@@ -27,11 +27,12 @@ can be stopped); ``--lines`` keeps the composed lines (outside the repository).
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks import recorded_command
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "digitnet" / "models" / "sequence.npz"
 LINE_INPUT = {
@@ -240,7 +241,7 @@ def main(argv=None):
     else:
         channels = tuple(int(c) for c in args.channels.split(","))
         net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)
-    command = "python -m benchmarks.fit_sequence " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = recorded_command("fit_sequence", argv)
 
     def keep(net, epoch, held):
         """Write the model as it is after ``epoch`` epochs: a long run can be stopped."""

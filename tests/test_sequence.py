@@ -164,6 +164,15 @@ def test_fit_sequence_draws_lines_as_a_pen_and_puts_ones_in_touching_numbers():
     assert sum("1" in compose(3 * i, rng, digits)[1] for i in range(20)) < 10  # 1 in 40 a 1
 
 
+def test_a_models_command_names_files_not_the_folders_they_were_in():
+    from benchmarks import recorded_command
+
+    command = recorded_command("fit_sequence", ["--start", "/tmp/runs/B.npz", "--lr", "0.5",
+                                                "--out", "out/D.npz", "--seed", "4"])
+    assert command == ("python -m benchmarks.fit_sequence --start B.npz --lr 0.5 --out D.npz "
+                       "--seed 4")
+
+
 def test_a_piece_read_the_other_way_joins_the_candidates():
     seven = lattice_reading()[(0, 2)][1][0][1]
     others = {(0, 2): (4.0, [(1, one_hot(1)), (7, seven)])}  # the wide piece read as two digits

@@ -45,15 +45,18 @@ BLANK = 10
 #: apart and single digits no worse than the lattice alone, on two sets of them. The
 #: aligned chain pays ALIGN_COST, which keeps it from overruling a separated number the
 #: lattice reads well (chosen likewise on two larger sets; BENCHMARKS.md, "The sequence
-#: reader, second pass").
-SEQ_WEIGHT = 0.5
+#: reader, second pass"). SEQ_WEIGHT rose from 0.5 to 0.75 with the reader trained on
+#: lines drawn as a pen draws (BENCHMARKS.md, "The sequence reader, third pass"), chosen
+#: by the same rule.
+SEQ_WEIGHT = 0.75
 CANDIDATE_MARGIN = 4.0
 RUNNER_UP = 0.2
 ALIGN_COST = 1.0
 #: When no chain of the lattice reads the reader's own best path and its ln P leads every
 #: candidate's by at least SPELL_LEAD, the best path is read as it is (``spelled``).
-#: Chosen with ALIGN_COST (8 of 6, 8 and never).
-SPELL_LEAD = 8.0
+#: Chosen with ALIGN_COST (8 of 6, 8 and never), then 6 of 4, 6 and 8 for the third
+#: pass's reader.
+SPELL_LEAD = 6.0
 
 _MODEL: list = []
 
