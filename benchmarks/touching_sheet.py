@@ -1,8 +1,13 @@
 """Draw a sheet of numbers made by ``digitnet.data.touching`` (for docs/reading.md).
 
     python -m benchmarks.touching_sheet [--out docs/touching.png] [--seed 0]
+    python -m benchmarks.touching_sheet --lines [--out docs/training-lines.png]
 
-Pairs and longer numbers of MNIST *training* digits, each shrunk to 48 pixels high.
+Pairs and longer numbers of MNIST *training* digits, each shrunk to 48 pixels high. With
+``--lines``: lines as the shipped sequence reader's last training run composed them
+(``fit_sequence.lines`` with its shares: a 1 in 40% of touching numbers, 60% of lines drawn
+as a pen draws, half the touching numbers' ligatures across wider gaps), as the reader sees
+them (32 rows), shown 48 high.
 """
 
 import argparse
@@ -12,12 +17,30 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "touching.png"
+LINES_OUT = OUT.with_name("training-lines.png")
+
+
+def lines_sheet(train, rng, out):
+    """Twelve training lines of the sequence reader, in two columns."""
+    from PIL import Image
+
+    from benchmarks.fit_sequence import lines
+
+    cell, high = (330, 52), 48
+    sheet = Image.new("L", (2 * cell[0], 6 * cell[1]), 255)
+    for n, line in enumerate(lines(12, rng, train, ones=0.4, pens=0.6, ligatures=0.5)[0]):
+        image = Image.fromarray((255 * (1 - line.astype(np.float32))).round().astype(np.uint8))
+        width = min(cell[0] - 6, round(image.width * high / image.height))
+        sheet.paste(image.resize((width, high), Image.Resampling.LANCZOS),
+                    ((n % 2) * cell[0] + 3, (n // 2) * cell[1] + 2))
+    sheet.save(out, optimize=True)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lines", action="store_true", help="the sequence reader's training lines")
     args = parser.parse_args(argv)
 
     from PIL import Image
@@ -27,6 +50,12 @@ def main(argv=None):
 
     train = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
     rng = np.random.default_rng(args.seed)
+    if args.lines:
+        out = args.out or LINES_OUT
+        lines_sheet(train, rng, out)
+        print(f"wrote {out}")
+        return 0
+    args.out = args.out or OUT
     cell, high = (150, 52), 48
     sheet = Image.new("L", (4 * cell[0], 5 * cell[1]), 255)
     for n in range(20):

@@ -164,6 +164,24 @@ def test_fit_sequence_draws_lines_as_a_pen_and_puts_ones_in_touching_numbers():
     assert sum("1" in compose(3 * i, rng, digits)[1] for i in range(20)) < 10  # 1 in 40 a 1
 
 
+def test_the_sheet_of_training_lines_shows_twelve_lines(tmp_path):
+    from types import SimpleNamespace
+
+    from benchmarks.touching_sheet import lines_sheet
+    from PIL import Image
+
+    from test_touching import drawn_rows
+
+    rows = drawn_rows()
+    lines_sheet(SimpleNamespace(x=rows, y=np.array([0, 1, 7])), np.random.default_rng(0),
+                tmp_path / "lines.png")
+    sheet = np.asarray(Image.open(tmp_path / "lines.png"))
+    assert sheet.shape == (6 * 52, 2 * 330)
+    inked = [(sheet[r * 52:(r + 1) * 52, c * 330:(c + 1) * 330] < 128).any()
+             for r in range(6) for c in range(2)]
+    assert all(inked)
+
+
 def test_a_models_command_names_files_not_the_folders_they_were_in():
     from benchmarks import recorded_command
 
