@@ -45,10 +45,10 @@ BLANK = 10
 #: apart and single digits no worse than the lattice alone, on two sets of them. The
 #: aligned chain pays ALIGN_COST, which keeps it from overruling a separated number the
 #: lattice reads well (chosen likewise on two larger sets; BENCHMARKS.md, "The sequence
-#: reader, second pass"). SEQ_WEIGHT rose from 0.5 to 0.75 with the reader trained on
+#: reader, second pass"). SEQ_WEIGHT rose from 0.5 to 1 with the reader trained on
 #: lines drawn as a pen draws (BENCHMARKS.md, "The sequence reader, third pass"), chosen
 #: by the same rule.
-SEQ_WEIGHT = 0.75
+SEQ_WEIGHT = 1.0
 CANDIDATE_MARGIN = 4.0
 RUNNER_UP = 0.2
 ALIGN_COST = 1.0
