@@ -56,9 +56,11 @@ def compose(i, rng, digits, ones=0.0, ligatures=0.0):
     k = int(rng.integers(1, 4) if i % 3 == 2 else rng.integers(1, 9))
     idx = rng.integers(0, len(digits.x), k)
     if i % 3 == 0 or (i % 3 == 2 and rng.random() < 0.5):
-        if k > 1 and rng.random() < ones:
+        # each share draws from ``rng`` only when asked for, so that a run without it
+        # composes the very lines the runs before these options composed
+        if ones and k > 1 and rng.random() < ones:
             idx[rng.integers(0, k)] = rng.choice(np.flatnonzero(digits.y == 1))
-        joined = rng.random() < ligatures
+        joined = bool(ligatures) and rng.random() < ligatures
         image = touching_number(digits.x[idx], rng, touching=float(rng.choice([0.5, 1.0])),
                                 ligature_gap=(0.05, 0.4) if joined else None)[0]
     else:
@@ -88,7 +90,7 @@ def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0):
     for i in range(numbers):
         image, label = compose(i, rng, digits, ones, ligatures)
         small = scaled_ink(image)[0]
-        if rng.random() < pens:
+        if pens and rng.random() < pens:
             small = pen(small, rng)
         out.append(line(small).astype(np.float16))
         labels.append(label)

@@ -5,9 +5,8 @@
 
 Pairs and longer numbers of MNIST *training* digits, each shrunk to 48 pixels high. With
 ``--lines``: lines as the shipped sequence reader's last training run composed them
-(``fit_sequence.lines`` with its shares: a 1 in 40% of touching numbers, 60% of lines drawn
-as a pen draws, half the touching numbers' ligatures across wider gaps), as the reader sees
-them (32 rows), shown 48 high.
+(``fit_sequence.lines`` with the shares its model file records: ``ones``, ``pens``,
+``ligatures``), as the reader sees them (32 rows), shown 48 high.
 """
 
 import argparse
@@ -21,14 +20,18 @@ LINES_OUT = OUT.with_name("training-lines.png")
 
 
 def lines_sheet(train, rng, out):
-    """Twelve training lines of the sequence reader, in two columns."""
+    """Twelve training lines of the sequence reader, in two columns, composed with the
+    shares of the shipped reader's last training run."""
     from PIL import Image
 
+    from benchmarks.fit_sequence import OUT as SEQUENCE
     from benchmarks.fit_sequence import lines
+    from digitnet.io import read_config
 
+    shares = {k: read_config(SEQUENCE)["training"].get(k, 0.0) for k in ("ones", "pens", "ligatures")}
     cell, high = (330, 52), 48
     sheet = Image.new("L", (2 * cell[0], 6 * cell[1]), 255)
-    for n, line in enumerate(lines(12, rng, train, ones=0.4, pens=0.6, ligatures=0.5)[0]):
+    for n, line in enumerate(lines(12, rng, train, **shares)[0]):
         image = Image.fromarray((255 * (1 - line.astype(np.float32))).round().astype(np.uint8))
         width = min(cell[0] - 6, round(image.width * high / image.height))
         sheet.paste(image.resize((width, high), Image.Resampling.LANCZOS),

@@ -164,6 +164,23 @@ def test_fit_sequence_draws_lines_as_a_pen_and_puts_ones_in_touching_numbers():
     assert sum("1" in compose(3 * i, rng, digits)[1] for i in range(20)) < 10  # 1 in 40 a 1
 
 
+def test_fit_sequence_without_the_new_shares_composes_the_lines_it_always_did():
+    """The shares draw from the generator only when asked for: the commands that made the
+    earlier readers (BENCHMARKS.md) still compose the same lines. Labels and widths as
+    fit_sequence before ``--ones``, ``--pens`` and ``--ligatures`` gave them."""
+    from types import SimpleNamespace
+
+    from benchmarks.fit_sequence import lines
+
+    from test_touching import drawn_rows
+
+    rows = drawn_rows()
+    digits = SimpleNamespace(x=rows[[0, 1, 2] * 4], y=np.array([0, 1, 7] * 4))
+    images, labels = lines(9, np.random.default_rng(3), digits)
+    assert labels == ["1777010", "717", "111", "17", "171001", "770", "0171", "77107", "710"]
+    assert [im.shape[1] for im in images] == [154, 84, 46, 54, 124, 92, 82, 95, 74]
+
+
 def test_the_sheet_of_training_lines_shows_twelve_lines(tmp_path):
     from types import SimpleNamespace
 

@@ -87,10 +87,10 @@ def _slide(inks, tops, x_left, i, rng, ligature, ligature_gap=None):
     """The left edge of digit ``i``, placed to touch digit ``i - 1`` at ``x_left``; for a
     ligature, a gap of a few pixels, or ``ligature_gap`` (a range, in heights) if given."""
     left, right = inks[i - 1], inks[i]
-    narrow = min(left.shape[1], right.shape[1])
     if ligature and ligature_gap is not None:
         height = max(left.shape[0], right.shape[0])
         return x_left + left.shape[1] + int(height * rng.uniform(*ligature_gap))
+    narrow = min(left.shape[1], right.shape[1])
     x = x_left + left.shape[1] + (int(rng.integers(1, max(2, narrow // 6))) if ligature else 0)
     if ligature:
         return x
