@@ -3,6 +3,7 @@
     python -m benchmarks.tune_sequence [--numbers 300] [--realworld 200] [--seed 100] [--split S]
                                        [--lattice L.npz] [--sequences FILE.npz ...]
                                        [--weights 0,0.5,1] [--margins 2,4] [--runner-ups 0.05,1.1]
+                                       [--spell-leads 6] [--one-leads inf,2]
 
 The families of ``benchmarks.tune_counter`` (numbers composed of MNIST *validation*
 digits: pen-touching, separated, touching-0.3, single; the validation split of
@@ -15,6 +16,8 @@ shipped one) every picture's column scores are computed once, and for each setti
 (SEQ_WEIGHT, CANDIDATE_MARGIN, RUNNER_UP: ``read.sequence``, every combination of the
 values listed; weight 0 is the lattice alone) the exact readings per family are printed,
 with how many dropped a digit, and the sequence reader's own best path's exact readings.
+Readers joined by '+' (``A.npz+B.npz``) are read together, their column probabilities
+averaged.
 """
 
 import argparse
@@ -123,7 +126,7 @@ def prepare(scored, models, margin, runner_up, others=False):
                 im.spelled.append(sequence.log_p(scores, [seen])[0] if seen else -np.inf)
 
 
-def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf):
+def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -146,6 +149,10 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
         total = o.score + (weight * lp if weight else 0.0) - (align_cost if n == len(im.options) else 0.0)
         if total > best:
             best, text = total, sequence.text(o.digits)
+    # as ``rescored``: the reader's best path read where it adds a 1 to the string chosen
+    if (text in texts and seen not in texts and sequence.one_more(seen, text)
+            and im.spelled[m] - texts[text] >= one_lead):
+        return seen
     return text
 
 
@@ -155,16 +162,17 @@ def report(scored, names, settings, label=""):
         alone = ", ".join(f"{family} {100 * np.mean([im.greedy[m] == im.truth for im in images]):5.1f}%"
                           for family, images in scored.items())
         print(f"{name}, best path alone: {alone}", flush=True)
-        for weight, margin, runner_up, align, align_cost, spell_lead in settings:
+        for weight, margin, runner_up, align, align_cost, spell_lead, one_lead in settings:
             figures = []
             for family, images in scored.items():
-                texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead)
+                texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead)
                          for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
-                  f"cost {align_cost:g} spell {spell_lead:g}: " + ", ".join(figures), flush=True)
+                  f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g}: " + ", ".join(figures),
+                  flush=True)
 
 
 def main(argv=None):
@@ -189,14 +197,15 @@ def main(argv=None):
                         help="with the chain aligned to the reader's best path (1) or not (0)")
     parser.add_argument("--align-costs", default="0", help="ALIGN_COSTs tried")
     parser.add_argument("--spell-leads", default="inf", help="SPELL_LEADs tried (inf: never spelled)")
+    parser.add_argument("--one-leads", default="inf",
+                        help="ONE_LEADs tried (inf: a 1 no chain reads never read)")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
-                           args.spell_leads)]
+                           args.spell_leads, args.one_leads)]
 
-    from digitnet.io import load_model
     from digitnet.read import sequence
 
     if args.lattice and os.path.exists(args.lattice):
@@ -208,13 +217,36 @@ def main(argv=None):
     if args.families:
         scored = {k: v for k, v in scored.items() if k in args.families.split(",")}
     names = args.sequences or ["shipped"]
-    models = [load_model(p) for p in args.sequences] or [sequence.sequence_model()]
+    models = [_loaded(p) for p in args.sequences] or [sequence.sequence_model()]
     if any(m is None for m in models):
         parser.error("no sequence reader: give --sequences")
     for others in (int(v) for v in args.others.split(",")):
         prepare(scored, models, max(grid[1]), min(grid[2]), bool(others))
         report(scored, names, list(itertools.product(*grid)), f" (others {others})")
     return 0
+
+
+class Averaged:
+    """Sequence readers read together: ln of their mean column probabilities."""
+
+    def __init__(self, models):
+        self.models = models
+
+    def predict_proba(self, x, batch_size=None):
+        probabilities = []
+        for model in self.models:
+            z = np.asarray(model.predict_proba(x, batch_size=batch_size), np.float64)
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            probabilities.append(z / z.sum(axis=1, keepdims=True))
+        return np.log(np.mean(probabilities, axis=0))
+
+
+def _loaded(path):
+    """A model file, or several joined by '+' read together (``Averaged``)."""
+    from digitnet.io import load_model
+
+    paths = path.split("+")
+    return load_model(paths[0]) if len(paths) == 1 else Averaged([load_model(p) for p in paths])
 
 
 def score_families(args):

@@ -269,3 +269,43 @@ def test_a_sure_best_path_no_chain_reads_is_spelled_with_boxes_of_its_own(monkey
     monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # never spelled: a chain of the lattice
     digits, keys, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)])
     assert all(not isinstance(k, Piece) for k, _, _ in digits)
+
+
+class OneThenFour:
+    """A stand-in reader: a 1 at one step with probability ``p`` (else the blank), then a
+    plain 4."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def predict_proba(self, x, batch_size=None):
+        steps = x.shape[-1] // sequence.STRIDE
+        scores = np.eye(sequence.BLANK + 1)[[sequence.BLANK] * steps] * 8
+        scores[3] = -30.0
+        scores[3, [1, sequence.BLANK]] = np.log(self.p), np.log(1 - self.p)
+        scores[6] = np.eye(sequence.BLANK + 1)[4] * 8
+        return scores.astype(np.float32)
+
+
+@pytest.mark.parametrize("p, expected", [(0.5, "4"), (0.8, "4"), (0.95, "14")])
+def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, expected):
+    from types import SimpleNamespace
+
+    # one piece, read 4: no chain reads "14"; the reader's lead for it is ln(p / (1 - p)):
+    # 0 and 1.4 (below ONE_LEAD: the chain is read) and 2.9 (the reader's path is read)
+    monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p)])
+    small = np.zeros((LINE_HEIGHT, 80), np.float32)
+    small[10:40, 10:60] = 1.0
+    lat = SimpleNamespace(n_nodes=2, small=small)
+    read = {(0, 1): (3.0, [(4, one_hot(4))])}
+    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)])
+    assert sequence.text(digits) == expected and keys == [(0, 1)]
+    assert sequence.ONE_LEAD < sequence.SPELL_LEAD  # the path is not read as a spelled one
+    if expected == "14":
+        assert np.isclose(lead, np.log(p / (1 - p)), atol=0.05)
+
+
+def test_one_more_is_a_single_one_added_anywhere():
+    assert sequence.one_more("14", "4") and sequence.one_more("412", "42") and sequence.one_more("771", "77")
+    assert not sequence.one_more("44", "4") and not sequence.one_more("114", "4")
+    assert not sequence.one_more("4", "4") and not sequence.one_more("17", "4")

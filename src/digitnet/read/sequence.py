@@ -14,7 +14,9 @@ reader's own best path (``aligned``, less ``ALIGN_COST``), scored as the lattice
 ``SEQ_WEIGHT`` x ln P(the chain's digits | the line), the sequence reader's probability
 of the string. When no chain reads the reader's best path and the reader is far surer of
 it than of any of them (``SPELL_LEAD``), that path is read as it is, each digit boxed by
-the columns where the reader saw it (``spelled``).
+the columns where the reader saw it (``spelled``); so is it where it reads the chosen
+string with one more 1 and leads it by ``ONE_LEAD``: a 1 merged into its neighbour has no
+piece of its own, and no chain can read it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ ALIGN_COST = 1.0
 #: Chosen with ALIGN_COST (8 of 6, 8 and never), then 6 of 4, 6 and 8 for the third
 #: pass's reader.
 SPELL_LEAD = 6.0
+#: A 1 touching its neighbour often has no piece of its own in the lattice, and no chain
+#: reads it. When the reader's best path is the string chosen with one more 1 and its
+#: ln P leads the chosen string's by at least ONE_LEAD, the path is read (``spelled``).
+#: Chosen on validation (BENCHMARKS.md, "The sequence reader, fourth pass") of 0-4.
+ONE_LEAD = 2.0
 
 _MODEL: list = []
 
@@ -234,6 +241,12 @@ def _traced(back, n_nodes, count):
     return chain[::-1]
 
 
+def one_more(seen: str, chosen: str) -> bool:
+    """Whether ``seen`` is ``chosen`` with one more 1 somewhere in it."""
+    return len(seen) == len(chosen) + 1 and any(
+        seen[i] == "1" and seen[:i] + seen[i + 1:] == chosen for i in range(len(seen)))
+
+
 def text(digits) -> str:
     return "".join(str(d) for _, d, _ in digits)
 
@@ -292,10 +305,14 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
         lead = float(log_p(scores, [seen])[0] - logs.max())
         if lead >= SPELL_LEAD:
             return spelled(lat.small, scores), keys, min(lead, LIMIT)
-    if len(options) < 2:  # nothing to choose between
-        return digits, keys, LIMIT
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
+    if seen and seen not in texts and one_more(seen, texts[best]):  # a 1 no chain reads?
+        lead = float(log_p(scores, [seen])[0] - logs[best])
+        if lead >= ONE_LEAD:
+            return spelled(lat.small, scores), keys, min(lead, LIMIT)
+    if len(options) < 2:  # nothing to choose between
+        return digits, keys, LIMIT
     rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]]
     lead = min(float(logs[best] - max(rivals)), LIMIT) if rivals else LIMIT
     return options[best].digits, options[best].keys, lead
