@@ -233,12 +233,10 @@ class Averaged:
         self.models = models
 
     def predict_proba(self, x, batch_size=None):
-        probabilities = []
-        for model in self.models:
-            z = np.asarray(model.predict_proba(x, batch_size=batch_size), np.float64)
-            z = np.exp(z - z.max(axis=1, keepdims=True))
-            probabilities.append(z / z.sum(axis=1, keepdims=True))
-        return np.log(np.mean(probabilities, axis=0))
+        from digitnet.nn.functional import softmax
+
+        return np.log(np.mean([softmax(np.asarray(model.predict_proba(x, batch_size=batch_size), np.float64))
+                               for model in self.models], axis=0))
 
 
 def _loaded(path):

@@ -62,7 +62,8 @@ SPELL_LEAD = 6.0
 #: A 1 touching its neighbour often has no piece of its own in the lattice, and no chain
 #: reads it. When the reader's best path is the string chosen with one more 1 and its
 #: ln P leads the chosen string's by at least ONE_LEAD, the path is read (``spelled``).
-#: Chosen on validation (BENCHMARKS.md, "The sequence reader, fourth pass") of 0-4.
+#: Chosen on validation (BENCHMARKS.md, "The sequence reader, fourth pass") of 1, 2, 3
+#: and never.
 ONE_LEAD = 2.0
 
 _MODEL: list = []
@@ -301,16 +302,14 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
         options += [extra._replace(score=extra.score - ALIGN_COST)] if extra is not None else []
     texts = [text(o.digits) for o in options]
     logs = log_p(scores, texts)
-    if seen and seen not in texts:  # no chain reads what the reader reads: is it sure?
-        lead = float(log_p(scores, [seen])[0] - logs.max())
-        if lead >= SPELL_LEAD:
-            return spelled(lat.small, scores), keys, min(lead, LIMIT)
+    # no chain reads what the reader reads: how sure is it of that?
+    unread = float(log_p(scores, [seen])[0]) if seen and seen not in texts else None
+    if unread is not None and unread - logs.max() >= SPELL_LEAD:
+        return spelled(lat.small, scores), keys, min(unread - logs.max(), LIMIT)
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
-    if seen and seen not in texts and one_more(seen, texts[best]):  # a 1 no chain reads?
-        lead = float(log_p(scores, [seen])[0] - logs[best])
-        if lead >= ONE_LEAD:
-            return spelled(lat.small, scores), keys, min(lead, LIMIT)
+    if unread is not None and one_more(seen, texts[best]) and unread - logs[best] >= ONE_LEAD:
+        return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)  # a 1 no chain reads
     if len(options) < 2:  # nothing to choose between
         return digits, keys, LIMIT
     rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]]
