@@ -226,25 +226,13 @@ def main(argv=None):
     return 0
 
 
-class Averaged:
-    """Sequence readers read together: ln of their mean column probabilities."""
-
-    def __init__(self, models):
-        self.models = models
-
-    def predict_proba(self, x, batch_size=None):
-        from digitnet.nn.functional import softmax
-
-        return np.log(np.mean([softmax(np.asarray(model.predict_proba(x, batch_size=batch_size), np.float64))
-                               for model in self.models], axis=0))
-
-
 def _loaded(path):
-    """A model file, or several joined by '+' read together (``Averaged``)."""
+    """A model file, or several joined by '+' read together (``sequence.Averaged``)."""
     from digitnet.io import load_model
+    from digitnet.read import sequence
 
-    paths = path.split("+")
-    return load_model(paths[0]) if len(paths) == 1 else Averaged([load_model(p) for p in paths])
+    readers = [sequence.readers(load_model(p)) for p in path.split("+")]
+    return readers[0] if len(readers) == 1 else sequence.Averaged(readers)
 
 
 def score_families(args):

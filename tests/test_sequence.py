@@ -31,6 +31,26 @@ def test_the_reader_scores_every_fourth_column_of_lines_of_any_width():
         assert scores.shape == (2, width // sequence.STRIDE, sequence.BLANK + 1)
 
 
+def test_readers_saved_as_an_ensemble_are_read_together(tmp_path):
+    """A sequence.npz holding several readers (an ensemble file) reads a line by the mean
+    of their column probabilities; one reader reads as it is."""
+    from digitnet.io import load_model, save_model
+    from digitnet.nn.ensemble import Ensemble
+    from digitnet.nn.functional import log_softmax, softmax
+
+    a, b = (sequence.sequence_reader(np.random.default_rng(s), (4, 4, 4), 8) for s in (0, 1))
+    save_model(tmp_path / "both.npz", Ensemble([a, b]))
+    save_model(tmp_path / "one.npz", a)
+    x = np.random.default_rng(2).random((1, 1, sequence.HEIGHT, 40), np.float32)
+    both = sequence.column_scores_batch(sequence.readers(load_model(tmp_path / "both.npz")), x)
+    za, zb = (sequence.column_scores_batch(m, x) for m in (a, b))
+    np.testing.assert_allclose(np.exp(both), (softmax(za) + softmax(zb)) / 2, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(log_softmax(both), both, atol=1e-9)  # ln P already
+    assert not np.allclose(softmax(za), softmax(zb), atol=1e-3)  # two different readers
+    one = sequence.column_scores_batch(sequence.readers(load_model(tmp_path / "one.npz")), x)
+    np.testing.assert_allclose(one, za, rtol=1e-4, atol=1e-5)
+
+
 def lattice_reading():
     """Three nodes: one piece read 7 (0 -> 2), or a 1 (0 -> 1) and a 7 (1 -> 2), scoring
     1.5 less; the 7's runner-up is a 1 with 0.1."""

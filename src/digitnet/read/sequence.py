@@ -105,16 +105,40 @@ def sequence_reader(rng=None, channels=(24, 48, 64), hidden=192):
     return Network(layers, losses.QuadraticCost("identity"), (1, HEIGHT, STRIDE))
 
 
+class Averaged:
+    """Sequence readers read together: the ln of their column probabilities averaged,
+    scores that ``log_p``, ``greedy`` and ``spelled`` take as they take one reader's
+    (a softmax leaves them as they are)."""
+
+    def __init__(self, members):
+        self.members = list(members)
+
+    def predict_proba(self, x, batch_size=None):
+        from ..nn.functional import softmax
+
+        return np.log(np.mean([softmax(np.asarray(m.predict_proba(x, batch_size=batch_size), np.float64))
+                               for m in self.members], axis=0))
+
+
+def readers(model):
+    """``model`` as ``column_scores`` reads it: one reader as it is, the members of an
+    ensemble file read together (``Averaged``)."""
+    from ..nn.network import for_inference
+
+    members = getattr(model, "members", None)
+    return Averaged(for_inference(m) for m in members) if members else for_inference(model)
+
+
 def sequence_model():
-    """The shipped sequence reader (models/sequence.npz), or None."""
+    """The shipped sequence reader (models/sequence.npz: one reader, or several saved as
+    an ensemble and read together), or None."""
     if not _MODEL:
         from importlib import resources
 
         from ..io import load_model
-        from ..nn.network import for_inference
 
         path = resources.files("digitnet") / "models" / "sequence.npz"
-        _MODEL.append(for_inference(load_model(str(path))) if path.is_file() else None)
+        _MODEL.append(readers(load_model(str(path))) if path.is_file() else None)
     return _MODEL[0]
 
 
