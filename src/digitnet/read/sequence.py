@@ -106,7 +106,7 @@ def sequence_reader(rng=None, channels=(24, 48, 64), hidden=192):
 
 
 class Averaged:
-    """Sequence readers read together: the ln of their column probabilities averaged,
+    """Sequence readers read together: the ln of the mean of their column probabilities,
     scores that ``log_p``, ``greedy`` and ``spelled`` take as they take one reader's
     (a softmax leaves them as they are)."""
 
