@@ -239,6 +239,8 @@ def main(argv=None):
     if args.start:  # its shape is the one it was trained with
         net = load_model(str(args.start)).train()
         shape = read_config(args.start)["training"]
+        if not isinstance(shape, dict):  # an ensemble file (join_sequence) holds several
+            raise SystemExit(f"fit_sequence: {args.start} holds several readers; --start takes one")
         channels, args.hidden = tuple(shape["channels"]), shape["hidden"]
     else:
         channels = tuple(int(c) for c in args.channels.split(","))

@@ -21,14 +21,17 @@ LINES_OUT = OUT.with_name("training-lines.png")
 
 def lines_sheet(train, rng, out):
     """Twelve training lines of the sequence reader, in two columns, composed with the
-    shares of the shipped reader's last training run."""
+    shares of the shipped reader's last training run (of its first reader, if it ships
+    several read together)."""
     from PIL import Image
 
     from benchmarks.fit_sequence import OUT as SEQUENCE
     from benchmarks.fit_sequence import lines
     from digitnet.io import read_config
 
-    shares = {k: read_config(SEQUENCE)["training"].get(k, 0.0) for k in ("ones", "pens", "ligatures")}
+    training = read_config(SEQUENCE)["training"]
+    training = training[0] if isinstance(training, list) else training
+    shares = {k: training.get(k, 0.0) for k in ("ones", "pens", "ligatures")}
     cell, high = (330, 52), 48
     sheet = Image.new("L", (2 * cell[0], 6 * cell[1]), 255)
     for n, line in enumerate(lines(12, rng, train, **shares)[0]):

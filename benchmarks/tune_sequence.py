@@ -16,8 +16,8 @@ shipped one) every picture's column scores are computed once, and for each setti
 (SEQ_WEIGHT, CANDIDATE_MARGIN, RUNNER_UP: ``read.sequence``, every combination of the
 values listed; weight 0 is the lattice alone) the exact readings per family are printed,
 with how many dropped a digit, and the sequence reader's own best path's exact readings.
-Readers joined by '+' (``A.npz+B.npz``) are read together, their column probabilities
-averaged.
+Readers joined by '+' (``A.npz+B.npz``, a weight after '*': ``A.npz*2+B.npz``) are read
+together (``sequence.Averaged``: the weighted mean of their columns' ln P).
 """
 
 import argparse
@@ -189,7 +189,8 @@ def main(argv=None):
     parser.add_argument("--families", help="comma-separated families (default: all)")
     parser.add_argument("--lattice", help=".npz of the pictures' scores: read if it exists, else kept")
     parser.add_argument("--sequences", nargs="*", default=[],
-                        help="sequence reader model files to compare (default: the shipped one)")
+                        help="sequence reader model files to compare, A.npz*2+B.npz read together "
+                             "(default: the shipped one)")
     parser.add_argument("--weights", default="0,0.25,0.5,1,2")
     parser.add_argument("--margins", default="2,4")
     parser.add_argument("--runner-ups", default="0.05,1.1", help="RUNNER_UPs tried (above 1: none)")
@@ -227,12 +228,16 @@ def main(argv=None):
 
 
 def _loaded(path):
-    """A model file, or several joined by '+' read together (``sequence.Averaged``)."""
+    """A model file, or several joined by '+' read together (``sequence.Averaged``), each
+    with a weight after '*' if it has one (``F.npz*2+H.npz``)."""
     from digitnet.io import load_model
     from digitnet.read import sequence
 
-    readers = [sequence.readers(load_model(p)) for p in path.split("+")]
-    return readers[0] if len(readers) == 1 else sequence.Averaged(readers)
+    named = [part.rsplit("*", 1) if "*" in part else (part, "1") for part in path.split("+")]
+    readers = [sequence.readers(load_model(name)) for name, _ in named]
+    if len(readers) == 1:
+        return readers[0]
+    return sequence.Averaged(readers, [float(weight) for _, weight in named])
 
 
 def score_families(args):

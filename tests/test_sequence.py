@@ -32,23 +32,54 @@ def test_the_reader_scores_every_fourth_column_of_lines_of_any_width():
 
 
 def test_readers_saved_as_an_ensemble_are_read_together(tmp_path):
-    """A sequence.npz holding several readers (an ensemble file) reads a line by the mean
-    of their column probabilities; one reader reads as it is."""
+    """A sequence.npz holding several readers (joined by join_sequence) reads a line by
+    the weighted mean of their columns' ln P, normalised again; one reader reads as it is."""
+    from benchmarks.join_sequence import main as join
+
     from digitnet.io import load_model, save_model
-    from digitnet.nn.ensemble import Ensemble
-    from digitnet.nn.functional import log_softmax, softmax
+    from digitnet.nn.functional import log_softmax
 
     a, b = (sequence.sequence_reader(np.random.default_rng(s), (4, 4, 4), 8) for s in (0, 1))
-    save_model(tmp_path / "both.npz", Ensemble([a, b]))
+    for name, net in (("a", a), ("b", b)):
+        save_model(tmp_path / f"{name}.npz", net, {"training": {"seed": 0}, "outputs": "logits"}, half=True)
+    a, b = (load_model(tmp_path / f"{name}.npz") for name in "ab")  # as saved: half precision
+    assert join([str(tmp_path / "both.npz"), f"{tmp_path / 'a.npz'}*3", str(tmp_path / "b.npz")]) == 0
     save_model(tmp_path / "one.npz", a)
     x = np.random.default_rng(2).random((1, 1, sequence.HEIGHT, 40), np.float32)
     both = sequence.column_scores_batch(sequence.readers(load_model(tmp_path / "both.npz")), x)
-    za, zb = (sequence.column_scores_batch(m, x) for m in (a, b))
-    np.testing.assert_allclose(np.exp(both), (softmax(za) + softmax(zb)) / 2, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(log_softmax(both), both, atol=1e-9)  # ln P already
-    assert not np.allclose(softmax(za), softmax(zb), atol=1e-3)  # two different readers
+    za, zb = (log_softmax(sequence.column_scores_batch(m, x)) for m in (a, b))
+    np.testing.assert_allclose(both, log_softmax(0.75 * za + 0.25 * zb), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.exp(both).sum(axis=-1), 1, atol=1e-9)  # ln P already
+    assert not np.allclose(za, zb, atol=1e-3)  # two different readers
+    assert not np.allclose(both, log_softmax(za + zb), atol=1e-3)  # the weights count
     one = sequence.column_scores_batch(sequence.readers(load_model(tmp_path / "one.npz")), x)
-    np.testing.assert_allclose(one, za, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(log_softmax(one), za, rtol=1e-4, atol=1e-5)
+
+
+def test_join_sequence_refuses_what_it_cannot_join(tmp_path, capsys):
+    from benchmarks.join_sequence import main as join
+
+    from digitnet.io import save_model
+    from digitnet.nn.ensemble import Ensemble
+
+    a = sequence.sequence_reader(np.random.default_rng(0), (4, 4, 4), 8)
+    save_model(tmp_path / "a.npz", a, {"training": {"seed": 0}})
+    save_model(tmp_path / "both.npz", Ensemble([a, a]), {"training": [{}, {}]})
+    for bad in ("a.npz*0", "a.npz*x", "a.npz*-1"):
+        with pytest.raises(SystemExit) as exit:
+            join([str(tmp_path / "out.npz"), str(tmp_path / bad)])
+        assert exit.value.code == 2 and "positive number" in capsys.readouterr().err
+    for bad in ("missing.npz", "both.npz"):
+        assert join([str(tmp_path / "out.npz"), str(tmp_path / bad)]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize("weights", [[1], [1, 0], [1, -1], [1, float("nan")]])
+def test_readers_read_together_need_one_positive_weight_each(weights):
+    a = sequence.sequence_reader(np.random.default_rng(0), (4, 4, 4), 8)
+    with pytest.raises(ValueError, match="one positive weight"):
+        sequence.Averaged([a, a], weights)
 
 
 def lattice_reading():

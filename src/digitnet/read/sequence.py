@@ -106,27 +106,39 @@ def sequence_reader(rng=None, channels=(24, 48, 64), hidden=192):
 
 
 class Averaged:
-    """Sequence readers read together: the ln of the mean of their column probabilities,
-    scores that ``log_p``, ``greedy`` and ``spelled`` take as they take one reader's
-    (a softmax leaves them as they are)."""
+    """Sequence readers read together, as a product of experts: the weighted mean of their
+    columns' ln P, normalised again (a log-softmax). The result is ln P over the eleven
+    classes, which ``log_p``, ``greedy`` and ``spelled`` take as they take one reader's
+    scores. The weights (default equal) say how many votes each reader has."""
 
-    def __init__(self, members):
+    def __init__(self, members, weights=None):
         self.members = list(members)
+        weights = np.ones(len(self.members)) if weights is None else np.asarray(weights, np.float64)
+        if weights.shape != (len(self.members),) or not np.all(weights > 0):
+            raise ValueError(f"one positive weight for each of the {len(self.members)} readers, "
+                             f"not {weights.tolist()}")
+        self.weights = weights / weights.sum()
 
     def predict_proba(self, x, batch_size=None):
-        from ..nn.functional import softmax
+        from ..nn.functional import log_softmax
 
-        return np.log(np.mean([softmax(np.asarray(m.predict_proba(x, batch_size=batch_size), np.float64))
-                               for m in self.members], axis=0))
+        total = 0.0
+        for weight, member in zip(self.weights, self.members):
+            total = total + weight * log_softmax(
+                np.asarray(member.predict_proba(x, batch_size=batch_size), np.float64))
+        return log_softmax(total)
 
 
 def readers(model):
     """``model`` as ``column_scores`` reads it: one reader as it is, the members of an
-    ensemble file read together (``Averaged``)."""
+    ensemble file read together (``Averaged``, with the ``weights`` its metadata gives)."""
     from ..nn.network import for_inference
 
     members = getattr(model, "members", None)
-    return Averaged(for_inference(m) for m in members) if members else for_inference(model)
+    if not members:
+        return for_inference(model)
+    weights = (getattr(model, "metadata", None) or {}).get("weights")
+    return Averaged((for_inference(m) for m in members), weights)
 
 
 def sequence_model():
