@@ -75,6 +75,18 @@ def test_join_sequence_refuses_what_it_cannot_join(tmp_path, capsys):
     assert not (tmp_path / "out.npz").exists()
 
 
+@pytest.mark.parametrize("weights", [[1], [1, 0], "heavy", [1, None]])
+def test_a_readers_file_with_bad_weights_is_a_model_file_error(tmp_path, weights):
+    from digitnet.errors import ModelFileError
+    from digitnet.io import load_model, save_model
+    from digitnet.nn.ensemble import Ensemble
+
+    a = sequence.sequence_reader(np.random.default_rng(0), (4, 4, 4), 8)
+    save_model(tmp_path / "both.npz", Ensemble([a, a]), {"weights": weights})
+    with pytest.raises(ModelFileError, match="weights"):
+        sequence.readers(load_model(tmp_path / "both.npz"))
+
+
 @pytest.mark.parametrize("weights", [[1], [1, 0], [1, -1], [1, float("nan")]])
 def test_readers_read_together_need_one_positive_weight_each(weights):
     a = sequence.sequence_reader(np.random.default_rng(0), (4, 4, 4), 8)

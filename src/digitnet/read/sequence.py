@@ -137,8 +137,13 @@ def readers(model):
     members = getattr(model, "members", None)
     if not members:
         return for_inference(model)
+    from ..errors import ModelFileError
+
     weights = (getattr(model, "metadata", None) or {}).get("weights")
-    return Averaged((for_inference(m) for m in members), weights)
+    try:
+        return Averaged((for_inference(m) for m in members), weights)
+    except (TypeError, ValueError) as error:  # the file's metadata, not the caller's mistake
+        raise ModelFileError(f"the sequence readers' weights: {error}") from None
 
 
 def sequence_model():
