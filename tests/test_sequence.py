@@ -141,6 +141,43 @@ def test_rescoring_chooses_the_chain_the_reader_finds_likely(monkeypatch, says, 
         assert lead > 0
 
 
+class Counted(Reader):
+    """A Reader that counts how often it is asked."""
+
+    calls = 0
+
+    def predict_proba(self, x, batch_size=None):
+        self.calls += 1
+        return super().predict_proba(x, batch_size)
+
+
+@pytest.mark.parametrize("first_says, asked", [("7", False), ("17", True)])
+def test_several_readers_are_a_cascade_when_the_lattice_offers_one_chain(monkeypatch, first_says, asked):
+    """Where the lattice offers one candidate and the first reader reads it, the others
+    are not run (nothing to choose); where that reader reads something else, they are."""
+    from types import SimpleNamespace
+
+    from digitnet.read.evidence import LIMIT
+
+    first, other = Counted(first_says), Counted("17")
+    monkeypatch.setattr(sequence, "_MODEL", [sequence.Averaged([first, other])])
+    lat = SimpleNamespace(n_nodes=2, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    digits, keys, lead = sequence.rescored(lat, {(0, 1): (5.0, [(7, one_hot(7))])}, [(0, 1)])
+    assert first.calls == 1 and other.calls == int(asked)
+    if not asked:
+        assert sequence.text(digits) == "7" and keys == [(0, 1)] and lead == LIMIT
+
+
+def test_several_readers_are_all_asked_when_the_lattice_offers_several_chains(monkeypatch):
+    from types import SimpleNamespace
+
+    first, other = Counted("7"), Counted("7")
+    monkeypatch.setattr(sequence, "_MODEL", [sequence.Averaged([first, other])])
+    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    digits, _, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)])
+    assert sequence.text(digits) == "7" and first.calls == 1 and other.calls == 1
+
+
 def test_without_a_sequence_reader_the_lattices_best_chain_is_read(monkeypatch):
     from types import SimpleNamespace
 
