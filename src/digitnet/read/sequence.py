@@ -17,6 +17,10 @@ it than of any of them (``SPELL_LEAD``), that path is read as it is, each digit 
 the columns where the reader saw it (``spelled``); so is it where it reads the chosen
 string with one more 1 and leads it by ``ONE_LEAD``: a 1 merged into its neighbour has no
 piece of its own, and no chain can read it.
+
+The shipped file holds three readers trained apart, read together (``Averaged``: their
+columns' ln P averaged, one of them with two votes), as a cascade: the first alone where
+the lattice offers one chain and that reader reads it (``_line_scores``).
 """
 
 from __future__ import annotations
@@ -143,13 +147,12 @@ class Averaged:
 def readers(model):
     """``model`` as ``column_scores`` reads it: one reader as it is, the members of an
     ensemble file read together (``Averaged``, with the ``weights`` its metadata gives)."""
+    from ..errors import ModelFileError
     from ..nn.network import for_inference
 
     members = getattr(model, "members", None)
     if not members:
         return for_inference(model)
-    from ..errors import ModelFileError
-
     weights = (getattr(model, "metadata", None) or {}).get("weights")
     try:
         return Averaged((for_inference(m) for m in members), weights)
