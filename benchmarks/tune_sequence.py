@@ -230,14 +230,15 @@ def main(argv=None):
 def _loaded(path):
     """A model file, or several joined by '+' read together (``sequence.Averaged``), each
     with a weight after '*' if it has one (``F.npz*2+H.npz``)."""
+    from benchmarks.join_sequence import weighted
     from digitnet.io import load_model
     from digitnet.read import sequence
 
-    named = [part.rsplit("*", 1) if "*" in part else (part, "1") for part in path.split("+")]
+    named = [weighted(part) for part in path.split("+")]
     readers = [sequence.readers(load_model(name)) for name, _ in named]
     if len(readers) == 1:
         return readers[0]
-    return sequence.Averaged(readers, [float(weight) for _, weight in named])
+    return sequence.Averaged(readers, [weight for _, weight in named])
 
 
 def score_families(args):

@@ -128,20 +128,23 @@ class Averaged:
         (``first_scores``)."""
         from ..nn.functional import log_softmax
 
-        total = 0.0
-        for n, (weight, member) in enumerate(zip(self.weights, self.members)):
-            if n == 0 and first is not None:
-                total = total + weight * first
-                continue
-            total = total + weight * log_softmax(
-                np.asarray(member.predict_proba(x, batch_size=batch_size), np.float64))
+        if first is None:
+            first = self.first_scores(x, batch_size)
+        total = self.weights[0] * first
+        for weight, member in zip(self.weights[1:], self.members[1:]):
+            total = total + weight * _ln_p(member, x, batch_size)
         return log_softmax(total)
 
     def first_scores(self, x, batch_size=None):
         """The first reader's ln P for ``x``, as ``predict_proba`` takes it back."""
-        from ..nn.functional import log_softmax
+        return _ln_p(self.members[0], x, batch_size)
 
-        return log_softmax(np.asarray(self.members[0].predict_proba(x, batch_size=batch_size), np.float64))
+
+def _ln_p(reader, x, batch_size):
+    """One reader's column scores for ``x`` as ln P (a log-softmax over the 11 classes)."""
+    from ..nn.functional import log_softmax
+
+    return log_softmax(np.asarray(reader.predict_proba(x, batch_size=batch_size), np.float64))
 
 
 def readers(model):
