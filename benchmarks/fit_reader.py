@@ -84,6 +84,8 @@ def _in_frame(layers, lat):
     """Each digit's ink cropped and scaled as ``lattice`` did the whole image."""
     from PIL import Image
 
+    if lat.turn is not None:  # the writing was turned level: each digit's ink too
+        layers = [lat.turn.apply(layer) for layer in layers]
     left, top = lat.origin
     h, w = lat.small.shape
     bottom, right = top + round(h / lat.scale), left + round(w / lat.scale)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..data.preprocess import NOISE, bounding_box, fit_mnist, ink
 from ..errors import ImageError, NoDigitError
+from .level import Turn, level
 
 LINE_HEIGHT = 64
 #: Pieces wider than the first, relative to the height of the writing, may be
@@ -77,6 +78,9 @@ class Lattice:
     pieces: dict
     kind: dict
     severed: dict
+    #: How the picture's ink was turned level (``origin`` is then in the turned ink's
+    #: pixels); None if it was read as it was.
+    turn: Turn | None = None
 
 
 def label(binary):
@@ -170,14 +174,22 @@ def _join_fragments(merged, sizes):
 
 
 def scaled_ink(image):
-    """The ink of ``image`` cropped and scaled to ``LINE_HEIGHT`` rows: (small, scale,
-    (left, top) of the crop in the image's pixels)."""
+    """The ink of ``image`` turned level (``level``), cropped and scaled to ``LINE_HEIGHT``
+    rows: (small, scale, (left, top) of the crop in the level ink's pixels)."""
+    return _scaled_ink(image)[:3]
+
+
+def _scaled_ink(image):
+    """``scaled_ink``, and the ``level.Turn`` that levelled the ink (None: as it was)."""
     from PIL import Image
 
     values = ink(image)
     box = bounding_box(values)
     if box is None:
         raise NoDigitError("no digits found: the image is blank")
+    values, turn = level(values, box)
+    if turn is not None:
+        box = bounding_box(values)
     top, bottom, left, right = box
     margin = 2
     top, left = max(0, top - margin), max(0, left - margin)
@@ -190,13 +202,13 @@ def scaled_ink(image):
                          "not a number of up to 20 digits")
     small = np.array(Image.fromarray(crop, "F").resize(size, Image.Resampling.BOX), dtype=np.float32)
     small /= max(float(small.max()), 1e-6)
-    return small, scale, (left, top)
+    return small, scale, (left, top), turn
 
 
 def lattice(image) -> Lattice:
     """Find the candidate digits of ``image``: connected components, cuts of wide ones
     at their thinnest places into as many pieces as fit, and joins of close neighbours."""
-    small, scale, origin = scaled_ink(image)
+    small, scale, origin, turn = _scaled_ink(image)
     groups = _groups(small > 0.25)
     if not groups:
         raise NoDigitError("no digits found: the image is blank")
@@ -206,7 +218,7 @@ def lattice(image) -> Lattice:
     places = [_cut_places((small[:, g.left:g.right] * g.mask).sum(axis=0), height)
               if g.right - g.left > SPLIT_ASPECT[0] * height else [] for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
-    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {})
+    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn)
     for i, group in enumerate(groups):
         lat.pieces[(first[i], first[i + 1])] = group
         lat.kind[(first[i], first[i + 1])] = WHOLE
