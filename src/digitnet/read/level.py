@@ -22,11 +22,11 @@ LEVEL_MIN = 2.0
 LEVEL_MAX = 30.0
 WORK = 256
 #: The band the writing lies in: these quantiles of its ink's rows.
-BAND = (0.05, 0.95)
+BAND = (0.01, 0.99)
 #: Writing turned level is a line of digits: at least this many times as long as its band
-#: is high (three digits or more; the band of two was often narrowest far askew), and
-#: turning it narrows that band at least GAIN times.
-WIDE = 2.5
+#: is high (about three digits or more; the band of two was often narrowest far askew),
+#: and turning it narrows that band at least GAIN times.
+WIDE = 2.2
 GAIN = 1.05
 
 
