@@ -6,7 +6,6 @@ from PIL import Image, ImageDraw
 
 from digitnet.read import read_number
 from digitnet.read.level import Turn, level, skew
-
 from test_read import SEVEN_ONE_ZERO, handwritten
 
 
