@@ -88,29 +88,31 @@ def skew(ink: np.ndarray) -> float | None:
     weights = ink[ys, xs].astype(float)
     dx, dy = xs - xs.mean(), ys - ys.mean()
 
-    def band(degrees):
-        t = np.radians(degrees)
+    def bands(degrees):  # the band at each angle, all at once
+        t = np.radians(degrees)[:, None]
         return _spread(dy * np.cos(t) - dx * np.sin(t), weights)
 
     coarse = np.arange(-LEVEL_MAX, LEVEL_MAX + 0.5, 1.0)
-    best = coarse[int(np.argmin([band(d) for d in coarse]))]
+    best = coarse[int(np.argmin(bands(coarse)))]
     fine = best + np.arange(-1.0, 1.01, 0.25)
-    best = float(fine[int(np.argmin([band(d) for d in fine]))])
-    t = np.radians(best)
-    length = _spread(dx * np.cos(t) + dy * np.sin(t), weights, (0.0, 1.0))
-    narrow = band(best)
+    best = float(fine[int(np.argmin(bands(fine)))])
     if abs(best) > LEVEL_MAX - 1:  # no narrowest band within the search: not a line
         return None
-    return best if length >= WIDE * narrow and band(0.0) >= GAIN * narrow else None
+    t = np.radians(np.array([best]))[:, None]
+    length = _spread(dx * np.cos(t) + dy * np.sin(t), weights, (0.0, 1.0))[0]
+    narrow, flat = bands(np.array([best, 0.0]))
+    return best if length >= WIDE * narrow and flat >= GAIN * narrow else None
 
 
 def _spread(values, weights, quantiles=BAND):
-    """The distance between two weighted quantiles of ``values``."""
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order])
-    cumulative /= cumulative[-1]
-    low, high = np.searchsorted(cumulative, quantiles)
-    return float(values[order[min(high, len(order) - 1)]] - values[order[low]])
+    """The distance between two weighted quantiles of each row of ``values`` (angles, points)."""
+    order = np.argsort(values, axis=1)
+    cumulative = np.cumsum(weights[order], axis=1)
+    cumulative /= cumulative[:, -1:]
+    low = (cumulative < quantiles[0]).sum(axis=1)
+    high = np.minimum((cumulative < quantiles[1]).sum(axis=1), values.shape[1] - 1)
+    rows = np.arange(len(values))
+    return values[rows, order[rows, high]] - values[rows, order[rows, low]]
 
 
 def _rotate(values: np.ndarray, degrees: float) -> np.ndarray:
