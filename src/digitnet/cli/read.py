@@ -8,8 +8,10 @@ def add_parser(sub):
 
     p = sub.add_parser("read", help="read a written number (1 to 20 digits) in each image",
                        description="Read the digits written left to right in each image: "
-                       "connected components, then trial cuts of touching digits scored by "
-                       "the classifier. Confidences are calibrated: the chance of being right "
+                       "a line photographed askew (up to 30 degrees) is turned level, then cut "
+                       "into candidate digits (connected components, trial cuts of touching "
+                       "ones) scored by the classifier and a reader of the whole line. "
+                       "Confidences are calibrated: the chance of being right "
                        "(docs/confidence.md). A number below --min-confidence is reported as "
                        "rejected, and its digits below it are flagged with '?'.")
     p.add_argument("images", nargs="*", metavar="IMAGE", type=path,

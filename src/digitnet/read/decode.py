@@ -243,9 +243,11 @@ def _box(lat, left, right, mask):
     x0, y0 = lat.origin
     box = (x0 + left / lat.scale, y0 + rows[0] / lat.scale, x0 + right / lat.scale,
            y0 + (rows[-1] + 1) / lat.scale)
-    if lat.turn is not None:  # the turned box's corners, back in the picture
-        xs, ys = lat.turn.to_image([box[0], box[2], box[2], box[0]], [box[1], box[1], box[3], box[3]])
-        box = (max(0.0, xs.min()), max(0.0, ys.min()), xs.max(), ys.max())
+    if lat.turn is not None:  # the turned box's corners, back in the picture (in the crop turned)
+        t = lat.turn
+        xs, ys = t.to_image([box[0], box[2], box[2], box[0]], [box[1], box[1], box[3], box[3]])
+        box = (max(t.left, xs.min()), max(t.top, ys.min()), min(t.left + t.width, xs.max()),
+               min(t.top + t.height, ys.max()))
     return tuple(int(round(v)) for v in box)
 
 
