@@ -3,6 +3,7 @@
     python -m benchmarks.bench_forms --split validation   # tune on this
     python -m benchmarks.bench_forms --split test         # the frozen held-out set
     python -m benchmarks.bench_forms --save DIR ...       # also write the pictures
+    python -m benchmarks.bench_forms --sheet docs/forms.png   # pictures and what read keeps
 
 A cheque's amount, a postcode on an envelope, an account number on a slip: the digits
 are written on a printed line (``line``), one in each box of a comb (``boxes``), or in a
@@ -187,6 +188,34 @@ def pictures(split: str, n: int, digits):
             for form in FORMS[split] for c in CONDITIONS}
 
 
+def sheet(path, digits, chosen=(("line", "scan", 3), ("boxes", "photo", 1), ("frame", "photo", 3),
+                                 ("boxes", "scan", 3))):
+    """Validation pictures (left) beside the ink ``read`` finds in them (right): a PNG."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    from digitnet.data.frontend import ink
+
+    rows = []
+    for form, condition, index in chosen:
+        data, _ = make("validation", form, condition, index, digits)
+        picture = Image.open(io.BytesIO(data)).convert("L")
+        kept = Image.fromarray((255 - 255 * ink(data)).astype(np.uint8))
+        box = ImageOps.invert(kept).getbbox()
+        pad = 12
+        crop = (max(0, box[0] - pad), max(0, box[1] - pad), box[2] + pad, box[3] + pad)
+        pair = [picture.crop(crop), kept.crop(crop)]
+        rows.append([im.resize((320, max(1, round(320 * im.height / im.width)))) for im in pair])
+    out = Image.new("L", (660, sum(r[0].height + 10 for r in rows)), 255)
+    y = 0
+    for left, right in rows:
+        out.paste(left, (0, y))
+        out.paste(right, (340, y))
+        y += left.height + 10
+    out.save(path, optimize=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
@@ -195,6 +224,8 @@ def main(argv=None):
     parser.add_argument("--model", help="model file (default: the shipped default)")
     parser.add_argument("--save", metavar="DIR", help="also write the pictures to DIR")
     parser.add_argument("--digest", action="store_true", help="print the set's SHA-256 and stop")
+    parser.add_argument("--sheet", metavar="PNG",
+                        help="draw a few validation pictures beside the ink read in them, and stop")
     args = parser.parse_args(argv)
 
     from digitnet.errors import ImageError
@@ -202,6 +233,9 @@ def main(argv=None):
     from digitnet.pretrained import resolve_model
     from digitnet.read import read_number
 
+    if args.sheet:
+        sheet(args.sheet, realworld.digits_of("validation"))
+        return 0
     digits = realworld.digits_of(args.split)
     sets = pictures(args.split, args.numbers, digits)
     digest = realworld.checksum([item for items in sets.values() for item in items])

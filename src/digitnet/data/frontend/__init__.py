@@ -99,10 +99,12 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, boo
     sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
     # (a digit's pieces joined in units of its longest side on photos of paper and on
-    # drawings, thick strokes thinned sooner on photos only; chalk keeps its outputs)
+    # drawings, thick strokes thinned sooner on photos only; chalk keeps its outputs; a
+    # number's form print taken out, on a scan too: a drawing of one digit is left whole)
     photo = not flat and dark
     longest = detail and (photo or flat)
-    found = select.writing(strength, sigma, join, paper=not flat, longest=longest)
+    found = select.writing(strength, sigma, join, paper=not flat, longest=longest,
+                           form=not detail)
     if found is None:
         raise NoDigitError(BLANK)
     if flat and detail and factor > 1:
@@ -132,7 +134,8 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, boo
         box = (left / scale, top / scale, right / scale, bottom / scale)
         level = light.stretch(level, crop.shape, box)
     strength = light.contrast(crop, level, dark)
-    again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest)
+    again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest,
+                           form=not detail)
     if again is None:
         raise NoDigitError(BLANK)
     return _soft(strength, again, flat), (top, left), photo

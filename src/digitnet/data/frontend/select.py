@@ -2,10 +2,12 @@
 
 The ink strength is binarised at a threshold that adapts to the picture (Otsu's, among
 the pixels clearly above the noise); ruled and squared paper lines (long, thin, straight
-runs) are taken out; the rest is split into connected pieces, and the writing is the
-dominant piece (the most ink, a piece touching the frame's edge counting for less in a
-photo: a page edge, a shadow, a finger) with the pieces close to it (a digit written in two
-strokes, broken pencil strokes, the other digits of a number). Specks are left out.
+runs) are taken out, and for a number a form's print too (the line it is written on, the
+boxes or the frame it is written in); the rest is split into connected pieces, and the
+writing is the dominant piece (the most ink, a piece touching the frame's edge counting
+for less in a photo: a page edge, a shadow, a finger) with the pieces close to it (a digit
+written in two strokes, broken pencil strokes, the other digits of a number). Specks are
+left out.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ...errors import NoDigitError
 
 #: Pixels this many noise deviations above the paper are ink candidates.
 NOISE_SIGMAS = 4.0
@@ -28,6 +32,29 @@ LINE_WIDTH = 3
 LINE_WIDTH_MAX = 6
 SPANNING = 0.8
 TILT = 5
+#: A number's form (the line it is written on, the edges of its boxes or frame): level
+#: lines up to FORM_WIDTH_MAX pixels thick (a photo close up) that need not run across
+#: the frame: FORM_LENGTH of the ink's width (between its BAND percentiles of columns)
+#: and FORM_ASPECT times its height long or more (a digit's bar, in a number of two, is
+#: not a line), and straight: their thin pixels cover FORM_STRAIGHT of their length, or
+#: they are FORM_LONG times the ink's height long (digits stand on much of a long line).
+FORM_WIDTH_MAX = 12
+FORM_LENGTH = 0.6
+FORM_ASPECT = 1.5
+BAND = (0.01, 0.99)
+FORM_STRAIGHT = 0.7
+FORM_LONG = 2.5
+#: A box's upright side: a run from within GAP rows of one line found to within GAP of
+#: another, SIDE_MIN pixels or more of it away from them, and no wider than SIDE_WIDTH
+#: (or than the lines are thick and two pixels).
+SIDE_MIN = 8
+SIDE_WIDTH = 6
+GAP = 2
+#: The digits in a form (not on ruled paper: its lines do not run across the frame) are
+#: joined this far apart, in units of the writing's height (a comb's boxes are wide).
+FORM_JOIN = 2.5
+ONLY_LINES = ("no digit found: the image holds only straight lines (ruled paper or a form's print),"
+              " no writing")
 #: A piece touching the frame's edge counts for this fraction of its ink; one that also
 #: spans more than SPAN of the frame's height or width, and either covers more than
 #: FILLED of its box or is longer than THIN times its mean width, does not count.
@@ -108,12 +135,15 @@ def run_lengths(binary: np.ndarray) -> np.ndarray:
     return out.reshape(binary.shape)
 
 
-def paper_lines(binary: np.ndarray) -> np.ndarray:
+def paper_lines(binary: np.ndarray, paper: bool = True, form: bool = False) -> np.ndarray:
     """The pixels of ``binary`` on straight lines that run across the frame (ruled or
     squared paper), near horizontal or near vertical (up to TILT degrees: a page not
-    square to the camera); where a stroke crosses a line it is kept."""
+    square to the camera); where a stroke crosses a line it is kept. With ``form``, also
+    (or, without ``paper``, only) a form's level print (a line to write on, the edges of
+    boxes): lines that need not span the frame but are long for the ink's height, and
+    may be thicker (``_level_lines``); a box's upright sides are ``box_sides``'s."""
     lines = np.zeros_like(binary)
-    for flip in (False, True):
+    for flip in (False, True)[:1 + paper]:
         # (upright lines looked for once the level ones are gone: where two cross, what
         # is left of either is as thin as the other)
         b = (binary & ~lines).T if flip else binary
@@ -123,13 +153,56 @@ def paper_lines(binary: np.ndarray) -> np.ndarray:
         if pad:  # the lines made level: each column's ink moved by its offset, and back
             level = np.zeros((b.shape[0] + 2 * pad, b.shape[1]), bool)
             level[rows - offsets[cols] + pad, cols] = True
-            at, across = np.nonzero(_level_lines(level))
+            at, across = np.nonzero(_lines_of(level, paper, form and not flip))
             found = np.zeros_like(b)
             found[at + offsets[across] - pad, across] = True
         else:
-            found = _level_lines(b)
+            found = _lines_of(b, paper, form and not flip)
         lines |= found.T if flip else found
     return lines
+
+
+def _lines_of(b: np.ndarray, paper: bool, form: bool) -> np.ndarray:
+    found = _level_lines(b) if paper else np.zeros_like(b)
+    return (found | _level_lines(b, form=True)) if form else found
+
+
+def box_sides(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The pixels of ``binary`` on the upright sides of printed boxes: thin upright runs
+    from one of the ``lines`` found to another (a comb's boxes, a frame round a number),
+    each within a pixel or two of a line at both ends; where a stroke crosses a side
+    (wider there than SIDE_WIDTH, or than the lines are thick and two pixels) it is kept."""
+    if not lines.any():
+        return np.zeros_like(binary)
+    rest = binary & ~lines
+    widest = max(SIDE_WIDTH, int(np.median(run_lengths(lines.T).T[lines])) + 2)
+    # (a side may lean by a pixel or two over its height: runs measured on the ink grown
+    # by a column either side, and the lines by GAP rows up and down)
+    grown = rest.copy()
+    grown[:, 1:] |= rest[:, :-1]
+    grown[:, :-1] |= rest[:, 1:]
+    # (where a side crosses a line, the line's pixels are the side's: a run reaches the
+    # line's rows in the columns beside it)
+    near = lines.copy()
+    for shift in range(1, GAP + 1):
+        near[shift:] |= lines[:-shift]
+        near[:-shift] |= lines[shift:]
+    wide = near.copy()
+    for shift in range(1, widest):
+        wide[:, shift:] |= near[:, :-shift]
+        wide[:, :-shift] |= near[:, shift:]
+    columns, starts, ends = runs(grown.T)  # upright runs: (column, first row, one past the last)
+    h = binary.shape[0]
+    lengths = ends - starts
+    positions = _positions(columns, starts, lengths, h)
+    # (from one line to another: SIDE_MIN rows or more of the run away from any line)
+    away = np.add.reduceat(~near.T.reshape(-1)[positions], np.cumsum(lengths) - lengths) \
+        if len(lengths) else lengths
+    keep = wide[starts, columns] & wide[ends - 1, columns] & (away >= SIDE_MIN)
+    sides = np.zeros(binary.size, bool)
+    sides[positions[np.repeat(keep, lengths)]] = True
+    sides = sides.reshape(binary.shape[1], h).T & rest
+    return sides & (run_lengths(rest) <= widest)
 
 
 def _tilt(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
@@ -149,39 +222,64 @@ def _tilt(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
     return best
 
 
-def _level_lines(b: np.ndarray) -> np.ndarray:
-    """The pixels of ``b`` on horizontal lines across it, thin, long runs."""
-    # a line may wander by a pixel, and noise break it: runs are measured on the ink
-    # grown by a row up and down and two columns either side
+def _level_lines(b: np.ndarray, form: bool = False) -> np.ndarray:
+    """The pixels of ``b`` on horizontal lines across it, thin, long runs; with ``form``,
+    a form's: FORM_LENGTH of the ink's width and FORM_ASPECT of its height long or more."""
+    # a line may wander by a pixel, and noise break a paper's line: runs are measured on
+    # the ink grown by a row up and down and (not for a form's print, unbroken: digits'
+    # bars in a row are apart) two columns either side
     grown = b.copy()
     grown[1:] |= b[:-1]
     grown[:-1] |= b[1:]
     across = grown.copy()
-    for shift in (1, 2):
+    for shift in () if form else (1, 2):
         across[:, shift:] |= grown[:, :-shift]
         across[:, :-shift] |= grown[:, shift:]
     grown = across
     length = max(LINE_LENGTH * b.shape[1], LINE_PIXELS)
+    if form:  # most of the ink's width, and long for its height (not a digit's bar)
+        rows, columns = np.nonzero(b)
+        wide = np.ptp(np.quantile(columns, BAND)) if columns.size else 0.0
+        high = np.ptp(np.quantile(rows, BAND)) if rows.size else 0.0
+        length = max(FORM_LENGTH * wide, FORM_ASPECT * high, LINE_PIXELS)
     if grown.sum(axis=1).max(initial=0) < length:
         return np.zeros_like(b)  # no row holds enough ink for a line
     along = run_lengths(grown)
     long = along >= length
     across = run_lengths(b.T).T
     # (their width measured where they span the frame: no stroke does)
-    width = _line_width(across[(along >= SPANNING * b.shape[1]) & b])
-    return long & (across <= width) & b
+    if form:  # (measured on the long runs: a form's lines need not span the frame)
+        width = _line_width(across[long & b], FORM_WIDTH_MAX)
+    else:
+        width = _line_width(across[(along >= SPANNING * b.shape[1]) & b])
+    thin = long & (across <= width) & b
+    if not form:
+        return thin
+    # a form's line is straight: its thin pixels (give or take a row) cover FORM_STRAIGHT
+    # of its run's columns (where strokes overlap, bits of their curves in one row do not)
+    band = thin.copy()
+    band[1:] |= thin[:-1]
+    band[:-1] |= thin[1:]
+    rows, starts, ends = runs(long)
+    counted = np.zeros((b.shape[0], b.shape[1] + 1), np.int64)
+    np.cumsum(band, axis=1, out=counted[:, 1:])
+    straight = ((counted[rows, ends] - counted[rows, starts] >= FORM_STRAIGHT * (ends - starts))
+                | (ends - starts >= FORM_LONG * high))
+    kept = np.zeros(b.size, bool)
+    kept[_positions(rows[straight], starts[straight], (ends - starts)[straight], b.shape[1])] = True
+    return thin & kept.reshape(b.shape)
 
 
-def _line_width(across: np.ndarray) -> int:
+def _line_width(across: np.ndarray, widest: int = LINE_WIDTH_MAX) -> int:
     """How thick the paper's lines are, from the runs across them (``across``: the
     lengths across the long runs' pixels, mostly the lines'): their median and a pixel
-    when that is up to LINE_WIDTH_MAX (blur and a photo's scale thicken lines), else
+    when that is up to ``widest`` (blur and a photo's scale thicken lines), else
     LINE_WIDTH."""
     if not across.size:
         return LINE_WIDTH
     width = int(np.median(across)) + 1
     # (wider than any line: a page's edge, which spans the frame too)
-    return width if LINE_WIDTH < width <= LINE_WIDTH_MAX else LINE_WIDTH
+    return width if LINE_WIDTH < width <= widest else LINE_WIDTH
 
 
 @dataclass
@@ -264,7 +362,7 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
 
 
 def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
-            paper: bool = True, longest: bool = False) -> Writing | None:
+            paper: bool = True, longest: bool = False, form: bool = False) -> Writing | None:
     """The writing in ``strength`` (H, W): the dominant piece of ink and the pieces
     near it; None if there is no ink.
 
@@ -281,8 +379,22 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         return None
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
-    if paper:
-        binary &= ~paper_lines(binary)
+    if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
+        lines = paper_lines(binary, paper, form)
+        columns = np.flatnonzero(lines.any(axis=0))
+        if form and columns.size and (not paper or np.ptp(columns) < SPANNING * binary.shape[1]):
+            # a form's print (lines that do not run across a photo: not ruled paper)
+            lines |= box_sides(binary, lines)
+            again = threshold(np.where(_grown(lines, 2), 0.0, smooth), sigma)
+            if again is not None and again < t:  # print darker than the ink: binarised again
+                t = again
+                low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
+                binary = (smooth > low) | (strength > t)
+                lines = _grown(lines, 2) & binary
+            join = (max(join[0], FORM_JOIN), join[1])  # a comb's boxes hold digits far apart
+        if not (binary & ~lines).any():
+            raise NoDigitError(ONLY_LINES)
+        binary &= ~lines
     found = label(binary)
     if found.n == 0:
         return None
@@ -313,6 +425,19 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
     return Writing(mask.reshape(h, w), box, t, binary)
+
+
+def _grown(mask: np.ndarray, size: int) -> np.ndarray:
+    """``mask`` grown by ``size`` pixels each way, along rows and columns (a square)."""
+    out = mask.copy()
+    for shift in range(1, size + 1):
+        out[shift:] |= mask[:-shift]
+        out[:-shift] |= mask[shift:]
+    rows = out.copy()
+    for shift in range(1, size + 1):
+        out[:, shift:] |= rows[:, :-shift]
+        out[:, :-shift] |= rows[:, shift:]
+    return out
 
 
 def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple,

@@ -1,0 +1,105 @@
+"""Numbers written on forms: a printed line to write on, a comb's boxes, a frame round the
+number are not digits (select.paper_lines with ``form``, select.box_sides)."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitnet.data.frontend import ink, select
+from digitnet.read import read_number
+from test_read import SEVEN_ONE_ZERO, handwritten
+
+
+@pytest.fixture(scope="module")
+def model():
+    from digitnet.pretrained import resolve_model
+
+    return resolve_model(None)
+
+
+def on_form(form, colour=0, width=3, size=(500, 200)):
+    """710 (the strokes of test_read) on a white page with a form printed on it."""
+    image = handwritten(SEVEN_ONE_ZERO, size).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    fill = (colour,) * 3 if isinstance(colour, int) else colour
+    if form == "line":
+        draw.line([(15, 172), (360, 172)], fill=fill, width=width)
+    elif form == "frame":
+        draw.rectangle([15, 25, 360, 180], outline=fill, width=width)
+    elif form == "boxes":
+        for left in (20, 130, 230):
+            draw.rectangle([left, 25, left + 115, 180], outline=fill, width=width)
+    return image
+
+
+def photographed(image, seed=0):
+    """The page in uneven light with sensor noise: what the front end treats as a photo."""
+    values = np.asarray(image, np.float32)
+    h, w, _ = values.shape
+    light = np.linspace(0.75, 1.0, w)[None, :, None] * np.linspace(0.9, 1.0, h)[:, None, None]
+    noise = np.random.default_rng(seed).normal(0, 4, values.shape)
+    return Image.fromarray(np.clip(values * light + noise, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("form", ["line", "frame", "boxes"])
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_number_on_a_form_is_read_without_the_print(model, form, photo):
+    # before: 710 on a printed line read "7101", in a frame or boxes "171101" and the like
+    picture = on_form(form)
+    reading = read_number(photographed(picture) if photo else picture, model)
+    assert reading.text == "710"
+
+
+def test_print_in_a_forms_colour_goes_too(model):
+    assert read_number(on_form("boxes", colour=(200, 40, 40), width=2), model).text == "710"
+
+
+def test_only_the_writing_is_left_of_a_form():
+    values = ink(on_form("boxes"))
+    assert values[:, :15].max() == 0 and values[:, 365:].max() == 0  # the outer sides
+    assert values[:24].max() == 0 and values[182:].max() == 0  # the top and bottom lines
+    assert values[60:150, 175:186].min() > 0.5  # the 1, close to two boxes' sides, stays
+
+
+def test_print_darker_than_faint_ink_leaves_the_ink():
+    # (a regression: the threshold fell between the print and the ink, and the faint
+    # digits were left out with the print: "no digit found")
+    strokes = handwritten(SEVEN_ONE_ZERO).convert("L")
+    faint = Image.eval(strokes, lambda v: 255 - (255 - v) * 40 // 100)  # grey pencil-like ink
+    image = faint.convert("RGB")
+    ImageDraw.Draw(image).rectangle([15, 25, 360, 180], outline=(0, 0, 0), width=5)
+    values = ink(photographed(image))
+    assert values[60:150, 175:186].mean() > 0.5 and values[:20].max() == 0
+
+
+def test_a_line_long_for_the_writing_goes_and_strokes_crossing_it_stay():
+    binary = np.zeros((120, 300), bool)
+    binary[20:100, 40:46] = binary[20:100, 120:126] = binary[20:100, 200:206] = True  # strokes
+    binary[90:93, 10:290] = True  # the line they stand on, and cross
+    lines = select.paper_lines(binary, paper=False, form=True)
+    assert lines[90:93, 50:115].all() and lines[90:93, 210:290].all()
+    assert not lines[20:100, 40:46].any() and not lines[20:89].any()
+
+
+def test_a_digits_bar_is_not_a_forms_line():
+    # (a regression: in "44" written close, the two 4s' bars in one row were a "line")
+    binary = np.zeros((60, 80), bool)
+    binary[5:55, 25:30] = binary[5:55, 60:65] = True
+    binary[35:40, 5:68] = True  # the bars, 63 pixels: less than 1.5 times the 50 high
+    assert not select.paper_lines(binary, paper=False, form=True).any()
+    assert not select.paper_lines(binary, paper=False).any()  # (without form: nothing)
+
+
+def test_box_sides_go_from_line_to_line_and_a_stroke_touching_one_line_stays():
+    binary = np.zeros((100, 300), bool)
+    binary[10:12, 10:290] = binary[88:90, 10:290] = True  # the comb's top and bottom
+    for x in (10, 100, 190, 288):
+        binary[10:90, x:x + 2] = True  # its sides
+    binary[40:88, 140:145] = True  # a 1 standing on the bottom line
+    binary[30:60, 60:66] = True  # a stroke touching no line
+    lines = select.paper_lines(binary, paper=False, form=True)
+    sides = select.box_sides(binary, lines)
+    gone = lines | sides
+    assert gone[10:90, [10, 11, 100, 101, 190, 191, 288, 289]].all()
+    assert not gone[40:86, 140:145].any() and not gone[30:60, 60:66].any()
+    assert not select.box_sides(binary, np.zeros_like(binary)).any()
