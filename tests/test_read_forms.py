@@ -103,3 +103,16 @@ def test_box_sides_go_from_line_to_line_and_a_stroke_touching_one_line_stays():
     assert gone[10:90, [10, 11, 100, 101, 190, 191, 288, 289]].all()
     assert not gone[40:86, 140:145].any() and not gone[30:60, 60:66].any()
     assert not select.box_sides(binary, np.zeros_like(binary)).any()
+
+
+def test_ruled_paper_and_a_margin_line_are_no_form():
+    # (a regression: a margin line, or ruled lines, taken for a form's print had the
+    # threshold found again and a piece of the margin read as the number)
+    binary = np.zeros((200, 300), bool)
+    binary[:, 40:42] = True  # the margin line
+    binary[80:140, 100:106] = binary[80:140, 160:166] = binary[80:84, 100:166] = True  # writing
+    lines, printed = select._lines(binary, paper=True, form=True)
+    assert lines[:, 40:42].mean() > 0.9 and not printed.any()
+    binary[20::30, :] = True  # and ruled lines, across the frame
+    lines, printed = select._lines(binary, paper=True, form=True)
+    assert lines[20::30].mean() > 0.9 and not printed.any()

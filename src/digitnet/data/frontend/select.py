@@ -142,7 +142,12 @@ def paper_lines(binary: np.ndarray, paper: bool = True, form: bool = False) -> n
     (or, without ``paper``, only) a form's level print (a line to write on, the edges of
     boxes): lines that need not span the frame but are long for the ink's height, and
     may be thicker (``_level_lines``); a box's upright sides are ``box_sides``'s."""
-    lines = np.zeros_like(binary)
+    return _lines(binary, paper, form)[0]
+
+
+def _lines(binary: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``paper_lines``, and which of them are a form's level print."""
+    lines, printed = np.zeros_like(binary), np.zeros_like(binary)
     for flip in (False, True)[:1 + paper]:
         # (upright lines looked for once the level ones are gone: where two cross, what
         # is left of either is as thin as the other)
@@ -150,21 +155,27 @@ def paper_lines(binary: np.ndarray, paper: bool = True, form: bool = False) -> n
         rows, cols = np.nonzero(b)
         offsets = _tilt(rows, cols, b.shape[1])
         pad = int(np.abs(offsets).max(initial=0))
+        level = b
         if pad:  # the lines made level: each column's ink moved by its offset, and back
             level = np.zeros((b.shape[0] + 2 * pad, b.shape[1]), bool)
             level[rows - offsets[cols] + pad, cols] = True
-            at, across = np.nonzero(_lines_of(level, paper, form and not flip))
-            found = np.zeros_like(b)
-            found[at + offsets[across] - pad, across] = True
-        else:
-            found = _lines_of(b, paper, form and not flip)
-        lines |= found.T if flip else found
-    return lines
+        for found, into in zip(_lines_of(level, paper, form and not flip), (lines, printed)):
+            if pad:
+                at, across = np.nonzero(found)
+                found = np.zeros_like(b)
+                found[at + offsets[across] - pad, across] = True
+            into |= found.T if flip else found
+    return lines | printed, printed
 
 
-def _lines_of(b: np.ndarray, paper: bool, form: bool) -> np.ndarray:
+def _lines_of(b: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``b``'s level lines: a paper's, and a form's unless the paper is ruled (its lines
+    run across the frame: then they are the only print)."""
     found = _level_lines(b) if paper else np.zeros_like(b)
-    return (found | _level_lines(b, form=True)) if form else found
+    columns = np.flatnonzero(found.any(axis=0))
+    if form and not (columns.size and np.ptp(columns) >= SPANNING * b.shape[1]):
+        return found, _level_lines(b, form=True)
+    return found, np.zeros_like(b)
 
 
 def box_sides(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
@@ -380,10 +391,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
-        lines = paper_lines(binary, paper, form)
-        columns = np.flatnonzero(lines.any(axis=0))
-        if form and columns.size and (not paper or np.ptp(columns) < SPANNING * binary.shape[1]):
-            # a form's print (lines that do not run across a photo: not ruled paper)
+        lines, printed = _lines(binary, paper, form)
+        if printed.any():  # a form's print (not ruled paper, nor a margin line alone)
             lines |= box_sides(binary, lines)
             again = threshold(np.where(_grown(lines, 2), 0.0, smooth), sigma)
             if again is not None and again < t:  # print darker than the ink: binarised again
