@@ -29,14 +29,21 @@ import numpy as np
 
 from benchmarks import realworld
 
-FORMS = {"validation": ("line", "boxes", "frame"), "test": ("line", "boxes", "frame", "ticks")}
+FORMS = {"validation": ("line", "boxes", "frame"), "test": ("line", "boxes", "frame", "ticks"),
+         "validation-b": ("line", "boxes", "frame"), "test-b": ("line", "boxes", "frame", "ticks")}
+#: The second sets (made after the first test set was measured): ``validation-b`` has the
+#: test split's conditions (coloured print, lines up to 4 px, a tilted camera) on
+#: validation digits, to tune on; ``test-b`` is the test split's recipe with new pictures
+#: of test digits, frozen before that tuning. Each draws from its own seed.
+SEEDS = {**realworld.SEEDS, "validation-b": 20241, "test-b": 20242}
 CONDITIONS = ("scan", "photo")
 #: Pictures per form and condition at the frozen size.
 NUMBERS = 100
 #: SHA-256 of the test pictures (``realworld.checksum``, every form and condition in
 #: order) at NUMBERS, made before the front end was tuned on forms (Pillow 13.0.0,
 #: NumPy 2.4.6).
-FROZEN = {"test": "289dfef7c1b5bbadb54362964da19d499b039f12ad79f4d1b5045720ada31064"}
+FROZEN = {"test": "289dfef7c1b5bbadb54362964da19d499b039f12ad79f4d1b5045720ada31064",
+          "test-b": "5c80dc9679cbeae156c7d581344e09c6f63faf0708bc3770be6fcbf88bbf99d8"}
 #: Print colours (RGB in [0, 1]): black or grey on every split, a form's colour on test only.
 DARK = ((0.1, 0.1, 0.1), (0.3, 0.3, 0.32), (0.45, 0.45, 0.45))
 COLOURED = ((0.85, 0.25, 0.2), (0.25, 0.4, 0.8), (0.3, 0.6, 0.35))
@@ -45,11 +52,11 @@ COLOURED = ((0.85, 0.25, 0.2), (0.25, 0.4, 0.8), (0.3, 0.6, 0.35))
 def make(split: str, form: str, condition: str, index: int, digits):
     """One picture: (bytes, the number's digits)."""
     x, y = digits
-    rng = np.random.default_rng([realworld.SEEDS[split], zlib.crc32(f"form-{form}-{condition}".encode()),
+    rng = np.random.default_rng([SEEDS[split], zlib.crc32(f"form-{form}-{condition}".encode()),
                                  index])
     k = int(rng.integers(2, 7))
     idx = rng.integers(0, len(y), k)
-    test = split == "test"
+    test = split != "validation"  # (the test split's conditions)
     width = int(rng.integers(1, 5 if test else 4))
     colour = np.array(COLOURED[rng.integers(3)] if test and rng.random() < 0.5
                       else DARK[rng.integers(3)])
@@ -218,7 +225,7 @@ def sheet(path, digits, chosen=(("line", "scan", 3), ("boxes", "photo", 1), ("fr
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("validation", "test"), default="validation")
+    parser.add_argument("--split", choices=tuple(FORMS), default="validation")
     parser.add_argument("--numbers", type=int, default=NUMBERS,
                         help="pictures per form and condition")
     parser.add_argument("--model", help="model file (default: the shipped default)")
@@ -236,7 +243,7 @@ def main(argv=None):
     if args.sheet:
         sheet(args.sheet, realworld.digits_of("validation"))
         return 0
-    digits = realworld.digits_of(args.split)
+    digits = realworld.digits_of(args.split.removesuffix("-b"))
     sets = pictures(args.split, args.numbers, digits)
     digest = realworld.checksum([item for items in sets.values() for item in items])
     if args.digest:
