@@ -116,3 +116,20 @@ def test_ruled_paper_and_a_margin_line_are_no_form():
     binary[20::30, :] = True  # and ruled lines, across the frame
     lines, printed = select._lines(binary, paper=True, form=True)
     assert lines[20::30].mean() > 0.9 and not printed.any()
+
+
+def test_sides_leaning_as_a_tilted_camera_sees_them_go():
+    # (a regression: a side leaning by a few pixels over its height stayed, read as a 1)
+    image = Image.new("L", (300, 120), 0)
+    draw = ImageDraw.Draw(image)
+    draw.line([(10, 10), (290, 14)], fill=255, width=2)  # top and bottom, not parallel
+    draw.line([(12, 100), (288, 108)], fill=255, width=2)
+    draw.line([(10, 10), (16, 100)], fill=255, width=2)  # sides leaning 4 degrees
+    draw.line([(290, 14), (284, 108)], fill=255, width=2)
+    binary = np.asarray(image) > 0
+    level = select.paper_lines(binary, paper=False, form=True)
+    lines = level | select._sloped_form_lines(binary)
+    assert lines[95:].sum() > level[95:].sum() + 50  # the bottom line, at its own slope
+    upright = select.box_sides(binary, lines)
+    leaning = select.box_sides(binary, lines, lean=True)
+    assert leaning[30:80, 275:295].sum() > 80 and not upright[30:80, 275:295].any()

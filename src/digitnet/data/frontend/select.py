@@ -44,6 +44,8 @@ FORM_ASPECT = 1.5
 BAND = (0.01, 0.99)
 FORM_STRAIGHT = 0.7
 FORM_LONG = 2.5
+#: Once a form is found, its lines are looked for again at slopes this many degrees apart.
+FORM_SLOPE_STEP = 1.0
 #: A box's upright side: a run from within GAP rows of one line found to within GAP of
 #: another, SIDE_MIN pixels or more of it away from them, and no wider than SIDE_WIDTH
 #: (or than the lines are thick and two pixels).
@@ -168,6 +170,16 @@ def _lines(binary: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.
     return lines | printed, printed
 
 
+def _sloped_form_lines(binary: np.ndarray) -> np.ndarray:
+    """A form's level lines at each slope of -TILT..TILT degrees (a camera tilted off the
+    page turns its lines by different angles: one slope for all leaves some)."""
+    found = np.zeros_like(binary)
+    for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
+        flat, back = _shear(binary, degrees)
+        found |= back(_level_lines(flat(binary), form=True))
+    return found
+
+
 def _lines_of(b: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.ndarray]:
     """``b``'s level lines: a paper's, and a form's unless the paper is ruled (its lines
     run across the frame: then they are the only print)."""
@@ -178,13 +190,47 @@ def _lines_of(b: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.nd
     return found, np.zeros_like(b)
 
 
-def box_sides(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
+def box_sides(binary: np.ndarray, lines: np.ndarray, lean: bool = False) -> np.ndarray:
     """The pixels of ``binary`` on the upright sides of printed boxes: thin upright runs
     from one of the ``lines`` found to another (a comb's boxes, a frame round a number),
     each within a pixel or two of a line at both ends; where a stroke crosses a side
-    (wider there than SIDE_WIDTH, or than the lines are thick and two pixels) it is kept."""
+    (wider there than SIDE_WIDTH, or than the lines are thick and two pixels) it is kept.
+    With ``lean``, sides leaning by up to TILT degrees (a camera tilted off the page) too."""
     if not lines.any():
         return np.zeros_like(binary)
+    if not lean:
+        return _upright_sides(binary, lines)
+    found = np.zeros_like(binary)
+    for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
+        # (the picture sheared so that sides leaning by ``degrees`` stand upright)
+        flat, back = _shear(binary.T, degrees)
+        side = _upright_sides(flat(binary.T).T, flat(lines.T).T)
+        found |= back(side.T).T
+    return found
+
+
+def _shear(mask: np.ndarray, degrees: float):
+    """Functions that move each column of an array shaped like ``mask`` down by
+    ``degrees``' slope (rows added above and below), and back."""
+    offsets = np.round(np.arange(mask.shape[1]) * np.tan(np.radians(degrees))).astype(np.intp)
+    pad = int(np.abs(offsets).max(initial=0))
+
+    def flat(values):
+        rows, cols = np.nonzero(values)
+        out = np.zeros((values.shape[0] + 2 * pad, values.shape[1]), bool)
+        out[rows - offsets[cols] + pad, cols] = True
+        return out
+
+    def back(values):
+        rows, cols = np.nonzero(values)
+        out = np.zeros(mask.shape, bool)
+        out[rows + offsets[cols] - pad, cols] = True
+        return out
+
+    return flat, back
+
+
+def _upright_sides(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
     rest = binary & ~lines
     widest = max(SIDE_WIDTH, int(np.median(run_lengths(lines.T).T[lines])) + 2)
     # (a side may lean by a pixel or two over its height: runs measured on the ink grown
@@ -393,7 +439,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
         if printed.any():  # a form's print (not ruled paper, nor a margin line alone)
-            lines |= box_sides(binary, lines)
+            lines |= _sloped_form_lines(binary)
+            lines |= box_sides(binary, lines, lean=True)
             again = threshold(np.where(_grown(lines, 2), 0.0, smooth), sigma)
             if again is not None and again < t:  # print darker than the ink: binarised again
                 t = again
