@@ -258,6 +258,22 @@ def test_a_blank_image_is_a_422_with_its_error(client, route):
     assert response.status_code == 422 and response.json()["error"].startswith("no digit found")
 
 
+def test_a_number_on_a_form_is_read_and_a_form_without_one_is_a_422(client):
+    from test_read_forms import on_form
+
+    def body(image):
+        out = io.BytesIO()
+        image.save(out, "PNG")
+        return out.getvalue()
+
+    response = client.post("/api/read", content=body(on_form("boxes")))
+    assert response.status_code == 200 and response.json()["text"] == "710"
+    empty = Image.new("RGB", (500, 200), "white")
+    ImageDraw.Draw(empty).line([(15, 172), (360, 172)], fill=(0, 0, 0), width=3)
+    response = client.post("/api/read", content=body(empty))
+    assert response.status_code == 422 and "only straight lines" in response.json()["error"]
+
+
 @pytest.mark.parametrize("body,status", [
     (b"", 400),
     (b"definitely not an image", 422),
