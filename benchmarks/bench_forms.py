@@ -21,13 +21,13 @@ a camera tilted off the page's axis for a third of its photos, and a fourth form
 from __future__ import annotations
 
 import argparse
-import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks import realworld
+from benchmarks.bench_photos import score_numbers
 
 FORMS = {"validation": ("line", "boxes", "frame"), "test": ("line", "boxes", "frame", "ticks"),
          "validation-b": ("line", "boxes", "frame"), "test-b": ("line", "boxes", "frame", "ticks")}
@@ -235,10 +235,8 @@ def main(argv=None):
                         help="draw a few validation pictures beside the ink read in them, and stop")
     args = parser.parse_args(argv)
 
-    from digitnet.errors import ImageError
     from digitnet.nn.network import for_inference
     from digitnet.pretrained import resolve_model
-    from digitnet.read import read_number
 
     if args.sheet:
         sheet(args.sheet, realworld.digits_of("validation"))
@@ -267,13 +265,8 @@ def main(argv=None):
     for form in FORMS[args.split]:
         row, seconds = [], 0.0
         for condition in CONDITIONS:
-            start, correct = time.perf_counter(), 0
-            for data, label in sets[(form, condition)]:
-                try:
-                    correct += read_number(data, reader).text == label
-                except ImageError:
-                    pass
-            seconds += time.perf_counter() - start
+            correct, _, per_picture = score_numbers(sets[(form, condition)], reader)
+            seconds += per_picture * args.numbers
             total += correct
             row.append(f"{100 * correct / args.numbers:7.1f}%")
         print(f"{form:>6s} " + " ".join(row) + f"   {1000 * seconds / (2 * args.numbers):6.1f}",

@@ -169,13 +169,7 @@ def _full_size(grey: np.ndarray, found: select.Writing, factor: int, level, dark
 
 def _grown(mask: np.ndarray) -> np.ndarray:
     """``mask`` grown by a pixel, up, down, left and right and diagonally."""
-    grown = mask.copy()
-    grown[1:] |= mask[:-1]
-    grown[:-1] |= mask[1:]
-    across = grown.copy()
-    across[:, 1:] |= grown[:, :-1]
-    across[:, :-1] |= grown[:, 1:]
-    return across
+    return select._grown(mask, 1)
 
 
 def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False,

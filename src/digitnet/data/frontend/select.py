@@ -154,18 +154,11 @@ def _lines(binary: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.
         # (upright lines looked for once the level ones are gone: where two cross, what
         # is left of either is as thin as the other)
         b = (binary & ~lines).T if flip else binary
+        # the lines made level: each column's ink moved by the slope's offset, and back
         rows, cols = np.nonzero(b)
-        offsets = _tilt(rows, cols, b.shape[1])
-        pad = int(np.abs(offsets).max(initial=0))
-        level = b
-        if pad:  # the lines made level: each column's ink moved by its offset, and back
-            level = np.zeros((b.shape[0] + 2 * pad, b.shape[1]), bool)
-            level[rows - offsets[cols] + pad, cols] = True
-        for found, into in zip(_lines_of(level, paper, form and not flip), (lines, printed)):
-            if pad:
-                at, across = np.nonzero(found)
-                found = np.zeros_like(b)
-                found[at + offsets[across] - pad, across] = True
+        flat, back = _shear(b, _tilt(rows, cols, b.shape[1]))
+        for found, into in zip(_lines_of(flat(b), paper, form and not flip), (lines, printed)):
+            found = back(found)
             into |= found.T if flip else found
     return lines | printed, printed
 
@@ -175,7 +168,7 @@ def _sloped_form_lines(binary: np.ndarray) -> np.ndarray:
     page turns its lines by different angles: one slope for all leaves some)."""
     found = np.zeros_like(binary)
     for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
-        flat, back = _shear(binary, degrees)
+        flat, back = _shear(binary, _offsets(binary.shape[1], degrees))
         found |= back(_level_lines(flat(binary), form=True))
     return found
 
@@ -203,16 +196,20 @@ def box_sides(binary: np.ndarray, lines: np.ndarray, lean: bool = False) -> np.n
     found = np.zeros_like(binary)
     for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
         # (the picture sheared so that sides leaning by ``degrees`` stand upright)
-        flat, back = _shear(binary.T, degrees)
+        flat, back = _shear(binary.T, _offsets(binary.shape[0], degrees))
         side = _upright_sides(flat(binary.T).T, flat(lines.T).T)
         found |= back(side.T).T
     return found
 
 
-def _shear(mask: np.ndarray, degrees: float):
-    """Functions that move each column of an array shaped like ``mask`` down by
-    ``degrees``' slope (rows added above and below), and back."""
-    offsets = np.round(np.arange(mask.shape[1]) * np.tan(np.radians(degrees))).astype(np.intp)
+def _offsets(width: int, degrees: float) -> np.ndarray:
+    """Each of ``width`` columns' offset in rows along a slope of ``degrees``."""
+    return np.round(np.arange(width) * np.tan(np.radians(degrees))).astype(np.intp)
+
+
+def _shear(mask: np.ndarray, offsets: np.ndarray):
+    """Functions that move each column of an array shaped like ``mask`` up by its
+    ``offsets`` (rows added above and below: ``pad``), and back to ``mask``'s shape."""
     pad = int(np.abs(offsets).max(initial=0))
 
     def flat(values):
@@ -270,7 +267,7 @@ def _tilt(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
     rows, cols = rows[::step], cols[::step]
     best, best_score = np.zeros(width, np.intp), -1.0
     for degrees in sorted(range(-TILT, TILT + 1), key=abs):  # level first, on ties
-        offsets = np.round(np.arange(width) * np.tan(np.radians(degrees))).astype(np.intp)
+        offsets = _offsets(width, degrees)
         shifted = rows - offsets[cols]
         counts = np.bincount(shifted - shifted.min(initial=0)).astype(np.float64)
         score = float(counts @ counts)
