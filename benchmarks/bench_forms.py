@@ -30,12 +30,18 @@ from benchmarks import realworld
 from benchmarks.bench_photos import score_numbers
 
 FORMS = {"validation": ("line", "boxes", "frame"), "test": ("line", "boxes", "frame", "ticks"),
-         "validation-b": ("line", "boxes", "frame"), "test-b": ("line", "boxes", "frame", "ticks")}
+         "validation-b": ("line", "boxes", "frame"), "test-b": ("line", "boxes", "frame", "ticks"),
+         "validation-c": ("line", "boxes", "frame", "ticks"),
+         "test-c": ("line", "boxes", "frame", "ticks")}
 #: The second sets (made after the first test set was measured): ``validation-b`` has the
 #: test split's conditions (coloured print, lines up to 4 px, a tilted camera) on
 #: validation digits, to tune on; ``test-b`` is the test split's recipe with new pictures
-#: of test digits, frozen before that tuning. Each draws from its own seed.
-SEEDS = {**realworld.SEEDS, "validation-b": 20241, "test-b": 20242}
+#: of test digits, frozen before that tuning. The third pair (made after test-b was
+#: measured, for the ``ticks`` form): ``validation-c``, every form with the test
+#: conditions on validation digits, ticks included, to tune on; ``test-c``, new pictures of
+#: test digits, frozen before that tuning. Each draws from its own seed.
+SEEDS = {**realworld.SEEDS, "validation-b": 20241, "test-b": 20242, "validation-c": 20243,
+         "test-c": 20244}
 CONDITIONS = ("scan", "photo")
 #: Pictures per form and condition at the frozen size.
 NUMBERS = 100
@@ -43,7 +49,8 @@ NUMBERS = 100
 #: order) at NUMBERS, made before the front end was tuned on forms (Pillow 13.0.0,
 #: NumPy 2.4.6).
 FROZEN = {"test": "289dfef7c1b5bbadb54362964da19d499b039f12ad79f4d1b5045720ada31064",
-          "test-b": "5c80dc9679cbeae156c7d581344e09c6f63faf0708bc3770be6fcbf88bbf99d8"}
+          "test-b": "5c80dc9679cbeae156c7d581344e09c6f63faf0708bc3770be6fcbf88bbf99d8",
+          "test-c": "30e7247bc85c0ce3efdc9fb0eede5114a87e7a11e9391d30c9e2cc104b88eff0"}
 #: Print colours (RGB in [0, 1]): black or grey on every split, a form's colour on test only.
 DARK = ((0.1, 0.1, 0.1), (0.3, 0.3, 0.32), (0.45, 0.45, 0.45))
 COLOURED = ((0.85, 0.25, 0.2), (0.25, 0.4, 0.8), (0.3, 0.6, 0.35))
@@ -241,7 +248,7 @@ def main(argv=None):
     if args.sheet:
         sheet(args.sheet, realworld.digits_of("validation"))
         return 0
-    digits = realworld.digits_of(args.split.removesuffix("-b"))
+    digits = realworld.digits_of(args.split.split("-")[0])
     sets = pictures(args.split, args.numbers, digits)
     digest = realworld.checksum([item for items in sets.values() for item in items])
     if args.digest:
