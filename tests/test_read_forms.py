@@ -29,6 +29,10 @@ def on_form(form, colour=0, width=3, size=(500, 200)):
     elif form == "boxes":
         for left in (20, 130, 230):
             draw.rectangle([left, 25, left + 115, 180], outline=fill, width=width)
+    elif form == "ticks":  # a line with short upright marks between the digits
+        draw.line([(15, 172), (360, 172)], fill=fill, width=width)
+        for x in (15, 130, 245, 360):
+            draw.line([(x, 100), (x, 172)], fill=fill, width=width)
     return image
 
 
@@ -41,10 +45,11 @@ def photographed(image, seed=0):
     return Image.fromarray(np.clip(values * light + noise, 0, 255).astype(np.uint8))
 
 
-@pytest.mark.parametrize("form", ["line", "frame", "boxes"])
+@pytest.mark.parametrize("form", ["line", "frame", "boxes", "ticks"])
 @pytest.mark.parametrize("photo", [False, True])
 def test_a_number_on_a_form_is_read_without_the_print(model, form, photo):
-    # before: 710 on a printed line read "7101", in a frame or boxes "171101" and the like
+    # before: 710 on a printed line read "7101", in a frame or boxes "171101" and the like,
+    # on a line with ticks "17111" and the like
     picture = on_form(form)
     reading = read_number(photographed(picture) if photo else picture, model)
     assert reading.text == "710"
@@ -133,3 +138,53 @@ def test_sides_leaning_as_a_tilted_camera_sees_them_go():
     upright = select.box_sides(binary, lines)
     leaning = select.box_sides(binary, lines, lean=True)
     assert leaning[30:80, 275:295].sum() > 80 and not upright[30:80, 275:295].any()
+
+
+def test_a_combs_ticks_go_and_strokes_standing_on_its_line_stay():
+    binary = np.zeros((100, 400), bool)
+    binary[80:82, 10:390] = True  # the line
+    for x in (10, 100, 190, 280, 370):
+        binary[55:80, x:x + 2] = True  # ticks, alike and in step
+    binary[30:80, 140:145] = True  # a 1 standing on the line, between two ticks
+    binary[55:80, 230:234] = True  # a stroke as long as a tick, out of step...
+    binary[60:64, 215:250] = True  # ...and part of a digit
+    lines = select.paper_lines(binary, paper=False, form=True)
+    gone = lines | select.box_sides(binary, lines)
+    assert gone[55:80, [10, 11, 100, 101, 190, 191, 280, 281, 370, 371]].all()
+    assert not gone[30:78, 140:145].any() and not gone[55:78, 230:234].any()
+
+
+def test_strokes_as_tall_as_the_writing_are_no_ticks():
+    # "111" standing on a line, as long as each other and evenly spaced: a form's ticks
+    # are shorter than the digits written between them
+    binary = np.zeros((100, 400), bool)
+    binary[80:82, 10:390] = True
+    for x in (60, 160, 260):
+        binary[40:80, x:x + 4] = True
+    lines = select.paper_lines(binary, paper=False, form=True)
+    assert not select.box_sides(binary, lines).any()
+    binary[5:80, 100:106] = binary[5:10, 100:125] = True  # a taller 7 beside them: ticks
+    assert select.box_sides(binary, lines)[45:75, 160:164].all()
+
+
+def test_strokes_out_of_step_are_no_ticks():
+    binary = np.zeros((100, 400), bool)
+    binary[80:82, 10:390] = True
+    binary[5:80, 20:26] = True  # the tallest digit
+    for x in (60, 105, 200, 230):  # as long as each other, apart by 45, 95 and 30
+        binary[55:80, x:x + 4] = True
+    lines = select.paper_lines(binary, paper=False, form=True)
+    assert not select.box_sides(binary, lines).any()
+
+
+def test_one_line_across_the_frame_is_a_forms_and_two_are_ruled_paper():
+    # (a regression: a photo as wide as the form, its line across the frame, was taken
+    # for ruled paper, and the comb's ticks on the line stayed, read as 1s)
+    binary = np.zeros((200, 300), bool)
+    binary[80:140, 100:106] = binary[80:140, 160:166] = binary[80:84, 100:166] = True  # writing
+    binary[150:152, 5:295] = True  # a line across the frame, below the writing
+    lines, printed = select._lines(binary, paper=True, form=True)
+    assert printed[150:152, 20:280].all()
+    binary[30:32, 5:295] = True  # and another: ruled paper
+    lines, printed = select._lines(binary, paper=True, form=True)
+    assert lines[150:152, 20:280].all() and not printed.any()

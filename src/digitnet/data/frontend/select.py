@@ -52,6 +52,15 @@ FORM_SLOPE_STEP = 1.0
 SIDE_MIN = 8
 SIDE_WIDTH = 6
 GAP = 2
+#: A comb's ticks: upright marks standing on a line found, free at their other end and
+#: TICKS or more as long as each other and evenly spaced, within TICK_SPREAD, TICKS_ALONE
+#: of them alone (no ink within TICK_CLEAR pixels), and at most TICK_SHORT of the other
+#: ink's height (a form's ticks are shorter than the digits written between them).
+TICKS = 3
+TICKS_ALONE = 2
+TICK_SPREAD = 0.15
+TICK_CLEAR = 3
+TICK_SHORT = 0.8
 #: The digits in a form (not on ruled paper: its lines do not run across the frame) are
 #: joined this far apart, in units of the writing's height (a comb's boxes are wide).
 FORM_JOIN = 2.5
@@ -174,13 +183,24 @@ def _sloped_form_lines(binary: np.ndarray) -> np.ndarray:
 
 
 def _lines_of(b: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``b``'s level lines: a paper's, and a form's unless the paper is ruled (its lines
-    run across the frame: then they are the only print)."""
+    """``b``'s level lines: a paper's, and a form's unless the paper is ruled (two lines
+    or more run across the frame: then they are the only print; one alone may be a
+    form's line, the photo as wide as the form)."""
     found = _level_lines(b) if paper else np.zeros_like(b)
-    columns = np.flatnonzero(found.any(axis=0))
-    if form and not (columns.size and np.ptp(columns) >= SPANNING * b.shape[1]):
+    if form and _spanning(found) < 2:
         return found, _level_lines(b, form=True)
     return found, np.zeros_like(b)
+
+
+def _spanning(lines: np.ndarray) -> int:
+    """How many of ``lines`` (bands of rows apart from each other) run across SPANNING of
+    the frame's width."""
+    rows = np.flatnonzero(lines.any(axis=1))
+    count = 0
+    for band in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if rows.size else []:
+        columns = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
+        count += int(np.ptp(columns) >= SPANNING * lines.shape[1])
+    return count
 
 
 def box_sides(binary: np.ndarray, lines: np.ndarray, lean: bool = False) -> np.ndarray:
@@ -252,11 +272,93 @@ def _upright_sides(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
     # (from one line to another: SIDE_MIN rows or more of the run away from any line)
     away = np.add.reduceat(~near.T.reshape(-1)[positions], np.cumsum(lengths) - lengths) \
         if len(lengths) else lengths
-    keep = wide[starts, columns] & wide[ends - 1, columns] & (away >= SIDE_MIN)
+    foot, head = wide[ends - 1, columns], wide[starts, columns]
+    keep = foot & head & (away >= SIDE_MIN)
+    free = rest & ~near
+    for standing in (foot & ~head, head & ~foot):
+        keep |= _ticks(free, (columns, starts, ends), away, standing)
     sides = np.zeros(binary.size, bool)
     sides[positions[np.repeat(keep, lengths)]] = True
     sides = sides.reshape(binary.shape[1], h).T & rest
     return sides & (run_lengths(rest) <= widest)
+
+
+def _ticks(free: np.ndarray, runs_: tuple, away: np.ndarray, standing: np.ndarray) -> np.ndarray:
+    """Which upright runs (``runs_``: columns, first rows, ends) are a comb's ticks: of the
+    runs ``standing`` on a line at one end only, SIDE_MIN or more of their length ``away``
+    from the lines, the marks (runs in neighbouring columns), at least TICKS of them as
+    long as each other (within TICK_SPREAD of their length), evenly spaced (each gap one
+    step or a few, each step within TICK_SPREAD of the next), TICKS_ALONE of them alone in
+    ``free`` (the ink off the lines: nothing within TICK_CLEAR pixels round them), and
+    at most TICK_SHORT of the height of the ink beside them: a form prints its ticks
+    alike, in step and short, a hand does not write its digits' strokes so. Then the
+    marks as long a step or more from them too (ticks a digit touches)."""
+    columns, starts, ends = runs_
+    keep = np.zeros(len(columns), bool)
+    candidates = np.flatnonzero(standing & (away >= SIDE_MIN))
+    if len(candidates) < TICKS:
+        return keep
+    candidates = candidates[np.argsort(columns[candidates], kind="stable")]
+    # the marks: runs of neighbouring columns; each one's box and length
+    mark = np.cumsum(np.r_[0, np.diff(columns[candidates]) > 1])
+    first = np.flatnonzero(np.r_[1, np.diff(mark)])
+    length = np.maximum.reduceat(away[candidates], first)
+    if len(length) < TICKS:
+        return keep
+    left = columns[candidates][first]
+    right = np.maximum.reduceat(columns[candidates], first) + 1
+    top = np.minimum.reduceat(starts[candidates], first)
+    bottom = np.maximum.reduceat(ends[candidates], first)
+    total = np.zeros((free.shape[0] + 1, free.shape[1] + 1), np.int64)  # an integral image
+    total[1:, 1:] = free.cumsum(axis=0).cumsum(axis=1)
+
+    def ink_in(t, b, lf, r):
+        t, b = np.clip(t, 0, free.shape[0]), np.clip(b, 0, free.shape[0])
+        lf, r = np.clip(lf, 0, free.shape[1]), np.clip(r, 0, free.shape[1])
+        return total[b, r] - total[t, r] - total[b, lf] + total[t, lf]
+
+    c = TICK_CLEAR  # (beyond the columns of its shorter runs: a blurred mark's edges)
+    alone = (ink_in(top - c, bottom + c, left - 2 - c, right + 2 + c)
+             == ink_in(top, bottom, left - 2, right + 2))
+    alike = np.abs(length[:, None] - length[None, :]) <= np.maximum(TICK_SPREAD * length[:, None], GAP)
+    for best in np.argsort(-alike.sum(axis=1), kind="stable")[:3]:
+        group = np.flatnonzero(alike[best])
+        # (in step all of them, or the ones alone: a digit's stroke may be as long)
+        for chosen in (group, group[alone[group]]):
+            if len(chosen) < TICKS or alone[chosen].sum() < TICKS_ALONE:
+                continue
+            centres = (left[chosen] + right[chosen]) / 2
+            gaps = np.diff(centres)
+            # (each gap a step or a few; a step as long as the next one's, within
+            # TICK_SPREAD: a camera tilted off the page draws them longer across it)
+            count = np.round(gaps / max(float(gaps.min()), 1.0))
+            steps = gaps / count
+            if (gaps.min() > 2 * c and np.all(np.abs(np.diff(steps)) <= TICK_SPREAD * steps[1:])
+                    and np.all(np.abs(gaps / steps.min() - count) <= 2 * TICK_SPREAD * count)
+                    and length[chosen].max() <= TICK_SHORT * _height(free, left[chosen], right[chosen])):
+                # and the ticks a digit touches: marks as long, a step or two from the others
+                step = float(np.median(steps))
+                place = np.abs((left + right)[:, None] / 2 - centres[None, :]).min(axis=1) / step
+                in_step = np.abs(place - np.round(place)) <= TICK_SPREAD
+                like = np.abs(length - np.median(length[chosen])) <= np.maximum(
+                    TICK_SPREAD * np.median(length[chosen]), GAP)
+                ticks = np.union1d(chosen, np.flatnonzero(in_step & like))
+                keep[candidates[np.isin(mark, ticks)]] = True
+                return keep
+    return keep
+
+
+def _height(free: np.ndarray, left: np.ndarray, right: np.ndarray) -> int:
+    """How many rows the ink ``free`` spans (between its BAND percentiles), the columns
+    from each ``left`` to ``right`` left out."""
+    columns = np.ones(free.shape[1], bool)
+    for a, b in zip(left, right):
+        columns[a:b] = False
+    rows = np.nonzero(free[:, columns])[0]
+    if not len(rows):
+        return 0
+    low, high = np.quantile(rows, BAND)
+    return int(high - low) + 1
 
 
 def _tilt(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
