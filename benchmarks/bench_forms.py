@@ -203,8 +203,9 @@ def pictures(split: str, n: int, digits):
 
 
 def sheet(path, digits, chosen=(("line", "scan", 3), ("boxes", "photo", 1), ("frame", "photo", 3),
-                                 ("boxes", "scan", 3))):
-    """Validation pictures (left) beside the ink ``read`` finds in them (right): a PNG."""
+                                 ("boxes", "scan", 3), ("ticks", "photo", 1, "validation-c"))):
+    """Validation pictures (left) beside the ink ``read`` finds in them (right): a PNG.
+    ``chosen``: (form, condition, index[, split: validation by default])."""
     import io
 
     from PIL import Image, ImageOps
@@ -212,8 +213,8 @@ def sheet(path, digits, chosen=(("line", "scan", 3), ("boxes", "photo", 1), ("fr
     from digitnet.data.frontend import ink
 
     rows = []
-    for form, condition, index in chosen:
-        data, _ = make("validation", form, condition, index, digits)
+    for form, condition, index, *split in chosen:
+        data, _ = make(split[0] if split else "validation", form, condition, index, digits)
         picture = Image.open(io.BytesIO(data)).convert("L")
         kept = Image.fromarray((255 - 255 * ink(data)).astype(np.uint8))
         box = ImageOps.invert(kept).getbbox()

@@ -16,7 +16,10 @@ Fitting (``--split validation``, the default) sees only the validation digits, t
   Platt map of each digit's confidence where the reading has the right length;
 - pictures: ``--photo-digits`` and ``--photo-numbers`` of each validation family of
   ``benchmarks.realworld`` (phone photos of paper, scans, canvas exports, chalk; numbers
-  apart, touching, photographed), in the digits' and the numbers' fits alike.
+  apart, touching, photographed), in the digits' and the numbers' fits alike;
+- numbers on forms and askew: ``--layout-numbers`` pictures per form and condition of
+  ``benchmarks.bench_forms`` (its three validation sets) and per angle and kind of
+  ``benchmarks.bench_tilt``, new pictures (from index FRESH) of the same recipes.
 
 It writes the result into src/digitnet/models/calibration.json, keyed by the model's
 name and the SHA-256 of its file. Re-run it whenever the model or ``read`` changes
@@ -27,8 +30,9 @@ was read, to fit again without reading again).
 made the same way from MNIST's TEST digits, with conditions never fitted on added
 (numbers of 9 to 12 digits, touching pairs at p = 0.6, and realworld's test-only families:
 ruled and squared paper, pencil, motion blur, tilted camera, low-resolution scans, and
-numbers in such conditions), and prints the expected
-calibration errors (15 bins) and the accuracy against coverage of ``read``.
+numbers in such conditions; the frozen test sets of bench_forms and bench_tilt), and
+prints the expected calibration errors (15 bins) and the accuracy against coverage of
+``read``.
 """
 
 import argparse
@@ -118,6 +122,54 @@ def photo_sets(model, split_name, singles, numbers, cache=None):
                 json.dump(saved, f)
     return ({k: (np.array(p, np.float32), np.array(y), np.array(found, bool))
              for k, (p, y, found) in saved["digits"].items()}, _readings(saved["numbers"]))
+
+
+#: The first index of the form and tilt pictures fitted on: beyond the ones
+#: ``bench_forms`` and ``bench_tilt`` tuned the front end on (0 to NUMBERS - 1), whose
+#: readings are a little better than a new picture's.
+FRESH = 1000
+
+
+def layout_sets(model, split_name, n, cache=None):
+    """{name: (raw readings, truths)} of numbers written on forms (``bench_forms``: a
+    printed line, a comb of boxes, a frame; scanned and photographed) and photographed
+    askew (``bench_tilt``: apart and touching, at each angle), ``n`` pictures per form,
+    condition, kind and angle. For validation, ``bench_forms``' three validation sets
+    and ``bench_tilt``'s, the pictures from FRESH on; for test, the frozen test sets
+    themselves, whole (``n`` is then ignored). With ``cache`` (a JSON file), each set is
+    kept there when done."""
+    from benchmarks import bench_forms, bench_tilt, realworld
+    from digitnet.calibration import read_answers
+
+    saved = {}
+    if cache and os.path.exists(cache):
+        with open(cache, encoding="utf-8") as f:
+            saved = json.load(f)
+    digits = realworld.digits_of(split_name)
+    first, n = (FRESH, n) if split_name == "validation" else (0, bench_forms.NUMBERS)
+    assert bench_forms.NUMBERS == bench_tilt.NUMBERS
+    makers = {}
+    for suffix in ("", "-b", "-c"):
+        split = split_name + suffix
+        for form in bench_forms.FORMS[split]:
+            for condition in bench_forms.CONDITIONS:
+                makers[f"form {form}, {condition}{f' ({suffix[1:]})' if suffix else ''}"] = (
+                    lambda i, s=split, f=form, c=condition: bench_forms.make(s, f, c, i, digits))
+    for kind in bench_tilt.KINDS:
+        for angle in bench_tilt.ANGLES[split_name]:
+            makers[f"tilted {angle} degrees, {kind}"] = (
+                lambda i, k=kind, a=angle: bench_tilt.make(split_name, k, a, i, digits))
+    for name, make in makers.items():
+        if name in saved:
+            continue
+        start = time.perf_counter()
+        readings, truths = read_answers(model, (make(i) for i in range(first, first + n)))
+        saved[name] = [[_saved(r) for r in readings], truths]
+        print(f"  {name}: {n} pictures in {time.perf_counter() - start:.0f} s", flush=True)
+        if cache:
+            with open(cache, "w", encoding="utf-8") as f:
+                json.dump(saved, f)
+    return _readings(saved)
 
 
 def _predicted(model, pictures):
@@ -259,6 +311,9 @@ def main(argv=None):
                         help="pictures per single-digit family of benchmarks.realworld (default 300)")
     parser.add_argument("--photo-numbers", type=int, default=100,
                         help="pictures per number family of benchmarks.realworld (default 100)")
+    parser.add_argument("--layout-numbers", type=int, default=100,
+                        help="pictures per form and condition of benchmarks.bench_forms and per "
+                        "angle and kind of benchmarks.bench_tilt (default 100; 0: none)")
     parser.add_argument("--plot", metavar="FILE.png", help="also draw the reliability diagrams there")
     parser.add_argument("--readings", metavar="FILE.json",
                         help="keep the raw readings in FILE (outside the repository), and take them "
@@ -287,6 +342,9 @@ def main(argv=None):
                                                  args.photo_numbers, cache and cache + ".photos.json")
         digits.update({f"pictures: {k}": v for k, v in photo_digits.items()})
         numbers.update({f"pictures: {k}": v for k, v in photo_numbers.items()})
+    if args.layout_numbers:
+        layouts = layout_sets(model, args.split, args.layout_numbers, cache and cache + ".layouts.json")
+        numbers.update({f"pictures: {k}": v for k, v in layouts.items()})
     if args.split == "validation":
         fitted = fit(digits, numbers)
         command = recorded_command("fit_calibration", argv)
@@ -295,7 +353,9 @@ def main(argv=None):
                                        f"{args.photo_digits} pictures per family of benchmarks.realworld; "
                                        f"{args.numbers} numbers of validation digits (and a third as many "
                                        f"touching as a pen writes), "
-                                       f"{args.photo_numbers} pictures per number family",
+                                       f"{args.photo_numbers} pictures per number family, "
+                                       f"{args.layout_numbers} per form, condition and angle of "
+                                       f"bench_forms and bench_tilt",
                           "command": command.strip()})
         print(f"temperature {fitted.temperature:.4f}; written to {calibration.FILE}")
     else:

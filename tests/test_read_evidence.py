@@ -51,7 +51,10 @@ def test_a_reading_carries_its_evidence():
 
     reading = read_number(handwritten(SEVEN_ONE_ZERO), resolve_model(None))
     assert reading.text == "710"
-    assert set(reading.evidence) == {"margin", "least_whole", "most_several", "sequence_lead", "spelled"}
+    assert set(reading.evidence) == {"margin", "least_whole", "most_several", "sequence_lead", "spelled",
+                                     "turned", "photo", "form"}
+    # a level drawing on white: not turned, not a photo of paper, no form's print
+    assert [reading.evidence[k] for k in ("turned", "photo", "form")] == [0.0, 0.0, 0.0]
     assert reading.evidence["margin"] > 0  # the chain read beats every rival of another length
     assert reading.evidence["sequence_lead"] > 0  # and the sequence reader finds it likeliest
     assert "evidence" not in reading.as_dict()  # not part of what users see

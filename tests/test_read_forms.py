@@ -55,6 +55,14 @@ def test_a_number_on_a_form_is_read_without_the_print(model, form, photo):
     assert reading.text == "710"
 
 
+def test_a_reading_knows_its_picture_was_a_photographed_form(model):
+    # (what the calibration weighs: numbers on forms, in photos, are read less surely)
+    evidence = read_number(photographed(on_form("boxes")), model).evidence
+    assert (evidence["photo"], evidence["form"]) == (1.0, 1.0)
+    evidence = read_number(on_form("line"), model).evidence
+    assert (evidence["photo"], evidence["form"]) == (0.0, 1.0)
+
+
 def test_print_in_a_forms_colour_goes_too(model):
     assert read_number(on_form("boxes", colour=(200, 40, 40), width=2), model).text == "710"
 

@@ -36,10 +36,12 @@ BINS = 15
 #: What a number's logistic regression reads, in this order (``number_features``).
 NUMBER_FEATURES = ("log_product", "min_logit", "second_logit", "digits", "widest", "narrowest",
                    "overlaps", "height_spread", "margin", "least_whole", "most_several",
-                   "sequence_lead")
+                   "sequence_lead", "turned", "photo", "form")
 #: A reading's segmentation margin and its sequence reader's lead (``read.evidence``) are
 #: clipped to +-MARGIN: beyond it, a rival is out of the question (or there is none).
 MARGIN = 10.0
+#: The degrees a writing was turned level (``read.level`` turns up to 30) are clipped to this.
+TURNED = 30.0
 #: Logits of a probability are clipped to this range (float32 softmaxes reach 1.0 exactly).
 LOGIT_RANGE = (-12.0, 16.0)
 
@@ -171,8 +173,10 @@ def number_features(reading) -> np.ndarray:
     segmentation's evidence (``read.evidence``: the lead of the chain read over the best of
     another length, clipped to +-MARGIN; the judge's least log P(whole) and the pair
     reader's largest P(several digits) among its pieces; the sequence reader's lead of the
-    string read over the best other candidate, clipped to +-MARGIN; a reading without
-    evidence counts as sure of its segmentation)."""
+    string read over the best other candidate, clipped to +-MARGIN; how many degrees the
+    writing was turned level, up to TURNED; whether the picture was a photo of paper, and
+    whether a form's print was taken out of it (``frontend.Seen``; a reading without
+    evidence counts as sure of its segmentation, level, and neither)."""
     digits = reading.digits
     if not digits:
         raise ValueError("a reading without digits has no confidence")
@@ -190,7 +194,9 @@ def number_features(reading) -> np.ndarray:
                      heights.std() / height,
                      float(np.clip(evidence.get("margin", MARGIN), -MARGIN, MARGIN)),
                      float(evidence.get("least_whole", 0.0)), float(evidence.get("most_several", 0.0)),
-                     float(np.clip(evidence.get("sequence_lead", MARGIN), -MARGIN, MARGIN))])
+                     float(np.clip(evidence.get("sequence_lead", MARGIN), -MARGIN, MARGIN)),
+                     min(float(evidence.get("turned", 0.0)), TURNED),
+                     float(evidence.get("photo", 0.0)), float(evidence.get("form", 0.0))])
 
 
 @dataclass

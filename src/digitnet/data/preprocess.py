@@ -5,13 +5,15 @@ from .frontend import (
                        MAX_BYTES,
                        MAX_PIXELS,
                        NOISE,
+                       Seen,
                        bounding_box,
                        fit_mnist,
                        ink,
+                       ink_seen,
                        open_image,
                        quiet_pillow_size_warning,
                        to_mnist,
 )
 
-__all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "bounding_box", "fit_mnist", "ink", "open_image",
-           "quiet_pillow_size_warning", "to_mnist"]
+__all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "Seen", "bounding_box", "fit_mnist", "ink",
+           "ink_seen", "open_image", "quiet_pillow_size_warning", "to_mnist"]

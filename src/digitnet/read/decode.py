@@ -218,6 +218,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     confidence = float(np.prod([d.confidence for d in digits]))
     measures = evidence(lat.n_nodes, read, keys, s,
                         readings(lat, s.screened) if s.screened is not None else None)
+    measures["turned"] = abs(lat.turn.degrees) if lat.turn is not None else 0.0
+    if lat.seen is not None:
+        measures["photo"], measures["form"] = float(lat.seen.photo), float(lat.seen.form)
     if lead is not None:
         measures["sequence_lead"] = lead
         measures["spelled"] = float(any(isinstance(k, Piece) for k, _, _ in chosen))

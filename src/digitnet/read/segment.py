@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..data.preprocess import NOISE, bounding_box, fit_mnist, ink
+from ..data.preprocess import NOISE, Seen, bounding_box, fit_mnist, ink_seen
 from ..errors import ImageError, NoDigitError
 from .level import Turn, level
 
@@ -81,6 +81,8 @@ class Lattice:
     #: How the picture's ink was turned level (``origin`` is then in the turned ink's
     #: pixels); None if it was read as it was.
     turn: Turn | None = None
+    #: What kind of picture the ink was found in (a photo of paper, a form).
+    seen: Seen | None = None
 
 
 def label(binary):
@@ -180,10 +182,11 @@ def scaled_ink(image):
 
 
 def _scaled_ink(image):
-    """``scaled_ink``, and the ``level.Turn`` that levelled the ink (None: as it was)."""
+    """``scaled_ink``, the ``level.Turn`` that levelled the ink (None: as it was) and
+    what kind of picture it was found in (``frontend.Seen``)."""
     from PIL import Image
 
-    values = ink(image)
+    values, seen = ink_seen(image)
     box = bounding_box(values)
     if box is None:
         raise NoDigitError("no digits found: the image is blank")
@@ -202,13 +205,13 @@ def _scaled_ink(image):
                          "not a number of up to 20 digits")
     small = np.array(Image.fromarray(crop, "F").resize(size, Image.Resampling.BOX), dtype=np.float32)
     small /= max(float(small.max()), 1e-6)
-    return small, scale, (left, top), turn
+    return small, scale, (left, top), turn, seen
 
 
 def lattice(image) -> Lattice:
     """Find the candidate digits of ``image``: connected components, cuts of wide ones
     at their thinnest places into as many pieces as fit, and joins of close neighbours."""
-    small, scale, origin, turn = _scaled_ink(image)
+    small, scale, origin, turn, seen = _scaled_ink(image)
     groups = _groups(small > 0.25)
     if not groups:
         raise NoDigitError("no digits found: the image is blank")
@@ -218,7 +221,7 @@ def lattice(image) -> Lattice:
     places = [_cut_places((small[:, g.left:g.right] * g.mask).sum(axis=0), height)
               if g.right - g.left > SPLIT_ASPECT[0] * height else [] for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
-    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn)
+    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn, seen)
     for i, group in enumerate(groups):
         lat.pieces[(first[i], first[i + 1])] = group
         lat.kind[(first[i], first[i + 1])] = WHOLE

@@ -17,6 +17,8 @@ smaller copy, and its ink then taken from the picture at full size.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ...errors import NoDigitError
@@ -24,8 +26,8 @@ from . import light, select
 from .decode import MAX_BYTES, MAX_PIXELS, levels, open_image, quiet_pillow_size_warning
 from .fit import NOISE, bounding_box, fit_mnist
 
-__all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "bounding_box", "fit_mnist", "ink", "open_image",
-           "quiet_pillow_size_warning", "to_mnist", "writing_ink"]
+__all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "Seen", "bounding_box", "fit_mnist", "ink",
+           "ink_seen", "open_image", "quiet_pillow_size_warning", "to_mnist", "writing_ink"]
 
 #: The long side of the working copy the writing is looked for on; for a drawing on a
 #: flat background (a canvas export), which has no noise to average, half as much.
@@ -50,24 +52,36 @@ FLAT_SHARE = 0.9
 BLANK = ("no digit found: the image is blank (no ink darker or brighter than the paper)")
 
 
+class Seen(NamedTuple):
+    """What kind of picture the writing was found in."""
+
+    photo: bool  # paper with its lighting (not a drawing on a flat background), dark ink
+    form: bool  # a form's print (a line, boxes, a frame, ticks) was taken out
+
+
 def to_mnist(source) -> np.ndarray:
     """Any image (path, bytes or Pillow image) -> 784 floats in [0, 1], MNIST-style.
 
     Raises ``NoDigitError`` when no writing is found, ``ImageError`` when the picture
     cannot be read."""
-    values, _, photo = _writing_ink(levels(open_image(source)), detail=True)
-    return fit_mnist(values, photo)
+    values, _, seen = _writing_ink(levels(open_image(source)), detail=True)
+    return fit_mnist(values, seen.photo)
 
 
 def ink(source) -> np.ndarray:
     """The writing's ink in an image, as floats (H, W) of the image's size in [0, 1]: 1 the
     strongest stroke, 0 the paper and everything that is not the writing (lines, specks,
     shadows), whichever the polarity of the original."""
+    return ink_seen(source)[0]
+
+
+def ink_seen(source) -> tuple[np.ndarray, Seen]:
+    """``ink``, and what kind of picture it was found in (``Seen``)."""
     grey = levels(open_image(source))
-    values, (top, left) = writing_ink(grey, detail=False)
+    values, (top, left), seen = _writing_ink(grey, detail=False)
     out = np.zeros(grey.shape, np.float32)
     out[top:top + values.shape[0], left:left + values.shape[1]] = values
-    return out
+    return out, seen
 
 
 def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
@@ -79,9 +93,9 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
     return values, origin
 
 
-def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, bool]:
-    """``writing_ink``, and whether ``grey`` is a photo of paper (dark ink on a
-    background that is not one flat level)."""
+def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen]:
+    """``writing_ink``, and what kind of picture ``grey`` is (``Seen``: a photo of paper,
+    dark ink on a background that is not one flat level; a form's print found)."""
     edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(edges))
     flat = float(np.mean(np.abs(edges - background) < FLAT)) >= FLAT_SHARE
@@ -109,7 +123,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, boo
         raise NoDigitError(BLANK)
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
-        return values, origin, photo
+        return values, origin, Seen(photo, found.form)
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
     if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
@@ -118,8 +132,8 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, boo
         bottom, right = bottom + pad, right + pad
         soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
         if factor == 1:
-            return soft, (top, left), photo
-        return soft, (top * factor, left * factor), photo
+            return soft, (top, left), Seen(photo, found.form)
+        return soft, (top * factor, left * factor), Seen(photo, found.form)
     # again, on a crop of the full picture around the writing
     pad = (MARGIN * size + 2) * factor
     top, left = max(0, int(top * factor - pad)), max(0, int(left * factor - pad))
@@ -138,7 +152,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, boo
                            form=not detail)
     if again is None:
         raise NoDigitError(BLANK)
-    return _soft(strength, again, flat), (top, left), photo
+    return _soft(strength, again, flat), (top, left), Seen(photo, found.form or again.form)
 
 
 def _full_size(grey: np.ndarray, found: select.Writing, factor: int, level, dark: bool

@@ -90,6 +90,7 @@ class Writing:
     box: tuple  # (top, bottom, left, right), bottom and right exclusive
     threshold: float
     ink: np.ndarray  # (H, W) bool: the pixels of every piece, the writing's and the others'
+    form: bool = False  # a form's print was found, and taken out
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -535,9 +536,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         return None
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
+    on_form = False
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
-        if printed.any():  # a form's print (not ruled paper, nor a margin line alone)
+        on_form = bool(printed.any())
+        if on_form:  # a form's print (not ruled paper, nor a margin line alone)
             lines |= _sloped_form_lines(binary)
             lines |= box_sides(binary, lines, lean=True)
             again = threshold(np.where(_grown(lines, 2), 0.0, smooth), sigma)
@@ -579,7 +582,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     mask = np.zeros(binary.size, bool)
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
-    return Writing(mask.reshape(h, w), box, t, binary)
+    return Writing(mask.reshape(h, w), box, t, binary, on_form)
 
 
 def _grown(mask: np.ndarray, size: int) -> np.ndarray:
