@@ -79,7 +79,8 @@ def _printed(row, rng, form, width):
     dy = int(pad_y + room_y * rng.uniform(0.2, 0.8)
              + (height * rng.uniform(-0.1, 0.1) if rng.random() < 0.3 else 0))
     dx, dy = max(0, min(dx, shape[1] - w)), max(0, min(dy, shape[0] - h))
-    np.maximum(ink[dy:dy + h, dx:dx + w], digit[:shape[0] - dy, :shape[1] - dx], out=ink[dy:dy + h, dx:dx + w])
+    spot = ink[dy:dy + h, dx:dx + w]
+    np.maximum(spot, digit[:shape[0] - dy, :shape[1] - dx], out=spot)
     top, bottom, left, right = pad_y, pad_y + height, pad_x, pad_x + cell
     if form == "box":
         lines = [(left, top, right, top), (right, top, right, bottom), (right, bottom, left, bottom),
