@@ -117,3 +117,14 @@ def test_the_steps_are_the_front_ends_to_the_last_bit():
         assert strength[k].tobytes() == alone.tobytes()
         assert smooth[k].tobytes() == light.box3(alone).tobytes()
         assert t[k] == select.threshold(light.box3(alone), 0.0)
+
+
+def test_a_digit_in_a_printed_box_goes_the_usual_way():
+    # (the usual way takes the box out: select.alone_print; the cheap path has no such step)
+    grey = np.full((48, 48), 255.0)
+    grey[6, 6:42] = grey[41, 6:42] = grey[6:42, 6] = grey[6:42, 41] = 0  # a box
+    grey[14:34, 23:26] = 0  # a 1 in it
+    [cheap] = prepare([decode(png(grey))])
+    assert cheap is None
+    columns = np.flatnonzero(to_mnist(png(grey)).reshape(28, 28).max(axis=0) > 0.5)
+    assert np.ptp(columns) < 8  # the 1 alone, not the box

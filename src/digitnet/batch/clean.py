@@ -94,7 +94,10 @@ def soft_ink(grey: np.ndarray) -> list[np.ndarray | None]:
     t32 = t.astype(np.float32)[:, None, None]  # (the front end compares float32 pixels with
     low = np.maximum(select.HYSTERESIS * t, select.FAINTEST).astype(np.float32)[:, None, None]
     binary = (smooth > low) | (strength > t32)  # Python floats: in float32)
+    ok &= ~_printed(binary)  # (a form's print round the digit: the usual way takes it out)
     picked = np.flatnonzero(ok)
+    if not picked.size:
+        return [None] * n
     boxes, mask = _writing(binary[picked], np.maximum(smooth, strength)[picked], t32[picked, 0, 0])
     soft = _soft(strength[picked], mask)
     out: list[np.ndarray | None] = [None] * n
@@ -104,6 +107,23 @@ def soft_ink(grey: np.ndarray) -> list[np.ndarray | None]:
         top, bottom, left, right = boxes[k]
         pad = int(MARGIN * max(bottom - top, right - left)) + 2
         out[i] = soft[k, max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
+    return out
+
+
+def _printed(binary):
+    """For each picture of a stack, whether ``select.alone_print`` finds a form's print in
+    it; looked for only where a row holds ink as long as a line it would take (the first
+    test ``select._level_lines`` makes)."""
+    grown = binary.copy()
+    grown[:, 1:] |= binary[:, :-1]
+    grown[:, :-1] |= binary[:, 1:]
+    longest = grown.sum(axis=2).max(axis=1)
+    out = np.zeros(len(binary), bool)
+    for k in np.flatnonzero(longest >= select.BOX_PIXELS):
+        columns = np.nonzero(binary[k])[1]
+        wide = float(np.ptp(np.quantile(columns, select.BAND)))
+        if longest[k] >= max(select.BOX_LENGTH * wide, select.BOX_PIXELS):
+            out[k] = bool(select.alone_print(binary[k]).any())
     return out
 
 

@@ -118,7 +118,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     photo = not flat and dark
     longest = detail and (photo or flat)
     found = select.writing(strength, sigma, join, paper=not flat, longest=longest,
-                           form=not detail)
+                           form=not detail, alone=detail)
     if found is None:
         raise NoDigitError(BLANK)
     if flat and detail and factor > 1:
@@ -149,7 +149,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
         level = light.stretch(level, crop.shape, box)
     strength = light.contrast(crop, level, dark)
     again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest,
-                           form=not detail)
+                           form=not detail, alone=detail)
     if again is None:
         raise NoDigitError(BLANK)
     return _soft(strength, again, flat), (top, left), Seen(photo, found.form or again.form)
@@ -165,10 +165,13 @@ def _full_size(grey: np.ndarray, found: select.Writing, factor: int, level, dark
     pad = int(MARGIN * max(bottom - top, right - left)) + 2
     y, x = max(0, top - pad), max(0, left - pad)
     writing = found.mask[y:bottom + pad, x:right + pad]
-    # the other pieces (specks) outside the writing's box, grown by a working pixel, where
-    # not next to the writing (a fragment within the box, too small to count, is the digit's)
+    # the other pieces (specks) outside the writing's box and the print taken out, grown by
+    # a working pixel, where not next to the writing (a fragment within the box, too small
+    # to count, is the digit's)
     others = found.ink[y:bottom + pad, x:right + pad] & ~writing
     others[top - y:bottom - y, left - x:right - x] = False
+    if found.printed is not None:  # and the lines and print taken out, within the box too
+        others |= found.printed[y:bottom + pad, x:right + pad]
     others = _grown(others) & ~_grown(writing)
     top, left = y * factor, x * factor
     crop = grey[top:top + writing.shape[0] * factor, left:left + writing.shape[1] * factor]

@@ -61,6 +61,17 @@ TICKS_ALONE = 2
 TICK_SPREAD = 0.15
 TICK_CLEAR = 3
 TICK_SHORT = 0.8
+#: One digit's form (``alone_print``): level lines BOX_LENGTH of the ink's width long (and
+#: BOX_PIXELS or more), reaching BOX_BEYOND of the digit's height past it on both sides
+#: and BOX_LONG of its height long or more.
+BOX_LENGTH = 0.6
+BOX_PIXELS = 16
+BOX_BEYOND = 0.15
+BOX_LONG = 0.9
+BOX_REST = 0.3
+#: A line the rest of the ink meets only within BAR_END of its length from one end is a
+#: digit's bar (``_bar``).
+BAR_END = 0.35
 #: The digits in a form (not on ruled paper: its lines do not run across the frame) are
 #: joined this far apart, in units of the writing's height (a comb's boxes are wide).
 FORM_JOIN = 2.5
@@ -91,6 +102,7 @@ class Writing:
     threshold: float
     ink: np.ndarray  # (H, W) bool: the pixels of every piece, the writing's and the others'
     form: bool = False  # a form's print was found, and taken out
+    printed: np.ndarray | None = None  # (H, W) bool: the lines and print taken out
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -379,9 +391,10 @@ def _tilt(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
     return best
 
 
-def _level_lines(b: np.ndarray, form: bool = False) -> np.ndarray:
+def _level_lines(b: np.ndarray, form: bool = False, least: float | None = None) -> np.ndarray:
     """The pixels of ``b`` on horizontal lines across it, thin, long runs; with ``form``,
-    a form's: FORM_LENGTH of the ink's width and FORM_ASPECT of its height long or more."""
+    a form's: FORM_LENGTH of the ink's width and FORM_ASPECT of its height long or more
+    (or ``least`` pixels)."""
     # a line may wander by a pixel, and noise break a paper's line: runs are measured on
     # the ink grown by a row up and down and (not for a form's print, unbroken: digits'
     # bars in a row are apart) two columns either side
@@ -398,7 +411,7 @@ def _level_lines(b: np.ndarray, form: bool = False) -> np.ndarray:
         rows, columns = np.nonzero(b)
         wide = np.ptp(np.quantile(columns, BAND)) if columns.size else 0.0
         high = np.ptp(np.quantile(rows, BAND)) if rows.size else 0.0
-        length = max(FORM_LENGTH * wide, FORM_ASPECT * high, LINE_PIXELS)
+        length = least or max(FORM_LENGTH * wide, FORM_ASPECT * high, LINE_PIXELS)
     if grown.sum(axis=1).max(initial=0) < length:
         return np.zeros_like(b)  # no row holds enough ink for a line
     along = run_lengths(grown)
@@ -519,7 +532,8 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
 
 
 def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
-            paper: bool = True, longest: bool = False, form: bool = False) -> Writing | None:
+            paper: bool = True, longest: bool = False, form: bool = False,
+            alone: bool = False) -> Writing | None:
     """The writing in ``strength`` (H, W): the dominant piece of ink and the pieces
     near it; None if there is no ink.
 
@@ -527,7 +541,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     one, so that faint or broken strokes hold together), and only those reaching the
     adaptive threshold somewhere count. ``join`` is in units of the writing's height, or
     with ``longest`` of its longest side (one digit: a 5's bar, wider than high, is as
-    much the digit as its hook further below)."""
+    much the digit as its hook further below). With ``alone`` (one digit is expected),
+    the print of a form round it goes (``alone_print``)."""
     from .light import box3
 
     smooth = box3(strength)  # against noise and speckled strokes (pencil, chalk)
@@ -536,7 +551,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         return None
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
-    on_form = False
+    on_form, removed = False, None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
         on_form = bool(printed.any())
@@ -553,6 +568,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         if not (binary & ~lines).any():
             raise NoDigitError(ONLY_LINES)
         binary &= ~lines
+        removed = lines
+    if alone:
+        alone_lines = alone_print(binary)
+        binary &= ~alone_lines
+        removed = alone_lines if removed is None else removed | alone_lines
     found = label(binary)
     if found.n == 0:
         return None
@@ -582,7 +602,103 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     mask = np.zeros(binary.size, bool)
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
-    return Writing(mask.reshape(h, w), box, t, binary, on_form)
+    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed)
+
+
+def alone_print(binary: np.ndarray) -> np.ndarray:
+    """The print of a form round one digit (a box, the line it stands on, a comb's cell
+    cut out): straight level lines BOX_LENGTH of the ink's width long or more and the
+    upright sides between them (``box_sides``), where the level ones reach past the rest
+    of the ink (the digit) by BOX_BEYOND of its height on both sides, are BOX_LONG of its
+    height long or more, no thicker than its strokes (a pixel more) and, above it, not met
+    by it only towards one end (``_bar``) (or they make a box: a line across the digit above it and one
+    below, with sides between them left and right of it). A
+    digit's own bar (a 7's, a 5's) starts or ends where its other strokes do, and a 1's
+    foot or a 7's crossbar is short: they stay."""
+    rows, columns = np.nonzero(binary)
+    if not rows.size:
+        return np.zeros_like(binary)
+    wide = float(np.ptp(np.quantile(columns, BAND)))
+    lines = _level_lines(binary, form=True, least=max(BOX_LENGTH * wide, BOX_PIXELS))
+    if not lines.any():
+        return lines
+    rest = binary & ~(lines | box_sides(binary, lines, lean=True))
+    rows, columns = np.nonzero(rest)
+    if not rows.size:
+        return np.zeros_like(binary)
+    (top, bottom), (left, right) = np.quantile(rows, BAND), np.quantile(columns, BAND)
+    height = bottom - top + 1
+    # each line: a band of rows holding line pixels (a stroke crossing it cuts it in two)
+    line_rows = np.flatnonzero(lines.any(axis=1))
+    bands = np.split(line_rows, np.flatnonzero(np.diff(line_rows) > 1) + 1)
+    beyond, across, long = (np.zeros(len(bands), bool) for _ in range(3))
+    for k, band in enumerate(bands):
+        columns = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
+        start, end = columns[0], columns[-1] + 1
+        beyond[k] = start <= left - BOX_BEYOND * height and end >= right + BOX_BEYOND * height
+        across[k] = start <= left and end >= right
+        long[k] = end - start >= BOX_LONG * height
+    kept = np.zeros_like(binary)
+    stroke = _stroke_width(rest)
+    thick = run_lengths(lines.T).T
+    for k, band in enumerate(bands):
+        thin = np.median(thick[band[0]:band[-1] + 1][lines[band[0]:band[-1] + 1]]) <= stroke + 1
+        # (a bar on top met towards one end: a 7's, a 5's; a digit stands on a line anywhere)
+        bar = (band[0] + band[-1]) / 2 < (top + bottom) / 2 and _bar(rest, lines, band)
+        if beyond[k] and long[k] and thin and not bar:
+            kept[band[0]:band[-1] + 1] = lines[band[0]:band[-1] + 1]
+    # a box: a line across the digit above it and one below, and sides between them on
+    # its left and its right (its lines need not reach far past the digit, nor be long)
+    above = across & np.array([band[-1] <= top for band in bands])
+    below = across & np.array([band[0] >= bottom for band in bands])
+    if above.any() and below.any():
+        frame = np.zeros_like(binary)
+        for band in (bands[i] for i in np.flatnonzero(above | below)):
+            frame[band[0]:band[-1] + 1] = lines[band[0]:band[-1] + 1]
+        if _boxed(binary, frame):
+            kept |= frame
+    if not kept.any():
+        return kept
+    return kept | box_sides(binary, kept, lean=True)
+
+
+def _stroke_width(ink: np.ndarray) -> float:
+    """The typical width of the strokes of ``ink``: the median over its pixels of the
+    shorter of the level and the upright run each is in."""
+    across = np.minimum(run_lengths(ink), run_lengths(ink.T).T)[ink]
+    return float(np.median(across)) if across.size else 0.0
+
+
+def _bar(rest: np.ndarray, lines: np.ndarray, band: np.ndarray) -> bool:
+    """Whether the line in the rows ``band`` of ``lines`` is a digit's bar: the rest of
+    the ink meets it (within GAP rows) only towards one of its ends (within BAR_END of its
+    length), as a 7's stem or a 2's curve meets its bar; a line a digit stands on is met
+    in its middle, or not at all."""
+    columns = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
+    start, end = columns[0], columns[-1] + 1
+    near = rest[max(0, band[0] - GAP):band[-1] + 1 + GAP, start:end].any(axis=0)
+    met = np.flatnonzero(near)
+    if not met.size:
+        return False
+    reach = BAR_END * (end - start)
+    return bool(met.max() < reach or met.min() >= end - start - reach)
+
+
+def _boxed(binary: np.ndarray, frame: np.ndarray) -> bool:
+    """Whether the level lines ``frame`` and the sides between them (``box_sides``) box
+    the rest of the ink in: two sides or more, one left of the rest and one right of it,
+    and the rest BOX_REST or more of the ink off the lines (not a digit's stem taken for
+    a side between its bars)."""
+    sides = box_sides(binary, frame, lean=True)
+    columns = np.flatnonzero(sides.any(axis=0))
+    if not columns.size or np.ptp(columns) == 0:
+        return False
+    rest = binary & ~frame & ~sides
+    if rest.sum() < max(BOX_REST * (binary & ~frame).sum(), 1):
+        return False
+    left, right = np.quantile(np.nonzero(rest)[1], BAND)
+    groups = np.split(columns, np.flatnonzero(np.diff(columns) > GAP) + 1)
+    return len(groups) >= 2 and groups[0][-1] < left and groups[-1][0] > right
 
 
 def _grown(mask: np.ndarray, size: int) -> np.ndarray:

@@ -1,0 +1,110 @@
+"""One digit on a form: the box round it, the line it stands on, a comb's cell cut out
+are not the digit (select.alone_print), for predict and the web page's canvas alike."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitnet.data.frontend import select
+from digitnet.data.preprocess import to_mnist
+from test_read_forms import photographed
+
+
+@pytest.fixture(scope="module")
+def model():
+    from digitnet.pretrained import resolve_model
+
+    return resolve_model(None)
+
+
+def seven(form):
+    """A 7 on a white page, in a box, on a line, or in a comb's cell cut out."""
+    image = Image.new("RGB", (200, 200), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line([(80, 50), (130, 50), (95, 150)], fill="black", width=10)
+    if form == "box":
+        draw.rectangle([40, 30, 165, 175], outline="black", width=3)
+    elif form == "line":
+        draw.line([(20, 160), (180, 160)], fill="black", width=3)
+    elif form == "cell":
+        for y in (20, 180):
+            draw.line([(0, y), (199, y)], fill="black", width=3)
+        for x in (30, 170):
+            draw.line([(x, 20), (x, 180)], fill="black", width=3)
+    return image
+
+
+@pytest.mark.parametrize("form", ["box", "line", "cell"])
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_digit_on_a_form_is_recognised_without_the_print(model, form, photo):
+    # before: a 7 in a box read 0, on a line 1, in a cell 1, on a clean scan
+    picture = photographed(seven(form)) if photo else seven(form)
+    assert int(np.argmax(model.confidences(to_mnist(picture)[None])[0])) == 7
+
+
+def test_the_print_round_a_digit_goes_and_the_digit_stays():
+    binary = np.zeros((120, 120), bool)
+    binary[10:12, 10:110] = binary[108:110, 10:110] = True  # a box's top and bottom
+    binary[10:110, 10:12] = binary[10:110, 108:110] = True  # its sides
+    binary[30:90, 58:63] = True  # a 1 in it
+    printed = select.alone_print(binary)
+    assert printed[10:12, 10:110].all() and printed[30:100, 10:12].all()
+    assert not printed[30:90, 58:63].any()
+
+
+def test_a_digits_own_bars_are_no_print():
+    binary = np.zeros((100, 100), bool)
+    binary[20:24, 30:75] = True  # a 7's bar...
+    for row in range(24, 90):  # ...and its stem, from the bar's right end
+        x = 72 - (row - 24) * 25 // 66
+        binary[row, x:x + 4] = True
+    assert not select.alone_print(binary).any()
+    binary[55:58, 40:70] = True  # a crossbar: short for the digit
+    assert not select.alone_print(binary).any()
+    foot = np.zeros((100, 100), bool)
+    foot[10:90, 48:53] = True
+    foot[88:91, 35:66] = True  # a 1's foot, past its stem on both sides but short
+    assert not select.alone_print(foot).any()
+
+
+def test_a_line_under_a_digit_goes_where_the_digit_does_not_cross_it():
+    binary = np.zeros((100, 160), bool)
+    binary[20:82, 70:75] = True  # a 1 reaching through the line
+    binary[78:80, 10:150] = True  # the line
+    printed = select.alone_print(binary)
+    assert printed[78:80, 10:60].all() and printed[78:80, 85:150].all()
+    assert not printed[20:78, 70:75].any() and not printed[78:80, 70:75].any()
+
+
+def test_a_two_with_a_flat_top_and_foot_is_no_box():
+    # (two bars across the digit, one above and one below, but no sides between them)
+    binary = np.zeros((100, 100), bool)
+    binary[15:19, 25:75] = binary[80:84, 20:80] = True  # the top and the foot
+    for row in range(19, 80):  # the diagonal
+        x = 72 - (row - 19) * 50 // 61
+        binary[row, x:x + 5] = True
+    assert not select.alone_print(binary).any()
+
+
+def test_a_digit_filling_its_box_leaves_the_box_too():
+    binary = np.zeros((100, 80), bool)
+    binary[10:12, 10:70] = binary[88:90, 10:70] = binary[10:90, 10:12] = binary[10:90, 68:70] = True
+    binary[20:80, 15:65] = False
+    binary[20:24, 15:65] = True  # a 7 as wide as the box, nearly touching its sides
+    for row in range(24, 80):
+        binary[row, 61 - (row - 24) * 30 // 56:65 - (row - 24) * 30 // 56] = True
+    printed = select.alone_print(binary)
+    assert printed[10:12, 10:70].all() and printed[30:80, 10:12].all()
+    assert not printed[20:24, 15:65].any()
+
+
+def test_a_drawn_twos_thick_foot_is_its_own():
+    # (a regression, from drawn validation digits: a 2 drawn with a broad pen, its foot
+    # reaching past its curve on both sides, lost the foot and read 1)
+    binary = np.zeros((100, 100), bool)
+    binary[80:91, 8:98] = True  # the foot, thicker than the strokes (a broad pen)
+    for row in range(20, 80):  # the curve's way down, meeting the foot in its middle
+        x = 60 - (row - 20) * 15 // 60
+        binary[row, x:x + 9] = True
+    binary[15:24, 35:65] = True
+    assert not select.alone_print(binary).any()
