@@ -112,16 +112,20 @@ def soft_ink(grey: np.ndarray) -> list[np.ndarray | None]:
 
 def _printed(binary):
     """For each picture of a stack, whether ``select.alone_print`` finds a form's print in
-    it; looked for only where a row holds ink as long as a line it would take (the first
-    test ``select._level_lines`` makes)."""
+    it; looked for only where a level run of the ink (grown a row up and down) is as long
+    as a line it would take (``select._level_lines``' first tests)."""
     grown = binary.copy()
     grown[:, 1:] |= binary[:, :-1]
     grown[:, :-1] |= binary[:, 1:]
-    longest = grown.sum(axis=2).max(axis=1)
+    # the longest run of each picture: each pixel's distance from the last gap before it
+    index = np.arange(binary.shape[2])
+    last_gap = np.maximum.accumulate(np.where(grown, -1, index), axis=2)
+    longest = (index - last_gap).max(axis=(1, 2))
     out = np.zeros(len(binary), bool)
     for k in np.flatnonzero(longest >= select.BOX_PIXELS):
         columns = np.nonzero(binary[k])[1]
-        wide = float(np.ptp(np.quantile(columns, select.BAND)))
+        low, high = select.band_of(columns)
+        wide = high - low
         if longest[k] >= max(select.BOX_LENGTH * wide, select.BOX_PIXELS):
             out[k] = bool(select.alone_print(binary[k]).any())
     return out

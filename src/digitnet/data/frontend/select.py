@@ -409,9 +409,13 @@ def _level_lines(b: np.ndarray, form: bool = False, least: float | None = None) 
     length = max(LINE_LENGTH * b.shape[1], LINE_PIXELS)
     if form:  # most of the ink's width, and long for its height (not a digit's bar)
         rows, columns = np.nonzero(b)
-        wide = np.ptp(np.quantile(columns, BAND)) if columns.size else 0.0
-        high = np.ptp(np.quantile(rows, BAND)) if rows.size else 0.0
-        length = least or max(FORM_LENGTH * wide, FORM_ASPECT * high, LINE_PIXELS)
+        if least:  # (one digit's print: ``alone_print``)
+            low, top = band_of(rows) if rows.size else (0.0, 0.0)
+            high, length = top - low, least
+        else:
+            wide = np.ptp(np.quantile(columns, BAND)) if columns.size else 0.0
+            high = np.ptp(np.quantile(rows, BAND)) if rows.size else 0.0
+            length = max(FORM_LENGTH * wide, FORM_ASPECT * high, LINE_PIXELS)
     if grown.sum(axis=1).max(initial=0) < length:
         return np.zeros_like(b)  # no row holds enough ink for a line
     along = run_lengths(grown)
@@ -618,15 +622,20 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     rows, columns = np.nonzero(binary)
     if not rows.size:
         return np.zeros_like(binary)
-    wide = float(np.ptp(np.quantile(columns, BAND)))
+    low, high = band_of(columns)
+    wide = high - low
+    if not _may_hold_print(binary, max(BOX_LENGTH * wide, BOX_PIXELS)):
+        return np.zeros_like(binary)
     lines = _level_lines(binary, form=True, least=max(BOX_LENGTH * wide, BOX_PIXELS))
     if not lines.any():
         return lines
+    if _one_bar(binary & ~lines, lines):
+        return np.zeros_like(binary)
     rest = binary & ~(lines | box_sides(binary, lines, lean=True))
     rows, columns = np.nonzero(rest)
     if not rows.size:
         return np.zeros_like(binary)
-    (top, bottom), (left, right) = np.quantile(rows, BAND), np.quantile(columns, BAND)
+    (top, bottom), (left, right) = band_of(rows), band_of(columns)
     height = bottom - top + 1
     # each line: a band of rows holding line pixels (a stroke crossing it cuts it in two)
     line_rows = np.flatnonzero(lines.any(axis=1))
@@ -660,6 +669,71 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     if not kept.any():
         return kept
     return kept | box_sides(binary, kept, lean=True)
+
+
+def _may_hold_print(binary: np.ndarray, length: float) -> bool:
+    """A quick look before ``alone_print``'s: whether ``binary`` holds level runs (grown a
+    row up and down) of ``length`` or more rows apart (a box's, a cell's lines), or runs
+    that reach past the ink of the other rows on both sides by BOX_BEYOND of its height
+    (give or take GAP: a line under a digit). A digit alone, its bar met by its other
+    strokes, has neither."""
+    grown = binary.copy()  # (a line may wander by a row: as ``_level_lines`` measures it)
+    grown[1:] |= binary[:-1]
+    grown[:-1] |= binary[1:]
+    rows, starts, ends = runs(grown)
+    long = ends - starts >= length
+    if not long.any():
+        return False
+    lined = np.unique(rows[long])
+    if np.any(np.diff(lined) > 1):  # two bands of rows apart
+        return True
+    low, high = int(lined[0]), int(lined[-1])
+    other = binary.copy()
+    other[max(0, low - 2 * GAP):high + 2 * GAP + 1] = False
+    if not other.any():
+        return True
+    rows, columns = np.nonzero(other)
+    (top, bottom), (left, right) = band_of(rows), band_of(columns)
+    reach = BOX_BEYOND * (bottom - top + 1) - GAP
+    return bool(starts[long].min() <= left - reach and ends[long].max() >= right + reach)
+
+
+def band_of(values: np.ndarray) -> tuple[float, float]:
+    """The BAND quantiles of ``values`` (linear, as ``np.quantile``'s default), quicker on
+    the few hundred values of one digit."""
+    ordered = np.sort(values, axis=None)
+    out = []
+    for q in BAND:
+        at = q * (len(ordered) - 1)
+        i = int(at)
+        j = min(i + 1, len(ordered) - 1)
+        out.append(float(ordered[i] + (ordered[j] - ordered[i]) * (at - i)))
+    return out[0], out[1]
+
+
+def _one_bar(rest: np.ndarray, lines: np.ndarray) -> bool:
+    """Whether ``lines`` are a digit's bars, not a form's print, as far as the ``rest`` of
+    the ink with any sides still in it tells: none reaches past the rest by BOX_BEYOND of
+    its height on both sides and is BOX_LONG of it long, and no two are across it (give
+    or take as much: a box's sides are in the rest), one above its middle row and one
+    below (a box). Then the sides need not be looked for."""
+    if not rest.any():
+        return False
+    rows, columns = np.nonzero(rest)
+    (top, bottom), (left, right) = band_of(rows), band_of(columns)
+    height, middle = bottom - top + 1, float(np.median(rows))
+    line_rows = np.flatnonzero(lines.any(axis=1))
+    above = below = False
+    for band in np.split(line_rows, np.flatnonzero(np.diff(line_rows) > 1) + 1):
+        used = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
+        start, end = used[0], used[-1] + 1
+        if (start <= left - BOX_BEYOND * height and end >= right + BOX_BEYOND * height
+                and end - start >= BOX_LONG * height):
+            return False
+        if start <= left + BOX_BEYOND * height and end >= right - BOX_BEYOND * height:
+            above |= bool(band[-1] < middle)
+            below |= bool(band[0] > middle)
+    return not (above and below)
 
 
 def _stroke_width(ink: np.ndarray) -> float:
@@ -696,7 +770,7 @@ def _boxed(binary: np.ndarray, frame: np.ndarray) -> bool:
     rest = binary & ~frame & ~sides
     if rest.sum() < max(BOX_REST * (binary & ~frame).sum(), 1):
         return False
-    left, right = np.quantile(np.nonzero(rest)[1], BAND)
+    left, right = band_of(np.nonzero(rest)[1])
     groups = np.split(columns, np.flatnonzero(np.diff(columns) > GAP) + 1)
     return len(groups) >= 2 and groups[0][-1] < left and groups[-1][0] > right
 
