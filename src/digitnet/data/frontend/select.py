@@ -615,10 +615,11 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     upright sides between them (``box_sides``), where the level ones reach past the rest
     of the ink (the digit) by BOX_BEYOND of its height on both sides, are BOX_LONG of its
     height long or more, no thicker than its strokes (a pixel more) and, above it, not met
-    by it only towards one end (``_bar``) (or they make a box: a line across the digit above it and one
-    below, with sides between them left and right of it). A
+    by it only towards one end (``_bar``); or they make a box (``_boxed``: a line across
+    the digit above it and one below, with sides between them left and right of it). A
     digit's own bar (a 7's, a 5's) starts or ends where its other strokes do, and a 1's
-    foot or a 7's crossbar is short: they stay."""
+    foot or a 7's crossbar is short: they stay. ``_may_hold_print`` and ``_one_bar`` look
+    first, quickly, whether there can be any."""
     rows, columns = np.nonzero(binary)
     if not rows.size:
         return np.zeros_like(binary)
