@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import time
 import zlib
-from pathlib import Path
 
 import numpy as np
 
@@ -134,16 +133,9 @@ def main(argv=None):
     if args.digest:
         print(digest)
         return 0
-    frozen = FROZEN.get(args.split)
-    check = ("" if frozen is None or args.singles != SINGLES
-             else "frozen: ok" if frozen == digest else "FROZEN CHECKSUM DIFFERS")
+    check = bench_forms.frozen_check(FROZEN.get(args.split), digest, args.singles == SINGLES)
     if args.save:
-        for (form, condition), items in sets.items():
-            folder = Path(args.save) / f"{form}-{condition}"
-            folder.mkdir(parents=True, exist_ok=True)
-            for i, (data, label) in enumerate(items):
-                suffix = "png" if data[:4] == b"\x89PNG" else "jpg"
-                (folder / f"{i:03d}_{label}.{suffix}").write_bytes(data)
+        bench_forms.save_pictures(sets, args.save)
     model = resolve_model(args.model)
     print(f"split: {args.split}; {args.singles} pictures per form and condition; right {check}")
     print(f"{'form':>6s} " + " ".join(f"{c:>8s}" for c in CONDITIONS) + "   none found")

@@ -231,6 +231,24 @@ def sheet(path, digits, chosen=(("line", "scan", 3), ("boxes", "photo", 1), ("fr
     out.save(path, optimize=True)
 
 
+def frozen_check(frozen, digest, full_size):
+    """What a run says of its pictures against the frozen SHA-256 (nothing for a split
+    that is not frozen, or a set not at the frozen size)."""
+    if frozen is None or not full_size:
+        return ""
+    return "frozen: ok" if frozen == digest else "FROZEN CHECKSUM DIFFERS"
+
+
+def save_pictures(sets, folder):
+    """Write {(form, condition): [(bytes, label)]} to FOLDER/form-condition/NNN_label.png|jpg."""
+    for (form, condition), items in sets.items():
+        path = Path(folder) / f"{form}-{condition}"
+        path.mkdir(parents=True, exist_ok=True)
+        for i, (data, label) in enumerate(items):
+            suffix = "png" if data[:4] == b"\x89PNG" else "jpg"
+            (path / f"{i:03d}_{label}.{suffix}").write_bytes(data)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=tuple(FORMS), default="validation")
@@ -255,16 +273,9 @@ def main(argv=None):
     if args.digest:
         print(digest)
         return 0
-    frozen = FROZEN.get(args.split)
-    check = ("" if frozen is None or args.numbers != NUMBERS
-             else "frozen: ok" if frozen == digest else "FROZEN CHECKSUM DIFFERS")
+    check = frozen_check(FROZEN.get(args.split), digest, args.numbers == NUMBERS)
     if args.save:
-        for (form, condition), items in sets.items():
-            folder = Path(args.save) / f"{form}-{condition}"
-            folder.mkdir(parents=True, exist_ok=True)
-            for i, (data, label) in enumerate(items):
-                suffix = "png" if data[:4] == b"\x89PNG" else "jpg"
-                (folder / f"{i:03d}_{label}.{suffix}").write_bytes(data)
+        save_pictures(sets, args.save)
     reader = for_inference(resolve_model(args.model))
     print(f"split: {args.split}; {args.numbers} pictures per form and condition; "
           f"exact readings {check}")
