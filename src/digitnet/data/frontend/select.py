@@ -674,29 +674,47 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
 
 def _may_hold_print(binary: np.ndarray, length: float) -> bool:
     """A quick look before ``alone_print``'s: whether ``binary`` holds level runs (grown a
-    row up and down) of ``length`` or more rows apart (a box's, a cell's lines), or runs
-    that reach past the ink of the other rows on both sides by BOX_BEYOND of its height
-    (give or take GAP: a line under a digit). A digit alone, its bar met by its other
-    strokes, has neither."""
-    grown = binary.copy()  # (a line may wander by a row: as ``_level_lines`` measures it)
+    row up and down, as ``_level_lines`` measures them) of ``length`` or more that reach
+    past the ink of the other rows on both sides by BOX_BEYOND of its height and are
+    BOX_LONG of it long (a line under a digit; not a bar on top met towards one end by
+    the strokes below, a 7's), or two bands of them, one above its middle and one below,
+    across it (give or take as much: a box's or a cell's lines, their sides in the other
+    rows). A digit alone, its bars met by its other strokes, has neither."""
+    grown = binary.copy()
     grown[1:] |= binary[:-1]
     grown[:-1] |= binary[1:]
     rows, starts, ends = runs(grown)
     long = ends - starts >= length
     if not long.any():
         return False
-    lined = np.unique(rows[long])
-    if np.any(np.diff(lined) > 1):  # two bands of rows apart
-        return True
-    low, high = int(lined[0]), int(lined[-1])
+    rows, starts, ends = rows[long], starts[long], ends[long]
     other = binary.copy()
-    other[max(0, low - 2 * GAP):high + 2 * GAP + 1] = False
+    for row in np.unique(rows):
+        other[max(0, row - 2 * GAP):row + 2 * GAP + 1] = False
     if not other.any():
         return True
-    rows, columns = np.nonzero(other)
-    (top, bottom), (left, right) = band_of(rows), band_of(columns)
-    reach = BOX_BEYOND * (bottom - top + 1) - GAP
-    return bool(starts[long].min() <= left - reach and ends[long].max() >= right + reach)
+    at, columns = np.nonzero(other)
+    (top, bottom), (left, right) = band_of(at), band_of(columns)
+    height, middle = bottom - top + 1, float(np.median(at))
+    reach = BOX_BEYOND * height
+    # the bands of rows holding long runs, each with the columns its runs cover
+    lined = np.unique(rows)
+    bands = np.split(lined, np.flatnonzero(np.diff(lined) > 1) + 1)
+    above = below = False
+    for band in bands:
+        mine = (rows >= band[0]) & (rows <= band[-1])
+        start, end = int(starts[mine].min()), int(ends[mine].max())
+        if (start <= left - reach and end >= right + reach and end - start >= BOX_LONG * height):
+            # (a bar on top, met towards one end by the strokes below it, is a 7's)
+            met = np.flatnonzero(binary[band[-1] + 1:band[-1] + 2 * GAP + 2, start:end].any(axis=0))
+            end_part = BAR_END * (end - start)
+            if (band[0] > middle or not met.size
+                    or not (met.max() < end_part or met.min() >= end - start - end_part)):
+                return True
+        if start <= left + reach and end >= right - reach:
+            above |= bool(band[-1] < middle)
+            below |= bool(band[0] > middle)
+    return above and below
 
 
 def band_of(values: np.ndarray) -> tuple[float, float]:
