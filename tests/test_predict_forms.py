@@ -108,3 +108,22 @@ def test_a_drawn_twos_thick_foot_is_its_own():
         binary[row, x:x + 9] = True
     binary[15:24, 35:65] = True
     assert not select.alone_print(binary).any()
+
+
+def test_the_quick_look_passes_a_forms_print_and_not_a_sevens_bar():
+    # (alone_print looks first, quickly, whether there can be any print: a 7 alone is
+    # left there, a digit on a line or in a box goes on to the lines)
+    seven = np.zeros((100, 100), bool)
+    seven[20:24, 30:75] = True
+    for row in range(24, 90):
+        x = 72 - (row - 24) * 25 // 66
+        seven[row, x:x + 4] = True
+    assert not select._may_hold_print(seven, 27)
+    on_line = np.zeros((100, 160), bool)
+    on_line[20:78, 70:75] = True  # a 1
+    on_line[80:82, 10:150] = True  # standing on a line
+    assert select._may_hold_print(on_line, 84)
+    boxed = np.zeros((120, 120), bool)
+    boxed[10:12, 10:110] = boxed[108:110, 10:110] = boxed[10:110, 10:12] = boxed[10:110, 108:110] = True
+    boxed[30:90, 58:63] = True
+    assert select._may_hold_print(boxed, 60)
