@@ -113,7 +113,7 @@ def soft_ink(grey: np.ndarray) -> list[np.ndarray | None]:
 def _printed(binary):
     """For each picture of a stack, whether ``select.alone_print`` finds a form's print in
     it; looked for only where a level run of the ink (grown a row up and down) is as long
-    as a line it would take (``select._level_lines``' first tests)."""
+    as the shortest line it takes (BOX_PIXELS)."""
     grown = binary.copy()
     grown[:, 1:] |= binary[:, :-1]
     grown[:, :-1] |= binary[:, 1:]
@@ -123,11 +123,7 @@ def _printed(binary):
     longest = (index - last_gap).max(axis=(1, 2))
     out = np.zeros(len(binary), bool)
     for k in np.flatnonzero(longest >= select.BOX_PIXELS):
-        columns = np.nonzero(binary[k])[1]
-        low, high = select.band_of(columns)
-        wide = high - low
-        if longest[k] >= max(select.BOX_LENGTH * wide, select.BOX_PIXELS):
-            out[k] = bool(select.alone_print(binary[k]).any())
+        out[k] = bool(select.alone_print(binary[k]).any())
     return out
 
 

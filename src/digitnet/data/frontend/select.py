@@ -208,12 +208,21 @@ def _lines_of(b: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.nd
 def _spanning(lines: np.ndarray) -> int:
     """How many of ``lines`` (bands of rows apart from each other) run across SPANNING of
     the frame's width."""
+    return sum(end - 1 - start >= SPANNING * lines.shape[1] for _, start, end in _bands(lines))
+
+
+def _bands(lines: np.ndarray) -> list[tuple[np.ndarray, int, int]]:
+    """Each line of ``lines``: a band of rows holding line pixels (a stroke crossing a
+    line cuts it in two; the band is one line), with the first column of its pixels and
+    one past the last: [(rows, start, end)], top to bottom."""
     rows = np.flatnonzero(lines.any(axis=1))
-    count = 0
-    for band in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if rows.size else []:
+    if not rows.size:
+        return []
+    out = []
+    for band in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1):
         columns = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
-        count += int(np.ptp(columns) >= SPANNING * lines.shape[1])
-    return count
+        out.append((band, int(columns[0]), int(columns[-1]) + 1))
+    return out
 
 
 def box_sides(binary: np.ndarray, lines: np.ndarray, lean: bool = False) -> np.ndarray:
@@ -624,10 +633,10 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     if not rows.size:
         return np.zeros_like(binary)
     low, high = band_of(columns)
-    wide = high - low
-    if not _may_hold_print(binary, max(BOX_LENGTH * wide, BOX_PIXELS)):
+    least = max(BOX_LENGTH * (high - low), BOX_PIXELS)
+    if not _may_hold_print(binary, least):
         return np.zeros_like(binary)
-    lines = _level_lines(binary, form=True, least=max(BOX_LENGTH * wide, BOX_PIXELS))
+    lines = _level_lines(binary, form=True, least=least)
     if not lines.any():
         return lines
     if _one_bar(binary & ~lines, lines):
@@ -638,35 +647,26 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
         return np.zeros_like(binary)
     (top, bottom), (left, right) = band_of(rows), band_of(columns)
     height = bottom - top + 1
-    # each line: a band of rows holding line pixels (a stroke crossing it cuts it in two)
-    line_rows = np.flatnonzero(lines.any(axis=1))
-    bands = np.split(line_rows, np.flatnonzero(np.diff(line_rows) > 1) + 1)
-    beyond, across, long = (np.zeros(len(bands), bool) for _ in range(3))
-    for k, band in enumerate(bands):
-        columns = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
-        start, end = columns[0], columns[-1] + 1
-        beyond[k] = start <= left - BOX_BEYOND * height and end >= right + BOX_BEYOND * height
-        across[k] = start <= left and end >= right
-        long[k] = end - start >= BOX_LONG * height
-    kept = np.zeros_like(binary)
+    kept, frame = np.zeros_like(binary), np.zeros_like(binary)
     stroke = _stroke_width(rest)
     thick = run_lengths(lines.T).T
-    for k, band in enumerate(bands):
-        thin = np.median(thick[band[0]:band[-1] + 1][lines[band[0]:band[-1] + 1]]) <= stroke + 1
+    above = below = False
+    for band, start, end in _bands(lines):
+        line = slice(band[0], band[-1] + 1)
+        beyond = start <= left - BOX_BEYOND * height and end >= right + BOX_BEYOND * height
+        thin = np.median(thick[line][lines[line]]) <= stroke + 1
         # (a bar on top met towards one end: a 7's, a 5's; a digit stands on a line anywhere)
-        bar = (band[0] + band[-1]) / 2 < (top + bottom) / 2 and _bar(rest, lines, band)
-        if beyond[k] and long[k] and thin and not bar:
-            kept[band[0]:band[-1] + 1] = lines[band[0]:band[-1] + 1]
-    # a box: a line across the digit above it and one below, and sides between them on
-    # its left and its right (its lines need not reach far past the digit, nor be long)
-    above = across & np.array([band[-1] <= top for band in bands])
-    below = across & np.array([band[0] >= bottom for band in bands])
-    if above.any() and below.any():
-        frame = np.zeros_like(binary)
-        for band in (bands[i] for i in np.flatnonzero(above | below)):
-            frame[band[0]:band[-1] + 1] = lines[band[0]:band[-1] + 1]
-        if _boxed(binary, frame):
-            kept |= frame
+        bar = (band[0] + band[-1]) / 2 < (top + bottom) / 2 and _bar(rest, band, start, end)
+        if beyond and end - start >= BOX_LONG * height and thin and not bar:
+            kept[line] = lines[line]
+        # a box: a line across the digit above it and one below, and sides between them
+        # on its left and its right (its lines need not reach far past it, nor be long)
+        if start <= left and end >= right and (band[-1] <= top or band[0] >= bottom):
+            frame[line] = lines[line]
+            above |= bool(band[-1] <= top)
+            below |= bool(band[0] >= bottom)
+    if above and below and _boxed(binary, frame):
+        kept |= frame
     if not kept.any():
         return kept
     return kept | box_sides(binary, kept, lean=True)
@@ -707,9 +707,7 @@ def _may_hold_print(binary: np.ndarray, length: float) -> bool:
         if (start <= left - reach and end >= right + reach and end - start >= BOX_LONG * height):
             # (a bar on top, met towards one end by the strokes below it, is a 7's)
             met = np.flatnonzero(binary[band[-1] + 1:band[-1] + 2 * GAP + 2, start:end].any(axis=0))
-            end_part = BAR_END * (end - start)
-            if (band[0] > middle or not met.size
-                    or not (met.max() < end_part or met.min() >= end - start - end_part)):
+            if band[0] > middle or not _met_at_one_end(met, end - start):
                 return True
         if start <= left + reach and end >= right - reach:
             above |= bool(band[-1] < middle)
@@ -741,11 +739,8 @@ def _one_bar(rest: np.ndarray, lines: np.ndarray) -> bool:
     rows, columns = np.nonzero(rest)
     (top, bottom), (left, right) = band_of(rows), band_of(columns)
     height, middle = bottom - top + 1, float(np.median(rows))
-    line_rows = np.flatnonzero(lines.any(axis=1))
     above = below = False
-    for band in np.split(line_rows, np.flatnonzero(np.diff(line_rows) > 1) + 1):
-        used = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
-        start, end = used[0], used[-1] + 1
+    for band, start, end in _bands(lines):
         if (start <= left - BOX_BEYOND * height and end >= right + BOX_BEYOND * height
                 and end - start >= BOX_LONG * height):
             return False
@@ -762,19 +757,22 @@ def _stroke_width(ink: np.ndarray) -> float:
     return float(np.median(across)) if across.size else 0.0
 
 
-def _bar(rest: np.ndarray, lines: np.ndarray, band: np.ndarray) -> bool:
-    """Whether the line in the rows ``band`` of ``lines`` is a digit's bar: the rest of
-    the ink meets it (within GAP rows) only towards one of its ends (within BAR_END of its
-    length), as a 7's stem or a 2's curve meets its bar; a line a digit stands on is met
-    in its middle, or not at all."""
-    columns = np.flatnonzero(lines[band[0]:band[-1] + 1].any(axis=0))
-    start, end = columns[0], columns[-1] + 1
+def _bar(rest: np.ndarray, band: np.ndarray, start: int, end: int) -> bool:
+    """Whether the line in the rows ``band``, columns ``start`` to ``end``, is a digit's
+    bar: the ``rest`` of the ink meets it (within GAP rows) only towards one of its ends,
+    as a 7's stem or a 2's curve meets its bar; a line a digit stands on is met in its
+    middle, or not at all."""
     near = rest[max(0, band[0] - GAP):band[-1] + 1 + GAP, start:end].any(axis=0)
-    met = np.flatnonzero(near)
+    return _met_at_one_end(np.flatnonzero(near), end - start)
+
+
+def _met_at_one_end(met: np.ndarray, length: int) -> bool:
+    """Whether the columns ``met`` (from a line's start) are all within BAR_END of the
+    ``length`` of the line from one of its ends (False if there are none)."""
     if not met.size:
         return False
-    reach = BAR_END * (end - start)
-    return bool(met.max() < reach or met.min() >= end - start - reach)
+    reach = BAR_END * length
+    return bool(met.max() < reach or met.min() >= length - reach)
 
 
 def _boxed(binary: np.ndarray, frame: np.ndarray) -> bool:
