@@ -127,3 +127,22 @@ def test_the_quick_look_passes_a_forms_print_and_not_a_sevens_bar():
     boxed[10:12, 10:110] = boxed[108:110, 10:110] = boxed[10:110, 10:12] = boxed[10:110, 108:110] = True
     boxed[30:90, 58:63] = True
     assert select._may_hold_print(boxed, 60)
+
+
+def test_the_band_of_a_mask_from_its_sums_is_band_of_its_pixels_to_the_bit():
+    # (``alone_print`` measures the ink's band from its rows' and columns' sums, without
+    # listing its pixels: the values must be ``band_of``'s of the pixels' rows and columns
+    # to the bit, np.quantile's to rounding, and the middle row np.median's)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        h, w = rng.integers(1, 50, 2)
+        mask = rng.random((h, w)) < rng.random() * 0.3
+        if not mask.any():
+            continue
+        rows, columns = np.nonzero(mask)
+        (top, bottom), (left, right), middle = select.extent(mask)
+        assert (top, bottom) == select.band_of(rows)
+        assert (left, right) == select.band_of(columns)
+        quantiles = np.concatenate([np.quantile(rows, select.BAND), np.quantile(columns, select.BAND)])
+        assert np.allclose((top, bottom, left, right), quantiles)
+        assert middle == np.median(rows)

@@ -629,10 +629,9 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     digit's own bar (a 7's, a 5's) starts or ends where its other strokes do, and a 1's
     foot or a 7's crossbar is short: they stay. ``_may_hold_print`` and ``_one_bar`` look
     first, quickly, whether there can be any."""
-    rows, columns = np.nonzero(binary)
-    if not rows.size:
+    if not binary.any():
         return np.zeros_like(binary)
-    low, high = band_of(columns)
+    low, high = _counted(binary.sum(axis=0), BAND)
     least = max(BOX_LENGTH * (high - low), BOX_PIXELS)
     if not _may_hold_print(binary, least):
         return np.zeros_like(binary)
@@ -642,10 +641,9 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     if _one_bar(binary & ~lines, lines):
         return np.zeros_like(binary)
     rest = binary & ~(lines | box_sides(binary, lines, lean=True))
-    rows, columns = np.nonzero(rest)
-    if not rows.size:
+    if not rest.any():
         return np.zeros_like(binary)
-    (top, bottom), (left, right) = band_of(rows), band_of(columns)
+    (top, bottom), (left, right), _ = extent(rest)
     height = bottom - top + 1
     kept, frame = np.zeros_like(binary), np.zeros_like(binary)
     stroke = _stroke_width(rest)
@@ -688,14 +686,13 @@ def _may_hold_print(binary: np.ndarray, length: float) -> bool:
     if not long.any():
         return False
     rows, starts, ends = rows[long], starts[long], ends[long]
-    other = binary.copy()
-    for row in np.unique(rows):
-        other[max(0, row - 2 * GAP):row + 2 * GAP + 1] = False
+    near = np.zeros(len(binary), bool)  # (rows within 2 GAP of a long run's)
+    near[rows] = True
+    other = binary & ~_grown(near[:, None], 2 * GAP)
     if not other.any():
         return True
-    at, columns = np.nonzero(other)
-    (top, bottom), (left, right) = band_of(at), band_of(columns)
-    height, middle = bottom - top + 1, float(np.median(at))
+    (top, bottom), (left, right), middle = extent(other)
+    height = bottom - top + 1
     reach = BOX_BEYOND * height
     # the bands of rows holding long runs, each with the columns its runs cover
     lined = np.unique(rows)
@@ -728,6 +725,27 @@ def band_of(values: np.ndarray) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def _counted(counts: np.ndarray, qs: tuple) -> list[float]:
+    """The quantiles ``qs`` (``band_of``'s, to the bit) of the indices of ``counts``, each
+    index counted as often as it says: of a mask's rows or columns, from its sums,
+    without listing its pixels."""
+    total = np.cumsum(counts)
+    last = int(total[-1]) - 1
+    at = [q * last for q in qs]
+    below = [int(a) for a in at]
+    ordered = np.searchsorted(total, below + [min(i + 1, last) for i in below], side="right").tolist()
+    return [float(low + (high - low) * (a - i))
+            for a, i, low, high in zip(at, below, ordered[:len(qs)], ordered[len(qs):])]
+
+
+def extent(mask: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float]:
+    """The BAND of the rows and of the columns of a non-empty ``mask``'s pixels
+    (``band_of``'s values), and their middle row (the median, ``np.median``'s)."""
+    top, bottom, middle = _counted(mask.sum(axis=1), BAND + (0.5,))
+    left, right = _counted(mask.sum(axis=0), BAND)
+    return (top, bottom), (left, right), middle
+
+
 def _one_bar(rest: np.ndarray, lines: np.ndarray) -> bool:
     """Whether ``lines`` are a digit's bars, not a form's print, as far as the ``rest`` of
     the ink with any sides still in it tells: none reaches past the rest by BOX_BEYOND of
@@ -736,9 +754,8 @@ def _one_bar(rest: np.ndarray, lines: np.ndarray) -> bool:
     below (a box). Then the sides need not be looked for."""
     if not rest.any():
         return False
-    rows, columns = np.nonzero(rest)
-    (top, bottom), (left, right) = band_of(rows), band_of(columns)
-    height, middle = bottom - top + 1, float(np.median(rows))
+    (top, bottom), (left, right), middle = extent(rest)
+    height = bottom - top + 1
     above = below = False
     for band, start, end in _bands(lines):
         if (start <= left - BOX_BEYOND * height and end >= right + BOX_BEYOND * height
