@@ -146,3 +146,28 @@ def test_the_band_of_a_mask_from_its_sums_is_band_of_its_pixels_to_the_bit():
         quantiles = np.concatenate([np.quantile(rows, select.BAND), np.quantile(columns, select.BAND)])
         assert np.allclose((top, bottom, left, right), quantiles)
         assert middle == np.median(rows)
+
+
+def test_a_close_up_photo_of_a_cell_leaves_its_thick_print_out(model):
+    # (a regression, from bench_boxed's validation photos: print 9 pixels thick or more
+    # on a copy 600 pixels wide was taken for no line, and the cell round a 7 read 0)
+    image = Image.new("RGB", (600, 600), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line([(240, 170), (370, 170), (280, 430)], fill="black", width=28)
+    for y in (80, 520):
+        draw.line([(40, y), (560, y)], fill="black", width=18)
+    for x in (90, 510):
+        draw.line([(x, 80), (x, 520)], fill="black", width=18)
+    assert int(np.argmax(model.confidences(to_mnist(photographed(image))[None])[0])) == 7
+
+
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_grey_digit_in_a_black_box_is_found(model, photo):
+    # (a regression: with the black print taken out, the threshold set between the paper
+    # and the print left a grey pen's digit below it: "no digit found")
+    image = Image.new("RGB", (400, 400), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line([(170, 130), (240, 130), (190, 270)], fill=(150, 150, 150), width=8)
+    draw.rectangle([110, 90, 290, 310], outline="black", width=5)
+    picture = photographed(image) if photo else image
+    assert int(np.argmax(model.confidences(to_mnist(picture)[None])[0])) == 7

@@ -33,12 +33,14 @@ LINE_WIDTH_MAX = 6
 SPANNING = 0.8
 TILT = 5
 #: A number's form (the line it is written on, the edges of its boxes or frame): level
-#: lines up to FORM_WIDTH_MAX pixels thick (a photo close up) that need not run across
+#: lines up to FORM_WIDTH_MAX pixels thick, or FORM_WIDTH_SHARE of the picture's smaller
+#: side in a bigger one (a photo close up), that need not run across
 #: the frame: FORM_LENGTH of the ink's width (between its BAND percentiles of columns)
 #: and FORM_ASPECT times its height long or more (a digit's bar, in a number of two, is
 #: not a line), and straight: their thin pixels cover FORM_STRAIGHT of their length, or
 #: they are FORM_LONG times the ink's height long (digits stand on much of a long line).
 FORM_WIDTH_MAX = 12
+FORM_WIDTH_SHARE = 0.04
 FORM_LENGTH = 0.6
 FORM_ASPECT = 1.5
 BAND = (0.01, 0.99)
@@ -69,6 +71,11 @@ BOX_PIXELS = 16
 BOX_BEYOND = 0.15
 BOX_LONG = 0.9
 BOX_REST = 0.3
+#: Round one digit, print darker than the ink is looked for past it (the ink binarised
+#: again) where the threshold without it is below PRINT_DARKER times the one with it
+#: (black print round a grey pen's digit: about half; a digit's own bar mistaken for
+#: print in a small photo: 0.9).
+PRINT_DARKER = 0.75
 #: A line the rest of the ink meets only within BAR_END of its length from one end is a
 #: digit's bar (``_bar``).
 BAR_END = 0.35
@@ -432,7 +439,7 @@ def _level_lines(b: np.ndarray, form: bool = False, least: float | None = None) 
     across = run_lengths(b.T).T
     # (their width measured where they span the frame: no stroke does)
     if form:  # (measured on the long runs: a form's lines need not span the frame)
-        width = _line_width(across[long & b], FORM_WIDTH_MAX)
+        width = _line_width(across[long & b], max(FORM_WIDTH_MAX, int(FORM_WIDTH_SHARE * min(b.shape))))
     else:
         width = _line_width(across[(along >= SPANNING * b.shape[1]) & b])
     thin = long & (across <= width) & b
@@ -571,12 +578,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         if on_form:  # a form's print (not ruled paper, nor a margin line alone)
             lines |= _sloped_form_lines(binary)
             lines |= box_sides(binary, lines, lean=True)
-            again = threshold(np.where(_grown(lines, 2), 0.0, smooth), sigma)
-            if again is not None and again < t:  # print darker than the ink: binarised again
-                t = again
-                low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
-                binary = (smooth > low) | (strength > t)
-                lines = _grown(lines, 2) & binary
+            t, binary, lines = _past_print(smooth, strength, sigma, t, binary, lines)
             join = (max(join[0], FORM_JOIN), join[1])  # a comb's boxes hold digits far apart
         if not (binary & ~lines).any():
             raise NoDigitError(ONLY_LINES)
@@ -584,6 +586,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         removed = lines
     if alone:
         alone_lines = alone_print(binary)
+        if alone_lines.any():
+            if removed is not None:  # (ruled paper's lines too, should the ink be binarised again)
+                alone_lines |= removed
+            t, binary, alone_lines = _past_print(smooth, strength, sigma, t, binary, alone_lines,
+                                                 PRINT_DARKER)
         binary &= ~alone_lines
         removed = alone_lines if removed is None else removed | alone_lines
     found = label(binary)
@@ -616,6 +623,19 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
     return Writing(mask.reshape(h, w), box, t, binary, on_form, removed)
+
+
+def _past_print(smooth, strength, sigma, t, binary, printed, darker: float = 1.0):
+    """A form's ``printed`` lines darker than the ink (black print, a pen's grey or blue
+    ink): the threshold found again without them (where it is below ``darker`` times
+    ``t``), the ink binarised again with it, and the print within 2 pixels of the lines
+    found; else (``t``, ``binary``, ``printed``)."""
+    again = threshold(np.where(_grown(printed, 2), 0.0, smooth), sigma)
+    if again is None or again >= darker * t:
+        return t, binary, printed
+    low = max(HYSTERESIS * again, NOISE_SIGMAS * sigma, FAINTEST)
+    binary = (smooth > low) | (strength > again)
+    return again, binary, _grown(printed, 2) & binary
 
 
 def alone_print(binary: np.ndarray) -> np.ndarray:
