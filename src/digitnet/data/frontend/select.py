@@ -34,8 +34,8 @@ SPANNING = 0.8
 TILT = 5
 #: A number's form (the line it is written on, the edges of its boxes or frame): level
 #: lines up to FORM_WIDTH_MAX pixels thick, or FORM_WIDTH_SHARE of the picture's smaller
-#: side in a bigger one (a photo close up), that need not run across
-#: the frame: FORM_LENGTH of the ink's width (between its BAND percentiles of columns)
+#: side in a bigger one (a photo close up), that need not run across the frame:
+#: FORM_LENGTH of the ink's width (between its BAND percentiles of columns)
 #: and FORM_ASPECT times its height long or more (a digit's bar, in a number of two, is
 #: not a line), and straight: their thin pixels cover FORM_STRAIGHT of their length, or
 #: they are FORM_LONG times the ink's height long (digits stand on much of a long line).
@@ -65,7 +65,8 @@ TICK_CLEAR = 3
 TICK_SHORT = 0.8
 #: One digit's form (``alone_print``): level lines BOX_LENGTH of the ink's width long (and
 #: BOX_PIXELS or more), reaching BOX_BEYOND of the digit's height past it on both sides
-#: and BOX_LONG of its height long or more.
+#: and BOX_LONG of its height long or more; a box round it leaves BOX_REST of the ink off
+#: its lines or more (``_boxed``: not a digit's stem between its bars).
 BOX_LENGTH = 0.6
 BOX_PIXELS = 16
 BOX_BEYOND = 0.15
@@ -424,11 +425,11 @@ def _level_lines(b: np.ndarray, form: bool = False, least: float | None = None) 
     grown = across
     length = max(LINE_LENGTH * b.shape[1], LINE_PIXELS)
     if form:  # most of the ink's width, and long for its height (not a digit's bar)
-        rows, columns = np.nonzero(b)
         if least:  # (one digit's print: ``alone_print``)
-            low, top = band_of(rows) if rows.size else (0.0, 0.0)
+            low, top = _counted(b.sum(axis=1), BAND) if b.any() else (0.0, 0.0)
             high, length = top - low, least
         else:
+            rows, columns = np.nonzero(b)
             wide = np.ptp(np.quantile(columns, BAND)) if columns.size else 0.0
             high = np.ptp(np.quantile(rows, BAND)) if rows.size else 0.0
             length = max(FORM_LENGTH * wide, FORM_ASPECT * high, LINE_PIXELS)
@@ -732,23 +733,10 @@ def _may_hold_print(binary: np.ndarray, length: float) -> bool:
     return above and below
 
 
-def band_of(values: np.ndarray) -> tuple[float, float]:
-    """The BAND quantiles of ``values`` (linear, as ``np.quantile``'s default), quicker on
-    the few hundred values of one digit."""
-    ordered = np.sort(values, axis=None)
-    out = []
-    for q in BAND:
-        at = q * (len(ordered) - 1)
-        i = int(at)
-        j = min(i + 1, len(ordered) - 1)
-        out.append(float(ordered[i] + (ordered[j] - ordered[i]) * (at - i)))
-    return out[0], out[1]
-
-
 def _counted(counts: np.ndarray, qs: tuple) -> list[float]:
-    """The quantiles ``qs`` (``band_of``'s, to the bit) of the indices of ``counts``, each
-    index counted as often as it says: of a mask's rows or columns, from its sums,
-    without listing its pixels."""
+    """The quantiles ``qs`` of the indices of ``counts``, each index counted as often as it
+    says (a mask's rows or columns, from its sums, without listing its pixels): linear
+    between the order statistics, as ``np.quantile``'s default (to rounding)."""
     total = np.cumsum(counts)
     last = int(total[-1]) - 1
     at = [q * last for q in qs]
@@ -760,7 +748,7 @@ def _counted(counts: np.ndarray, qs: tuple) -> list[float]:
 
 def extent(mask: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float]:
     """The BAND of the rows and of the columns of a non-empty ``mask``'s pixels
-    (``band_of``'s values), and their middle row (the median, ``np.median``'s)."""
+    (``_counted``), and their middle row (the median, ``np.median``'s)."""
     top, bottom, middle = _counted(mask.sum(axis=1), BAND + (0.5,))
     left, right = _counted(mask.sum(axis=0), BAND)
     return (top, bottom), (left, right), middle
@@ -824,7 +812,7 @@ def _boxed(binary: np.ndarray, frame: np.ndarray) -> bool:
     rest = binary & ~frame & ~sides
     if rest.sum() < max(BOX_REST * (binary & ~frame).sum(), 1):
         return False
-    left, right = band_of(np.nonzero(rest)[1])
+    left, right = _counted(rest.sum(axis=0), BAND)
     groups = np.split(columns, np.flatnonzero(np.diff(columns) > GAP) + 1)
     return len(groups) >= 2 and groups[0][-1] < left and groups[-1][0] > right
 
