@@ -71,10 +71,7 @@ def number_sets(model, split, n, rng, test, cache=None):
                     else pen_touching(split.x, split.y, count, rng, lengths))
         sets[name] = read_answers(model, composed)
         print(f"  read {count} numbers ({name}) in {time.perf_counter() - start:.0f} s", flush=True)
-    if cache:
-        with open(cache, "w", encoding="utf-8") as f:
-            json.dump({name: [[_saved(r) for r in readings], truths]
-                       for name, (readings, truths) in sets.items()}, f)
+    _keep(cache, {name: [[_saved(r) for r in readings], truths] for name, (readings, truths) in sets.items()})
     return sets
 
 
@@ -99,10 +96,7 @@ def photo_sets(model, split_name, singles, numbers, cache=None):
     from benchmarks import realworld
     from digitnet.calibration import read_answers
 
-    saved = {"digits": {}, "numbers": {}}
-    if cache and os.path.exists(cache):
-        with open(cache, encoding="utf-8") as f:
-            saved = json.load(f)
+    saved = _kept(cache, {"digits": {}, "numbers": {}})
     source = realworld.digits_of(split_name)
     for family in realworld.families(split_name):
         if family in saved["digits"] or family in saved["numbers"]:
@@ -117,9 +111,7 @@ def photo_sets(model, split_name, singles, numbers, cache=None):
             p, found = _predicted(model, [data for data, _ in items])
             saved["digits"][family] = [p.tolist(), [y for _, y in items], found.tolist()]
         print(f"  {family}: {len(items)} pictures in {time.perf_counter() - start:.0f} s", flush=True)
-        if cache:
-            with open(cache, "w", encoding="utf-8") as f:
-                json.dump(saved, f)
+        _keep(cache, saved)
     return ({k: (np.array(p, np.float32), np.array(y), np.array(found, bool))
              for k, (p, y, found) in saved["digits"].items()}, _readings(saved["numbers"]))
 
@@ -141,10 +133,7 @@ def layout_sets(model, split_name, n, cache=None):
     from benchmarks import bench_forms, bench_tilt, realworld
     from digitnet.calibration import read_answers
 
-    saved = {}
-    if cache and os.path.exists(cache):
-        with open(cache, encoding="utf-8") as f:
-            saved = json.load(f)
+    saved = _kept(cache, {})
     digits = realworld.digits_of(split_name)
     first, n = (FRESH, n) if split_name == "validation" else (0, bench_forms.NUMBERS)
     assert bench_forms.NUMBERS == bench_tilt.NUMBERS
@@ -166,9 +155,7 @@ def layout_sets(model, split_name, n, cache=None):
         readings, truths = read_answers(model, (make(i) for i in range(first, first + n)))
         saved[name] = [[_saved(r) for r in readings], truths]
         print(f"  {name}: {n} pictures in {time.perf_counter() - start:.0f} s", flush=True)
-        if cache:
-            with open(cache, "w", encoding="utf-8") as f:
-                json.dump(saved, f)
+        _keep(cache, saved)
     return _readings(saved)
 
 
@@ -216,6 +203,24 @@ def _saved(reading):
     """A reading's JSON form, with the evidence calibration weighs (``Reading.as_dict``
     leaves it out)."""
     return reading and {**reading.as_dict(), "evidence": reading.evidence}
+
+
+def _kept(cache, empty):
+    """What ``_keep`` kept in the JSON file ``cache``, or ``empty`` if there is none."""
+    if not (cache and os.path.exists(cache)):
+        return empty
+    with open(cache, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _keep(cache, saved):
+    """``saved`` written to the JSON file ``cache`` (if any) whole or not at all: a run
+    stopped half-way leaves the sets done so far."""
+    if not cache:
+        return
+    with open(cache + ".part", "w", encoding="utf-8") as f:
+        json.dump(saved, f)
+    os.replace(cache + ".part", cache)
 
 
 def load_readings(cache):
