@@ -4,11 +4,12 @@ what the shipped models' calibration was fitted on."""
 import io
 
 import numpy as np
+import PIL
 import pytest
 from PIL import Image, ImageDraw
 
 from digitnet.data import frontend
-from digitnet.data.frontend import light, select
+from digitnet.data.frontend import fit, light, select
 from test_frontend import page, with_seven
 
 
@@ -28,6 +29,35 @@ def test_reduce_is_pillows_to_the_bit(factor, shape):
         ours, theirs = light.reduce(values, factor), pillow_reduce(values, factor)
         assert ours.shape == theirs.shape and ours.dtype == np.float32
         assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("shape, size", [
+    ((110, 95), (20, 17)),  # the level pass first
+    ((120, 40), (20, 7)),  # the upright pass first (Pillow 13)
+    ((61, 20), (20, 7)), ((20, 61), (7, 20)), ((20, 13), (20, 13)),  # a size kept: its pass skipped
+    ((199, 3), (20, 1)), ((1, 5), (1, 2))])
+def test_lanczos_is_pillows_resize(shape, size):
+    rng = np.random.default_rng(shape[0] * 7 + size[1])
+    values = (rng.random(shape) * (rng.random(shape) > 0.5)).astype(np.float32)  # strokes and paper
+    theirs = np.asarray(Image.fromarray(values, "F").resize(size[::-1], Image.Resampling.LANCZOS))
+    ours = fit.lanczos(values, *size)
+    assert ours.shape == theirs.shape and ours.dtype == np.float32
+    if int(PIL.__version__.split(".")[0]) >= 13:  # its order of the two passes
+        assert np.array_equal(ours, theirs)
+    else:
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_lanczos_matches_pillow_on_many_sizes():
+    rng = np.random.default_rng(13)
+    for _ in range(200):
+        shape = tuple(int(n) for n in rng.integers(1, 200, 2))
+        size = tuple(min(int(n), m) for n, m in zip(rng.integers(1, 25, 2), shape))
+        values = rng.random(shape, np.float32)
+        theirs = np.asarray(Image.fromarray(values, "F").resize(size[::-1], Image.Resampling.LANCZOS))
+        np.testing.assert_allclose(fit.lanczos(values, *size), theirs, atol=1e-6)
+        if int(PIL.__version__.split(".")[0]) >= 13:
+            assert np.array_equal(fit.lanczos(values, *size), theirs), (shape, size)
 
 
 def test_shrink_of_a_picture_thinner_than_the_factor_still_works():
