@@ -223,5 +223,5 @@ def _soft(strength, mask):
     peak = np.where(mask, strength, 0.0).max(axis=(1, 2))
     peak = np.array([max(float(p), 1e-6) for p in peak], np.float32)[:, None, None]
     soft = strength / peak
-    soft[soft < NOISE] = 0.0
+    np.multiply(soft, soft >= NOISE, out=soft)
     return np.where(across, np.clip(soft, 0.0, 1.0), 0.0).astype(np.float32)

@@ -97,7 +97,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     """``writing_ink``, and what kind of picture ``grey`` is (``Seen``: a photo of paper,
     dark ink on a background that is not one flat level; a form's print found)."""
     edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(edges))
+    background = light.median(edges)
     flat = float(np.mean(np.abs(edges - background) < FLAT)) >= FLAT_SHARE
     # one level all round: a drawing exported from a canvas, clean, no paper to model
     work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
@@ -180,7 +180,7 @@ def _full_size(grey: np.ndarray, found: select.Writing, factor: int, level, dark
         others = np.repeat(np.repeat(others, factor, axis=0), factor, axis=1)
         strength[others[:crop.shape[0], :crop.shape[1]]] = 0.0
     soft = strength / max(float(strength.max()), 1e-6)
-    soft[soft < NOISE] = 0.0
+    np.multiply(soft, soft >= NOISE, out=soft)  # (faint ink to 0: quicker than soft[soft < NOISE] = 0)
     return np.clip(soft, 0.0, 1.0, out=soft), (top, left)
 
 
@@ -200,12 +200,12 @@ def _soft(strength: np.ndarray, found: select.Writing, flat: bool = False,
     grown = _grown(pieces)
     if flat:
         soft = strength / max(float(strength[pieces].max()), 1e-6)
-        soft[soft < NOISE] = 0.0
+        np.multiply(soft, soft >= NOISE, out=soft)
     else:
         typical = float(np.quantile(strength[pieces], 0.9))
         floor = SOFT_FLOOR * found.threshold
         soft = (strength - floor) / max(SATURATE * typical - floor, 1e-6)
     soft = soft.astype(np.float32, copy=False)
     np.clip(soft, 0.0, 1.0, out=soft)
-    soft[~grown] = 0.0
+    np.multiply(soft, grown, out=soft)  # 0 off the pieces
     return soft

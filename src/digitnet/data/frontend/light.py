@@ -159,6 +159,14 @@ def contrast(grey: np.ndarray, level: np.ndarray, dark: bool) -> np.ndarray:
     return out
 
 
+def median(values: np.ndarray) -> float:
+    """``np.median`` of a 1-D float array without NaNs, without its generality (the
+    middle value, or the mean of the middle two in the array's precision)."""
+    n = len(values)
+    middle = np.partition(values, ((n - 1) // 2, n // 2))
+    return float((middle[(n - 1) // 2] + middle[n // 2]) / values.dtype.type(2))
+
+
 def noise(values: np.ndarray) -> float:
     """The noise's standard deviation, robustly: 1.4826 x the median absolute deviation
     of the differences between horizontal neighbours, over 1/sqrt(2)."""

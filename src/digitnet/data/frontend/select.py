@@ -506,10 +506,10 @@ def label(binary: np.ndarray) -> Pieces:
         np.minimum.at(parent, parent[b], low)
         while True:  # pointer jumping: every run straight to its root
             jumped = parent[parent]
-            if np.array_equal(jumped, parent):
+            if (jumped == parent).all():
                 break
             parent = jumped
-        if np.array_equal(parent, before):
+        if (parent == before).all():
             break
     # each run's piece: the rank of its root (its piece's first run) among the roots
     root = parent == np.arange(n)
@@ -707,29 +707,30 @@ def _may_hold_print(binary: np.ndarray, length: float) -> bool:
     if not long.any():
         return False
     rows, starts, ends = rows[long], starts[long], ends[long]
-    near = np.zeros(len(binary), bool)  # (rows within 2 GAP of a long run's)
-    near[rows] = True
-    other = binary & ~_grown(near[:, None], 2 * GAP)
+    near = np.zeros(len(binary))  # (rows within 2 GAP of a long run's)
+    near[rows] = 1.0
+    near = np.convolve(near, np.ones(4 * GAP + 1))[2 * GAP:2 * GAP + len(near)] > 0
+    other = binary & ~near[:, None]
     if not other.any():
         return True
     (top, bottom), (left, right), middle = extent(other)
     height = bottom - top + 1
     reach = BOX_BEYOND * height
-    # the bands of rows holding long runs, each with the columns its runs cover
-    lined = np.unique(rows)
-    bands = np.split(lined, np.flatnonzero(np.diff(lined) > 1) + 1)
+    # the bands of rows holding long runs (the runs come row by row, top to bottom), each
+    # with its first and last row and the columns its runs cover
+    first = np.flatnonzero(np.diff(rows, prepend=-2) > 1)
+    bands = zip(rows[first].tolist(), rows[np.append(first[1:], len(rows)) - 1].tolist(),
+                np.minimum.reduceat(starts, first).tolist(), np.maximum.reduceat(ends, first).tolist())
     above = below = False
-    for band in bands:
-        mine = (rows >= band[0]) & (rows <= band[-1])
-        start, end = int(starts[mine].min()), int(ends[mine].max())
+    for band_top, band_bottom, start, end in bands:
         if (start <= left - reach and end >= right + reach and end - start >= BOX_LONG * height):
             # (a bar on top, met towards one end by the strokes below it, is a 7's)
-            met = np.flatnonzero(binary[band[-1] + 1:band[-1] + 2 * GAP + 2, start:end].any(axis=0))
-            if band[0] > middle or not _met_at_one_end(met, end - start):
+            met = np.flatnonzero(binary[band_bottom + 1:band_bottom + 2 * GAP + 2, start:end].any(axis=0))
+            if band_top > middle or not _met_at_one_end(met, end - start):
                 return True
         if start <= left + reach and end >= right - reach:
-            above |= bool(band[-1] < middle)
-            below |= bool(band[0] > middle)
+            above |= band_bottom < middle
+            below |= band_top > middle
     return above and below
 
 
