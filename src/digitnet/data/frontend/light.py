@@ -42,8 +42,11 @@ def reduce(values: np.ndarray, f: int) -> np.ndarray:
     blocks = values[:hb * f, :wb * f].reshape(hb, f, wb, f)
     out = np.empty((-(-h // f), -(-w // f)), np.float32)
     if f == 2:  # (one sum of four a box: a quarter of it, in float32, is the same)
-        out[:hb, :wb] = ((blocks[:, 0, :, 0] + blocks[:, 0, :, 1]) + blocks[:, 1, :, 0]) + blocks[:, 1, :, 1]
-        out[:hb, :wb] *= np.float32(0.25)
+        core = out[:hb, :wb]  # ((a + b) + c) + d, in place
+        np.add(blocks[:, 0, :, 0], blocks[:, 0, :, 1], out=core)
+        core += blocks[:, 1, :, 0]
+        core += blocks[:, 1, :, 1]
+        core *= np.float32(0.25)
         return _partial(values, f, out)
     total = np.zeros((hb, wb))
     for y in range(0, f - 1, 2):
@@ -152,7 +155,8 @@ def contrast(grey: np.ndarray, level: np.ndarray, dark: bool) -> np.ndarray:
     """Ink strength (H, W) >= 0: relative darkness under the paper's level for dark ink,
     brightness above the board's for light ink."""
     if dark:
-        out = 1.0 - grey / np.maximum(level, 1e-3)
+        out = grey / np.maximum(level, 1e-3)
+        np.subtract(1.0, out, out=out)
     else:
         out = grey - level
     np.maximum(out, 0.0, out=out)

@@ -426,7 +426,7 @@ def _level_lines(b: np.ndarray, form: bool = False, least: float | None = None) 
     length = max(LINE_LENGTH * b.shape[1], LINE_PIXELS)
     if form:  # most of the ink's width, and long for its height (not a digit's bar)
         if least:  # (one digit's print: ``alone_print``)
-            low, top = _counted(b.sum(axis=1), BAND) if b.any() else (0.0, 0.0)
+            low, top = _counted(_sums(b, 1), BAND) if b.any() else (0.0, 0.0)
             high, length = top - low, least
         else:
             rows, columns = np.nonzero(b)
@@ -517,7 +517,7 @@ def label(binary: np.ndarray) -> Pieces:
     labels = np.zeros(binary.size, np.int32)
     lengths = ends - starts
     labels[_positions(rows, starts, lengths, w)] = np.repeat(piece + 1, lengths)
-    return Pieces(labels.reshape(h, w), int(root.sum()), rows, starts, ends, piece)
+    return Pieces(labels.reshape(h, w), np.count_nonzero(root), rows, starts, ends, piece)
 
 
 @dataclass
@@ -652,7 +652,7 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     first, quickly, whether there can be any."""
     if not binary.any():
         return np.zeros_like(binary)
-    low, high = _counted(binary.sum(axis=0), BAND)
+    low, high = _counted(_sums(binary, 0), BAND)
     least = max(BOX_LENGTH * (high - low), BOX_PIXELS)
     if not _may_hold_print(binary, least):
         return np.zeros_like(binary)
@@ -747,11 +747,17 @@ def _counted(counts: np.ndarray, qs: tuple) -> list[float]:
             for a, i, low, high in zip(at, below, ordered[:len(qs)], ordered[len(qs):])]
 
 
+def _sums(mask: np.ndarray, axis: int) -> np.ndarray:
+    """The number of True pixels of ``mask`` in each row (``axis`` 1) or column (0):
+    ``mask.sum(axis)``, counted in bytes (half the time)."""
+    return mask.view(np.uint8).sum(axis=axis, dtype=np.int32)
+
+
 def extent(mask: np.ndarray) -> tuple[tuple[float, float], tuple[float, float], float]:
     """The BAND of the rows and of the columns of a non-empty ``mask``'s pixels
     (``_counted``), and their middle row (the median, ``np.median``'s)."""
-    top, bottom, middle = _counted(mask.sum(axis=1), BAND + (0.5,))
-    left, right = _counted(mask.sum(axis=0), BAND)
+    top, bottom, middle = _counted(_sums(mask, 1), BAND + (0.5,))
+    left, right = _counted(_sums(mask, 0), BAND)
     return (top, bottom), (left, right), middle
 
 
@@ -813,7 +819,7 @@ def _boxed(binary: np.ndarray, frame: np.ndarray) -> bool:
     rest = binary & ~frame & ~sides
     if rest.sum() < max(BOX_REST * (binary & ~frame).sum(), 1):
         return False
-    left, right = _counted(rest.sum(axis=0), BAND)
+    left, right = _counted(_sums(rest, 0), BAND)
     groups = np.split(columns, np.flatnonzero(np.diff(columns) > GAP) + 1)
     return len(groups) >= 2 and groups[0][-1] < left and groups[-1][0] > right
 
