@@ -517,7 +517,7 @@ def label(binary: np.ndarray) -> Pieces:
     labels = np.zeros(binary.size, np.int32)
     lengths = ends - starts
     labels[_positions(rows, starts, lengths, w)] = np.repeat(piece + 1, lengths)
-    return Pieces(labels.reshape(h, w), np.count_nonzero(root), rows, starts, ends, piece)
+    return Pieces(labels.reshape(h, w), int(np.count_nonzero(root)), rows, starts, ends, piece)
 
 
 @dataclass
@@ -707,9 +707,10 @@ def _may_hold_print(binary: np.ndarray, length: float) -> bool:
     if not long.any():
         return False
     rows, starts, ends = rows[long], starts[long], ends[long]
-    near = np.zeros(len(binary))  # (rows within 2 GAP of a long run's)
-    near[rows] = 1.0
-    near = np.convolve(near, np.ones(4 * GAP + 1))[2 * GAP:2 * GAP + len(near)] > 0
+    lined = np.zeros(len(binary))
+    lined[rows] = 1.0
+    # (the rows within 2 GAP of a long run's)
+    near = np.convolve(lined, np.ones(4 * GAP + 1))[2 * GAP:2 * GAP + len(binary)] > 0
     other = binary & ~near[:, None]
     if not other.any():
         return True
