@@ -249,6 +249,26 @@ def test_a_digit_in_two_strokes_is_one_writing_and_a_far_speck_is_not():
     assert found.box == (100, 180, 150, 200)
 
 
+def _canvas_seven(bar_level):
+    """A canvas export of a 7 whose bar, drawn apart from the stem, has ``bar_level``."""
+    image = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(100, 60), (190, 60)], fill=bar_level, width=12)  # the bar
+    draw.line([(180, 80), (120, 230)], fill=0, width=16)  # the stem, 14 px below it
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_digit_on_a_canvas_keeps_a_piece_drawn_lighter_than_the_rest():
+    # the bar never reaches the threshold (set between the paper and the black stem): on
+    # a flat background, with no noise, it is the digit's all the same; it was left out
+    x = to_mnist(_canvas_seven(bar_level=150)).reshape(28, 28)
+    black = to_mnist(_canvas_seven(bar_level=0)).reshape(28, 28)
+    # as wide as with a black bar (the stem alone is a third as wide)
+    assert np.array_equal(np.flatnonzero(x.any(axis=0)), np.flatnonzero(black.any(axis=0)))
+
+
 def _five_in_two_strokes():
     """A photo of a 5 whose bar (wide, thin, the most ink) is apart from its hook by more
     than a third of the bar's height: the brightness, and the hook's pixels."""

@@ -615,7 +615,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     if score.max() <= 0:
         return None
     best = int(np.argmax(score))
-    keep = (stats.area >= SPECK * stats.area[best]) & ~edge & (stats.peak > t)
+    # (a piece counts where it reaches the threshold somewhere; for one digit on a flat
+    # background, which has no noise, its fainter pieces too: a 7's bar drawn lighter)
+    keep = (stats.area >= SPECK * stats.area[best]) & ~edge & ((stats.peak > t) | (alone and not paper))
     chosen, box = _gather(stats, best, keep, join, longest)
     wanted = np.zeros(found.n, bool)
     wanted[chosen] = True
