@@ -81,7 +81,7 @@ def lanczos(values: np.ndarray, h: int, w: int) -> np.ndarray:
     loops. As Pillow: each pass sums in float64 and leaves float32, and a size kept skips
     its pass; the upright pass goes first where it takes off more than twice as many rows
     as the level one takes columns (Pillow 13's order; earlier versions took the level
-    pass first: then the same to a unit in the last place)."""
+    pass first: then the same to within 1e-6)."""
     rows, columns = values.shape
     if 2 * (columns - w) >= rows - h:
         out = _across(values, w)
