@@ -633,12 +633,13 @@ def _past_print(smooth, strength, sigma, t, binary, printed, darker: float = 1.0
     ink): the threshold found again without them (where it is below ``darker`` times
     ``t``), the ink binarised again with it, and the print within 2 pixels of the lines
     found; else (``t``, ``binary``, ``printed``)."""
-    again = threshold(np.where(_grown(printed, 2), 0.0, smooth), sigma)
+    near = _grown(printed, 2)
+    again = threshold(np.where(near, 0.0, smooth), sigma)
     if again is None or again >= darker * t:
         return t, binary, printed
     low = max(HYSTERESIS * again, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > again)
-    return again, binary, _grown(printed, 2) & binary
+    return again, binary, near & binary
 
 
 def alone_print(binary: np.ndarray) -> np.ndarray:
