@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from digitnet.cli import main
 from digitnet.errors import ImageError, NoDigitError
-from digitnet.read import label, read_number
+from digitnet.read import features, label, read_number
 
 
 def test_connected_components():
@@ -251,6 +251,54 @@ def test_a_long_chain_of_touching_digits_is_cut_into_all_of_them(model, n):
     # programming: no limit on how many digits one component holds (there was one: 4)
     strokes = [("ellipse", [(30 + 72 * i, 40), (110 + 72 * i, 160)]) for i in range(n)]
     assert read_number(handwritten(strokes, size=(150 + 72 * n, 200)), model).text == "0" * n
+
+
+# a pen's connecting stroke (a ligature) from a digit's lower right to a 1: cut at one
+# place, the 1 kept part of the stroke across its middle and read as a 4 ("04", "74")
+LIGATURES = [
+    ("01", [("ellipse", [(40, 40), (120, 160)]), ("line", [(118, 120), (200, 105)]),
+            ("line", [(200, 40), (200, 160)])]),
+    ("71", [("line", [(40, 50), (110, 50), (70, 160)]), ("line", [(90, 110), (180, 100)]),
+            ("line", [(180, 40), (180, 160)])]),
+    ("11", [("line", [(60, 40), (60, 160)]), ("line", [(60, 130), (160, 110)]),
+            ("line", [(160, 40), (160, 160)])]),
+]
+
+
+@pytest.mark.parametrize("text, strokes", LIGATURES)
+def test_digits_joined_by_a_pens_stroke_are_read_without_it(model, text, strokes):
+    assert read_number(handwritten(strokes), model).text == text
+
+
+def test_a_bridge_is_cut_out_whole_and_its_pieces_judged_as_components():
+    from digitnet.read import lattice
+    from digitnet.read.segment import BRIDGED, bridges, pen_width
+
+    lat = lattice(handwritten(LIGATURES[0][1]))
+    (group,) = lat.groups
+    pen = pen_width(lat.small > 0.25)
+    assert 4 < pen < 12  # 14 of 200 pixels, the writing scaled to 64 rows
+    (start, end), = bridges(group.mask, lat.height, pen)
+    bridged = sorted((lat.pieces[k].left, lat.pieces[k].right) for k in lat.pieces if lat.kind[k] == BRIDGED)
+    assert bridged == [(group.left, group.left + start), (group.left + end, group.right)]
+    # the stroke is in neither: the 1 is a stem alone
+    key = [k for k in lat.pieces if lat.kind[k] == BRIDGED][1]
+    one = lat.pieces[key]
+    assert one.right - one.left < 0.3 * lat.height
+    # judged as a component found whole: neither cut nor joined, nothing severed
+    row = features(lat, [key], np.full((1, 10), 0.1))[0]
+    assert row[5:9].tolist() == [0, 0, 0, 0]
+
+
+def test_a_bar_that_joins_a_1_to_its_7_is_a_bridge_yet_read_as_the_7s(model):
+    # the bridge gives "1" and a bar-less 7 (a "1") too; the 7 whole reads better
+    from digitnet.read import lattice
+    from digitnet.read.segment import BRIDGED
+
+    strokes = [("line", [(50, 40), (50, 160)]), ("line", [(50, 50), (190, 50), (150, 160)])]
+    lat = lattice(handwritten(strokes))
+    assert [k for k in lat.pieces if lat.kind[k] == BRIDGED]
+    assert read_number(handwritten(strokes), model).text == "17"
 
 
 def test_each_piece_holds_only_its_own_columns():

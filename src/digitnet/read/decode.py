@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import ImageError
 from . import counter, judge, sequence
 from .evidence import evidence
-from .segment import CUT, Lattice, Piece, lattice, piece_image
+from .segment import BRIDGED, CUT, Lattice, Piece, lattice, piece_image
 
 #: Added to each digit's score: favours readings with more digits. CUT_COST is taken
 #: from each piece cut out of a component: a cut must earn its place, so that a lone 9
@@ -128,7 +128,7 @@ def _ways(lat: Lattice, s: Scores):
     cut = CUT_COST if s.judged else 0.0
     out = {}
     for n, (k, p) in enumerate(zip(s.keys, s.probabilities)):
-        cut_out = cut if lat.kind[k] == CUT else 0.0
+        cut_out = cut if lat.kind[k] in (CUT, BRIDGED) else 0.0  # a bridge is a cut too
         gain = float(np.log(p.max() + 1e-12)) + bonus + s.log_whole[n] - cut_out
         if s.log_count is None:
             out[k] = [(gain, [(int(p.argmax()), p)])]

@@ -4,8 +4,9 @@ The ink is found as in ``data.preprocess`` and scaled so that the writing is
 ``LINE_HEIGHT`` pixels high. Its connected components are found; specks are dropped,
 and components that stand over one another (the bar of a 5, the parts of a broken 4)
 are merged. The candidate digits: each component whole; a component wide enough to be
-touching digits, cut at every choice of its thinnest columns; close neighbours joined
-(a digit written in two strokes). They form a lattice: nodes are places along the
+touching digits, cut at every choice of its thinnest columns and at both ends of each
+stroke that joins two digits as a pen does (``bridges``); close neighbours joined (a
+digit written in two strokes). They form a lattice: nodes are places along the
 line, each candidate digit an edge from node to node.
 """
 
@@ -31,6 +32,14 @@ SPLIT_ASPECT = (0.55, 1.3)
 #: worse than straight ones: touching pairs 89.0% against 90.3%.)
 CUTS = 6
 CUT_MARGIN = 0.1
+#: A pen's connecting stroke between two digits (a ligature, "3-1"): columns each holding
+#: one run of ink at most BRIDGE_THICK times the pen's width thick, BRIDGE_MIN of the
+#: height long or more, with ink thicker on either side. A cut there takes the whole
+#: stroke out: the piece to its left ends where it starts, the one to its right starts
+#: where it ends (a cut at one place would leave part of the stroke on a digit, and a 1
+#: with a stroke across its middle reads as a 4 or a 7).
+BRIDGE_THICK = 1.6
+BRIDGE_MIN = 0.1
 #: Neighbouring components closer than this (relative to the writing's height) may be
 #: one digit in pieces (a 4 or a 5 written in two strokes): joining them is tried too.
 JOIN_GAP = 0.15
@@ -46,8 +55,10 @@ FRAGMENT = 0.2
 MAX_ASPECT = 40
 MAX_PIECES = 1000
 
-#: How a piece was made (``Lattice.kind``).
-WHOLE, CUT, JOINED = 0, 1, 2
+#: How a piece was made (``Lattice.kind``): BRIDGED is cut out of a component only where
+#: a bridge joined it to its neighbours (on each side, a bridge or the component's edge),
+#: and is judged as a component found whole would be.
+WHOLE, CUT, JOINED, BRIDGED = 0, 1, 2, 3
 
 
 class Piece(NamedTuple):
@@ -66,9 +77,10 @@ class Lattice:
     left to right, the start of each group and each place where that group may be cut,
     then the end of the writing (node ``n_nodes - 1``). Each candidate digit is an edge:
     ``pieces[(i, j)]`` reads from node i to node j; ``kind[(i, j)]`` says how it was made
-    (WHOLE a component as found, CUT from a wider one, JOINED close components);
+    (WHOLE a component as found, CUT from a wider one, BRIDGED cut from one at bridges,
+    JOINED close components);
     ``severed[(i, j)]`` how much ink its cuts went through (rows at its left edge, at its
-    right), for cut pieces only."""
+    right), for CUT pieces only."""
     small: np.ndarray
     scale: float
     origin: tuple  # (left, top) of ``small`` in the image's pixels
@@ -218,8 +230,9 @@ def lattice(image) -> Lattice:
     height = int(max(np.ptp(np.flatnonzero(g.mask.any(axis=1))) + 1 for g in groups))
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
-    places = [_cut_places((small[:, g.left:g.right] * g.mask).sum(axis=0), height)
-              if g.right - g.left > SPLIT_ASPECT[0] * height else [] for g in groups]
+    pen = pen_width(small > 0.25)
+    places = [_places(small, g, height, pen) if g.right - g.left > SPLIT_ASPECT[0] * height else []
+              for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
     lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn, seen)
     for i, group in enumerate(groups):
@@ -233,23 +246,30 @@ def lattice(image) -> Lattice:
 
 def _add_cuts(lat, group, places, start, end):
     """Add to ``lat`` each piece of ``group`` between two of its edges (its left edge,
-    its cut ``places``, its right edge) as wide as a digit can be; cuts go straight down."""
+    its cut ``places``, its right edge) as wide as a digit can be; cuts go straight down.
+    A place is (where the piece to its left ends, where the one to its right starts):
+    the same column, or either end of a bridge."""
     width = group.right - group.left
-    columns = [0, *places, width]
+    columns = [(0, 0), *places, (width, width)]
     for a, b in combinations(range(len(columns)), 2):
         if (a, b) == (0, len(columns) - 1):
             continue  # the whole component
-        if not CUT_MARGIN * lat.height <= columns[b] - columns[a] <= SPLIT_ASPECT[1] * lat.height:
+        left, right = columns[a][1], columns[b][0]
+        if not CUT_MARGIN * lat.height <= right - left <= SPLIT_ASPECT[1] * lat.height:
             continue
-        piece = _between(group, columns[a], columns[b])
+        bridged = (columns[a][0] < left, right < columns[b][1])
+        piece = _between(group, left, right, bridged[0])
         if piece is None:
             continue
         if len(lat.pieces) >= MAX_PIECES:
             raise ImageError(f"more than {MAX_PIECES} ways to cut this writing into "
                              "digits: not a number of up to 20 digits")
         key = (start + a, end if b == len(columns) - 1 else start + b)
-        lat.pieces[key], lat.kind[key] = piece[0], CUT
-        lat.severed[key] = piece[1]
+        lat.pieces[key] = piece[0]
+        if (a == 0 or bridged[0]) and (b == len(columns) - 1 or bridged[1]):
+            lat.kind[key] = BRIDGED
+        else:
+            lat.kind[key], lat.severed[key] = CUT, piece[1]
 
 
 def _add_joins(lat, groups, i, first):
@@ -265,16 +285,17 @@ def _add_joins(lat, groups, i, first):
         lat.pieces[key], lat.kind[key] = Piece(gl, joined_right, joined_mask), JOINED
 
 
-def _between(group, a, b):
+def _between(group, a, b, bridged=False):
     """The piece of ``group`` between its columns ``a`` and ``b`` (counted from its
     left edge), with the rows of ink cut at either side (none at the group's own
-    edges): (Piece, (left rows, right rows)), or None if empty."""
+    edges; ``bridged``: the cut on the left went through the bridge that ends at ``a``):
+    (Piece, (left rows, right rows)), or None if empty."""
     inside = group.mask[:, a:b]
     used = np.flatnonzero(inside.any(axis=0))
     if not len(used):
         return None
     width = group.mask.shape[1]
-    cut = (int(group.mask[:, a].sum()) if a > 0 else 0,
+    cut = (int(group.mask[:, a - bridged].sum()) if a > 0 else 0,
            int(group.mask[:, b].sum()) if b < width else 0)
     left, right = int(used[0]), int(used[-1]) + 1
     # a copy, so that the piece does not keep the whole component's columns alive
@@ -289,6 +310,39 @@ def _union(left, right, mask, other_left, other_right, other):
     joined[:, :right - left] = mask
     joined[:, other_left - left:other_right - left] |= other
     return joined
+
+
+def pen_width(binary) -> float:
+    """The pen's width in pixels: twice the ink's area over its outline's length (a
+    stroke of width w and length L has area wL and an outline of about 2L pixels)."""
+    inner = binary.copy()
+    inner[1:] &= binary[:-1]
+    inner[:-1] &= binary[1:]
+    inner[:, 1:] &= binary[:, :-1]
+    inner[:, :-1] &= binary[:, 1:]
+    area = int(np.count_nonzero(binary))
+    return 2 * area / max(1, area - int(np.count_nonzero(inner)))
+
+
+def _places(small, group, height, pen):
+    """Where ``group`` may be cut: (left piece's end, right piece's start) columns, left
+    to right; its thinnest columns (``_cut_places``), and its bridges (``bridges``)."""
+    profile = (small[:, group.left:group.right] * group.mask).sum(axis=0)
+    return sorted([(c, c) for c in _cut_places(profile, height)] + bridges(group.mask, height, pen))
+
+
+def bridges(mask, height, pen):
+    """The (start, end) columns of each ligature-like stroke of a component's ``mask``
+    (``BRIDGE_THICK``, ``BRIDGE_MIN``), at least ``CUT_MARGIN`` of the height from
+    either edge."""
+    starts = mask.copy()
+    starts[1:] &= ~mask[:-1]
+    thin = (starts.sum(axis=0) == 1) & (mask.sum(axis=0) <= BRIDGE_THICK * pen)
+    edges = np.diff(np.concatenate(([0], thin.astype(np.int8), [0])))
+    margin = CUT_MARGIN * height
+    return [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+            if b - a >= BRIDGE_MIN * height and a >= margin and b <= len(thin) - margin]
+
 
 
 def _cut_places(profile, height):
