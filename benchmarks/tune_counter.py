@@ -86,7 +86,7 @@ def score(items, model):
         out.append(SimpleNamespace(
             keys=np.asarray(keys), kind=np.asarray([lat.kind[k] for k in keys]),
             width=np.asarray([lat.pieces[k][1] - lat.pieces[k][0] for k in keys]),
-            height=lat.height, n_nodes=lat.n_nodes, probabilities=probabilities,
+            height=lat.height, n_nodes=lat.n_nodes, probabilities=probabilities, small=lat.small,
             log_whole=judge.log_whole(images, rows),
             truth=truth, shapes=counter.shape(lat, keys), frames=frames_of(lat, keys),
             judged=np.hstack([images, rows]).astype(np.float16)))
@@ -111,6 +111,9 @@ def save(path, scored):
         arrays[f"{family}/height"] = np.asarray([im.height for im in images])
         arrays[f"{family}/n_nodes"] = np.asarray([im.n_nodes for im in images])
         arrays[f"{family}/truth"] = np.asarray([im.truth for im in images])
+        # each line's ink, which the sequence reader reads: side by side, with their widths
+        arrays[f"{family}/small"] = np.concatenate([im.small for im in images], axis=1).astype(np.float16)
+        arrays[f"{family}/small_widths"] = np.asarray([im.small.shape[1] for im in images])
     np.savez(path, **arrays)
 
 
@@ -125,8 +128,11 @@ def load(path):
             get = {name.split("/")[1]: saved[name] for name in saved.files
                    if name.startswith(family + "/")}
             ends = np.cumsum(get["counts"])
+            smalls = (np.split(get["small"].astype(np.float32), np.cumsum(get["small_widths"])[:-1], axis=1)
+                      if "small" in get else [None] * len(ends))
             scored[family] = [SimpleNamespace(
                 height=int(get["height"][i]), n_nodes=int(get["n_nodes"][i]), truth=str(get["truth"][i]),
+                small=smalls[i],
                 **{name: get[name][end - n:end] for name in NAMES + ("judged",) if name in get})
                 for i, (n, end) in enumerate(zip(get["counts"], ends))]
     return scored
@@ -259,8 +265,11 @@ def read_scored(im, paired=True):
     from digitnet.read import decode
 
     keys = [tuple(k) for k in im.keys.tolist()]
+    if im.small is None:
+        raise SystemExit("these scores were kept without each line's ink, which the sequence reader "
+                         "reads: score the pictures again")
     lat = SimpleNamespace(kind=dict(zip(keys, im.kind.tolist())), n_nodes=im.n_nodes, height=im.height,
-                          pieces={k: (0, w, None) for k, w in zip(keys, im.width.tolist())})
+                          pieces={k: (0, w, None) for k, w in zip(keys, im.width.tolist())}, small=im.small)
     pair = im.pair if paired and not np.isnan(im.pair).any() else None
     s = decode.Scores(keys, im.probabilities, im.log_whole, True, im.log_count if paired else None, pair)
     return "".join(str(d) for _, d, _ in decode.decode(lat, s))

@@ -262,3 +262,21 @@ def test_a_judge_given_is_used_in_place_of_the_shipped_one():
     whole = judge.log_whole(np.zeros((3, 784)), np.zeros((3, 29)), Sure())
     assert np.allclose(whole, np.log(0.8))
     assert not np.allclose(judge.log_whole(np.zeros((3, 784)), np.zeros((3, 29))), np.log(0.8))
+
+
+def test_the_tuning_benchmarks_read_kept_scores_as_read_does(tmp_path):
+    # benchmarks.tune_counter and bench_touching read from kept scores; they rebuilt a
+    # lattice without the line's ink, and the sequence reader, which reads it, crashed
+    from benchmarks.tune_counter import count, load, read_scored, save, score
+    from digitnet.nn.network import for_inference
+    from digitnet.pretrained import resolve_model
+    from digitnet.read import read_number
+
+    model = for_inference(resolve_model(None))
+    scored = {"zeros": score([(two_zeros(), "00")], model)}
+    save(tmp_path / "kept.npz", scored)
+    kept = load(tmp_path / "kept.npz")
+    count(scored)  # the pair reader's view, as bench_touching adds it
+    count(kept)
+    assert kept["zeros"][0].small.shape == scored["zeros"][0].small.shape
+    assert read_scored(kept["zeros"][0]) == read_scored(scored["zeros"][0]) == read_number(two_zeros(), model).text
