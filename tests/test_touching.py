@@ -268,6 +268,7 @@ def test_the_tuning_benchmarks_read_kept_scores_as_read_does(tmp_path):
     # benchmarks.tune_counter and bench_touching read from kept scores; they rebuilt a
     # lattice without the line's ink, and the sequence reader, which reads it, crashed
     from benchmarks.tune_counter import count, load, read_scored, save, score
+
     from digitnet.nn.network import for_inference
     from digitnet.pretrained import resolve_model
     from digitnet.read import read_number
