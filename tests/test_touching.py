@@ -280,4 +280,5 @@ def test_the_tuning_benchmarks_read_kept_scores_as_read_does(tmp_path):
     count(scored)  # the pair reader's view, as bench_touching adds it
     count(kept)
     assert kept["zeros"][0].small.shape == scored["zeros"][0].small.shape
-    assert read_scored(kept["zeros"][0]) == read_scored(scored["zeros"][0]) == read_number(two_zeros(), model).text
+    read = read_number(two_zeros(), model).text
+    assert read_scored(kept["zeros"][0]) == read_scored(scored["zeros"][0]) == read
