@@ -11,7 +11,8 @@ def add_parser(sub):
                        "a form's print (the line it is written on, boxes, ticks, a frame) is taken "
                        "out, a line photographed askew (up to 30 degrees) turned level, then cut "
                        "into candidate digits (connected components, trial cuts of touching "
-                       "ones) scored by the classifier and a reader of the whole line. "
+                       "ones, a pen's joining strokes cut out) scored by the classifier and a "
+                       "reader of the whole line. "
                        "Confidences are calibrated: the chance of being right "
                        "(docs/confidence.md). A number below --min-confidence is reported as "
                        "rejected, and its digits below it are flagged with '?'.")
