@@ -310,7 +310,7 @@ def _ring(size, width):
 
 def test_marker_strokes_in_a_photo_are_thinned_sooner():
     ring = _ring(80, 22)  # strokes 2.2 times MNIST's (an eighth of the size: 10 pixels)
-    assert 2.0 < fit._stroke_width(ring > 0.5) / 10 < 2.5
+    assert 2.0 < fit.stroke_width(ring > 0.5) / 10 < 2.5
     assert np.array_equal(fit._normalise_strokes(ring), ring)  # a drawing: as it was
     thinned = fit._normalise_strokes(ring, photo=True)
     assert thinned.sum() < 0.8 * ring.sum() and thinned[40, 40] == 0  # the loop still open

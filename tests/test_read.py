@@ -271,12 +271,13 @@ def test_digits_joined_by_a_pens_stroke_are_read_without_it(model, text, strokes
 
 
 def test_a_bridge_is_cut_out_whole_and_its_pieces_judged_as_components():
+    from digitnet.data.frontend.fit import stroke_width
     from digitnet.read import lattice
-    from digitnet.read.segment import BRIDGED, bridges, pen_width
+    from digitnet.read.segment import BRIDGED, bridges
 
     lat = lattice(handwritten(LIGATURES[0][1]))
     (group,) = lat.groups
-    pen = pen_width(lat.small > 0.25)
+    pen = stroke_width(lat.small > 0.25)
     assert 4 < pen < 12  # 14 of 200 pixels, the writing scaled to 64 rows
     (start, end), = bridges(group.mask, lat.height, pen)
     bridged = sorted((lat.pieces[k].left, lat.pieces[k].right) for k in lat.pieces if lat.kind[k] == BRIDGED)

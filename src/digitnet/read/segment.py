@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..data.frontend.fit import stroke_width
 from ..data.preprocess import NOISE, Seen, bounding_box, fit_mnist, ink_seen
 from ..errors import ImageError, NoDigitError
 from .level import Turn, level
@@ -230,7 +231,7 @@ def lattice(image) -> Lattice:
     height = int(max(np.ptp(np.flatnonzero(g.mask.any(axis=1))) + 1 for g in groups))
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
-    pen = pen_width(small > 0.25)
+    pen = stroke_width(small > 0.25)  # the pen's width in pixels
     places = [_places(small, g, height, pen) if g.right - g.left > SPLIT_ASPECT[0] * height else []
               for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
@@ -310,18 +311,6 @@ def _union(left, right, mask, other_left, other_right, other):
     joined[:, :right - left] = mask
     joined[:, other_left - left:other_right - left] |= other
     return joined
-
-
-def pen_width(binary) -> float:
-    """The pen's width in pixels: twice the ink's area over its outline's length (a
-    stroke of width w and length L has area wL and an outline of about 2L pixels)."""
-    inner = binary.copy()
-    inner[1:] &= binary[:-1]
-    inner[:-1] &= binary[1:]
-    inner[:, 1:] &= binary[:, :-1]
-    inner[:, :-1] &= binary[:, 1:]
-    area = int(np.count_nonzero(binary))
-    return 2 * area / max(1, area - int(np.count_nonzero(inner)))
 
 
 def _places(small, group, height, pen):

@@ -19,7 +19,7 @@ from .light import rank_filter, shrink
 NOISE = 0.1
 
 
-def _stroke_width(binary):
+def stroke_width(binary):
     """Typical stroke width in pixels: twice the area over the boundary length."""
     area = np.count_nonzero(binary)
     inner = binary[1:-1, 1:-1] & binary[:-2, 1:-1] & binary[2:, 1:-1] & binary[1:-1, :-2] & binary[1:-1, 2:]
@@ -142,7 +142,7 @@ def _normalise_strokes(values: np.ndarray, photo: bool = False) -> np.ndarray:
     if values.max() <= 0 or max(values.shape) < 24:
         return values
     binary = values > 0.5 * values.max()
-    width = _stroke_width(binary)
+    width = stroke_width(binary)
     target = STROKE * max(values.shape)
     size = int(round(target - width)) // 2 * 2 + 1  # odd filter size
     # (the maximum and minimum over a square, edges repeated: Pillow's MaxFilter and
