@@ -1,6 +1,6 @@
 """Choose `read`'s decoding constants and its judge on numbers of validation digits.
 
-    python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--families F,...]
+    python -m benchmarks.tune_counter [--numbers 100] [--realworld 120] [--start 0] [--families F,...]
                                       [--scores FILE.npz ...] [--counters FILE.npz ...]
                                       [--judges FILE.npz ...] [--weights 1,2] [--costs 2,3,inf]
                                       [--widths 0.6] [--wholes 0,1] [--bonuses 3.5] [--cut-costs 1.5]
@@ -143,6 +143,8 @@ def main(argv=None):
     parser.add_argument("--numbers", type=int, default=100, help="numbers per family")
     parser.add_argument("--realworld", type=int, default=120,
                         help="numbers per family of benchmarks.realworld's validation split")
+    parser.add_argument("--start", type=int, default=0,
+                        help="index of the first benchmarks.realworld picture (a second draw)")
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--model")
     parser.add_argument("--families", help="comma-separated families (default: all)")
@@ -191,7 +193,8 @@ def score_families(args):
 
     model = for_inference(resolve_model(args.model))
     validation = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).validation
-    chosen = {**families(args.numbers, args.seed, validation), **realworld_families(args.realworld)}
+    chosen = {**families(args.numbers, args.seed, validation),
+              **realworld_families(args.realworld, args.start)}
     if args.families:
         chosen = {k: v for k, v in chosen.items() if k in args.families.split(",")}
     scored = {}
