@@ -158,6 +158,8 @@ def test_a_pair_reading_that_loses_is_kept_and_the_sequence_reader_may_choose_it
     s.pair = np.full((len(lat.pieces), 100), 1e-5)
     s.pair[:, 7] = 0.9
     monkeypatch.setattr(decode, "PAIR_COST", 6.0)  # one digit reads better, but not by much
+    monkeypatch.setattr(decode, "COUNT_WEIGHT", 0.25)  # (the weights this case was made with)
+    monkeypatch.setattr(decode, "PAIR_WHOLE", 2.0)
     whole = next(k for k in lat.pieces if lat.kind[k] == WHOLE)
     assert len(decode.readings(lat, s)[whole][1]) == 1
     other = decode.both_readings(lat, s)[1][whole]
