@@ -35,7 +35,7 @@ CUTS = 6
 CUT_MARGIN = 0.1
 #: A pen's connecting stroke between two digits (a ligature, "3-1"): columns each holding
 #: one run of ink at most BRIDGE_THICK times the pen's width thick, BRIDGE_MIN of the
-#: height long or more, with ink thicker on either side. A cut there takes the whole
+#: height long or more, up to columns with more ink or more runs. A cut there takes the whole
 #: stroke out: the piece to its left ends where it starts, the one to its right starts
 #: where it ends (a cut at one place would leave part of the stroke on a digit, and a 1
 #: with a stroke across its middle reads as a 4 or a 7).
@@ -225,13 +225,14 @@ def lattice(image) -> Lattice:
     """Find the candidate digits of ``image``: connected components, cuts of wide ones
     at their thinnest places into as many pieces as fit, and joins of close neighbours."""
     small, scale, origin, turn, seen = _scaled_ink(image)
-    groups = _groups(small > 0.25)
+    binary = small > 0.25
+    groups = _groups(binary)
     if not groups:
         raise NoDigitError("no digits found: the image is blank")
     height = int(max(np.ptp(np.flatnonzero(g.mask.any(axis=1))) + 1 for g in groups))
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
-    pen = stroke_width(small > 0.25)  # the pen's width in pixels
+    pen = stroke_width(binary)  # the pen's width in pixels
     places = [_places(small, g, height, pen) if g.right - g.left > SPLIT_ASPECT[0] * height else []
               for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
@@ -331,7 +332,6 @@ def bridges(mask, height, pen):
     margin = CUT_MARGIN * height
     return [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
             if b - a >= BRIDGE_MIN * height and a >= margin and b <= len(thin) - margin]
-
 
 
 def _cut_places(profile, height):
