@@ -3,7 +3,7 @@ import pytest
 
 from digitnet import load_model, save_model
 from digitnet.cli import main
-from digitnet.data.augment import Augment
+from digitnet.data.augment import Augment, pen_width
 from digitnet.nn import mlp
 from digitnet.nn.ensemble import Ensemble
 
@@ -20,7 +20,8 @@ def test_identity_augmentation_changes_nothing():
     np.testing.assert_allclose(out, x, atol=1e-6)
 
 
-@pytest.mark.parametrize("aug", [Augment(), Augment(elastic=(34.0, 4.0))])
+@pytest.mark.parametrize("aug", [Augment(), Augment(elastic=(34.0, 4.0)),
+                                 Augment(pen=(0.5, 1.0))])
 def test_augmentation_is_random_bounded_and_keeps_the_ink(aug):
     x = digit_batch(16)
     rng = np.random.default_rng(1)
@@ -30,6 +31,26 @@ def test_augmentation_is_random_bounded_and_keeps_the_ink(aug):
     assert not np.allclose(out[0], out[1])  # each image gets its own transformation
     ink = out.sum(axis=1) / x.sum(axis=1)
     assert np.all((ink > 0.3) & (ink < 3.0)), ink
+
+
+def test_pen_width_thickens_and_thins_the_strokes_by_the_pixels_asked():
+    one = digit_batch(4).reshape(4, 28, 28)  # a stroke 4 pixels wide, 12 high
+    out = pen_width(one, np.array([0.0, 1.0, 0.5, -1.0]))
+    np.testing.assert_array_equal(out[0], one[0])
+    # a pixel each side: 6 wide and 14 high, less the four corners the cross misses
+    assert out[1].sum() == 6 * 14 - 4 and out[1].max() == 1
+    assert out[2].sum() == (one[0].sum() + out[1].sum()) / 2  # half a pixel: blended
+    # a pixel thinner each side: 2 wide, 10 high
+    assert out[3].sum() == 2 * 10
+    assert out[3][8:20, 12].sum() == 0 and out[3][10:18, 13:15].min() == 1
+
+
+def test_the_pen_augmentation_changes_the_width_of_each_image_its_own_way():
+    x = np.repeat(digit_batch(1), 32, axis=0)
+    out = Augment(rotate=0, scale=0, shift=0, pen=(0.5, 1.0))(x, np.random.default_rng(3))
+    ink = out.sum(axis=1) / x.sum(axis=1)
+    assert ink.min() < 0.9 and ink.max() > 1.3 and len(np.unique(ink)) == 32
+    assert ink.min() >= 0.5 - 1e-6 and ink.max() <= 80 / 48 + 1e-6
 
 
 def test_shift_moves_the_digit():

@@ -179,6 +179,26 @@ def test_not_an_image_and_missing(tmp_path):
         to_mnist(tmp_path / "absent.png")
 
 
+def test_an_iphones_heic_photo_is_read_with_the_heif_extra(tmp_path, capsys):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    from digitnet.cli import main
+
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(seven().convert("RGB")).save(buffer, quality=90)
+    assert buffer.getvalue()[4:12] == b"ftypheic"
+    mnist_like_properties(to_mnist(buffer.getvalue()))
+    (tmp_path / "IMG_0001.HEIC").write_bytes(buffer.getvalue())  # as an iPhone names it
+    assert main(["predict", str(tmp_path)]) == 0  # a folder: .heic is a picture's suffix
+    assert "IMG_0001.HEIC: 7 (" in capsys.readouterr().out
+
+
+def test_a_heic_photo_without_pillow_heif_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "pillow_heif", None)  # not installed
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
+    with pytest.raises(ImageError, match=r"HEIC.*pip install 'digitnet\[heif\]'"):
+        to_mnist(heic)
+
+
 def test_decompression_bomb_is_refused_before_decoding():
     buffer = io.BytesIO()
     Image.new("1", (9000, 9000), 1).save(buffer, "PNG")  # small file, 81 megapixels

@@ -60,6 +60,9 @@ AUGMENTATIONS: dict[str | None, dict[str, Any] | None] = {
     "none": None,
     "affine": dict(rotate=10.0, scale=0.1, shift=2.0),
     "elastic": dict(rotate=10.0, scale=0.1, shift=2.0, elastic=(34.0, 4.0)),
+    # affine, and the pen's width changed: up to half a pixel thinner or a pixel thicker
+    # each side (a fine pen, a marker)
+    "pen": dict(rotate=10.0, scale=0.1, shift=2.0, pen=(0.5, 1.0)),
 }
 
 
@@ -124,7 +127,7 @@ def fit_options(settings):
 
     if settings.get("augment") not in AUGMENTATIONS:
         raise ValueError(f"unknown augmentation {settings.get('augment')!r}; "
-                         "choose none, affine or elastic")
+                         "choose none, affine, elastic or pen")
     augment = AUGMENTATIONS[settings.get("augment")]
     schedule = settings.get("schedule")
     return {

@@ -66,7 +66,7 @@ def add_parser(sub):
     p.add_argument("--dropout", type=float, help="dropout probability after hidden layers")
     p.add_argument("--schedule", choices=["constant", "step", "cosine"],
                    help="learning-rate schedule")
-    p.add_argument("--augment", choices=["none", "affine", "elastic"],
+    p.add_argument("--augment", choices=["none", "affine", "elastic", "pen"],
                    help="random distortions of the training images")
     p.add_argument("--clip", type=positive_float, help="clip the gradient norm to this")
     p.add_argument("--members", type=positive_int, help="ensemble size (ensemble recipe)")

@@ -7,7 +7,10 @@ samples it bilinearly (pixels outside the image are 0, the background):
   larger or off-centre);
 - elastic distortion (Simard, Steinkraus & Platt, 2003): a random displacement field
   smoothed by a Gaussian of width ``sigma`` and scaled by ``alpha``, like the
-  oscillations of a hand.
+  oscillations of a hand;
+- a random pen width: the strokes made thicker (a marker) or thinner (a fine pen) by
+  up to a pixel each side, by greyscale dilation or erosion over the four neighbours,
+  blended for fractions of a pixel. This one does not resample the image.
 """
 
 import numpy as np
@@ -42,6 +45,24 @@ def _gaussian_smooth(fields, sigma):
     return np.fft.irfft2(np.fft.rfft2(fields) * transfer, s=(h, w))
 
 
+def _neighbours(images, reduce):
+    """``reduce`` (np.maximum or np.minimum) of each pixel and its four neighbours."""
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))
+    out = images.copy()
+    for dr, dc in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        reduce(out, padded[:, dr:dr + SIZE, dc:dc + SIZE], out=out)
+    return out
+
+
+def pen_width(images, change):
+    """``images`` (n, 28, 28) with strokes thickened by ``change`` pixels each side where
+    positive, thinned where negative (one entry per image, each in [-1, 1])."""
+    t = np.asarray(change, dtype=images.dtype)[:, None, None]
+    thicker = _neighbours(images, np.maximum)
+    thinner = _neighbours(images, np.minimum)
+    return np.where(t > 0, images + t * (thicker - images), images - t * (thinner - images))
+
+
 class Augment:
     """A random transformation of a batch of flattened 28x28 images.
 
@@ -55,14 +76,20 @@ class Augment:
         Maximum shift in pixels, each axis.
     elastic : (alpha, sigma) or None
         Strength and smoothness of the elastic distortion (Simard et al. use 34, 4).
+    pen : (thinner, thicker) or None
+        The range of the change of the pen's width, in pixels each side (uniform in
+        [-thinner, thicker], each at most 1).
     """
 
-    def __init__(self, rotate=10.0, scale=0.1, shift=2.0, elastic=None):
+    def __init__(self, rotate=10.0, scale=0.1, shift=2.0, elastic=None, pen=None):
         self.rotate, self.scale, self.shift, self.elastic = rotate, scale, shift, elastic
+        self.pen = pen
 
     def __call__(self, x, rng):
         n = len(x)
         images = x.reshape(n, SIZE, SIZE)
+        if self.pen:
+            images = pen_width(images, rng.uniform(-self.pen[0], self.pen[1], n))
         angle = np.deg2rad(rng.uniform(-self.rotate, self.rotate, n))
         zoom = rng.uniform(1 - self.scale, 1 + self.scale, n)
         shift = rng.uniform(-self.shift, self.shift, (n, 2))
@@ -85,4 +112,5 @@ class Augment:
 
     def config(self):
         return {"rotate": self.rotate, "scale": self.scale, "shift": self.shift,
-                "elastic": list(self.elastic) if self.elastic else None}
+                "elastic": list(self.elastic) if self.elastic else None,
+                "pen": list(self.pen) if self.pen else None}

@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import DataError, ImageError
 from . import mnist
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic",
+                  ".heif", ".avif"}
 
 
 def _rows(path):

@@ -1,5 +1,8 @@
 """Step 1 of the front end: decode a picture, apply its EXIF orientation, and turn it
-into brightness levels in [0, 1] (transparency flattened, numeric levels scaled)."""
+into brightness levels in [0, 1] (transparency flattened, numeric levels scaled).
+
+Pillow reads the common formats; a phone's HEIC/HEIF photo (an iPhone's default) is read
+by pillow-heif, the ``heif`` extra, registered with Pillow the first time one comes."""
 
 from __future__ import annotations
 
@@ -31,6 +34,28 @@ def quiet_pillow_size_warning():
                             module=r"PIL\.")
 
 
+#: The major brands (bytes 8-12, after "ftyp") of HEIF files: HEIC (HEVC) photos, HEIF
+#: image sequences, and the generic "mif1"; AVIF's ("avif", "avis") Pillow reads itself.
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"heif"}
+AVIF_BRANDS = {b"avif", b"avis"}
+HEIF_MISSING = ("a HEIC/HEIF photo (an iPhone's format), which needs pillow-heif: "
+                "pip install 'digitnet[heif]'")
+
+
+def _brand(data: bytes) -> bytes | None:
+    """The major brand of an ISO media file (HEIF, AVIF), None for any other file."""
+    return data[8:12] if data[4:8] == b"ftyp" else None
+
+
+def _read_heif(name: str) -> None:
+    """Teach Pillow HEIF, or say in one line what to install."""
+    try:
+        import pillow_heif
+    except ImportError:
+        raise ImageError(f"{name}: {HEIF_MISSING}") from None
+    pillow_heif.register_heif_opener()
+
+
 def open_image(source):
     """A Pillow image from a path, bytes or a Pillow image, checked and oriented."""
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -48,6 +73,9 @@ def open_image(source):
             if path.stat().st_size > MAX_BYTES:
                 raise ImageError(f"{path}: larger than {MAX_BYTES >> 20} MB")
             data = path.read_bytes()
+        brand = _brand(data)
+        if brand in HEIF_BRANDS:
+            _read_heif(name)
         try:
             image = Image.open(io.BytesIO(data))  # reads the header only
             if image.width * image.height > MAX_PIXELS:
@@ -61,8 +89,11 @@ def open_image(source):
             size = f"{int(pixels[1]):,} pixels" if pixels else "too many pixels"
             raise ImageError(f"{name}: {size} is more than digitnet reads ({MAX_PIXELS:,})") from None
         except UnidentifiedImageError:  # Pillow's message names a BytesIO object
-            raise ImageError(f"{name}: not a readable image (not PNG, JPEG, BMP, GIF, WebP "
-                             "or another format Pillow knows)") from None
+            if brand in AVIF_BRANDS:
+                raise ImageError(f"{name}: an AVIF picture, which this Pillow cannot read "
+                                 "(Pillow 11.3 or later can)") from None
+            raise ImageError(f"{name}: not a readable image (not PNG, JPEG, HEIC, BMP, GIF, "
+                             "WebP or another format Pillow knows)") from None
         except (OSError, ValueError, SyntaxError, EOFError, RuntimeError, NotImplementedError) as e:
             # (Pillow's decoders raise all of these for damaged files: DDS, AVIF...)
             raise ImageError(f"{name}: not a readable image ({' '.join(str(e).split())[:120]})") from None
