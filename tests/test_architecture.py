@@ -35,6 +35,7 @@ THIRD_PARTY = {
     "gunicorn": {"web", "cli"}, "multipart": {"web"}, "python_multipart": {"web"},
     "sklearn": {"sklearn"}, "onnx": {"onnx", "cli"}, "onnxruntime": {"onnx"},
     "matplotlib": {"plots", "cli"}, "torch": set(),  # cli: whether the extra is installed
+    "pillow_heif": {"data"},  # frontend/decode.py, when a HEIC file comes
 }
 
 
