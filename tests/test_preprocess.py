@@ -199,6 +199,16 @@ def test_a_heic_photo_without_pillow_heif_says_what_to_install(monkeypatch):
         to_mnist(heic)
 
 
+@pytest.mark.parametrize("data, what", [
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document, not a picture: export its page"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L9 9"/></svg>', "an SVG drawing"),
+    (b'<?xml version="1.0"?>\n<svg width="280"></svg>', "an SVG drawing"),
+])
+def test_a_document_given_as_a_picture_is_named_in_its_error(data, what):
+    with pytest.raises(ImageError, match=f"^image: {what}"):
+        to_mnist(data)
+
+
 def test_decompression_bomb_is_refused_before_decoding():
     buffer = io.BytesIO()
     Image.new("1", (9000, 9000), 1).save(buffer, "PNG")  # small file, 81 megapixels

@@ -42,6 +42,16 @@ HEIF_MISSING = ("a HEIC/HEIF photo (an iPhone's format), which needs pillow-heif
                 "pip install 'digitnet[heif]'")
 
 
+def _not_a_picture(data: bytes) -> str | None:
+    """What a file Pillow cannot read is, when it is a document users export digits in."""
+    head = data[:1024].lstrip().lower()
+    if head.startswith(b"%pdf-"):
+        return "a PDF document, not a picture: export its page as PNG or JPEG"
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "an SVG drawing, not a picture of pixels: export it as PNG"
+    return None
+
+
 def _brand(data: bytes) -> bytes | None:
     """The major brand of an ISO media file (HEIF, AVIF), None for any other file."""
     return data[8:12] if data[4:8] == b"ftyp" else None
@@ -92,6 +102,8 @@ def open_image(source):
             if brand in AVIF_BRANDS:
                 raise ImageError(f"{name}: an AVIF picture, which this Pillow cannot read "
                                  "(Pillow 11.3 or later can)") from None
+            if what := _not_a_picture(data):
+                raise ImageError(f"{name}: {what}") from None
             raise ImageError(f"{name}: not a readable image (not PNG, JPEG, HEIC, BMP, GIF, "
                              "WebP or another format Pillow knows)") from None
         except (OSError, ValueError, SyntaxError, EOFError, RuntimeError, NotImplementedError) as e:
