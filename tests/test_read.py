@@ -358,3 +358,54 @@ def test_without_the_judge_reading_falls_back_to_the_classifier_alone(model, mon
 
     monkeypatch.setattr(judge, "_WHOLE", [None])
     assert read_number(handwritten(SEVEN_ONE_ZERO), model).text == "710"
+
+
+# --- points, commas and dashes (read --marks) ---------------------------------------------
+
+SEVEN_AT = lambda x: ("line", [(x, 50), (x + 70, 50), (x + 30, 160)])  # noqa: E731
+ONE_AT = lambda x: ("line", [(x, 40), (x, 160)])  # noqa: E731
+ZERO_AT = lambda x: ("ellipse", [(x, 40), (x + 80, 160)])  # noqa: E731
+MARKED = {
+    "71.0": [SEVEN_AT(40), ONE_AT(160), ("ellipse", [(195, 150), (205, 160)]), ZERO_AT(250)],
+    "7,10": [SEVEN_AT(20), ("line", [(116, 150), (110, 175)]), ONE_AT(180), ZERO_AT(250)],
+    "7-1": [SEVEN_AT(40), ("line", [(125, 100), (155, 100)]), ONE_AT(190)],
+}
+
+
+@pytest.mark.parametrize("text", MARKED)
+def test_marks_between_digits_are_read_when_asked_and_the_digits_the_same(model, text):
+    image = handwritten(MARKED[text], size=(400, 200))
+    plain, marked = read_number(image, model), read_number(image, model, marks=True)
+    assert plain.text == text.replace(".", "").replace(",", "").replace("-", "")
+    assert plain.marks is None and "marks" not in plain.as_dict()
+    assert marked.text == text and marked.digits == plain.digits
+    assert marked.confidence == plain.confidence
+    (mark,) = marked.marks
+    assert mark.mark == text[mark.after] and marked.as_dict()["marks"][0]["mark"] == mark.mark
+    before, after = marked.digits[mark.after - 1].box, marked.digits[mark.after].box
+    assert before[0] + before[2] < mark.box[0] + mark.box[2] < after[0] + after[2]
+
+
+@pytest.mark.parametrize("strokes, text", [
+    # a stroke above the line, a speck, a dot before the first digit and after the
+    # last: none is a mark
+    ([SEVEN_AT(40), ("line", [(130, 25), (150, 25)]), ONE_AT(180), ZERO_AT(250)], "710"),
+    ([SEVEN_AT(40), ("ellipse", [(140, 20), (148, 28)]), ONE_AT(180), ZERO_AT(250)], "710"),
+    ([("ellipse", [(15, 150), (25, 160)]), SEVEN_AT(40), ONE_AT(180),
+      ("ellipse", [(350, 150), (360, 160)])], "71"),
+])
+def test_what_is_not_a_mark_between_digits_stays_out_of_the_text(model, strokes, text):
+    reading = read_number(handwritten(strokes, size=(400, 200)), model, marks=True)
+    assert reading.text == text and reading.marks == []
+
+
+def test_cli_read_marks(tmp_path, capsys):
+    path = tmp_path / "amount.png"
+    handwritten(MARKED["71.0"], size=(400, 200)).save(path)
+    assert main(["read", str(path), "--marks"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: 71.0 (")
+    assert main(["read", str(path), "--marks", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["text"] == "71.0" and [m["mark"] for m in out["marks"]] == ["."]
+    assert main(["read", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: 710 (")

@@ -209,6 +209,15 @@ def test_read_and_model(client):
 
     response = client.post("/api/read", content=png(number, size=(360, 200)))
     assert response.status_code == 200 and response.json()["text"] == "71"
+    assert "marks" not in response.json()
+
+    def decimal(d):
+        number(d)
+        d.ellipse([(200, 158), (214, 172)], fill=0)  # a point between the 7 and the 1
+
+    response = client.post("/api/read?marks=true", content=png(decimal, size=(360, 200)))
+    assert response.status_code == 200 and response.json()["text"] == "7.1"
+    assert [m["mark"] for m in response.json()["marks"]] == ["."]
     model = client.get("/api/model").json()
     assert model["layers"] and "metrics" in model
 

@@ -77,6 +77,7 @@ class Task:
     model: Any = None
     shortcut: float | None = None
     min_confidence: float = 0.5
+    marks: bool = False  # read only: points, commas and dashes in the text
     batch_size: int = 256
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -243,7 +244,8 @@ def _read(network, task, item: Input) -> Result:
             raise ImageError(data.message)
         if isinstance(data, np.ndarray):
             raise ImageError("read takes pictures as paths or bytes, not arrays")
-        reading = _calibration(task).reading(read_number(data, network), task.min_confidence)
+        reading = _calibration(task).reading(read_number(data, network, marks=task.marks),
+                                             task.min_confidence)
     except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
         return Result(name, None, 0.0, _named(name, data, e))
     return Result(name, reading.text, reading.confidence)

@@ -25,8 +25,12 @@ def add_parser(sub):
     p.add_argument("--min-confidence", type=float, default=0.5, metavar="P",
                    help="report a number less sure than P as rejected (JSON: \"rejected\": true) "
                    "and flag its digits less sure than P with '?' (default 0.5)")
+    p.add_argument("--marks", action="store_true",
+                   help="write the points, commas and dashes between the digits into the text "
+                   "(1,250.00, 555-0142); the digits are read the same either way")
     p.add_argument("--json", action="store_true",
-                   help="one JSON object per line: path, text, confidence, digits with boxes")
+                   help="one JSON object per line: path, text, confidence, digits with boxes "
+                   "(and with --marks, each mark with its box)")
     batchmode.add_options(p, "read")
     return p
 
@@ -62,7 +66,8 @@ def run(args):
         try:
             if not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
-            reading = calibration.reading(read_number(path, net), args.min_confidence)
+            reading = calibration.reading(read_number(path, net, marks=args.marks),
+                                          args.min_confidence)
         except ImageError as e:  # unreadable or blank: reported, and the other images still read
             failed += 1
             report_failure(path, with_path(path, e), args.json,
@@ -72,7 +77,7 @@ def run(args):
         if args.json:
             print(json.dumps({"path": path, **reading.as_dict(), **rejected}))
         else:
-            marked = "".join(f"{d.digit}?" if d.unsure else str(d.digit) for d in reading.digits)
+            marked = reading.spelled(flag_unsure=True)
             print(f"{shown(path)}: {answer(marked, reading.confidence, rejected, args.min_confidence)}")
     return EXIT_USAGE if failed else 0
 
@@ -84,4 +89,4 @@ def _batch(args):
 
     batchmode.refuse(args, ["--json"])
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
-                                    batch_size=READ_BATCH))
+                                    marks=args.marks, batch_size=READ_BATCH))

@@ -18,6 +18,7 @@ from ..errors import ImageError
 from . import counter, judge, sequence
 from .evidence import evidence
 from .segment import BRIDGED, CUT, Lattice, Piece, lattice, piece_image
+from .segment import marks as segment_marks
 
 #: Added to each digit's score: favours readings with more digits. CUT_COST is taken
 #: from each piece cut out of a component: a cut must earn its place, so that a lone 9
@@ -58,17 +59,40 @@ class Digit:
 
 
 @dataclass
+class Mark:
+    """A point, comma or dash written after the first ``after`` digits."""
+    mark: str
+    after: int
+    box: tuple  # (left, top, right, bottom) in the original image's pixels
+
+
+@dataclass
 class Reading:
     text: str
     digits: list = field(default_factory=list)
     confidence: float = 0.0
     #: How sure the segmentation is (``evidence.evidence``): what calibration weighs.
     evidence: dict = field(default_factory=dict, repr=False)
+    #: The points, commas and dashes between the digits, when they were asked for (they
+    #: are then in ``text`` too); None when not.
+    marks: list | None = None
+
+    def spelled(self, flag_unsure: bool = False) -> str:
+        """The digits with the marks between them; with ``flag_unsure``, a '?' after
+        each digit marked unsure."""
+        out = [f"{d.digit}?" if flag_unsure and d.unsure else str(d.digit) for d in self.digits]
+        for m in reversed(self.marks or []):
+            out.insert(m.after, m.mark)
+        return "".join(out)
 
     def as_dict(self):
-        return {"text": self.text, "confidence": self.confidence,
-                "digits": [{"digit": d.digit, "confidence": d.confidence, "box": list(d.box),
-                            "unsure": d.unsure} for d in self.digits]}
+        out = {"text": self.text, "confidence": self.confidence,
+               "digits": [{"digit": d.digit, "confidence": d.confidence, "box": list(d.box),
+                           "unsure": d.unsure} for d in self.digits]}
+        if self.marks is not None:
+            out["marks"] = [{"mark": m.mark, "after": m.after, "box": list(m.box)}
+                            for m in self.marks]
+        return out
 
 
 @dataclass
@@ -183,7 +207,8 @@ def _decoded(lat: Lattice, s: Scores):
     return chosen, read, keys, lead
 
 
-def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20) -> Reading:
+def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
+                marks: bool = False) -> Reading:
     """Read the digits written in ``image`` (path, bytes or Pillow image).
 
     Every candidate digit is classified, and the chain of candidates with the best
@@ -200,7 +225,10 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
 
     Returns a ``Reading`` with the digit string, each digit's box and confidence
     (``unsure`` when below ``min_confidence``) and the overall confidence (the
-    product of the digits'). Raises ``ImageError`` for a blank image.
+    product of the digits'). With ``marks``, the points, commas and dashes written
+    between the digits (``segment.marks``) are in its text too ("1,250.00", "555-0142")
+    and in ``marks``; the digits are read the same either way. Raises ``ImageError``
+    for a blank image.
     """
     lat = lattice(image)
     s = scores(lat, model)
@@ -224,7 +252,17 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20)
     if lead is not None:
         measures["sequence_lead"] = lead
         measures["spelled"] = float(any(isinstance(k, Piece) for k, _, _ in chosen))
-    return Reading("".join(str(d.digit) for d in digits), digits, confidence, measures)
+    reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures)
+    if marks:
+        centres = [(d.box[0] + d.box[2]) / 2 for d in digits]
+        reading.marks = []
+        for m in segment_marks(lat):
+            box = _box(lat, m.left, m.right, m.mask)
+            after = sum(c < (box[0] + box[2]) / 2 for c in centres)
+            if 0 < after < len(digits) and all(k.after != after for k in reading.marks):
+                reading.marks.append(Mark(m.text, after, box))
+        reading.text = reading.spelled()
+    return reading
 
 
 def _half(piece, first):

@@ -56,6 +56,20 @@ FRAGMENT = 0.2
 MAX_ASPECT = 40
 MAX_PIECES = 1000
 
+#: Marks between digits that ``read_number(..., marks=True)`` writes into the text (as
+#: fractions of the height of the digits' band): a point or a comma, ink at most MARK_SIZE
+#: wide and COMMA_HIGH high, centred in the lowest third of the band (a comma taller
+#: than wide, reaching below the baseline), and a dash, at most DASH_THICK thick and at
+#: least twice as wide, across the middle of the band. None may stand in a digit's
+#: columns, nor be a speck (smaller than MARK_MIN), nor come before the first digit or
+#: after the last. The band is that of the components at least DIGIT_HIGH of the
+#: tallest's height.
+DIGIT_HIGH = 0.6
+MARK_SIZE = 0.3
+COMMA_HIGH = 0.55
+DASH_THICK = 0.2
+MARK_MIN = 0.06
+
 #: How a piece was made (``Lattice.kind``): BRIDGED is cut out of a component only where
 #: a bridge joined it to its neighbours (on each side, a bridge or the component's edge),
 #: and is judged as a component found whole would be.
@@ -244,6 +258,53 @@ def lattice(image) -> Lattice:
             _add_cuts(lat, group, places[i], first[i], first[i + 1])
         _add_joins(lat, groups, i, first)
     return lat
+
+
+class Mark(NamedTuple):
+    """A point, comma or dash between digits (``marks``): its text and its ink, as a
+    Piece's: columns of ``Lattice.small`` and its pixels there."""
+    text: str
+    left: int
+    right: int
+    mask: np.ndarray
+
+
+def marks(lat) -> list[Mark]:
+    """The points, commas and dashes written between the digits of ``lat``, left to
+    right (see MARK_SIZE). The digits are read without regard to them."""
+    labels = label(lat.small > 0.25)
+    boxes = []
+    for k in range(1, labels.max() + 1):
+        rows, cols = np.nonzero(labels == k)
+        boxes.append((k, rows.min(), rows.max() + 1, cols.min(), cols.max() + 1))
+    digits = [b for b in boxes if b[2] - b[1] >= DIGIT_HIGH * lat.height]
+    if not digits:
+        return []
+    top = float(np.median([b[1] for b in digits]))
+    base = float(np.median([b[2] for b in digits]))
+    band = base - top
+    found = []
+    for k, t, b, left, right in boxes:
+        h, w, middle, centre = b - t, right - left, (left + right) / 2, (t + b) / 2
+        if (b - t >= DIGIT_HIGH * lat.height or max(h, w) < MARK_MIN * band
+                or any(d[3] <= middle < d[4] for d in digits)  # in a digit's columns
+                or not any(d[4] <= middle for d in digits)
+                or not any(d[3] > middle for d in digits)):
+            continue
+        if h <= COMMA_HIGH * band and w <= MARK_SIZE * band and centre >= top + 2 / 3 * band:
+            if h > 1.3 * w and b > base + 0.08 * band:
+                text = ","
+            elif h <= MARK_SIZE * band:
+                text = "."
+            else:
+                continue
+        elif (h <= DASH_THICK * band and w >= 2 * h
+              and top + 0.25 * band <= centre <= top + 0.75 * band):
+            text = "-"
+        else:
+            continue
+        found.append(Mark(text, int(left), int(right), labels[:, left:right] == k))
+    return sorted(found, key=lambda m: m.left)
 
 
 def _add_cuts(lat, group, places, start, end):

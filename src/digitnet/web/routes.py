@@ -120,18 +120,22 @@ def _read(service: Service):
 
     from ..read import read_number
 
-    def read_calibrated(body, min_confidence):
-        reading = service.calibration.reading(read_number(body, service.read_model), min_confidence)
+    def read_calibrated(body, min_confidence, marks):
+        reading = service.calibration.reading(read_number(body, service.read_model, marks=marks),
+                                              min_confidence)
         return {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
 
     async def read(request: Request, min_confidence: float = Query(0.5, description=(
-            MIN_CONFIDENCE + "; its digits less sure than this are marked unsure"))):
+            MIN_CONFIDENCE + "; its digits less sure than this are marked unsure")),
+            marks: bool = Query(False, description=(
+                "write the points, commas and dashes between the digits into the text "
+                "(1,250.00), each listed in `marks` with its box"))):
         if service.unfit_to_read:
             raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
                                 f"this server's model has {service.unfit_to_read}")
         _check_probability(min_confidence)
         body = await image_body(request, service.body_timeout)
-        return await service.off_the_loop(read_calibrated, body, min_confidence)
+        return await service.off_the_loop(read_calibrated, body, min_confidence, marks)
 
     return read
 
