@@ -409,3 +409,17 @@ def test_cli_read_marks(tmp_path, capsys):
     assert out["text"] == "71.0" and [m["mark"] for m in out["marks"]] == ["."]
     assert main(["read", str(path)]) == 0
     assert capsys.readouterr().out.startswith(f"{path}: 710 (")
+
+
+def test_predict_given_a_number_points_to_read(tmp_path, capsys):
+    from digitnet.data.frontend import several_digits
+    from digitnet.data.preprocess import to_mnist
+
+    number, digit = tmp_path / "number.png", tmp_path / "digit.png"
+    handwritten(SEVEN_ONE_ZERO).save(number)
+    handwritten([SEVEN_ONE_ZERO[0]], size=(200, 200)).save(digit)
+    assert several_digits(to_mnist(number)) and not several_digits(to_mnist(digit))
+    assert main(["predict", str(number), str(digit)]) == 0
+    err = capsys.readouterr().err
+    assert f"{number} looks like several digits side by side; `digitnet read` reads numbers" in err
+    assert str(digit) not in err

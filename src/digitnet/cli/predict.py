@@ -1,6 +1,7 @@
 """digitnet predict: the digit in each image, from any picture of one digit."""
 
 import json
+import sys
 
 #: A 28x28 input whose pixels differ by less than this holds no digit (as to_mnist's threshold).
 BLANK_CONTRAST = 0.15
@@ -133,6 +134,7 @@ def run(args):
 
     import numpy as np
 
+    from ..data.frontend import several_digits
     from ..data.preprocess import to_mnist
     from ..errors import ImageError, NoDigitError
     from ..io import DIGITS, class_names
@@ -146,7 +148,7 @@ def run(args):
     # "label" only where it says more than "digit": for classes other than the ten digits
     labelled = {"label": None} if classes != DIGITS else {}
     # an image that cannot be read is reported, and the others are still recognised
-    inputs, blank, failed, paths, names = [], {}, {}, [], []
+    inputs, blank, failed, paths, names, pictures = [], {}, {}, [], [], set()
     for path in _expand(args.images):
         if path.lower().endswith(".csv"):
             from ..data.formats import read_pixels_csv
@@ -165,6 +167,7 @@ def run(args):
                 raise ImageError(f"{path}: no such file")
             else:
                 inputs.append(to_mnist(path))
+                pictures.add(path)
         except ImageError as e:
             if isinstance(e, NoDigitError):
                 blank[path] = str(e)
@@ -200,6 +203,9 @@ def run(args):
                               "probabilities": [round(float(v), 6) for v in p], **rejected}))
         else:
             print(f"{shown(path)}: {answer(shown(classes[digit]), p[digit], rejected, args.min_confidence)}")
+        if path in pictures and not labelled and several_digits(x):
+            print(f"digitnet: {shown(path)} looks like several digits side by side; "
+                  f"`digitnet read` reads numbers", file=sys.stderr)
     return EXIT_USAGE if failed or blank else 0
 
 

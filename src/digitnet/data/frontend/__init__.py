@@ -24,10 +24,11 @@ import numpy as np
 from ...errors import NoDigitError
 from . import light, select
 from .decode import MAX_BYTES, MAX_PIXELS, levels, open_image, quiet_pillow_size_warning
-from .fit import NOISE, bounding_box, fit_mnist
+from .fit import NOISE, bounding_box, fit_mnist, several_digits
 
 __all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "Seen", "bounding_box", "fit_mnist", "ink",
-           "ink_seen", "open_image", "quiet_pillow_size_warning", "to_mnist", "writing_ink"]
+           "ink_seen", "open_image", "quiet_pillow_size_warning", "several_digits", "to_mnist",
+           "writing_ink"]
 
 #: The long side of the working copy the writing is looked for on; for a drawing on a
 #: flat background (a canvas export), which has no noise to average, half as much.
