@@ -260,7 +260,7 @@ def lattice(image) -> Lattice:
     return lat
 
 
-class Mark(NamedTuple):
+class MarkPiece(NamedTuple):
     """A point, comma or dash between digits (``marks``): its text and its ink, as a
     Piece's: columns of ``Lattice.small`` and its pixels there."""
     text: str
@@ -269,7 +269,7 @@ class Mark(NamedTuple):
     mask: np.ndarray
 
 
-def marks(lat) -> list[Mark]:
+def marks(lat) -> list[MarkPiece]:
     """The points, commas and dashes written between the digits of ``lat``, left to
     right (see MARK_SIZE). The digits are read without regard to them."""
     labels = label(lat.small > 0.25)
@@ -303,7 +303,7 @@ def marks(lat) -> list[Mark]:
             text = "-"
         else:
             continue
-        found.append(Mark(text, int(left), int(right), labels[:, left:right] == k))
+        found.append(MarkPiece(text, int(left), int(right), labels[:, left:right] == k))
     return sorted(found, key=lambda m: m.left)
 
 
