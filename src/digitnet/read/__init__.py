@@ -12,10 +12,10 @@ classifier judge the splits.
 - ``decode``: the chain of candidates with the best score (dynamic programming).
 """
 
-from .decode import CUT_COST, DIGIT_BONUS, Digit, Reading, not_a_digit_reader, read_number
+from .decode import CUT_COST, DIGIT_BONUS, Digit, Mark, Reading, not_a_digit_reader, read_number
 from .judge import features, whole_digit_model
 from .segment import CUT_MARGIN, LINE_HEIGHT, SPLIT_ASPECT, Lattice, Piece, label, lattice, piece_image
 
 __all__ = ["CUT_COST", "CUT_MARGIN", "DIGIT_BONUS", "LINE_HEIGHT", "SPLIT_ASPECT", "Digit",
-           "Lattice", "Piece", "Reading", "features", "label", "lattice", "not_a_digit_reader",
+           "Lattice", "Mark", "Piece", "Reading", "features", "label", "lattice", "not_a_digit_reader",
            "piece_image", "read_number", "whole_digit_model"]
