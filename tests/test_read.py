@@ -423,3 +423,12 @@ def test_predict_given_a_number_points_to_read(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{number} looks like several digits side by side; `digitnet read` reads numbers" in err
     assert str(digit) not in err
+
+
+def test_read_many_writes_the_marks_when_asked(tmp_path):
+    from digitnet.batch import read_many
+
+    path = tmp_path / "amount.png"
+    handwritten(MARKED["7,10"], size=(400, 200)).save(path)
+    assert [r.answer for r in read_many([str(path)], marks=True)] == ["7,10"]
+    assert [r.answer for r in read_many([str(path)])] == ["710"]
