@@ -117,6 +117,17 @@ def test_predict(client):
     assert result["digit"] == 7 and result["confidence"] > 0.9
     assert len(result["probabilities"]) == 10 and len(result["input"]) == 784
     assert result["activations"] and all(layer["values"] for layer in result["activations"])
+    assert result["several_digits"] is False
+
+
+def test_predict_says_when_a_picture_looks_like_several_digits(client):
+    def seven_one_zero(d):
+        d.line([(40, 50), (110, 50), (70, 160)], fill=0, width=14)
+        d.line([(180, 40), (180, 160)], fill=0, width=14)
+        d.ellipse([(250, 40), (330, 160)], outline=0, width=14)
+
+    result = client.post("/api/predict", content=png(seven_one_zero, size=(400, 200))).json()
+    assert result["several_digits"] is True
 
 
 def test_the_server_runs_the_shipped_model_rearranged_for_inference():
@@ -363,6 +374,17 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
             page.screenshot(path=str(tmp_path / "page.png"))
             if os.environ.get("DIGITNET_SCREENSHOT"):
                 shutil.copy(tmp_path / "page.png", os.environ["DIGITNET_SCREENSHOT"])
+
+            def seven_one_zero(d):
+                d.line([(40, 50), (110, 50), (70, 160)], fill=0, width=14)
+                d.line([(180, 40), (180, 160)], fill=0, width=14)
+                d.ellipse([(250, 40), (330, 160)], outline=0, width=14)
+
+            # a number uploaded in digit mode: the page says to read it as a number
+            page.set_input_files("#file", files=[{"name": "710.png", "mimeType": "image/png",
+                                                  "buffer": png(seven_one_zero, size=(400, 200))}])
+            page.wait_for_function("document.getElementById('confidence').textContent"
+                                   ".includes('several digits')", timeout=15_000)
             browser.close()
     finally:
         server.terminate()

@@ -87,6 +87,7 @@ def _predict(service: Service):
     from fastapi import Query, Request
     from fastapi.responses import JSONResponse
 
+    from ..data.frontend import several_digits
     from ..data.preprocess import to_mnist
     from .app import activations
     from .batching import is_large
@@ -107,7 +108,9 @@ def _predict(service: Service):
         result = {"digit": digit, "confidence": confidence,
                   "probabilities": np.round(p.astype(np.float64), 6).tolist(),
                   "input": np.round(x.astype(np.float64), 3).tolist(),
-                  "rejected": confidence < min_confidence}
+                  "rejected": confidence < min_confidence,
+                  # a number sent as one digit: /api/read reads it
+                  "several_digits": several_digits(x)}
         if with_activations:
             result["activations"] = activations(service.network, x)
         return JSONResponse(result)

@@ -90,7 +90,8 @@ function show(big, small) {
 function showDigit(r) {
   clearDetails();
   if (r.digit === null) { show("?", "no digit found"); return; }
-  show(String(r.digit), `${(100 * r.confidence).toFixed(1)}% sure`);
+  const sure = `${(100 * r.confidence).toFixed(1)}% sure`;
+  show(String(r.digit), r.several_digits ? `${sure}, but this looks like several digits: tick "read a whole number"` : sure);
   const bars = document.getElementById("bars");
   bars.innerHTML = "";
   r.probabilities.forEach((p, d) => {
