@@ -432,3 +432,60 @@ def test_read_many_writes_the_marks_when_asked(tmp_path):
     handwritten(MARKED["7,10"], size=(400, 200)).save(path)
     assert [r.answer for r in read_many([str(path)], marks=True)] == ["7,10"]
     assert [r.answer for r in read_many([str(path)])] == ["710"]
+
+
+# --- every line (read --lines) -------------------------------------------------------------
+
+def two_lines(second_height=120):
+    """710 on a first line, 107 under it, its digits ``second_height`` high."""
+    image = Image.new("L", (420, 420), 255)
+    draw = ImageDraw.Draw(image)
+    for top, z, digits in [(30, 1.0, "710"), (230, second_height / 120, "107")]:
+        for n, digit in enumerate(digits):
+            x = 40 + 100 * n * z
+            if digit == "7":
+                draw.line([(x, top + 10 * z), (x + 70 * z, top + 10 * z), (x + 30 * z, top + 120 * z)],
+                          fill=0, width=14)
+            elif digit == "1":
+                draw.line([(x + 40 * z, top), (x + 40 * z, top + 120 * z)], fill=0, width=14)
+            else:
+                draw.ellipse([(x, top), (x + 80 * z, top + 120 * z)], outline=0, width=14)
+    return image
+
+
+def test_read_lines_reads_each_line_top_to_bottom_in_the_pictures_pixels(model):
+    from digitnet.read import read_lines
+
+    first, second = read_lines(two_lines(), model)
+    assert (first.text, second.text) == ("710", "107")
+    assert first.digits[0].box[1] < 60 and second.digits[0].box[1] > 200  # the picture's rows
+    assert read_number(two_lines(), model).text in ("710", "107")  # one line, without lines
+    # one line: the reading read_number gives
+    (only,) = read_lines(handwritten(SEVEN_ONE_ZERO), model)
+    assert only == read_number(handwritten(SEVEN_ONE_ZERO), model)
+
+
+def test_read_lines_leaves_out_writing_far_smaller_than_the_first_line(model):
+    from digitnet.read import read_lines
+
+    assert [r.text for r in read_lines(two_lines(second_height=40), model)] == ["710"]
+
+
+def test_read_lines_of_a_blank_picture_is_no_digit(model):
+    from digitnet.errors import NoDigitError
+    from digitnet.read import read_lines
+
+    with pytest.raises(NoDigitError):
+        read_lines(Image.new("L", (300, 300), 255), model)
+
+
+def test_cli_read_lines(tmp_path, capsys):
+    path = tmp_path / "envelope.png"
+    two_lines().save(path)
+    assert main(["read", str(path), "--lines"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0] for line in out] == [f"{path} line 1: 710", f"{path} line 2: 107"]
+    assert main(["read", str(path), "--lines", "--json"]) == 0
+    assert [line["text"] for line in json.loads(capsys.readouterr().out)["lines"]] == ["710", "107"]
+    assert main(["read", str(path), "--lines", "--out", str(tmp_path / "rows.csv")]) == 2
+    assert "--lines does not go with batch mode" in capsys.readouterr().err

@@ -229,6 +229,14 @@ def test_read_and_model(client):
     response = client.post("/api/read?marks=true", content=png(decimal, size=(360, 200)))
     assert response.status_code == 200 and response.json()["text"] == "7.1"
     assert [m["mark"] for m in response.json()["marks"]] == ["."]
+
+    def two_lines(d):
+        number(d)
+        d.line([(80, 240), (80, 370)], fill=0, width=16)  # a 1 on a second line
+
+    response = client.post("/api/read?lines=true", content=png(two_lines, size=(360, 400)))
+    assert response.status_code == 200
+    assert [line["text"] for line in response.json()["lines"]] == ["71", "1"]
     model = client.get("/api/model").json()
     assert model["layers"] and "metrics" in model
 

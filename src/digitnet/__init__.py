@@ -49,6 +49,16 @@ def read_number(image: ImageSource, model: Model | None = None,
                 marks=marks)
 
 
+def read_lines(image: ImageSource, model: Model | None = None, min_confidence: float = 0.5,
+               marks: bool = False) -> list[Reading]:
+    """The number written on each line of ``image``, top to bottom (an envelope's
+    postcode and house number): ``read_number``'s readings. See ``digitnet.read.lines``."""
+    from .read import read_lines as read
+
+    return read(image, model if model is not None else shipped_model(), min_confidence,
+                marks=marks)
+
+
 class Prediction(NamedTuple):
     digit: int
     confidence: float
@@ -73,7 +83,7 @@ def to_mnist(image: ImageSource) -> np.ndarray:
     return convert(image)
 
 __all__ = [
-    "__version__", "predict", "Prediction", "shipped_model", "read_number", "to_mnist",
+    "__version__", "predict", "Prediction", "shipped_model", "read_number", "read_lines", "to_mnist",
     "mlp", "Network", "fit", "evaluate", "Callback", "load_mnist",
     "load_model", "save_model", "DigitnetError", "DataError", "ModelFileError",
     "TrainingDiverged",

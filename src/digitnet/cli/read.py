@@ -28,6 +28,9 @@ def add_parser(sub):
     p.add_argument("--marks", action="store_true",
                    help="write the points, commas and dashes between the digits into the text "
                    "(1,250.00, 555-0142); the digits are read the same either way")
+    p.add_argument("--lines", action="store_true",
+                   help="read every line of writing, top to bottom (an envelope's postcode and "
+                   "house number), not only the dominant one: one answer per line")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: path, text, confidence, digits with boxes "
                    "(and with --marks, each mark with its box)")
@@ -42,7 +45,7 @@ def run(args):
     from ..errors import ImageError
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
-    from ..read import not_a_digit_reader, read_number
+    from ..read import not_a_digit_reader, read_lines, read_number
     from . import EXIT_USAGE, batchmode, fail, shown
     from .predict import _expand, answer, report_failure, with_path
 
@@ -66,19 +69,26 @@ def run(args):
         try:
             if not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
-            reading = calibration.reading(read_number(path, net, marks=args.marks),
-                                          args.min_confidence)
+            if args.lines:
+                readings = [calibration.reading(r, args.min_confidence)
+                            for r in read_lines(path, net, marks=args.marks)]
+            else:
+                readings = [calibration.reading(read_number(path, net, marks=args.marks),
+                                                args.min_confidence)]
         except ImageError as e:  # unreadable or blank: reported, and the other images still read
             failed += 1
             report_failure(path, with_path(path, e), args.json,
-                           {"text": "", "confidence": 0.0, "digits": []})
+                           {"lines": []} if args.lines else {"text": "", "confidence": 0.0, "digits": []})
             continue
-        rejected = {"rejected": reading.confidence < args.min_confidence}
+        answers = [{**r.as_dict(), "rejected": r.confidence < args.min_confidence} for r in readings]
         if args.json:
-            print(json.dumps({"path": path, **reading.as_dict(), **rejected}))
-        else:
+            print(json.dumps({"path": path, "lines": answers} if args.lines
+                             else {"path": path, **answers[0]}))
+            continue
+        for n, (reading, said) in enumerate(zip(readings, answers)):
+            where = f"{shown(path)} line {n + 1}" if args.lines else shown(path)
             marked = reading.spelled(flag_unsure=True)
-            print(f"{shown(path)}: {answer(marked, reading.confidence, rejected, args.min_confidence)}")
+            print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}")
     return EXIT_USAGE if failed else 0
 
 
@@ -87,6 +97,6 @@ def _batch(args):
     from ..batch.work import Task
     from . import batchmode
 
-    batchmode.refuse(args, ["--json"])
+    batchmode.refuse(args, ["--json", "--lines"])
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
                                     marks=args.marks, batch_size=READ_BATCH))

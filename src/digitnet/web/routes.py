@@ -121,24 +121,30 @@ def _predict(service: Service):
 def _read(service: Service):
     from fastapi import HTTPException, Query, Request
 
-    from ..read import read_number
+    from ..read import read_lines, read_number
 
-    def read_calibrated(body, min_confidence, marks):
-        reading = service.calibration.reading(read_number(body, service.read_model, marks=marks),
-                                              min_confidence)
-        return {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
+    def read_calibrated(body, min_confidence, marks, lines):
+        def said(reading):
+            reading = service.calibration.reading(reading, min_confidence)
+            return {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
+
+        if lines:
+            return {"lines": [said(r) for r in read_lines(body, service.read_model, marks=marks)]}
+        return said(read_number(body, service.read_model, marks=marks))
 
     async def read(request: Request, min_confidence: float = Query(0.5, description=(
             MIN_CONFIDENCE + "; its digits less sure than this are marked unsure")),
             marks: bool = Query(False, description=(
                 "write the points, commas and dashes between the digits into the text "
-                "(1,250.00), each listed in `marks` with its box"))):
+                "(1,250.00), each listed in `marks` with its box")),
+            lines: bool = Query(False, description=(
+                "read every line of writing, top to bottom: {\"lines\": [one answer a line]}"))):
         if service.unfit_to_read:
             raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
                                 f"this server's model has {service.unfit_to_read}")
         _check_probability(min_confidence)
         body = await image_body(request, service.body_timeout)
-        return await service.off_the_loop(read_calibrated, body, min_confidence, marks)
+        return await service.off_the_loop(read_calibrated, body, min_confidence, marks, lines)
 
     return read
 
