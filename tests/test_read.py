@@ -489,3 +489,14 @@ def test_cli_read_lines(tmp_path, capsys):
     assert [line["text"] for line in json.loads(capsys.readouterr().out)["lines"]] == ["710", "107"]
     assert main(["read", str(path), "--lines", "--out", str(tmp_path / "rows.csv")]) == 2
     assert "--lines does not go with batch mode" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("error")
+def test_ink_of_specks_alone_holds_no_candidates_and_no_numpy_warning():
+    # a crop of a photo with specks alone (read --lines reads such crops): NumPy warned
+    # "Mean of empty slice" from the median size of no components
+    from digitnet.read.segment import _groups
+
+    binary = np.zeros((64, 200), bool)
+    binary[10, 10:12] = binary[40, 100:102] = True
+    assert _groups(binary) == []

@@ -184,6 +184,8 @@ def _groups(binary):
 def _join_fragments(merged, sizes):
     """A fragment much smaller than the digits around it belongs to its nearest
     neighbour: joined in place in ``merged`` ([left, right, labels]) and ``sizes``."""
+    if not merged:  # only specks
+        return
     typical = np.median(sizes)
     i = 0
     while len(merged) > 1 and i < len(merged):
