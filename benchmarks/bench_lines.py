@@ -8,8 +8,8 @@ their height, each line placed anywhere across the width; half of the pictures s
 (`realworld.scan`), half photographed on paper (`realworld.photo`: light, noise, JPEG).
 Reported: both lines read exactly and in order, the lines found, and, on realworld's
 pictures of one number (`apart`, `num-photo`), how often a second line is invented.
-The threshold (`read.lines.LINE_HEIGHTS`) and the absence of a confidence rule were chosen on the validation
-split; the test split's pictures are made from test digits.
+The height bound (`read.lines.LINE_HEIGHTS`), and no bound on confidence, were chosen on
+the validation split; the test split's pictures are made from test digits.
 """
 
 import argparse
