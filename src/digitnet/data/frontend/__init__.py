@@ -128,7 +128,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     longest = detail and (photo or flat)
     found = select.writing(strength, sigma, join, paper=not flat, longest=longest,
                            form=not detail, alone=detail)
-    if found is None or (not flat and _typical(strength, found.mask) < FAINT_WRITING):
+    if found is None:
         raise NoDigitError(BLANK)
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
@@ -136,6 +136,8 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
     if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
+        if not flat and _typical(strength, found.mask) < FAINT_WRITING:
+            raise NoDigitError(BLANK)
         pad = int(MARGIN * size) + 2
         top, left = max(0, top - pad), max(0, left - pad)
         bottom, right = bottom + pad, right + pad
@@ -159,7 +161,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     strength = light.contrast(crop, level, dark)
     again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest,
                            form=not detail, alone=detail)
-    if again is None:
+    if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
         raise NoDigitError(BLANK)
     return _soft(strength, again, flat), (top, left), Seen(photo, found.form or again.form)
 
