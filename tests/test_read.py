@@ -500,3 +500,19 @@ def test_ink_of_specks_alone_holds_no_candidates_and_no_numpy_warning():
     binary = np.zeros((64, 200), bool)
     binary[10, 10:12] = binary[40, 100:102] = True
     assert _groups(binary) == []
+
+
+def test_read_says_when_it_left_other_lines_out(model, tmp_path, capsys):
+    from digitnet.read import read_lines
+
+    reading = read_number(two_lines(), model)
+    assert reading.other_lines and reading.as_dict()["other_lines"] is True
+    alone = read_number(handwritten(SEVEN_ONE_ZERO), model)
+    assert not alone.other_lines and "other_lines" not in alone.as_dict()
+    assert not any(r.other_lines for r in read_lines(two_lines(), model))  # all read
+    assert not read_number(two_lines(second_height=40), model).other_lines  # a note, not a line
+    path = tmp_path / "envelope.png"
+    two_lines().save(path)
+    assert main(["read", str(path)]) == 0
+    assert "more writing above or below the number read; --lines reads every line" in \
+        capsys.readouterr().err

@@ -1,6 +1,7 @@
 """digitnet read: the number written in each image."""
 
 import json
+import sys
 
 
 def add_parser(sub):
@@ -89,6 +90,9 @@ def run(args):
             where = f"{shown(path)} line {n + 1}" if args.lines else shown(path)
             marked = reading.spelled(flag_unsure=True)
             print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}")
+        if not args.lines and readings[0].other_lines:
+            print(f"digitnet: {shown(path)} has more writing above or below the number read; "
+                  "--lines reads every line", file=sys.stderr)
     return EXIT_USAGE if failed else 0
 
 

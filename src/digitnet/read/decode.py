@@ -76,6 +76,8 @@ class Reading:
     #: The points, commas and dashes between the digits, when they were asked for (they
     #: are then in ``text`` too); None when not.
     marks: list | None = None
+    #: More writing stands above or below the line read: another line (``read_lines``).
+    other_lines: bool = False
 
     def spelled(self, flag_unsure: bool = False) -> str:
         """The digits with the marks between them; with ``flag_unsure``, a '?' after
@@ -92,6 +94,8 @@ class Reading:
         if self.marks is not None:
             out["marks"] = [{"mark": m.mark, "after": m.after, "box": list(m.box)}
                             for m in self.marks]
+        if self.other_lines:
+            out["other_lines"] = True
         return out
 
 
@@ -252,7 +256,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if lead is not None:
         measures["sequence_lead"] = lead
         measures["spelled"] = float(any(isinstance(k, Piece) for k, _, _ in chosen))
-    reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures)
+    reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
+                      other_lines=lat.seen is not None and lat.seen.other_lines)
     if marks:
         centres = [(d.box[0] + d.box[2]) / 2 for d in digits]
         reading.marks = []

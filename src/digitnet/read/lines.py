@@ -61,15 +61,17 @@ def read_lines(image, model, min_confidence: float = 0.5, marks: bool = False,
         read_band(y1 + pad, bottom)
 
     # the first line as read_number reads the picture: its errors are the picture's
-    add(0, picture.height, read_number(picture, model, min_confidence, marks=marks))
+    add(0, picture.height, _moved(read_number(picture, model, min_confidence, marks=marks), 0))
     return [reading for _, _, reading in sorted(found, key=lambda f: f[0])]
 
 
 def _moved(reading: Reading, top: int) -> Reading:
-    """``reading`` of a band starting at row ``top``, its boxes in the whole picture's."""
+    """``reading`` of a band starting at row ``top``, its boxes in the whole picture's (and
+    no longer said to leave other lines out: they are read too)."""
     def down(box):
         return (box[0], box[1] + top, box[2], box[3] + top)
 
-    return replace(reading, digits=[replace(d, box=down(d.box)) for d in reading.digits],
+    return replace(reading, other_lines=False,
+                   digits=[replace(d, box=down(d.box)) for d in reading.digits],
                    marks=None if reading.marks is None
                    else [replace(m, box=down(m.box)) for m in reading.marks])

@@ -52,6 +52,10 @@ SATURATE = 0.85
 #: more. The bound is as low as that allows, for faint pencil: a 7 of contrast 0.15 on
 #: blotchy paper is still read in 23 of 30 pictures (BENCHMARKS.md, "Blank paper").
 FAINT_WRITING = 0.15
+#: A number's writing has other lines when a piece left out above or below it (by
+#: OTHER_LINE of its height or more), away from the frame's edges, is at least OTHER_LINE
+#: as high as it and as strong as ink (read --lines reads them).
+OTHER_LINE = 0.5
 
 #: A picture whose border is, for FLAT_SHARE of its pixels, within FLAT of one level is a
 #: drawing on a flat background (the strokes may reach the border).
@@ -66,6 +70,8 @@ class Seen(NamedTuple):
 
     photo: bool  # paper with its lighting (not a drawing on a flat background), dark ink
     form: bool  # a form's print (a line, boxes, a frame, ticks) was taken out
+    #: (a number's writing) more writing above or below it, left out: another line
+    other_lines: bool = False
 
 
 def to_mnist(source) -> np.ndarray:
@@ -130,6 +136,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
                            form=not detail, alone=detail)
     if found is None:
         raise NoDigitError(BLANK)
+    others = not detail and _other_lines(strength, found)
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
         return values, origin, Seen(photo, found.form)
@@ -143,8 +150,8 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
         bottom, right = bottom + pad, right + pad
         soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
         if factor == 1:
-            return soft, (top, left), Seen(photo, found.form)
-        return soft, (top * factor, left * factor), Seen(photo, found.form)
+            return soft, (top, left), Seen(photo, found.form, others)
+        return soft, (top * factor, left * factor), Seen(photo, found.form, others)
     # again, on a crop of the full picture around the writing
     pad = (MARGIN * size + 2) * factor
     top, left = max(0, int(top * factor - pad)), max(0, int(left * factor - pad))
@@ -163,7 +170,26 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
                            form=not detail, alone=detail)
     if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
         raise NoDigitError(BLANK)
-    return _soft(strength, again, flat), (top, left), Seen(photo, found.form or again.form)
+    return _soft(strength, again, flat), (top, left), Seen(photo, found.form or again.form, others)
+
+
+def _other_lines(strength: np.ndarray, found: select.Writing) -> bool:
+    """Whether writing left out of ``found`` stands above or below it as another line
+    would (OTHER_LINE)."""
+    rest = found.ink & ~found.mask
+    if found.printed is not None:
+        rest &= ~found.printed
+    if not rest.any():
+        return False
+    top, bottom = found.box[0], found.box[1]
+    height = bottom - top
+    stats = select.measure(select.label(rest), strength)
+    h, w = rest.shape
+    inside = (stats.top > 0) & (stats.left > 0) & (stats.bottom < h) & (stats.right < w)
+    reach = (1 - OTHER_LINE) * height  # how far into the writing's rows it may come
+    apart = (stats.bottom <= top + reach) | (stats.top >= bottom - reach)
+    tall = stats.bottom - stats.top >= OTHER_LINE * height
+    return bool((inside & apart & tall & (stats.peak >= 2 * FAINT_WRITING)).any())
 
 
 def _typical(strength: np.ndarray, mask: np.ndarray) -> float:

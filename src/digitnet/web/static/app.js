@@ -123,7 +123,8 @@ function showNumber(r) {
   if (!r.text) { show("?", "no digits found"); return; }
   // the confidence is calibrated: the chance that the whole number is right
   const sure = `${(100 * r.confidence).toFixed(1)}% sure`;
-  show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), r.rejected ? `${sure}: too unsure to accept` : sure);
+  const said = r.rejected ? `${sure}: too unsure to accept` : sure;
+  show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), r.other_lines ? `${said}; more lines above or below, not read` : said);
 }
 
 function paint(canvas, values, h, w, scale) {
