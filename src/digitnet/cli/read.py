@@ -34,7 +34,8 @@ def add_parser(sub):
                    "house number), not only the dominant one: one answer per line")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: path, text, confidence, digits with boxes "
-                   "(and with --marks, each mark with its box)")
+                   "(and with --marks, each mark with its box; with --lines, path and lines, "
+                   "one such answer a line of writing)")
     batchmode.add_options(p, "read")
     return p
 
