@@ -487,8 +487,9 @@ def test_cli_read_lines(tmp_path, capsys):
     assert [line.split(" (")[0] for line in out] == [f"{path} line 1: 710", f"{path} line 2: 107"]
     assert main(["read", str(path), "--lines", "--json"]) == 0
     assert [line["text"] for line in json.loads(capsys.readouterr().out)["lines"]] == ["710", "107"]
-    assert main(["read", str(path), "--lines", "--out", str(tmp_path / "rows.csv")]) == 2
-    assert "--lines does not go with batch mode" in capsys.readouterr().err
+    rows = tmp_path / "rows.csv"  # batch mode: one row, the lines joined by spaces
+    assert main(["read", str(path), "--lines", "--out", str(rows), "--quiet"]) == 0
+    assert rows.read_text().splitlines()[1].startswith(f"{path},710 107,")
 
 
 @pytest.mark.filterwarnings("error")
@@ -516,3 +517,14 @@ def test_read_says_when_it_left_other_lines_out(model, tmp_path, capsys):
     assert main(["read", str(path)]) == 0
     assert "more writing above or below the number read; --lines reads every line" in \
         capsys.readouterr().err
+
+
+def test_read_many_reads_every_line_when_asked(tmp_path):
+    from digitnet.batch import read_many
+
+    path = tmp_path / "envelope.png"
+    two_lines().save(path)
+    (lines,) = read_many([str(path)], lines=True)
+    (one,) = read_many([str(path)])
+    assert lines.answer == "710 107" and one.answer in ("710", "107")
+    assert lines.confidence <= one.confidence  # the chance that both lines are right

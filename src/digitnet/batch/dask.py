@@ -236,12 +236,14 @@ def predict_partition(partition: Any, model: Any = None, shortcut: float | None 
 
 
 def read_partition(partition: Any, model: Any = None, min_confidence: float = 0.5,
-                   column: str = "path", batch_size: int = 8, marks: bool = False) -> Any:
+                   column: str = "path", batch_size: int = 8, marks: bool = False,
+                   lines: bool = False) -> Any:
     """The number written in each item of a Dask partition (as ``predict_partition``;
-    ``marks`` as ``read_number``'s)."""
+    ``marks`` and ``lines`` as ``read_many``'s)."""
     return _partition(Task("read", model, min_confidence=min_confidence, marks=marks,
-                           batch_size=batch_size,
-                           token=_token("read", model, min_confidence, marks)), partition, column)
+                           lines=lines, batch_size=batch_size,
+                           token=_token("read", model, min_confidence, marks, lines)),
+                      partition, column)
 
 
 def _token(*args):

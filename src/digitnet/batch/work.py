@@ -78,6 +78,7 @@ class Task:
     shortcut: float | None = None
     min_confidence: float = 0.5
     marks: bool = False  # read only: points, commas and dashes in the text
+    lines: bool = False  # read only: every line, the answers joined by spaces
     batch_size: int = 256
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -236,7 +237,7 @@ def _unblank(x):
 
 
 def _read(network, task, item: Input) -> Result:
-    from ..read import read_number
+    from ..read import read_lines, read_number
 
     name, data = item
     try:
@@ -244,8 +245,14 @@ def _read(network, task, item: Input) -> Result:
             raise ImageError(data.message)
         if isinstance(data, np.ndarray):
             raise ImageError("read takes pictures as paths or bytes, not arrays")
-        reading = _calibration(task).reading(read_number(data, network, marks=task.marks),
-                                             task.min_confidence)
+        calibration = _calibration(task)
+        if task.lines:  # one row: the lines top to bottom, the chance that all are right
+            readings = [calibration.reading(r, task.min_confidence)
+                        for r in read_lines(data, network, marks=task.marks)]
+            return Result(name, " ".join(r.text for r in readings),
+                          float(np.prod([r.confidence for r in readings])))
+        reading = calibration.reading(read_number(data, network, marks=task.marks),
+                                      task.min_confidence)
     except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
         return Result(name, None, 0.0, _named(name, data, e))
     return Result(name, reading.text, reading.confidence)

@@ -31,7 +31,8 @@ def add_parser(sub):
                    "(1,250.00, 555-0142); the digits are read the same either way")
     p.add_argument("--lines", action="store_true",
                    help="read every line of writing, top to bottom (an envelope's postcode and "
-                   "house number), not only the dominant one: one answer per line")
+                   "house number), not only the dominant one: one answer per line (in batch "
+                   "mode one row, the lines joined by spaces)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: path, text, confidence, digits with boxes "
                    "(and with --marks, each mark with its box; with --lines, path and lines, "
@@ -102,6 +103,6 @@ def _batch(args):
     from ..batch.work import Task
     from . import batchmode
 
-    batchmode.refuse(args, ["--json", "--lines"])
+    batchmode.refuse(args, ["--json"])
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
-                                    marks=args.marks, batch_size=READ_BATCH))
+                                    marks=args.marks, lines=args.lines, batch_size=READ_BATCH))
