@@ -528,3 +528,18 @@ def test_read_many_reads_every_line_when_asked(tmp_path):
     (one,) = read_many([str(path)])
     assert lines.answer == "710 107" and one.answer in ("710", "107")
     assert lines.confidence <= one.confidence  # the chance that both lines are right
+
+
+def test_a_printed_label_beside_the_number_is_not_read_as_digits(model):
+    # "Amount: 710" on a form: the label's letters read as "44" before the digits
+    from PIL import ImageFont
+
+    try:
+        font = ImageFont.load_default(size=28)  # Pillow 10.1 and later: a scalable font
+    except TypeError:
+        pytest.skip("this Pillow has no scalable default font")
+    for label, at in (("Amount:", (10, 90)), ("EUR", (380, 95))):
+        image = handwritten(SEVEN_ONE_ZERO, size=(520, 200)) if at[0] > 300 else \
+            handwritten([(k, [(x + 160, y) for x, y in p]) for k, p in SEVEN_ONE_ZERO], size=(520, 200))
+        ImageDraw.Draw(image).text(at, label, fill=0, font=font)
+        assert read_number(image, model).text == "710", label
