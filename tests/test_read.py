@@ -538,8 +538,8 @@ def test_a_printed_label_beside_the_number_is_not_read_as_digits(model):
         font = ImageFont.load_default(size=28)  # Pillow 10.1 and later: a scalable font
     except TypeError:
         pytest.skip("this Pillow has no scalable default font")
-    for label, at in (("Amount:", (10, 90)), ("EUR", (380, 95))):
+    for printed, at in (("Amount:", (10, 90)), ("EUR", (380, 95))):
         image = handwritten(SEVEN_ONE_ZERO, size=(520, 200)) if at[0] > 300 else \
             handwritten([(k, [(x + 160, y) for x, y in p]) for k, p in SEVEN_ONE_ZERO], size=(520, 200))
-        ImageDraw.Draw(image).text(at, label, fill=0, font=font)
-        assert read_number(image, model).text == "710", label
+        ImageDraw.Draw(image).text(at, printed, fill=0, font=font)
+        assert read_number(image, model).text == "710", printed
