@@ -264,6 +264,7 @@ def lattice(image) -> Lattice:
         for g in groups[:first] + groups[last + 1:]:
             small[:, g.left:g.right][g.mask] = 0.0
         groups = groups[first:last + 1]
+        binary = small > 0.25  # (the pen's width is the digits' alone)
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
     pen = stroke_width(binary)  # the pen's width in pixels

@@ -48,7 +48,7 @@ SATURATE = 0.85
 #: On a photo of paper, writing whose typical strength (its 90th percentile) is below this
 #: is the paper's own texture, its lighting's remains and noise, not ink: writing was
 #: "found" in 17 of 300 photos of blank paper made as the validation pictures are, its
-#: typical strength 0.07-0.14, while every validation digit's and number's was 0.34 or
+#: typical strength 0.07-0.14, while every validation digit's and number's was 0.31 or
 #: more. The bound is as low as that allows, for faint pencil: a 7 of contrast 0.15 on
 #: blotchy paper is still read in 23 of 30 pictures (BENCHMARKS.md, "Blank paper").
 FAINT_WRITING = 0.15
