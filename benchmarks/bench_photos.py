@@ -64,21 +64,26 @@ FROZEN: dict = {
 }
 
 
-def score_singles(items, model):
-    """(correct, no digit found, seconds of front end per picture) as ``digitnet predict``."""
-    from digitnet.data.preprocess import to_mnist
+def score_singles(items, model, photo=None):
+    """(correct, no digit found, seconds of front end per picture) as ``digitnet predict``:
+    ``photo`` (the network for photos of paper, or None) answers for the photos."""
+    from digitnet.data.preprocess import to_mnist_seen
     from digitnet.errors import ImageError
+    from digitnet.pretrained import confidences
 
-    inputs, found, start = [], [], time.perf_counter()
+    inputs, found, photos, start = [], [], [], time.perf_counter()
     for data, _ in items:
         try:
-            inputs.append(to_mnist(data))
+            x, seen = to_mnist_seen(data)
+            inputs.append(x)
+            photos.append(seen.photo)
             found.append(True)
         except ImageError:
             inputs.append(np.zeros(784, np.float32))
+            photos.append(False)
             found.append(False)
     seconds = (time.perf_counter() - start) / max(1, len(items))
-    predicted = model.confidences(np.stack(inputs)).argmax(axis=1)
+    predicted = confidences(model, photo, np.stack(inputs), photos).argmax(axis=1)
     truth = np.array([label for _, label in items])
     found = np.array(found)
     return int(((predicted == truth) & found).sum()), int((~found).sum()), seconds
@@ -106,13 +111,16 @@ def main(argv=None):
     parser.add_argument("--numbers", type=int, default=NUMBERS, help="pictures per number family")
     parser.add_argument("--families", help="comma-separated families (default: all of the split's)")
     parser.add_argument("--model", help="model file (default: the shipped default)")
+    parser.add_argument("--photo-model", help="the network for photos of paper (default: the "
+                        "shipped one with the default model; 'none': the model answers alone)")
     parser.add_argument("--save", metavar="DIR", help="also write the pictures to DIR (to look at)")
     parser.add_argument("--checksums", action="store_true",
                         help="print each family's SHA-256 as a FROZEN entry and stop")
     args = parser.parse_args(argv)
 
+    from digitnet.io import load_model
     from digitnet.nn.network import for_inference
-    from digitnet.pretrained import resolve_model
+    from digitnet.pretrained import photo_model, resolve_model
 
     chosen = realworld.families(args.split)
     if args.families:
@@ -123,6 +131,10 @@ def main(argv=None):
     digits = realworld.digits_of(args.split)
     model = None if args.checksums else resolve_model(args.model)
     reader = None if model is None else for_inference(model)
+    if args.photo_model:
+        photo = None if args.photo_model == "none" else load_model(args.photo_model)
+    else:
+        photo = photo_model(args.model)
     totals = {"photo-style": [0, 0], "numbers": [0, 0]}
     print(f"split: {args.split}; family, pictures, accuracy (exact for numbers), "
           "no digit found, ms per picture")
@@ -140,7 +152,7 @@ def main(argv=None):
         check = "" if n != (NUMBERS if is_number else SINGLES) or frozen is None else (
             "  frozen: ok" if frozen == digest else "  FROZEN CHECKSUM DIFFERS")
         correct, missing, seconds = (score_numbers(items, reader) if is_number
-                                     else score_singles(items, model))
+                                     else score_singles(items, model, photo))
         print(f"{family:10s} {n:5d} {100 * correct / n:7.2f}% {missing:4d} {1000 * seconds:7.1f}{check}",
               flush=True)
         group = "numbers" if is_number else "photo-style" if family in realworld.PHOTO_STYLE else None

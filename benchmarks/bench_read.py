@@ -26,10 +26,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from digitnet.data import mnist
-    from digitnet.data.preprocess import to_mnist
+    from digitnet.data.preprocess import to_mnist_seen
     from digitnet.data.synthetic import drawing, number
     from digitnet.nn.network import for_inference
-    from digitnet.pretrained import resolve_model
+    from digitnet.pretrained import confidences, photo_model, resolve_model
     from digitnet.read import read_number
 
     model = resolve_model(args.model)
@@ -37,10 +37,13 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     n = min(args.digits, len(test))
     start = time.perf_counter()
-    drawn = np.stack([to_mnist(drawing(test.x[i], rng)) for i in range(n)])
+    drawn, photos = zip(*[to_mnist_seen(drawing(test.x[i], rng)) for i in range(n)])
     per_image = (time.perf_counter() - start) / n
     as_mnist = (model.predict(test.x[:n]) == test.y[:n]).mean()
-    as_drawn = (model.predict(drawn) == test.y[:n]).mean()
+    # as `digitnet predict` answers: a drawing the front end takes for a photo of paper
+    # goes to the default model's network for photos
+    p = confidences(model, photo_model(args.model), np.stack(drawn), [s.photo for s in photos])
+    as_drawn = (p.argmax(axis=1) == test.y[:n]).mean()
     print(f"model: {model.metadata.get('training', {}).get('recipe')} "
           f"(test accuracy {model.metadata.get('metrics', {}).get('test_accuracy')})")
     print(f"single digits, {n} test digits: as MNIST gives them {100 * as_mnist:.2f}%, "

@@ -87,12 +87,13 @@ def pen_touching(x, y, n, rng, lengths):
         yield image, "".join(str(int(d)) for d in y[idx])
 
 
-def photo_sets(model, split_name, singles, numbers, cache=None):
+def photo_sets(model, split_name, singles, numbers, cache=None, photo=None):
     """The frozen picture families of ``benchmarks.realworld`` (phone photos of paper,
     scans, canvas exports, chalk; numbers apart, touching and photographed), ``singles``
     digits and ``numbers`` numbers per family: ({family: (raw probabilities, labels,
     found)}, {family: (raw readings, truths)}). With ``cache`` (a JSON file), each family
-    is kept there as soon as it is done, and taken from there when it is in it."""
+    is kept there as soon as it is done, and taken from there when it is in it. ``photo``
+    answers for the photos of paper, as with ``digitnet predict`` (the default model's)."""
     from benchmarks import realworld
     from digitnet.calibration import read_answers
 
@@ -108,7 +109,7 @@ def photo_sets(model, split_name, singles, numbers, cache=None):
             saved["numbers"][family] = [[_saved(r) for r in readings], truths]
         else:
             items = realworld.pictures(split_name, family, singles, source)
-            p, found = _predicted(model, [data for data, _ in items])
+            p, found = _predicted(model, [data for data, _ in items], photo)
             saved["digits"][family] = [p.tolist(), [y for _, y in items], found.tolist()]
         print(f"  {family}: {len(items)} pictures in {time.perf_counter() - start:.0f} s", flush=True)
         _keep(cache, saved)
@@ -159,24 +160,30 @@ def layout_sets(model, split_name, n, cache=None):
     return _readings(saved)
 
 
-def _predicted(model, pictures):
-    """(raw probabilities, found) of encoded pictures through ``to_mnist``: a picture in
-    which no digit is found is a wrong answer, at confidence 0."""
+def _predicted(model, pictures, photo=None):
+    """(raw probabilities, found) of encoded pictures through ``to_mnist``, as ``digitnet
+    predict`` answers (a photo of paper by ``photo``, the network for photos, when given): a
+    picture in which no digit is found is a wrong answer, at confidence 0."""
+    from digitnet.pretrained import confidences
+
     inputs = [_front_end(data) for data in pictures]
     found = np.array([x is not None for x in inputs])
-    blank = np.zeros(784, np.float32)
-    return model.confidences(np.stack([blank if x is None else x for x in inputs])), found
+    blank = (np.zeros(784, np.float32), False)
+    x, photos = zip(*[blank if x is None else x for x in inputs])
+    return confidences(model, photo, np.stack(x), list(photos)), found
 
 
 def _front_end(data):
-    """``to_mnist(data)``, or None where it finds no digit (or cannot read the picture)."""
-    from digitnet.data.preprocess import to_mnist
+    """(``to_mnist(data)``, whether it is a photo of paper), or None where it finds no digit
+    (or cannot read the picture)."""
+    from digitnet.data.preprocess import to_mnist_seen
     from digitnet.errors import ImageError
 
     try:
-        return to_mnist(data)
+        x, seen = to_mnist_seen(data)
     except ImageError:
         return None
+    return x, seen.photo
 
 
 def synthetic_digits(model, x, y, rng, cache=None):
@@ -327,7 +334,7 @@ def main(argv=None):
 
     from digitnet import calibration
     from digitnet.data import mnist
-    from digitnet.pretrained import NAMES, resolve_model, shipped_by_name
+    from digitnet.pretrained import NAMES, photo_model, resolve_model, shipped_by_name
 
     if args.model not in NAMES:
         parser.error(f"--model is one of the shipped models: {', '.join(NAMES)}")
@@ -344,7 +351,8 @@ def main(argv=None):
     numbers = number_sets(model, split, args.numbers, number_rng, args.split == "test", args.readings)
     if args.photo_digits or args.photo_numbers:
         photo_digits, photo_numbers = photo_sets(model, args.split, args.photo_digits,
-                                                 args.photo_numbers, cache and cache + ".photos.json")
+                                                 args.photo_numbers, cache and cache + ".photos.json",
+                                                 photo_model(args.model))
         digits.update({f"pictures: {k}": v for k, v in photo_digits.items()})
         numbers.update({f"pictures: {k}": v for k, v in photo_numbers.items()})
     if args.layout_numbers:

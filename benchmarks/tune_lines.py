@@ -103,13 +103,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from benchmarks.bench_photos import score_singles
-    from digitnet.pretrained import resolve_model
+    from digitnet.pretrained import photo_model, resolve_model
 
     model = resolve_model(None)
     digits = realworld.digits_of("validation")
     for name, squared in (("lined", False), ("squared", True)):
         items = pictures(args.pictures, squared, digits)
-        correct, missing, _ = score_singles(items, model)
+        correct, missing, _ = score_singles(items, model, photo_model(None))
         print(f"{name:8s} {args.pictures:5d} {100 * correct / args.pictures:7.2f}%"
               f" {missing:4d} no digit found")
     return 0

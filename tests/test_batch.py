@@ -256,13 +256,13 @@ def test_an_unforeseen_failure_is_that_input_s_row(tmp_path, monkeypatch):
 
     paths = pictures(tmp_path, 3)
 
-    def prepare(data):
+    def prepare_seen(data):
         if data == paths[1]:
             raise ZeroDivisionError("division by zero")
         return real(data)
 
-    real = work.prepare
-    monkeypatch.setattr(work, "prepare", prepare)
+    real = work.prepare_seen
+    monkeypatch.setattr(work, "prepare_seen", prepare_seen)
     monkeypatch.setattr(work.clean, "decode", lambda data: None)  # each the usual way
     results = list(predict_many(paths, MODEL))
     assert [r.error is None for r in results] == [True, False, True]

@@ -491,3 +491,29 @@ def test_serve_with_workers_answers_and_stops_all_of_them(stop):
         assert server.wait(timeout=30) == 0
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # would fail if a worker still held it
+
+
+def test_a_photo_of_paper_is_answered_by_the_photo_network(client):
+    # the default model's network for photos (pretrained.PHOTO) answers, calibrated as the
+    # ensemble is; a drawing keeps the ensemble (test_predict)
+    import numpy as np
+
+    from digitnet.calibration import for_model
+    from digitnet.data.preprocess import to_mnist_seen
+    from digitnet.nn.ensemble import Ensemble
+    from digitnet.pretrained import SHORTCUT, photo_model, resolve_model
+    from test_preprocess import paper_photo
+
+    photo = paper_photo(1, ink=0.8)
+    x, seen = to_mnist_seen(photo)
+    assert seen.photo
+
+    def served(model):  # as the server runs an ensemble: its first network alone when sure
+        p = Ensemble(model.members, shortcut=SHORTCUT).confidences(x[None])
+        return for_model(None).digits(p)[0]
+
+    expected, ensemble = served(photo_model(None)), served(resolve_model(None))
+    answer = client.post("/api/predict", content=photo).json()
+    assert answer["digit"] == 7
+    assert np.allclose(answer["probabilities"], expected, atol=2e-6)
+    assert not np.allclose(answer["probabilities"], ensemble, atol=2e-6)

@@ -38,6 +38,14 @@ def shipped_model() -> Model:
     return resolve_model(None)
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_photo_model() -> Model | None:
+    """The shipped network for photos of paper (``pretrained.PHOTO``), or None."""
+    from .pretrained import photo_model
+
+    return photo_model(None)
+
+
 def read_number(image: ImageSource, model: Model | None = None,
                 min_confidence: float = 0.5, marks: bool = False) -> Reading:
     """Read the number written in ``image`` (path, bytes or Pillow image) with ``model``
@@ -70,8 +78,12 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     polarity), preprocessed into MNIST's form, by ``model`` (default: the best shipped
     model): ``digit, confidence, probabilities = digitnet.predict("photo.jpg")``.
     A blank image raises ``digitnet.errors.ImageError`` ("no digit found")."""
-    model = model if model is not None else shipped_model()
-    probabilities = model.confidences(to_mnist(image)[None])[0]
+    from .data.preprocess import to_mnist_seen
+
+    x, seen = to_mnist_seen(image)
+    if model is None:  # a photo of paper goes to the network trained for photos
+        model = (seen.photo and _shipped_photo_model()) or shipped_model()
+    probabilities = model.confidences(x[None])[0]
     digit = int(probabilities.argmax())
     return Prediction(digit, float(probabilities[digit]), probabilities)
 

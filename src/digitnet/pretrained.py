@@ -1,7 +1,9 @@
 """Models shipped inside the package (docs/accuracy.md says how each was trained).
 
 - ``models/ensemble.npz``: the best ensemble of CNNs;
-- ``models/cnn.npz``: the best single CNN (three stages, batch-normalised, 40 epochs).
+- ``models/cnn.npz``: the best single CNN (three stages, batch-normalised, 40 epochs);
+- ``models/photo.npz``: the ensemble trained further on photographed training digits,
+  which answers for the pictures the front end finds to be photos of paper.
 
 Everything that recognises digits uses the best of them when no model is given
 (``resolve_model``).
@@ -20,6 +22,12 @@ NAMES = ("ensemble", "cnn")
 #: validation digits, as MNIST gives them and drawn as a user would (docs/accuracy.md,
 #: "The server's shortcut").
 SHORTCUT = 0.9
+#: The shipped ensemble's five networks, each trained two epochs further on MNIST's training
+#: digits and as many photographed by ``benchmarks/fit_photo.py`` and seen through the front
+#: end: with no model named, it answers for a picture that the front end finds to be a
+#: photo of paper (``frontend.Seen.photo``); drawings, scans, chalk and 28x28 arrays keep
+#: the ensemble (docs/photos.md, "A network for photos").
+PHOTO = "photo.npz"
 
 
 def default_model_path():
@@ -29,6 +37,36 @@ def default_model_path():
         if path.is_file():
             return path
     return None
+
+
+def photo_model(path):
+    """The network for photos of paper that goes with model ``path``: the shipped one for
+    the default model (``path`` None or "ensemble"), else None (a model the user names
+    answers for every picture)."""
+    from .io import load_model
+
+    file = MODELS_DIR / PHOTO
+    if (path is None or str(path) == "ensemble" and not Path(path).exists()) and file.is_file():
+        return load_model(file)
+    return None
+
+
+def confidences(model, photo, x, photos, *args):
+    """``model``'s probabilities for the rows of ``x`` (n, 784), ``photo``'s for the rows
+    that ``photos`` (n bools) marks as photos of paper, when ``photo`` is given; ``args``
+    go to each model's ``confidences`` (a batch size)."""
+    import numpy as np
+
+    photos = np.asarray(photos, bool)
+    if photo is None or not photos.any():
+        return model.confidences(x, *args)
+    if photos.all():
+        return photo.confidences(x, *args)
+    first = photo.confidences(x[photos], *args)
+    out = np.empty((len(x), first.shape[1]), first.dtype)
+    out[photos] = first
+    out[~photos] = model.confidences(x[~photos], *args)
+    return out
 
 
 def shipped_by_name(path):

@@ -92,6 +92,7 @@ class Task:
 #: The network each task builds, once per process: {token: (network, class names)}.
 _BUILT: dict[str, tuple[Any, list[str]]] = {}
 _CALIBRATED: dict[str, Any] = {}  # the calibration of the task in hand, once per process
+_PHOTO: dict[str, Any] = {}  # the task's network for photos of paper (or None), once per process
 
 
 def build(task: Task):
@@ -130,9 +131,31 @@ def _load(task: Task):
     return fast, classes
 
 
+def photo_network(task: Task):
+    """The network for photos of paper that goes with the task's model (``pretrained.PHOTO``
+    for the default model, else None), loaded when a photo first comes, once per process."""
+    if task.token not in _PHOTO:
+        from ..nn.ensemble import Ensemble
+        from ..nn.network import for_inference
+        from ..pretrained import photo_model
+
+        model = task.model
+        path_like = model is None or isinstance(model, str) or hasattr(model, "__fspath__")
+        with one_blas_thread():
+            photo = photo_model(model) if path_like and task.kind == "predict" else None
+            if photo is not None:
+                photo = for_inference(photo)
+                if getattr(photo, "members", None) is not None:
+                    photo = Ensemble(photo.members, shortcut=task.shortcut)
+        _PHOTO.clear()
+        _PHOTO[task.token] = photo
+    return _PHOTO[task.token]
+
+
 def release() -> None:
-    """Forget the network built in this process (the workers have their own)."""
+    """Forget the networks built in this process (the workers have their own)."""
     _BUILT.clear()
+    _PHOTO.clear()
 
 
 def run_chunk(task: Task, inputs: list[Input]) -> list[Result]:
@@ -165,16 +188,21 @@ def _run_chunk(task, inputs):
     if task.kind == "read":
         return [_read(network, task, item) for item in inputs]
     results: list[Result | None] = [None] * len(inputs)
-    pictures, where = [], []
+    pictures, where, photos = [], [], []
     cheap = _cheaply(inputs)
     for k, (name, data) in enumerate(inputs):
         try:
-            pictures.append(prepare(data) if cheap[k] is None else cheap[k])
+            x, photo = prepare_seen(data) if cheap[k] is None else (cheap[k], False)
+            pictures.append(x)
+            photos.append(photo)
             where.append(k)
         except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
             results[k] = Result(name, None, 0.0, _named(name, data, e))
     if pictures:
-        probabilities = network.confidences(np.stack(pictures), NETWORK_BATCH)
+        from ..pretrained import confidences
+
+        photo = photo_network(task) if any(photos) else None
+        probabilities = confidences(network, photo, np.stack(pictures), photos, NETWORK_BATCH)
         for k, p in zip(where, _calibration(task).digits(probabilities)):
             digit = int(p.argmax())
             results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
@@ -192,17 +220,23 @@ def _cheaply(inputs):
 def prepare(data) -> np.ndarray:
     """784 floats in MNIST's form from a path, the bytes of a picture, or an array that
     is already in MNIST's form (784 values, ink 1 on 0, or 0-255)."""
-    from ..data.preprocess import to_mnist
+    return prepare_seen(data)[0]
+
+
+def prepare_seen(data) -> tuple[np.ndarray, bool]:
+    """``prepare``, and whether the picture is a photo of paper (``frontend.Seen.photo``)."""
+    from ..data.preprocess import to_mnist_seen
 
     if isinstance(data, SourceError):
         raise ImageError(data.message)
     if isinstance(data, np.ndarray):
-        return _mnist_array(data)
+        return _mnist_array(data), False
     if isinstance(data, str) and data.lower().endswith(".npy"):
         from ..data.images import load_mnist_style
 
-        return _unblank(load_mnist_style(data))
-    return to_mnist(data)
+        return _unblank(load_mnist_style(data)), False
+    x, seen = to_mnist_seen(data)
+    return x, seen.photo
 
 
 def _mnist_array(array):

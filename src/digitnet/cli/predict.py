@@ -135,10 +135,10 @@ def run(args):
     import numpy as np
 
     from ..data.frontend import several_digits
-    from ..data.preprocess import to_mnist
+    from ..data.preprocess import to_mnist_seen
     from ..errors import ImageError, NoDigitError
     from ..io import DIGITS, class_names
-    from ..pretrained import resolve_model
+    from ..pretrained import confidences, photo_model, resolve_model
     from . import EXIT_USAGE, batchmode, fail, shown
 
     if args.shortcut is not None or batchmode.wanted(_checked(args)):
@@ -149,24 +149,29 @@ def run(args):
     labelled = {"label": None} if classes != DIGITS else {}
     # an image that cannot be read is reported, and the others are still recognised
     inputs, blank, failed, paths, names, pictures = [], {}, {}, [], [], set()
+    photos = []  # whether each input is a photo of paper (the photo network answers)
     for path in _expand(args.images):
         if path.lower().endswith(".csv"):
             from ..data.formats import read_pixels_csv
 
             rows = read_pixels_csv(path)
             inputs.extend(rows)
+            photos.extend([False] * len(rows))
             paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))
             names.extend(f"{Path(path).stem}-{i + 1}" for i in range(len(rows)))
             continue
         paths.append(path)
         names.append(Path(path).stem)
+        photos.append(False)
         try:
             if args.raw or path.lower().endswith(".npy"):
                 inputs.append(_load_raw(path))
             elif not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
             else:
-                inputs.append(to_mnist(path))
+                x, seen = to_mnist_seen(path)
+                inputs.append(x)
+                photos[-1] = seen.photo
                 pictures.add(path)
         except ImageError as e:
             if isinstance(e, NoDigitError):
@@ -183,7 +188,8 @@ def run(args):
         files = [None] * len(paths)
     from ..calibration import for_model
 
-    probabilities = for_model(args.model).digits(net.confidences(np.stack(inputs)))
+    photo = photo_model(args.model) if any(photos) else None
+    probabilities = for_model(args.model).digits(confidences(net, photo, np.stack(inputs), photos))
     for path, x, p, file in zip(paths, inputs, probabilities, files):
         if path in failed:
             report_failure(path, failed[path], args.json, {"digit": None, **labelled, "confidence": 0.0,

@@ -13,7 +13,8 @@ from .frontend import (
                        open_image,
                        quiet_pillow_size_warning,
                        to_mnist,
+                       to_mnist_seen,
 )
 
 __all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "Seen", "bounding_box", "fit_mnist", "ink",
-           "ink_seen", "open_image", "quiet_pillow_size_warning", "to_mnist"]
+           "ink_seen", "open_image", "quiet_pillow_size_warning", "to_mnist", "to_mnist_seen"]

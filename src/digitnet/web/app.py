@@ -122,13 +122,14 @@ def _one_blas_thread():
 def service_for(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
     """The ``routes.Service`` of ``model_path`` (None: the best shipped model)."""
     from ..calibration import for_model
-    from ..pretrained import resolve_model
+    from ..pretrained import photo_model, resolve_model
     from ..read import not_a_digit_reader
     from .routes import Service
 
     model = resolve_model(model_path)
     calibration = for_model(model_path)
     members = getattr(model, "members", None)
+    photo = photo_model(model_path)  # photos of paper, with the default model
     # Slow work leaves the event loop for one thread of its own: reading a number, and
     # preprocessing a large photo (a 40-megapixel PNG takes seconds), so that the
     # requests waiting meanwhile are still answered. Layers keep per-call state, so
@@ -140,7 +141,8 @@ def service_for(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
                    slow=concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="digitnet-slow"),
                    body_timeout=body_timeout, shortcut=shortcut,
                    # reading a number needs a classifier of the ten digits; a 2-class model still predicts
-                   unfit_to_read=not_a_digit_reader(model))
+                   unfit_to_read=not_a_digit_reader(model),
+                   photo_batcher=photo and Batcher(_for_inference(photo, shortcut), calibration))
 
 
 def create_app(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):

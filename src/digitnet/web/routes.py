@@ -49,6 +49,8 @@ class Service:
     body_timeout: float
     shortcut: float | None
     unfit_to_read: str | None  # why the model cannot read numbers, or None
+    #: the batcher of the network for photos of paper (``pretrained.PHOTO``), or None
+    photo_batcher: Any = None
 
     async def off_the_loop(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.slow, function, *args)
@@ -88,7 +90,7 @@ def _predict(service: Service):
     from fastapi.responses import JSONResponse
 
     from ..data.frontend import several_digits
-    from ..data.preprocess import to_mnist
+    from ..data.preprocess import to_mnist_seen
     from .app import activations
     from .batching import is_large
 
@@ -99,8 +101,10 @@ def _predict(service: Service):
         _check_probability(min_confidence)
         body = await image_body(request, service.body_timeout)
         # an unreadable or blank picture: the DigitnetError handler answers 422 and its error
-        x = await service.off_the_loop(to_mnist, body) if is_large(body) else to_mnist(body)
-        p = await service.batcher.confidences(x)
+        x, seen = (await service.off_the_loop(to_mnist_seen, body) if is_large(body)
+                   else to_mnist_seen(body))
+        photo = seen.photo and service.photo_batcher is not None
+        p = await (service.photo_batcher if photo else service.batcher).confidences(x)
         digit = int(p.argmax())
         confidence = float(p[digit])
         # rounded in float64, whose short decimals JSON writes fast, and sent as is:

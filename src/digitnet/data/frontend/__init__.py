@@ -28,7 +28,7 @@ from .fit import NOISE, bounding_box, fit_mnist, several_digits
 
 __all__ = ["MAX_BYTES", "MAX_PIXELS", "NOISE", "Seen", "bounding_box", "fit_mnist", "ink",
            "ink_seen", "open_image", "quiet_pillow_size_warning", "several_digits", "to_mnist",
-           "writing_ink"]
+           "to_mnist_seen", "writing_ink"]
 
 #: The long side of the working copy the writing is looked for on; for a drawing on a
 #: flat background (a canvas export), which has no noise to average, half as much.
@@ -79,8 +79,14 @@ def to_mnist(source) -> np.ndarray:
 
     Raises ``NoDigitError`` when no writing is found, ``ImageError`` when the picture
     cannot be read."""
+    return to_mnist_seen(source)[0]
+
+
+def to_mnist_seen(source) -> tuple[np.ndarray, Seen]:
+    """``to_mnist``, and what kind of picture the digit was found in (``Seen``: a photo
+    of paper is given to the network trained for photos, ``pretrained.PHOTO``)."""
     values, _, seen = _writing_ink(levels(open_image(source)), detail=True)
-    return fit_mnist(values, seen.photo)
+    return fit_mnist(values, seen.photo), seen
 
 
 def ink(source) -> np.ndarray:
