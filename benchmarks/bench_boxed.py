@@ -100,20 +100,22 @@ def pictures(split: str, n: int, digits):
             for form in FORMS for c in CONDITIONS}
 
 
-def score(items, model):
-    """(right, no digit found, seconds per picture) as ``digitnet predict`` answers."""
-    from digitnet.data.preprocess import to_mnist
+def score(items, model, photo=None):
+    """(right, no digit found, seconds per picture) as ``digitnet predict`` answers: a photo
+    of paper by ``photo`` (the default model's network for photos), when given."""
+    from digitnet.data.preprocess import to_mnist_seen
     from digitnet.errors import ImageError
 
     right = missing = 0
     start = time.perf_counter()
     for data, label in items:
         try:
-            x = to_mnist(data)
+            x, seen = to_mnist_seen(data)
         except ImageError:
             missing += 1
             continue
-        right += int(np.argmax(model.confidences(x[None])[0]) == label)
+        answering = photo if seen.photo and photo is not None else model
+        right += int(np.argmax(answering.confidences(x[None])[0]) == label)
     return right, missing, (time.perf_counter() - start) / max(1, len(items))
 
 
@@ -126,7 +128,7 @@ def main(argv=None):
     parser.add_argument("--digest", action="store_true", help="print the set's SHA-256 and stop")
     args = parser.parse_args(argv)
 
-    from digitnet.pretrained import resolve_model
+    from digitnet.pretrained import photo_model, resolve_model
 
     sets = pictures(args.split, args.singles, realworld.digits_of(args.split))
     digest = realworld.checksum([item for items in sets.values() for item in items])
@@ -136,14 +138,14 @@ def main(argv=None):
     check = bench_forms.frozen_check(FROZEN.get(args.split), digest, args.singles == SINGLES)
     if args.save:
         bench_forms.save_pictures(sets, args.save)
-    model = resolve_model(args.model)
+    model, photo = resolve_model(args.model), photo_model(args.model)
     print(f"split: {args.split}; {args.singles} pictures per form and condition; right {check}")
     print(f"{'form':>6s} " + " ".join(f"{c:>8s}" for c in CONDITIONS) + "   none found")
     total = 0
     for form in FORMS:
         row, missing = [], 0
         for condition in CONDITIONS:
-            right, lost, _ = score(sets[(form, condition)], model)
+            right, lost, _ = score(sets[(form, condition)], model, photo)
             total += right
             missing += lost
             row.append(f"{100 * right / args.singles:7.1f}%")
