@@ -192,17 +192,17 @@ def _run_chunk(task, inputs):
     cheap = _cheaply(inputs)
     for k, (name, data) in enumerate(inputs):
         try:
-            x, photo = prepare_seen(data) if cheap[k] is None else (cheap[k], False)
+            x, is_photo = prepare_seen(data) if cheap[k] is None else (cheap[k], False)
             pictures.append(x)
-            photos.append(photo)
+            photos.append(is_photo)
             where.append(k)
         except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
             results[k] = Result(name, None, 0.0, _named(name, data, e))
     if pictures:
         from ..pretrained import confidences
 
-        photo = photo_network(task) if any(photos) else None
-        probabilities = confidences(network, photo, np.stack(pictures), photos, NETWORK_BATCH)
+        photo_net = photo_network(task) if any(photos) else None
+        probabilities = confidences(network, photo_net, np.stack(pictures), photos, NETWORK_BATCH)
         for k, p in zip(where, _calibration(task).digits(probabilities)):
             digit = int(p.argmax())
             results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
