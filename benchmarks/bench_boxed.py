@@ -114,7 +114,7 @@ def score(items, model, photo=None):
         except ImageError:
             missing += 1
             continue
-        answering = photo if seen.photo and photo is not None else model
+        answering = photo if seen.surface and photo is not None else model
         right += int(np.argmax(answering.confidences(x[None])[0]) == label)
     return right, missing, (time.perf_counter() - start) / max(1, len(items))
 

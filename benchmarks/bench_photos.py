@@ -76,7 +76,7 @@ def score_singles(items, model, photo=None):
         try:
             x, seen = to_mnist_seen(data)
             inputs.append(x)
-            photos.append(seen.photo)
+            photos.append(seen.surface)
             found.append(True)
         except ImageError:
             inputs.append(np.zeros(784, np.float32))

@@ -42,7 +42,7 @@ def main(argv=None):
     as_mnist = (model.predict(test.x[:n]) == test.y[:n]).mean()
     # as `digitnet predict` answers: a drawing the front end takes for a photo of paper
     # goes to the default model's network for photos
-    p = confidences(model, photo_model(args.model), np.stack(drawn), [s.photo for s in photos])
+    p = confidences(model, photo_model(args.model), np.stack(drawn), [s.surface for s in photos])
     as_drawn = (p.argmax(axis=1) == test.y[:n]).mean()
     print(f"model: {model.metadata.get('training', {}).get('recipe')} "
           f"(test accuracy {model.metadata.get('metrics', {}).get('test_accuracy')})")

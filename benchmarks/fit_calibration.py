@@ -183,7 +183,7 @@ def _front_end(data):
         x, seen = to_mnist_seen(data)
     except ImageError:
         return None
-    return x, seen.photo
+    return x, seen.surface
 
 
 def synthetic_digits(model, x, y, rng, cache=None):

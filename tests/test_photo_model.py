@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import digitnet
 from digitnet import pretrained
@@ -31,12 +32,22 @@ def scan():
     return buffer.getvalue()
 
 
+def chalk():
+    """Light strokes on a dark board, photographed (noise, JPEG)."""
+    board = np.asarray(seven(size=120, ink=220, paper=50), np.float32)
+    board = board + np.random.default_rng(0).normal(0, 6, board.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(board, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
 PHOTO = paper_photo(1, ink=0.8)
 
 
-def test_the_front_end_tells_a_photo_of_paper_from_a_scan():
-    assert to_mnist_seen(PHOTO)[1].photo
-    assert not to_mnist_seen(scan())[1].photo
+def test_the_front_end_tells_paper_and_boards_from_a_drawing():
+    assert to_mnist_seen(PHOTO)[1].surface and to_mnist_seen(PHOTO)[1].photo
+    assert to_mnist_seen(chalk())[1].surface and not to_mnist_seen(chalk())[1].photo
+    assert not to_mnist_seen(scan())[1].surface  # one flat level: a drawing
 
 
 def test_confidences_give_each_row_to_its_network():
@@ -69,6 +80,7 @@ def answers_3_for_photos(monkeypatch):
 
 def test_python_predict_gives_photos_to_the_photo_network(answers_3_for_photos):
     assert digitnet.predict(PHOTO).digit == 3
+    assert digitnet.predict(chalk()).digit == 3
     assert digitnet.predict(scan()).digit == 7
     assert digitnet.predict(PHOTO, model=always(5)).digit == 5  # a model given answers alone
 

@@ -238,7 +238,7 @@ def test_read_and_model(client):
     assert response.status_code == 200
     assert [line["text"] for line in response.json()["lines"]] == ["71", "1"]
     model = client.get("/api/model").json()
-    assert model["layers"] and "metrics" in model
+    assert model["layers"] and "metrics" in model and model["photo_network"] is True
 
 
 def multipart(fields, boundary="digitnet-test-boundary"):
@@ -466,7 +466,9 @@ def test_serve_workers_take_a_shipped_model_by_name():
     server = start_server(port, "--workers", "2", "--model", "cnn")
     try:
         client = Client(port)
-        assert client.get("/api/model").json()["kind"] == "network"  # not the ensemble
+        described = client.get("/api/model").json()
+        assert described["kind"] == "network"  # not the ensemble
+        assert described["photo_network"] is False  # a model named answers every picture
         for _ in range(4):
             response = client.post("/api/predict", png(seven))
             assert response.status_code == 200 and response.json()["digit"] == 7
@@ -506,7 +508,7 @@ def test_a_photo_of_paper_is_answered_by_the_photo_network(client):
 
     photo = paper_photo(1, ink=0.8)
     x, seen = to_mnist_seen(photo)
-    assert seen.photo
+    assert seen.surface
 
     def served(model):  # as the server runs an ensemble: its first network alone when sure
         p = Ensemble(model.members, shortcut=SHORTCUT).confidences(x[None])

@@ -81,8 +81,8 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     from .data.preprocess import to_mnist_seen
 
     x, seen = to_mnist_seen(image)
-    if model is None:  # a photo of paper goes to the network trained for photos
-        model = (seen.photo and _shipped_photo_model()) or shipped_model()
+    if model is None:  # a photo of paper or a board goes to the network trained for photos
+        model = (seen.surface and _shipped_photo_model()) or shipped_model()
     probabilities = model.confidences(x[None])[0]
     digit = int(probabilities.argmax())
     return Prediction(digit, float(probabilities[digit]), probabilities)

@@ -3,7 +3,7 @@
 - ``models/ensemble.npz``: the best ensemble of CNNs;
 - ``models/cnn.npz``: the best single CNN (three stages, batch-normalised, 40 epochs);
 - ``models/photo.npz``: the ensemble trained further on photographed training digits,
-  which answers for the pictures the front end finds to be photos of paper.
+  which answers for the pictures the front end finds to be of paper or a board.
 
 Everything that recognises digits uses the best of them when no model is given
 (``resolve_model``).
@@ -24,9 +24,10 @@ NAMES = ("ensemble", "cnn")
 SHORTCUT = 0.9
 #: The shipped ensemble's five networks, each trained two epochs further on MNIST's training
 #: digits and as many photographed by ``benchmarks/fit_photo.py`` and seen through the front
-#: end: with no model named, it answers for a picture that the front end finds to be a
-#: photo of paper (``frontend.Seen.photo``); drawings, scans, chalk and 28x28 arrays keep
-#: the ensemble (docs/photos.md, "A network for photos").
+#: end: with no model named, it answers for a picture that the front end finds to be of
+#: paper or a board (``frontend.Seen.surface``: a photo, a scan, chalk); drawings on one
+#: flat level (canvas exports) and 28x28 arrays keep the ensemble (docs/photos.md, "A
+#: network for photos").
 PHOTO = "photo.npz"
 
 
@@ -53,8 +54,8 @@ def photo_model(path):
 
 def confidences(model, photo, x, photos, *args):
     """``model``'s probabilities for the rows of ``x`` (n, 784), ``photo``'s for the rows
-    that ``photos`` (n bools) marks as photos of paper, when ``photo`` is given; ``args``
-    go to each model's ``confidences`` (a batch size)."""
+    that ``photos`` (n bools) marks as pictures of paper or a board, when ``photo`` is
+    given; ``args`` go to each model's ``confidences`` (a batch size)."""
     import numpy as np
 
     photos = np.asarray(photos, bool)

@@ -224,7 +224,7 @@ def prepare(data) -> np.ndarray:
 
 
 def prepare_seen(data) -> tuple[np.ndarray, bool]:
-    """``prepare``, and whether the picture is a photo of paper (``frontend.Seen.photo``)."""
+    """``prepare``, and whether the picture is of paper or a board (``frontend.Seen.surface``)."""
     from ..data.preprocess import to_mnist_seen
 
     if isinstance(data, SourceError):
@@ -236,7 +236,7 @@ def prepare_seen(data) -> tuple[np.ndarray, bool]:
 
         return _unblank(load_mnist_style(data)), False
     x, seen = to_mnist_seen(data)
-    return x, seen.photo
+    return x, seen.surface
 
 
 def _mnist_array(array):

@@ -171,7 +171,7 @@ def run(args):
             else:
                 x, seen = to_mnist_seen(path)
                 inputs.append(x)
-                photos[-1] = seen.photo
+                photos[-1] = seen.surface
                 pictures.add(path)
         except ImageError as e:
             if isinstance(e, NoDigitError):

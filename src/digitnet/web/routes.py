@@ -103,7 +103,7 @@ def _predict(service: Service):
         # an unreadable or blank picture: the DigitnetError handler answers 422 and its error
         x, seen = (await service.off_the_loop(to_mnist_seen, body) if is_large(body)
                    else to_mnist_seen(body))
-        photo = seen.photo and service.photo_batcher is not None
+        photo = seen.surface and service.photo_batcher is not None
         p = await (service.photo_batcher if photo else service.batcher).confidences(x)
         digit = int(p.argmax())
         confidence = float(p[digit])
@@ -167,6 +167,8 @@ def _describe(service: Service):
                 "calibrated": service.calibration.fitted,
                 "layers": [layer.config() for layer in network.layers],
                 "training": meta.get("training", {}), "metrics": meta.get("metrics", {}),
+                # whether photos of paper are answered by the network trained for them
+                "photo_network": service.photo_batcher is not None,
                 "digitnet_version": __version__}
 
     return describe

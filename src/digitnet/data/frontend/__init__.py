@@ -72,6 +72,9 @@ class Seen(NamedTuple):
     form: bool  # a form's print (a line, boxes, a frame, ticks) was taken out
     #: (a number's writing) more writing above or below it, left out: another line
     other_lines: bool = False
+    #: a picture of a surface, paper or a board, dark ink or light (not a drawing on one
+    #: flat level): what the network trained on photos answers (``pretrained.PHOTO``)
+    surface: bool = False
 
 
 def to_mnist(source) -> np.ndarray:
@@ -83,8 +86,8 @@ def to_mnist(source) -> np.ndarray:
 
 
 def to_mnist_seen(source) -> tuple[np.ndarray, Seen]:
-    """``to_mnist``, and what kind of picture the digit was found in (``Seen``: a photo
-    of paper is given to the network trained for photos, ``pretrained.PHOTO``)."""
+    """``to_mnist``, and what kind of picture the digit was found in (``Seen``: a picture
+    of paper or a board is given to the network trained for photos, ``pretrained.PHOTO``)."""
     values, _, seen = _writing_ink(levels(open_image(source)), detail=True)
     return fit_mnist(values, seen.photo), seen
 
@@ -145,7 +148,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     others = not detail and _other_lines(strength, found)
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
-        return values, origin, Seen(photo, found.form)
+        return values, origin, Seen(photo, found.form, surface=not flat)
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
     if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
@@ -156,8 +159,8 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
         bottom, right = bottom + pad, right + pad
         soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
         if factor == 1:
-            return soft, (top, left), Seen(photo, found.form, others)
-        return soft, (top * factor, left * factor), Seen(photo, found.form, others)
+            return soft, (top, left), Seen(photo, found.form, others, not flat)
+        return soft, (top * factor, left * factor), Seen(photo, found.form, others, not flat)
     # again, on a crop of the full picture around the writing
     pad = (MARGIN * size + 2) * factor
     top, left = max(0, int(top * factor - pad)), max(0, int(left * factor - pad))
@@ -176,7 +179,8 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
                            form=not detail, alone=detail)
     if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
         raise NoDigitError(BLANK)
-    return _soft(strength, again, flat), (top, left), Seen(photo, found.form or again.form, others)
+    return (_soft(strength, again, flat), (top, left),
+            Seen(photo, found.form or again.form, others, not flat))
 
 
 def _other_lines(strength: np.ndarray, found: select.Writing) -> bool:
