@@ -288,7 +288,7 @@ def report(calibration, digits, numbers):
         conf, right = (np.concatenate(a) for a in zip(*pooled[when]))
         pooled_answers["predict"][label] = conf, right
         print(f"predict, all digits: ECE {100 * expected_calibration_error(conf, right):.2f}% ({when})")
-    if not numbers:
+    if not any(truths for _, truths in numbers.values()):  # (--numbers 0 ...: digits only)
         return pooled_answers
     answers = {"before": [], "after": []}
     for name, (readings, truths) in numbers.items():
@@ -380,7 +380,8 @@ def main(argv=None):
         from digitnet import plots
 
         digits_of = "MNIST test digits" if args.split == "test" else "validation digits"
-        panels = [(f"{command}, {digits_of}", pooled[command]) for command in ("predict", "read")]
+        panels = [(f"{command}, {digits_of}", pooled[command]) for command in ("predict", "read")
+                  if pooled[command]]
         print(f"Saved {plots.reliability(panels, args.plot)}")
     if served:
         from digitnet.pretrained import SHORTCUT

@@ -205,3 +205,17 @@ def test_reliability_diagram_is_drawn(tmp_path):
                             tmp_path / "reliability.png")
     with Image.open(out) as png:
         assert png.format == "PNG" and png.width > 300
+
+
+def test_the_calibration_report_takes_digits_alone():
+    # `fit_calibration --numbers 0 --photo-numbers 0 --layout-numbers 0` crashed on its
+    # empty number sets after printing the digits' errors
+    import numpy as np
+    from benchmarks.fit_calibration import report
+
+    from digitnet.calibration import Calibration
+
+    p = np.array([[0.9, 0.1], [0.2, 0.8]], np.float32)
+    digits = {"as given": (p, np.array([0, 0]), np.array([True, True]))}
+    pooled = report(Calibration(), digits, {"composed": ([], [])})
+    assert set(pooled["predict"]) == {"raw", "calibrated"} and pooled["read"] == {}
