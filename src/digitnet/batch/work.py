@@ -92,7 +92,7 @@ class Task:
 #: The network each task builds, once per process: {token: (network, class names)}.
 _BUILT: dict[str, tuple[Any, list[str]]] = {}
 _CALIBRATED: dict[str, Any] = {}  # the calibration of the task in hand, once per process
-_PHOTO: dict[str, Any] = {}  # the task's network for photos of paper (or None), once per process
+_PHOTO: dict[str, Any] = {}  # the task's network for photos (or None), once per process
 
 
 def build(task: Task):
@@ -132,8 +132,9 @@ def _load(task: Task):
 
 
 def photo_network(task: Task):
-    """The network for photos of paper that goes with the task's model (``pretrained.PHOTO``
-    for the default model, else None), loaded when a photo first comes, once per process."""
+    """The network for pictures of paper or a board that goes with the task's model
+    (``pretrained.PHOTO`` for the default model, else None), loaded when such a picture
+    first comes, once per process."""
     if task.token not in _PHOTO:
         from ..nn.ensemble import Ensemble
         from ..nn.network import for_inference

@@ -149,7 +149,7 @@ def run(args):
     labelled = {"label": None} if classes != DIGITS else {}
     # an image that cannot be read is reported, and the others are still recognised
     inputs, blank, failed, paths, names, pictures = [], {}, {}, [], [], set()
-    photos = []  # whether each input is a photo of paper (the photo network answers)
+    photos = []  # whether each input is of paper or a board (the photo network answers)
     for path in _expand(args.images):
         if path.lower().endswith(".csv"):
             from ..data.formats import read_pixels_csv

@@ -129,7 +129,7 @@ def service_for(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
     model = resolve_model(model_path)
     calibration = for_model(model_path)
     members = getattr(model, "members", None)
-    photo = photo_model(model_path)  # photos of paper, with the default model
+    photo = photo_model(model_path)  # pictures of paper or a board, with the default model
     # Slow work leaves the event loop for one thread of its own: reading a number, and
     # preprocessing a large photo (a 40-megapixel PNG takes seconds), so that the
     # requests waiting meanwhile are still answered. Layers keep per-call state, so

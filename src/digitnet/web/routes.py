@@ -49,7 +49,7 @@ class Service:
     body_timeout: float
     shortcut: float | None
     unfit_to_read: str | None  # why the model cannot read numbers, or None
-    #: the batcher of the network for photos of paper (``pretrained.PHOTO``), or None
+    #: the batcher of the network for pictures of paper or a board (``pretrained.PHOTO``), or None
     photo_batcher: Any = None
 
     async def off_the_loop(self, function, *args):
