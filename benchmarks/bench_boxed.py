@@ -105,6 +105,7 @@ def score(items, model, photo=None):
     of paper by ``photo`` (the default model's network for photos), when given."""
     from digitnet.data.preprocess import to_mnist_seen
     from digitnet.errors import ImageError
+    from digitnet.pretrained import confidences
 
     right = missing = 0
     start = time.perf_counter()
@@ -114,8 +115,7 @@ def score(items, model, photo=None):
         except ImageError:
             missing += 1
             continue
-        answering = photo if seen.surface and photo is not None else model
-        right += int(np.argmax(answering.confidences(x[None])[0]) == label)
+        right += int(np.argmax(confidences(model, photo, x[None], [seen.surface])[0]) == label)
     return right, missing, (time.perf_counter() - start) / max(1, len(items))
 
 

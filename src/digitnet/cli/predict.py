@@ -24,7 +24,8 @@ def add_parser(sub):
                    "mode also zip and tar archives, glob patterns and URLs (s3://, https://...)")
     p.add_argument("--model", type=path,
                    help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
-                        "the best model shipped with digitnet (the ensemble)")
+                        "the best model shipped with digitnet (the ensemble; for a picture of paper or a "
+                        "board, its networks trained further on photos)")
     p.add_argument("--raw", action="store_true", help="images are already 28x28 MNIST-style")
     p.add_argument("--save-input", metavar="DIR", type=path,
                    help="save the 28x28 image the network saw, as DIR/<name>.28x28.png (a CSV "

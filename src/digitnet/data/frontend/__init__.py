@@ -148,7 +148,7 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     others = not detail and _other_lines(strength, found)
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
-        return values, origin, Seen(photo, found.form, surface=not flat)
+        return values, origin, Seen(photo, found.form)  # a drawing: no surface
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
     if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
