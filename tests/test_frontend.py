@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from digitnet.data import frontend
 from digitnet.data.frontend import decode, fit, ink, light, select, to_mnist
 from digitnet.errors import ImageError, NoDigitError
 from test_preprocess import REFERENCE, mnist_like_properties, seven, similar
@@ -422,3 +423,123 @@ def test_a_drawings_fragment_within_it_is_kept_and_a_speck_beside_it_is_not():
     cols = np.flatnonzero(x.max(axis=0) > 0.1)
     assert x[13:15, 13:15].max() > 0.1  # the fragment
     assert cols[-1] - cols[0] <= 20  # the 0 alone, 20 pixels wide: no speck beside it
+
+
+def _five_filling_a_canvas():
+    """A 5 drawn to fill a 280x280 canvas: its hook runs down the left edge, its bar, a
+    stroke of its own, off the right edge (more than a tenth of the border is stroke)."""
+    image = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(170, 30), (280, 26)], fill=0, width=36)  # the bar, apart
+    draw.line([(120, 60), (110, 130)], fill=0, width=24)  # the stem
+    draw.arc((20, 100, 230, 330), 200, 110, fill=0, width=24)  # the hook, cut by the frame
+    draw.line([(0, 150), (0, 279)], fill=0, width=30)  # its stroke down the left edge
+    return image
+
+
+def test_a_digit_filling_a_canvas_is_a_drawing_and_keeps_a_stroke_at_the_border():
+    # (a regression: a drawing whose strokes took more than a tenth of the border was
+    # taken for a photo of paper; the 5's bar, at the edge, counted for 2% and was dropped)
+    image = _five_filling_a_canvas()
+    grey = decode.levels(image)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    assert np.mean(border < 0.75) > 0.1  # more than the border's tenth: what it was about
+    assert frontend._flat(grey, 1.0)
+    x, seen = frontend.to_mnist_seen(image)
+    x = x.reshape(28, 28)
+    assert not seen.surface  # the ensemble answers it, as every drawing
+    rows, cols = np.flatnonzero(x.max(axis=1) > 0.3), np.flatnonzero(x.max(axis=0) > 0.3)
+    assert rows[-1] - rows[0] >= 18 and x[rows[0]:rows[0] + 3, cols[-1] - 2:].max() > 0.3
+
+
+def test_a_scan_with_a_dark_margin_is_no_drawing_and_the_margin_is_not_the_writing():
+    values, stroke = with_seven(np.full((300, 400), 1.0, np.float32), box=(150, 100, 110))
+    values[:, :24] = 0.05  # the scanner's lid along the left side, the rest pure white
+    grey = np.asarray(values, np.float32)
+    assert not frontend._flat(grey, light.median(np.concatenate([grey[0], grey[-1]])))
+    x, seen = frontend.to_mnist_seen(as_image(values))
+    assert seen.surface
+    mnist_like_properties(x)
+
+
+# -- a photo cropped to the writing -----------------------------------------------------
+
+
+def _photo_of_a_seven(seed=0):
+    """A photo of a 7 (paper lit unevenly, noise): brightness (300, 400), the stroke."""
+    return with_seven(page(gradient=0.3, noise=0.02, seed=seed), box=(150, 80, 140), width=14)
+
+
+def _tight(values, stroke):
+    rows, cols = np.flatnonzero(stroke.any(axis=1)), np.flatnonzero(stroke.any(axis=0))
+    return values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def test_writing_at_the_frame_of_a_photo_is_found_cut_and_writing_inside_it_is_not():
+    values, stroke = _photo_of_a_seven()
+    for picture, cut in ((values, False), (_tight(values, stroke), True)):
+        strength = light.contrast(picture, light.stretch(light.paper(
+            light.shrink(picture, light.COARSE)[0], True), picture.shape), True)
+        assert select.writing(strength, light.noise(strength)).cut is cut
+    # (on a canvas a stroke reaching the frame is no sign of a crop: no page edge there)
+    canvas = np.where(stroke, 0.0, 1.0).astype(np.float32)
+    tight = _tight(canvas, stroke)
+    assert not select.writing(light.contrast(tight, np.float32(1.0), True), 0.0, paper=False).cut
+
+
+def test_paper_round_a_crop_is_the_papers_level_not_the_strokes_that_cross_the_border():
+    values, stroke = _photo_of_a_seven()
+    tight = _tight(values, stroke).astype(np.float32)
+    out = frontend._with_paper_round(tight, 30)
+    h, w = tight.shape
+    assert out.shape == (h + 60, w + 60) and np.array_equal(out[30:30 + h, 30:30 + w], tight)
+    added = np.ones(out.shape, bool)
+    added[30:30 + h, 30:30 + w] = False
+    paper = tight[~_tight(stroke, stroke)]
+    # the paper added is as bright as the paper (the 7's dark strokes at the border are
+    # not carried outwards), and as noisy as it
+    assert abs(np.median(out[added]) - np.median(paper)) < 0.05
+    assert out[added].min() > paper.min() - 0.1 and np.std(out[added]) > 0.01
+    assert np.array_equal(out, frontend._with_paper_round(tight, 30))  # seeded
+
+
+def test_a_photo_cropped_to_its_digit_is_read_as_the_whole_photo():
+    # (a regression: cropped tight, the 7's strokes at the frame counted for a fiftieth
+    # and were left out, and the paper's level was guessed from the strokes: a fragment
+    # was read)
+    values, stroke = _photo_of_a_seven()
+    whole = to_mnist(as_image(values))
+    for picture in (_tight(values, stroke), _tight(values, stroke)[:, 3:-3]):
+        x = to_mnist(as_image(picture))
+        mnist_like_properties(x)
+        assert similar(x, whole)
+
+
+def _number_photo():
+    """A photo of "170" (paper lit unevenly, noise): brightness (200, 500)."""
+    values = page(shape=(200, 500), gradient=0.3, noise=0.02, seed=3)
+    image = Image.fromarray((values * 255).astype(np.uint8), "L")
+    draw = ImageDraw.Draw(image)
+    draw.line([(60, 50), (60, 150)], fill=20, width=10)  # 1
+    draw.line([(110, 60), (190, 60), (140, 150)], fill=20, width=10)  # 7
+    draw.ellipse((230, 50, 300, 150), outline=20, width=10)  # 0
+    grey = np.asarray(image, np.float32) / 255
+    return _tight(grey, grey < 0.3)
+
+
+@pytest.mark.parametrize("scale", [1, 9])
+def test_a_photo_cropped_to_its_number_keeps_the_digits_at_the_frame(scale):
+    # (a regression: "170" cropped tight read "7"; at 9 times the size, the picture is
+    # looked at again brought to at most CROP_SIDE pixels, its ink given back at full size)
+    from digitnet.pretrained import resolve_model
+    from digitnet.read import read_number
+
+    tight = as_image(_number_photo())
+    tight = tight.resize((tight.width * scale, tight.height * scale), Image.Resampling.BICUBIC)
+    ink = frontend.ink(tight)
+    assert ink.shape == (tight.height, tight.width)
+    assert ink[:, :4 * scale].max() > 0.5  # the 1 at the left edge is writing
+    assert ink[:, -4 * scale:].max() > 0.5  # and the 0 at the right edge
+    reading = read_number(tight, resolve_model(None))
+    assert reading.text == "170"
+    assert all(0 <= d.box[0] < d.box[2] <= tight.width for d in reading.digits)

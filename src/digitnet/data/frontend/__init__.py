@@ -58,9 +58,27 @@ FAINT_WRITING = 0.15
 OTHER_LINE = 0.5
 
 #: A picture whose border is, for FLAT_SHARE of its pixels, within FLAT of one level is a
-#: drawing on a flat background (the strokes may reach the border).
+#: drawing on a flat background. Strokes may reach the border, on up to STROKES_AT_BORDER
+#: of it (a digit drawn to fill the canvas): pixels STROKE_GAP or more from that level are
+#: left out of the count. (0.3 chosen on 10,000 validation drawings: 15 whose strokes
+#: took more than a tenth of the border were read as photos of paper, and two of their
+#: digits lost a stroke at the border, a 5's bar; 0.3 and 0.5 alike took them all for
+#: drawings, and no realworld validation picture changed.)
 FLAT = 1e-3
 FLAT_SHARE = 0.9
+#: A photo cropped round its writing (``_writing_ink``): the writing fills FILLS of the
+#: frame's height and width, or goes on beyond it; it is looked at again brought to at
+#: most CROP_SIDE pixels, with CROP_PAD of its longer side of paper added on every side,
+#: the paper's level a plane fitted to the border (PAPER_FITS times, the pixels further
+#: from it than PAPER_TOLERANCE, or four times the noise, left out). Chosen on validation
+#: (benchmarks/bench_crops.py; BENCHMARKS.md, "Photos cropped to the writing").
+CROP_PAD = 0.5
+CROP_SIDE = 1024
+FILLS = 0.6
+PAPER_FITS = 6
+PAPER_TOLERANCE = 0.08
+STROKE_GAP = 0.25
+STROKES_AT_BORDER = 0.3
 
 BLANK = ("no digit found: the image is blank (no ink darker or brighter than the paper)")
 
@@ -119,10 +137,67 @@ def writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple]:
 
 def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen]:
     """``writing_ink``, and what kind of picture ``grey`` is (``Seen``: a photo of paper,
-    dark ink on a background that is not one flat level; a form's print found)."""
-    edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = light.median(edges)
-    flat = float(np.mean(np.abs(edges - background) < FLAT)) >= FLAT_SHARE
+    dark ink on a background that is not one flat level; a form's print found).
+
+    A photo cropped round the writing (it goes on beyond the frame, ink left out at the
+    frame's edge lying next to it, or it fills the frame) is looked at again with paper
+    round it (``_with_paper_round``, CROP_PAD of its longer side on every side, the
+    picture first brought to at most CROP_SIDE pixels): at the edge, a digit's strokes
+    counted as a page's edge or a shadow would, and the paper's level was guessed by a
+    closing no wider than strokes that fill the frame."""
+    values, origin, seen, cropped = _find(grey, detail)
+    if not cropped or not CROP_PAD:
+        return values, origin, seen
+    small, factor = light.shrink(grey, CROP_SIDE)
+    pad = max(2, int(round(CROP_PAD * max(small.shape))))
+    values, (top, left), seen, _ = _find(_with_paper_round(small, pad), detail)
+    top, left = (top - pad) * factor, (left - pad) * factor
+    if not detail:  # (the ink at the picture's scale: what lies on the paper added goes)
+        if factor > 1:
+            from PIL import Image
+
+            size = (values.shape[1] * factor, values.shape[0] * factor)
+            values = np.asarray(Image.fromarray(values, "F").resize(size, Image.Resampling.BILINEAR))
+        values = values[max(0, -top):grey.shape[0] - top, max(0, -left):grey.shape[1] - left]
+    return values, (max(0, top), max(0, left)), seen
+
+
+def _with_paper_round(grey: np.ndarray, pad: int) -> np.ndarray:
+    """``grey`` with ``pad`` pixels of paper added on every side. The paper's level is a
+    plane fitted to the border's pixels, starting from their median and leaving out, each
+    of PAPER_FITS times, those further from it than PAPER_TOLERANCE or four times the
+    noise (the strokes that cross the border); at each added pixel the level at the
+    nearest point of the picture, with noise as strong as the border's own (seeded: a
+    picture always gives one answer)."""
+    h, w = grey.shape
+    rows = np.concatenate([np.zeros(w), np.full(w, h - 1), np.arange(h), np.arange(h)])
+    cols = np.concatenate([np.arange(w), np.arange(w), np.zeros(h), np.full(h, w - 1)])
+    sides = [grey[0], grey[-1], grey[:, 0], grey[:, -1]]
+    border = np.concatenate(sides).astype(np.float64)
+    steps = np.concatenate([np.diff(side) for side in sides])
+    sigma = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
+    design = np.stack([np.ones_like(rows), rows / h, cols / w], axis=1)
+    plane = np.array([np.median(border), 0.0, 0.0])
+    for _ in range(PAPER_FITS):
+        paper = np.abs(border - design @ plane) <= max(4 * sigma, PAPER_TOLERANCE)
+        if paper.sum() < 3:
+            break
+        plane = np.linalg.lstsq(design[paper], border[paper], rcond=None)[0]
+    near_row = np.clip(np.arange(-pad, h + pad), 0, h - 1) / h
+    near_col = np.clip(np.arange(-pad, w + pad), 0, w - 1) / w
+    level = plane[0] + plane[1] * near_row[:, None] + plane[2] * near_col[None, :]
+    noise = np.random.default_rng(0).standard_normal(level.shape, dtype=np.float32) * sigma
+    out = np.clip(level.astype(np.float32) + noise, 0, 1)
+    out[pad:pad + h, pad:pad + w] = grey
+    return out
+
+
+def _find(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen, bool]:
+    """``_writing_ink`` without a second look, and whether the picture looks cropped round
+    the writing: it goes on beyond the frame (``select.Writing.cut``), or fills FILLS of
+    the frame's height and of its width."""
+    background = light.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
+    flat = _flat(grey, background)
     # one level all round: a drawing exported from a canvas, clean, no paper to model
     work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
     if flat:  # one level all over: no lighting to estimate
@@ -146,9 +221,13 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     if found is None:
         raise NoDigitError(BLANK)
     others = not detail and _other_lines(strength, found)
+    # a photo cropped round the writing: it goes on beyond the frame, or fills it
+    top, bottom, left, right = found.box
+    cropped = not flat and (found.cut or (bottom - top >= FILLS * strength.shape[0]
+                                          and right - left >= FILLS * strength.shape[1]))
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
-        return values, origin, Seen(photo, found.form)  # a drawing: no surface
+        return values, origin, Seen(photo, found.form), False  # a drawing: no surface
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
     if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
@@ -159,8 +238,9 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
         bottom, right = bottom + pad, right + pad
         soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
         if factor == 1:
-            return soft, (top, left), Seen(photo, found.form, others, not flat)
-        return soft, (top * factor, left * factor), Seen(photo, found.form, others, not flat)
+            return soft, (top, left), Seen(photo, found.form, others, not flat), cropped
+        return (soft, (top * factor, left * factor), Seen(photo, found.form, others, not flat),
+                cropped)
     # again, on a crop of the full picture around the writing
     pad = (MARGIN * size + 2) * factor
     top, left = max(0, int(top * factor - pad)), max(0, int(left * factor - pad))
@@ -180,7 +260,29 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
         raise NoDigitError(BLANK)
     return (_soft(strength, again, flat), (top, left),
-            Seen(photo, found.form or again.form, others, not flat))
+            Seen(photo, found.form or again.form, others, not flat), cropped or again.cut)
+
+
+def _flat(grey: np.ndarray, background: float) -> bool:
+    """Whether ``grey`` is a drawing on one flat level: FLAT_SHARE of its border's pixels
+    within FLAT of ``background`` (the border's median level), not counting strokes that
+    reach the border (pixels STROKE_GAP from it or more, at most STROKES_AT_BORDER of the
+    border, none along more than half a side: a scanner's dark margin is no stroke)."""
+    sides = [grey[0], grey[-1], grey[:, 0], grey[:, -1]]
+    close = np.abs(np.concatenate(sides) - background)
+    paper = close < STROKE_GAP
+    if np.mean(paper) < 1 - STROKES_AT_BORDER:
+        return False
+    if any(_longest_run(np.abs(side - background) >= STROKE_GAP) > len(side) / 2 for side in sides):
+        return False
+    return float(np.mean(close[paper] < FLAT)) >= FLAT_SHARE
+
+
+def _longest_run(on: np.ndarray) -> int:
+    """The longest run of True in the 1-d ``on``."""
+    padded = np.concatenate([[0], on.astype(np.int8), [0]])
+    changes = np.flatnonzero(np.diff(padded))
+    return int((changes[1::2] - changes[::2]).max()) if changes.size else 0
 
 
 def _other_lines(strength: np.ndarray, found: select.Writing) -> bool:

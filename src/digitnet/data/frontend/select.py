@@ -111,6 +111,9 @@ class Writing:
     ink: np.ndarray  # (H, W) bool: the pixels of every piece, the writing's and the others'
     form: bool = False  # a form's print was found, and taken out
     printed: np.ndarray | None = None  # (H, W) bool: the lines and print taken out
+    #: the writing goes on beyond the frame: ink at the frame's edge, left out, lies
+    #: within the joining distance of it (or it is at the edge itself)
+    cut: bool = False
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -619,13 +622,18 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     # background, which has no noise, its fainter pieces too: a 7's bar drawn lighter)
     keep = (stats.area >= SPECK * stats.area[best]) & ~edge & ((stats.peak > t) | (alone and not paper))
     chosen, box = _gather(stats, best, keep, join, longest)
+    # ink at the frame's edge next to the writing (not a page's edge or a shadow's,
+    # which span the frame): the writing may go on beyond the frame
+    beyond = edge & ~page & (stats.peak > t) & (stats.area >= SPECK * stats.area[best])
+    beyond[chosen] = False
+    cut = bool(edge[chosen].any()) or bool(_near(stats, box, beyond, join, longest).any())
     wanted = np.zeros(found.n, bool)
     wanted[chosen] = True
     runs_kept = wanted[found.piece]  # the chosen pieces' pixels, from their runs
     mask = np.zeros(binary.size, bool)
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
-    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed)
+    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut)
 
 
 def _past_print(smooth, strength, sigma, t, binary, printed, darker: float = 1.0):
@@ -839,6 +847,17 @@ def _grown(mask: np.ndarray, size: int) -> np.ndarray:
         out[:, shift:] |= rows[:, :-shift]
         out[:, :-shift] |= rows[:, shift:]
     return out
+
+
+def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = False) -> np.ndarray:
+    """Which of the pieces ``which`` lie within JOIN of the writing's ``box`` (top,
+    bottom, left, right), in units of its height (``longest``: of its longer side)."""
+    height = box[1] - box[0]
+    if longest:
+        height = max(height, box[3] - box[2])
+    dx = np.maximum(np.maximum(stats.left - box[3], box[2] - stats.right), 0)
+    dy = np.maximum(np.maximum(stats.top - box[1], box[0] - stats.bottom), 0)
+    return which & (dx <= join[0] * height) & (dy <= join[1] * height)
 
 
 def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple,
