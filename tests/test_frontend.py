@@ -543,3 +543,17 @@ def test_a_photo_cropped_to_its_number_keeps_the_digits_at_the_frame(scale):
     reading = read_number(tight, resolve_model(None))
     assert reading.text == "170"
     assert all(0 <= d.box[0] < d.box[2] <= tight.width for d in reading.digits)
+
+
+def test_a_marker_digit_cropped_tight_is_dark_ink_on_paper_not_light_ink_on_a_board():
+    # (a regression: its strokes filling the crop, the marker's ink was taken for the
+    # board and the paper between its strokes for light ink; the paper at the border
+    # says otherwise, and the picture is looked at again with paper round it)
+    values, stroke = with_seven(page(gradient=0.2, noise=0.02, seed=5), box=(150, 80, 140),
+                                width=34, ink_level=0.15)
+    tight = _tight(values, stroke)
+    assert np.mean(tight < 0.5) > 0.5  # the ink fills more than half the crop
+    whole = to_mnist(as_image(values))
+    x = to_mnist(as_image(tight))
+    mnist_like_properties(x)
+    assert similar(x, whole)

@@ -67,7 +67,8 @@ OTHER_LINE = 0.5
 FLAT = 1e-3
 FLAT_SHARE = 0.9
 #: A photo cropped round its writing (``_writing_ink``): the writing fills FILLS of the
-#: frame's height and width, or goes on beyond it; it is looked at again brought to at
+#: frame's height and width, or goes on beyond it, or its ink was taken for light while
+#: the border is BRIGHTER than the picture's median; it is looked at again brought to at
 #: most CROP_SIDE pixels, with CROP_PAD of its longer side of paper added on every side,
 #: the paper's level a plane fitted to the border (PAPER_FITS times, the pixels further
 #: from it than PAPER_TOLERANCE, or four times the noise, left out). Chosen on validation
@@ -75,6 +76,7 @@ FLAT_SHARE = 0.9
 CROP_PAD = 0.5
 CROP_SIDE = 1024
 FILLS = 0.6
+BRIGHTER = 0.1
 PAPER_FITS = 6
 PAPER_TOLERANCE = 0.08
 STROKE_GAP = 0.25
@@ -194,8 +196,9 @@ def _with_paper_round(grey: np.ndarray, pad: int) -> np.ndarray:
 
 def _find(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen, bool]:
     """``_writing_ink`` without a second look, and whether the picture looks cropped round
-    the writing: it goes on beyond the frame (``select.Writing.cut``), or fills FILLS of
-    the frame's height and of its width."""
+    the writing: it goes on beyond the frame (``select.Writing.cut``), fills FILLS of the
+    frame's height and of its width, or was taken for light ink on a board whose border
+    is BRIGHTER than the picture (dark strokes filling the frame)."""
     background = light.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
     flat = _flat(grey, background)
     # one level all round: a drawing exported from a canvas, clean, no paper to model
@@ -221,10 +224,13 @@ def _find(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen, bool
     if found is None:
         raise NoDigitError(BLANK)
     others = not detail and _other_lines(strength, found)
-    # a photo cropped round the writing: it goes on beyond the frame, or fills it
+    # a photo cropped round the writing: it goes on beyond the frame, or fills it, or its
+    # ink was taken for light (a board's) while its border is brighter than it: dark
+    # strokes that fill the frame, the paper between them taken for light ink
     top, bottom, left, right = found.box
     cropped = not flat and (found.cut or (bottom - top >= FILLS * strength.shape[0]
-                                          and right - left >= FILLS * strength.shape[1]))
+                                          and right - left >= FILLS * strength.shape[1])
+                            or (not dark and background > light.median(coarse.ravel()) + BRIGHTER))
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
         return values, origin, Seen(photo, found.form), False  # a drawing: no surface
