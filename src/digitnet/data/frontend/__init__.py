@@ -66,6 +66,8 @@ OTHER_LINE = 0.5
 #: drawings, and no realworld validation picture changed.)
 FLAT = 1e-3
 FLAT_SHARE = 0.9
+STROKE_GAP = 0.25
+STROKES_AT_BORDER = 0.3
 #: A photo cropped round its writing (``_writing_ink``): the writing fills FILLS of the
 #: frame's height and width, or goes on beyond it, or its ink was taken for light while
 #: the border is BRIGHTER than the picture's median; it is looked at again brought to at
@@ -79,8 +81,6 @@ FILLS = 0.6
 BRIGHTER = 0.1
 PAPER_FITS = 6
 PAPER_TOLERANCE = 0.08
-STROKE_GAP = 0.25
-STROKES_AT_BORDER = 0.3
 
 BLANK = ("no digit found: the image is blank (no ink darker or brighter than the paper)")
 
@@ -227,9 +227,10 @@ def _find(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen, bool
     # a photo cropped round the writing: it goes on beyond the frame, or fills it, or its
     # ink was taken for light (a board's) while its border is brighter than it: dark
     # strokes that fill the frame, the paper between them taken for light ink
-    top, bottom, left, right = found.box
-    cropped = not flat and (found.cut or (bottom - top >= FILLS * strength.shape[0]
-                                          and right - left >= FILLS * strength.shape[1])
+    # (on the whole picture, the working copy: the second look below is at a crop of it)
+    high, wide = found.box[1] - found.box[0], found.box[3] - found.box[2]
+    cropped = not flat and (found.cut or (high >= FILLS * strength.shape[0]
+                                          and wide >= FILLS * strength.shape[1])
                             or (not dark and background > light.median(coarse.ravel()) + BRIGHTER))
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
@@ -266,7 +267,7 @@ def _find(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen, bool
     if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
         raise NoDigitError(BLANK)
     return (_soft(strength, again, flat), (top, left),
-            Seen(photo, found.form or again.form, others, not flat), cropped or again.cut)
+            Seen(photo, found.form or again.form, others, not flat), cropped)
 
 
 def _flat(grey: np.ndarray, background: float) -> bool:
