@@ -557,3 +557,18 @@ def test_a_marker_digit_cropped_tight_is_dark_ink_on_paper_not_light_ink_on_a_bo
     x = to_mnist(as_image(tight))
     mnist_like_properties(x)
     assert similar(x, whole)
+
+
+def test_a_finger_at_the_frame_next_to_the_digit_is_no_sign_of_a_crop():
+    # (a regression of the crops' second look: a fingertip holding the paper, at the
+    # frame's edge below the digit, was taken for the digit cut by the frame, and with
+    # paper round it joined the digit)
+    values, _ = _photo_of_a_seven()
+    whole = to_mnist(as_image(values))
+    y, x = np.mgrid[0:values.shape[0], 0:values.shape[1]]
+    finger = (x - 230) ** 2 / 30 ** 2 + (y - 275) ** 2 / 45 ** 2 <= 1  # from the bottom edge
+    values = np.where(finger, 0.25, values).astype(np.float32)
+    strength = light.contrast(values, light.stretch(light.paper(
+        light.shrink(values, light.COARSE)[0], True), values.shape), True)
+    assert not select.writing(strength, light.noise(strength)).cut
+    assert similar(to_mnist(as_image(values)), whole)

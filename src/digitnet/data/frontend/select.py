@@ -101,6 +101,10 @@ SPECK = 0.02
 #: of 900 than 0.2), and for a number (digits spaced apart).
 JOIN = (0.5, 0.35)
 JOIN_NUMBER = (1.5, 0.3)
+#: A piece is a stroke (not a finger or a shadow) when it covers at most STROKE_FILL of
+#: its box and its ink's mean width is at most STROKE_WIDTH of its longer side.
+STROKE_FILL = 0.8
+STROKE_WIDTH = 0.4
 
 
 @dataclass
@@ -622,11 +626,15 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     # background, which has no noise, its fainter pieces too: a 7's bar drawn lighter)
     keep = (stats.area >= SPECK * stats.area[best]) & ~edge & ((stats.peak > t) | (alone and not paper))
     chosen, box = _gather(stats, best, keep, join, longest)
-    # ink at the frame's edge next to the writing (not a page's edge or a shadow's,
-    # which span the frame): the writing may go on beyond the frame
+    # strokes at the frame's edge next to the writing (not a page's edge or a shadow's,
+    # which span the frame, nor a finger or a shadow, which fill their box or are broad):
+    # the writing may go on beyond the frame
     beyond = edge & ~page & (stats.peak > t) & (stats.area >= SPECK * stats.area[best])
     beyond[chosen] = False
-    cut = bool(edge[chosen].any()) or bool(_near(stats, box, beyond, join, longest).any())
+    beyond = _near(stats, box, beyond, join, longest)
+    if beyond.any():
+        beyond &= _strokes(found, binary, stats)
+    cut = bool(edge[chosen].any()) or bool(beyond.any())
     wanted = np.zeros(found.n, bool)
     wanted[chosen] = True
     runs_kept = wanted[found.piece]  # the chosen pieces' pixels, from their runs
@@ -847,6 +855,17 @@ def _grown(mask: np.ndarray, size: int) -> np.ndarray:
         out[:, shift:] |= rows[:, :-shift]
         out[:, :-shift] |= rows[:, shift:]
     return out
+
+
+def _strokes(found: Pieces, binary: np.ndarray, stats: Stats) -> np.ndarray:
+    """Which pieces are strokes: covering at most STROKE_FILL of their box, their ink's
+    mean width (the shorter of the level and the upright run through each pixel) at most
+    STROKE_WIDTH of their box's longer side."""
+    height, width = stats.bottom - stats.top, stats.right - stats.left
+    fill = stats.area / np.maximum(height * width, 1)
+    across = np.minimum(run_lengths(binary), run_lengths(binary.T).T).reshape(-1)
+    total = np.bincount(found.labels.reshape(-1), weights=across, minlength=found.n + 1)[1:]
+    return (fill <= STROKE_FILL) & (total <= STROKE_WIDTH * np.maximum(height, width) * stats.area)
 
 
 def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = False) -> np.ndarray:
