@@ -174,7 +174,7 @@ def _with_paper_round(grey: np.ndarray, pad: int) -> np.ndarray:
     h, w = grey.shape
     rows = np.concatenate([np.zeros(w), np.full(w, h - 1), np.arange(h), np.arange(h)])
     cols = np.concatenate([np.arange(w), np.arange(w), np.zeros(h), np.full(h, w - 1)])
-    sides = [grey[0], grey[-1], grey[:, 0], grey[:, -1]]
+    sides = _sides(grey)
     border = np.concatenate(sides).astype(np.float64)
     steps = np.concatenate([np.diff(side) for side in sides])
     sigma = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
@@ -199,7 +199,7 @@ def _find(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen, bool
     the writing: it goes on beyond the frame (``select.Writing.cut``), fills FILLS of the
     frame's height and of its width, or was taken for light ink on a board whose border
     is BRIGHTER than the picture (dark strokes filling the frame)."""
-    background = light.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
+    background = light.median(np.concatenate(_sides(grey)))
     flat = _flat(grey, background)
     # one level all round: a drawing exported from a canvas, clean, no paper to model
     work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
@@ -275,7 +275,7 @@ def _flat(grey: np.ndarray, background: float) -> bool:
     within FLAT of ``background`` (the border's median level), not counting strokes that
     reach the border (pixels STROKE_GAP from it or more, at most STROKES_AT_BORDER of the
     border, none along more than half a side: a scanner's dark margin is no stroke)."""
-    sides = [grey[0], grey[-1], grey[:, 0], grey[:, -1]]
+    sides = _sides(grey)
     close = np.abs(np.concatenate(sides) - background)
     paper = close < STROKE_GAP
     if np.mean(paper) < 1 - STROKES_AT_BORDER:
@@ -283,6 +283,11 @@ def _flat(grey: np.ndarray, background: float) -> bool:
     if any(_longest_run(np.abs(side - background) >= STROKE_GAP) > len(side) / 2 for side in sides):
         return False
     return float(np.mean(close[paper] < FLAT)) >= FLAT_SHARE
+
+
+def _sides(grey: np.ndarray) -> list:
+    """The border of ``grey``: its top and bottom rows, its left and right columns."""
+    return [grey[0], grey[-1], grey[:, 0], grey[:, -1]]
 
 
 def _longest_run(on: np.ndarray) -> int:
