@@ -883,22 +883,13 @@ def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple,
             longest: bool = False) -> tuple[list, tuple]:
     """The pieces that ``keep`` allows and that lie within JOIN of the writing,
     starting from ``best`` and growing: (their indices, the writing's box)."""
-    chosen = [best]
-    box = [stats.top[best], stats.bottom[best], stats.left[best], stats.right[best]]
-    changed = True
-    while changed:
-        changed = False
-        height = box[1] - box[0]
-        if longest:
-            height = max(height, box[3] - box[2])
-        for i in np.flatnonzero(keep):
-            if i in chosen:
-                continue
-            dx = max(stats.left[i] - box[3], box[2] - stats.right[i], 0)
-            dy = max(stats.top[i] - box[1], box[0] - stats.bottom[i], 0)
-            if dx <= join[0] * height and dy <= join[1] * height:
-                chosen.append(int(i))
-                box = [min(box[0], stats.top[i]), max(box[1], stats.bottom[i]),
-                       min(box[2], stats.left[i]), max(box[3], stats.right[i])]
-                changed = True
-    return chosen, tuple(int(v) for v in box)
+    wanted = np.zeros(len(keep), bool)
+    wanted[best] = True
+    box = (stats.top[best], stats.bottom[best], stats.left[best], stats.right[best])
+    while True:  # (the box only grows: what is near it once stays near)
+        new = _near(stats, box, keep & ~wanted, join, longest)
+        if not new.any():
+            return [int(i) for i in np.flatnonzero(wanted)], tuple(int(v) for v in box)
+        wanted |= new
+        box = (min(box[0], stats.top[new].min()), max(box[1], stats.bottom[new].max()),
+               min(box[2], stats.left[new].min()), max(box[3], stats.right[new].max()))
