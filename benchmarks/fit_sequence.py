@@ -182,6 +182,27 @@ def train(images, labels, epochs, seed, net, log=print, after_epoch=None, lr=0.0
     return net, held
 
 
+def deepen(net, n):
+    """``net`` with ``n`` 3x3 convolutions (each followed by a ReLU) added before its
+    ``Columns``, each the identity at first: the same reader, now free to learn from a
+    wider stretch of the line (each adds a column of scores on either side to what one
+    column sees). Its ReLU passes the ReLU's outputs before it unchanged."""
+    from digitnet.nn import layers as L
+    from digitnet.nn.conv import Columns, Conv2D
+    from digitnet.nn.network import Network
+
+    at = next(i for i, layer in enumerate(net.layers) if isinstance(layer, Columns))
+    channels = net.layers[at - 2].out_channels
+    added = []
+    for _ in range(n):
+        conv = Conv2D(channels, channels, 3, 1, 1)
+        conv.params["weight"][...] = 0
+        conv.params["weight"][np.arange(channels), np.arange(channels), 1, 1] = 1
+        added += [conv, L.ReLU()]
+    layers = net.layers[:at] + added + net.layers[at:]
+    return Network(layers, net.loss, net.input_shape).train()
+
+
 def exact(net, images, labels):
     """The share of ``images`` whose best path reads exactly ``labels``."""
     from digitnet.read.sequence import column_scores_batch, greedy
@@ -211,6 +232,9 @@ def main(argv=None):
     parser.add_argument("--pens", type=float, default=0.0, help="share of lines drawn as by a pen")
     parser.add_argument("--ligatures", type=float, default=0.0,
                         help="share of touching numbers whose ligatures cross wider gaps")
+    parser.add_argument("--deepen", type=int, default=0,
+                        help="with --start: convolutions added before the columns, "
+                             "each first the identity (a wider view of the line)")
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.hidden) < 1:
         parser.error("--numbers, --epochs and --hidden must be at least 1")
@@ -220,6 +244,8 @@ def main(argv=None):
                      "--ligatures) in [0, 1]")
     if args.start and not args.start.is_file():
         parser.error(f"--start: no such file: {args.start}")
+    if args.deepen and not args.start:
+        parser.error("--deepen adds to a reader already trained: give --start")
 
     from digitnet.data import mnist
     from digitnet.io import load_model, read_config, save_model
@@ -242,9 +268,14 @@ def main(argv=None):
         if not isinstance(shape, dict):  # an ensemble file (join_sequence) holds several
             raise SystemExit(f"fit_sequence: {args.start} holds several readers; --start takes one")
         channels, args.hidden = tuple(shape["channels"]), shape["hidden"]
+        deepened = shape.get("deepened", 0)
+        if args.deepen:
+            net = deepen(net, args.deepen)
+            deepened += args.deepen
     else:
         channels = tuple(int(c) for c in args.channels.split(","))
         net = sequence_reader(np.random.default_rng(args.seed), channels, args.hidden)
+        deepened = 0
     command = recorded_command("fit_sequence", argv)
 
     def keep(net, epoch, held):
@@ -257,7 +288,7 @@ def main(argv=None):
                          "numbers": len(labels), "epochs": epoch, "of_epochs": args.epochs,
                          "seed": args.seed, "channels": list(channels), "hidden": args.hidden,
                          "lr": args.lr, "thicken": args.thicken, "ones": args.ones, "pens": args.pens,
-                         "ligatures": args.ligatures,
+                         "ligatures": args.ligatures, "deepened": deepened,
                          "start": args.start.name if args.start else None,
                          "seconds": round(time.perf_counter() - start, 1), "command": command},
             "metrics": {"held_out_exact": round(accuracy, 4)},

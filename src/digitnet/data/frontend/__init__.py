@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ...errors import NoDigitError
-from . import light, select
+from . import light, page, select
 from .decode import MAX_BYTES, MAX_PIXELS, levels, open_image, quiet_pillow_size_warning
 from .fit import NOISE, bounding_box, fit_mnist, several_digits
 
@@ -72,15 +72,13 @@ STROKES_AT_BORDER = 0.3
 #: frame's height and width, or goes on beyond it, or its ink was taken for light while
 #: the border is BRIGHTER than the picture's median; it is looked at again brought to at
 #: most CROP_SIDE pixels, with CROP_PAD of its longer side of paper added on every side,
-#: the paper's level a plane fitted to the border (PAPER_FITS times, the pixels further
-#: from it than PAPER_TOLERANCE, or four times the noise, left out). Chosen on validation
+#: the paper's level a plane fitted to the border (``page.paper_plane``: the strokes that
+#: cross it left out). Chosen on validation
 #: (benchmarks/bench_crops.py; BENCHMARKS.md, "Photos cropped to the writing").
 CROP_PAD = 0.5
 CROP_SIDE = 1024
 FILLS = 0.6
 BRIGHTER = 0.1
-PAPER_FITS = 6
-PAPER_TOLERANCE = 0.08
 
 BLANK = ("no digit found: the image is blank (no ink darker or brighter than the paper)")
 
@@ -147,6 +145,9 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     picture first brought to at most CROP_SIDE pixels): at the edge, a digit's strokes
     counted as a page's edge or a shadow would, and the paper's level was guessed by a
     closing no wider than strokes that fill the frame."""
+    paper = None if _flat(grey, light.median(np.concatenate(_sides(grey)))) else page.sheet(grey)
+    if paper is not None:  # paper on a desk: the desk painted over with paper
+        grey = page.on_paper(grey, paper)
     values, origin, seen, cropped = _find(grey, detail)
     if not cropped or not CROP_PAD:
         return values, origin, seen
@@ -166,25 +167,17 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
 
 def _with_paper_round(grey: np.ndarray, pad: int) -> np.ndarray:
     """``grey`` with ``pad`` pixels of paper added on every side. The paper's level is a
-    plane fitted to the border's pixels, starting from their median and leaving out, each
-    of PAPER_FITS times, those further from it than PAPER_TOLERANCE or four times the
-    noise (the strokes that cross the border); at each added pixel the level at the
-    nearest point of the picture, with noise as strong as the border's own (seeded: a
-    picture always gives one answer)."""
+    plane fitted to the border's pixels (``page.paper_plane``: those of the strokes that
+    cross it left out); at each added pixel the level at the nearest point of the
+    picture, with noise as strong as the border's own (seeded: a picture always gives one
+    answer)."""
     h, w = grey.shape
     rows = np.concatenate([np.zeros(w), np.full(w, h - 1), np.arange(h), np.arange(h)])
     cols = np.concatenate([np.arange(w), np.arange(w), np.zeros(h), np.full(h, w - 1)])
     sides = _sides(grey)
-    border = np.concatenate(sides).astype(np.float64)
     steps = np.concatenate([np.diff(side) for side in sides])
     sigma = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
-    design = np.stack([np.ones_like(rows), rows / h, cols / w], axis=1)
-    plane = np.array([np.median(border), 0.0, 0.0])
-    for _ in range(PAPER_FITS):
-        paper = np.abs(border - design @ plane) <= max(4 * sigma, PAPER_TOLERANCE)
-        if paper.sum() < 3:
-            break
-        plane = np.linalg.lstsq(design[paper], border[paper], rcond=None)[0]
+    plane, _ = page.paper_plane(np.concatenate(sides), rows / h, cols / w, sigma)
     near_row = np.clip(np.arange(-pad, h + pad), 0, h - 1) / h
     near_col = np.clip(np.arange(-pad, w + pad), 0, w - 1) / w
     level = plane[0] + plane[1] * near_row[:, None] + plane[2] * near_col[None, :]
