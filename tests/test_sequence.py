@@ -409,3 +409,22 @@ def test_one_more_is_a_single_one_added_anywhere():
     assert sequence.one_more("14", "4") and sequence.one_more("412", "42") and sequence.one_more("771", "77")
     assert not sequence.one_more("44", "4") and not sequence.one_more("114", "4")
     assert not sequence.one_more("4", "4") and not sequence.one_more("17", "4")
+
+
+def test_a_deepened_reader_reads_as_before_and_its_new_layers_learn():
+    """``fit_sequence --deepen``: convolutions added before the columns are the identity at
+    first (the same scores to the bit), then train like the others."""
+    from benchmarks.fit_sequence import deepen
+    from digitnet.nn.conv import Columns, Conv2D
+
+    reader = sequence.sequence_reader(np.random.default_rng(3), (4, 4, 6), 8)
+    deeper = deepen(reader, 2)
+    at = next(i for i, layer in enumerate(deeper.layers) if isinstance(layer, Columns))
+    assert [type(layer).__name__ for layer in deeper.layers[at - 4:at]] == ["Conv2D", "ReLU"] * 2
+    x = np.random.default_rng(4).random((2, 1, sequence.HEIGHT, 40)).astype(np.float32)
+    assert np.array_equal(reader.train(False).predict_proba(x), deeper.train(False).predict_proba(x))
+    new = deeper.layers[at - 2]
+    assert isinstance(new, Conv2D) and new.params["weight"][0, 0, 1, 1] == 1
+    deeper.train()
+    deeper.loss_and_gradients(x, np.random.default_rng(5).random((20, sequence.BLANK + 1)).astype(np.float32))
+    assert np.abs(new.grads["weight"]).sum() > 0
