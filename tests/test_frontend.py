@@ -640,3 +640,16 @@ def test_shapes_that_are_no_sheet_on_a_desk_are_left_alone():
     blank = values.copy()
     blank[100:300, 170:370] = np.clip(blank[100:300, 170:370], 0.8, 1)  # the note blank
     assert frontend.page.sheet(blank) is None
+
+
+def test_ruled_paper_darkening_towards_the_corners_is_no_sheet_on_a_desk():
+    # (a regression: the lit middle of a vignetted photo of ruled paper, cut by the lines,
+    # was taken for a sheet and the rest painted over: its edge is a ramp, not a step)
+    h, w = 300, 450
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = ((np.abs(yy - h / 2) / (h / 2)) ** 4 + (np.abs(xx - w / 2) / (w / 2)) ** 4) ** 0.25
+    values = (0.9 * (1 - 0.6 * np.clip((d - 0.4) / 1.0, 0, 1))).astype(np.float32)
+    values[7::14] *= 0.6  # the lines
+    values, _ = with_seven(values, box=(200, 90, 110))
+    values += np.random.default_rng(0).normal(0, 0.02, (h, w)).astype(np.float32)
+    assert frontend.page.sheet(values) is None

@@ -40,7 +40,7 @@ PAGE_INK = 0.002
 PAGE_CONVEX = 0.95
 PAGE_RECT = 0.85
 PAGE_CONTRAST = 0.15
-PAGE_EDGE = 0.5
+PAGE_EDGE = 0.75
 EDGE_BAND = 3
 PAGE_INSET = 2
 #: The paper's level: a plane refitted PAPER_FITS times to the pixels within
