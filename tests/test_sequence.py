@@ -415,6 +415,7 @@ def test_a_deepened_reader_reads_as_before_and_its_new_layers_learn():
     """``fit_sequence --deepen``: convolutions added before the columns are the identity at
     first (the same scores to the bit), then train like the others."""
     from benchmarks.fit_sequence import deepen
+
     from digitnet.nn.conv import Columns, Conv2D
 
     reader = sequence.sequence_reader(np.random.default_rng(3), (4, 4, 6), 8)
