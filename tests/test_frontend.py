@@ -653,3 +653,19 @@ def test_ruled_paper_darkening_towards_the_corners_is_no_sheet_on_a_desk():
     values, _ = with_seven(values, box=(200, 90, 110))
     values += np.random.default_rng(0).normal(0, 0.02, (h, w)).astype(np.float32)
     assert frontend.page.sheet(values) is None
+
+
+def test_a_note_held_in_a_hand_is_found_with_the_fingers_over_its_edge():
+    # (a regression: the fingers, brighter than the room and darker than the paper, joined
+    # the note's bright piece and broke its outline: no sheet was found)
+    values, note = _note_on_a_desk(angle=0, grain=False)
+    image = Image.fromarray((values * 255).astype(np.uint8), "L")
+    draw = ImageDraw.Draw(image)
+    for x in (225, 255, 285):  # three fingers from the bottom of the frame onto the note
+        draw.ellipse((x - 12, 255, x + 12, 380), fill=150)
+    held = np.asarray(image, np.float32) / 255
+    found = frontend.page.sheet(held)
+    assert found is not None
+    x = to_mnist(as_image(held))
+    mnist_like_properties(x)
+    assert similar(x, to_mnist(as_image(note)))

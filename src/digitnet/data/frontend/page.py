@@ -11,12 +11,17 @@ bright piece of the picture (Otsu's threshold), holes filled, that
 - is bright nearly all over (PAGE_SOLID of it: a chalk digit's filled loops are not),
   but holds writing: dark holes, PAGE_INK of it or more (the lit part of a shadowed page
   holds none: the writing in the shadow is not enclosed by it);
-- is convex (PAGE_CONVEX of its rows and of its columns are one run each) and shaped
+- is convex (it fills PAGE_CONVEX of its rows' spans, and of its columns') and shaped
   like a sheet: PAGE_RECT of the smallest rectangle round it or more (notes 0.96 or
   more, chalk blobs 0.80 or less, an ellipse 0.79);
 - is brighter than the desk by PAGE_CONTRAST (medians), and ends in a step: across its
   edge (EDGE_BAND pixels each way) the brightness changes by PAGE_EDGE of that contrast
   or more (a vignette's bright middle fades out; a sheet's edge does not).
+
+Where that piece is no sheet, the same is asked of what is brighter than a second
+threshold, Otsu's among the bright pixels: a hand holding the note, brighter than the
+room and darker than the paper, joins the note's piece at the first and not at the
+second (the writing is still what is darker than the first).
 
 ``on_paper`` then paints everything outside the sheet (and its edge, PAGE_INSET
 pixels in) with the paper's own level: a plane fitted to the sheet (``paper_plane``),
@@ -61,6 +66,16 @@ def sheet(grey: np.ndarray):
     cut = select.otsu(small.ravel())
     if np.mean(border > cut) > PAGE_BORDER:  # (most photos and drawings: done here)
         return None
+    region = _sheet_at(small, cut, cut)
+    if region is None and np.any(small > cut):  # something bright but darker than the
+        region = _sheet_at(small, select.otsu(small[small > cut]), cut)  # paper: a hand
+    return None if region is None else (region, factor)
+
+
+def _sheet_at(small: np.ndarray, cut: float, dark: float):
+    """The sheet in ``small`` as what is brighter than ``cut`` shows it, or None; its
+    writing is what is darker than ``dark`` (the picture's own Otsu threshold)."""
+    h, w = small.shape
     pieces = select.label(small > cut)
     if not pieces.n:
         return None
@@ -71,7 +86,7 @@ def sheet(grey: np.ndarray):
     area = int(region.sum())
     edge = np.concatenate([region[0], region[-1], region[:, 0], region[:, -1]])
     if (area < PAGE_AREA * h * w or np.mean(edge) > PAGE_BORDER
-            or not PAGE_SOLID * area <= (region & (small > cut)).sum() <= (1 - PAGE_INK) * area
+            or not PAGE_SOLID * area <= (region & (small > dark)).sum() <= (1 - PAGE_INK) * area
             or not _convex(region) or _rectangular(region) < PAGE_RECT):
         return None
     desk = ~select._grown(region, EDGE_BAND)
@@ -83,7 +98,7 @@ def sheet(grey: np.ndarray):
     step = float(np.median(small[inner & bright]) - np.median(small[outer])) if inner.any() else 0.0
     if contrast < PAGE_CONTRAST or step < PAGE_EDGE * contrast:
         return None
-    return region, factor
+    return region
 
 
 def on_paper(grey: np.ndarray, found) -> np.ndarray:
@@ -152,12 +167,15 @@ def _rectangular(region: np.ndarray) -> float:
 
 
 def _convex(region: np.ndarray) -> bool:
-    """Whether PAGE_CONVEX of ``region``'s rows and of its columns are each one run, once
-    notches of up to EDGE_BAND pixels are closed (a slanted edge's steps, in noise)."""
+    """Whether ``region`` fills PAGE_CONVEX of the span of each of its rows, and of its
+    columns, taken together (notches of up to EDGE_BAND pixels closed first: a slanted
+    edge's steps, in noise): a sheet, or one with a finger over its edge."""
     closed = _shrunk(select._grown(region, EDGE_BAND), EDGE_BAND)
+    area = closed.sum()
     for lines in (closed, closed.T):
         used = lines.any(axis=1)
-        starts = np.diff(lines.astype(np.int8), axis=1, prepend=0) == 1
-        if np.mean(starts.sum(axis=1)[used] == 1) < PAGE_CONVEX:
+        first = np.argmax(lines, axis=1)
+        last = lines.shape[1] - np.argmax(lines[:, ::-1], axis=1)
+        if area < PAGE_CONVEX * (last - first)[used].sum():
             return False
     return True
