@@ -26,8 +26,10 @@ second (the writing is still what is darker than the first).
 ``on_paper`` then paints everything outside the sheet (and its edge, PAGE_INSET
 pixels in) with the paper's own level: a plane fitted to the sheet (``paper_plane``),
 with noise as strong as the sheet's. The picture is then a photo of paper like any
-other. (Chosen on ``benchmarks/bench_desk.py``'s validation notes; the test sheets, on
-other desks and seen askew, were never tuned on.)
+other. (Chosen on ``benchmarks/bench_desk.py``'s validation notes and on the validation
+pictures of every ``benchmarks/realworld.py`` family, none of which may be taken for a
+sheet; the test sheets, on other desks and seen askew, were never tuned on:
+BENCHMARKS.md, "Paper on a desk".)
 """
 
 from __future__ import annotations
