@@ -4,6 +4,7 @@
                                       [--channels 24,48,64] [--hidden 192] [--out FILE]
                                       [--lines FILE.npz] [--start MODEL] [--lr 0.001]
                                       [--thicken 0] [--ones 0] [--pens 0] [--ligatures 0]
+                                      [--deepen N]
 
 Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
 validation and test are never seen): a third touching as a pen makes them touch
@@ -244,6 +245,8 @@ def main(argv=None):
                      "--ligatures) in [0, 1]")
     if args.start and not args.start.is_file():
         parser.error(f"--start: no such file: {args.start}")
+    if args.deepen < 0:
+        parser.error("--deepen must be 0 or more")
     if args.deepen and not args.start:
         parser.error("--deepen adds to a reader already trained: give --start")
 

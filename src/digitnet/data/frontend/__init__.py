@@ -145,10 +145,14 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
     picture first brought to at most CROP_SIDE pixels): at the edge, a digit's strokes
     counted as a page's edge or a shadow would, and the paper's level was guessed by a
     closing no wider than strokes that fill the frame."""
-    paper = None if _flat(grey, light.median(np.concatenate(_sides(grey)))) else page.sheet(grey)
-    if paper is not None:  # paper on a desk: the desk painted over with paper
+    background = light.median(np.concatenate(_sides(grey)))
+    flat = _flat(grey, background)
+    paper = None if flat else page.sheet(grey)
+    if paper is not None:  # paper on a desk: the desk painted over with paper (a photo)
         grey = page.on_paper(grey, paper)
-    values, origin, seen, cropped = _find(grey, detail)
+        background = light.median(np.concatenate(_sides(grey)))
+        flat = _flat(grey, background)
+    values, origin, seen, cropped = _find(grey, detail, (background, flat))
     if not cropped or not CROP_PAD:
         return values, origin, seen
     small, factor = light.shrink(grey, CROP_SIDE)
@@ -177,7 +181,7 @@ def _with_paper_round(grey: np.ndarray, pad: int) -> np.ndarray:
     sides = _sides(grey)
     steps = np.concatenate([np.diff(side) for side in sides])
     sigma = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
-    plane, _ = page.paper_plane(np.concatenate(sides), rows / h, cols / w, sigma)
+    plane = page.paper_plane(np.concatenate(sides), rows / h, cols / w, sigma)
     near_row = np.clip(np.arange(-pad, h + pad), 0, h - 1) / h
     near_col = np.clip(np.arange(-pad, w + pad), 0, w - 1) / w
     level = plane[0] + plane[1] * near_row[:, None] + plane[2] * near_col[None, :]
@@ -187,13 +191,14 @@ def _with_paper_round(grey: np.ndarray, pad: int) -> np.ndarray:
     return out
 
 
-def _find(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, Seen, bool]:
+def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tuple, Seen, bool]:
     """``_writing_ink`` without a second look, and whether the picture looks cropped round
     the writing: it goes on beyond the frame (``select.Writing.cut``), fills FILLS of the
     frame's height and of its width, or was taken for light ink on a board whose border
     is BRIGHTER than the picture (dark strokes filling the frame)."""
-    background = light.median(np.concatenate(_sides(grey)))
-    flat = _flat(grey, background)
+    # (``border``: the border's median level and whether it is flat, if known)
+    background, flat = border or (light.median(np.concatenate(_sides(grey))), None)
+    flat = _flat(grey, background) if flat is None else flat
     # one level all round: a drawing exported from a canvas, clean, no paper to model
     work, factor = light.shrink(grey, WORK_FLAT if flat else WORK)
     if flat:  # one level all over: no lighting to estimate

@@ -119,19 +119,19 @@ def on_paper(grey: np.ndarray, found) -> np.ndarray:
     rows, cols = rows[pick], cols[pick]
     steps = np.diff(grey, axis=1)[keep[:, 1:] & keep[:, :-1]]  # (the noise: neighbours' steps)
     sigma = 1.4826 * float(np.median(np.abs(steps))) / np.sqrt(2) if steps.size else 0.0
-    plane, _ = paper_plane(grey[rows, cols], rows / h, cols / w, sigma)
-    yy, xx = np.mgrid[0:h, 0:w]
-    level = plane[0] + plane[1] * yy / h + plane[2] * xx / w
-    noise = np.random.default_rng(0).standard_normal((h, w), dtype=np.float32) * sigma
-    paper = np.clip(level.astype(np.float32) + noise, 0, 1)
+    plane = paper_plane(grey[rows, cols], rows / h, cols / w, sigma).astype(np.float32)
+    level = (plane[0] + plane[1] * (np.arange(h, dtype=np.float32) / h)[:, None]
+             + plane[2] * (np.arange(w, dtype=np.float32) / w)[None, :])
+    noise = np.random.default_rng(0).standard_normal((h, w), dtype=np.float32) * np.float32(sigma)
+    paper = np.clip(level + noise, 0, 1)
     return np.where(keep, grey, paper).astype(grey.dtype, copy=False)
 
 
-def paper_plane(values, rows, cols, sigma: float):
+def paper_plane(values, rows, cols, sigma: float) -> np.ndarray:
     """The paper's level under ``values`` at (``rows``, ``cols``) (fractions of the
     picture's height and width) as a plane (a, b, c): a + b * row + c * col, fitted
     PAPER_FITS times to the values within PAPER_TOLERANCE or 4 ``sigma`` of it (the
-    strokes left out), starting from their median; and ``sigma``."""
+    strokes left out), starting from their median."""
     values = np.asarray(values, np.float64)
     design = np.stack([np.ones_like(rows, dtype=np.float64), rows, cols], axis=1)
     plane = np.array([np.median(values), 0.0, 0.0])
@@ -140,7 +140,7 @@ def paper_plane(values, rows, cols, sigma: float):
         if paper.sum() < 3:
             break
         plane = np.linalg.lstsq(design[paper], values[paper], rcond=None)[0]
-    return plane, sigma
+    return plane
 
 
 def _filled(mask: np.ndarray) -> np.ndarray:
