@@ -46,6 +46,16 @@ FORM_ASPECT = 1.5
 BAND = (0.01, 0.99)
 FORM_STRAIGHT = 0.7
 FORM_LONG = 2.5
+#: One such line with fewer than two upright marks (a box's sides, a comb's ticks) is
+#: the writing's own stroke, not print, when it is at most FORM_OWN times the rest of the
+#: ink's height long and reaches past the rest by at most FORM_BEYOND of that height on
+#: one side or the other, where the ink within FORM_END of that height of its end rises
+#: into the top FORM_HIGH of the writing (a digit's strokes, not a comb's short tick)
+#: (``_own_stroke``: two digits' feet joined in one stroke, "22").
+FORM_OWN = 2.0
+FORM_BEYOND = 0.04
+FORM_END = 0.1
+FORM_HIGH = 1 / 3
 #: Once a form is found, its lines are looked for again at slopes this many degrees apart.
 FORM_SLOPE_STEP = 1.0
 #: A box's upright side: a run from within GAP rows of one line found to within GAP of
@@ -584,8 +594,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         lines, printed = _lines(binary, paper, form)
         on_form = bool(printed.any())
         if on_form:  # a form's print (not ruled paper, nor a margin line alone)
-            lines |= _sloped_form_lines(binary)
-            lines |= box_sides(binary, lines, lean=True)
+            found = lines | _sloped_form_lines(binary)
+            sides = box_sides(binary, found, lean=True)
+            on_form = _uprights(sides, found) >= 2 or not _own_stroke(binary & ~found, printed)
+            lines = found | sides if on_form else lines & ~printed
+        if on_form:
             t, binary, lines = _past_print(smooth, strength, sigma, t, binary, lines)
             join = (max(join[0], FORM_JOIN), join[1])  # a comb's boxes hold digits far apart
         if not (binary & ~lines).any():
@@ -642,6 +655,45 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
     return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut)
+
+
+def _own_stroke(rest: np.ndarray, printed: np.ndarray) -> bool:
+    """Whether a number's one level line ``printed``, without a box's sides, is a stroke
+    of the writing (``rest``, the other ink) rather than print: no longer than FORM_OWN
+    times the rest's height, and on one side or the other reaching past the rest by no
+    more than FORM_BEYOND of it where the rest rises high near its end (FORM_END,
+    FORM_HIGH), nor to the frame's edge. Two digits' feet joined in one
+    stroke ("22") are as long as a line under a number of two; a form's line is longer
+    than the writing on both sides (or leaves the frame, cropped close)."""
+    bands = _bands(printed)
+    if len(bands) != 1 or not rest.any():
+        return False
+    _, start, end = bands[0]
+    if start == 0 or end == printed.shape[1]:
+        return False
+    rows, columns = np.flatnonzero(rest.any(axis=1)), np.flatnonzero(rest.any(axis=0))
+    height = rows[-1] - rows[0] + 1
+    if end - start > FORM_OWN * height:
+        return False
+    near = int(FORM_END * height) + 1
+    for reach, ends_in in ((columns[0] - start, slice(start, start + near)),
+                           (end - 1 - columns[-1], slice(max(0, end - near), end))):
+        # (ending within the writing, where a digit's strokes rise from it: not a tick)
+        risen = np.flatnonzero(rest[:, ends_in].any(axis=1))
+        if reach <= FORM_BEYOND * height and risen.size and risen[0] <= rows[0] + FORM_HIGH * height:
+            return True
+    return False
+
+
+def _uprights(sides: np.ndarray, lines: np.ndarray) -> int:
+    """How many upright marks ``sides`` holds beyond the rows of ``lines`` (GAP rows or
+    more from them; a stroke crossing a line leaves a bit within them): groups of columns
+    apart from each other."""
+    off = np.ones(len(sides), bool)
+    for band, _, _ in _bands(lines):
+        off[max(0, band[0] - GAP):band[-1] + GAP + 1] = False
+    columns = np.flatnonzero(sides[off].any(axis=0))
+    return int(columns.size and 1 + np.count_nonzero(np.diff(columns) > 1))
 
 
 def _past_print(smooth, strength, sigma, t, binary, printed, darker: float = 1.0):
