@@ -244,7 +244,12 @@ def test_a_line_is_the_writings_own_stroke_only_when_it_ends_within_the_writing(
     line[:] = False
     line[80:84, 0:166] = True  # leaving the frame (a photo cropped close): print
     assert not select._own_stroke(rest, line)
-    rest[20:70, 100:106] = False  # the first stroke a short tick at the line's end: print
+    rest[20:80, 100:106] = False
+    rest[70:80, 100:102] = True  # the first stroke a short tick at the line's end: print
     line[:] = False
     line[80:84, 100:200] = True
     assert not select._own_stroke(rest, line)
+    rest[20:68, 103:106] = True  # a digit's stroke beside the tick, off the line: print
+    assert not select._own_stroke(rest, line)
+    rest[68:80, 103:106] = True  # the stroke running down into the line: the writing's
+    assert select._own_stroke(rest, line)

@@ -49,8 +49,8 @@ FORM_LONG = 2.5
 #: One such line with fewer than two upright marks (a box's sides, a comb's ticks) is
 #: the writing's own stroke, not print, when it is at most FORM_OWN times the rest of the
 #: ink's height long and reaches past the rest by at most FORM_BEYOND of that height on
-#: one side or the other, where the ink within FORM_END of that height of its end rises
-#: into the top FORM_HIGH of the writing (a digit's strokes, not a comb's short tick)
+#: one side or the other, where the strokes it runs into rise, within FORM_END of that
+#: height of its end, into the top FORM_HIGH of the writing (a digit's, not a comb's tick)
 #: (``_own_stroke``: two digits' feet joined in one stroke, "22").
 FORM_OWN = 2.0
 FORM_BEYOND = 0.04
@@ -661,8 +661,8 @@ def _own_stroke(rest: np.ndarray, printed: np.ndarray) -> bool:
     """Whether a number's one level line ``printed``, without a box's sides, is a stroke
     of the writing (``rest``, the other ink) rather than print: no longer than FORM_OWN
     times the rest's height, and on one side or the other reaching past the rest by no
-    more than FORM_BEYOND of it where the rest rises high near its end (FORM_END,
-    FORM_HIGH), nor to the frame's edge. Two digits' feet joined in one
+    more than FORM_BEYOND of it where the strokes it runs into rise high near its end
+    (FORM_END, FORM_HIGH), nor to the frame's edge. Two digits' feet joined in one
     stroke ("22") are as long as a line under a number of two; a form's line is longer
     than the writing on both sides (or leaves the frame, cropped close)."""
     bands = _bands(printed)
@@ -676,10 +676,13 @@ def _own_stroke(rest: np.ndarray, printed: np.ndarray) -> bool:
     if end - start > FORM_OWN * height:
         return False
     near = int(FORM_END * height) + 1
+    pieces = label(rest | printed).labels
+    # (the strokes the line runs into: a digit's, or a comb's ticks; not a digit beside a tick)
+    joined = rest & np.isin(pieces, np.unique(pieces[printed]))
     for reach, ends_in in ((columns[0] - start, slice(start, start + near)),
                            (end - 1 - columns[-1], slice(max(0, end - near), end))):
         # (ending within the writing, where a digit's strokes rise from it: not a tick)
-        risen = np.flatnonzero(rest[:, ends_in].any(axis=1))
+        risen = np.flatnonzero(joined[:, ends_in].any(axis=1))
         if reach <= FORM_BEYOND * height and risen.size and risen[0] <= rows[0] + FORM_HIGH * height:
             return True
     return False
