@@ -184,3 +184,11 @@ def test_a_grey_digit_in_a_black_box_is_found(model, photo):
     draw.rectangle([110, 90, 290, 310], outline="black", width=5)
     picture = photographed(image) if photo else image
     assert int(np.argmax(model.confidences(to_mnist(picture)[None])[0])) == 7
+
+
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_digit_circled_by_hand_is_recognised(model, photo):
+    image = seven(None)
+    ImageDraw.Draw(image).ellipse([30, 15, 180, 190], outline="black", width=4)
+    picture = photographed(image) if photo else image
+    assert int(np.argmax(model.confidences(to_mnist(picture)[None])[0])) == 7

@@ -253,3 +253,47 @@ def test_a_line_is_the_writings_own_stroke_only_when_it_ends_within_the_writing(
     assert not select._own_stroke(rest, line)
     rest[68:80, 103:106] = True  # the stroke running down into the line: the writing's
     assert select._own_stroke(rest, line)
+
+
+def circled(shape, size=(500, 230), width=6):
+    """710 (test_read's strokes, moved down) with a circle or a box drawn round it by hand,
+    apart from the digits: an oval, or a box whose sides lean a little."""
+    image = Image.new("L", size, 255)
+    strokes = [(kind, [(x, y + 20) for x, y in points]) for kind, points in SEVEN_ONE_ZERO]
+    image.paste(handwritten(strokes, size), (0, 0))
+    draw = ImageDraw.Draw(image)
+    if shape == "oval":
+        draw.ellipse([5, 5, 380, 225], outline=0, width=width)
+    else:
+        corners = [(15, 22), (360, 18), (364, 212), (12, 216), (15, 22)]
+        draw.line(corners, fill=0, width=width, joint="curve")
+    return image
+
+
+@pytest.mark.parametrize("shape", ["oval", "box"])
+@pytest.mark.parametrize("photo", [False, True])
+def test_a_number_circled_or_boxed_by_hand_is_read_without_the_circle(model, shape, photo):
+    # (before: a circled "710" read "0" and the like, the oval taken for the writing)
+    picture = circled(shape)
+    reading = read_number(photographed(picture.convert("RGB")) if photo else picture, model)
+    assert reading.text == "710"
+
+
+def test_the_line_round_the_writing_is_found_and_a_digits_loop_is_not():
+    binary = np.zeros((120, 200), bool)
+    binary[10:110, 10:190] = True
+    binary[13:107, 13:187] = False  # a box drawn round the writing, 3 pixels wide
+    binary[30:90, 60:66] = binary[30:90, 120:126] = True  # the writing in it
+    ring = select.enclosure(binary)
+    assert ring[10:13, 10:190].all() and ring[10:110, 10:13].all()
+    assert not ring[30:90].any(axis=0)[20:180].any()
+    zero = np.zeros((120, 200), bool)  # a 0 with nothing in it, a 1 beside it
+    zero[10:110, 40:100] = True
+    zero[16:104, 46:94] = False
+    zero[10:110, 150:156] = True
+    assert not select.enclosure(zero).any()
+    zero[55:60, 68:72] = True  # a speck in the 0: no writing
+    assert not select.enclosure(zero).any()
+    comb = binary.copy()  # a comb's boxes: sides from top to bottom inside, left to box_sides
+    comb[10:110, 95:98] = True
+    assert not select.enclosure(comb).any()

@@ -246,11 +246,17 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
             return soft, (top, left), Seen(photo, found.form, others, not flat), cropped
         return (soft, (top * factor, left * factor), Seen(photo, found.form, others, not flat),
                 cropped)
-    # again, on a crop of the full picture around the writing
+    # again, on a crop of the full picture around the writing (and round a circle or a
+    # box drawn round it, so that it is seen whole and taken out again)
     pad = (MARGIN * size + 2) * factor
     top, left = max(0, int(top * factor - pad)), max(0, int(left * factor - pad))
     bottom = min(grey.shape[0], int(bottom * factor + pad))
     right = min(grey.shape[1], int(right * factor + pad))
+    if found.ring is not None:
+        ring = [v * factor for v in found.ring]
+        top, left = max(0, min(top, ring[0] - 2 * factor)), max(0, min(left, ring[2] - 2 * factor))
+        bottom = min(grey.shape[0], max(bottom, ring[1] + 2 * factor))
+        right = min(grey.shape[1], max(right, ring[3] + 2 * factor))
     crop = grey[top:bottom, left:right]
     reduce = (found.box[1] - found.box[0]) * factor // DETAIL if detail else 1
     if reduce > 1:  # (enlarging a smaller digit to DETAIL did not help, on validation)

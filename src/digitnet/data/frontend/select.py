@@ -56,6 +56,21 @@ FORM_OWN = 2.0
 FORM_BEYOND = 0.04
 FORM_END = 0.1
 FORM_HIGH = 1 / 3
+#: A circle, an oval or a box drawn round the writing (``enclosure``): what it closes in
+#: holds ENCLOSED of the other ink or more, as high as RING_CONTENT of it, and its line's
+#: pixels are at most RING_FILL of the area it closes (a thin line round them).
+ENCLOSED = 0.9
+RING_CONTENT = 0.3
+RING_FILL = 0.3
+#: A piece holding upright strokes RING_DIVIDER of its height long or more inside that
+#: line is a comb's boxes, left to the form's rules.
+RING_DIVIDER = 0.8
+#: Pieces within a stroke of that line, RING_OUTSIDE of them or more outside the box of
+#: what it holds, are of it too (a line drawn in several strokes).
+RING_OUTSIDE = 0.8
+#: The line round the writing: the piece's pixels within RING_LINE of its strokes' width
+#: of what lies outside it (a digit touching it from inside keeps the rest of its strokes).
+RING_LINE = 1.5
 #: Once a form is found, its lines are looked for again at slopes this many degrees apart.
 FORM_SLOPE_STEP = 1.0
 #: A box's upright side: a run from within GAP rows of one line found to within GAP of
@@ -128,6 +143,9 @@ class Writing:
     #: the writing goes on beyond the frame: ink at the frame's edge, left out, lies
     #: within the joining distance of it (or it is at the edge itself)
     cut: bool = False
+    #: the box (top, bottom, left, right) of a circle or box drawn round the writing and
+    #: taken out (``enclosure``), or None
+    ring: tuple | None = None
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -590,6 +608,12 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
     on_form, removed = False, None
+    pieces: Pieces | None = label(binary)  # (kept while nothing is taken out)
+    ring = enclosure(binary, pieces)
+    if ring.any():  # a circle or a box drawn round the writing (the threshold found again without it)
+        t, binary, ring = _past_print(smooth, strength, sigma, t, binary, ring)
+        binary &= ~ring
+        on_form, removed, pieces = True, ring, None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
         on_form = bool(printed.any())
@@ -604,7 +628,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         if not (binary & ~lines).any():
             raise NoDigitError(ONLY_LINES)
         binary &= ~lines
-        removed = lines
+        removed = lines if removed is None else removed | lines
+        if lines.any():
+            pieces = None
     if alone:
         alone_lines = alone_print(binary)
         if alone_lines.any():
@@ -614,7 +640,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
                                                  PRINT_DARKER)
         binary &= ~alone_lines
         removed = alone_lines if removed is None else removed | alone_lines
-    found = label(binary)
+        if alone_lines.any():
+            pieces = None
+    found = label(binary) if pieces is None else pieces
     if found.n == 0:
         return None
     stats = measure(found, np.maximum(smooth, strength))
@@ -654,7 +682,64 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     mask = np.zeros(binary.size, bool)
     mask[_positions(found.rows[runs_kept], found.starts[runs_kept],
                     found.ends[runs_kept] - found.starts[runs_kept], w)] = True
-    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut)
+    ring_box = None
+    if ring.any():
+        rows, columns = np.flatnonzero(ring.any(axis=1)), np.flatnonzero(ring.any(axis=0))
+        ring_box = (int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1)
+    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box)
+
+
+def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
+    """The pixels of a circle, an oval or a box drawn round the writing (by hand or
+    printed): the largest piece away from the frame's edge, taken as a line (its pixels
+    within a stroke and a half of what lies outside it) round the rest of the writing:
+    what it closes in (other pieces in its holes, and the strokes of it beyond that line,
+    digits it touches) holds ENCLOSED of the ink but its own or more, is as high as
+    RING_CONTENT of it at least (not a speck in a 0), and the line is thin (at most
+    RING_FILL of the area it closes). A digit's loop holds no digit. Empty where there is
+    no such piece, or where it touches every digit (one piece). ``found``: ``binary``'s
+    pieces, if labelled already."""
+    found = label(binary) if found is None else found
+    none = np.zeros_like(binary)
+    if found.n < 2:  # (a line touching every digit, one piece with them, is not looked for)
+        return none
+    h, w = binary.shape
+    stats = measure(found, binary.astype(np.float32))
+    inside = (stats.top > 0) & (stats.left > 0) & (stats.bottom < h) & (stats.right < w)
+    boxes = (stats.bottom - stats.top) * (stats.right - stats.left) * inside
+    k = int(np.argmax(boxes))
+    top, bottom, left, right = stats.top[k], stats.bottom[k], stats.left[k], stats.right[k]
+    if not boxes[k] or not ((stats.top > top) & (stats.bottom < bottom)
+                            & (stats.left > left) & (stats.right < right)).any():
+        return none  # (quickly: no other piece within its box)
+    piece = found.labels[top:bottom, left:right] == k + 1
+    # what lies outside it: the background reached from round its box
+    background = label(~np.pad(piece, 1)).labels
+    outside = background == background[0, 0]  # (with the pixel round the box)
+    closed = ~outside[1:-1, 1:-1]
+    line = piece & _grown(outside, max(1, round(RING_LINE * _stroke_width(piece))))[1:-1, 1:-1]
+    inner = piece & ~line
+    if (run_lengths(inner.T).T >= RING_DIVIDER * (bottom - top)).any():
+        return none  # a comb's boxes, their sides from top to bottom: the form's (``box_sides``)
+    held = (binary[top:bottom, left:right] & closed & ~piece) | inner
+    others = int(binary.sum()) - int(line.sum())
+    rows = np.flatnonzero(held.any(axis=1))
+    if (not rows.size or held.sum() < ENCLOSED * others
+            or rows[-1] - rows[0] + 1 < RING_CONTENT * (bottom - top)
+            or line.sum() > RING_FILL * closed.sum()):
+        return none
+    none[top:bottom, left:right] = line
+    # and the rest of a line drawn in several strokes: pieces that come within a stroke
+    # of it, outside what it holds
+    columns = np.flatnonzero(held.any(axis=0))
+    content = np.zeros_like(binary)
+    content[top + rows[0]:top + rows[-1] + 1, left + columns[0]:left + columns[-1] + 1] = True
+    near = np.unique(found.labels[_grown(none, max(2, round(_stroke_width(piece))))])
+    for j in near[(near > 0) & (near != k + 1)]:
+        mask = found.labels == j
+        if (mask & content).sum() <= (1 - RING_OUTSIDE) * stats.area[j - 1]:
+            none |= mask
+    return none
 
 
 def _own_stroke(rest: np.ndarray, printed: np.ndarray) -> bool:
