@@ -62,8 +62,8 @@ FORM_HIGH = 1 / 3
 ENCLOSED = 0.9
 RING_CONTENT = 0.3
 RING_FILL = 0.3
-#: A piece holding upright strokes RING_DIVIDER of its height long or more inside that
-#: line is a comb's boxes, left to the form's rules.
+#: A piece with upright strokes RING_DIVIDER of its height long or more away from its
+#: left and right ends is a comb's boxes, left to the form's rules.
 RING_DIVIDER = 0.8
 #: Pieces within a stroke of that line, RING_OUTSIDE of them or more outside the box of
 #: what it holds, are of it too (a line drawn in several strokes).
@@ -717,10 +717,13 @@ def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
     background = label(~np.pad(piece, 1)).labels
     outside = background == background[0, 0]  # (with the pixel round the box)
     closed = ~outside[1:-1, 1:-1]
-    line = piece & _grown(outside, max(1, round(RING_LINE * _stroke_width(piece))))[1:-1, 1:-1]
+    pen = _stroke_width(piece)
+    line = piece & _grown(outside, max(1, round(RING_LINE * pen)))[1:-1, 1:-1]
     inner = piece & ~line
-    if (run_lengths(inner.T).T >= RING_DIVIDER * (bottom - top)).any():
-        return none  # a comb's boxes, their sides from top to bottom: the form's (``box_sides``)
+    # (a comb's boxes, sides from its top to its bottom within it: the form's, ``box_sides``)
+    away = max(1, round(RING_LINE * pen)) + 1
+    if (run_lengths(piece.T).T[:, away:-away] >= RING_DIVIDER * (bottom - top)).any():
+        return none
     held = (binary[top:bottom, left:right] & closed & ~piece) | inner
     others = int(binary.sum()) - int(line.sum())
     rows = np.flatnonzero(held.any(axis=1))
