@@ -62,6 +62,9 @@ FORM_HIGH = 1 / 3
 ENCLOSED = 0.9
 RING_CONTENT = 0.3
 RING_FILL = 0.3
+#: Pieces at least RING_ARCS as wide as the widest, two of them one above the other, are
+#: the arcs of one line broken at its ends (a thin line breaks up in a small copy).
+RING_ARCS = 0.8
 #: A piece with upright strokes RING_DIVIDER of its height long or more away from its
 #: left and right ends is a comb's boxes, left to the form's rules.
 RING_DIVIDER = 0.8
@@ -691,58 +694,97 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
 
 def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
     """The pixels of a circle, an oval or a box drawn round the writing (by hand or
-    printed): the largest piece away from the frame's edge, taken as a line (its pixels
-    within a stroke and a half of what lies outside it) round the rest of the writing:
-    what it closes in (other pieces in its holes, and the strokes of it beyond that line,
-    digits it touches) holds ENCLOSED of the ink but its own or more, is as high as
-    RING_CONTENT of it at least (not a speck in a 0), and the line is thin (at most
-    RING_FILL of the area it closes). A digit's loop holds no digit. Empty where there is
-    no such piece, or where it touches every digit (one piece). ``found``: ``binary``'s
-    pieces, if labelled already."""
+    printed): the largest piece away from the frame's edge, or the two widest pieces one
+    above the other (the arcs of a line broken at its ends by the picture's noise or
+    scale), taken as a line (its pixels within a stroke and a half of what lies outside
+    it) round the rest of the writing: what it closes in (other pieces within it, and the
+    strokes of it beyond that line: digits it touches) holds ENCLOSED of the ink but its
+    own or more, is as high as RING_CONTENT of it at least (not a speck in a 0), and the
+    line is thin (at most RING_FILL of the area it closes). A digit's loop holds no digit.
+    Empty where there is no such piece, or where it touches every digit (one piece).
+    ``found``: ``binary``'s pieces, if labelled already."""
     found = label(binary) if found is None else found
     none = np.zeros_like(binary)
     if found.n < 2:  # (a line touching every digit, one piece with them, is not looked for)
         return none
-    h, w = binary.shape
+    # quickly: a line round the writing (or an arc of one) spans the columns of most of
+    # the other ink
     stats = measure(found, binary.astype(np.float32))
+    spans = stats.right - stats.left
+    widest = int(np.argmax(spans))
+    centres = (stats.left + stats.right) / 2
+    spanned = (centres >= stats.left[widest]) & (centres <= stats.right[widest])
+    spanned[widest] = False
+    if stats.area[spanned].sum() < ENCLOSED * (stats.area.sum() - stats.area[widest]):
+        return none
+    h, w = binary.shape
     inside = (stats.top > 0) & (stats.left > 0) & (stats.bottom < h) & (stats.right < w)
-    boxes = (stats.bottom - stats.top) * (stats.right - stats.left) * inside
+    boxes = (stats.bottom - stats.top) * spans * inside
     k = int(np.argmax(boxes))
-    top, bottom, left, right = stats.top[k], stats.bottom[k], stats.left[k], stats.right[k]
-    if not boxes[k] or not ((stats.top > top) & (stats.bottom < bottom)
-                            & (stats.left > left) & (stats.right < right)).any():
-        return none  # (quickly: no other piece within its box)
-    piece = found.labels[top:bottom, left:right] == k + 1
+    if not boxes[k]:
+        return none
+    ring = _ring(binary, found.labels == k + 1)
+    if ring is None:  # the two widest pieces, one above the other, as one line
+        arcs = np.flatnonzero(spans >= RING_ARCS * spans[widest])
+        if len(arcs) != 2 or not inside[arcs].all():
+            return none
+        upper, lower = arcs[np.argsort(stats.top[arcs])]
+        if stats.bottom[upper] > stats.bottom[lower] or stats.top[upper] > stats.top[lower]:
+            return none
+        a, b = found.labels == upper + 1, found.labels == lower + 1
+        # between them, column by column: from the upper one's lowest ink to the lower one's highest
+        rows = np.arange(h)[:, None]
+        low = np.where(a.any(axis=0), np.where(a, rows, -1).max(axis=0), h)
+        high = np.where(b.any(axis=0), np.where(b, rows, h).min(axis=0), -1)
+        ring = _ring(binary, a | b, (rows > low) & (rows < high))
+    if ring is None:
+        return none
+    # and the rest of a line drawn in several strokes: pieces that come within a stroke
+    # of it, outside the box of what it holds
+    line, held, pen = ring
+    rows, columns = np.flatnonzero(held.any(axis=1)), np.flatnonzero(held.any(axis=0))
+    content = np.zeros_like(binary)
+    content[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1] = True
+    near = np.unique(found.labels[_grown(line, max(2, round(pen)))])
+    for j in near[near > 0]:
+        mask = found.labels == j
+        if not (mask & line).any() and (mask & content).sum() <= (1 - RING_OUTSIDE) * stats.area[j - 1]:
+            line |= mask
+    return line
+
+
+def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = None):
+    """``enclosure``'s line: (the pixels of ``piece`` within RING_LINE strokes of what lies
+    outside it, what it holds, its strokes' width) if what it closes in (its holes, or
+    ``between`` its parts) passes ``enclosure``'s tests; else None."""
+    rows, columns = np.flatnonzero(piece.any(axis=1)), np.flatnonzero(piece.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+    part = piece[top:bottom, left:right]
     # what lies outside it: the background reached from round its box
-    background = label(~np.pad(piece, 1)).labels
+    background = label(~np.pad(part, 1)).labels
     outside = background == background[0, 0]  # (with the pixel round the box)
     closed = ~outside[1:-1, 1:-1]
-    pen = _stroke_width(piece)
-    line = piece & _grown(outside, max(1, round(RING_LINE * pen)))[1:-1, 1:-1]
-    inner = piece & ~line
+    if between is not None:
+        closed |= between[top:bottom, left:right]
+        outside[1:-1, 1:-1] &= ~between[top:bottom, left:right]
+    pen = _stroke_width(part)
+    width = max(1, round(RING_LINE * pen))
+    line = part & _grown(outside, width)[1:-1, 1:-1]
+    inner = part & ~line
     # (a comb's boxes, sides from its top to its bottom within it: the form's, ``box_sides``)
-    away = max(1, round(RING_LINE * pen)) + 1
-    if (run_lengths(piece.T).T[:, away:-away] >= RING_DIVIDER * (bottom - top)).any():
-        return none
-    held = (binary[top:bottom, left:right] & closed & ~piece) | inner
+    if (run_lengths(part.T).T[:, width + 1:-width - 1] >= RING_DIVIDER * (bottom - top)).any():
+        return None
+    held = (binary[top:bottom, left:right] & closed & ~part) | inner
     others = int(binary.sum()) - int(line.sum())
-    rows = np.flatnonzero(held.any(axis=1))
-    if (not rows.size or held.sum() < ENCLOSED * others
-            or rows[-1] - rows[0] + 1 < RING_CONTENT * (bottom - top)
+    kept = np.flatnonzero(held.any(axis=1))
+    if (not kept.size or held.sum() < ENCLOSED * others
+            or kept[-1] - kept[0] + 1 < RING_CONTENT * (bottom - top)
             or line.sum() > RING_FILL * closed.sum()):
-        return none
-    none[top:bottom, left:right] = line
-    # and the rest of a line drawn in several strokes: pieces that come within a stroke
-    # of it, outside what it holds
-    columns = np.flatnonzero(held.any(axis=0))
-    content = np.zeros_like(binary)
-    content[top + rows[0]:top + rows[-1] + 1, left + columns[0]:left + columns[-1] + 1] = True
-    near = np.unique(found.labels[_grown(none, max(2, round(_stroke_width(piece))))])
-    for j in near[(near > 0) & (near != k + 1)]:
-        mask = found.labels == j
-        if (mask & content).sum() <= (1 - RING_OUTSIDE) * stats.area[j - 1]:
-            none |= mask
-    return none
+        return None
+    out, kept_ink = np.zeros_like(binary), np.zeros_like(binary)
+    out[top:bottom, left:right] = line
+    kept_ink[top:bottom, left:right] = held
+    return out, kept_ink, pen
 
 
 def _own_stroke(rest: np.ndarray, printed: np.ndarray) -> bool:
