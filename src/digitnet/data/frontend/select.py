@@ -760,16 +760,18 @@ def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = No
     rows, columns = np.flatnonzero(piece.any(axis=1)), np.flatnonzero(piece.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
     part = piece[top:bottom, left:right]
-    # what lies outside it: the background reached from round its box
-    background = label(~np.pad(part, 1)).labels
+    pen = _stroke_width(part)
+    # what lies outside it: the background reached from round its box, gaps in the line
+    # of up to its width closed
+    gap = max(1, round(pen / 2))
+    background = label(~np.pad(_grown(part, gap), 1)).labels
     outside = background == background[0, 0]  # (with the pixel round the box)
     closed = ~outside[1:-1, 1:-1]
     if between is not None:
         closed |= between[top:bottom, left:right]
         outside[1:-1, 1:-1] &= ~between[top:bottom, left:right]
-    pen = _stroke_width(part)
     width = max(1, round(RING_LINE * pen))
-    line = part & _grown(outside, width)[1:-1, 1:-1]
+    line = part & _grown(outside, width + gap)[1:-1, 1:-1]
     inner = part & ~line
     # (a comb's boxes, sides from its top to its bottom within it: the form's, ``box_sides``)
     if (run_lengths(part.T).T[:, width + 1:-width - 1] >= RING_DIVIDER * (bottom - top)).any():
