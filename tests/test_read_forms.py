@@ -297,3 +297,11 @@ def test_the_line_round_the_writing_is_found_and_a_digits_loop_is_not():
     comb = binary.copy()  # a comb's boxes: sides from top to bottom inside, left to box_sides
     comb[10:110, 95:98] = True
     assert not select.enclosure(comb).any()
+    broken = binary.copy()  # its sides lost (a thin line broken in a small copy): two arcs
+    broken[14:106, 10:13] = broken[14:106, 187:190] = False
+    ring = select.enclosure(broken)
+    assert ring[10:13, 10:190].all() and ring[107:110, 10:190].all()
+    assert not ring[30:90].any()
+    gap = binary.copy()  # a gap in the line: no line round the writing
+    gap[10:13, 100:102] = False
+    assert not select.enclosure(gap).any()

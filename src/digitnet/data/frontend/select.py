@@ -761,10 +761,10 @@ def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = No
     top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
     part = piece[top:bottom, left:right]
     pen = _stroke_width(part)
-    # what lies outside it: the background reached from round its box, gaps in the line
-    # of up to its width closed
-    gap = max(1, round(pen / 2))
-    background = label(~np.pad(_grown(part, gap), 1)).labels
+    # what lies outside it: the background reached from round its box (closing gaps in
+    # the line first read more ovals and boxes but fewer framed numbers, on validation)
+    gap = 0
+    background = label(~np.pad(part, 1)).labels
     outside = background == background[0, 0]  # (with the pixel round the box)
     closed = ~outside[1:-1, 1:-1]
     if between is not None:
