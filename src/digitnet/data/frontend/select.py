@@ -763,7 +763,6 @@ def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = No
     pen = _stroke_width(part)
     # what lies outside it: the background reached from round its box (closing gaps in
     # the line first read more ovals and boxes but fewer framed numbers, on validation)
-    gap = 0
     background = label(~np.pad(part, 1)).labels
     outside = background == background[0, 0]  # (with the pixel round the box)
     closed = ~outside[1:-1, 1:-1]
@@ -771,7 +770,7 @@ def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = No
         closed |= between[top:bottom, left:right]
         outside[1:-1, 1:-1] &= ~between[top:bottom, left:right]
     width = max(1, round(RING_LINE * pen))
-    line = part & _grown(outside, width + gap)[1:-1, 1:-1]
+    line = part & _grown(outside, width)[1:-1, 1:-1]
     inner = part & ~line
     # (a comb's boxes, sides from its top to its bottom within it: the form's, ``box_sides``)
     if (run_lengths(part.T).T[:, width + 1:-width - 1] >= RING_DIVIDER * (bottom - top)).any():
