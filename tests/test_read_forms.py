@@ -302,6 +302,8 @@ def test_the_line_round_the_writing_is_found_and_a_digits_loop_is_not():
     ring = select.enclosure(broken)
     assert ring[10:13, 10:190].all() and ring[107:110, 10:190].all()
     assert not ring[30:90].any()
-    gap = binary.copy()  # a gap in the line: no line round the writing
+    gap = binary.copy()  # a gap in the line no wider than it: closed
     gap[10:13, 100:102] = False
+    assert select.enclosure(gap)[107:110, 10:190].all()
+    gap[10:13, 80:120] = False  # an opening: no line round the writing
     assert not select.enclosure(gap).any()

@@ -724,6 +724,8 @@ def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
     if not boxes[k]:
         return none
     ring = _ring(binary, found.labels == k + 1)
+    if ring is None:  # the same, its gaps of up to its strokes' width closed (an open loop)
+        ring = _ring(binary, found.labels == k + 1, gap=True)
     if ring is None:  # the two widest pieces, one above the other, as one line
         arcs = np.flatnonzero(spans >= RING_ARCS * spans[widest])
         if len(arcs) != 2 or not inside[arcs].all():
@@ -753,24 +755,27 @@ def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
     return line
 
 
-def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = None):
+def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = None,
+          gap: bool = False):
     """``enclosure``'s line: (the pixels of ``piece`` within RING_LINE strokes of what lies
     outside it, what it holds, its strokes' width) if what it closes in (its holes, or
-    ``between`` its parts) passes ``enclosure``'s tests; else None."""
+    ``between`` its parts; with ``gap``, its holes once gaps in it of up to its strokes'
+    width are closed) passes ``enclosure``'s tests; else None."""
     rows, columns = np.flatnonzero(piece.any(axis=1)), np.flatnonzero(piece.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
     part = piece[top:bottom, left:right]
     pen = _stroke_width(part)
-    # what lies outside it: the background reached from round its box (closing gaps in
-    # the line first read more ovals and boxes but fewer framed numbers, on validation)
-    background = label(~np.pad(part, 1)).labels
+    # what lies outside it: the background reached from round its box (gaps closed only
+    # where it closes nothing as it is: always, it read fewer framed numbers on validation)
+    close = max(1, round(pen / 2)) if gap else 0
+    background = label(~np.pad(_grown(part, close) if close else part, 1)).labels
     outside = background == background[0, 0]  # (with the pixel round the box)
     closed = ~outside[1:-1, 1:-1]
     if between is not None:
         closed |= between[top:bottom, left:right]
         outside[1:-1, 1:-1] &= ~between[top:bottom, left:right]
     width = max(1, round(RING_LINE * pen))
-    line = part & _grown(outside, width)[1:-1, 1:-1]
+    line = part & _grown(outside, width + close)[1:-1, 1:-1]
     inner = part & ~line
     # (a comb's boxes, sides from its top to its bottom within it: the form's, ``box_sides``)
     if (run_lengths(part.T).T[:, width + 1:-width - 1] >= RING_DIVIDER * (bottom - top)).any():
