@@ -613,10 +613,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     on_form, removed = False, None
     pieces: Pieces | None = label(binary)  # (kept while nothing is taken out)
     ring = enclosure(binary, pieces)
-    if ring.any():  # a circle or a box drawn round the writing (the threshold found again without it)
+    if ring.any():  # a circle or a box drawn round the writing (the threshold found again
+        # without it); not a form's print: ``form`` says whether there was one
         t, binary, ring = _past_print(smooth, strength, sigma, t, binary, ring)
         binary &= ~ring
-        on_form, removed, pieces = True, ring, None
+        removed, pieces = ring, None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
         on_form = bool(printed.any())
