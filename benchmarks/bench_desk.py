@@ -25,9 +25,7 @@ checked on every run (made before the front end was changed for them).
 
 from __future__ import annotations
 
-import argparse
 import io
-import time
 import zlib
 
 import numpy as np
@@ -186,42 +184,9 @@ def pictures(split: str, family: str, digits=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("validation", "test"), default="validation")
-    parser.add_argument("--model")
-    parser.add_argument("--save", help="write the pictures to this folder too")
-    parser.add_argument("--print-checksums", action="store_true",
-                        help="print each set's SHA-256 as a FROZEN entry and stop")
-    args = parser.parse_args(argv)
+    from benchmarks.bench_photos import run_families
 
-    from benchmarks.bench_photos import _save, score_numbers, score_singles
-    from digitnet.nn.network import for_inference
-    from digitnet.pretrained import photo_model, resolve_model
-
-    digits = realworld.digits_of(args.split)
-    model = resolve_model(args.model)
-    photo = photo_model(args.model)
-    reader = for_inference(model)
-    frozen = FROZEN[args.split]
-    for family in FAMILIES[args.split]:
-        items = pictures(args.split, family, digits)
-        digest = realworld.checksum(items)
-        if args.print_checksums:
-            print(f'        "{family}": "{digest}",')
-            continue
-        if family in frozen and frozen[family] != digest:
-            raise SystemExit(f"bench_desk: the {args.split} set {family} is not the frozen one "
-                             "(another Pillow or NumPy?)")
-        if args.save:
-            _save(args.save, family, items)
-        start = time.perf_counter()
-        if family.endswith("-number"):
-            right = score_numbers(items, reader)[0]
-        else:
-            right = score_singles(items, model, photo)[0]
-        print(f"{args.split} {family}: {right} / {len(items)} right "
-              f"({100 * right / len(items):.1f}%; {time.perf_counter() - start:.0f} s)", flush=True)
-    return 0
+    return run_families("bench_desk", __doc__.splitlines()[0], FAMILIES, pictures, FROZEN, argv)
 
 
 if __name__ == "__main__":

@@ -165,6 +165,47 @@ def main(argv=None):
     return 0
 
 
+def run_families(name: str, description: str, families: dict, pictures, frozen: dict, argv=None):
+    """The command line of a benchmark of families of pictures (bench_desk, bench_circled):
+    each family of ``families[split]`` (``pictures(split, family, digits)``), checked
+    against its SHA-256 in ``frozen[split]``, answered as ``digitnet predict`` (digits) or,
+    for a family named ``...-number``, as ``digitnet read``; one line a family."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--split", choices=tuple(families), default="validation")
+    parser.add_argument("--model")
+    parser.add_argument("--save", help="write the pictures to this folder too")
+    parser.add_argument("--print-checksums", action="store_true",
+                        help="print each set's SHA-256 as a FROZEN entry and stop")
+    args = parser.parse_args(argv)
+
+    from digitnet.nn.network import for_inference
+    from digitnet.pretrained import photo_model, resolve_model
+
+    digits = realworld.digits_of(args.split)
+    model = resolve_model(args.model)
+    photo = photo_model(args.model)
+    reader = for_inference(model)
+    for family in families[args.split]:
+        items = pictures(args.split, family, digits)
+        digest = realworld.checksum(items)
+        if args.print_checksums:
+            print(f'        "{family}": "{digest}",')
+            continue
+        if family in frozen[args.split] and frozen[args.split][family] != digest:
+            raise SystemExit(f"{name}: the {args.split} set {family} is not the frozen one "
+                             "(another Pillow or NumPy?)")
+        if args.save:
+            _save(args.save, family, items)
+        start = time.perf_counter()
+        if family.endswith("-number"):
+            right = score_numbers(items, reader)[0]
+        else:
+            right = score_singles(items, model, photo)[0]
+        print(f"{args.split} {family}: {right} / {len(items)} right "
+              f"({100 * right / len(items):.1f}%; {time.perf_counter() - start:.0f} s)", flush=True)
+    return 0
+
+
 def _save(directory, family, items):
     from pathlib import Path
 

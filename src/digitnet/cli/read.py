@@ -9,8 +9,9 @@ def add_parser(sub):
 
     p = sub.add_parser("read", help="read a written number (1 to 20 digits) in each image",
                        description="Read the digits written left to right in each image: "
-                       "a form's print (the line it is written on, boxes, ticks, a frame) is taken "
-                       "out, a line photographed askew (up to 30 degrees) turned level, then cut "
+                       "a form's print (the line it is written on, boxes, ticks, a frame) or a circle "
+                       "drawn round the number is taken out, a line photographed askew (up to 30 "
+                       "degrees) turned level, then cut "
                        "into candidate digits (connected components, trial cuts of touching "
                        "ones, a pen's joining strokes cut out) scored by the classifier and a "
                        "reader of the whole line. "

@@ -84,7 +84,7 @@ def _sheet_at(small: np.ndarray, cut: float, dark: float):
     areas = np.bincount(pieces.labels.ravel(), minlength=pieces.n + 1)
     areas[0] = 0
     bright = pieces.labels == int(np.argmax(areas))
-    region = _filled(bright)
+    region = select.filled(bright)
     area = int(region.sum())
     edge = np.concatenate([region[0], region[-1], region[:, 0], region[:, -1]])
     if (area < PAGE_AREA * h * w or np.mean(edge) > PAGE_BORDER
@@ -141,15 +141,6 @@ def paper_plane(values, rows, cols, sigma: float) -> np.ndarray:
             break
         plane = np.linalg.lstsq(design[paper], values[paper], rcond=None)[0]
     return plane
-
-
-def _filled(mask: np.ndarray) -> np.ndarray:
-    """``mask`` with its holes filled: all that the outside (what of the rest touches the
-    border) does not reach."""
-    rest = select.label(~mask)
-    labels = rest.labels
-    outside = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return ~np.isin(labels, outside[outside > 0])
 
 
 def _shrunk(mask: np.ndarray, size: int) -> np.ndarray:

@@ -769,8 +769,7 @@ def _ring(binary: np.ndarray, piece: np.ndarray, between: np.ndarray | None = No
     # what lies outside it: the background reached from round its box (gaps closed only
     # where it closes nothing as it is: always, it read fewer framed numbers on validation)
     close = max(1, round(pen / 2)) if gap else 0
-    background = label(~np.pad(_grown(part, close) if close else part, 1)).labels
-    outside = background == background[0, 0]  # (with the pixel round the box)
+    outside = ~filled(np.pad(_grown(part, close) if close else part, 1))  # (and the pixel round)
     closed = ~outside[1:-1, 1:-1]
     if between is not None:
         closed |= between[top:bottom, left:right]
@@ -823,6 +822,14 @@ def _own_stroke(rest: np.ndarray, printed: np.ndarray) -> bool:
         if reach <= FORM_BEYOND * height and risen.size and risen[0] <= rows[0] + FORM_HIGH * height:
             return True
     return False
+
+
+def filled(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its holes filled: all that the outside (what of the rest touches the
+    border) does not reach."""
+    labels = label(~mask).labels
+    outside = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return ~np.isin(labels, outside[outside > 0])
 
 
 def _uprights(sides: np.ndarray, lines: np.ndarray) -> int:
