@@ -134,10 +134,11 @@ def _grow(alpha, size):
     return np.asarray(Image.fromarray(alpha, "F").filter(ImageFilter.MaxFilter(size)), np.float32)
 
 
-def number_ink(rows, rng, touch=False):
+def number_ink(rows, rng, touch=False, gaps=None):
     """Digits written side by side: alpha (h, w) in [0, 1].
 
-    Neighbours are apart by a gap of 8-40% of the height; with ``touch`` one pair
+    Neighbours are apart by a gap of 8-40% of the height (or by ``gaps``, one a pair of
+    neighbours, in heights); with ``touch`` one pair
     (chosen at random) touches instead: either the right digit slides left until its
     strokes overlap the left one's by 1-4 pixels, or a pen's connecting stroke joins the
     left digit's rightmost ink in its lower half to the right digit's leftmost ink."""
@@ -155,7 +156,8 @@ def number_ink(rows, rng, touch=False):
             lefts.append(lefts[-1] + _touching_offset(prev, tops[i - 1], cur, tops[i],
                                                       int(rng.integers(1, 5))))
         else:
-            lefts.append(lefts[-1] + prev.shape[1] + int(height * rng.uniform(0.08, 0.4)))
+            gap = rng.uniform(0.08, 0.4) if gaps is None else gaps[i - 1]
+            lefts.append(lefts[-1] + prev.shape[1] + int(height * gap))
     shift = -min(lefts)
     width = max(left + a.shape[1] for left, a in zip(lefts, inks)) + shift
     page = np.zeros((page_h + 2, width), np.float32)
