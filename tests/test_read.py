@@ -372,6 +372,26 @@ MARKED = {
 }
 
 
+def test_a_dash_between_digits_is_no_digit(model):
+    # "10-10" in a fine pen, slanted: the dash was read as a 2 ("10210") before it was
+    # set aside (segment.FLAT); with marks, it is the dash
+    image = Image.new("L", (520, 180), 255)
+    draw = ImageDraw.Draw(image)
+
+    def slanted(points):
+        return [(x + 0.15 * (140 - y), y) for x, y in points]
+
+    turns = np.linspace(0, 2 * np.pi, 40)
+    for x in (30, 285):  # the 1s
+        draw.line(slanted([(x + 10, 55), (x + 30, 40), (x + 30, 140)]), fill=0, width=8)
+    for x in (115, 370):  # the 0s
+        draw.line(slanted(list(zip(x + 30 + 30 * np.cos(turns), 90 + 50 * np.sin(turns)))),
+                  fill=0, width=8, joint="curve")
+    draw.line(slanted([(209, 95), (251, 95)]), fill=0, width=8)
+    assert read_number(image, model).text == "1010"
+    assert read_number(image, model, marks=True).text == "10-10"
+
+
 @pytest.mark.parametrize("text", MARKED)
 def test_marks_between_digits_are_read_when_asked_and_the_digits_the_same(model, text):
     image = handwritten(MARKED[text], size=(400, 200))

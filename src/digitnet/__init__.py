@@ -49,8 +49,8 @@ def _shipped_photo_model() -> Model | None:
 def read_number(image: ImageSource, model: Model | None = None,
                 min_confidence: float = 0.5, marks: bool = False) -> Reading:
     """Read the number written in ``image`` (path, bytes or Pillow image) with ``model``
-    (default: the best shipped model); with ``marks``, the points, commas and dashes
-    between the digits in its text too ("1,250.00"). See ``digitnet.read``."""
+    (default: the best shipped model); with ``marks``, the points, commas, dashes and
+    spaces between groups of digits in its text too ("1,250.00", "5041 9238"). See ``digitnet.read``."""
     from .read import read_number as read
 
     return read(image, model if model is not None else shipped_model(), min_confidence,

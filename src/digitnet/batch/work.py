@@ -77,7 +77,7 @@ class Task:
     model: Any = None
     shortcut: float | None = None
     min_confidence: float = 0.5
-    marks: bool = False  # read only: points, commas and dashes in the text
+    marks: bool = False  # read only: points, commas, dashes, spaces in the text
     lines: bool = False  # read only: every line, the answers joined by spaces
     batch_size: int = 256
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)

@@ -28,8 +28,8 @@ def add_parser(sub):
                    help="report a number less sure than P as rejected (JSON: \"rejected\": true) "
                    "and flag its digits less sure than P with '?' (default 0.5)")
     p.add_argument("--marks", action="store_true",
-                   help="write the points, commas and dashes between the digits into the text "
-                   "(1,250.00, 555-0142); the digits are read the same either way")
+                   help="write the points, commas, dashes and spaces between groups of digits into "
+                   "the text (1,250.00, 555-0142, 5041 9238); the digits are read the same either way")
     p.add_argument("--lines", action="store_true",
                    help="read every line of writing, top to bottom (an envelope's postcode and "
                    "house number), not only the dominant one: one answer per line (in batch "

@@ -48,6 +48,11 @@ COUNT_WEIGHT = 0.25
 PAIR_WIDTH = 0.6
 PAIR_COST = 5.0
 PAIR_WHOLE = 2.0
+#: With marks, a gap between neighbouring digits at least SPACE of their median height
+#: wide and SPACE_RATIO times their median gap is a space between groups ("5041 9238";
+#: digits spaced out evenly are one group).
+SPACE = 0.5
+SPACE_RATIO = 2.5
 
 
 @dataclass
@@ -60,7 +65,7 @@ class Digit:
 
 @dataclass
 class Mark:
-    """A point, comma or dash written after the first ``after`` digits."""
+    """A point, comma, dash or space written after the first ``after`` digits."""
     mark: str
     after: int
     box: tuple  # (left, top, right, bottom) in the original image's pixels
@@ -73,7 +78,7 @@ class Reading:
     confidence: float = 0.0
     #: How sure the segmentation is (``evidence.evidence``): what calibration weighs.
     evidence: dict = field(default_factory=dict, repr=False)
-    #: The points, commas and dashes between the digits, when they were asked for (they
+    #: The points, commas, dashes and spaces between the digits, when asked for (they
     #: are then in ``text`` too); None when not.
     marks: list | None = None
     #: More writing stands above or below the line read: another line (``read_lines``).
@@ -230,7 +235,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     Returns a ``Reading`` with the digit string, each digit's box and confidence
     (``unsure`` when below ``min_confidence``) and the overall confidence (the
     product of the digits'). With ``marks``, the points, commas and dashes written
-    between the digits (``segment.marks``) are in its text too ("1,250.00", "555-0142")
+    between the digits (``segment.marks``) and the spaces between groups of them
+    (``spaces``) are in its text too ("1,250.00", "555-0142", "5041 9238")
     and in ``marks``; the digits are read the same either way. Raises ``ImageError``
     for a blank image.
     """
@@ -266,8 +272,24 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
             after = sum(c < (box[0] + box[2]) / 2 for c in centres)
             if 0 < after < len(digits) and all(k.after != after for k in reading.marks):
                 reading.marks.append(Mark(m.text, after, box))
+        reading.marks += [m for m in spaces(digits) if all(k.after != m.after for k in reading.marks)]
+        reading.marks.sort(key=lambda m: m.after)
         reading.text = reading.spelled()
     return reading
+
+
+def spaces(digits: list) -> list:
+    """The spaces between groups of ``digits`` (SPACE, SPACE_RATIO), as marks whose box is
+    the gap's."""
+    if len(digits) < 3:
+        return []
+    boxes = np.array([d.box for d in digits], dtype=np.float64)
+    gaps = np.maximum(boxes[1:, 0] - boxes[:-1, 2], 0)
+    height = float(np.median(boxes[:, 3] - boxes[:, 1]))
+    wide = max(SPACE * height, SPACE_RATIO * float(np.median(gaps)))
+    return [Mark(" ", k + 1, (int(boxes[k, 2]), int(min(boxes[k, 1], boxes[k + 1, 1])), int(boxes[k + 1, 0]),
+                              int(max(boxes[k, 3], boxes[k + 1, 3]))))
+            for k in np.flatnonzero(gaps >= wide)]
 
 
 def _half(piece, first):

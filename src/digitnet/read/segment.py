@@ -54,6 +54,12 @@ FRAGMENT = 0.2
 #: Their ink is taken out of the line. (Closer, they may be a digit's part: a 5's bar.)
 LABEL_HEIGHT = 0.4
 LABEL_GAP = 0.2
+#: A piece standing alone between the digits, under FLAT as high as the tallest and
+#: lower than its top FLAT_TOP of the line's height, is a dash or a point, no digit: its
+#: ink is set aside (``Lattice.aside``; ``marks`` still reads it). (Higher, a flat piece
+#: may be a 5's or a 7's bar.)
+FLAT = 0.3
+FLAT_TOP = 0.25
 #: Bounds on the work one image may ask for (each piece costs a classification and a
 #: mask of its own columns): writing at most this many times wider than high, and at
 #: most this many candidate pieces. Numbers of 20 digits composed of MNIST digits, all
@@ -116,6 +122,8 @@ class Lattice:
     turn: Turn | None = None
     #: What kind of picture the ink was found in (a photo of paper, a form).
     seen: Seen | None = None
+    #: The ink of dashes and points between the digits, taken out of ``small`` (FLAT).
+    aside: np.ndarray | None = None
 
 
 def label(binary):
@@ -265,13 +273,16 @@ def lattice(image) -> Lattice:
             small[:, g.left:g.right][g.mask] = 0.0
         groups = groups[first:last + 1]
         binary = small > 0.25  # (the pen's width is the digits' alone)
+    groups, aside = _set_aside(small, groups, height)
+    if aside is not None:
+        binary = small > 0.25
     # the lattice's nodes, left to right: each group's start, then each place where
     # that group may be cut; the last node is the end of the writing
     pen = stroke_width(binary)  # the pen's width in pixels
     places = [_places(small, g, height, pen) if g.right - g.left > SPLIT_ASPECT[0] * height else []
               for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
-    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn, seen)
+    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn, seen, aside)
     for i, group in enumerate(groups):
         lat.pieces[(first[i], first[i + 1])] = group
         lat.kind[(first[i], first[i + 1])] = WHOLE
@@ -279,6 +290,23 @@ def lattice(image) -> Lattice:
             _add_cuts(lat, group, places[i], first[i], first[i + 1])
         _add_joins(lat, groups, i, first)
     return lat
+
+
+def _set_aside(small, groups, height):
+    """``groups`` less the dashes and points standing alone between digits (FLAT), whose
+    ink goes from ``small`` to the mask returned (None if there are none)."""
+    rows = [np.flatnonzero(g.mask.any(axis=1)) for g in groups]
+    top = min(int(r[0]) for r in rows)
+    flat = [0 < i < len(groups) - 1 and r[-1] - r[0] + 1 < FLAT * height and r[0] >= top + FLAT_TOP * height
+            for i, (g, r) in enumerate(zip(groups, rows))]
+    if not any(flat):
+        return groups, None
+    aside = np.zeros(small.shape, bool)
+    for g, f in zip(groups, flat):
+        if f:
+            aside[:, g.left:g.right] |= g.mask
+    small[aside] = 0.0
+    return [g for g, f in zip(groups, flat) if not f], aside
 
 
 class MarkPiece(NamedTuple):
@@ -293,7 +321,8 @@ class MarkPiece(NamedTuple):
 def marks(lat) -> list[MarkPiece]:
     """The points, commas and dashes written between the digits of ``lat``, left to
     right (see MARK_SIZE). The digits are read without regard to them."""
-    labels = label(lat.small > 0.25)
+    binary = lat.small > 0.25
+    labels = label(binary if lat.aside is None else binary | lat.aside)
     boxes = []
     for k in range(1, labels.max() + 1):
         rows, cols = np.nonzero(labels == k)

@@ -129,6 +129,18 @@ SPECK = 0.02
 #: of 900 than 0.2), and for a number (digits spaced apart).
 JOIN = (0.5, 0.35)
 JOIN_NUMBER = (1.5, 0.3)
+#: A number's digits written further apart than that ("504   192", "1    2    3"): pieces
+#: ALONG_HIGH as high as the writing or more (and the writing as high as ALONG_HIGH of
+#: them), whose rows lie ALONG_ROWS within its rows, strokes (not filling their box,
+#: STROKE_FILL, unless narrow, a 1 ALONG_NARROW as wide as high; their ink's mean width
+#: at most STROKE_WIDTH of their height: not a blot) where large enough to tell (ALONG_SEEN
+#: pixels high: a small digit's strokes fill its box), and at most ALONG_GAP of its height
+#: from it, one after another along the line, join it too.
+ALONG_HIGH = 0.6
+ALONG_ROWS = 0.7
+ALONG_NARROW = 0.5
+ALONG_SEEN = 16
+ALONG_GAP = 6.0
 #: A piece is a stroke (not a finger or a shadow) when it covers at most STROKE_FILL of
 #: its box and its ink's mean width is at most STROKE_WIDTH of its longer side.
 STROKE_FILL = 0.8
@@ -671,6 +683,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     # background, which has no noise, its fainter pieces too: a 7's bar drawn lighter)
     keep = (stats.area >= SPECK * stats.area[best]) & ~edge & ((stats.peak > t) | (alone and not paper))
     chosen, box = _gather(stats, best, keep, join, longest)
+    if not alone:  # a number's digits far apart along its line
+        chosen, box = _along(found, binary, stats, chosen, box, keep, join)
     # strokes at the frame's edge next to the writing (not a page's edge or a shadow's,
     # which span the frame, nor a finger or a shadow, which fill their box or are broad):
     # the writing may go on beyond the frame
@@ -1076,6 +1090,63 @@ def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = Fal
     dx = np.maximum(np.maximum(stats.left - box[3], box[2] - stats.right), 0)
     dy = np.maximum(np.maximum(stats.top - box[1], box[0] - stats.bottom), 0)
     return which & (dx <= join[0] * height) & (dy <= join[1] * height)
+
+
+def _along(found: Pieces, binary: np.ndarray, stats: Stats, chosen: list, box: tuple,
+           keep: np.ndarray, join: tuple) -> tuple[list, tuple]:
+    """``chosen`` and the writing's ``box`` grown along its line. The other pieces that
+    ``keep`` allows are gathered as the writing was (``join``: a digit in several strokes,
+    digits written close); a group as high as the writing (ALONG_HIGH), its rows within
+    the writing's (ALONG_ROWS), of strokes (``_stroked``) joins it when it lies within
+    ALONG_GAP of its height, one after another. ``found``: the pieces of ``binary``."""
+    top, bottom = box[0], box[1]
+    height = bottom - top
+    free = keep.copy()
+    free[chosen] = False
+    free &= (stats.bottom > top) & (stats.top < bottom)  # (quickly: on the line at all)
+    groups = []
+    while free.any():
+        members, (t, b, left, right) = _gather(stats, int(np.flatnonzero(free)[0]), free, join)
+        free[members] = False
+        high, rows = b - t, min(b, bottom) - max(t, top)
+        if high >= ALONG_HIGH * height and ALONG_HIGH * high <= height and rows >= ALONG_ROWS * high:
+            groups.append((members, t, b, left, right))
+    if groups and any(g[2] - g[1] >= ALONG_SEEN for g in groups):  # strokes, where one can tell
+        across = np.minimum(run_lengths(binary), run_lengths(binary.T).T).reshape(-1)
+        widths = np.bincount(found.labels.reshape(-1), weights=across, minlength=found.n + 1)[1:]
+        groups = [g for g in groups if _stroked(stats, widths, *g)]
+    if not groups:
+        return chosen, box
+    wanted = np.zeros(len(keep), bool)
+    wanted[chosen] = True
+    while True:  # (and the pieces near what joined, as ``_gather`` takes them: a 5's bar)
+        reach = ALONG_GAP * (box[1] - box[0])
+        near = [g for g in groups if g[3] - box[3] <= reach and box[2] - g[4] <= reach]
+        new = _near(stats, box, keep & ~wanted, join)
+        for g in near:
+            groups.remove(g)
+            new[g[0]] = True
+        new &= ~wanted
+        if not new.any():
+            break
+        wanted |= new
+        box = (min(box[0], stats.top[new].min()), max(box[1], stats.bottom[new].max()),
+               min(box[2], stats.left[new].min()), max(box[3], stats.right[new].max()))
+    return [int(i) for i in np.flatnonzero(wanted)], tuple(int(v) for v in box)
+
+
+def _stroked(stats: Stats, widths: np.ndarray, members: list, top: int, bottom: int,
+             left: int, right: int) -> bool:
+    """Whether the pieces ``members`` (their box ``top``...) are strokes, as far as one can
+    tell (ALONG_SEEN): not filling their box unless narrow, their ink's mean width (the
+    shorter of the level and the upright run through each pixel, summed a piece in
+    ``widths``) at most STROKE_WIDTH of their height."""
+    high, wide = bottom - top, right - left
+    if high < ALONG_SEEN:
+        return True
+    area = stats.area[members].sum()
+    return ((area <= STROKE_FILL * high * wide or wide <= ALONG_NARROW * high)
+            and widths[members].sum() <= STROKE_WIDTH * high * area)
 
 
 def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple,
