@@ -48,10 +48,10 @@ COUNT_WEIGHT = 0.25
 PAIR_WIDTH = 0.6
 PAIR_COST = 5.0
 PAIR_WHOLE = 2.0
-#: With marks, a gap between neighbouring digits at least SPACE of their median height
+#: With marks, a gap between neighbouring digits at least SPACE times their median height
 #: wide and SPACE_RATIO times their median gap is a space between groups ("5041 9238";
 #: digits spaced out evenly are one group).
-SPACE = 0.5
+SPACE = 1.0
 SPACE_RATIO = 2.5
 
 

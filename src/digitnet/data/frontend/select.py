@@ -133,13 +133,14 @@ JOIN_NUMBER = (1.5, 0.3)
 #: ALONG_HIGH as high as the writing or more (and the writing as high as ALONG_HIGH of
 #: them), whose rows lie ALONG_ROWS within its rows, strokes (not filling their box,
 #: STROKE_FILL, unless narrow, a 1 ALONG_NARROW as wide as high; their ink's mean width
-#: at most STROKE_WIDTH of their height: not a blot) where large enough to tell (ALONG_SEEN
+#: at most ALONG_WIDTH of their height: not a blot) where large enough to tell (ALONG_SEEN
 #: pixels high: a small digit's strokes fill its box), and at most ALONG_GAP of its height
 #: from it, one after another along the line, join it too.
 ALONG_HIGH = 0.6
 ALONG_ROWS = 0.7
 ALONG_NARROW = 0.5
-ALONG_SEEN = 16
+ALONG_WIDTH = 0.5
+ALONG_SEEN = 20
 ALONG_GAP = 6.0
 #: A piece is a stroke (not a finger or a shadow) when it covers at most STROKE_FILL of
 #: its box and its ink's mean width is at most STROKE_WIDTH of its longer side.
@@ -1140,13 +1141,13 @@ def _stroked(stats: Stats, widths: np.ndarray, members: list, top: int, bottom: 
     """Whether the pieces ``members`` (their box ``top``...) are strokes, as far as one can
     tell (ALONG_SEEN): not filling their box unless narrow, their ink's mean width (the
     shorter of the level and the upright run through each pixel, summed a piece in
-    ``widths``) at most STROKE_WIDTH of their height."""
+    ``widths``) at most ALONG_WIDTH of their height."""
     high, wide = bottom - top, right - left
     if high < ALONG_SEEN:
         return True
     area = stats.area[members].sum()
     return ((area <= STROKE_FILL * high * wide or wide <= ALONG_NARROW * high)
-            and widths[members].sum() <= STROKE_WIDTH * high * area)
+            and widths[members].sum() <= ALONG_WIDTH * high * area)
 
 
 def _gather(stats: Stats, best: int, keep: np.ndarray, join: tuple,
