@@ -266,6 +266,8 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
         box = (left / scale, top / scale, right / scale, bottom / scale)
         level = light.stretch(level, crop.shape, box)
     strength = light.contrast(crop, level, dark)
+    if found.bars is not None:  # (a pen passed over stays out, though the crop shows less of it)
+        strength[_on_crop(found.bars, factor, (top, left), strength.shape, crop.shape)] = 0.0
     again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest,
                            form=not detail, alone=detail)
     if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
@@ -353,6 +355,22 @@ def _full_size(grey: np.ndarray, found: select.Writing, factor: int, level, dark
     soft = strength / max(float(strength.max()), 1e-6)
     np.multiply(soft, soft >= NOISE, out=soft)  # (faint ink to 0: quicker than soft[soft < NOISE] = 0)
     return np.clip(soft, 0.0, 1.0, out=soft), (top, left)
+
+
+def _on_crop(mask: np.ndarray, factor: int, origin: tuple, shape: tuple, crop: tuple) -> np.ndarray:
+    """``mask`` of the working copy (``factor`` times smaller than the picture), grown by a
+    pixel, on a crop of the picture at ``origin`` (top, left) of ``crop`` pixels (its
+    shape) brought to ``shape``."""
+    from PIL import Image
+
+    full = np.repeat(np.repeat(_grown(mask), factor, axis=0), factor, axis=1)
+    top, left = origin
+    out = np.zeros(crop, bool)
+    part = full[top:top + crop[0], left:left + crop[1]]
+    out[:part.shape[0], :part.shape[1]] = part
+    if out.shape != tuple(shape):
+        out = np.asarray(Image.fromarray(out).resize(shape[::-1], Image.Resampling.NEAREST))
+    return out
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:

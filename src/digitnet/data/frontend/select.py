@@ -124,6 +124,19 @@ THIN = 10
 HYSTERESIS = 0.5
 #: Pieces smaller than this fraction of the dominant one are specks.
 SPECK = 0.02
+#: A straight stroke much longer than the rest of the ink is high (a pen or a pencil lying
+#: on the paper, a ruler's line, a crease) is no writing: a piece among the BAR_LOOKS
+#: heaviest whose ink lies within BAR_THIN of its length across its axis (the spread of
+#: its pixels across and along it), BAR_LONG times as long as the tallest other piece, where
+#: two other pieces or more are at least 1/BAR_PIECE of its length high (not specks, and
+#: SPECK of its area), or one whose strokes (their median width) are at most BAR_STROKE
+#: of its height broad (a digit, not a dot), is passed over when the writing is chosen,
+#: and left out of it. (A 1 is as long as its neighbours are high; a 1 with a speck is a 1.)
+BAR_LOOKS = 3
+BAR_THIN = 0.25
+BAR_LONG = 2.5
+BAR_PIECE = 8
+BAR_STROKE = 0.25
 #: Pieces join the writing when this close to it, horizontally and vertically, in
 #: units of the writing's height: for one digit (chosen on validation: 0.35 read one more
 #: of 900 than 0.2), and for a number (digits spaced apart).
@@ -162,6 +175,9 @@ class Writing:
     #: the box (top, bottom, left, right) of a circle or box drawn round the writing and
     #: taken out (``enclosure``), or None
     ring: tuple | None = None
+    #: (H, W) bool: the straight strokes passed over as no writing (``_bars``: a pen lying
+    #: on the page), or None
+    bars: np.ndarray | None = None
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -679,10 +695,13 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     score[stats.peak <= t] = 0.0
     if score.max() <= 0:
         return None
+    bars = _bars(found, stats, score)
+    score[bars] = 0.0
     best = int(np.argmax(score))
     # (a piece counts where it reaches the threshold somewhere; for one digit on a flat
     # background, which has no noise, its fainter pieces too: a 7's bar drawn lighter)
-    keep = (stats.area >= SPECK * stats.area[best]) & ~edge & ((stats.peak > t) | (alone and not paper))
+    keep = (stats.area >= SPECK * stats.area[best]) & ~edge & ~bars \
+        & ((stats.peak > t) | (alone and not paper))
     chosen, box = _gather(stats, best, keep, join, longest)
     if not alone:  # a number's digits far apart along its line
         chosen, box = _along(found, binary, stats, chosen, box, keep, join)
@@ -705,7 +724,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     if ring.any():
         rows, columns = np.flatnonzero(ring.any(axis=1)), np.flatnonzero(ring.any(axis=0))
         ring_box = (int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1)
-    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box)
+    stray = np.isin(found.labels, np.flatnonzero(bars) + 1) if bars.any() else None
+    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box, stray)
 
 
 def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
@@ -1091,6 +1111,34 @@ def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = Fal
     dx = np.maximum(np.maximum(stats.left - box[3], box[2] - stats.right), 0)
     dy = np.maximum(np.maximum(stats.top - box[1], box[0] - stats.bottom), 0)
     return which & (dx <= join[0] * height) & (dy <= join[1] * height)
+
+
+def _bars(found: Pieces, stats: Stats, score: np.ndarray) -> np.ndarray:
+    """Which pieces are straight strokes far longer than the rest of the ink is high (a pen
+    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_STROKE), looked for among the
+    BAR_LOOKS heaviest by ``score``."""
+    bars = np.zeros(found.n, bool)
+    high = stats.bottom - stats.top
+    for k in np.argsort(-score)[:BAR_LOOKS]:
+        length = np.hypot(high[k], stats.right[k] - stats.left[k])  # (its box's diagonal)
+        rest = (score > 0) & ~bars & (stats.area >= SPECK * stats.area[k]) & (high * BAR_PIECE >= length)
+        rest[k] = False
+        if score[k] <= 0:
+            break
+        if not rest.any() or length < BAR_LONG * high[rest].max():
+            continue
+        rows, cols = np.nonzero(found.labels == k + 1)
+        spread = np.linalg.eigvalsh(np.cov(np.stack([rows, cols]).astype(np.float64)))
+        across, along = np.sqrt(12 * np.maximum(spread, 0))  # (a bar's width and length)
+        if across > BAR_THIN * along or along < BAR_LONG * high[rest].max():
+            continue
+        if rest.sum() == 1:  # one piece beside it: a digit's strokes, not a dot
+            j = int(np.flatnonzero(rest)[0])
+            piece = found.labels[stats.top[j]:stats.bottom[j], stats.left[j]:stats.right[j]] == j + 1
+            if _stroke_width(piece) > BAR_STROKE * high[j]:
+                continue
+        bars[k] = True
+    return bars
 
 
 def _along(found: Pieces, binary: np.ndarray, stats: Stats, chosen: list, box: tuple,

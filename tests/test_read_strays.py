@@ -1,0 +1,77 @@
+"""A pen lying on the page, a long straight stroke beside the writing: no writing
+(select._bars), where a 1 stays a 1."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitnet.data.frontend import select
+from digitnet.read import read_number
+from test_read import SEVEN_ONE_ZERO, handwritten
+from test_read_spaced import photographed
+
+
+@pytest.fixture(scope="module")
+def model():
+    from digitnet.pretrained import resolve_model
+
+    return resolve_model(None)
+
+
+def with_pen(image, width=30, start=(420, 60), end=(640, 330)):
+    """``image`` widened to the right, a pen (a long straight bar) lying there."""
+    out = Image.new("L", (700, 360), 255)
+    out.paste(image, (0, 0))
+    ImageDraw.Draw(out).line([start, end], fill=60, width=width)
+    return out
+
+
+def test_a_pen_beside_a_number_is_not_read(model):
+    # before: the pen was the dominant ink, read "1" at confidence 0.9-1.0
+    image = with_pen(handwritten(SEVEN_ONE_ZERO, size=(400, 200)))
+    assert read_number(image, model).text == "710"
+    assert read_number(photographed(image), model).text == "710"
+
+
+def test_a_ruler_line_beside_a_number_is_not_read(model):
+    image = with_pen(handwritten(SEVEN_ONE_ZERO, size=(400, 200)), width=14)
+    assert read_number(image, model).text == "710"
+
+
+def test_a_pen_beside_one_digit_is_not_predicted(model):
+    from digitnet import predict
+
+    seven = handwritten([("line", [(40, 50), (110, 50), (70, 160)])], size=(400, 200))
+    assert predict(with_pen(seven), model).digit == 7
+
+
+def pieces(binary):
+    found = select.label(binary)
+    stats = select.measure(found, binary.astype(np.float32))
+    return found, stats
+
+
+def test_bars_are_long_straight_strokes_beside_writing_not_a_1_among_digits():
+    binary = np.zeros((200, 400), bool)
+    binary[20:60, 10:14] = True               # a 1, 40 high
+    binary[20:24, 30:60] = binary[20:60, 56:60] = True  # a 7
+    binary[100:108, 100:380] = True           # a bar, 280 long
+    found, stats = pieces(binary)
+    score = stats.mass.copy()
+    bars = select._bars(found, stats, score)
+    assert [int(stats.left[k]) for k in np.flatnonzero(bars)] == [100]
+
+    binary[100:108, 100:380] = False           # the 1 among digits as high as it is none
+    found, stats = pieces(binary)
+    assert not select._bars(found, stats, stats.mass.copy()).any()
+
+
+def test_a_1_with_a_speck_beside_it_is_no_bar():
+    binary = np.zeros((200, 200), bool)
+    binary[20:120, 50:58] = True               # a 1, 100 high
+    binary[140:152, 120:132] = True            # a blot 12 across
+    found, stats = pieces(binary)
+    assert not select._bars(found, stats, stats.mass.copy()).any()
+    binary[20:40, 150:154] = binary[20:24, 150:170] = binary[36:40, 150:170] = True  # a small digit
+    found, stats = pieces(binary)
+    assert select._bars(found, stats, stats.mass.copy()).any()  # the 1 is 5 times its height
