@@ -135,7 +135,7 @@ SPECK = 0.02
 BAR_LOOKS = 3
 BAR_THIN = 0.25
 BAR_LONG = 2.5
-BAR_PIECE = 8
+BAR_PIECE = 16
 BAR_STROKE = 0.25
 #: Pieces join the writing when this close to it, horizontally and vertically, in
 #: units of the writing's height: for one digit (chosen on validation: 0.35 read one more
