@@ -33,6 +33,13 @@ def test_a_pen_beside_a_number_is_not_read(model):
     assert read_number(photographed(image), model).text == "710"
 
 
+def test_a_pen_below_the_number_is_no_other_line(model):
+    # the pen was the "more writing above or below" that `read` hints --lines for
+    image = with_pen(handwritten(SEVEN_ONE_ZERO, size=(400, 200)), start=(300, 220), end=(620, 340))
+    reading = read_number(image, model)
+    assert reading.text == "710" and not reading.other_lines
+
+
 def test_a_ruler_line_beside_a_number_is_not_read(model):
     image = with_pen(handwritten(SEVEN_ONE_ZERO, size=(400, 200)), width=14)
     assert read_number(image, model).text == "710"

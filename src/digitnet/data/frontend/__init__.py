@@ -309,6 +309,8 @@ def _other_lines(strength: np.ndarray, found: select.Writing) -> bool:
     rest = found.ink & ~found.mask
     if found.printed is not None:
         rest &= ~found.printed
+    if found.bars is not None:  # (a pen lying on the page is no line of writing)
+        rest &= ~found.bars
     if not rest.any():
         return False
     top, bottom = found.box[0], found.box[1]
