@@ -73,10 +73,12 @@ def test_bars_are_long_straight_strokes_beside_writing_not_a_1_among_digits():
     assert not select._bars(found, stats, stats.mass.copy()).any()
 
 
-def test_a_1_with_a_speck_beside_it_is_no_bar():
+def test_a_1_with_blots_beside_it_is_no_bar():
+    # a thick 1 and two blots of its ink beside it: predicted 0 while the 1 was a "bar"
     binary = np.zeros((200, 200), bool)
     binary[20:120, 50:58] = True               # a 1, 100 high
-    binary[140:152, 120:132] = True            # a blot 12 across
+    binary[140:152, 120:132] = True            # two blots 12 across
+    binary[20:32, 80:92] = True
     found, stats = pieces(binary)
     assert not select._bars(found, stats, stats.mass.copy()).any()
     binary[20:40, 150:154] = binary[20:24, 150:170] = binary[36:40, 150:170] = True  # a small digit

@@ -127,16 +127,16 @@ SPECK = 0.02
 #: A straight stroke much longer than the rest of the ink is high (a pen or a pencil lying
 #: on the paper, a ruler's line, a crease) is no writing: a piece among the BAR_LOOKS
 #: heaviest whose ink lies within BAR_THIN of its length across its axis (the spread of
-#: its pixels across and along it), BAR_LONG times as long as the tallest other piece, where
-#: two other pieces or more are at least 1/BAR_PIECE of its length high (not specks, and
-#: SPECK of its area), or one whose strokes (their median width) are at most BAR_STROKE
-#: of its height broad (a digit, not a dot), is passed over when the writing is chosen,
-#: and left out of it. (A 1 is as long as its neighbours are high; a 1 with a speck is a 1.)
+#: its pixels across and along it) and that is BAR_LONG times as long as the tallest other
+#: piece of writing is high (at least 1/BAR_PIECE of its length high and SPECK of its area,
+#: filling at most BAR_SOLID of its box: a digit, not a dot or a blot) is passed over when
+#: the writing is chosen, and left out of it. (A 1 is as long as its neighbours are high;
+#: a 1 with specks or blots beside it stays a 1.)
 BAR_LOOKS = 3
 BAR_THIN = 0.25
 BAR_LONG = 2.5
 BAR_PIECE = 16
-BAR_STROKE = 0.25
+BAR_SOLID = 0.7
 #: Pieces join the writing when this close to it, horizontally and vertically, in
 #: units of the writing's height: for one digit (chosen on validation: 0.35 read one more
 #: of 900 than 0.2), and for a number (digits spaced apart).
@@ -1115,29 +1115,26 @@ def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = Fal
 
 def _bars(found: Pieces, stats: Stats, score: np.ndarray) -> np.ndarray:
     """Which pieces are straight strokes far longer than the rest of the ink is high (a pen
-    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_STROKE), looked for among the
+    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_SOLID), looked for among the
     BAR_LOOKS heaviest by ``score``."""
     bars = np.zeros(found.n, bool)
     high = stats.bottom - stats.top
     for k in np.argsort(-score)[:BAR_LOOKS]:
+        if score[k] <= 0:
+            break
         length = np.hypot(high[k], stats.right[k] - stats.left[k])  # (its box's diagonal)
         rest = (score > 0) & ~bars & (stats.area >= SPECK * stats.area[k]) & (high * BAR_PIECE >= length)
         rest[k] = False
-        if score[k] <= 0:
-            break
         if not rest.any() or length < BAR_LONG * high[rest].max():
+            continue
+        writing = rest & (stats.area <= BAR_SOLID * high * (stats.right - stats.left))  # (no blots)
+        if not writing.any() or length < BAR_LONG * high[writing].max():
             continue
         rows, cols = np.nonzero(found.labels == k + 1)
         spread = np.linalg.eigvalsh(np.cov(np.stack([rows, cols]).astype(np.float64)))
         across, along = np.sqrt(12 * np.maximum(spread, 0))  # (a bar's width and length)
-        if across > BAR_THIN * along or along < BAR_LONG * high[rest].max():
-            continue
-        if rest.sum() == 1:  # one piece beside it: a digit's strokes, not a dot
-            j = int(np.flatnonzero(rest)[0])
-            piece = found.labels[stats.top[j]:stats.bottom[j], stats.left[j]:stats.right[j]] == j + 1
-            if _stroke_width(piece) > BAR_STROKE * high[j]:
-                continue
-        bars[k] = True
+        if across <= BAR_THIN * along and along >= BAR_LONG * high[writing].max():
+            bars[k] = True
     return bars
 
 
