@@ -129,14 +129,16 @@ SPECK = 0.02
 #: heaviest whose ink lies within BAR_THIN of its length across its axis (the spread of
 #: its pixels across and along it) and that is BAR_LONG times as long as the tallest other
 #: piece of writing is high (at least 1/BAR_PIECE of its length high and SPECK of its area,
-#: filling at most BAR_SOLID of its box: a digit, not a dot or a blot) is passed over when
-#: the writing is chosen, and left out of it. (A 1 is as long as its neighbours are high;
-#: a 1 with specks or blots beside it stays a 1.)
+#: filling at most BAR_SOLID of its box, at least half as high as wide: a digit, not a dot,
+#: a blot or a digit's bar; where it is the only one, BAR_SEEN pixels high or more) is
+#: passed over when the writing is chosen, and left out of it. (A 1 is as long as its
+#: neighbours are high; a 1 with specks or blots beside it stays a 1.)
 BAR_LOOKS = 3
 BAR_THIN = 0.25
 BAR_LONG = 2.5
 BAR_PIECE = 16
 BAR_SOLID = 0.7
+BAR_SEEN = 12
 #: Pieces join the writing when this close to it, horizontally and vertically, in
 #: units of the writing's height: for one digit (chosen on validation: 0.35 read one more
 #: of 900 than 0.2), and for a number (digits spaced apart).
@@ -1115,7 +1117,7 @@ def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = Fal
 
 def _bars(found: Pieces, stats: Stats, score: np.ndarray) -> np.ndarray:
     """Which pieces are straight strokes far longer than the rest of the ink is high (a pen
-    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_SOLID), looked for among the
+    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_SOLID, BAR_SEEN), looked for among the
     BAR_LOOKS heaviest by ``score``."""
     bars = np.zeros(found.n, bool)
     high = stats.bottom - stats.top
@@ -1127,7 +1129,10 @@ def _bars(found: Pieces, stats: Stats, score: np.ndarray) -> np.ndarray:
         rest[k] = False
         if not rest.any() or length < BAR_LONG * high[rest].max():
             continue
-        writing = rest & (stats.area <= BAR_SOLID * high * (stats.right - stats.left))  # (no blots)
+        wide = stats.right - stats.left
+        writing = rest & (stats.area <= BAR_SOLID * high * wide) & (2 * high >= wide)  # (no blots, no bars)
+        if writing.sum() == 1:  # one digit beside it, or a 1 beside a speck: as tall as a digit seen
+            writing &= high >= BAR_SEEN
         if not writing.any() or length < BAR_LONG * high[writing].max():
             continue
         rows, cols = np.nonzero(found.labels == k + 1)
