@@ -131,14 +131,17 @@ SPECK = 0.02
 #: piece of writing is high (at least 1/BAR_PIECE of its length high and SPECK of its area,
 #: filling at most BAR_SOLID of its box, at least half as high as wide: a digit, not a dot,
 #: a blot or a digit's bar; where it is the only one, BAR_SEEN pixels high or more) is
-#: passed over when the writing is chosen, and left out of it. (A 1 is as long as its
-#: neighbours are high; a 1 with specks or blots beside it stays a 1.)
+#: passed over when the writing is chosen, and left out of it, where it lies BAR_APART of
+#: that height or more away from such a piece (a digit's stroke broken off lies against
+#: the rest of it). (A 1 is as long as its neighbours are high; a 1 with specks or blots
+#: beside it stays a 1.)
 BAR_LOOKS = 3
-BAR_THIN = 0.25
+BAR_THIN = 0.18
 BAR_LONG = 2.5
 BAR_PIECE = 16
 BAR_SOLID = 0.7
 BAR_SEEN = 12
+BAR_APART = 0.25
 #: Pieces join the writing when this close to it, horizontally and vertically, in
 #: units of the writing's height: for one digit (chosen on validation: 0.35 read one more
 #: of 900 than 0.2), and for a number (digits spaced apart).
@@ -1117,7 +1120,7 @@ def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = Fal
 
 def _bars(found: Pieces, stats: Stats, score: np.ndarray) -> np.ndarray:
     """Which pieces are straight strokes far longer than the rest of the ink is high (a pen
-    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_SOLID, BAR_SEEN), looked for among the
+    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_SOLID, BAR_SEEN, BAR_APART), looked for among the
     BAR_LOOKS heaviest by ``score``."""
     bars = np.zeros(found.n, bool)
     high = stats.bottom - stats.top
@@ -1135,10 +1138,15 @@ def _bars(found: Pieces, stats: Stats, score: np.ndarray) -> np.ndarray:
             writing &= high >= BAR_SEEN
         if not writing.any() or length < BAR_LONG * high[writing].max():
             continue
-        rows, cols = np.nonzero(found.labels == k + 1)
+        piece = found.labels == k + 1
+        rows, cols = np.nonzero(piece)
         spread = np.linalg.eigvalsh(np.cov(np.stack([rows, cols]).astype(np.float64)))
         across, along = np.sqrt(12 * np.maximum(spread, 0))  # (a bar's width and length)
-        if across <= BAR_THIN * along and along >= BAR_LONG * high[writing].max():
+        if across > BAR_THIN * along or along < BAR_LONG * high[writing].max():
+            continue
+        # apart from the writing: a digit's own stroke, broken off, lies against the rest
+        near = np.unique(found.labels[_grown(piece, max(2, int(BAR_APART * high[writing].max())))])
+        if not writing[near[near > 0] - 1].any():
             bars[k] = True
     return bars
 
