@@ -84,3 +84,15 @@ def test_a_1_with_blots_beside_it_is_no_bar():
     binary[20:40, 150:154] = binary[20:24, 150:170] = binary[36:40, 150:170] = True  # a small digit
     found, stats = pieces(binary)
     assert select._bars(found, stats, stats.mass.copy()).any()  # the 1 is 5 times its height
+
+
+@pytest.mark.parametrize("gap, bar", [(3, False), (40, True)])
+def test_a_straight_stroke_against_the_writing_is_the_digits_own(gap, bar):
+    # a 7 drawn in two strokes: its long straight stem lies against its top (a drawn 7
+    # was read as a 5 while the stem was taken for a pen); a pen lies apart
+    binary = np.zeros((300, 300), bool)
+    binary[10:50, 10:14] = binary[10:14, 10:40] = binary[46:50, 10:40] = True  # a small digit
+    image = Image.fromarray(binary)
+    ImageDraw.Draw(image).line([(44 + gap, 10), (144 + gap, 280)], fill=True, width=8)  # the stroke
+    found, stats = pieces(np.asarray(image))
+    assert select._bars(found, stats, stats.mass.copy()).any() == bar
