@@ -2,6 +2,7 @@
 is the number's (select._along), where a single digit keeps the dominant one."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -66,6 +67,17 @@ def test_a_number_written_in_groups_is_read_whole_and_with_marks_spaced(model):
     (space,) = reading.marks
     before, after = reading.digits[3].box, reading.digits[4].box
     assert space.after == 4 and before[2] <= space.box[0] < space.box[2] <= after[0]
+    assert json.loads(json.dumps(reading.as_dict()))["marks"][0]["after"] == 4  # (--json)
+
+
+def test_cli_read_json_with_marks_writes_the_space(tmp_path, capsys):
+    # --marks --json crashed on the space's NumPy integer before
+    from digitnet.cli import main
+
+    path = tmp_path / "groups.png"
+    spaced("710471", 2.5, groups={4}).save(path)
+    assert main(["read", str(path), "--marks", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "7104 71"
 
 
 @pytest.mark.parametrize("gap", [0.3, 2.0])

@@ -287,9 +287,12 @@ def spaces(digits: list) -> list:
     gaps = np.maximum(boxes[1:, 0] - boxes[:-1, 2], 0)
     height = float(np.median(boxes[:, 3] - boxes[:, 1]))
     wide = max(SPACE * height, SPACE_RATIO * float(np.median(gaps)))
-    return [Mark(" ", k + 1, (int(boxes[k, 2]), int(min(boxes[k, 1], boxes[k + 1, 1])), int(boxes[k + 1, 0]),
-                              int(max(boxes[k, 3], boxes[k + 1, 3]))))
-            for k in np.flatnonzero(gaps >= wide)]
+    spaces = []
+    for k in (int(k) for k in np.flatnonzero(gaps >= wide)):  # (ints: a mark goes to JSON)
+        box = (boxes[k, 2], min(boxes[k, 1], boxes[k + 1, 1]), boxes[k + 1, 0],
+               max(boxes[k, 3], boxes[k + 1, 3]))
+        spaces.append(Mark(" ", k + 1, tuple(int(v) for v in box)))
+    return spaces
 
 
 def _half(piece, first):
