@@ -31,6 +31,7 @@ import zlib
 import numpy as np
 
 from benchmarks import realworld
+from benchmarks.bench_photos import family_pictures, run_families
 
 SEEDS = {"validation": 7301, "test": 7302}
 FAMILIES = {"validation": ("note", "note-number"),
@@ -177,15 +178,10 @@ def make(family: str, split: str, index: int, digits_x, digits_y):
     return data, label
 
 
-def pictures(split: str, family: str, digits=None):
-    x, y = digits if digits is not None else realworld.digits_of(split)
-    n = NUMBERS if family.endswith("-number") else SINGLES
-    return [make(family, split, i, x, y) for i in range(n)]
+pictures = family_pictures(make, SINGLES, NUMBERS)
 
 
 def main(argv=None):
-    from benchmarks.bench_photos import run_families
-
     return run_families("bench_desk", __doc__.splitlines()[0], FAMILIES, pictures, FROZEN, argv)
 
 

@@ -165,8 +165,21 @@ def main(argv=None):
     return 0
 
 
+def family_pictures(make, singles: int, numbers: int):
+    """``pictures(split, family, digits=None)`` of a family benchmark: ``make(family, split,
+    index, x, y)`` for ``numbers`` pictures of a ``...-number`` family, ``singles`` of
+    another, from the split's digits (or ``digits``)."""
+    def pictures(split: str, family: str, digits=None):
+        x, y = digits if digits is not None else realworld.digits_of(split)
+        n = numbers if family.endswith("-number") else singles
+        return [make(family, split, i, x, y) for i in range(n)]
+
+    return pictures
+
+
 def run_families(name: str, description: str, families: dict, pictures, frozen: dict, argv=None):
-    """The command line of a benchmark of families of pictures (bench_desk, bench_circled):
+    """The command line of a benchmark of families of pictures (bench_desk, bench_circled,
+    bench_spaced, bench_strays):
     each family of ``families[split]`` (``pictures(split, family, digits)``), checked
     against its SHA-256 in ``frozen[split]``, answered as ``digitnet predict`` (digits) or,
     for a family named ``...-number``, as ``digitnet read``; one line a family."""

@@ -28,6 +28,7 @@ import zlib
 import numpy as np
 
 from benchmarks import realworld
+from benchmarks.bench_photos import family_pictures, run_families
 
 SEEDS = {"validation": 7501, "test": 7502}
 FAMILIES = {"validation": ("spaced-number", "groups-number"),
@@ -106,14 +107,10 @@ def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np
     return realworld.photo(alpha, rng, digit_fraction=(0.08, 0.25), frame=frame), label
 
 
-def pictures(split: str, family: str, digits=None):
-    x, y = digits if digits is not None else realworld.digits_of(split)
-    return [make(family, split, i, x, y) for i in range(NUMBERS)]
+pictures = family_pictures(make, 0, NUMBERS)  # (every family is of numbers)
 
 
 def main(argv=None):
-    from benchmarks.bench_photos import run_families
-
     return run_families("bench_spaced", __doc__.splitlines()[0], FAMILIES, pictures, FROZEN, argv)
 
 

@@ -31,6 +31,7 @@ import zlib
 import numpy as np
 
 from benchmarks import realworld
+from benchmarks.bench_photos import family_pictures, run_families
 
 SEEDS = {"validation": 7601, "test": 7602}
 FAMILIES = {"validation": ("pen", "pen-number", "line", "line-number"),
@@ -108,30 +109,17 @@ def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np
     """Picture ``index`` of ``family``: (encoded bytes, label)."""
     rng = np.random.default_rng([SEEDS[split], zlib.crc32(family.encode()), index])
     kind = family.split("-")[0]
-    if family.endswith("-number"):
-        k = int(rng.integers(2, 7))
-        idx = rng.integers(0, len(digits_y), k)
-        alpha = realworld.number_ink(digits_x[idx], rng, touch=rng.random() < 0.3)
-        label: int | str = "".join(str(int(d)) for d in digits_y[idx])
-    else:
-        i = int(rng.integers(0, len(digits_y)))
-        alpha = realworld.pen_ink(digits_x[i], rng.uniform(50, 110), rng, slant=rng.uniform(-0.1, 0.2))
-        label = int(digits_y[i])
+    alpha, label = realworld.writing_ink(family.endswith("-number"), rng, digits_x, digits_y)
     page = _with_object(alpha, rng, kind)
     if kind == "line" and rng.random() < 0.5:
         return realworld.scan(page, rng, digit_fraction=(0.7, 0.9)), label
     return realworld.photo(page, rng, digit_fraction=(0.6, 0.85)), label
 
 
-def pictures(split: str, family: str, digits=None):
-    x, y = digits if digits is not None else realworld.digits_of(split)
-    n = NUMBERS if family.endswith("-number") else SINGLES
-    return [make(family, split, i, x, y) for i in range(n)]
+pictures = family_pictures(make, SINGLES, NUMBERS)
 
 
 def main(argv=None):
-    from benchmarks.bench_photos import run_families
-
     return run_families("bench_strays", __doc__.splitlines()[0], FAMILIES, pictures, FROZEN, argv)
 
 

@@ -169,6 +169,17 @@ def number_ink(rows, rng, touch=False, gaps=None):
     return page
 
 
+def writing_ink(number: bool, rng, digits_x, digits_y):
+    """A number (2 to 6 of the digits, a pair touching in three in ten, ``number_ink``) or
+    one digit (``pen_ink``, 50-110 pixels high, slanted) in a pen's hand: (alpha, label)."""
+    if number:
+        idx = rng.integers(0, len(digits_y), int(rng.integers(2, 7)))
+        alpha = number_ink(digits_x[idx], rng, touch=rng.random() < 0.3)
+        return alpha, "".join(str(int(d)) for d in digits_y[idx])
+    i = int(rng.integers(0, len(digits_y)))
+    return pen_ink(digits_x[i], rng.uniform(50, 110), rng, slant=rng.uniform(-0.1, 0.2)), int(digits_y[i])
+
+
 def _touching_offset(a, top_a, b, top_b, overlap):
     """Where ``b`` starts relative to ``a``'s left edge so that, in the rows both cover,
     its leftmost stroke reaches ``overlap`` pixels past ``a``'s rightmost one."""

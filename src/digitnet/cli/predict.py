@@ -17,8 +17,9 @@ def add_parser(sub):
         description="Recognise one digit per image. Any image Pillow reads (PNG, JPEG, BMP, GIF, "
         "WebP...; HEIC with the heif extra), any size, dark ink on light paper or the reverse, "
         "is brought to MNIST's form first (lighting, specks, ruled lines, a form's box or "
-        "line and a circle round the digit taken out; cropped, scaled to 20 px, centred by centre of mass "
-        "in 28x28); --raw skips that for images already in MNIST form (28x28 PNG, or .npy).")
+        "line, a circle round the digit and a pen lying beside it taken out; cropped, scaled "
+        "to 20 px, centred by centre of mass in 28x28); --raw skips that for images already "
+        "in MNIST form (28x28 PNG, or .npy).")
     p.add_argument("images", nargs="*", metavar="IMAGE", type=path,
                    help="image files, folders of images, or CSV files of 784-pixel rows; in batch "
                    "mode also zip and tar archives, glob patterns and URLs (s3://, https://...)")

@@ -10,7 +10,8 @@ def add_parser(sub):
     p = sub.add_parser("read", help="read a written number (1 to 20 digits) in each image",
                        description="Read the digits written left to right in each image: "
                        "a form's print (the line it is written on, boxes, ticks, a frame) or a circle "
-                       "drawn round the number is taken out, a line photographed askew (up to 30 "
+                       "drawn round the number is taken out (a pen lying beside it left out; digits "
+                       "far apart or in groups are one number), a line photographed askew (up to 30 "
                        "degrees) turned level, then cut "
                        "into candidate digits (connected components, trial cuts of touching "
                        "ones, a pen's joining strokes cut out) scored by the classifier and a "

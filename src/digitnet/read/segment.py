@@ -298,7 +298,7 @@ def _set_aside(small, groups, height):
     rows = [np.flatnonzero(g.mask.any(axis=1)) for g in groups]
     top = min(int(r[0]) for r in rows)
     flat = [0 < i < len(groups) - 1 and r[-1] - r[0] + 1 < FLAT * height and r[0] >= top + FLAT_TOP * height
-            for i, (g, r) in enumerate(zip(groups, rows))]
+            for i, r in enumerate(rows)]
     if not any(flat):
         return groups, None
     aside = np.zeros(small.shape, bool)

@@ -1102,9 +1102,15 @@ def _strokes(found: Pieces, binary: np.ndarray, stats: Stats) -> np.ndarray:
     STROKE_WIDTH of their box's longer side."""
     height, width = stats.bottom - stats.top, stats.right - stats.left
     fill = stats.area / np.maximum(height * width, 1)
-    across = np.minimum(run_lengths(binary), run_lengths(binary.T).T).reshape(-1)
-    total = np.bincount(found.labels.reshape(-1), weights=across, minlength=found.n + 1)[1:]
+    total = _widths(found, binary)
     return (fill <= STROKE_FILL) & (total <= STROKE_WIDTH * np.maximum(height, width) * stats.area)
+
+
+def _widths(found: Pieces, binary: np.ndarray) -> np.ndarray:
+    """Per piece of ``binary``, the sum over its pixels of the shorter of the level and the
+    upright run each is in (divided by its area: its strokes' mean width)."""
+    across = np.minimum(run_lengths(binary), run_lengths(binary.T).T).reshape(-1)
+    return np.bincount(found.labels.reshape(-1), weights=across, minlength=found.n + 1)[1:]
 
 
 def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = False) -> np.ndarray:
@@ -1120,19 +1126,18 @@ def _near(stats: Stats, box, which: np.ndarray, join: tuple, longest: bool = Fal
 
 def _bars(found: Pieces, stats: Stats, score: np.ndarray) -> np.ndarray:
     """Which pieces are straight strokes far longer than the rest of the ink is high (a pen
-    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_SOLID, BAR_SEEN, BAR_APART), looked for among the
-    BAR_LOOKS heaviest by ``score``."""
+    lying on the paper: BAR_THIN, BAR_LONG, BAR_PIECE, BAR_SOLID, BAR_SEEN, BAR_APART),
+    looked for among the BAR_LOOKS heaviest by ``score``."""
     bars = np.zeros(found.n, bool)
-    high = stats.bottom - stats.top
+    high, wide = stats.bottom - stats.top, stats.right - stats.left
     for k in np.argsort(-score)[:BAR_LOOKS]:
         if score[k] <= 0:
             break
-        length = np.hypot(high[k], stats.right[k] - stats.left[k])  # (its box's diagonal)
+        length = np.hypot(high[k], wide[k])  # (its box's diagonal)
         rest = (score > 0) & ~bars & (stats.area >= SPECK * stats.area[k]) & (high * BAR_PIECE >= length)
         rest[k] = False
         if not rest.any() or length < BAR_LONG * high[rest].max():
             continue
-        wide = stats.right - stats.left
         writing = rest & (stats.area <= BAR_SOLID * high * wide) & (2 * high >= wide)  # (no blots, no bars)
         if writing.sum() == 1:  # one digit beside it, or a 1 beside a speck: as tall as a digit seen
             writing &= high >= BAR_SEEN
@@ -1171,8 +1176,7 @@ def _along(found: Pieces, binary: np.ndarray, stats: Stats, chosen: list, box: t
         if high >= ALONG_HIGH * height and ALONG_HIGH * high <= height and rows >= ALONG_ROWS * high:
             groups.append((members, t, b, left, right))
     if groups and any(g[2] - g[1] >= ALONG_SEEN for g in groups):  # strokes, where one can tell
-        across = np.minimum(run_lengths(binary), run_lengths(binary.T).T).reshape(-1)
-        widths = np.bincount(found.labels.reshape(-1), weights=across, minlength=found.n + 1)[1:]
+        widths = _widths(found, binary)
         groups = [g for g in groups if _stroked(stats, widths, *g)]
     if not groups:
         return chosen, box
