@@ -126,7 +126,8 @@ def prepare(scored, models, margin, runner_up, others=False):
                 im.spelled.append(sequence.log_p(scores, [seen])[0] if seen else -np.inf)
 
 
-def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf):
+def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf,
+           drop_lead=np.inf):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -153,6 +154,9 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
     if (text in texts and seen not in texts and sequence.one_more(seen, text)
             and im.spelled[m] - texts[text] >= one_lead):
         return seen
+    # as ``rescored``: the reader's best path read where the string chosen drops one of its digits
+    if text in texts and sequence.one_more(seen, text, sequence.DIGITS) and im.spelled[m] - texts[text] >= drop_lead:
+        return seen
     return text
 
 
@@ -162,16 +166,17 @@ def report(scored, names, settings, label=""):
         alone = ", ".join(f"{family} {100 * np.mean([im.greedy[m] == im.truth for im in images]):5.1f}%"
                           for family, images in scored.items())
         print(f"{name}, best path alone: {alone}", flush=True)
-        for weight, margin, runner_up, align, align_cost, spell_lead, one_lead in settings:
+        for weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead in settings:
             figures = []
             for family, images in scored.items():
-                texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead)
+                texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead,
+                                drop_lead)
                          for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
-                  f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g}: " + ", ".join(figures),
+                  f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g}: " + ", ".join(figures),
                   flush=True)
 
 
@@ -183,6 +188,8 @@ def main(argv=None):
     parser.add_argument("--realworld-from", type=int, default=0,
                         help="the first realworld picture taken (for a second, disjoint set)")
     parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument("--pen", type=int, default=0,
+                        help="numbers per number family of bench_pen's validation split (default none)")
     parser.add_argument("--split", choices=("validation", "test"), default="validation",
                         help="test: bench_touching's families (its seed), to measure once")
     parser.add_argument("--model")
@@ -200,12 +207,14 @@ def main(argv=None):
     parser.add_argument("--spell-leads", default="inf", help="SPELL_LEADs tried (inf: never spelled)")
     parser.add_argument("--one-leads", default="inf",
                         help="ONE_LEADs tried (inf: a 1 no chain reads never read)")
+    parser.add_argument("--drop-leads", default="inf",
+                        help="DROP_LEADs tried (inf: a digit the chosen string drops never read)")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
-                           args.spell_leads, args.one_leads)]
+                           args.spell_leads, args.one_leads, args.drop_leads)]
 
     from digitnet.read import sequence
 
@@ -260,6 +269,12 @@ def score_families(args):
     else:
         chosen_ = {**families(args.numbers, args.seed, data.validation),
                    **realworld_families(args.realworld, args.realworld_from)}
+        if args.pen:  # a hand that is not MNIST's (bench_pen's validation split)
+            from benchmarks import bench_pen
+
+            chosen_.update({f"stroke-{family.removesuffix('-number')}": [
+                bench_pen.make(family, "validation", i) for i in range(args.pen)]
+                for family in bench_pen.FAMILIES["validation"] if family.endswith("-number")})
     scored = {}
     for family, items in chosen_.items():
         if not args.families or family in args.families.split(","):

@@ -128,7 +128,7 @@ class Reader:
         return (np.eye(sequence.BLANK + 1)[path] * 8).astype(np.float32)
 
 
-@pytest.mark.parametrize("says, weight, expected", [("17", 1.0, "17"), ("7", 1.0, "7"), ("17", 0.0, "7")])
+@pytest.mark.parametrize("says, weight, expected", [("17", 1.0, "17"), ("7", 1.0, "7"), ("11", 0.0, "7")])
 def test_rescoring_chooses_the_chain_the_reader_finds_likely(monkeypatch, says, weight, expected):
     from types import SimpleNamespace
 
@@ -372,17 +372,17 @@ def test_a_sure_best_path_no_chain_reads_is_spelled_with_boxes_of_its_own(monkey
 
 
 class OneThenFour:
-    """A stand-in reader: a 1 at one step with probability ``p`` (else the blank), then a
-    plain 4."""
+    """A stand-in reader: a 1 (or ``digit``) at one step with probability ``p`` (else the
+    blank), then a plain 4."""
 
-    def __init__(self, p):
-        self.p = p
+    def __init__(self, p, digit=1):
+        self.p, self.digit = p, digit
 
     def predict_proba(self, x, batch_size=None):
         steps = x.shape[-1] // sequence.STRIDE
         scores = np.eye(sequence.BLANK + 1)[[sequence.BLANK] * steps] * 8
         scores[3] = -30.0
-        scores[3, [1, sequence.BLANK]] = np.log(self.p), np.log(1 - self.p)
+        scores[3, [self.digit, sequence.BLANK]] = np.log(self.p), np.log(1 - self.p)
         scores[6] = np.eye(sequence.BLANK + 1)[4] * 8
         return scores.astype(np.float32)
 
@@ -401,14 +401,51 @@ def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatc
     digits, keys, lead = sequence.rescored(lat, read, [(0, 1)])
     assert sequence.text(digits) == expected and keys == [(0, 1)]
     assert sequence.ONE_LEAD < sequence.SPELL_LEAD  # the path is not read as a spelled one
-    if expected == "14":
-        assert np.isclose(lead, np.log(p / (1 - p)), atol=0.05)
+    # read or not, the lead is the reader's ln P of the string read less that of the other
+    assert np.isclose(lead, np.log(p / (1 - p)) * (1 if expected == "14" else -1), atol=0.05)
+
+
+@pytest.mark.parametrize("p, expected", [(0.8, "4"), (0.9, "4"), (0.97, "74")])
+def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, expected):
+    """Two digits written over each other are one piece, read as one digit: the reader's
+    path with one more digit of any kind is read where it leads by DROP_LEAD (ln(p / (1 -
+    p)): 1.4 and 2.2 below it, 3.5 above)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p, digit=7)])
+    small = np.zeros((LINE_HEIGHT, 80), np.float32)
+    small[10:40, 10:60] = 1.0
+    lat = SimpleNamespace(n_nodes=2, small=small)
+    read = {(0, 1): (3.0, [(4, one_hot(4))])}
+    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)])
+    assert sequence.text(digits) == expected
+    assert sequence.ONE_LEAD < sequence.DROP_LEAD < sequence.SPELL_LEAD
+    assert np.isclose(lead, np.log(p / (1 - p)) * (1 if expected == "74" else -1), atol=0.05)
+
+
+def test_a_dropped_digit_is_read_from_the_chain_aligned_to_the_reader():
+    """Where a chain of the lattice reads the reader's string, that chain is read, with its
+    own pieces, when it leads the chain chosen by DROP_LEAD, even if the lattice scores it
+    lower."""
+    from types import SimpleNamespace
+
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        monkeypatch.setattr(sequence, "_MODEL", [Reader("17")])
+        lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+        digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)], weight=0.0)
+    finally:
+        monkeypatch.undo()
+    assert sequence.text(digits) == "17" and keys == [(0, 1), (1, 2)] and lead > sequence.DROP_LEAD
 
 
 def test_one_more_is_a_single_one_added_anywhere():
     assert sequence.one_more("14", "4") and sequence.one_more("412", "42") and sequence.one_more("771", "77")
     assert not sequence.one_more("44", "4") and not sequence.one_more("114", "4")
     assert not sequence.one_more("4", "4") and not sequence.one_more("17", "4")
+    # of any digit
+    assert sequence.one_more("44", "4", sequence.DIGITS) and sequence.one_more("72368", "7238", sequence.DIGITS)
+    assert not sequence.one_more("72368", "7228", sequence.DIGITS) and not sequence.one_more("17", "4", "0123")
 
 
 def test_a_deepened_reader_reads_as_before_and_its_new_layers_learn():

@@ -11,12 +11,14 @@ lattice knows better. Three measures of the chain ``decode`` chose:
 - ``most_several``: the pair reader's highest P(two digits or more) among the same;
 
 and, with the sequence reader (``sequence.rescored``), ``sequence_lead``: its ln P of the
-string read less its best ln P of another string the lattice offered, and ``spelled``: 1
-where the reader's own best path was read, no chain of the lattice reading it (then the
-three measures above are those of the lattice's best chain); and ``turned``: how many
-degrees ``level`` turned the writing (0 when it was read as it is), and ``photo`` and
-``form`` (``frontend.Seen``: a photo of paper; a form's print taken out): a line
-photographed askew, or on a form, is read a little less surely than a level one on white.
+string read less its best ln P of another string (one the lattice offered, or its own best
+path where no chain reads it: a reading the reader disagrees with leads by less than 0),
+and ``spelled``: 1 where the reader's own best path was read, no chain of the lattice
+reading it (then the three measures above are those of the lattice's best chain); and
+``turned``: how many degrees ``level`` turned the writing (0 when it was read as it is),
+and ``photo`` and ``form`` (``frontend.Seen``: a photo of paper; a form's print taken
+out): a line photographed askew, or on a form, is read a little less surely than a level
+one on white.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ MARGIN = 8
 STRIDE = 4
 #: The classes: the ten digits, then the blank.
 BLANK = 10
+DIGITS = "0123456789"
 #: How much the sequence reader's ln P(string) weighs against the lattice's score, and
 #: which chains it chooses from: the best of each number of digits whose lattice score
 #: is within CANDIDATE_MARGIN of the best (at most the cascade's MARGIN, so that the
@@ -69,6 +70,11 @@ SPELL_LEAD = 6.0
 #: Chosen on validation (BENCHMARKS.md, "The sequence reader, fourth pass") of 1, 2, 3
 #: and never.
 ONE_LEAD = 2.0
+#: Any digit: when the reader's best path is the string chosen with one more digit and its
+#: ln P leads the chosen string's by at least DROP_LEAD, the path is read (the chain aligned
+#: to it where there is one, else ``spelled``): two digits written over each other are one
+#: piece in the lattice, read as one digit.
+DROP_LEAD = 3.0
 
 _MODEL: list = []
 
@@ -300,10 +306,10 @@ def _traced(back, n_nodes, count):
     return chain[::-1]
 
 
-def one_more(seen: str, chosen: str) -> bool:
-    """Whether ``seen`` is ``chosen`` with one more 1 somewhere in it."""
+def one_more(seen: str, chosen: str, digits: str = "1") -> bool:
+    """Whether ``seen`` is ``chosen`` with one more digit (of ``digits``) somewhere in it."""
     return len(seen) == len(chosen) + 1 and any(
-        seen[i] == "1" and seen[:i] + seen[i + 1:] == chosen for i in range(len(seen)))
+        seen[i] in digits and seen[:i] + seen[i + 1:] == chosen for i in range(len(seen)))
 
 
 def text(digits) -> str:
@@ -366,8 +372,9 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
     """The chain read, chosen by the sequence reader among the lattice's best
     (``candidates``) and the chain that reads what the reader reads (``aligned``): (its
     [(key, digit, probabilities)], its keys, the reader's ln P of its string less the best
-    ln P of another candidate's, at most ``evidence.LIMIT``; None without the shipped
-    sequence reader, the lattice's best chain ``keys`` then read as it is)."""
+    ln P of another candidate's or of its own best path where no chain reads that, at most
+    ``evidence.LIMIT``; None without the shipped sequence reader, the lattice's best chain
+    ``keys`` then read as it is)."""
     digits = [(k, d, p) for k in keys for d, p in read[k][1]]
     if sequence_model() is None or not keys:
         return digits, keys, None
@@ -390,8 +397,14 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
     if unread is not None and one_more(seen, texts[best]) and unread - logs[best] >= ONE_LEAD:
         return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)  # a 1 no chain reads
-    if len(options) < 2:  # nothing to choose between
-        return digits, keys, LIMIT
-    rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]]
+    if one_more(seen, texts[best], DIGITS):  # the chain chosen drops a digit the reader reads
+        if unread is not None and unread - logs[best] >= DROP_LEAD:
+            return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)
+        if seen in texts and logs[texts.index(seen)] - logs[best] >= DROP_LEAD:
+            best = texts.index(seen)
+    # the rivals: the other candidates, and the reader's own path where no chain reads it
+    rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]] + ([unread] if unread is not None else [])
     lead = min(float(logs[best] - max(rivals)), LIMIT) if rivals else LIMIT
+    if len(options) < 2:  # nothing to choose between
+        return digits, keys, lead
     return options[best].digits, options[best].keys, lead
