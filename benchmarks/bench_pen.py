@@ -102,7 +102,8 @@ def _strokes(digit: int, rng):
     shapes = GLYPHS[digit]
     shape = shapes[int(rng.integers(len(shapes)))]
     # the whole shape squeezed or stretched a little, then each point moved
-    a = np.array([[1 + rng.normal(0, 0.05), rng.normal(0, 0.04)], [rng.normal(0, 0.03), 1 + rng.normal(0, 0.03)]])
+    a = np.array([[1 + rng.normal(0, 0.05), rng.normal(0, 0.04)],
+                  [rng.normal(0, 0.03), 1 + rng.normal(0, 0.03)]])
     return [np.asarray(s) @ a.T + rng.normal(0, 0.012, (len(s), 2)) for s in shape]
 
 

@@ -155,7 +155,8 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
             and im.spelled[m] - texts[text] >= one_lead):
         return seen
     # as ``rescored``: the reader's best path read where the string chosen drops one of its digits
-    if text in texts and sequence.one_more(seen, text, sequence.DIGITS) and im.spelled[m] - texts[text] >= drop_lead:
+    if (text in texts and sequence.one_more(seen, text, sequence.DIGITS)
+            and im.spelled[m] - texts[text] >= drop_lead):
         return seen
     return text
 
@@ -176,7 +177,8 @@ def report(scored, names, settings, label=""):
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
-                  f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g}: " + ", ".join(figures),
+                  f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g}: "
+                  + ", ".join(figures),
                   flush=True)
 
 

@@ -444,8 +444,9 @@ def test_one_more_is_a_single_one_added_anywhere():
     assert not sequence.one_more("44", "4") and not sequence.one_more("114", "4")
     assert not sequence.one_more("4", "4") and not sequence.one_more("17", "4")
     # of any digit
-    assert sequence.one_more("44", "4", sequence.DIGITS) and sequence.one_more("72368", "7238", sequence.DIGITS)
-    assert not sequence.one_more("72368", "7228", sequence.DIGITS) and not sequence.one_more("17", "4", "0123")
+    every = sequence.DIGITS
+    assert sequence.one_more("44", "4", every) and sequence.one_more("72368", "7238", every)
+    assert not sequence.one_more("72368", "7228", every) and not sequence.one_more("17", "4", "0123")
 
 
 def test_a_deepened_reader_reads_as_before_and_its_new_layers_learn():
