@@ -89,19 +89,30 @@ def score_singles(items, model, photo=None):
     return int(((predicted == truth) & found).sum()), int((~found).sum()), seconds
 
 
-def score_numbers(items, reader):
-    """(exactly right, no digits found, seconds per picture) as ``digitnet read``."""
+def score_numbers(items, reader, calibrated=None):
+    """(exactly right, no digits found, seconds per picture) as ``digitnet read``; with
+    ``calibrated`` (a ``calibration.Calibration``), and each answer's calibrated
+    confidence and whether it was right: ([confidence], [right])."""
     from digitnet.errors import ImageError
     from digitnet.read import read_number
 
     correct = missing = 0
+    confidences, rights = [], []
     start = time.perf_counter()
     for data, label in items:
         try:
-            correct += read_number(data, reader).text == label
+            reading = read_number(data, reader)
         except ImageError:
             missing += 1
-    return correct, missing, (time.perf_counter() - start) / max(1, len(items))
+            continue
+        correct += reading.text == label
+        if calibrated is not None:
+            confidences.append(calibrated.number_confidence(reading))
+            rights.append(reading.text == label)
+    seconds = (time.perf_counter() - start) / max(1, len(items))
+    if calibrated is not None:
+        return correct, missing, seconds, (confidences, rights)
+    return correct, missing, seconds
 
 
 def main(argv=None):
@@ -191,11 +202,13 @@ def run_families(name: str, description: str, families: dict, pictures, frozen: 
                         help="print each set's SHA-256 as a FROZEN entry and stop")
     args = parser.parse_args(argv)
 
+    from digitnet import calibration
     from digitnet.nn.network import for_inference
     from digitnet.pretrained import photo_model, resolve_model
 
     digits = realworld.digits_of(args.split)
     model = resolve_model(args.model)
+    calibrated = calibration.for_model(args.model)
     photo = photo_model(args.model)
     reader = for_inference(model)
     for family in families[args.split]:
@@ -210,12 +223,16 @@ def run_families(name: str, description: str, families: dict, pictures, frozen: 
         if args.save:
             _save(args.save, family, items)
         start = time.perf_counter()
+        sure = ""
         if family.endswith("-number"):
-            right = score_numbers(items, reader)[0]
+            right, _, _, (confidences, rights) = score_numbers(items, reader, calibrated)
+            if calibrated.fitted and confidences:  # how sure the answers are, calibrated
+                sure = (f"; mean confidence {100 * np.mean(confidences):.1f}%, ECE "
+                        f"{100 * calibration.expected_calibration_error(confidences, rights):.1f}%")
         else:
             right = score_singles(items, model, photo)[0]
         print(f"{args.split} {family}: {right} / {len(items)} right "
-              f"({100 * right / len(items):.1f}%; {time.perf_counter() - start:.0f} s)", flush=True)
+              f"({100 * right / len(items):.1f}%{sure}; {time.perf_counter() - start:.0f} s)", flush=True)
     return 0
 
 
