@@ -127,7 +127,7 @@ def prepare(scored, models, margin, runner_up, others=False):
 
 
 def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf,
-           drop_lead=np.inf):
+           drop_lead=np.inf, drop_several=0.0):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -143,22 +143,36 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
     seen = im.greedy[m]
     if texts and seen and seen not in texts and im.spelled[m] - max(texts.values()) >= spell_lead:
         return seen
-    best, text = -np.inf, ""
+    best, text, chain = -np.inf, "", []
     for n, (o, lp, keep) in enumerate(zip(options, im.logs[m], kept)):
         if not keep:
             continue
         total = o.score + (weight * lp if weight else 0.0) - (align_cost if n == len(im.options) else 0.0)
         if total > best:
-            best, text = total, sequence.text(o.digits)
+            best, text, chain = total, sequence.text(o.digits), o.keys
     # as ``rescored``: the reader's best path read where it adds a 1 to the string chosen
     if (text in texts and seen not in texts and sequence.one_more(seen, text)
             and im.spelled[m] - texts[text] >= one_lead):
         return seen
-    # as ``rescored``: the reader's best path read where the string chosen drops one of its digits
+    # as ``rescored``: the reader's best path read where the string chosen drops one of its
+    # digits (spelled only where the pair reader sees two digits or more in a piece of it)
     if (text in texts and sequence.one_more(seen, text, sequence.DIGITS)
-            and im.spelled[m] - texts[text] >= drop_lead):
+            and im.spelled[m] - texts[text] >= drop_lead
+            and (seen in texts or _several(im, chain) >= drop_several)):
         return seen
     return text
+
+
+def _several(im, keys) -> float:
+    """The pair reader's highest P(two digits or more) among the pieces ``keys`` of a kept
+    picture (1 without a pair reader)."""
+    from digitnet.read import counter
+
+    if np.isnan(im.log_count).all():
+        return 1.0
+    index = {tuple(k): n for n, k in enumerate(im.keys.tolist())}
+    rows = im.log_count[[index[tuple(k)] for k in keys]]
+    return float((np.exp(rows[:, counter.TWO]) + np.exp(rows[:, counter.MORE])).max())
 
 
 def report(scored, names, settings, label=""):
@@ -167,17 +181,19 @@ def report(scored, names, settings, label=""):
         alone = ", ".join(f"{family} {100 * np.mean([im.greedy[m] == im.truth for im in images]):5.1f}%"
                           for family, images in scored.items())
         print(f"{name}, best path alone: {alone}", flush=True)
-        for weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead in settings:
+        for setting in settings:
+            weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead, several = setting
             figures = []
             for family, images in scored.items():
                 texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead,
-                                drop_lead)
+                                drop_lead, several)
                          for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
-                  f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g}: "
+                  f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g} "
+                  f"several {several:g}: "
                   + ", ".join(figures),
                   flush=True)
 
@@ -211,12 +227,13 @@ def main(argv=None):
                         help="ONE_LEADs tried (inf: a 1 no chain reads never read)")
     parser.add_argument("--drop-leads", default="inf",
                         help="DROP_LEADs tried (inf: a digit the chosen string drops never read)")
+    parser.add_argument("--drop-severals", default="0", help="DROP_SEVERALs tried")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
-                           args.spell_leads, args.one_leads, args.drop_leads)]
+                           args.spell_leads, args.one_leads, args.drop_leads, args.drop_severals)]
 
     from digitnet.read import sequence
 

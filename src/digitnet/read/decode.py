@@ -212,7 +212,9 @@ def _decoded(lat: Lattice, s: Scores):
     read, others = both_readings(lat, s)
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
     # the sequence reader's choice among the best chains, wide pieces read either way
-    chosen, keys, lead = sequence.rescored(lat, read, keys, others=others)
+    several = None if s.log_count is None else dict(zip(s.keys, np.exp(s.log_count[:, counter.TWO])
+                                                         + np.exp(s.log_count[:, counter.MORE])))
+    chosen, keys, lead = sequence.rescored(lat, read, keys, others=others, several=several)
     return chosen, read, keys, lead
 
 

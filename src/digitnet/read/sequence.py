@@ -71,13 +71,16 @@ SPELL_LEAD = 6.0
 #: and never.
 ONE_LEAD = 2.0
 #: Any digit: when the reader's best path is the string chosen with one more digit and its
-#: ln P leads the chosen string's by at least DROP_LEAD, the path is read (the chain aligned
-#: to it where there is one, else ``spelled``): two digits written over each other are one
-#: piece in the lattice, read as one digit. Chosen on validation (BENCHMARKS.md, "Digits a
-#: chain drops") of 1-6 and never, as reading the most touching numbers (composed,
-#: realworld's and ``bench_pen``'s) of the leads that read numbers written apart and single
-#: digits no worse than never.
-DROP_LEAD = 3.5
+#: ln P leads the chosen string's by at least DROP_LEAD, the path is read: the chain aligned
+#: to it where there is one, else the path ``spelled``, if the pair reader sees two digits
+#: or more (P at least DROP_SEVERAL) in a piece of the chain chosen. Two digits written
+#: over each other are one piece in the lattice, read as one digit; a 0 drawn with a stem,
+#: which the reader may read "20", is one digit to the pair reader. Chosen on validation
+#: (BENCHMARKS.md, "Digits a chain drops"), as reading the most touching numbers
+#: (composed, realworld's and ``bench_pen``'s) of the settings that read numbers written
+#: apart and single digits no worse than the rule's absence.
+DROP_LEAD = 1.5
+DROP_SEVERAL = 0.2
 
 _MODEL: list = []
 
@@ -371,13 +374,14 @@ def _line_scores(small: np.ndarray, options: list):
 
 
 def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
-             others: dict | None = None):
+             others: dict | None = None, several: dict | None = None):
     """The chain read, chosen by the sequence reader among the lattice's best
     (``candidates``) and the chain that reads what the reader reads (``aligned``): (its
     [(key, digit, probabilities)], its keys, the reader's ln P of its string less the best
     ln P of another candidate's or of its own best path where no chain reads that, at most
     ``evidence.LIMIT``; None without the shipped sequence reader, the lattice's best chain
-    ``keys`` then read as it is)."""
+    ``keys`` then read as it is). ``several``: the pair reader's P(two digits or more) of
+    each piece, where there is a pair reader."""
     digits = [(k, d, p) for k in keys for d, p in read[k][1]]
     if sequence_model() is None or not keys:
         return digits, keys, None
@@ -401,7 +405,8 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
     if unread is not None and one_more(seen, texts[best]) and unread - logs[best] >= ONE_LEAD:
         return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)  # a 1 no chain reads
     if one_more(seen, texts[best], DIGITS):  # the chain chosen drops a digit the reader reads
-        if unread is not None and unread - logs[best] >= DROP_LEAD:
+        if (unread is not None and unread - logs[best] >= DROP_LEAD
+                and (several is None or max(several[k] for k in options[best].keys) >= DROP_SEVERAL)):
             return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)
         if seen in texts and logs[texts.index(seen)] - logs[best] >= DROP_LEAD:
             best = texts.index(seen)
