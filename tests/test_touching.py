@@ -170,7 +170,8 @@ def test_a_pair_reading_that_loses_is_kept_and_the_sequence_reader_may_choose_it
     chosen = decode.decode(lat, s)
     assert [d for _, d, _ in chosen] == [0, 7] and chosen[0][0] == chosen[1][0] == whole
     monkeypatch.setattr(decode, "PAIR_COST", np.inf)  # no pair reading at all: nothing to choose
-    monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # (nor the reader's path read alone)
+    monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # (nor the reader's path read alone,
+    monkeypatch.setattr(sequence, "DROP_LEAD", np.inf)  # as it would be: "07" is "0" with one more)
     assert whole not in decode.both_readings(lat, s)[1] and len(decode.decode(lat, s)) == 1
 
 
