@@ -208,6 +208,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument("--pen", type=int, default=0,
                         help="numbers per number family of bench_pen's validation split (default none)")
+    parser.add_argument("--pen-from", type=int, default=0, help="the first bench_pen picture taken")
     parser.add_argument("--split", choices=("validation", "test"), default="validation",
                         help="test: bench_touching's families (its seed), to measure once")
     parser.add_argument("--model")
@@ -291,8 +292,9 @@ def score_families(args):
         if args.pen:  # a hand that is not MNIST's (bench_pen's validation split)
             from benchmarks import bench_pen
 
+            pens = range(args.pen_from, args.pen_from + args.pen)
             chosen_.update({f"stroke-{family.removesuffix('-number')}": [
-                bench_pen.make(family, "validation", i) for i in range(args.pen)]
+                bench_pen.make(family, "validation", i) for i in pens]
                 for family in bench_pen.FAMILIES["validation"] if family.endswith("-number")})
     scored = {}
     for family, items in chosen_.items():
