@@ -406,7 +406,7 @@ def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatc
 
 
 @pytest.mark.parametrize("p, several, expected", [(0.7, None, "4"), (0.8, None, "4"), (0.9, None, "74"),
-                                                   (0.9, 0.1, "4"), (0.9, 0.5, "74")])
+                                                   (0.9, 0.3, "4"), (0.9, 0.6, "74")])
 def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, several, expected):
     """Two digits written over each other are one piece, read as one digit: the reader's
     path with one more digit of any kind is read where it leads by DROP_LEAD (ln(p / (1 -

@@ -80,7 +80,7 @@ ONE_LEAD = 2.0
 #: (composed, realworld's and ``bench_pen``'s) of the settings that read numbers written
 #: apart and single digits no worse than the rule's absence.
 DROP_LEAD = 1.5
-DROP_SEVERAL = 0.2
+DROP_SEVERAL = 0.5
 
 _MODEL: list = []
 
