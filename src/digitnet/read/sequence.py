@@ -16,7 +16,10 @@ of the string. When no chain reads the reader's best path and the reader is far 
 it than of any of them (``SPELL_LEAD``), that path is read as it is, each digit boxed by
 the columns where the reader saw it (``spelled``); so is it where it reads the chosen
 string with one more 1 and leads it by ``ONE_LEAD``: a 1 merged into its neighbour has no
-piece of its own, and no chain can read it.
+piece of its own, and no chain can read it. Where the reader's path is the chosen string
+with one more digit of any kind and leads it by ``DROP_LEAD``, the path is read (the chain
+aligned to it, or spelled where the pair reader sees two digits in the chain chosen): two
+digits written over each other, which the lattice reads as one.
 
 The shipped file holds three readers trained apart, read together (``Averaged``: their
 columns' ln P averaged, one of them with two votes), as a cascade: the first alone where
@@ -411,7 +414,8 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
         if seen in texts and logs[texts.index(seen)] - logs[best] >= DROP_LEAD:
             best = texts.index(seen)
     # the rivals: the other candidates, and the reader's own path where no chain reads it
-    rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]] + ([unread] if unread is not None else [])
+    rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]]
+    rivals += [unread] if unread is not None else []
     lead = min(float(logs[best] - max(rivals)), LIMIT) if rivals else LIMIT
     if len(options) < 2:  # nothing to choose between
         return digits, keys, lead
