@@ -253,7 +253,7 @@ def main(argv=None):
         checked = sizes_frozen and all(f"{family}/{kind}" in frozen for kind in crops)
         row = []
         for kind, items in (("as made", made), *crops.items()):
-            right = (score_numbers(items, reader)[0] if is_number
+            right = (score_numbers(items, reader).correct if is_number
                      else score_singles(items, model, photo)[0])
             group = totals["numbers" if is_number else "digits"][kind]
             group[0] += right

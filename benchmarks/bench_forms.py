@@ -284,7 +284,7 @@ def main(argv=None):
     for form in FORMS[args.split]:
         row, seconds = [], 0.0
         for condition in CONDITIONS:
-            correct, _, per_picture = score_numbers(sets[(form, condition)], reader)
+            correct, _, per_picture = score_numbers(sets[(form, condition)], reader)[:3]
             seconds += per_picture * args.numbers
             total += correct
             row.append(f"{100 * correct / args.numbers:7.1f}%")

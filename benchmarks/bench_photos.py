@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -89,10 +90,20 @@ def score_singles(items, model, photo=None):
     return int(((predicted == truth) & found).sum()), int((~found).sum()), seconds
 
 
-def score_numbers(items, reader, calibrated=None):
-    """(exactly right, no digits found, seconds per picture) as ``digitnet read``; with
-    ``calibrated`` (a ``calibration.Calibration``), and each answer's calibrated
-    confidence and whether it was right: ([confidence], [right])."""
+class Scored(NamedTuple):
+    """``score_numbers``' answer: how many read exactly, how many with no digit found, the
+    seconds per picture; with a calibration, each answer's calibrated confidence and
+    whether it was right."""
+    correct: int
+    missing: int
+    seconds: float
+    confidences: list
+    rights: list
+
+
+def score_numbers(items, reader, calibrated=None) -> Scored:
+    """``items`` read as ``digitnet read`` reads them (``Scored``); with ``calibrated`` (a
+    ``calibration.Calibration``), each answer's calibrated confidence too."""
     from digitnet.errors import ImageError
     from digitnet.read import read_number
 
@@ -109,10 +120,7 @@ def score_numbers(items, reader, calibrated=None):
         if calibrated is not None:
             confidences.append(calibrated.number_confidence(reading))
             rights.append(reading.text == label)
-    seconds = (time.perf_counter() - start) / max(1, len(items))
-    if calibrated is not None:
-        return correct, missing, seconds, (confidences, rights)
-    return correct, missing, seconds
+    return Scored(correct, missing, (time.perf_counter() - start) / max(1, len(items)), confidences, rights)
 
 
 def main(argv=None):
@@ -162,7 +170,7 @@ def main(argv=None):
         frozen = FROZEN[args.split].get(family)
         check = "" if n != (NUMBERS if is_number else SINGLES) or frozen is None else (
             "  frozen: ok" if frozen == digest else "  FROZEN CHECKSUM DIFFERS")
-        correct, missing, seconds = (score_numbers(items, reader) if is_number
+        correct, missing, seconds = (score_numbers(items, reader)[:3] if is_number
                                      else score_singles(items, model, photo))
         print(f"{family:10s} {n:5d} {100 * correct / n:7.2f}% {missing:4d} {1000 * seconds:7.1f}{check}",
               flush=True)
@@ -225,10 +233,11 @@ def run_families(name: str, description: str, families: dict, pictures, frozen: 
         start = time.perf_counter()
         sure = ""
         if family.endswith("-number"):
-            right, _, _, (confidences, rights) = score_numbers(items, reader, calibrated)
-            if calibrated.fitted and confidences:  # how sure the answers are, calibrated
-                sure = (f"; mean confidence {100 * np.mean(confidences):.1f}%, ECE "
-                        f"{100 * calibration.expected_calibration_error(confidences, rights):.1f}%")
+            scored = score_numbers(items, reader, calibrated)
+            right = scored.correct
+            if calibrated.fitted and scored.confidences:  # how sure the answers are, calibrated
+                ece = calibration.expected_calibration_error(scored.confidences, scored.rights)
+                sure = f"; mean confidence {100 * np.mean(scored.confidences):.1f}%, ECE {100 * ece:.1f}%"
         else:
             right = score_singles(items, model, photo)[0]
         print(f"{args.split} {family}: {right} / {len(items)} right "

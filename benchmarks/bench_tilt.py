@@ -84,7 +84,7 @@ def main(argv=None):
     for a in ANGLES[args.split]:
         row, seconds = [], 0.0
         for kind in KINDS:
-            correct, _, per_picture = score_numbers(sets[(kind, a)], reader)
+            correct, _, per_picture = score_numbers(sets[(kind, a)], reader)[:3]
             seconds += per_picture * args.numbers
             if a:
                 totals[kind] += correct

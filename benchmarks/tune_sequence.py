@@ -172,7 +172,7 @@ def _several(im, keys) -> float:
         return 1.0
     index = {tuple(k): n for n, k in enumerate(im.keys.tolist())}
     rows = im.log_count[[index[tuple(k)] for k in keys]]
-    return float((np.exp(rows[:, counter.TWO]) + np.exp(rows[:, counter.MORE])).max())
+    return float(counter.several(rows).max())
 
 
 def report(scored, names, settings, label=""):

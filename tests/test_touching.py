@@ -285,3 +285,11 @@ def test_the_tuning_benchmarks_read_kept_scores_as_read_does(tmp_path):
     assert kept["zeros"][0].small.shape == scored["zeros"][0].small.shape
     read = read_number(two_zeros(), model).text
     assert read_scored(kept["zeros"][0]) == read_scored(scored["zeros"][0]) == read
+
+
+def test_several_is_the_pair_readers_probability_of_two_digits_or_more():
+    from digitnet.read import counter
+
+    log_count = np.log(np.array([[0.1, 0.6, 0.2, 0.1], [0.0 + 1e-9, 0.1, 0.5, 0.4 - 1e-9]]))
+    assert np.allclose(counter.several(log_count), [0.3, 0.9])
+    assert np.isclose(counter.several(log_count[0]), 0.3)  # one piece's

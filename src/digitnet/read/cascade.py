@@ -113,7 +113,7 @@ class _Pieces:
         """Whether the piece ``key`` (scored) is surely one whole digit."""
         n = self.row[key]
         p, log_whole, log_count = self.column(1)[n], self.column(2)[n], self.column(3)
-        several = 0.0 if log_count is None else float(np.exp(log_count[n, counter.TWO:]).sum())
+        several = 0.0 if log_count is None else float(counter.several(log_count[n]))
         return bool(p.max() >= SURE_DIGIT and np.exp(log_whole) >= SURE_WHOLE and 1 - several >= SURE_FEWER)
 
     def scores(self, full, only=None) -> Scores:

@@ -92,6 +92,12 @@ def assess_frames(frames, model=None):
     return count, pair.reshape(len(z), 100)
 
 
+def several(log_count) -> np.ndarray:
+    """P(two digits or more) of each piece, from its log P(count) (``assess``; (n, 4), or
+    one piece's (4,))."""
+    return np.exp(np.asarray(log_count)[..., TWO:]).sum(axis=-1)
+
+
 def _log_softmax(z):
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))

@@ -166,7 +166,7 @@ def _ways(lat: Lattice, s: Scores):
         if s.log_count is None:
             out[k] = [(gain, [(int(p.argmax()), p)])]
             continue
-        several = np.exp(s.log_count[n, counter.TWO]) + np.exp(s.log_count[n, counter.MORE])
+        several = float(counter.several(s.log_count[n]))
         out[k] = [(gain + COUNT_WEIGHT * np.log(max(1.0 - several, 1e-12)), [(int(p.argmax()), p)])]
         if s.pair is None or lat.pieces[k][1] - lat.pieces[k][0] < PAIR_WIDTH * lat.height:
             continue
@@ -212,8 +212,7 @@ def _decoded(lat: Lattice, s: Scores):
     read, others = both_readings(lat, s)
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
     # the sequence reader's choice among the best chains, wide pieces read either way
-    several = None if s.log_count is None else dict(zip(s.keys, np.exp(s.log_count[:, counter.TWO])
-                                                         + np.exp(s.log_count[:, counter.MORE])))
+    several = None if s.log_count is None else dict(zip(s.keys, counter.several(s.log_count)))
     chosen, keys, lead = sequence.rescored(lat, read, keys, others=others, several=several)
     return chosen, read, keys, lead
 

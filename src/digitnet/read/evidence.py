@@ -43,7 +43,7 @@ def evidence(n_nodes, read, chosen, s, rivals=None) -> dict:
     least_whole = min((float(s.log_whole[n]) for n in singles), default=0.0)
     most_several = 0.0
     if s.log_count is not None and singles:
-        several = np.exp(s.log_count[singles, counter.TWO]) + np.exp(s.log_count[singles, counter.MORE])
+        several = counter.several(s.log_count[singles])
         most_several = float(several.max())
     return {"margin": margin(n_nodes, read if rivals is None else rivals, chosen),
             "least_whole": max(least_whole, -LIMIT), "most_several": most_several}
