@@ -15,7 +15,8 @@ def add_parser(sub):
                        "degrees) turned level, then cut "
                        "into candidate digits (connected components, trial cuts of touching "
                        "ones, a pen's joining strokes cut out) scored by the classifier and a "
-                       "reader of the whole line. "
+                       "reader of the whole line, which also restores a digit written over its "
+                       "neighbour that the cuts drop. "
                        "Confidences are calibrated: the chance of being right "
                        "(docs/confidence.md). A number below --min-confidence is reported as "
                        "rejected, and its digits below it are flagged with '?'.")
