@@ -4,7 +4,7 @@
                                       [--channels 24,48,64] [--hidden 192] [--out FILE]
                                       [--lines FILE.npz] [--start MODEL] [--lr 0.001]
                                       [--thicken 0] [--ones 0] [--pens 0] [--ligatures 0]
-                                      [--deepen N]
+                                      [--crowd 0] [--deepen N]
 
 Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
 validation and test are never seen): a third touching as a pen makes them touch
@@ -21,7 +21,9 @@ the CTC cost (``digitnet.nn.ctc``); ``--start`` continues from a reader already 
 strokes are thickened by a pixel at random (a broader pen). Three shares aim the lines at
 real writing: ``--pens`` lines drawn crisp as a pen draws (``pen``), ``--ones`` touching
 numbers given a 1 among their digits, ``--ligatures`` touching numbers whose ligatures
-cross gaps of 5-40% of a digit's height. 5% is held out to report how many lines the best
+cross gaps of 5-40% of a digit's height; ``--crowd`` touching numbers slid past touching by
+up to half the narrower digit's width (``CROWD``; ``data.touching``'s own is a quarter), as
+a hand that writes its digits over each other does. 5% is held out to report how many lines the best
 path reads exactly. Writes src/digitnet/models/sequence.npz after every epoch (a long run
 can be stopped); ``--lines`` keeps the composed lines (outside the repository).
 """
@@ -43,16 +45,19 @@ LINE_INPUT = {
     "layout": "(n, 1, 32, width); outputs one row of 11 scores per 4 columns",
 }
 BATCH = 32
+#: How far past touching a crowded pair may be slid (``--crowd``), as a fraction of the
+#: narrower digit's width.
+CROWD = 0.5
 
 
-def compose(i, rng, digits, ones=0.0, ligatures=0.0):
+def compose(i, rng, digits, ones=0.0, ligatures=0.0, crowd=0.0):
     """The i-th number of the mix described above: (image, its digits as a string). A
     share ``ones`` of the touching numbers has one digit replaced by a 1 (a narrow stroke
     that merges into its neighbour: the error most often left); a share ``ligatures`` has
     its ligatures drawn across wider gaps (5-40% of a digit's height), as joined writing
-    has them."""
+    has them; a share ``crowd`` its pairs slid over each other by up to ``CROWD``."""
     from digitnet.data.synthetic import number
-    from digitnet.data.touching import touching_number
+    from digitnet.data.touching import OVERLAP, touching_number
 
     k = int(rng.integers(1, 4) if i % 3 == 2 else rng.integers(1, 9))
     idx = rng.integers(0, len(digits.x), k)
@@ -62,8 +67,10 @@ def compose(i, rng, digits, ones=0.0, ligatures=0.0):
         if ones and k > 1 and rng.random() < ones:
             idx[rng.integers(0, k)] = rng.choice(np.flatnonzero(digits.y == 1))
         joined = bool(ligatures) and rng.random() < ligatures
+        crowded = bool(crowd) and rng.random() < crowd
         image = touching_number(digits.x[idx], rng, touching=float(rng.choice([0.5, 1.0])),
-                                ligature_gap=(0.05, 0.4) if joined else None)[0]
+                                ligature_gap=(0.05, 0.4) if joined else None,
+                                overlap=CROWD if crowded else OVERLAP)[0]
     else:
         image = number(digits.x[idx], rng, touching=float(rng.choice([0.0, 0.3, 1.0])))[0]
     return image, "".join(map(str, digits.y[idx]))
@@ -81,7 +88,7 @@ def pen(small, rng):
     return np.clip((small - cut) / 0.12 + 0.5, 0.0, 1.0)
 
 
-def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0):
+def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0, crowd=0.0):
     """The lines (list of (32, width) float16 arrays) and labels of ``numbers`` numbers;
     a share ``pens`` drawn with ``pen``."""
     from digitnet.read.segment import scaled_ink
@@ -89,7 +96,7 @@ def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0):
 
     out, labels = [], []
     for i in range(numbers):
-        image, label = compose(i, rng, digits, ones, ligatures)
+        image, label = compose(i, rng, digits, ones, ligatures, crowd)
         small = scaled_ink(image)[0]
         if pens and rng.random() < pens:
             small = pen(small, rng)
@@ -233,16 +240,18 @@ def main(argv=None):
     parser.add_argument("--pens", type=float, default=0.0, help="share of lines drawn as by a pen")
     parser.add_argument("--ligatures", type=float, default=0.0,
                         help="share of touching numbers whose ligatures cross wider gaps")
+    parser.add_argument("--crowd", type=float, default=0.0,
+                        help="share of touching numbers slid over each other by up to half a digit's width")
     parser.add_argument("--deepen", type=int, default=0,
                         help="with --start: convolutions added before the columns, "
                              "each first the identity (a wider view of the line)")
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.hidden) < 1:
         parser.error("--numbers, --epochs and --hidden must be at least 1")
-    shares = (args.thicken, args.ones, args.pens, args.ligatures)
+    shares = (args.thicken, args.ones, args.pens, args.ligatures, args.crowd)
     if not (args.lr > 0 and all(0 <= share <= 1 for share in shares)):
         parser.error("--lr must be positive and the shares (--thicken, --ones, --pens, "
-                     "--ligatures) in [0, 1]")
+                     "--ligatures, --crowd) in [0, 1]")
     if args.start and not args.start.is_file():
         parser.error(f"--start: no such file: {args.start}")
     if args.deepen < 0:
@@ -260,7 +269,7 @@ def main(argv=None):
     else:
         train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
         images, labels = lines(args.numbers, np.random.default_rng(args.seed), train_digits,
-                               args.ones, args.pens, args.ligatures)
+                               args.ones, args.pens, args.ligatures, args.crowd)
         if args.lines:
             save_lines(args.lines, images, labels)
     print(f"{len(images)} lines, widths {min(im.shape[1] for im in images)}-"
@@ -291,7 +300,7 @@ def main(argv=None):
                          "numbers": len(labels), "epochs": epoch, "of_epochs": args.epochs,
                          "seed": args.seed, "channels": list(channels), "hidden": args.hidden,
                          "lr": args.lr, "thicken": args.thicken, "ones": args.ones, "pens": args.pens,
-                         "ligatures": args.ligatures, "deepened": deepened,
+                         "ligatures": args.ligatures, "crowd": args.crowd, "deepened": deepened,
                          "start": args.start.name if args.start else None,
                          "seconds": round(time.perf_counter() - start, 1), "command": command},
             "metrics": {"held_out_exact": round(accuracy, 4)},

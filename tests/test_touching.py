@@ -67,6 +67,29 @@ def test_a_ligature_across_a_wider_gap_still_joins_the_pair():
     assert len(gaps) >= 2 and min(gaps) > 0.2
 
 
+def test_a_crowded_hand_slides_its_digits_further_over_each_other():
+    """``overlap``: how far past touching a pair may be slid (fit_sequence ``--crowd``
+    gives half the narrower digit's width); the default draws what it always drew."""
+    rows = drawn_rows()[[0, 2]]
+    assert np.array_equal(np.asarray(touching_number(rows, np.random.default_rng(0))[0]),
+                          np.asarray(touching_number(rows, np.random.default_rng(0), overlap=0.25)[0]))
+
+    def shared(overlap):
+        """The mean share of the narrower box that the two boxes share, over 40 draws
+        without ligatures."""
+        out = []
+        for seed in range(40):
+            rng = np.random.default_rng(seed)
+            image, boxes, layers = touching_number(rows, rng, overlap=overlap)
+            stroke = (np.asarray(image) < 128) & (np.max(layers, axis=0) < 0.5)
+            if stroke.sum() <= 20:  # slid, not joined by a pen's stroke
+                (l0, _, r0, _), (l1, _, r1, _) = boxes
+                out.append((r0 - l1) / min(r0 - l0, r1 - l1))
+        return np.mean(out)
+
+    assert shared(0.5) > shared(0.25) + 0.05 > shared(0.0) + 0.1
+
+
 def test_a_piece_is_framed_whole_and_centred_keeping_its_shape():
     small = np.zeros((64, 100), np.float32)
     small[10:50, 20:80] = 1.0  # 40 high, 60 wide

@@ -83,9 +83,10 @@ def _contact(left_ink, right_ink, left_box, right_box):
     return bool((grown & b).any())
 
 
-def _slide(inks, tops, x_left, i, rng, ligature, ligature_gap=None):
-    """The left edge of digit ``i``, placed to touch digit ``i - 1`` at ``x_left``; for a
-    ligature, a gap of a few pixels, or ``ligature_gap`` (a range, in heights) if given."""
+def _slide(inks, tops, x_left, i, rng, ligature, ligature_gap=None, overlap=OVERLAP):
+    """The left edge of digit ``i``, placed to touch digit ``i - 1`` at ``x_left`` and
+    overlap it by up to ``overlap`` of the narrower one's width; for a ligature, a gap of a
+    few pixels, or ``ligature_gap`` (a range, in heights) if given."""
     left, right = inks[i - 1], inks[i]
     if ligature and ligature_gap is not None:
         height = max(left.shape[0], right.shape[0])
@@ -96,7 +97,7 @@ def _slide(inks, tops, x_left, i, rng, ligature, ligature_gap=None):
         return x
     while x > x_left and not _contact(left, right, (x_left, tops[i - 1]), (x, tops[i])):
         x -= 1
-    return x - int(rng.integers(0, int(OVERLAP * narrow) + 1))
+    return x - int(rng.integers(0, int(overlap * narrow) + 1))
 
 
 def _ligature(page, left_layer, right_layer, width, rng):
@@ -117,10 +118,12 @@ def _ligature(page, left_layer, right_layer, width, rng):
 
 
 def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margin=20,
-                    ligature_gap=None):
+                    ligature_gap=None, overlap=OVERLAP):
     """Digits side by side, black on white, each neighbouring pair touching with
     probability ``touching`` as described above; ``ligature_gap`` (a range, in digit
-    heights) spaces a ligature's digits wider apart, as joined writing does. Returns
+    heights) spaces a ligature's digits wider apart, as joined writing does; ``overlap``
+    (a fraction of the narrower digit's width) is how far past touching a pair may be
+    slid, ``OVERLAP`` unless given (a crowded hand slides further). Returns
     (Pillow "L" image, boxes, layers): each digit's (left, top, right, bottom) and its
     ink alone on a page."""
     from PIL import Image
@@ -135,7 +138,8 @@ def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margi
     xs = [margin]
     for i in range(1, len(inks)):
         if joins[i]:
-            xs.append(max(margin, _slide(inks, tops, xs[-1], i, rng, ligatures[i], ligature_gap)))
+            xs.append(max(margin, _slide(inks, tops, xs[-1], i, rng, ligatures[i], ligature_gap,
+                                          overlap)))
         else:
             xs.append(xs[-1] + inks[i - 1].shape[1] + int(rng.integers(gap[0], gap[1] + 1)))
     width = max(x + ink.shape[1] for x, ink in zip(xs, inks)) + margin
