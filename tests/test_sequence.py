@@ -75,6 +75,33 @@ def test_join_sequence_refuses_what_it_cannot_join(tmp_path, capsys):
     assert not (tmp_path / "out.npz").exists()
 
 
+def test_join_sequence_takes_joined_readers_apart_again(tmp_path, capsys):
+    """``--apart``: each reader of a joined file written alone, as trained (its own run in
+    its metadata), so that joining them again reads a line as the file did."""
+    from benchmarks.join_sequence import main as join
+
+    from digitnet.io import load_model, read_config, save_model
+
+    for seed in (0, 1):
+        net = sequence.sequence_reader(np.random.default_rng(seed), (4, 4, 4), 8)
+        save_model(tmp_path / f"{seed}.npz", net, {"training": {"seed": seed}, "outputs": "logits",
+                                                   "preprocessing": "a line"}, half=True)
+    assert join([str(tmp_path / "both.npz"), f"{tmp_path / '0.npz'}*2", str(tmp_path / "1.npz")]) == 0
+    assert join([str(tmp_path / "parts"), "--apart", str(tmp_path / "both.npz")]) == 0
+    assert "reader2.npz: weight 1" in capsys.readouterr().out
+    assert read_config(tmp_path / "parts" / "reader2.npz")["training"] == {"seed": 1}
+    assert join([str(tmp_path / "again.npz"), f"{tmp_path / 'parts' / 'reader1.npz'}*2",
+                 str(tmp_path / "parts" / "reader2.npz")]) == 0
+    x = np.random.default_rng(2).random((1, 1, sequence.HEIGHT, 40), np.float32)
+    before, after = (sequence.column_scores_batch(sequence.readers(load_model(tmp_path / name)), x)
+                     for name in ("both.npz", "again.npz"))
+    np.testing.assert_array_equal(before, after)
+    assert join([str(tmp_path / "out"), "--apart", str(tmp_path / "0.npz")]) == 2  # one reader
+    assert "not several" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        join([str(tmp_path / "out"), "--apart", str(tmp_path / "both.npz"), str(tmp_path / "0.npz")])
+
+
 @pytest.mark.parametrize("weights", [[1], [1, 0], "heavy", [1, None]])
 def test_a_readers_file_with_bad_weights_is_a_model_file_error(tmp_path, weights):
     from digitnet.errors import ModelFileError
@@ -262,6 +289,25 @@ def test_fit_sequence_draws_lines_as_a_pen_and_puts_ones_in_touching_numbers():
     touching = [compose(3 * i, rng, digits, ones=1.0)[1] for i in range(20)]
     assert all("1" in text for text in touching if len(text) > 1)
     assert sum("1" in compose(3 * i, rng, digits)[1] for i in range(20)) < 10  # 1 in 40 a 1
+
+
+def test_fit_sequence_crowds_touching_numbers_when_asked():
+    """``--crowd``: touching numbers slid over each other by up to half a digit's width
+    are narrower, over the same digits, than those slid by a quarter."""
+    from types import SimpleNamespace
+
+    from benchmarks.fit_sequence import compose
+
+    from test_touching import drawn_rows
+
+    rows = drawn_rows()
+    digits = SimpleNamespace(x=rows[[0, 2] * 20], y=np.array([0, 7] * 20))
+
+    def width(crowd):
+        rng = np.random.default_rng(5)
+        return sum(compose(3 * i, rng, digits, crowd=crowd)[0].width for i in range(30))
+
+    assert width(1.0) < 0.97 * width(0.0)
 
 
 def test_fit_sequence_without_the_new_shares_composes_the_lines_it_always_did():
