@@ -92,16 +92,16 @@ def test_number_features_worked_by_hand():
     assert overlaps == pytest.approx(0.5)  # the first two boxes overlap, the last two do not
     assert spread == pytest.approx(np.std([20, 20, 40]) / 20)
     # no evidence: sure of its segmentation, level, on white (not a photo, no form)
-    assert evidence == [calibration.MARGIN, 0.0, 0.0, calibration.MARGIN, 0.0, 0.0, 0.0]
+    assert evidence == [calibration.MARGIN, 0.0, 0.0, calibration.MARGIN, 0.0, 0.0, 0.0, 0.0]
     assert np.isfinite(number_features(reading([1.0], [(0, 0, 5, 5)]))).all()  # float32's exact 1.0
 
 
 def test_number_features_read_the_segmentations_evidence():
     r = reading([0.5, 0.9], [(0, 0, 10, 20), (12, 0, 22, 20)])
     r.evidence = {"margin": -40.0, "least_whole": -2.5, "most_several": 0.75, "sequence_lead": 12.5,
-                  "turned": 45.0, "photo": 1.0, "form": 1.0}
-    assert list(number_features(r)[-7:]) == [-calibration.MARGIN, -2.5, 0.75, calibration.MARGIN,
-                                             calibration.TURNED, 1.0, 1.0]  # clipped
+                  "turned": 45.0, "photo": 1.0, "form": 1.0, "spelled": 1.0}
+    assert list(number_features(r)[-8:]) == [-calibration.MARGIN, -2.5, 0.75, calibration.MARGIN,
+                                             calibration.TURNED, 1.0, 1.0, 1.0]  # clipped
 
 
 def test_a_reading_calibrated_marks_digits_by_their_calibrated_confidence():

@@ -10,7 +10,8 @@ score 0.99). Each is mapped here, after the fact, to a calibrated one:
   answer (the argmax) never changes;
 - a number (``read``): a logistic regression of whether the whole string is right, from
   its digits' confidences and what the segmentation left in the reading (how many
-  digits, how wide each is against the writing's height, how many touch or overlap);
+  digits, how wide each is against the writing's height, how many touch or overlap,
+  whether the sequence reader's own path was read rather than a chain's);
 - a digit of a number: a logistic (Platt) map of its raw confidence.
 
 The fitted parameters live in ``models/calibration.json`` (``benchmarks/fit_calibration.py``
@@ -36,7 +37,7 @@ BINS = 15
 #: What a number's logistic regression reads, in this order (``number_features``).
 NUMBER_FEATURES = ("log_product", "min_logit", "second_logit", "digits", "widest", "narrowest",
                    "overlaps", "height_spread", "margin", "least_whole", "most_several",
-                   "sequence_lead", "turned", "photo", "form")
+                   "sequence_lead", "turned", "photo", "form", "spelled")
 #: A reading's segmentation margin and its sequence reader's lead (``read.evidence``) are
 #: clipped to +-MARGIN: beyond it, a rival is out of the question (or there is none).
 MARGIN = 10.0
@@ -175,8 +176,9 @@ def number_features(reading) -> np.ndarray:
     reader's largest P(several digits) among its pieces; the sequence reader's lead of the
     string read over the best other candidate, clipped to +-MARGIN; how many degrees the
     writing was turned level, up to TURNED; whether the picture was a photo of paper, and
-    whether a form's print was taken out of it (``frontend.Seen``; a reading without
-    evidence counts as sure of its segmentation, level, and neither)."""
+    whether a form's print was taken out of it (``frontend.Seen``); whether the string was
+    spelled by the sequence reader, no chain of the lattice reading it (a reading without
+    evidence counts as sure of its segmentation, level, and none of these)."""
     digits = reading.digits
     if not digits:
         raise ValueError("a reading without digits has no confidence")
@@ -196,7 +198,8 @@ def number_features(reading) -> np.ndarray:
                      float(evidence.get("least_whole", 0.0)), float(evidence.get("most_several", 0.0)),
                      float(np.clip(evidence.get("sequence_lead", MARGIN), -MARGIN, MARGIN)),
                      min(float(evidence.get("turned", 0.0)), TURNED),
-                     float(evidence.get("photo", 0.0)), float(evidence.get("form", 0.0))])
+                     float(evidence.get("photo", 0.0)), float(evidence.get("form", 0.0)),
+                     float(evidence.get("spelled", 0.0))])
 
 
 @dataclass
