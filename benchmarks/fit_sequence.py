@@ -4,7 +4,7 @@
                                       [--channels 24,48,64] [--hidden 192] [--out FILE]
                                       [--lines FILE.npz] [--start MODEL] [--lr 0.001]
                                       [--thicken 0] [--ones 0] [--pens 0] [--ligatures 0]
-                                      [--crowd 0] [--deepen N]
+                                      [--crowd 0] [--joined-ones 0] [--deepen N]
 
 Composes numbers of 1 to 8 digits from MNIST *training* digits (the first 50,000;
 validation and test are never seen): a third touching as a pen makes them touch
@@ -23,7 +23,9 @@ real writing: ``--pens`` lines drawn crisp as a pen draws (``pen``), ``--ones`` 
 numbers given a 1 among their digits, ``--ligatures`` touching numbers whose ligatures
 cross gaps of 5-40% of a digit's height; ``--crowd`` touching numbers slid past touching by
 up to half the narrower digit's width (``CROWD``; ``data.touching``'s own is a quarter), as
-a hand that writes its digits over each other does. 5% is held out to report how many lines the best
+a hand that writes its digits over each other does; ``--joined-ones`` touching numbers
+given a 1 after their first digit and every touching pair joined by a pen's stroke (a
+stroke that meets a 1 does not make it a 4). 5% is held out to report how many lines the best
 path reads exactly. Writes src/digitnet/models/sequence.npz after every epoch (a long run
 can be stopped); ``--lines`` keeps the composed lines (outside the repository).
 """
@@ -50,14 +52,15 @@ BATCH = 32
 CROWD = 0.5
 
 
-def compose(i, rng, digits, ones=0.0, ligatures=0.0, crowd=0.0):
+def compose(i, rng, digits, ones=0.0, ligatures=0.0, crowd=0.0, joined_ones=0.0):
     """The i-th number of the mix described above: (image, its digits as a string). A
     share ``ones`` of the touching numbers has one digit replaced by a 1 (a narrow stroke
     that merges into its neighbour: the error most often left); a share ``ligatures`` has
     its ligatures drawn across wider gaps (5-40% of a digit's height), as joined writing
-    has them; a share ``crowd`` its pairs slid over each other by up to ``CROWD``."""
+    has them; a share ``crowd`` its pairs slid over each other by up to ``CROWD``; a share
+    ``joined_ones`` a 1 after its first digit, every touching pair joined by a stroke."""
     from digitnet.data.synthetic import number
-    from digitnet.data.touching import OVERLAP, touching_number
+    from digitnet.data.touching import LIGATURE, OVERLAP, touching_number
 
     k = int(rng.integers(1, 4) if i % 3 == 2 else rng.integers(1, 9))
     idx = rng.integers(0, len(digits.x), k)
@@ -68,9 +71,13 @@ def compose(i, rng, digits, ones=0.0, ligatures=0.0, crowd=0.0):
             idx[rng.integers(0, k)] = rng.choice(np.flatnonzero(digits.y == 1))
         joined = bool(ligatures) and rng.random() < ligatures
         crowded = bool(crowd) and rng.random() < crowd
+        joined_one = bool(joined_ones) and k > 1 and rng.random() < joined_ones
+        if joined_one:
+            idx[rng.integers(1, k)] = rng.choice(np.flatnonzero(digits.y == 1))
         image = touching_number(digits.x[idx], rng, touching=float(rng.choice([0.5, 1.0])),
                                 ligature_gap=(0.05, 0.4) if joined else None,
-                                overlap=CROWD if crowded else OVERLAP)[0]
+                                overlap=CROWD if crowded else OVERLAP,
+                                ligature=1.0 if joined_one else LIGATURE)[0]
     else:
         image = number(digits.x[idx], rng, touching=float(rng.choice([0.0, 0.3, 1.0])))[0]
     return image, "".join(map(str, digits.y[idx]))
@@ -88,7 +95,7 @@ def pen(small, rng):
     return np.clip((small - cut) / 0.12 + 0.5, 0.0, 1.0)
 
 
-def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0, crowd=0.0):
+def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0, crowd=0.0, joined_ones=0.0):
     """The lines (list of (32, width) float16 arrays) and labels of ``numbers`` numbers;
     a share ``pens`` drawn with ``pen``."""
     from digitnet.read.segment import scaled_ink
@@ -96,7 +103,7 @@ def lines(numbers, rng, digits, ones=0.0, pens=0.0, ligatures=0.0, crowd=0.0):
 
     out, labels = [], []
     for i in range(numbers):
-        image, label = compose(i, rng, digits, ones, ligatures, crowd)
+        image, label = compose(i, rng, digits, ones, ligatures, crowd, joined_ones)
         small = scaled_ink(image)[0]
         if pens and rng.random() < pens:
             small = pen(small, rng)
@@ -242,16 +249,18 @@ def main(argv=None):
                         help="share of touching numbers whose ligatures cross wider gaps")
     parser.add_argument("--crowd", type=float, default=0.0,
                         help="share of touching numbers slid over each other by up to half a digit's width")
+    parser.add_argument("--joined-ones", type=float, default=0.0,
+                        help="share of touching numbers given a 1 joined to its neighbour by a pen's stroke")
     parser.add_argument("--deepen", type=int, default=0,
                         help="with --start: convolutions added before the columns, "
                              "each first the identity (a wider view of the line)")
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.hidden) < 1:
         parser.error("--numbers, --epochs and --hidden must be at least 1")
-    shares = (args.thicken, args.ones, args.pens, args.ligatures, args.crowd)
+    shares = (args.thicken, args.ones, args.pens, args.ligatures, args.crowd, args.joined_ones)
     if not (args.lr > 0 and all(0 <= share <= 1 for share in shares)):
         parser.error("--lr must be positive and the shares (--thicken, --ones, --pens, "
-                     "--ligatures, --crowd) in [0, 1]")
+                     "--ligatures, --crowd, --joined-ones) in [0, 1]")
     if args.start and not args.start.is_file():
         parser.error(f"--start: no such file: {args.start}")
     if args.deepen < 0:
@@ -269,7 +278,7 @@ def main(argv=None):
     else:
         train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
         images, labels = lines(args.numbers, np.random.default_rng(args.seed), train_digits,
-                               args.ones, args.pens, args.ligatures, args.crowd)
+                               args.ones, args.pens, args.ligatures, args.crowd, args.joined_ones)
         if args.lines:
             save_lines(args.lines, images, labels)
     print(f"{len(images)} lines, widths {min(im.shape[1] for im in images)}-"
@@ -300,7 +309,8 @@ def main(argv=None):
                          "numbers": len(labels), "epochs": epoch, "of_epochs": args.epochs,
                          "seed": args.seed, "channels": list(channels), "hidden": args.hidden,
                          "lr": args.lr, "thicken": args.thicken, "ones": args.ones, "pens": args.pens,
-                         "ligatures": args.ligatures, "crowd": args.crowd, "deepened": deepened,
+                         "ligatures": args.ligatures, "crowd": args.crowd, "joined_ones": args.joined_ones,
+                         "deepened": deepened,
                          "start": args.start.name if args.start else None,
                          "seconds": round(time.perf_counter() - start, 1), "command": command},
             "metrics": {"held_out_exact": round(accuracy, 4)},

@@ -118,12 +118,14 @@ def _ligature(page, left_layer, right_layer, width, rng):
 
 
 def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margin=20,
-                    ligature_gap=None, overlap=OVERLAP):
+                    ligature_gap=None, overlap=OVERLAP, ligature=LIGATURE):
     """Digits side by side, black on white, each neighbouring pair touching with
     probability ``touching`` as described above; ``ligature_gap`` (a range, in digit
     heights) spaces a ligature's digits wider apart, as joined writing does; ``overlap``
     (a fraction of the narrower digit's width) is how far past touching a pair may be
-    slid, ``OVERLAP`` unless given (a crowded hand slides further). Returns
+    slid, ``OVERLAP`` unless given (a crowded hand slides further); ``ligature`` the
+    probability that a touching pair is joined by a pen's stroke (``LIGATURE`` unless
+    given). Returns
     (Pillow "L" image, boxes, layers): each digit's (left, top, right, bottom) and its
     ink alone on a page."""
     from PIL import Image
@@ -134,7 +136,7 @@ def touching_number(rows, rng, touching=1.0, height=(40, 80), gap=(4, 20), margi
     tops = [margin + base - ink.shape[0] + int(rng.integers(-2, 3)) for ink in inks]
     tops = [max(0, t) for t in tops]
     joins = rng.random(len(rows)) < touching
-    ligatures = joins & (rng.random(len(rows)) < LIGATURE)
+    ligatures = joins & (rng.random(len(rows)) < ligature)
     xs = [margin]
     for i in range(1, len(inks)):
         if joins[i]:
