@@ -127,7 +127,7 @@ def prepare(scored, models, margin, runner_up, others=False):
 
 
 def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf,
-           drop_lead=np.inf, drop_several=0.0):
+           drop_lead=np.inf, drop_several=0.0, drop_alone=np.inf, part_lead=np.inf):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -158,7 +158,11 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
     # digits (spelled only where the pair reader sees two digits or more in a piece of it)
     if (text in texts and sequence.one_more(seen, text, sequence.DIGITS)
             and im.spelled[m] - texts[text] >= drop_lead
-            and (seen in texts or _several(im, chain) >= drop_several)):
+            and (seen in texts or _several(im, chain) >= drop_several
+                 or im.spelled[m] - texts[text] >= drop_alone)):
+        return seen
+    # as ``rescored``: a digit read as a part of the reader's, where a chain reads the path
+    if seen in texts and sequence.a_part(text, seen) and texts[seen] - texts[text] >= part_lead:
         return seen
     return text
 
@@ -182,18 +186,19 @@ def report(scored, names, settings, label=""):
                           for family, images in scored.items())
         print(f"{name}, best path alone: {alone}", flush=True)
         for setting in settings:
-            weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead, several = setting
+            (weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead, several,
+             drop_alone, part_lead) = setting
             figures = []
             for family, images in scored.items():
                 texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead,
-                                drop_lead, several)
+                                drop_lead, several, drop_alone, part_lead)
                          for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
                   f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g} "
-                  f"several {several:g}: "
+                  f"several {several:g} alone {drop_alone:g} part {part_lead:g}: "
                   + ", ".join(figures),
                   flush=True)
 
@@ -229,12 +234,17 @@ def main(argv=None):
     parser.add_argument("--drop-leads", default="inf",
                         help="DROP_LEADs tried (inf: a digit the chosen string drops never read)")
     parser.add_argument("--drop-severals", default="0", help="DROP_SEVERALs tried")
+    parser.add_argument("--drop-alones", default="inf",
+                        help="DROP_ALONEs tried (inf: the pair reader's word always needed)")
+    parser.add_argument("--part-leads", default="inf",
+                        help="PART_LEADs tried (inf: a digit read as a part of the reader's kept)")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
-                           args.spell_leads, args.one_leads, args.drop_leads, args.drop_severals)]
+                           args.spell_leads, args.one_leads, args.drop_leads, args.drop_severals,
+                           args.drop_alones, args.part_leads)]
 
     from digitnet.read import sequence
 

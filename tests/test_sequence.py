@@ -452,12 +452,13 @@ def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatc
 
 
 @pytest.mark.parametrize("p, several, expected", [(0.7, None, "4"), (0.8, None, "4"), (0.9, None, "74"),
-                                                   (0.9, 0.3, "4"), (0.9, 0.6, "74")])
+                                                   (0.9, 0.3, "4"), (0.9, 0.6, "74"), (0.97, 0.3, "74")])
 def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, several, expected):
     """Two digits written over each other are one piece, read as one digit: the reader's
     path with one more digit of any kind is read where it leads by DROP_LEAD (ln(p / (1 -
     p)): 0.8 and 1.4 below it, 2.2 above), spelled where the pair reader sees two digits
-    or more in a piece of the chain (P at least DROP_SEVERAL; without a pair reader, any)."""
+    or more in a piece of the chain (P at least DROP_SEVERAL; without a pair reader, any)
+    or where the reader leads by DROP_ALONE (3.5 at 0.97, whatever the pair reader says)."""
     from types import SimpleNamespace
 
     monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p, digit=7)])
@@ -468,7 +469,8 @@ def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeyp
     digits, keys, lead = sequence.rescored(lat, read, [(0, 1)],
                                            several=None if several is None else {(0, 1): several})
     assert sequence.text(digits) == expected
-    assert sequence.ONE_LEAD <= sequence.SPELL_LEAD and sequence.DROP_LEAD < sequence.SPELL_LEAD
+    assert sequence.ONE_LEAD <= sequence.SPELL_LEAD
+    assert sequence.DROP_LEAD < sequence.DROP_ALONE < np.log(0.97 / 0.03) < sequence.SPELL_LEAD
     assert np.isclose(lead, np.log(p / (1 - p)) * (1 if expected == "74" else -1), atol=0.05)
 
 
