@@ -99,6 +99,7 @@ DROP_ALONE = 3.0
 #: overlapped numbers, but left out: a 1 met by a pen's stroke is a 4 to the reader
 #: (tests/test_read.py, the drawn "01"). Chosen on validation as DROP_ALONE was
 #: (BENCHMARKS.md, "Digits crowded over each other") of 1, 1.5, 2, 2.5, 3 and never.
+PARTS = frozenset({("3", "8"), ("7", "9")})
 PART_LEAD = np.inf
 
 _MODEL: list = []
