@@ -61,6 +61,10 @@ def apart(joined, out_dir):
     if not isinstance(config.get("training"), list):
         raise DigitnetError(f"{joined}: one reader, not several joined")
     model = load_model(joined)
+    n = len(model.members)
+    if len(config["training"]) != n or len(config.get("weights") or []) != n:
+        raise DigitnetError(f"{joined}: {n} readers, but {len(config['training'])} training runs and "
+                            f"{len(config.get('weights') or [])} weights in its metadata")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     written = []
     for n, (member, training, metrics) in enumerate(zip(

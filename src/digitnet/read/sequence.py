@@ -20,7 +20,9 @@ piece of its own, and no chain can read it. Where the reader's path is the chose
 with one more digit of any kind and leads it by ``DROP_LEAD``, the path is read (the chain
 aligned to it, or spelled where the pair reader sees two digits in the chain chosen or the
 reader leads by ``DROP_ALONE``): two digits written over each other, which the lattice
-reads as one.
+reads as one. Where it is the chosen string with a digit read whole that the chain reads as
+a part of it (an 8 as a 3: ``PARTS``) and leads by ``PART_LEAD``, the chain reading it whole
+is read.
 
 The shipped file holds three readers trained apart, read together (``Averaged``: their
 columns' ln P averaged, one of them with two votes), as a cascade: the first alone where
@@ -100,7 +102,7 @@ DROP_ALONE = 3.0
 #: (tests/test_read.py, the drawn "01"). Chosen on validation as DROP_ALONE was
 #: (BENCHMARKS.md, "Digits crowded over each other") of 1, 1.5, 2, 2.5, 3 and never.
 PARTS = frozenset({("3", "8"), ("7", "9")})
-PART_LEAD = np.inf
+PART_LEAD = 2.0
 
 _MODEL: list = []
 
