@@ -28,6 +28,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from benchmarks.tune_counter import families, realworld_families
+from digitnet.read.segment import BRIDGED
 
 #: What is kept of each picture's scores (``decode.Scores``), concatenated over a family.
 ARRAYS = ("keys", "kind", "edges", "probabilities", "log_whole", "log_count", "pair")
@@ -143,13 +144,13 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
     seen = im.greedy[m]
     if texts and seen and seen not in texts and im.spelled[m] - max(texts.values()) >= spell_lead:
         return seen
-    best, text, chain = -np.inf, "", []
+    best, text, chain, digits = -np.inf, "", [], []
     for n, (o, lp, keep) in enumerate(zip(options, im.logs[m], kept)):
         if not keep:
             continue
         total = o.score + (weight * lp if weight else 0.0) - (align_cost if n == len(im.options) else 0.0)
         if total > best:
-            best, text, chain = total, sequence.text(o.digits), o.keys
+            best, text, chain, digits = total, sequence.text(o.digits), o.keys, o.digits
     # as ``rescored``: the reader's best path read where it adds a 1 to the string chosen
     if (text in texts and seen not in texts and sequence.one_more(seen, text)
             and im.spelled[m] - texts[text] >= one_lead):
@@ -162,9 +163,17 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
                  or im.spelled[m] - texts[text] >= drop_alone)):
         return seen
     # as ``rescored``: a digit read as a part of the reader's, where a chain reads the path
-    if seen in texts and sequence.a_part(text, seen) and texts[seen] - texts[text] >= part_lead:
+    # (not where the part's piece was freed of a pen's joining stroke)
+    at = sequence.part_read(text, seen) if seen in texts and text in texts else None
+    if at is not None and texts[seen] - texts[text] >= part_lead and _kind(im, digits[at][0]) != BRIDGED:
         return seen
     return text
+
+
+def _kind(im, key) -> int:
+    """How the piece ``key`` of a kept picture was made (``Lattice.kind``)."""
+    index = {tuple(k): n for n, k in enumerate(im.keys.tolist())}
+    return int(im.kind[index[tuple(key)]])
 
 
 def _several(im, keys) -> float:

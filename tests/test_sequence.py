@@ -545,23 +545,30 @@ class TwoSteps:
         return scores.astype(np.float32)
 
 
-@pytest.mark.parametrize("p, part, whole, expected", [(0.9, 3, 8, "48"), (0.8, 3, 8, "43"), (0.9, 7, 9, "49"),
-                                                      (0.9, 1, 4, "41"), (0.9, 8, 3, "48")])
-def test_a_digit_read_as_a_part_of_it_is_read_whole_where_the_reader_is_surer(monkeypatch, p, part, whole,
-                                                                                  expected):
+@pytest.mark.parametrize("p, part, whole, kind, expected", [
+    (0.9, 3, 8, "cut", "48"), (0.8, 3, 8, "cut", "43"), (0.9, 7, 9, "whole", "49"), (0.9, 1, 4, "cut", "44"),
+    (0.9, 1, 4, "bridged", "41"), (0.9, 3, 8, "bridged", "43"), (0.9, 8, 3, "cut", "48")])
+def test_a_digit_read_as_a_part_of_it_is_read_whole_where_the_reader_is_surer(
+        monkeypatch, p, part, whole, kind, expected):
     """A digit written over its left neighbour loses its left side to the neighbour's
-    piece: an 8 is read as a 3. Where the reader reads the digit whole, a chain reads that,
-    and the reader leads by PART_LEAD (ln(p / (1 - p)): 2.2 at 0.9, 1.4 at 0.8), the
-    chain reading it whole is read. Only parts (``PARTS``): a 1 stays a 1 where the reader
-    sees a 4 (a 1 met by a pen's stroke), an 8 an 8 where it sees a 3."""
+    piece: an 8 is read as a 3, a 4 as a 1. Where the reader reads the digit whole, a chain
+    reads that, and the reader leads by PART_LEAD (ln(p / (1 - p)): 2.2 at 0.9, 1.4 at
+    0.8), the chain reading it whole is read; but not where the piece was freed of a pen's
+    joining stroke (a 1 met by a stroke is a 4 to the reader), and only parts (``PARTS``):
+    an 8 stays an 8 where the reader sees a 3."""
     from types import SimpleNamespace
+
+    from digitnet.read.segment import BRIDGED, CUT, WHOLE
 
     monkeypatch.setattr(sequence, "_MODEL", [TwoSteps(p, whole, part)])
     read_as = np.full(10, 0.01 / 8)
     read_as[part], read_as[whole] = 0.9, 0.09
-    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    made = {"cut": CUT, "whole": WHOLE, "bridged": BRIDGED}[kind]
+    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32),
+                          kind={(0, 1): WHOLE, (1, 2): made})
     read = {(0, 1): (3.0, [(4, one_hot(4))]), (1, 2): (3.0, [(part, read_as)])}
     digits, keys, lead = sequence.rescored(lat, read, [(0, 1), (1, 2)])
     assert sequence.text(digits) == expected and keys == [(0, 1), (1, 2)]
-    assert sequence.a_part(f"4{part}", f"4{whole}") == ((str(part), str(whole)) in sequence.PARTS)
+    is_part = (str(part), str(whole)) in sequence.PARTS
+    assert sequence.part_read(f"4{part}", f"4{whole}") == (1 if is_part else None)
     assert sequence.DROP_LEAD <= sequence.PART_LEAD < np.log(0.9 / 0.1)

@@ -22,7 +22,7 @@ aligned to it, or spelled where the pair reader sees two digits in the chain cho
 reader leads by ``DROP_ALONE``): two digits written over each other, which the lattice
 reads as one. Where it is the chosen string with a digit read whole that the chain reads as
 a part of it (an 8 as a 3: ``PARTS``) and leads by ``PART_LEAD``, the chain reading it whole
-is read.
+is read (not where the part was freed of a pen's joining stroke).
 
 The shipped file holds three readers trained apart, read together (``Averaged``: their
 columns' ln P averaged, one of them with two votes), as a cascade: the first alone where
@@ -37,7 +37,7 @@ import numpy as np
 
 from ..nn.ctc import best_path, log_probability
 from .evidence import LIMIT
-from .segment import LINE_HEIGHT, Lattice, Piece
+from .segment import BRIDGED, LINE_HEIGHT, Lattice, Piece
 
 #: The line's height as the reader sees it, the blank columns added at each end, and
 #: how many input columns one output column stands for.
@@ -94,15 +94,16 @@ DROP_SEVERAL = 0.5
 #: "Digits crowded over each other") of 2, 2.5, 3, 3.5, 4, 5 and never.
 DROP_ALONE = 3.0
 #: Where a digit is written over its left neighbour, the cut gives the neighbour the
-#: digit's left side, and what is left reads as another digit: an 8's right half as a 3,
-#: a 9's as a 7. Where the reader's path is the string chosen with one such part read
-#: whole (``PARTS``: (part, whole)), a chain reads the path, and the reader leads by
-#: PART_LEAD, that chain is read. A 4's stem read as a 1 is as common in a pen's
-#: overlapped numbers, but left out: a 1 met by a pen's stroke is a 4 to the reader
-#: (tests/test_read.py, the drawn "01"). Chosen on validation as DROP_ALONE was
-#: (BENCHMARKS.md, "Digits crowded over each other") of 1, 1.5, 2, 2.5, 3 and never.
-PARTS = frozenset({("3", "8"), ("7", "9")})
-PART_LEAD = 2.0
+#: digit's left side, and what is left reads as another digit: a 4's stem as a 1, an 8's
+#: right half as a 3, a 9's as a 7. Where the reader's path is the string chosen with one
+#: such part read whole (``PARTS``: (part, whole)), a chain reads the path, and the reader
+#: leads by PART_LEAD, that chain is read; but not where the part's piece was freed of a
+#: pen's joining stroke (``segment.BRIDGED``): there what the reader saw whole was the
+#: stroke, a 1 met by it being a 4 to the reader (tests/test_read.py, the drawn "01").
+#: Chosen on validation as DROP_ALONE was (BENCHMARKS.md, "Digits crowded over each
+#: other") of 1, 1.5, 2, 2.5, 3 and never.
+PARTS = frozenset({("1", "4"), ("3", "8"), ("7", "9")})
+PART_LEAD = 1.5
 
 _MODEL: list = []
 
@@ -340,10 +341,13 @@ def one_more(seen: str, chosen: str, digits: str = "1") -> bool:
         seen[i] in digits and seen[:i] + seen[i + 1:] == chosen for i in range(len(seen)))
 
 
-def a_part(chosen: str, seen: str) -> bool:
-    """Whether ``chosen`` is ``seen`` with one digit read as a part of it (``PARTS``)."""
-    wrong = [(a, b) for a, b in zip(chosen, seen) if a != b]
-    return len(chosen) == len(seen) and len(wrong) == 1 and wrong[0] in PARTS
+def part_read(chosen: str, seen: str) -> int | None:
+    """Where ``chosen`` is ``seen`` with one digit read as a part of it (``PARTS``): that
+    digit's place; else None."""
+    wrong = [i for i, (a, b) in enumerate(zip(chosen, seen)) if a != b]
+    if len(chosen) == len(seen) and len(wrong) == 1 and (chosen[wrong[0]], seen[wrong[0]]) in PARTS:
+        return wrong[0]
+    return None
 
 
 def text(digits) -> str:
@@ -440,7 +444,9 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
         if seen in texts and logs[texts.index(seen)] - logs[best] >= DROP_LEAD:
             best = texts.index(seen)
     # a digit read as what the cut left of it (a part of it), where a chain reads it whole
-    if seen in texts and a_part(texts[best], seen) and logs[texts.index(seen)] - logs[best] >= PART_LEAD:
+    at = part_read(texts[best], seen) if seen in texts else None
+    if (at is not None and logs[texts.index(seen)] - logs[best] >= PART_LEAD
+            and lat.kind.get(options[best].digits[at][0]) != BRIDGED):
         best = texts.index(seen)
     # the rivals: the other candidates, and the reader's own path where no chain reads it
     rivals = [lp for t, lp in zip(texts, logs) if t != texts[best]]
