@@ -1,7 +1,7 @@
 """Train `read`'s pair reader: how many digits a piece holds, and which two when two.
 
     python -m benchmarks.fit_pairs [--numbers 1500] [--pairs 16000] [--epochs 8] [--seed 0]
-                                   [--pieces FILE.npz] [--start COUNT.npz] [--lr 0.05]
+                                   [--pieces FILE.npz] [--start COUNT.npz] [--lr 0.05] [--crowd 0]
 
 Composes numbers from MNIST *training* digits (the first 50,000; validation and test are
 never seen): half of them pairs touching as a pen makes them touch
@@ -18,7 +18,9 @@ only). 10% is held out to report the accuracy of each head. Writes
 src/digitnet/models/count.npz; ``--pieces`` keeps the labelled pieces (outside the
 repository) to train again from; ``--start`` trains an existing pair reader further
 instead of a new one (``--lr``: the starting rate, halved after 60% of the epochs and
-cut to a fifth after 85%).
+cut to a fifth after 85%); ``--crowd S``: a share S of the touching numbers and pairs slid
+over each other by up to half the narrower digit's width (``fit_sequence.CROWD``; a quarter
+otherwise), as a crowded hand writes them.
 """
 
 import argparse
@@ -60,18 +62,28 @@ def counts(lat, keys, layers, labels):
     return out
 
 
-def compose(i, rng, digits):
+def _overlap(rng, crowd):
+    """How far past touching a pair may slide: ``fit_sequence.CROWD`` for a share
+    ``crowd``, else ``data.touching``'s own (the generator drawn from only when asked for,
+    so that a run without ``--crowd`` composes what runs before it composed)."""
+    from benchmarks.fit_sequence import CROWD
+    from digitnet.data.touching import OVERLAP
+
+    return CROWD if crowd and rng.random() < crowd else OVERLAP
+
+
+def compose(i, rng, digits, crowd=0.0):
     """The i-th number of the mix described above: (image, layers, labels)."""
     from digitnet.data.synthetic import number
     from digitnet.data.touching import touching_number
 
     if i % 2 == 0:
         idx = rng.integers(0, len(digits.x), 2)
-        image, _, layers = touching_number(digits.x[idx], rng)
+        image, _, layers = touching_number(digits.x[idx], rng, overlap=_overlap(rng, crowd))
     else:
         idx = rng.integers(0, len(digits.x), int(rng.integers(1, 7)))
         if i % 4 == 1:
-            image, _, layers = touching_number(digits.x[idx], rng, touching=0.5)
+            image, _, layers = touching_number(digits.x[idx], rng, touching=0.5, overlap=_overlap(rng, crowd))
         else:
             image, _, layers = number(digits.x[idx], rng, touching=float(rng.choice([0, 0.3, 1])),
                                       layers=True)
@@ -93,7 +105,7 @@ def shifted(x, rng):
     return out
 
 
-def labelled_pieces(numbers, rng, digits):
+def labelled_pieces(numbers, rng, digits, crowd=0.0):
     """Frames, count classes and pair labels (10 a + b, or -1) of every piece of
     ``numbers`` composed numbers."""
     from digitnet.read import lattice
@@ -101,7 +113,7 @@ def labelled_pieces(numbers, rng, digits):
 
     frames, ys = [], []
     for i in range(numbers):
-        image, layers, labels = compose(i, rng, digits)
+        image, layers, labels = compose(i, rng, digits, crowd)
         lat = lattice(image)
         keys = list(lat.pieces)
         frames.append(np.stack([frame(lat.small, lat.pieces[k], lat.height) for k in keys]))
@@ -110,7 +122,7 @@ def labelled_pieces(numbers, rng, digits):
     return np.concatenate(frames).astype(np.float16), y[:, 0], y[:, 1]
 
 
-def whole_pairs(n, rng, digits):
+def whole_pairs(n, rng, digits, crowd=0.0):
     """Frames and pair labels of ``n`` pairs of digits, each pair's ink shown whole:
     touching as a pen makes them touch, or as ``synthetic.number`` lets them, or apart."""
     from digitnet.data.synthetic import number
@@ -123,7 +135,7 @@ def whole_pairs(n, rng, digits):
     for i in range(n):
         idx = rng.integers(0, len(digits.x), 2)
         if i % 3:
-            image = touching_number(digits.x[idx], rng)[0]
+            image = touching_number(digits.x[idx], rng, overlap=_overlap(rng, crowd))[0]
         else:
             image = number(digits.x[idx], rng, touching=float(rng.choice([0.3, 1])))[0]
         lat = lattice(image)
@@ -210,9 +222,14 @@ def main(argv=None):
     parser.add_argument("--start", help="a pair reader trained further instead of a new one")
     parser.add_argument("--lr", type=float, default=0.05, help="starting learning rate (momentum 0.9)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--crowd", type=float, default=0.0,
+                        help="the share of touching numbers and pairs slid over each other by up to half "
+                             "a digit's width (default 0)")
     args = parser.parse_args(argv)
     if min(args.numbers, args.epochs, args.pairs + 1) < 1:
         parser.error("--numbers and --epochs must be at least 1, --pairs at least 0")
+    if not 0 <= args.crowd <= 1:
+        parser.error("--crowd is a share in [0, 1]")
 
     from digitnet.data import mnist
     from digitnet.io import load_model, save_model
@@ -226,8 +243,8 @@ def main(argv=None):
     else:
         train_digits = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
         rng = np.random.default_rng(args.seed)
-        frames, count, pair = labelled_pieces(args.numbers, rng, train_digits)
-        more, more_pair = whole_pairs(args.pairs, rng, train_digits)
+        frames, count, pair = labelled_pieces(args.numbers, rng, train_digits, args.crowd)
+        more, more_pair = whole_pairs(args.pairs, rng, train_digits, args.crowd)
         if args.pieces:
             np.savez(args.pieces, frames=frames, count=count, pair=pair, more=more, more_pair=more_pair)
     x = np.concatenate([frames, more])
@@ -245,7 +262,8 @@ def main(argv=None):
         "training": {"about": __doc__.split("\n\n")[2].replace("\n", " "),
                      "numbers": args.numbers, "pairs": args.pairs, "pieces": int(len(y)),
                      "epochs": args.epochs, "seed": args.seed, "start": args.start, "lr": args.lr,
-                     "seconds": round(time.perf_counter() - start, 1), "command": command},
+                     "crowd": args.crowd, "seconds": round(time.perf_counter() - start, 1),
+                     "command": command},
         "metrics": {f"held_out_accuracy_{k}": round(v, 4) for k, v in accuracy.items()},
     }, half=True)
     print("held-out accuracy: " + ", ".join(f"{k} {100 * v:.2f}%" for k, v in accuracy.items())

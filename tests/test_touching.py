@@ -316,3 +316,32 @@ def test_several_is_the_pair_readers_probability_of_two_digits_or_more():
     log_count = np.log(np.array([[0.1, 0.6, 0.2, 0.1], [0.0 + 1e-9, 0.1, 0.5, 0.4 - 1e-9]]))
     assert np.allclose(counter.several(log_count), [0.3, 0.9])
     assert np.isclose(counter.several(log_count[0]), 0.3)  # one piece's
+
+
+def test_fit_pairs_crowds_touching_pairs_when_asked():
+    """``fit_pairs --crowd``: pairs slid over each other by up to half a digit's width are
+    further over each other, over the same digits, than those slid by a quarter; without it, the generator
+    is not drawn from, so the pieces of earlier runs are composed again."""
+    from types import SimpleNamespace
+
+    from benchmarks.fit_pairs import compose, whole_pairs
+
+    rows = drawn_rows()
+    digits = SimpleNamespace(x=rows[[0, 2] * 20], y=np.array([0, 7] * 20))
+
+    def overlap(crowd):
+        """The mean share of the narrower digit's columns its neighbour's ink also covers."""
+        rng = np.random.default_rng(5)
+        shares = []
+        for i in range(40):
+            layers = compose(2 * i, rng, digits, crowd=crowd)[1]  # a pair: each digit's ink
+            (a0, a1), (b0, b1) = ((c[0], c[-1]) for c in
+                                  (np.flatnonzero(np.asarray(layer).max(axis=0)) for layer in layers))
+            shares.append(max(0, a1 - b0) / min(a1 - a0, b1 - b0))
+        return np.mean(shares)
+
+    assert overlap(1.0) > overlap(0.0) + 0.05
+    a, b = (whole_pairs(6, np.random.default_rng(3), digits, **extra)[0] for extra in ({}, {"crowd": 0.0}))
+    np.testing.assert_array_equal(a, b)
+    crowded = whole_pairs(6, np.random.default_rng(3), digits, crowd=1.0)[0]
+    assert not np.array_equal(a, crowded)
