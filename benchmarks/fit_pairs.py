@@ -19,7 +19,7 @@ src/digitnet/models/count.npz; ``--pieces`` keeps the labelled pieces (outside t
 repository) to train again from; ``--start`` trains an existing pair reader further
 instead of a new one (``--lr``: the starting rate, halved after 60% of the epochs and
 cut to a fifth after 85%); ``--crowd S``: a share S of the touching numbers and pairs slid
-over each other by up to half the narrower digit's width (``fit_sequence.CROWD``; a quarter
+over each other by up to half the narrower digit's width (``fit_sequence.overlap``; a quarter
 otherwise), as a crowded hand writes them.
 """
 
@@ -62,28 +62,19 @@ def counts(lat, keys, layers, labels):
     return out
 
 
-def _overlap(rng, crowd):
-    """How far past touching a pair may slide: ``fit_sequence.CROWD`` for a share
-    ``crowd``, else ``data.touching``'s own (the generator drawn from only when asked for,
-    so that a run without ``--crowd`` composes what runs before it composed)."""
-    from benchmarks.fit_sequence import CROWD
-    from digitnet.data.touching import OVERLAP
-
-    return CROWD if crowd and rng.random() < crowd else OVERLAP
-
-
 def compose(i, rng, digits, crowd=0.0):
     """The i-th number of the mix described above: (image, layers, labels)."""
+    from benchmarks.fit_sequence import overlap
     from digitnet.data.synthetic import number
     from digitnet.data.touching import touching_number
 
     if i % 2 == 0:
         idx = rng.integers(0, len(digits.x), 2)
-        image, _, layers = touching_number(digits.x[idx], rng, overlap=_overlap(rng, crowd))
+        image, _, layers = touching_number(digits.x[idx], rng, overlap=overlap(rng, crowd))
     else:
         idx = rng.integers(0, len(digits.x), int(rng.integers(1, 7)))
         if i % 4 == 1:
-            image, _, layers = touching_number(digits.x[idx], rng, touching=0.5, overlap=_overlap(rng, crowd))
+            image, _, layers = touching_number(digits.x[idx], rng, touching=0.5, overlap=overlap(rng, crowd))
         else:
             image, _, layers = number(digits.x[idx], rng, touching=float(rng.choice([0, 0.3, 1])),
                                       layers=True)
@@ -125,6 +116,7 @@ def labelled_pieces(numbers, rng, digits, crowd=0.0):
 def whole_pairs(n, rng, digits, crowd=0.0):
     """Frames and pair labels of ``n`` pairs of digits, each pair's ink shown whole:
     touching as a pen makes them touch, or as ``synthetic.number`` lets them, or apart."""
+    from benchmarks.fit_sequence import overlap
     from digitnet.data.synthetic import number
     from digitnet.data.touching import touching_number
     from digitnet.read import lattice
@@ -135,7 +127,7 @@ def whole_pairs(n, rng, digits, crowd=0.0):
     for i in range(n):
         idx = rng.integers(0, len(digits.x), 2)
         if i % 3:
-            image = touching_number(digits.x[idx], rng, overlap=_overlap(rng, crowd))[0]
+            image = touching_number(digits.x[idx], rng, overlap=overlap(rng, crowd))[0]
         else:
             image = number(digits.x[idx], rng, touching=float(rng.choice([0.3, 1])))[0]
         lat = lattice(image)

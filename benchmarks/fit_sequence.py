@@ -52,6 +52,15 @@ BATCH = 32
 CROWD = 0.5
 
 
+def overlap(rng, crowd):
+    """How far past touching a touching number's pairs may slide: ``CROWD`` for a share
+    ``crowd`` of them, else ``data.touching``'s own (the generator drawn from only when
+    asked for, so that a run without ``--crowd`` composes what runs before it composed)."""
+    from digitnet.data.touching import OVERLAP
+
+    return CROWD if crowd and rng.random() < crowd else OVERLAP
+
+
 def compose(i, rng, digits, ones=0.0, ligatures=0.0, crowd=0.0, joined_ones=0.0):
     """The i-th number of the mix described above: (image, its digits as a string). A
     share ``ones`` of the touching numbers has one digit replaced by a 1 (a narrow stroke
@@ -60,7 +69,7 @@ def compose(i, rng, digits, ones=0.0, ligatures=0.0, crowd=0.0, joined_ones=0.0)
     has them; a share ``crowd`` its pairs slid over each other by up to ``CROWD``; a share
     ``joined_ones`` a 1 after its first digit, every touching pair joined by a stroke."""
     from digitnet.data.synthetic import number
-    from digitnet.data.touching import LIGATURE, OVERLAP, touching_number
+    from digitnet.data.touching import LIGATURE, touching_number
 
     k = int(rng.integers(1, 4) if i % 3 == 2 else rng.integers(1, 9))
     idx = rng.integers(0, len(digits.x), k)
@@ -70,13 +79,13 @@ def compose(i, rng, digits, ones=0.0, ligatures=0.0, crowd=0.0, joined_ones=0.0)
         if ones and k > 1 and rng.random() < ones:
             idx[rng.integers(0, k)] = rng.choice(np.flatnonzero(digits.y == 1))
         joined = bool(ligatures) and rng.random() < ligatures
-        crowded = bool(crowd) and rng.random() < crowd
+        slide = overlap(rng, crowd)
         joined_one = bool(joined_ones) and k > 1 and rng.random() < joined_ones
         if joined_one:
             idx[rng.integers(1, k)] = rng.choice(np.flatnonzero(digits.y == 1))
         image = touching_number(digits.x[idx], rng, touching=float(rng.choice([0.5, 1.0])),
                                 ligature_gap=(0.05, 0.4) if joined else None,
-                                overlap=CROWD if crowded else OVERLAP,
+                                overlap=slide,
                                 ligature=1.0 if joined_one else LIGATURE)[0]
     else:
         image = number(digits.x[idx], rng, touching=float(rng.choice([0.0, 0.3, 1.0])))[0]
