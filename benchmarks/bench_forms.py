@@ -284,10 +284,10 @@ def main(argv=None):
     for form in FORMS[args.split]:
         row, seconds = [], 0.0
         for condition in CONDITIONS:
-            correct, _, per_picture = score_numbers(sets[(form, condition)], reader)[:3]
-            seconds += per_picture * args.numbers
-            total += correct
-            row.append(f"{100 * correct / args.numbers:7.1f}%")
+            scored = score_numbers(sets[(form, condition)], reader)
+            seconds += scored.seconds * args.numbers
+            total += scored.correct
+            row.append(f"{100 * scored.correct / args.numbers:7.1f}%")
         print(f"{form:>6s} " + " ".join(row) + f"   {1000 * seconds / (2 * args.numbers):6.1f}",
               flush=True)
     count = len(FORMS[args.split]) * len(CONDITIONS) * args.numbers

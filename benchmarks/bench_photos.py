@@ -28,6 +28,8 @@ NUMBERS = 200
 #: SHA-256 of each family's pictures (``realworld.checksum``) at SINGLES / NUMBERS, made
 #: on 2026-12-03 (Pillow 13.0.0, NumPy 2.4.6) before any tuning of the front end. The
 #: generator (benchmarks/realworld.py), these sizes and these sums are not to change.
+#: The families of conditions combined (``mixed``, ``mixed-hard``) were added on
+#: 2026-12-06, frozen likewise before any tuning for them.
 FROZEN: dict = {
     "validation": {
         "clean": "8e249c49a21db93e712c8cdd40942cfc8adc91f0eaffdf16f7f1fe125e48b119",
@@ -38,6 +40,7 @@ FROZEN: dict = {
         "small": "52a44841de3ad3585a22f3a6d336b965e8262cbc570787be418206c808cdf726",
         "marker": "09b7da475810d4245d936eb26b948914a2513826e3422837d3019c59b5542b1a",
         "fine": "045cf55f6d6cccb13ebd19e870caa15f39204effd2d59282032bb4dff02047f6",
+        "mixed": "d3b651c09619dca5822946b0d78d87bb080f60fd5d4fee52594c74a4cd34e8ff",
         "apart": "0e7a1f28c6dfeaa506760725bdf376cfac79724e8cd0c1e9c1c849d6e603bf1a",
         "touching": "b089254c9946a7200a2f02c9a06215d1252eba2da2f84abc0bc5301f15b2ba1b",
         "num-photo": "6183f7336a27e31228aa3021c0c225742a62047c24f7ff4db3bc187215544a42",
@@ -57,6 +60,8 @@ FROZEN: dict = {
         "motion": "dd518cf95a9796a1853e0c6fcd9eae9b2569a5e6e5bba5d32a4217514d3ec452",
         "tilted": "029a920d781c5b236f82ebe7fbc3aa78944a03f22de428065f9668f0dd81f149",
         "lowres": "98473b0f346e6bf7147fcb4dd66ad73b13904178b8d2afd18186f42817d48199",
+        "mixed": "f004b23f5706ec56c90917cd6bf2fcac0f36a676c53603c7e62e5395341d71cc",
+        "mixed-hard": "7593890f5084d02f8a88f3789810044a16c99ec13f1c601c8a1ceddaae394090",
         "apart": "649bce2de3165ac0c123e603c250b2939684bd4c863729d3d6d767ee58970adf",
         "touching": "16985893098b7a3f4f55ab251a27422d2dc6afc7c4d44f7c0c77bd3c70e52916",
         "num-photo": "cc2cb5151c73d8e09906be80d7bde69800897c7ed8d4179073ba02d9a9235053",
@@ -154,7 +159,7 @@ def main(argv=None):
         photo = None if args.photo_model == "none" else load_model(args.photo_model)
     else:
         photo = photo_model(args.model)
-    totals = {"photo-style": [0, 0], "numbers": [0, 0]}
+    totals = {"photo-style": [0, 0], "mixed": [0, 0], "numbers": [0, 0]}
     print(f"split: {args.split}; family, pictures, accuracy (exact for numbers), "
           "no digit found, ms per picture")
     for family in chosen:
@@ -174,7 +179,8 @@ def main(argv=None):
                                      else score_singles(items, model, photo))
         print(f"{family:10s} {n:5d} {100 * correct / n:7.2f}% {missing:4d} {1000 * seconds:7.1f}{check}",
               flush=True)
-        group = "numbers" if is_number else "photo-style" if family in realworld.PHOTO_STYLE else None
+        group = ("numbers" if is_number else "photo-style" if family in realworld.PHOTO_STYLE
+                 else "mixed" if family in realworld.MIXED + realworld.MIXED_TEST_ONLY else None)
         if group:
             totals[group][0] += correct
             totals[group][1] += n

@@ -84,11 +84,11 @@ def main(argv=None):
     for a in ANGLES[args.split]:
         row, seconds = [], 0.0
         for kind in KINDS:
-            correct, _, per_picture = score_numbers(sets[(kind, a)], reader)[:3]
-            seconds += per_picture * args.numbers
+            scored = score_numbers(sets[(kind, a)], reader)
+            seconds += scored.seconds * args.numbers
             if a:
-                totals[kind] += correct
-            row.append(f"{100 * correct / args.numbers:8.1f}%")
+                totals[kind] += scored.correct
+            row.append(f"{100 * scored.correct / args.numbers:8.1f}%")
         print(f"{a:5d}° " + " ".join(row) + f"   {1000 * seconds / (2 * args.numbers):6.1f}", flush=True)
     tilted = (len(ANGLES[args.split]) - 1) * args.numbers
     print("every tilted picture: " + ", ".join(f"{kind} {100 * totals[kind] / tilted:.1f}%"

@@ -18,7 +18,11 @@ Families of single digits:
   frame's height), ``marker`` (thick strokes), ``fine`` (thin pen);
 - in the test split only, never tuned on: ``ruled`` and ``squared`` paper, ``pencil``,
   ``motion`` (motion blur), ``tilted`` (a perspective view), ``lowres`` (a low-resolution
-  scan).
+  scan);
+- conditions combined, as a phone meets them: ``mixed`` (tuned on: ruled or squared
+  paper with a pencil, a fine pen, a small digit or a shadow) and, in the test split only,
+  ``mixed-hard`` (never tuned on: motion blur or a tilted camera with one or two of paper
+  lines, a pencil, marker or fine pen, a small digit, a shadow).
 
 Families of numbers (2 to 6 digits): ``apart`` and ``touching`` (exactly one pair of
 neighbours whose strokes touch: placed overlapping until the strokes cross, or joined by a
@@ -42,6 +46,11 @@ NUMBERS = ("apart", "touching", "num-photo")
 NUMBERS_TEST_ONLY = ("num-hard",)
 #: Families whose pictures are photos of paper (the issue's "photo-style" digits).
 PHOTO_STYLE = ("photo", "shadow", "small", "marker", "fine", *TEST_ONLY)
+#: Photos of paper with conditions combined, as a phone meets them: ``mixed`` (both
+#: splits, tuned on) and ``mixed-hard`` (test only, never tuned on). Made later than the
+#: families above and counted apart from them (``PHOTO_STYLE``'s figures stay comparable).
+MIXED = ("mixed",)
+MIXED_TEST_ONLY = ("mixed-hard",)
 
 INKS = {"black": (0.09, 0.09, 0.11), "blue": (0.10, 0.18, 0.55), "grey": (0.38, 0.38, 0.40)}
 
@@ -49,9 +58,9 @@ INKS = {"black": (0.09, 0.09, 0.11), "blue": (0.10, 0.18, 0.55), "grey": (0.38, 
 def families(split: str) -> tuple:
     """The families of ``split`` ("validation" or "test"), singles then numbers."""
     if split == "test":
-        return TUNING + TEST_ONLY + NUMBERS + NUMBERS_TEST_ONLY
+        return TUNING + TEST_ONLY + MIXED + MIXED_TEST_ONLY + NUMBERS + NUMBERS_TEST_ONLY
     if split == "validation":
-        return TUNING + NUMBERS
+        return TUNING + MIXED + NUMBERS
     raise ValueError(f"unknown split {split!r}: 'validation' or 'test'")
 
 
@@ -443,6 +452,43 @@ def _hard_conditions(rng):
             {"tilt": 0.12}][choice]
 
 
+#: One condition of a photo, as keyword arguments of ``_photo_single`` (a few drawn anew
+#: for each picture): the pen, the paper, the camera.
+CONDITIONS = {
+    "pencil": lambda rng: {"level": (0.45, 0.65), "pencil": True},
+    "fine": lambda rng: {"level": (0.6, 0.75)},
+    "marker": lambda rng: {"level": (0.15, 0.3), "grow": int(rng.integers(3, 8)) | 1},
+    "ruled": lambda rng: {"lines": "ruled"},
+    "squared": lambda rng: {"lines": "squared"},
+    "small": lambda rng: {"digit_fraction": (0.05, 0.1), "frame": (480, 640)},
+    "shadow": lambda rng: {"shadow": rng.uniform(0.3, 0.6)},
+    "motion": lambda rng: {"blur": int(rng.integers(6, 14))},
+    "tilted": lambda rng: {"tilt": 0.15},
+}
+
+
+def _combined(row, rng, names):
+    conditions: dict = {}
+    for name in names:
+        conditions.update(CONDITIONS[name](rng))
+    return _photo_single(row, rng, **conditions)
+
+
+def _mixed(row, rng):
+    """Ruled or squared paper, and a pencil, a fine pen, a small digit or a shadow."""
+    paper = ("ruled", "squared")[rng.integers(2)]
+    return _combined(row, rng, (paper, ("pencil", "fine", "small", "shadow")[rng.integers(4)]))
+
+
+def _mixed_hard(row, rng):
+    """A shaking hand or a tilted camera, with one or two of: paper lines, a pencil, a
+    marker or a fine pen, a small digit, a shadow (never tuned on)."""
+    camera = ("motion", "tilted")[rng.integers(2)]
+    groups = [("ruled", "squared"), ("pencil", "marker", "fine"), ("small",), ("shadow",)]
+    picked = rng.choice(len(groups), int(rng.integers(1, 3)), replace=False)
+    return _combined(row, rng, (camera, *(groups[g][rng.integers(len(groups[g]))] for g in sorted(picked))))
+
+
 SINGLE = {
     "clean": _clean,
     "canvas": _canvas,
@@ -459,6 +505,8 @@ SINGLE = {
     "motion": lambda row, rng: _photo_single(row, rng, blur=int(rng.integers(6, 14))),
     "tilted": lambda row, rng: _photo_single(row, rng, tilt=0.15),
     "lowres": _lowres,
+    "mixed": _mixed,
+    "mixed-hard": _mixed_hard,
 }
 
 

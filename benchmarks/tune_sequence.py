@@ -172,8 +172,14 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
 
 def _kind(im, key) -> int:
     """How the piece ``key`` of a kept picture was made (``Lattice.kind``)."""
-    index = {tuple(k): n for n, k in enumerate(im.keys.tolist())}
-    return int(im.kind[index[tuple(key)]])
+    return int(im.kind[_index(im)[tuple(key)]])
+
+
+def _index(im) -> dict:
+    """The row of each piece of a kept picture: {key: n}, made once."""
+    if not hasattr(im, "index"):
+        im.index = {tuple(k): n for n, k in enumerate(im.keys.tolist())}
+    return im.index
 
 
 def _several(im, keys) -> float:
@@ -183,7 +189,7 @@ def _several(im, keys) -> float:
 
     if np.isnan(im.log_count).all():
         return 1.0
-    index = {tuple(k): n for n, k in enumerate(im.keys.tolist())}
+    index = _index(im)
     rows = im.log_count[[index[tuple(k)] for k in keys]]
     return float(counter.several(rows).max())
 
