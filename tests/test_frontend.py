@@ -334,6 +334,24 @@ def test_a_photo_of_a_seven_on_ruled_paper_in_a_shadow():
     assert similar(x, REFERENCE)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_faint_squared_paper_in_noise_is_lines_not_strokes_of_a_pencil_digit(seed):
+    # (a regression: the grid's lines, broken into dashes by the noise at the writing's
+    # threshold, were too short to be lines, and the dashes near the digit were gathered
+    # with it; select.LINE_LOW)
+    values, _ = with_seven(page(noise=0.04, seed=seed), ink_level=0.6, box=(60, 40, 80), width=5)
+    for r in range(7, 300, 22):
+        values[r:r + 2] *= 0.85
+    for c in range(11, 400, 22):
+        values[:, c:c + 2] *= 0.85
+    buffer = io.BytesIO()
+    as_image(values).save(buffer, "JPEG", quality=75)
+    found = ink(buffer.getvalue())
+    found[30:135, 50:150] = 0  # the seven and a margin round it
+    assert not found.any()
+    assert similar(to_mnist(buffer.getvalue()), REFERENCE)
+
+
 def test_ink_keeps_the_size_and_only_the_writing():
     values, mask = with_seven(page(noise=0.01))
     values[:, :12] = 0.2

@@ -32,6 +32,12 @@ LINE_WIDTH = 3
 LINE_WIDTH_MAX = 6
 SPANNING = 0.8
 TILT = 5
+#: A paper's lines are looked for in its ink binarised lower than the writing: above
+#: LINE_LOW of the low (hysteresis) threshold. A faint line in a photo's noise breaks
+#: into dashes at the writing's own threshold, too short to be a line, and the dashes
+#: near a digit were taken for its strokes (a pencil digit on squared paper; chosen on
+#: validation: BENCHMARKS.md, "Conditions combined").
+LINE_LOW = 0.7
 #: A number's form (the line it is written on, the edges of its boxes or frame): level
 #: lines up to FORM_WIDTH_MAX pixels thick, or FORM_WIDTH_SHARE of the picture's smaller
 #: side in a bigger one (a photo close up), that need not run across the frame:
@@ -654,6 +660,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         removed, pieces = ring, None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
+        if paper:  # (and in the ink binarised lower, LINE_LOW: faint lines whole, not dashes)
+            faint = _lines(binary | (smooth > LINE_LOW * low), True, False)[0]
+            lines |= faint & binary & (smooth < t)
         on_form = bool(printed.any())
         if on_form:  # a form's print (not ruled paper, nor a margin line alone)
             found = lines | _sloped_form_lines(binary)
