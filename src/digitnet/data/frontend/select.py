@@ -660,7 +660,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         removed, pieces = ring, None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
-        if paper:  # (and in the ink binarised lower, LINE_LOW: faint lines whole, not dashes)
+        if paper and lines.any():  # (the paper's lines again, in the ink binarised lower,
+            # LINE_LOW: faint lines whole, not dashes)
             faint = _lines(binary | (smooth > LINE_LOW * low), True, False)[0]
             lines |= faint & binary & (smooth < t)
         on_form = bool(printed.any())
