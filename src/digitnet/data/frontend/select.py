@@ -271,6 +271,14 @@ def _lines(binary: np.ndarray, paper: bool, form: bool) -> tuple[np.ndarray, np.
     return lines | printed, printed
 
 
+def _may_hold_lines(binary: np.ndarray) -> bool:
+    """Whether a row or a column of ``binary`` holds ink enough for a paper's line (a
+    quick look before ``_lines``: level or upright lines only)."""
+    h, w = binary.shape
+    return bool(_sums(binary, 1).max(initial=0) >= max(LINE_LENGTH * w, LINE_PIXELS)
+                or _sums(binary, 0).max(initial=0) >= max(LINE_LENGTH * h, LINE_PIXELS))
+
+
 def _sloped_form_lines(binary: np.ndarray) -> np.ndarray:
     """A form's level lines at each slope of -TILT..TILT degrees (a camera tilted off the
     page turns its lines by different angles: one slope for all leaves some)."""
@@ -660,10 +668,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         removed, pieces = ring, None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
-        if paper and lines.any():  # (the paper's lines again, in the ink binarised lower,
-            # LINE_LOW: faint lines whole, not dashes)
-            faint = _lines(binary | (smooth > LINE_LOW * low), True, False)[0]
-            lines |= faint & binary & (smooth < t)
+        if paper:  # (the paper's lines again, in the ink binarised lower, LINE_LOW: faint
+            # lines whole, not dashes; where the first look found lines or that ink may hold them)
+            faint = binary | (smooth > LINE_LOW * low)
+            if lines.any() or _may_hold_lines(faint):
+                lines |= _lines(faint, True, False)[0] & binary & (smooth < t)
         on_form = bool(printed.any())
         if on_form:  # a form's print (not ruled paper, nor a margin line alone)
             found = lines | _sloped_form_lines(binary)
