@@ -1,0 +1,34 @@
+"""The held-out benchmark's picture generator (benchmarks/realworld.py): families of
+conditions combined."""
+
+import io
+
+import numpy as np
+from benchmarks import realworld
+from PIL import Image
+
+
+def _bars():
+    """Three 'digits': an upright bar in a 28x28 frame, labelled 1."""
+    x = np.zeros((3, 28, 28), np.float32)
+    x[:, 4:24, 12:16] = 1.0
+    return x.reshape(3, 784), np.ones(3, np.int64)
+
+
+def test_conditions_combined_are_a_tuned_family_and_a_test_only_one():
+    assert "mixed" in realworld.families("validation") and "mixed" in realworld.families("test")
+    assert "mixed-hard" in realworld.families("test")
+    assert "mixed-hard" not in realworld.families("validation")
+    assert not set(realworld.MIXED + realworld.MIXED_TEST_ONLY) & set(realworld.PHOTO_STYLE)
+
+
+def test_pictures_with_conditions_combined_are_photos_made_the_same_every_time():
+    x, y = _bars()
+    for family in ("mixed", "mixed-hard"):
+        for index in range(4):
+            data, label = realworld.make(family, "test", index, x, y)
+            assert label == 1
+            assert realworld.make(family, "test", index, x, y)[0] == data
+            image = Image.open(io.BytesIO(data))
+            assert image.format == "JPEG" and min(image.size) >= 100
+        assert realworld.make(family, "validation", 0, x, y)[0] != realworld.make(family, "test", 0, x, y)[0]
