@@ -32,11 +32,12 @@ LINE_WIDTH = 3
 LINE_WIDTH_MAX = 6
 SPANNING = 0.8
 TILT = 5
-#: A paper's lines are looked for in its ink binarised lower than the writing: above
-#: LINE_LOW of the low (hysteresis) threshold. A faint line in a photo's noise breaks
-#: into dashes at the writing's own threshold, too short to be a line, and the dashes
-#: near a digit were taken for its strokes (a pencil digit on squared paper; chosen on
-#: validation: BENCHMARKS.md, "Conditions combined").
+#: On a photo, a paper's lines are looked for a second time in its ink binarised lower
+#: than the writing (above LINE_LOW of the low, hysteresis, threshold), and what that
+#: finds fainter than the writing's threshold goes too. A faint line in a photo's noise
+#: breaks into dashes at the writing's own threshold, too short to be a line, and the
+#: dashes near a digit were taken for its strokes (a pencil digit on squared paper;
+#: chosen on validation: BENCHMARKS.md, "Conditions combined").
 LINE_LOW = 0.7
 #: A number's form (the line it is written on, the edges of its boxes or frame): level
 #: lines up to FORM_WIDTH_MAX pixels thick, or FORM_WIDTH_SHARE of the picture's smaller
