@@ -468,6 +468,7 @@ CONDITIONS = {
 
 
 def _combined(row, rng, names):
+    """A photo of the digit ``row`` with the ``CONDITIONS`` ``names`` at once."""
     conditions: dict = {}
     for name in names:
         conditions.update(CONDITIONS[name](rng))
@@ -494,16 +495,9 @@ SINGLE = {
     "canvas": _canvas,
     "chalk": _chalk,
     "photo": _photo_single,
-    "shadow": lambda row, rng: _photo_single(row, rng, shadow=rng.uniform(0.3, 0.6)),
-    "small": lambda row, rng: _photo_single(row, rng, digit_fraction=(0.05, 0.1),
-                                            frame=(480, 640)),
-    "marker": lambda row, rng: _photo_single(row, rng, (0.15, 0.3), grow=int(rng.integers(3, 8)) | 1),
-    "fine": lambda row, rng: _photo_single(row, rng, (0.6, 0.75)),
-    "ruled": lambda row, rng: _photo_single(row, rng, lines="ruled"),
-    "squared": lambda row, rng: _photo_single(row, rng, lines="squared"),
-    "pencil": lambda row, rng: _photo_single(row, rng, (0.45, 0.65), pencil=True),
-    "motion": lambda row, rng: _photo_single(row, rng, blur=int(rng.integers(6, 14))),
-    "tilted": lambda row, rng: _photo_single(row, rng, tilt=0.15),
+    # a condition alone: the photo of ``_combined`` with it (the same draws, the same bytes)
+    **{name: (lambda row, rng, name=name: _combined(row, rng, (name,)))
+       for name in ("shadow", "small", "marker", "fine", "ruled", "squared", "pencil", "motion", "tilted")},
     "lowres": _lowres,
     "mixed": _mixed,
     "mixed-hard": _mixed_hard,
