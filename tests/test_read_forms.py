@@ -307,3 +307,16 @@ def test_the_line_round_the_writing_is_found_and_a_digits_loop_is_not():
     assert select.enclosure(gap)[107:110, 10:190].all()
     gap[10:13, 80:120] = False  # an opening: no line round the writing
     assert not select.enclosure(gap).any()
+
+
+def test_a_papers_lines_above_and_below_the_writing_are_no_line_round_it():
+    # (before: a crop round a number on ruled paper showed a line above it and one below,
+    # end to end, taken for a broken oval round it; what touched them went with them)
+    binary = np.zeros((120, 300), bool)
+    binary[10:12, 1:299] = binary[104:106, 1:299] = True  # from side to side of the frame
+    binary[30:90, 60:66] = binary[30:90, 200:206] = True  # the writing between them
+    binary[30:34, 100:140] = binary[30:90, 136:140] = True
+    assert not select.enclosure(binary).any()
+    binary[10:12, 1:10] = binary[104:106, 1:10] = False  # ending within the frame: arcs
+    assert select.enclosure(binary)[10:12, 10:299].all()
+

@@ -72,6 +72,10 @@ RING_FILL = 0.3
 #: Pieces at least RING_ARCS as wide as the widest, two of them one above the other, are
 #: the arcs of one line broken at its ends (a thin line breaks up in a small copy).
 RING_ARCS = 0.8
+#: Two such pieces that both run from within RING_EDGE pixels of the frame's left side to
+#: within RING_EDGE of its right are a paper's lines above and below the writing (a crop
+#: round it shows them end to end), not a line drawn round it.
+RING_EDGE = 2
 #: A piece with upright strokes RING_DIVIDER of its height long or more away from its
 #: left and right ends is a comb's boxes, left to the form's rules.
 RING_DIVIDER = 0.8
@@ -790,6 +794,9 @@ def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
     if ring is None:  # the two widest pieces, one above the other, as one line
         arcs = np.flatnonzero(spans >= RING_ARCS * spans[widest])
         if len(arcs) != 2 or not inside[arcs].all():
+            return none
+        # (not a paper's lines, seen through a crop: from side to side of the frame)
+        if ((stats.left[arcs] <= RING_EDGE) & (stats.right[arcs] >= w - RING_EDGE)).all():
             return none
         upper, lower = arcs[np.argsort(stats.top[arcs])]
         if stats.bottom[upper] > stats.bottom[lower] or stats.top[upper] > stats.top[lower]:
