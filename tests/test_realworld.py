@@ -32,3 +32,17 @@ def test_pictures_with_conditions_combined_are_photos_made_the_same_every_time()
             image = Image.open(io.BytesIO(data))
             assert image.format == "JPEG" and min(image.size) >= 100
         assert realworld.make(family, "validation", 0, x, y)[0] != realworld.make(family, "test", 0, x, y)[0]
+
+
+def test_notebook_pictures_are_phone_photos_made_the_same_every_time():
+    from benchmarks import bench_notebook
+
+    assert set(bench_notebook.FAMILIES["validation"]) < set(bench_notebook.FAMILIES["test"])
+    assert set(bench_notebook.FROZEN["test"]) == set(bench_notebook.FAMILIES["test"])
+    x, y = _bars()
+    for family in ("ruled", "cells-number"):
+        data, label = bench_notebook.make(family, "test", 0, x, y)
+        assert label == 1 if family == "ruled" else set(label) == {"1"} and 3 <= len(label) <= 6
+        assert bench_notebook.make(family, "test", 0, x, y)[0] == data
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and image.width >= 900
