@@ -687,3 +687,33 @@ def test_a_note_held_in_a_hand_is_found_with_the_fingers_over_its_edge():
     x = to_mnist(as_image(held))
     mnist_like_properties(x)
     assert similar(x, to_mnist(as_image(note)))
+
+
+def test_a_grids_crossings_are_not_gathered_with_a_small_number():
+    # (before: squared paper photographed whole, its thin lines fainter than the threshold
+    # in the small working copy and its crossings not, read "353" for "444346": the
+    # lattice of crossings was gathered with the number along its line, the frame's width)
+    strength = np.zeros((300, 400), np.float32)
+    for r in range(5, 300, 11):
+        for c in range(3, 400, 11):
+            strength[r:r + 2, c:c + 2] = 0.5  # the crossings
+    for k in range(3):  # a number of three small 7s, 9 pixels high
+        left = 180 + 12 * k
+        strength[140:149, left + 4:left + 6] = strength[140:142, left:left + 6] = 0.9
+    found = select.writing(strength, 0.0, select.JOIN_NUMBER, paper=True, form=True)
+    top, bottom, left, right = found.box
+    assert 170 <= left and right <= 220 and 130 <= top and bottom <= 155
+
+
+def test_specks_on_rows_and_columns_are_a_lattice_and_a_photos_noise_is_not():
+    def specks(rows, cols):
+        rows, cols = np.asarray(rows, float), np.asarray(cols, float)
+        ones = np.ones_like(rows)
+        return select.Stats(2 * ones, ones, ones, rows, rows + 2, cols, cols + 2)
+
+    grid = np.mgrid[5:300:11, 3:400:11].reshape(2, -1)
+    tilted = grid + np.array([[0.05], [0.0]]) * grid[::-1]  # a page turned by 3 degrees
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(0, 300, (2, 300))
+    for stats, lattice in ((specks(*grid), True), (specks(*tilted), True), (specks(*noise), False)):
+        assert select._lattice(stats, np.arange(len(stats.area))) is lattice

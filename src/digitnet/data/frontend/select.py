@@ -39,6 +39,17 @@ TILT = 5
 #: dashes near a digit were taken for its strokes (a pencil digit on squared paper;
 #: chosen on validation: BENCHMARKS.md, "Conditions combined").
 LINE_LOW = 0.7
+#: Of LATTICE_PIECES pieces or more gathered as the writing, LATTICE_SHARE or more
+#: smaller than LATTICE_SPECK of the largest: a lattice of specks, a grid's crossings
+#: (squared paper photographed whole: its lines fade in the small working copy, its
+#: crossings do not); the writing is gathered again without them.
+LATTICE_PIECES = 20
+LATTICE_SHARE = 0.7
+LATTICE_SPECK = 0.25
+#: ... when they lie on rows and columns (``_lattice``), not anyhow as a photo's noise does.
+LATTICE_ALIGNED = 0.7
+LATTICE_LEVEL = 1.5
+LATTICE_LOOK = 400
 #: A number's form (the line it is written on, the edges of its boxes or frame): level
 #: lines up to FORM_WIDTH_MAX pixels thick, or FORM_WIDTH_SHARE of the picture's smaller
 #: side in a bigger one (a photo close up), that need not run across the frame:
@@ -734,6 +745,15 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     chosen, box = _gather(stats, best, keep, join, longest)
     if not alone:  # a number's digits far apart along its line
         chosen, box = _along(found, binary, stats, chosen, box, keep, join)
+    small = stats.area[chosen] < LATTICE_SPECK * stats.area[best]
+    if len(chosen) >= LATTICE_PIECES and small.mean() >= LATTICE_SHARE \
+            and _lattice(stats, np.asarray(chosen)[small]):
+        # a lattice of specks gathered: a grid's crossings (its thin lines fainter than the
+        # threshold in a small copy, where they cross twice as dark), the writing among them
+        keep &= stats.area >= LATTICE_SPECK * stats.area[best]
+        chosen, box = _gather(stats, best, keep, join, longest)
+        if not alone:
+            chosen, box = _along(found, binary, stats, chosen, box, keep, join)
     # strokes at the frame's edge next to the writing (not a page's edge or a shadow's,
     # which span the frame, nor a finger or a shadow, which fill their box or are broad):
     # the writing may go on beyond the frame
@@ -755,6 +775,22 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         ring_box = (int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1)
     stray = np.isin(found.labels, np.flatnonzero(bars) + 1) if bars.any() else None
     return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box, stray)
+
+
+def _lattice(stats: Stats, specks: np.ndarray) -> bool:
+    """Whether the pieces ``specks`` lie on a grid's rows and columns: LATTICE_ALIGNED of
+    them or more have their nearest neighbour level or upright with them (within
+    LATTICE_LEVEL pixels; sensor noise's specks lie any way). At most LATTICE_LOOK of
+    them are looked at."""
+    cy = (stats.top[specks] + stats.bottom[specks]) / 2
+    cx = (stats.left[specks] + stats.right[specks]) / 2
+    look = slice(0, LATTICE_LOOK)
+    distance = np.hypot(cy[look, None] - cy[None], cx[look, None] - cx[None])
+    np.fill_diagonal(distance, np.inf)  # (the first rows: each speck against the others)
+    nearest = distance.argmin(axis=1)
+    level = np.abs(cy[look] - cy[nearest]) <= LATTICE_LEVEL
+    upright = np.abs(cx[look] - cx[nearest]) <= LATTICE_LEVEL
+    return bool(np.mean(level | upright) >= LATTICE_ALIGNED)
 
 
 def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
