@@ -715,5 +715,7 @@ def test_specks_on_rows_and_columns_are_a_lattice_and_a_photos_noise_is_not():
     tilted = grid + np.array([[0.05], [0.0]]) * grid[::-1]  # a page turned by 3 degrees
     rng = np.random.default_rng(0)
     noise = rng.uniform(0, 300, (2, 300))
-    for stats, lattice in ((specks(*grid), True), (specks(*tilted), True), (specks(*noise), False)):
+    dense = rng.uniform(0, 60, (2, 1500))  # (any neighbour nearly level with it)
+    for stats, lattice in ((specks(*grid), True), (specks(*tilted), True), (specks(*noise), False),
+                           (specks(*dense), False)):
         assert select._lattice(stats, np.arange(len(stats.area))) is lattice

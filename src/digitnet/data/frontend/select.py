@@ -49,6 +49,7 @@ LATTICE_SPECK = 0.25
 #: ... when they lie on rows and columns (``_lattice``), not anyhow as a photo's noise does.
 LATTICE_ALIGNED = 0.7
 LATTICE_LEVEL = 1.5
+LATTICE_APART = 4
 LATTICE_LOOK = 400
 #: A number's form (the line it is written on, the edges of its boxes or frame): level
 #: lines up to FORM_WIDTH_MAX pixels thick, or FORM_WIDTH_SHARE of the picture's smaller
@@ -779,18 +780,20 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
 
 def _lattice(stats: Stats, specks: np.ndarray) -> bool:
     """Whether the pieces ``specks`` lie on a grid's rows and columns: LATTICE_ALIGNED of
-    them or more have their nearest neighbour level or upright with them (within
-    LATTICE_LEVEL pixels; sensor noise's specks lie any way). At most LATTICE_LOOK of
-    them are looked at."""
+    them or more have their nearest neighbour LATTICE_APART pixels away or more, level or
+    upright with them (within LATTICE_LEVEL pixels; sensor noise's specks lie any way,
+    and where they are dense, any neighbour is nearly level with them). At most
+    LATTICE_LOOK of them are looked at."""
     cy = (stats.top[specks] + stats.bottom[specks]) / 2
     cx = (stats.left[specks] + stats.right[specks]) / 2
     look = slice(0, LATTICE_LOOK)
     distance = np.hypot(cy[look, None] - cy[None], cx[look, None] - cx[None])
     np.fill_diagonal(distance, np.inf)  # (the first rows: each speck against the others)
     nearest = distance.argmin(axis=1)
+    apart = distance.min(axis=1) >= LATTICE_APART
     level = np.abs(cy[look] - cy[nearest]) <= LATTICE_LEVEL
     upright = np.abs(cx[look] - cx[nearest]) <= LATTICE_LEVEL
-    return bool(np.mean(level | upright) >= LATTICE_ALIGNED)
+    return bool(np.mean(apart & (level | upright)) >= LATTICE_ALIGNED)
 
 
 def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
