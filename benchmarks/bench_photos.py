@@ -204,7 +204,7 @@ def family_pictures(make, singles: int, numbers: int):
 
 def run_families(name: str, description: str, families: dict, pictures, frozen: dict, argv=None):
     """The command line of a benchmark of families of pictures (bench_desk, bench_circled,
-    bench_spaced, bench_strays):
+    bench_spaced, bench_strays, bench_notebook):
     each family of ``families[split]`` (``pictures(split, family, digits)``), checked
     against its SHA-256 in ``frozen[split]``, answered as ``digitnet predict`` (digits) or,
     for a family named ``...-number``, as ``digitnet read``; one line a family."""
