@@ -743,18 +743,21 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     # background, which has no noise, its fainter pieces too: a 7's bar drawn lighter)
     keep = (stats.area >= SPECK * stats.area[best]) & ~edge & ~bars \
         & ((stats.peak > t) | (alone and not paper))
-    chosen, box = _gather(stats, best, keep, join, longest)
-    if not alone:  # a number's digits far apart along its line
-        chosen, box = _along(found, binary, stats, chosen, box, keep, join)
+
+    def gathered():
+        chosen, box = _gather(stats, best, keep, join, longest)
+        if not alone:  # a number's digits far apart along its line
+            chosen, box = _along(found, binary, stats, chosen, box, keep, join)
+        return chosen, box
+
+    chosen, box = gathered()
     small = stats.area[chosen] < LATTICE_SPECK * stats.area[best]
     if len(chosen) >= LATTICE_PIECES and small.mean() >= LATTICE_SHARE \
             and _lattice(stats, np.asarray(chosen)[small]):
         # a lattice of specks gathered: a grid's crossings (its thin lines fainter than the
         # threshold in a small copy, where they cross twice as dark), the writing among them
         keep &= stats.area >= LATTICE_SPECK * stats.area[best]
-        chosen, box = _gather(stats, best, keep, join, longest)
-        if not alone:
-            chosen, box = _along(found, binary, stats, chosen, box, keep, join)
+        chosen, box = gathered()
     # strokes at the frame's edge next to the writing (not a page's edge or a shadow's,
     # which span the frame, nor a finger or a shadow, which fill their box or are broad):
     # the writing may go on beyond the frame
