@@ -46,3 +46,22 @@ def test_notebook_pictures_are_phone_photos_made_the_same_every_time():
         assert bench_notebook.make(family, "test", 0, x, y)[0] == data
         image = Image.open(io.BytesIO(data))
         assert image.format == "JPEG" and image.width >= 900
+
+
+def test_glare_pictures_are_brightened_photos_made_the_same_every_time():
+    from benchmarks import bench_glare
+
+    assert set(bench_glare.FAMILIES["validation"]) < set(bench_glare.FAMILIES["test"])
+    assert set(bench_glare.FROZEN["test"]) == set(bench_glare.FAMILIES["test"])
+    x, y = _bars()
+    for family in ("glare", "through-number", "sheen"):
+        data, label = bench_glare.make(family, "test", 0, x, y)
+        assert label == 1 if "-" not in family else set(label) == {"1"} and 2 <= len(label) <= 6
+        assert bench_glare.make(family, "test", 0, x, y)[0] == data
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and min(image.size) >= 190
+    rng = np.random.default_rng(0)
+    alpha = np.zeros((100, 200), np.float32)
+    alpha[40:60, 90:110] = 1.0
+    reflection = bench_glare._reflection(rng, alpha, "sheen")
+    assert 0.25 <= reflection.max() < 0.6 and reflection.min() < 0.01  # a band, not everywhere
