@@ -320,3 +320,27 @@ def test_a_papers_lines_above_and_below_the_writing_are_no_line_round_it():
     binary[10:12, 1:10] = binary[104:106, 1:10] = False  # ending within the frame: arcs
     assert select.enclosure(binary)[10:12, 10:299].all()
 
+
+
+def test_a_1_as_long_as_a_line_in_a_crop_is_no_line():
+    # (before: a crop round a number showed a 1 of 37 rows in 99, long enough for a
+    # paper's upright line; its tapered tips, thin, were taken out as "lines", and the 1
+    # between them as a box's side: "710" on faint ruled paper read "70")
+    binary = np.zeros((99, 144), bool)
+    binary[31:33, 70:72] = binary[66:68, 70:72] = True  # the tips, thin
+    binary[33:66, 68:74] = True  # the stem, thicker than a line
+    assert not select.paper_lines(binary).any()
+    binary[31:68, 100:102] = True  # a line as long and thin along its length stays
+    assert select.paper_lines(binary)[31:68, 100:102].all()
+
+
+def test_a_number_under_a_faint_ruled_line_keeps_its_1(model):
+    page = Image.new("L", (1600, 1100), 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(25, 1100, 80):
+        draw.line([(0, y), (1600, y)], fill=150, width=2)
+    number = handwritten(SEVEN_ONE_ZERO).crop((20, 20, 360, 180)).resize((102, 48))
+    top = 25 + 7 * 80 + 6  # under a line, a third of the way down to the next
+    box = (600, top, 600 + number.width, top + number.height)
+    page.paste(Image.fromarray(np.minimum(np.asarray(page.crop(box)), np.asarray(number))), box[:2])
+    assert read_number(photographed(page.convert("RGB")), model).text == "710"

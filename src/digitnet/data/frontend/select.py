@@ -32,6 +32,9 @@ LINE_WIDTH = 3
 LINE_WIDTH_MAX = 6
 SPANNING = 0.8
 TILT = 5
+#: A line that does not span SPANNING of the frame is thin along LINE_THIN of its length
+#: or more (not a stroke thin only at its ends: a 1 in a crop round a number).
+LINE_THIN = 0.5
 #: On a photo, a paper's lines are looked for a second time in its ink binarised lower
 #: than the writing (above LINE_LOW of the low, hysteresis, threshold), and what that
 #: finds fainter than the writing's threshold goes too. A faint line in a photo's noise
@@ -547,18 +550,21 @@ def _level_lines(b: np.ndarray, form: bool = False, least: float | None = None) 
     else:
         width = _line_width(across[(along >= SPANNING * b.shape[1]) & b])
     thin = long & (across <= width) & b
-    if not form:
-        return thin
-    # a form's line is straight: its thin pixels (give or take a row) cover FORM_STRAIGHT
-    # of its run's columns (where strokes overlap, bits of their curves in one row do not)
+    # a line is thin along most of its length: its thin pixels (give or take a row) cover
+    # FORM_STRAIGHT of its run's columns for a form's (where strokes overlap, bits of
+    # their curves in one row do not), LINE_THIN for a paper's that does not span the
+    # frame (a 1 in a crop round a number is long, but thin only at its tips)
     band = thin.copy()
     band[1:] |= thin[:-1]
     band[:-1] |= thin[1:]
     rows, starts, ends = runs(long)
     counted = np.zeros((b.shape[0], b.shape[1] + 1), np.int64)
     np.cumsum(band, axis=1, out=counted[:, 1:])
-    straight = ((counted[rows, ends] - counted[rows, starts] >= FORM_STRAIGHT * (ends - starts))
-                | (ends - starts >= FORM_LONG * high))
+    covered = counted[rows, ends] - counted[rows, starts]
+    if form:
+        straight = (covered >= FORM_STRAIGHT * (ends - starts)) | (ends - starts >= FORM_LONG * high)
+    else:
+        straight = (covered >= LINE_THIN * (ends - starts)) | (ends - starts >= SPANNING * b.shape[1])
     kept = np.zeros(b.size, bool)
     kept[_positions(rows[straight], starts[straight], (ends - starts)[straight], b.shape[1])] = True
     return thin & kept.reshape(b.shape)
