@@ -89,6 +89,20 @@ def test_light_ink_on_a_dark_board():
     assert not light.dark_ink(coarse)
 
 
+def test_a_glare_on_light_paper_is_no_light_ink():
+    # (before: a lamp's reflection beside a small, thin, grey digit departed from the
+    # paper more than the digit did, and was read as light ink: a blob read "0")
+    values, mask = with_seven(page(paper=0.75, noise=0.01), box=(260, 60, 60), ink_level=0.7, width=2)
+    y, x = np.mgrid[0:values.shape[0], 0:values.shape[1]]
+    spot = 0.7 * np.exp(-((y - 110) ** 2 + (x - 250) ** 2) / 30.0 ** 2)
+    values = values + spot * (1 - values)  # brightened towards white
+    coarse, _ = light.shrink(values, light.COARSE)
+    assert light.dark_ink(coarse)
+    found = ink(as_image(values))
+    assert found[mask].sum() > 0.8 * found.sum()  # the 7's strokes, not the glare
+    assert similar(to_mnist(as_image(values)), REFERENCE)
+
+
 def test_the_paper_level_follows_the_light_and_leaves_out_the_strokes():
     paper = page(gradient=0.4)
     values, mask = with_seven(paper)

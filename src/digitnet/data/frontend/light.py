@@ -16,6 +16,14 @@ import numpy as np
 COARSE = 64
 #: Wider than a stroke at the coarse scale (a stroke is up to a tenth of the frame).
 CLOSING = 11
+#: Light ink is written on a dark surface (a board, dark paper): where the picture's
+#: strongest lighter departure lies on a surface this light or lighter (its
+#: neighbourhood's median level) and is lighter than the surface anywhere (the medians'
+#: highest) by GLARE_ABOVE (log brightness) or more, it is a glare (a lamp reflected by
+#: glossy paper), and the ink is dark. (A shadow's lit side is no lighter than the
+#: paper beyond it.)
+LIGHT_SURFACE = 0.5
+GLARE_ABOVE = 0.05
 
 
 def shrink(values: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
@@ -103,7 +111,8 @@ def dark_ink(coarse: np.ndarray) -> bool:
     A shadow's hard edge departs from the median on both sides of it, lighter on the lit
     side, and could pass for light ink; so when the lighter departures are the stronger,
     only departures that are also narrow strokes count: lighter than the opening, darker
-    than the closing (over CLOSING pixels; both follow a step, not a stroke)."""
+    than the closing (over CLOSING pixels; both follow a step, not a stroke). Nor does
+    a lighter departure on light paper (LIGHT_SURFACE): a glare."""
     from numpy.lib.stride_tricks import sliding_window_view
 
     logs = np.log(coarse + 0.03)
@@ -111,9 +120,16 @@ def dark_ink(coarse: np.ndarray) -> bool:
     size = max(3, (max(small.shape) // 3) | 1)
     padded = np.pad(small, size // 2, mode="edge")
     median = np.median(sliding_window_view(padded, (size, size)), axis=(2, 3)).astype(np.float32)
-    departure = logs - stretch(median, logs.shape)
+    surface = stretch(median, logs.shape)
+    departure = logs - surface
     low, high = np.quantile(departure, (0.002, 0.998))
     if -low >= high:
+        return True
+    # (on light paper nothing written is lighter than the paper: a lamp's reflection is,
+    # lighter than the paper anywhere; a shadow's lit side is not)
+    brightest = int(np.argmax(departure))
+    if (np.exp(surface.flat[brightest]) - 0.03 >= LIGHT_SURFACE
+            and logs.flat[brightest] >= surface.max() + GLARE_ABOVE):
         return True
     # (only then: where dark ink wins outright, as on most photos, nothing changes)
     size = max(3, int(round(CLOSING * max(logs.shape) / COARSE)) | 1)
