@@ -103,6 +103,35 @@ def test_a_glare_on_light_paper_is_no_light_ink():
     assert similar(to_mnist(as_image(values)), REFERENCE)
 
 
+def glared(values, strength, centre=(125, 225), radius=25.0):
+    """``values`` under a lamp's reflection: light added, in linear light, in a spot."""
+    y, x = np.mgrid[0:values.shape[0], 0:values.shape[1]]
+    spot = strength * np.exp(-((y - centre[0]) ** 2 + (x - centre[1]) ** 2) / radius ** 2)
+    return np.clip(np.clip(values, 0, 1) ** light.GAMMA + spot, 0, 1) ** (1 / light.GAMMA), spot
+
+
+def test_the_ink_under_a_glare_keeps_its_darkness():
+    # (before: the 7's bar under the spot came out at a quarter of the rest's ink)
+    values, mask = with_seven(page(paper=0.8, noise=0.01), ink_level=0.15)
+    values, spot = glared(values, 0.3)
+    found = ink(as_image(values))
+    assert found[mask & (spot > 0.15)].mean() > 0.5 * found[mask & (spot < 0.01)].mean()
+    blank, _ = glared(page(paper=0.8, noise=0.01), 0.3)
+    with pytest.raises(NoDigitError):
+        to_mnist(as_image(blank))
+
+
+@pytest.mark.parametrize("shadow", [40, 120, 200, 360])
+def test_a_shadows_lit_side_is_no_glare(shadow):
+    values, _ = with_seven(page(gradient=0.3, shadow=shadow, noise=0.01))
+    coarse, _ = light.shrink(values, light.COARSE)
+    assert light.glare(light.paper(coarse, True)) is None
+    if shadow >= 120:  # a lamp's reflection on its lit side is one
+        values, _ = glared(values, 0.3, centre=(125, 60))
+        coarse, _ = light.shrink(values, light.COARSE)
+        assert light.glare(light.paper(coarse, True)) is not None
+
+
 def test_the_paper_level_follows_the_light_and_leaves_out_the_strokes():
     paper = page(gradient=0.4)
     values, mask = with_seven(paper)

@@ -209,7 +209,9 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
         coarse, coarse_factor = light.shrink(work, light.COARSE)
         dark = light.dark_ink(coarse)
         level = light.paper(coarse, dark)
-        strength = light.contrast(work, light.stretch(level, work.shape), dark)
+        glare = light.glare(level) if dark else None
+        strength = light.contrast(work, light.stretch(level, work.shape), dark,
+                                  None if glare is None else light.stretch(glare, work.shape))
     sigma = 0.0 if flat else light.noise(strength)
     join = select.JOIN if detail else select.JOIN_NUMBER
     # (a digit's pieces joined in units of its longest side on photos of paper and on
@@ -261,11 +263,13 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
     reduce = (found.box[1] - found.box[0]) * factor // DETAIL if detail else 1
     if reduce > 1:  # (enlarging a smaller digit to DETAIL did not help, on validation)
         crop = light.shrink(crop, max(crop.shape) // reduce)[0]
+    added = None
     if not flat:
         scale = factor * coarse_factor
         box = (left / scale, top / scale, right / scale, bottom / scale)
         level = light.stretch(level, crop.shape, box)
-    strength = light.contrast(crop, level, dark)
+        added = None if glare is None else light.stretch(glare, crop.shape, box)
+    strength = light.contrast(crop, level, dark, added)
     if found.bars is not None:  # (a pen passed over stays out, though the crop shows less of it)
         strength[_on_crop(found.bars, factor, (top, left), strength.shape, crop.shape)] = 0.0
     again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest,

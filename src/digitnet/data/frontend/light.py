@@ -24,6 +24,19 @@ CLOSING = 11
 #: paper beyond it.)
 LIGHT_SURFACE = 0.5
 GLARE_ABOVE = 0.05
+#: A glare on dark ink's paper: where the paper's level stands above the page's lighting
+#: (the level opened over GLARE_SPAN of the frame: lighting does not change within a
+#: patch that small) by GLARE or more in linear light (levels to the power GAMMA), in a
+#: spot (what stands above it by GLARE / 2 covers at most GLARE_AREA of the frame and
+#: GLARE_EDGE of each side: a shadow's lit side is no spot) lighter than the paper at the
+#: frame's border (its 90th percentile) by GLARE, the light it adds is taken off every
+#: pixel there, in linear light, before the ink's darkness is measured: the ink under a
+#: lamp's reflection is as much lighter as its paper.
+GLARE = 0.1
+GLARE_SPAN = 0.2
+GLARE_AREA = 0.04
+GLARE_EDGE = 0.1
+GAMMA = 2.2
 
 
 def shrink(values: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
@@ -167,9 +180,36 @@ def paper(coarse: np.ndarray, dark: bool) -> np.ndarray:
     return box3(level)[r:-r, r:-r]
 
 
-def contrast(grey: np.ndarray, level: np.ndarray, dark: bool) -> np.ndarray:
+def glare(level: np.ndarray) -> np.ndarray | None:
+    """The light a glare adds to the paper's ``level`` (coarse, dark ink), in linear
+    light: the level above its opening over GLARE_SPAN of the frame; None where no spot
+    stands GLARE above it (no glare: the picture is left as it is)."""
+    size = max(3, int(round(GLARE_SPAN * max(level.shape))) | 1)
+    r = size // 2 + 1
+    padded = np.pad(level, r, mode="edge")
+    lighting = rank_filter(rank_filter(padded, size, np.minimum), size, np.maximum)[r:-r, r:-r]
+    added = level ** GAMMA - lighting ** GAMMA
+    if float(added.max()) < GLARE:
+        return None
+    spot = added >= GLARE / 2
+    sides = (spot[0], spot[-1], spot[:, 0], spot[:, -1])
+    if spot.mean() > GLARE_AREA or max(side.mean() for side in sides) > GLARE_EDGE:
+        return None
+    # (lighter than the paper at the frame's border: in a crop tight round thick strokes
+    # the paper between them is all the paper there is, and no lighter than the border's)
+    border = np.concatenate([level[0], level[-1], level[:, 0], level[:, -1]])
+    if float(level.max()) ** GAMMA < float(np.quantile(border, 0.9)) ** GAMMA + GLARE:
+        return None
+    return added
+
+
+def contrast(grey: np.ndarray, level: np.ndarray, dark: bool, added: np.ndarray | None = None
+             ) -> np.ndarray:
     """Ink strength (H, W) >= 0: relative darkness under the paper's level for dark ink,
-    brightness above the board's for light ink."""
+    brightness above the board's for light ink. ``added``: a glare's light (``glare``,
+    stretched to ``grey``'s shape), taken off the picture and the paper first."""
+    if added is not None:
+        grey, level = _unlit(grey, added), _unlit(level, added)
     if dark:
         out = grey / np.maximum(level, 1e-3)
         np.subtract(1.0, out, out=out)
@@ -177,6 +217,11 @@ def contrast(grey: np.ndarray, level: np.ndarray, dark: bool) -> np.ndarray:
         out = grey - level
     np.maximum(out, 0.0, out=out)
     return out
+
+
+def _unlit(values: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """Levels with the light ``added`` (linear) taken off."""
+    return (np.maximum(values ** GAMMA - added, 0.0) ** (1 / GAMMA)).astype(np.float32)
 
 
 def median(values: np.ndarray) -> float:
