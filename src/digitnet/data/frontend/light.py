@@ -6,7 +6,9 @@ median of the neighbourhood, which follows shadows and vignetting whatever the i
 paper's level under the ink is then a morphological closing (for dark ink: a maximum then a
 minimum over ``CLOSING`` pixels, wider than any stroke), which keeps the edge of a shadow
 where it is. Dark ink becomes its relative darkness, 1 - level / paper, the same under
-dim light as under bright; light ink its brightness above the board.
+dim light as under bright; light ink its brightness above the board. A lamp's reflection
+on the paper (``glare``: a spot above the page's lighting) is light added: it is taken
+off, in linear light, before the ink's darkness is measured.
 """
 
 from __future__ import annotations
