@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 from benchmarks import realworld
-from PIL import Image
+from PIL import Image, ImageFilter
 
 
 def _bars():
@@ -46,6 +46,27 @@ def test_notebook_pictures_are_phone_photos_made_the_same_every_time():
         assert bench_notebook.make(family, "test", 0, x, y)[0] == data
         image = Image.open(io.BytesIO(data))
         assert image.format == "JPEG" and image.width >= 900
+
+
+def test_turned_pages_are_photos_whose_ruling_is_not_level_made_the_same_every_time():
+    from benchmarks import bench_turned
+
+    assert set(bench_turned.FAMILIES["validation"]) < set(bench_turned.FAMILIES["test"])
+    assert set(bench_turned.FROZEN["test"]) == set(bench_turned.FAMILIES["test"])
+    x, y = _bars()
+    for family in ("ruled", "squared-number", "steep", "blank-number"):
+        data, label = bench_turned.make(family, "test", 0, x, y)
+        assert label == 1 if "-" not in family else set(label) == {"1"} and 2 <= len(label) <= 6
+        assert bench_turned.make(family, "test", 0, x, y)[0] == data
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and min(image.size) >= 190
+        grey = image.convert("L")
+        local = np.asarray(grey.filter(ImageFilter.BoxBlur(8)), np.float32)  # the paper, lit
+        lines = np.asarray(grey, np.float32) < local - 6
+        # a level line would darken most of a row; a turned one crosses a row in a dash
+        assert lines.mean(axis=1).max() < 0.5
+        if family != "blank-number":
+            assert lines.mean() > 0.01  # the ruling is there, turned
 
 
 def test_glare_pictures_are_brightened_photos_made_the_same_every_time():
