@@ -83,7 +83,8 @@ def _photo(alpha, rng, lines, angle, fraction):
     page = page.rotate(angle, resample=Image.Resampling.BICUBIC)
     left, upper = (side - frame[1]) // 2, (side - frame[0]) // 2
     pixels = np.asarray(page.crop((left, upper, left + frame[1], upper + frame[0])), np.float32) / 255
-    pixels = pixels * realworld._lighting(frame, rng, rng.uniform(0.1, 0.45), rng.uniform(0.1, 0.5))[..., None]
+    light = realworld._lighting(frame, rng, rng.uniform(0.1, 0.45), rng.uniform(0.1, 0.5))
+    pixels = pixels * light[..., None]
     image = Image.fromarray((np.clip(pixels, 0, 1) * 255).astype(np.uint8), "RGB")
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))  # the lens
     pixels = np.asarray(image, dtype=np.float32)

@@ -5,7 +5,7 @@ from collections import deque
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from digitnet.data import frontend
 from digitnet.data.frontend import decode, fit, ink, light, select, to_mnist
@@ -762,3 +762,55 @@ def test_specks_on_rows_and_columns_are_a_lattice_and_a_photos_noise_is_not():
     for stats, lattice in ((specks(*grid), True), (specks(*tilted), True), (specks(*noise), False),
                            (specks(*dense), False)):
         assert select._lattice(stats, np.arange(len(stats.area))) is lattice
+
+
+def _turned_page(degrees, squared=False, seed=0):
+    """A photo of a 7 on ruled (or squared) paper, the page turned by ``degrees``
+    (counter-clockwise, as Pillow's ``rotate``) in the picture: JPEG bytes, and where the
+    7's ink is."""
+    values, mask = with_seven(page(shape=(800, 800), seed=seed), ink_level=0.1,
+                              box=(350, 350, 100), width=7)
+    for r in range(12, 800, 26):
+        values[r:r + 2] *= 0.75
+        if squared:
+            values[:, r:r + 2] *= 0.75
+    turned = [np.asarray(Image.fromarray(a.astype(np.float32), "F").rotate(
+        degrees, Image.Resampling.BICUBIC, fillcolor=0.85))[250:550, 200:600] for a in (values, mask)]
+    noisy = turned[0] + np.random.default_rng(seed).normal(0, 0.02, turned[0].shape)
+    buffer = io.BytesIO()
+    as_image(noisy).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue(), turned[1] > 0.5
+
+
+@pytest.mark.parametrize("degrees,squared", [(20, False), (-28, False), (12, True), (-35, True)])
+def test_a_page_turned_in_the_photo_loses_its_ruling_and_its_digit_stands_upright(degrees, squared):
+    # (before: the digit was read as turned as its page, and a ruling turned by more than
+    # TILT degrees was left in the ink where it was binarised with the writing)
+    data, mask = _turned_page(degrees, squared)
+    found = ink(data)
+    near = np.asarray(Image.fromarray(mask).filter(ImageFilter.MaxFilter(9)))
+    assert found[mask].mean() > 0.5 and not (found > 0.2)[~near].any()
+    x, seen = frontend.to_mnist_seen(data)
+    assert similar(x, REFERENCE)
+    assert abs(seen.turn + degrees) < 1.0  # (clockwise as seen: the page turned back)
+
+
+def test_a_ruling_is_found_turned_only_when_it_is_one():
+    binary = np.zeros((240, 320), bool)
+    rows, cols = np.indices(binary.shape)
+    lines = (np.round(rows * np.cos(0.35) - cols * np.sin(0.35)) % 24) < 2  # 20 degrees
+    nothing = select.turned_lines(binary, binary)
+    assert not nothing[0].any() and nothing[1] == 0.0
+    found, degrees = select.turned_lines(lines, lines)
+    assert abs(degrees - 20.05) < 0.3 and found[lines].mean() > 0.95
+    level = (rows % 24) < 2  # level lines are ``paper_lines``'s
+    assert select.turned_lines(level, level)[1] == 0.0
+    # two strokes of a digit cropped tight are no ruling, whatever their angle
+    strokes = np.zeros_like(binary)
+    strokes[(np.abs(rows * np.cos(0.5) - cols * np.sin(0.5) - 20) < 4) & (cols > 100)] = True
+    strokes[(np.abs(rows * np.cos(0.5) - cols * np.sin(0.5) + 60) < 4) & (cols < 200)] = True
+    assert select.turned_lines(strokes, strokes)[1] == 0.0
+    # a stroke crossing the ruling keeps its ink where it crosses
+    stroke = (np.abs(cols - 160) < 4) & (rows > 40) & (rows < 200)
+    found, _ = select.turned_lines(lines | stroke, lines | stroke)
+    assert not found[stroke].any()

@@ -45,6 +45,20 @@ def test_a_level_line_is_left_as_it_is(picture):
     assert turn is None and out is values
 
 
+def test_writing_on_a_page_whose_ruling_tells_its_angle_is_turned_by_it():
+    # (a regression: writing turned by 29 degrees, at the edge of the search, was no line
+    # and read as it was, "1600" read "9"; the page's ruling tells the angle, any angle)
+    for tilt in (29, 38):
+        values = ink_of(turned(row_of_rings(), tilt))
+        rows, cols = np.nonzero(values > 0.25)
+        box = (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+        assert level(values, box)[1] is None
+        out, turn = level(values, box, page=-tilt)
+        assert turn is not None and turn.degrees == -tilt
+        rows = np.flatnonzero(out.max(axis=1) > 0.5)
+        assert rows[-1] - rows[0] < 115  # a ring's height: level
+
+
 def test_a_turned_point_is_mapped_back_to_the_picture():
     values = ink_of(turned(row_of_rings(), 12))
     rows, cols = np.nonzero(values > 0.25)

@@ -55,16 +55,17 @@ class Turn:
                 self.top + self.height / 2 + dx * np.sin(t) + dy * np.cos(t))
 
 
-def level(values: np.ndarray, box) -> tuple[np.ndarray, Turn | None]:
+def level(values: np.ndarray, box, page: float = 0.0) -> tuple[np.ndarray, Turn | None]:
     """The ink ``values`` (H, W) of a picture, whose writing is in ``box`` (top, bottom,
     left, right), turned level: (ink, Turn), or (``values``, None) when it is level, not a
-    line, or too faint to say."""
+    line, or too faint to say. ``page``: the angle the page is turned by, told by its
+    ruling (``frontend.Seen.turn``): the writing, along the ruling, is turned by that."""
     top, bottom, left, right = box
     margin = max(bottom - top, right - left) // 2 + 2  # room for the turned corners' ink
     top, left = max(0, top - margin), max(0, left - margin)
     bottom, right = min(values.shape[0], bottom + margin), min(values.shape[1], right + margin)
     crop = values[top:bottom, left:right]
-    degrees = skew(crop)
+    degrees = page or skew(crop)
     if degrees is None or abs(degrees) < LEVEL_MIN:
         return values, None
     turned = _rotate(crop, degrees)

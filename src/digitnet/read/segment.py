@@ -233,7 +233,7 @@ def _scaled_ink(image):
     box = bounding_box(values)
     if box is None:
         raise NoDigitError("no digits found: the image is blank")
-    values, turn = level(values, box)
+    values, turn = level(values, box, seen.turn)
     if turn is not None:
         box = bounding_box(values)
     top, bottom, left, right = box

@@ -93,6 +93,9 @@ class Seen(NamedTuple):
     #: a picture of a surface, paper or a board, dark ink or light (not a drawing on one
     #: flat level): what the network trained on photos answers (``pretrained.PHOTO``)
     surface: bool = False
+    #: degrees the page is turned in the picture (clockwise as seen), told by its ruling
+    #: (``select.turned_lines``); 0 when not turned, or no ruling tells
+    turn: float = 0.0
 
 
 def to_mnist(source) -> np.ndarray:
@@ -244,9 +247,11 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
         top, left = max(0, top - pad), max(0, left - pad)
         bottom, right = bottom + pad, right + pad
         soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
+        if detail:
+            soft = _upright(soft, found.turn)
         if factor == 1:
-            return soft, (top, left), Seen(photo, found.form, others, not flat), cropped
-        return (soft, (top * factor, left * factor), Seen(photo, found.form, others, not flat),
+            return soft, (top, left), Seen(photo, found.form, others, not flat, found.turn), cropped
+        return (soft, (top * factor, left * factor), Seen(photo, found.form, others, not flat, found.turn),
                 cropped)
     # again, on a crop of the full picture around the writing (and round a circle or a
     # box drawn round it, so that it is seen whole and taken out again)
@@ -273,11 +278,25 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
     if found.bars is not None:  # (a pen passed over stays out, though the crop shows less of it)
         strength[_on_crop(found.bars, factor, (top, left), strength.shape, crop.shape)] = 0.0
     again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest,
-                           form=not detail, alone=detail)
+                           form=not detail, alone=detail, turn=found.turn,
+                           scale=factor / max(1, reduce))
     if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
         raise NoDigitError(BLANK)
-    return (_soft(strength, again, flat), (top, left),
-            Seen(photo, found.form or again.form, others, not flat), cropped)
+    soft = _soft(strength, again, flat)
+    return (_upright(soft, found.turn) if detail else soft, (top, left),
+            Seen(photo, found.form or again.form, others, not flat, found.turn), cropped)
+
+
+def _upright(soft: np.ndarray, degrees: float) -> np.ndarray:
+    """One digit's soft ink ``soft`` turned as its page is turned upright (``degrees``,
+    ``select.turned_lines``): written along the page's ruling, it stands as written."""
+    if not degrees:
+        return soft
+    from PIL import Image
+
+    turned = Image.fromarray(soft.astype(np.float32), "F").rotate(
+        degrees, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=0.0)
+    return np.clip(np.asarray(turned, np.float32), 0.0, 1.0)
 
 
 def _flat(grey: np.ndarray, background: float) -> bool:

@@ -35,6 +35,20 @@ TILT = 5
 #: A line that does not span SPANNING of the frame is thin along LINE_THIN of its length
 #: or more (not a stroke thin only at its ends: a 1 in a crop round a number).
 LINE_THIN = 0.5
+#: A page turned in the photo by more than TILT degrees (up to TURN): its ruling is
+#: TURN_LINES or more parallel lines at one angle, each a band of rows (turned level) at
+#: most TURN_THICK thick whose ink covers TURN_FILL of the frame's width there
+#: (``turned_lines``). Where a stroke crosses a line (ink within TURN_CROSS pixels of it
+#: on both sides), the line is kept.
+TURN = 45
+#: (Looked for only where the faint ink lies in TURN_SPREAD or more of the frame's parts,
+#: TURN_PARTS x TURN_PARTS of them: a ruling runs across it.)
+TURN_PARTS = 8
+TURN_SPREAD = 0.5
+TURN_LINES = 3
+TURN_FILL = 0.5
+TURN_THICK = 8
+TURN_CROSS = 2
 #: On a photo, a paper's lines are looked for a second time in its ink binarised lower
 #: than the writing (above LINE_LOW of the low, hysteresis, threshold), and what that
 #: finds fainter than the writing's threshold goes too. A faint line in a photo's noise
@@ -209,6 +223,9 @@ class Writing:
     #: (H, W) bool: the straight strokes passed over as no writing (``_bars``: a pen lying
     #: on the page), or None
     bars: np.ndarray | None = None
+    #: degrees the page is turned in the picture, measured by its ruling (``turned_lines``):
+    #: the picture turned counter-clockwise by as much stands the page upright; 0 if not
+    turn: float = 0.0
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -663,7 +680,7 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
 
 def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
             paper: bool = True, longest: bool = False, form: bool = False,
-            alone: bool = False) -> Writing | None:
+            alone: bool = False, turn: float | None = None, scale: float = 1.0) -> Writing | None:
     """The writing in ``strength`` (H, W): the dominant piece of ink and the pieces
     near it; None if there is no ink.
 
@@ -672,7 +689,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     adaptive threshold somewhere count. ``join`` is in units of the writing's height, or
     with ``longest`` of its longest side (one digit: a 5's bar, wider than high, is as
     much the digit as its hook further below). With ``alone`` (one digit is expected),
-    the print of a form round it goes (``alone_print``)."""
+    the print of a form round it goes (``alone_print``). On paper, a ruling turned by
+    more than TILT degrees goes first (``turned_lines``; ``turn``: the angle measured on
+    a larger view of the page, 0 for none; ``scale``: how much finer this view is)."""
     from .light import box3
 
     smooth = box3(strength)  # against noise and speckled strokes (pencil, chalk)
@@ -689,6 +708,14 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         t, binary, ring = _past_print(smooth, strength, sigma, t, binary, ring)
         binary &= ~ring
         removed, pieces = ring, None
+    if paper and turn != 0.0:  # a page turned in the photo: its ruling at an angle
+        # (the angle told by the faintest ink: a ruling too faint to binarise still turns
+        # the page, and the digit with it)
+        floor = max(NOISE_SIGMAS * sigma, FAINTEST)
+        turned, turn = turned_lines(binary, binary | (smooth > floor), turn, scale)
+        if turned.any():
+            binary &= ~turned
+            removed, pieces = turned, None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
         if paper:  # (the paper's lines again, in the ink binarised lower, LINE_LOW: faint
@@ -784,7 +811,167 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         rows, columns = np.flatnonzero(ring.any(axis=1)), np.flatnonzero(ring.any(axis=0))
         ring_box = (int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1)
     stray = np.isin(found.labels, np.flatnonzero(bars) + 1) if bars.any() else None
-    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box, stray)
+    return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box, stray,
+                   float(turn or 0.0))
+
+
+def turned_lines(binary: np.ndarray, faint: np.ndarray, degrees: float | None = None,
+                 scale: float = 1.0) -> tuple[np.ndarray, float]:
+    """A page turned in the photo by more than TILT degrees (up to TURN): the pixels of
+    ``binary`` on its ruling, and the angle of the ruling in degrees (clockwise, as seen);
+    nothing and 0 if there is no such ruling. ``faint`` is the ink binarised lower, where
+    a faint line is whole. The angle is the one whose lines (turned level) hold the ink most
+    unevenly; the ruling is TURN_LINES or more lines at that angle (and any at right angles
+    to it: squared paper), each a band whose ink covers TURN_FILL of the frame along it.
+    With ``degrees`` (measured on a larger view of the page: a crop round the writing may
+    show few lines whole), any such lines at that angle are the ruling. A line is at most
+    TURN_THICK pixels thick, with its blurred edges (``scale`` times as many in a crop at a
+    finer scale than the view the angle was measured on). Where a stroke
+    crosses a line (ink of neither set of lines within TURN_CROSS pixels of it on both
+    sides), the line is kept."""
+    none = np.zeros_like(binary), 0.0
+    rows, cols = np.nonzero(faint)
+    if rows.size < TURN_LINES * LINE_PIXELS:
+        return none
+    least, thick = 1, TURN_THICK * max(1.0, scale)
+    if degrees is None:
+        # (a quick look first: a ruling runs across the frame, its ink in most parts of it)
+        h, w = faint.shape
+        parts = np.zeros((TURN_PARTS, TURN_PARTS), bool)
+        parts[rows * TURN_PARTS // h, cols * TURN_PARTS // w] = True
+        if parts.mean() < TURN_SPREAD:
+            return none
+        degrees, least = _turn(rows, cols), TURN_LINES
+        if abs(degrees) <= TILT:
+            return none  # (level lines: ``paper_lines``)
+    rulings = [_Ruling(binary.shape, rows, cols, degrees, thick)]
+    if rulings[0].count < least:
+        return none
+    rulings.append(_Ruling(binary.shape, rows, cols, degrees + 90, thick))
+    on = [ruling.on(rows, cols) for ruling in rulings]
+    strokes = ~(on[0] | on[1])  # (the ink of neither: the writing's)
+    by, bx = np.nonzero(binary)
+    found = np.zeros(by.size, bool)
+    for ruling in rulings:
+        found |= ruling.on(by, bx) & ~ruling.crossed(by, bx, rows[strokes], cols[strokes])
+    out = np.zeros_like(binary)
+    out[by[found], bx[found]] = True
+    return out, degrees
+
+
+def _turn(rows: np.ndarray, cols: np.ndarray) -> float:
+    """The angle (degrees, -TURN..TURN) at which the ink at (``rows``, ``cols``) lies in
+    lines: the one whose lines hold it most unevenly (sum of squared counts), to a tenth
+    of a degree."""
+    step = max(1, rows.size // 5_000)
+    y, x = rows[::step].astype(np.float64), cols[::step].astype(np.float64)
+
+    def unevenness(degrees: float) -> float:
+        v = _across(y, x, degrees)
+        counts = np.bincount(v - v.min()).astype(np.float64)
+        return float(counts @ counts)
+
+    coarse = max(np.arange(-TURN, TURN, 1.0), key=unevenness)
+    return round(float(max(coarse + np.arange(-1.0, 1.05, 0.1), key=unevenness)), 1)
+
+
+def _across(y: np.ndarray, x: np.ndarray, degrees: float) -> np.ndarray:
+    """Which of the lines at ``degrees`` (one a pixel apart) each point (``y``, ``x``)
+    lies on."""
+    t = np.radians(degrees)
+    return np.round(y * np.cos(t) - x * np.sin(t)).astype(np.intp)
+
+
+def _along_lines(y: np.ndarray, x: np.ndarray, degrees: float) -> np.ndarray:
+    """How far along the lines at ``degrees`` each point (``y``, ``x``) lies, in pixels."""
+    t = np.radians(degrees)
+    return np.round(x * np.cos(t) + y * np.sin(t)).astype(np.intp)
+
+
+def _chords(shape: tuple, degrees: float, lines: np.ndarray) -> np.ndarray:
+    """How long each of the ``lines`` at ``degrees`` (``_across``'s numbers) runs in a
+    frame ``shape``: about the pixels on it, for a line a pixel wide."""
+    h, w = shape
+    t = np.radians(degrees)
+    c, s = np.cos(t), np.sin(t)
+    v = lines.astype(np.float64)
+    # the line's points are v * (-s, c) + r * (c, s) in (x, y): the r where x, then y, is
+    # within the frame (its pixels' outer edges)
+    lo, hi = np.full(v.shape, -np.inf), np.full(v.shape, np.inf)
+    for start, size, offset, step in ((-0.5, w, v * s, c), (-0.5, h, -v * c, s)):
+        if abs(step) < 1e-12:  # (level, or upright: all of the frame or none)
+            inside = (-offset >= start) & (-offset <= start + size)
+            lo, hi = np.where(inside, lo, 0.0), np.where(inside, hi, 0.0)
+            continue
+        a, b = (start + offset) / step, (start + size + offset) / step
+        lo, hi = np.maximum(lo, np.minimum(a, b)), np.minimum(hi, np.maximum(a, b))
+    return np.maximum(hi - lo, 0.0)
+
+
+class _Ruling:
+    """The lines at ``degrees`` (one a pixel apart) of a frame ``shape`` whose ink (at
+    ``rows``, ``cols``) covers TURN_FILL of the frame along them, with the line beside
+    each that holds its blurred edge: bands of lines no thicker than ``thick`` (a paper's
+    line, not a stroke), ``count`` of them long."""
+
+    def __init__(self, shape: tuple, rows: np.ndarray, cols: np.ndarray, degrees: float,
+                 thick: float):
+        self.degrees = degrees
+        h, w = shape
+        corners = _across(np.array([0, 0, h - 1, h - 1]), np.array([0, w - 1, 0, w - 1]), degrees)
+        self.low = int(corners.min())
+        chord = _chords(shape, degrees, np.arange(self.low, int(corners.max()) + 1))
+        counts = np.bincount(_across(rows, cols, degrees) - self.low, minlength=chord.size)
+        on = (counts >= TURN_FILL * chord) & (chord >= LINE_PIXELS)
+        bands = on.copy()
+        bands[1:] |= on[:-1] & (counts[1:] > 0)
+        bands[:-1] |= on[1:] & (counts[:-1] > 0)
+        edges = np.diff(np.concatenate([[0], bands.astype(np.int8), [0]]))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        for start, end in zip(starts, ends):
+            if end - start > thick:  # (a stroke along the lines: a tight crop's)
+                bands[start:end] = False
+        thin = ends - starts <= thick
+        starts, ends = starts[thin], ends[thin]
+        # (counted where they run LINE_LENGTH of the frame's longer side or more: a stroke
+        # may fill a short line in a corner of a picture cropped tight round it)
+        long = on & (chord >= LINE_LENGTH * max(shape))
+        self.bands = bands
+        self.count = sum(bool(long[start:end].any()) for start, end in zip(starts, ends))
+        self.first = np.zeros(chord.size, np.intp)  # each band's first and last line
+        self.last = np.zeros(chord.size, np.intp)
+        for start, end in zip(starts, ends):
+            self.first[start:end], self.last[start:end] = start, end - 1
+
+    def on(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Whether each point (``y``, ``x``) lies in a band."""
+        return self.bands[_across(y, x, self.degrees) - self.low]
+
+    def crossed(self, y: np.ndarray, x: np.ndarray, stroke_y: np.ndarray, stroke_x: np.ndarray
+                ) -> np.ndarray:
+        """Whether a stroke (ink at ``stroke_y``, ``stroke_x``) crosses the band at each
+        point (``y``, ``x``) of a band: it lies 2 to TURN_CROSS + 1 lines past the band's
+        edge on both sides (past its blurred edge), within TURN_CROSS + 1 pixels along it."""
+        v, u = _across(y, x, self.degrees) - self.low, _along_lines(y, x, self.degrees)
+        sv = _across(stroke_y, stroke_x, self.degrees) - self.low
+        su = _along_lines(stroke_y, stroke_x, self.degrees)
+        if not sv.size:
+            return np.zeros(v.size, bool)
+        span = TURN_CROSS + 2
+        u_low = int(min(su.min(), u.min(initial=0))) - span
+        width = int(max(su.max(), u.max(initial=0))) - u_low + span + 1
+        marked = np.zeros((self.bands.size + 2 * span, width), bool)
+        marked[sv + span, su - u_low] = True
+        grid = marked.copy()  # (up to ``span`` pixels either way along the line: a
+        for shift in range(1, span):  # stroke crossing it aslant)
+            grid[:, shift:] |= marked[:, :-shift]
+            grid[:, :-shift] |= marked[:, shift:]
+        u = u - u_low
+        above, below = np.zeros(v.size, bool), np.zeros(v.size, bool)
+        for k in range(2, TURN_CROSS + 2):
+            above |= grid[self.first[v] - k + span, u]
+            below |= grid[self.last[v] + k + span, u]
+        return above & below
 
 
 def _lattice(stats: Stats, specks: np.ndarray) -> bool:
