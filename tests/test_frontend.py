@@ -764,12 +764,12 @@ def test_specks_on_rows_and_columns_are_a_lattice_and_a_photos_noise_is_not():
         assert select._lattice(stats, np.arange(len(stats.area))) is lattice
 
 
-def _turned_page(degrees, squared=False, seed=0):
+def _turned_page(degrees, squared=False, seed=0, size=100, width=7):
     """A photo of a 7 on ruled (or squared) paper, the page turned by ``degrees``
     (counter-clockwise, as Pillow's ``rotate``) in the picture: JPEG bytes, and where the
     7's ink is."""
     values, mask = with_seven(page(shape=(800, 800), seed=seed), ink_level=0.1,
-                              box=(350, 350, 100), width=7)
+                              box=(400 - size // 2, 400 - size // 2, size), width=width)
     for r in range(12, 800, 26):
         values[r:r + 2] *= 0.75
         if squared:
@@ -814,3 +814,15 @@ def test_a_ruling_is_found_turned_only_when_it_is_one():
     stroke = (np.abs(cols - 160) < 4) & (rows > 40) & (rows < 200)
     found, _ = select.turned_lines(lines | stroke, lines | stroke)
     assert not found[stroke].any()
+
+
+def test_a_large_photo_of_a_turned_page_keeps_the_digits_strokes_along_the_ruling():
+    # (a regression: the second look, at a crop round a small digit at full size, took the
+    # 7's bar, along the ruling and most of the crop's width, for one of its lines)
+    data, _ = _turned_page(-20, size=50, width=4)
+    image = Image.open(io.BytesIO(data))
+    large = image.resize((image.width * 4, image.height * 4), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    large.save(buffer, "JPEG", quality=85)
+    x, seen = frontend.to_mnist_seen(buffer.getvalue())
+    assert abs(seen.turn - 20) < 1.0 and similar(x, REFERENCE)

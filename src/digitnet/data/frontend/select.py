@@ -48,6 +48,9 @@ TURN_SPREAD = 0.5
 TURN_LINES = 3
 TURN_FILL = 0.5
 TURN_THICK = 8
+#: (In a crop round the writing, a line's ink reaches within TURN_END pixels of the frame's
+#: edge at both ends, TURN_END for every LINE_PIXELS of its length.)
+TURN_END = 3
 TURN_CROSS = 2
 #: On a photo, a paper's lines are looked for a second time in its ink binarised lower
 #: than the writing (above LINE_LOW of the low, hysteresis, threshold), and what that
@@ -844,10 +847,11 @@ def turned_lines(binary: np.ndarray, faint: np.ndarray, degrees: float | None = 
         degrees, least = _turn(rows, cols), TURN_LINES
         if abs(degrees) <= TILT:
             return none  # (level lines: ``paper_lines``)
-    rulings = [_Ruling(binary.shape, rows, cols, degrees, thick)]
+    crop = least == 1  # (a crop round the writing: the lines run to its edges, strokes do not)
+    rulings = [_Ruling(binary.shape, rows, cols, degrees, thick, crop)]
     if rulings[0].count < least:
         return none
-    rulings.append(_Ruling(binary.shape, rows, cols, degrees + 90, thick))
+    rulings.append(_Ruling(binary.shape, rows, cols, degrees + 90, thick, crop))
     on = [ruling.on(rows, cols) for ruling in rulings]
     strokes = ~(on[0] | on[1])  # (the ink of neither: the writing's)
     by, bx = np.nonzero(binary)
@@ -888,9 +892,10 @@ def _along_lines(y: np.ndarray, x: np.ndarray, degrees: float) -> np.ndarray:
     return np.round(x * np.cos(t) + y * np.sin(t)).astype(np.intp)
 
 
-def _chords(shape: tuple, degrees: float, lines: np.ndarray) -> np.ndarray:
-    """How long each of the ``lines`` at ``degrees`` (``_across``'s numbers) runs in a
-    frame ``shape``: about the pixels on it, for a line a pixel wide."""
+def _chords(shape: tuple, degrees: float, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of the ``lines`` at ``degrees`` (``_across``'s numbers) enters and
+    leaves a frame ``shape``, along it (``_along_lines``'s measure; as long as the pixels
+    on it, for a line a pixel wide, where it is in the frame)."""
     h, w = shape
     t = np.radians(degrees)
     c, s = np.cos(t), np.sin(t)
@@ -905,24 +910,35 @@ def _chords(shape: tuple, degrees: float, lines: np.ndarray) -> np.ndarray:
             continue
         a, b = (start + offset) / step, (start + size + offset) / step
         lo, hi = np.maximum(lo, np.minimum(a, b)), np.minimum(hi, np.maximum(a, b))
-    return np.maximum(hi - lo, 0.0)
+    return lo, hi
 
 
 class _Ruling:
     """The lines at ``degrees`` (one a pixel apart) of a frame ``shape`` whose ink (at
     ``rows``, ``cols``) covers TURN_FILL of the frame along them, with the line beside
     each that holds its blurred edge: bands of lines no thicker than ``thick`` (a paper's
-    line, not a stroke), ``count`` of them long."""
+    line, not a stroke), ``count`` of them long. With ``to_edges``, only lines whose ink runs
+    to the frame's edge at both ends (in a crop round the writing, whose strokes do not)."""
 
     def __init__(self, shape: tuple, rows: np.ndarray, cols: np.ndarray, degrees: float,
-                 thick: float):
+                 thick: float, to_edges: bool = False):
         self.degrees = degrees
         h, w = shape
         corners = _across(np.array([0, 0, h - 1, h - 1]), np.array([0, w - 1, 0, w - 1]), degrees)
         self.low = int(corners.min())
-        chord = _chords(shape, degrees, np.arange(self.low, int(corners.max()) + 1))
-        counts = np.bincount(_across(rows, cols, degrees) - self.low, minlength=chord.size)
+        enter, leave = _chords(shape, degrees, np.arange(self.low, int(corners.max()) + 1))
+        chord = np.maximum(leave - enter, 0.0)
+        v = _across(rows, cols, degrees) - self.low
+        counts = np.bincount(v, minlength=chord.size)
         on = (counts >= TURN_FILL * chord) & (chord >= LINE_PIXELS)
+        if to_edges:  # (ink within TURN_END of the frame's edge at both ends: a line, not a stroke)
+            u = _along_lines(rows, cols, degrees)
+            first = np.full(chord.size, np.inf)
+            last = np.full(chord.size, -np.inf)
+            np.minimum.at(first, v, u)
+            np.maximum.at(last, v, u)
+            near = np.maximum(TURN_END, TURN_END * chord / LINE_PIXELS)
+            on &= (first <= enter + near) & (last >= leave - near)
         bands = on.copy()
         bands[1:] |= on[:-1] & (counts[1:] > 0)
         bands[:-1] |= on[1:] & (counts[:-1] > 0)
