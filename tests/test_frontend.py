@@ -810,6 +810,11 @@ def test_a_ruling_is_found_turned_only_when_it_is_one():
     strokes[(np.abs(rows * np.cos(0.5) - cols * np.sin(0.5) - 20) < 4) & (cols > 100)] = True
     strokes[(np.abs(rows * np.cos(0.5) - cols * np.sin(0.5) + 60) < 4) & (cols < 200)] = True
     assert select.turned_lines(strokes, strokes)[1] == 0.0
+    # a ruling's lines are evenly spaced (a line may be hidden), far apart for their
+    # thickness: not a marker's two edges and a third stroke in a tight crop
+    assert select._evenly_spaced(np.array([(10, 14), (34, 38), (82, 86)]))
+    assert not select._evenly_spaced(np.array([(57, 62), (65, 70), (97, 102)]))
+    assert not select._evenly_spaced(np.array([(10, 14), (34, 38), (70, 74)]))
     # a stroke crossing the ruling keeps its ink where it crosses
     stroke = (np.abs(cols - 160) < 4) & (rows > 40) & (rows < 200)
     found, _ = select.turned_lines(lines | stroke, lines | stroke)

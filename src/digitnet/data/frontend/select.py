@@ -48,6 +48,9 @@ TURN_SPREAD = 0.5
 TURN_LINES = 3
 TURN_FILL = 0.5
 TURN_THICK = 8
+#: (A ruling's lines are evenly spaced: each gap between them a whole number of the
+#: smallest, within TURN_EVEN of it.)
+TURN_EVEN = 0.2
 #: (In a crop round the writing, a line's ink reaches within TURN_END pixels of the frame's
 #: edge at both ends, TURN_END for every LINE_PIXELS of its length.)
 TURN_END = 3
@@ -845,8 +848,8 @@ def turned_lines(binary: np.ndarray, faint: np.ndarray, degrees: float | None = 
         if parts.mean() < TURN_SPREAD:
             return none
         degrees, least = _turn(rows, cols), TURN_LINES
-        if abs(degrees) <= TILT:
-            return none  # (level lines: ``paper_lines``)
+        if abs(degrees) <= TILT or abs(degrees) >= TURN - 1:
+            return none  # (level lines: ``paper_lines``; at the search's end, no angle)
     crop = least == 1  # (a crop round the writing: the lines run to its edges, strokes do not)
     rulings = [_Ruling(binary.shape, rows, cols, degrees, thick, crop)]
     if rulings[0].count < least:
@@ -890,6 +893,19 @@ def _along_lines(y: np.ndarray, x: np.ndarray, degrees: float) -> np.ndarray:
     """How far along the lines at ``degrees`` each point (``y``, ``x``) lies, in pixels."""
     t = np.radians(degrees)
     return np.round(x * np.cos(t) + y * np.sin(t)).astype(np.intp)
+
+
+def _evenly_spaced(bands: np.ndarray) -> bool:
+    """Whether lines ``bands`` ((start, end) each, in order) are spaced as a paper's ruling
+    is: each gap a whole number of the smallest, within TURN_EVEN of it (a line may be
+    hidden), and the smallest more than twice as wide as the lines are thick."""
+    if len(bands) < 2:
+        return True
+    gaps = np.diff(bands.mean(axis=1))
+    step = gaps.min()
+    if step <= 2 * np.ptp(bands, axis=1).max():
+        return False
+    return bool(np.all(np.abs(gaps - np.round(gaps / step) * step) <= TURN_EVEN * step + 1))
 
 
 def _chords(shape: tuple, degrees: float, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -953,7 +969,8 @@ class _Ruling:
         # may fill a short line in a corner of a picture cropped tight round it)
         long = on & (chord >= LINE_LENGTH * max(shape))
         self.bands = bands
-        self.count = sum(bool(long[start:end].any()) for start, end in zip(starts, ends))
+        counted = [(start, end) for start, end in zip(starts, ends) if long[start:end].any()]
+        self.count = len(counted) if _evenly_spaced(np.array(counted).reshape(-1, 2)) else 0
         self.first = np.zeros(chord.size, np.intp)  # each band's first and last line
         self.last = np.zeros(chord.size, np.intp)
         for start, end in zip(starts, ends):
