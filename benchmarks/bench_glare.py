@@ -95,8 +95,6 @@ def _reflection(rng, alpha, kind):
 def _photo(alpha, rng, kind, digits_x, fraction):
     """``alpha`` written on paper (with what shows through it) and photographed under a
     lamp (with its reflection): JPEG bytes."""
-    from PIL import Image, ImageFilter
-
     w = int(rng.integers(320, 641))
     frame = (int(w * rng.uniform(0.6, 1.0)), w)
     a = realworld._place(alpha, frame, rng, fraction, margin=0.04)
@@ -110,11 +108,7 @@ def _photo(alpha, rng, kind, digits_x, fraction):
     rgb *= realworld._lighting(frame, rng, rng.uniform(0.1, 0.45), rng.uniform(0.1, 0.5))[..., None]
     if kind in ("glare", "sheen"):
         rgb = rgb + _reflection(rng, a, kind)[..., None] * (1.0 - rgb)
-    image = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8), "RGB")
-    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))  # the lens
-    pixels = np.asarray(image, dtype=np.float32)
-    pixels = pixels + rng.normal(0, rng.uniform(2, 9), pixels.shape)
-    return realworld._encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB"), "JPEG", rng)
+    return realworld.snapshot(rgb, rng)
 
 
 def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np.ndarray):

@@ -61,7 +61,7 @@ FROZEN: dict = {
 def _photo(alpha, rng, lines, angle, fraction):
     """``alpha`` written on paper (ruled, squared or plain: ``lines``), the page turned by
     ``angle`` degrees in the picture, photographed: JPEG bytes."""
-    from PIL import Image, ImageFilter
+    from PIL import Image
 
     w = int(rng.integers(320, 641))
     frame = (int(w * rng.uniform(0.6, 1.0)), w)
@@ -85,11 +85,7 @@ def _photo(alpha, rng, lines, angle, fraction):
     pixels = np.asarray(page.crop((left, upper, left + frame[1], upper + frame[0])), np.float32) / 255
     light = realworld._lighting(frame, rng, rng.uniform(0.1, 0.45), rng.uniform(0.1, 0.5))
     pixels = pixels * light[..., None]
-    image = Image.fromarray((np.clip(pixels, 0, 1) * 255).astype(np.uint8), "RGB")
-    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))  # the lens
-    pixels = np.asarray(image, dtype=np.float32)
-    pixels = pixels + rng.normal(0, rng.uniform(2, 9), pixels.shape)
-    return realworld._encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB"), "JPEG", rng)
+    return realworld.snapshot(pixels, rng)
 
 
 def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np.ndarray):

@@ -253,6 +253,18 @@ def _encode(image, fmt, rng=None, quality=(45, 92)):
     return out.getvalue()
 
 
+def snapshot(rgb, rng):
+    """Colours ``rgb`` (h, w, 3) in [0, 1] as a phone's lens and sensor take them: blurred
+    a little, with noise, as JPEG bytes."""
+    from PIL import Image, ImageFilter
+
+    image = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8), "RGB")
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))  # the lens
+    pixels = np.asarray(image, dtype=np.float32)
+    pixels = pixels + rng.normal(0, rng.uniform(2, 9), pixels.shape)
+    return _encode(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB"), "JPEG", rng)
+
+
 def _place(alpha, frame, rng, fraction, margin=0.0):
     """``alpha`` scaled to ``fraction`` of the frame's height and put at a random place
     at least ``margin`` (a fraction of the frame) from its edges: an alpha map (h, w)."""
