@@ -721,7 +721,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         turned, turn = turned_lines(binary, binary | (smooth > floor), turn, scale)
         if turned.any():
             binary &= ~turned
-            removed, pieces = turned, None
+            removed = turned if removed is None else removed | turned
+            pieces = None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         lines, printed = _lines(binary, paper, form)
         if paper:  # (the paper's lines again, in the ink binarised lower, LINE_LOW: faint
