@@ -831,3 +831,58 @@ def test_a_large_photo_of_a_turned_page_keeps_the_digits_strokes_along_the_rulin
     large.save(buffer, "JPEG", quality=85)
     x, seen = frontend.to_mnist_seen(buffer.getvalue())
     assert abs(seen.turn - 20) < 1.0 and similar(x, REFERENCE)
+
+
+@pytest.mark.parametrize("degrees,squared,size,margin", [(20, False, 160, 4), (-16, False, 160, 12),
+                                                         (26, True, 200, 6)])
+def test_a_photo_of_a_turned_page_cropped_round_its_digit_is_turned_upright_too(degrees, squared,
+                                                                               size, margin):
+    # (a regression: a picture cropped round the writing is looked at again with paper
+    # added round it, which has no lines: the angle was measured again there and none
+    # found, so the digit was read as turned as its page; and a thick stroke along the
+    # ruling, whose edges alone reach the crop's ends, was two thin lines spacing the
+    # ruling unevenly)
+    data, mask = _turned_page(degrees, squared, size=size, width=size // 16)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(data)).crop((cols[0] - margin, rows[0] - margin, cols[-1] + margin + 1,
+                                       rows[-1] + margin + 1)).save(buffer, "JPEG", quality=90)
+    x, seen = frontend.to_mnist_seen(buffer.getvalue())
+    assert abs(seen.turn + degrees) < 1.0 and similar(x, REFERENCE)
+
+
+def test_a_ring_and_a_turned_ruling_taken_out_are_both_left_out_of_the_writing(monkeypatch):
+    # (a regression: a turned ruling taken out replaced the ring taken out before it in
+    # ``Writing.printed``, instead of adding to it. On a real page the ruling's lines join
+    # the ring or outspan it, so ``enclosure`` is told where the ring is here)
+    h = w = 320
+    rows, cols = np.indices((h, w))
+    lines = (np.round(rows * np.cos(0.35) - cols * np.sin(0.35)) % 24) < 2  # 20 degrees
+    ruling = lines & ((rows - 160) ** 2 + (cols - 160) ** 2 >= 80 ** 2)  # a clear patch round the 7
+
+    def drawn(shape):
+        image = Image.new("L", (w, h), 0)
+        shape(ImageDraw.Draw(image))
+        return np.asarray(image) > 127
+
+    ring = drawn(lambda draw: draw.ellipse((100, 100, 220, 220), outline=255, width=4))
+    seven_ = drawn(lambda draw: draw.line([(140, 130), (180, 130), (150, 195)], fill=255, width=8))
+    strength = 0.5 * ruling + 0.9 * (ring | seven_)
+    strength = (strength + np.random.default_rng(0).normal(0, 0.01, (h, w))).astype(np.float32)
+    monkeypatch.setattr(select, "enclosure", lambda binary, found=None, frame=None: ring & binary)
+    found = select.writing(strength, 0.01, paper=True)
+    assert found.ring is not None and abs(found.turn - 20) < 0.5
+    assert found.printed[ring].all() and found.printed[ruling].mean() > 0.9
+    assert found.mask[seven_].mean() > 0.95 and not found.mask[ring | ruling].any()
+
+
+def test_ink_at_the_pictures_own_edge_is_no_ring_once_paper_is_added_round_it():
+    # (a regression: squared paper cropped round a number, looked at again with paper
+    # added round it, was one piece closed round the writing: taken for a ring drawn
+    # round it, and the digits it touched went with it)
+    binary = np.zeros((200, 300), bool)
+    binary[50:150, 50:250] = True
+    binary[53:147, 53:247] = False  # the picture's own edge, inked: its ruling
+    binary[80:120, 130:136] = True  # a 1 within
+    assert select.enclosure(binary).any()  # (a box drawn round the 1, seen whole)
+    assert not select.enclosure(binary, frame=(50, 150, 50, 250)).any()

@@ -160,7 +160,13 @@ def _writing_ink(grey: np.ndarray, detail: bool) -> tuple[np.ndarray, tuple, See
         return values, origin, seen
     small, factor = light.shrink(grey, CROP_SIDE)
     pad = max(2, int(round(CROP_PAD * max(small.shape))))
-    values, (top, left), seen, _ = _find(_with_paper_round(small, pad), detail)
+    # (the page's angle told by its ruling across the picture kept, and none looked for
+    # again: the paper added round it has no lines; the picture's edge is where its lines
+    # end, and a ruling joined with the writing, closed by the paper round it, is no ring)
+    frame = (pad, pad + small.shape[0], pad, pad + small.shape[1])
+    told = light.shrink_factor(grey.shape, WORK) / factor  # (the view it was told on)
+    values, (top, left), seen, _ = _find(_with_paper_round(small, pad), detail, turn=seen.turn,
+                                         frame=frame, scale=told)
     top, left = (top - pad) * factor, (left - pad) * factor
     if not detail:  # (the ink at the picture's scale: what lies on the paper added goes)
         if factor > 1:
@@ -194,12 +200,16 @@ def _with_paper_round(grey: np.ndarray, pad: int) -> np.ndarray:
     return out
 
 
-def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tuple, Seen, bool]:
+def _find(grey: np.ndarray, detail: bool, border=None, turn: float | None = None,
+          frame: tuple | None = None, scale: float = 1.0) -> tuple[np.ndarray, tuple, Seen, bool]:
     """``_writing_ink`` without a second look, and whether the picture looks cropped round
     the writing: it goes on beyond the frame (``select.Writing.cut``), fills FILLS of the
     frame's height and of its width, or was taken for light ink on a board whose border
     is BRIGHTER than the picture (dark strokes filling the frame)."""
-    # (``border``: the border's median level and whether it is flat, if known)
+    # (``border``: the border's median level and whether it is flat, if known; ``turn``:
+    # the page's angle told by a look at the picture before paper was added round it
+    # (``frame``: (top, bottom, left, right) of the picture in ``grey``), on a view
+    # ``scale`` times coarser than ``grey``)
     background, flat = border or (light.median(np.concatenate(_sides(grey))), None)
     flat = _flat(grey, background) if flat is None else flat
     # one level all round: a drawing exported from a canvas, clean, no paper to model
@@ -222,8 +232,10 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
     # number's form print taken out, on a scan too: a drawing of one digit is left whole)
     photo = not flat and dark
     longest = detail and (photo or flat)
+    scale /= factor  # (the view the page's angle was told on, in this view's pixels)
     found = select.writing(strength, sigma, join, paper=not flat, longest=longest,
-                           form=not detail, alone=detail)
+                           form=not detail, alone=detail, turn=turn, scale=scale,
+                           frame=_within(frame, (0, 0), factor, strength.shape))
     if found is None:
         raise NoDigitError(BLANK)
     others = not detail and _other_lines(strength, found)
@@ -279,12 +291,25 @@ def _find(grey: np.ndarray, detail: bool, border=None) -> tuple[np.ndarray, tupl
         strength[_on_crop(found.bars, factor, (top, left), strength.shape, crop.shape)] = 0.0
     again = select.writing(strength, light.noise(strength), join, paper=not flat, longest=longest,
                            form=not detail, alone=detail, turn=found.turn,
-                           scale=factor / max(1, reduce))
+                           scale=scale * factor / max(1, reduce),
+                           frame=_within(frame, (top, left), max(1, reduce), strength.shape))
     if again is None or (not flat and _typical(strength, again.mask) < FAINT_WRITING):
         raise NoDigitError(BLANK)
     soft = _soft(strength, again, flat)
     return (_upright(soft, found.turn) if detail else soft, (top, left),
             Seen(photo, found.form or again.form, others, not flat, found.turn), cropped)
+
+
+def _within(frame: tuple | None, origin: tuple, factor: int, shape: tuple) -> tuple | None:
+    """``frame`` ((top, bottom, left, right) of a picture, paper added round it) in a view
+    of ``shape`` whose pixel (0, 0) is at ``origin`` and each pixel ``factor`` wide: the
+    whole pixels of the view within it (None: no paper added)."""
+    if frame is None:
+        return None
+    top, bottom, left, right = frame
+    y, x = origin
+    return (min(max(0, -(-(top - y) // factor)), shape[0]), min(max(0, (bottom - y) // factor), shape[0]),
+            min(max(0, -(-(left - x) // factor)), shape[1]), min(max(0, (right - x) // factor), shape[1]))
 
 
 def _upright(soft: np.ndarray, degrees: float) -> np.ndarray:

@@ -46,13 +46,18 @@ def shrink(values: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
     ``long_side``; returns (values, factor)."""
     from PIL import Image
 
-    factor = max(1, max(values.shape) // long_side)
+    factor = shrink_factor(values.shape, long_side)
     if factor == 1:
         return values, 1
     if min(values.shape) >= factor:
         return reduce(values.astype(np.float32, copy=False), factor), factor
     small = Image.fromarray(values.astype(np.float32, copy=False), "F").reduce(factor)
     return np.asarray(small, dtype=np.float32), factor
+
+
+def shrink_factor(shape: tuple, long_side: int) -> int:
+    """The whole factor by which ``shrink`` reduces a picture of ``shape``."""
+    return max(1, max(shape) // long_side)
 
 
 def reduce(values: np.ndarray, f: int) -> np.ndarray:

@@ -686,7 +686,8 @@ def measure(found: Pieces, strength: np.ndarray) -> Stats:
 
 def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
             paper: bool = True, longest: bool = False, form: bool = False,
-            alone: bool = False, turn: float | None = None, scale: float = 1.0) -> Writing | None:
+            alone: bool = False, turn: float | None = None, scale: float = 1.0,
+            frame: tuple | None = None) -> Writing | None:
     """The writing in ``strength`` (H, W): the dominant piece of ink and the pieces
     near it; None if there is no ink.
 
@@ -697,7 +698,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     much the digit as its hook further below). With ``alone`` (one digit is expected),
     the print of a form round it goes (``alone_print``). On paper, a ruling turned by
     more than TILT degrees goes first (``turned_lines``; ``turn``: the angle measured on
-    a larger view of the page, 0 for none; ``scale``: how much finer this view is)."""
+    a larger view of the page, 0 for none; ``scale``: how much finer this view is;
+    ``frame``: (top, bottom, left, right) of the picture itself, paper added round it)."""
     from .light import box3
 
     smooth = box3(strength)  # against noise and speckled strokes (pencil, chalk)
@@ -708,7 +710,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
     on_form, removed = False, None
     pieces: Pieces | None = label(binary)  # (kept while nothing is taken out)
-    ring = enclosure(binary, pieces)
+    ring = enclosure(binary, pieces, frame)
     if ring.any():  # a circle or a box drawn round the writing (the threshold found again
         # without it); not a form's print: ``form`` says whether there was one
         t, binary, ring = _past_print(smooth, strength, sigma, t, binary, ring)
@@ -718,7 +720,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         # (the angle told by the faintest ink: a ruling too faint to binarise still turns
         # the page, and the digit with it)
         floor = max(NOISE_SIGMAS * sigma, FAINTEST)
-        turned, turn = turned_lines(binary, binary | (smooth > floor), turn, scale)
+        turned, turn = turned_lines(binary, binary | (smooth > floor), turn, scale, frame)
         if turned.any():
             binary &= ~turned
             removed = turned if removed is None else removed | turned
@@ -823,7 +825,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
 
 
 def turned_lines(binary: np.ndarray, faint: np.ndarray, degrees: float | None = None,
-                 scale: float = 1.0) -> tuple[np.ndarray, float]:
+                 scale: float = 1.0, frame: tuple | None = None) -> tuple[np.ndarray, float]:
     """A page turned in the photo by more than TILT degrees (up to TURN): the pixels of
     ``binary`` on its ruling, and the angle of the ruling in degrees (clockwise, as seen);
     nothing and 0 if there is no such ruling. ``faint`` is the ink binarised lower, where
@@ -835,8 +837,17 @@ def turned_lines(binary: np.ndarray, faint: np.ndarray, degrees: float | None = 
     TURN_THICK pixels thick, with its blurred edges (``scale`` times as many in a crop at a
     finer scale than the view the angle was measured on). Where a stroke
     crosses a line (ink of neither set of lines within TURN_CROSS pixels of it on both
-    sides), the line is kept."""
+    sides), the line is kept. With ``frame`` ((top, bottom, left, right): the picture
+    itself, with paper added round it), the ruling is looked for within the frame, and its
+    lines run to the frame's edges."""
     none = np.zeros_like(binary), 0.0
+    if frame is not None:
+        top, bottom, left, right = frame
+        inner, degrees = turned_lines(binary[top:bottom, left:right], faint[top:bottom, left:right],
+                                      degrees, scale)
+        out = np.zeros_like(binary)
+        out[top:bottom, left:right] = inner
+        return out, degrees
     rows, cols = np.nonzero(faint)
     if rows.size < TURN_LINES * LINE_PIXELS:
         return none
@@ -930,6 +941,21 @@ def _chords(shape: tuple, degrees: float, lines: np.ndarray) -> tuple[np.ndarray
     return lo, hi
 
 
+def _thin_bands(on: np.ndarray, counts: np.ndarray, thick: float) -> tuple:
+    """The bands of lines ``on`` (with the line beside each that holds ink: its blurred
+    edge), those thicker than ``thick`` (a stroke along the lines: a tight crop's) left
+    out: (whether each line is in one, every band's first line, every band's end)."""
+    bands = on.copy()
+    bands[1:] |= on[:-1] & (counts[1:] > 0)
+    bands[:-1] |= on[1:] & (counts[:-1] > 0)
+    edges = np.diff(np.concatenate([[0], bands.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    for start, end in zip(starts, ends):
+        if end - start > thick:
+            bands[start:end] = False
+    return bands, starts, ends
+
+
 class _Ruling:
     """The lines at ``degrees`` (one a pixel apart) of a frame ``shape`` whose ink (at
     ``rows``, ``cols``) covers TURN_FILL of the frame along them, with the line beside
@@ -955,15 +981,10 @@ class _Ruling:
             np.minimum.at(first, v, u)
             np.maximum.at(last, v, u)
             near = np.maximum(TURN_END, TURN_END * chord / LINE_PIXELS)
-            on &= (first <= enter + near) & (last >= leave - near)
-        bands = on.copy()
-        bands[1:] |= on[:-1] & (counts[1:] > 0)
-        bands[:-1] |= on[1:] & (counts[:-1] > 0)
-        edges = np.diff(np.concatenate([[0], bands.astype(np.int8), [0]]))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        for start, end in zip(starts, ends):
-            if end - start > thick:  # (a stroke along the lines: a tight crop's)
-                bands[start:end] = False
+            # (a stroke along the lines thicker than a line stays one where only its edges
+            # reach the ends)
+            on &= (first <= enter + near) & (last >= leave - near) & _thin_bands(on, counts, thick)[0]
+        bands, starts, ends = _thin_bands(on, counts, thick)
         thin = ends - starts <= thick
         starts, ends = starts[thin], ends[thin]
         # (counted where they run LINE_LENGTH of the frame's longer side or more: a stroke
@@ -1026,7 +1047,8 @@ def _lattice(stats: Stats, specks: np.ndarray) -> bool:
     return bool(np.mean(apart & (level | upright)) >= LATTICE_ALIGNED)
 
 
-def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
+def enclosure(binary: np.ndarray, found: Pieces | None = None, frame: tuple | None = None
+              ) -> np.ndarray:
     """The pixels of a circle, an oval or a box drawn round the writing (by hand or
     printed): the largest piece away from the frame's edge, or the two widest pieces one
     above the other (the arcs of a line broken at its ends by the picture's noise or
@@ -1036,7 +1058,9 @@ def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
     own or more, is as high as RING_CONTENT of it at least (not a speck in a 0), and the
     line is thin (at most RING_FILL of the area it closes). A digit's loop holds no digit.
     Empty where there is no such piece, or where it touches every digit (one piece).
-    ``found``: ``binary``'s pieces, if labelled already."""
+    ``found``: ``binary``'s pieces, if labelled already; ``frame``: (top, bottom, left,
+    right) of the picture itself, paper added round it (a piece at its edge is cut there,
+    not closed)."""
     found = label(binary) if found is None else found
     none = np.zeros_like(binary)
     if found.n < 2:  # (a line touching every digit, one piece with them, is not looked for)
@@ -1052,7 +1076,8 @@ def enclosure(binary: np.ndarray, found: Pieces | None = None) -> np.ndarray:
     if stats.area[spanned].sum() < ENCLOSED * (stats.area.sum() - stats.area[widest]):
         return none
     h, w = binary.shape
-    inside = (stats.top > 0) & (stats.left > 0) & (stats.bottom < h) & (stats.right < w)
+    top, bottom, left, right = (0, h, 0, w) if frame is None else frame
+    inside = (stats.top > top) & (stats.left > left) & (stats.bottom < bottom) & (stats.right < right)
     boxes = (stats.bottom - stats.top) * spans * inside
     k = int(np.argmax(boxes))
     if not boxes[k]:
