@@ -20,6 +20,13 @@ The writing is written as on the page (a digit leaning up to 12 degrees either w
 lines, a number along them). Each picture has its own random state (split, family,
 index). The test sets are frozen: ``FROZEN`` holds the SHA-256 of each family's pictures,
 checked on every run (made before they were read).
+
+With ``--crops``, each picture of the ``ruled`` and ``squared`` families is cropped round
+its writing as a phone's crop tool does, square to the picture, as ``bench_crops`` crops
+(``snug``: each side 0-8% of the writing's height beyond it; ``one-side``: one side tight,
+the others 10-40% beyond), and answered likewise: a crop shows a few of the ruling's
+lines, cut off at its edges. (Added after the crops of validation pictures were tuned on;
+the test crops, ``FROZEN_CROPS``, were frozen before they were read.)
 """
 
 from __future__ import annotations
@@ -88,8 +95,10 @@ def _photo(alpha, rng, lines, angle, fraction):
     return realworld.snapshot(pixels, rng)
 
 
-def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np.ndarray):
-    """Picture ``index`` of ``family``: (encoded bytes, label)."""
+def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np.ndarray,
+         photo=None):
+    """Picture ``index`` of ``family``: (encoded bytes, label). (``photo``: what makes
+    the photo, ``_photo`` unless told.)"""
     rng = np.random.default_rng([SEEDS[split], zlib.crc32(family.encode()), index])
     kind = family.split("-")[0]
     number = family.endswith("-number")
@@ -102,13 +111,122 @@ def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np
     low, high = (30, 40) if kind == "steep" else (8, 30)
     angle = rng.uniform(low, high) * rng.choice((-1, 1))
     fraction = (0.12, 0.3) if number else (0.12, 0.4)
-    return _photo(alpha, rng, lines, angle, fraction), label
+    return (photo or _photo)(alpha, rng, lines, angle, fraction), label
 
 
 pictures = family_pictures(make, SINGLES, NUMBERS)
 
+CROPPED = ("ruled", "ruled-number", "squared", "squared-number")
+KINDS = ("snug", "one-side")
+#: SHA-256 of each family's crops of each kind (``--crops``), made before they were read.
+FROZEN_CROPS: dict = {
+    "validation": {
+        "ruled/snug": "83a1749f5b2111b4093b1debe61f0bf117dfe303c5c0d14e166841cee70bbd48",
+        "ruled/one-side": "0e16e3f84901c4fc26b229de41a6d1a7012cf239a8f2e6c14d4450e9af99e7e7",
+        "ruled-number/snug": "0f09f298403ddc461b4868deb81f8c3e0caaafde58fce58f9a14de5fd1902721",
+        "ruled-number/one-side": "eeceae0437e4bc37301b7d70ad91306a05a0b2b4a9c1a27906249796cc83855c",
+        "squared/snug": "81280731ac36f7414df64e7f632e405857be83ccfab8a6d59e68b2bf65e77357",
+        "squared/one-side": "d7f2febee948ca8a2d80c5c6f3b0b396b469cc621c2ab5495e742aa7b2a57b16",
+        "squared-number/snug": "fba5bf0b4cc380bea35406d10e7c27ad98c4d8d74a9b1af6c8812b5286a582dc",
+        "squared-number/one-side": "fa49017b090ef497d7376e58f0ca61ce0493ae3b96ee312bb1a3c1ff2a2d4f62",
+    },
+    "test": {
+        "ruled/snug": "f7ffe8c5d635ad16d236a45b2dce1c70473d907822ee2b37442c14dac3b1316c",
+        "ruled/one-side": "24e68564ecdf9a67543fef935795d8540bf3909a5a5182879cbb8bbc5a9f7302",
+        "ruled-number/snug": "f9ad826ec50e97853950254edc1b96c98acd1c0fec93710eaae0073e2bc2f870",
+        "ruled-number/one-side": "c9e5bf76998a4241f04864051133ac901126ef13f6b41b8aa6d7cc4b51fc4f4f",
+        "squared/snug": "6a7bcdf0a183d4f3c64070039cb171c91625272af64f6d26cb2710c43af3ceae",
+        "squared/one-side": "afdb69e9568bb3a95e9d766f54c0dafb66c5aa060188289c3b33692f62815fa0",
+        "squared-number/snug": "ae168b214a818f12d0b7578d0099bc2e6f7bb9054998c3a55a425438238f03c0",
+        "squared-number/one-side": "687464db2db15e54f346b465a7173add5e6f6a5c19d0a68a4b7866318b4122b8",
+    },
+}
+
+
+def writing_box(family: str, split: str, index: int, digits) -> tuple:
+    """Picture ``index`` of ``family`` (its bytes, its label) and the writing's box (left,
+    top, right, bottom) in it: where it differs from the same picture made again from the
+    same random state with no ink (by a quarter of the most it differs, or more)."""
+    import copy
+    import io
+
+    from PIL import Image
+
+    made = {}
+
+    def twice(alpha, rng, *args):
+        state = copy.deepcopy(rng.bit_generator.state)
+        data = _photo(alpha, rng, *args)
+        again = np.random.default_rng()
+        again.bit_generator.state = state
+        made["blank"] = _photo(np.zeros_like(alpha), again, *args)
+        return data
+
+    data, label = make(family, split, index, *digits, photo=twice)
+
+    def grey(encoded):
+        return np.asarray(Image.open(io.BytesIO(encoded)).convert("L"), np.float32)
+
+    difference = np.abs(grey(data) - grey(made["blank"]))
+    rows, cols = np.nonzero(difference >= 0.25 * difference.max())
+    return data, label, (int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
+
+
+def crops(split: str, family: str, digits) -> dict:
+    """The pictures of ``family`` cropped round their writing: {kind: [(bytes, label)]}."""
+    from benchmarks.bench_crops import crop
+
+    out: dict = {kind: [] for kind in KINDS}
+    for i in range(NUMBERS if family.endswith("-number") else SINGLES):
+        data, label, box = writing_box(family, split, i, digits)
+        for kind in KINDS:
+            rng = np.random.default_rng([SEEDS[split], zlib.crc32(f"{family}/crop/{kind}".encode()), i])
+            out[kind].append((crop(data, box, kind, rng), label))
+    return out
+
+
+def main_crops(argv=None):
+    import argparse
+    import time
+
+    from benchmarks.bench_photos import score_numbers, score_singles
+    from digitnet.nn.network import for_inference
+    from digitnet.pretrained import photo_model, resolve_model
+
+    parser = argparse.ArgumentParser(description="bench_turned --crops: " + __doc__.splitlines()[0])
+    parser.add_argument("--crops", action="store_true")
+    parser.add_argument("--split", choices=("validation", "test"), default="validation")
+    parser.add_argument("--print-checksums", action="store_true",
+                        help="print each set's SHA-256 as a FROZEN_CROPS entry and stop")
+    args = parser.parse_args(argv)
+    digits = realworld.digits_of(args.split)
+    model = resolve_model(None)
+    reader, photo = for_inference(model), photo_model(None)
+    for family in CROPPED:
+        start, row = time.perf_counter(), []
+        for kind, items in crops(args.split, family, digits).items():
+            digest, name = realworld.checksum(items), f"{family}/{kind}"
+            if args.print_checksums:
+                print(f'        "{name}": "{digest}",')
+                continue
+            frozen = FROZEN_CROPS[args.split].get(name)
+            if frozen is not None and frozen != digest:
+                raise SystemExit(f"bench_turned: the {args.split} crops {name} are not the frozen "
+                                 "ones (another Pillow or NumPy?)")
+            right = (score_numbers(items, reader).correct if family.endswith("-number")
+                     else score_singles(items, model, photo)[0])
+            row.append(f"{kind} {right} / {len(items)} ({100 * right / len(items):.1f}%)")
+        if row:
+            print(f"{args.split} {family} cropped: " + ", ".join(row)
+                  + f"; {time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
 
 def main(argv=None):
+    import sys
+
+    if "--crops" in (sys.argv[1:] if argv is None else argv):
+        return main_crops(argv)
     return run_families("bench_turned", __doc__.splitlines()[0], FAMILIES, pictures, FROZEN, argv)
 
 
