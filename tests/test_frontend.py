@@ -886,3 +886,14 @@ def test_ink_at_the_pictures_own_edge_is_no_ring_once_paper_is_added_round_it():
     binary[80:120, 130:136] = True  # a 1 within
     assert select.enclosure(binary).any()  # (a box drawn round the 1, seen whole)
     assert not select.enclosure(binary, frame=(50, 150, 50, 250)).any()
+
+
+@pytest.mark.parametrize("index", [23, 27, 43])
+def test_a_marker_digit_cropped_tight_is_dark_ink_between_its_strokes(index):
+    # (a regression: a marker's 7 photographed as realworld's marker family makes it and
+    # cropped tight round it was taken for light ink, the paper between its strokes the
+    # writing, while the border was brighter than the picture's median by less than 0.1)
+    from benchmarks.bench_crops import crop, writing_box
+
+    data, _, box = writing_box("marker", "validation", index, (REFERENCE.reshape(1, 784), np.array([7])))
+    assert similar(to_mnist(crop(data, box, "tight", np.random.default_rng(0))), REFERENCE)
