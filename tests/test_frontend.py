@@ -897,3 +897,19 @@ def test_a_marker_digit_cropped_tight_is_dark_ink_between_its_strokes(index):
 
     data, _, box = writing_box("marker", "validation", index, (REFERENCE.reshape(1, 784), np.array([7])))
     assert similar(to_mnist(crop(data, box, "tight", np.random.default_rng(0))), REFERENCE)
+
+
+def test_the_second_look_at_a_large_photo_of_a_turned_page_is_finer_than_the_first(monkeypatch):
+    # (a regression: the scale of the look at a crop round a small digit at full size was
+    # taken against the picture's own pixels, not the working copy's the angle was told
+    # on, and a ruling's lines there were allowed a fifth of their thickness)
+    data, _ = _turned_page(-20, size=50, width=4)
+    image = Image.open(io.BytesIO(data))
+    large = image.resize((image.width * 4, image.height * 4), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    large.save(buffer, "JPEG", quality=85)
+    scales = []
+    writing = select.writing
+    monkeypatch.setattr(select, "writing", lambda *a, **k: (scales.append(k["scale"]), writing(*a, **k))[1])
+    frontend.to_mnist(buffer.getvalue())
+    assert scales[0] == 1.0 and scales[1] > 1.0

@@ -236,7 +236,9 @@ def _find(grey: np.ndarray, detail: bool, border=None, turn: float | None = None
     # number's form print taken out, on a scan too: a drawing of one digit is left whole)
     photo = not flat and dark
     longest = detail and (photo or flat)
-    scale /= factor  # (the view the page's angle was told on, in this view's pixels)
+    # (how much finer this view is than the one the page's angle is told on: the angle
+    # told, a view ``scale`` times coarser than ``grey``; else measured on this view)
+    scale = 1.0 if turn is None else scale / factor
     found = select.writing(strength, sigma, join, paper=not flat, longest=longest,
                            form=not detail, alone=detail, turn=turn, scale=scale,
                            frame=_within(frame, (0, 0), factor, strength.shape))
