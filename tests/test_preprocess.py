@@ -294,3 +294,74 @@ def test_images_pillow_cannot_decode_or_convert_are_image_errors(monkeypatch):
     monkeypatch.setattr(Image.Image, "load", broken)
     with pytest.raises(ImageError, match="not a readable image"):
         to_mnist(png_header(30, 30))
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["binary file", "BytesIO", "memoryview"])
+def test_open_files_and_buffers_are_pictures(tmp_path, kind):
+    path = tmp_path / "seven.png"
+    path.write_bytes(_png(seven()))
+    if kind == "binary file":
+        with open(path, "rb") as file:
+            x = to_mnist(file)
+    else:
+        x = to_mnist(io.BytesIO(path.read_bytes()) if kind == "BytesIO"
+                     else memoryview(path.read_bytes()))
+    np.testing.assert_array_equal(x, REFERENCE)
+
+
+def test_a_file_opened_as_text_says_so(tmp_path):
+    path = tmp_path / "seven.png"
+    path.write_bytes(_png(seven()))
+    with open(path, encoding="utf-8") as file, pytest.raises(ImageError, match=r"binary mode \('rb'\)"):
+        to_mnist(file)
+    with pytest.raises(TypeError, match="not int"):
+        to_mnist(7)
+
+
+def _as(array, kind):
+    """The 8-bit grey ``array`` (0 dark) as a user might hold it."""
+    if kind == "uint8":
+        return array
+    if kind == "float 0-1":
+        return array.astype(np.float64) / 255
+    if kind == "float 0-255":
+        return array.astype(np.float32)
+    if kind == "uint16":
+        return array.astype(np.uint16) * 257
+    if kind == "rgb":
+        return np.repeat(array[..., None], 3, axis=2)
+    if kind == "rgba":
+        return np.dstack([array, array, array, np.full_like(array, 255)])
+    return array[..., None]  # (H, W, 1)
+
+
+@pytest.mark.parametrize("kind", ["uint8", "float 0-1", "float 0-255", "uint16", "rgb", "rgba",
+                                  "one channel"])
+def test_numpy_arrays_are_pictures(kind):
+    x = to_mnist(_as(np.asarray(seven(), dtype=np.uint8), kind))
+    assert similar(x, REFERENCE)
+
+
+def test_an_mnist_row_and_a_mask_are_pictures():
+    row = REFERENCE.copy()  # 784 floats, light ink on black: MNIST's own form
+    assert similar(to_mnist(row), REFERENCE)
+    assert similar(to_mnist(row.reshape(28, 28) > 0.5), REFERENCE)
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.zeros((5, 5, 5)), r"shape \(5, 5, 5\) is no picture"),
+    (np.zeros((0, 4)), "empty image"),
+    (np.zeros(10), r"shape \(10,\) is no picture"),
+    (np.full((30, 30), np.nan), "no digit found"),
+])
+def test_arrays_that_are_no_picture_are_image_errors(array, message):
+    with pytest.raises(ImageError, match=message):
+        to_mnist(array)
+    with pytest.raises(TypeError, match="no picture"):
+        to_mnist(np.array([["a", "b"], ["c", "d"]]))

@@ -13,13 +13,17 @@ import functools
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    import os
+    from typing import BinaryIO
+
     import numpy as np
+    import PIL.Image
 
     from .nn import Ensemble, Network
     from .read import Reading
 
     Model = Network | Ensemble
-    ImageSource = str | bytes | object
+    ImageSource = str | os.PathLike | bytes | BinaryIO | PIL.Image.Image | np.ndarray
 
 from ._version import __version__
 from .data.mnist import load as load_mnist
@@ -48,9 +52,10 @@ def _shipped_photo_model() -> Model | None:
 
 def read_number(image: ImageSource, model: Model | None = None,
                 min_confidence: float = 0.5, marks: bool = False) -> Reading:
-    """Read the number written in ``image`` (path, bytes or Pillow image) with ``model``
-    (default: the best shipped model); with ``marks``, the points, commas, dashes and
-    spaces between groups of digits in its text too ("1,250.00", "5041 9238"). See ``digitnet.read``."""
+    """Read the number written in ``image`` (a path, bytes, an open binary file, a Pillow
+    image or a NumPy array) with ``model`` (default: the best shipped model); with
+    ``marks``, the points, commas, dashes and spaces between groups of digits in its text
+    too ("1,250.00", "5041 9238"). See ``digitnet.read``."""
     from .read import read_number as read
 
     return read(image, model if model is not None else shipped_model(), min_confidence,
@@ -74,9 +79,10 @@ class Prediction(NamedTuple):
 
 
 def predict(image: ImageSource, model: Model | None = None) -> Prediction:
-    """The digit in ``image`` (path, bytes or Pillow image of any size, format and
-    polarity), preprocessed into MNIST's form, by ``model`` (default: the best shipped
-    model): ``digit, confidence, probabilities = digitnet.predict("photo.jpg")``.
+    """The digit in ``image`` (a path, bytes, an open binary file, a Pillow image or a
+    NumPy array; any size, format and polarity), preprocessed into MNIST's form, by
+    ``model`` (default: the best shipped model):
+    ``digit, confidence, probabilities = digitnet.predict("photo.jpg")``.
     A blank image raises ``digitnet.errors.ImageError`` ("no digit found")."""
     from .data.preprocess import to_mnist_seen
 

@@ -219,7 +219,8 @@ def _decoded(lat: Lattice, s: Scores):
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
                 marks: bool = False) -> Reading:
-    """Read the digits written in ``image`` (path, bytes or Pillow image).
+    """Read the digits written in ``image`` (a path, bytes, an open binary file, a Pillow
+    image or a NumPy array).
 
     Every candidate digit is classified, and the chain of candidates with the best
     total score wins: each digit scores the log of the classifier's confidence plus

@@ -32,9 +32,10 @@ MAX_LINES = 20
 
 def read_lines(image, model, min_confidence: float = 0.5, marks: bool = False,
                max_lines: int = MAX_LINES) -> list[Reading]:
-    """The number written on each line of ``image`` (path, bytes or Pillow image), top
-    to bottom: ``read_number``'s readings (``min_confidence`` and ``marks`` as its), their
-    boxes in the whole picture's pixels. Raises ``ImageError`` for a blank picture."""
+    """The number written on each line of ``image`` (a path, bytes, an open binary file, a
+    Pillow image or a NumPy array), top to bottom: ``read_number``'s readings
+    (``min_confidence`` and ``marks`` as its), their boxes in the whole picture's pixels.
+    Raises ``ImageError`` for a blank picture."""
     picture = open_image(image)
     found: list[tuple[int, int, Reading]] = []  # (top, bottom, reading) in the picture
 

@@ -103,7 +103,8 @@ class Seen(NamedTuple):
 
 
 def to_mnist(source) -> np.ndarray:
-    """Any image (path, bytes or Pillow image) -> 784 floats in [0, 1], MNIST-style.
+    """Any image (a path, bytes, an open binary file, a Pillow image or a NumPy array)
+    -> 784 floats in [0, 1], MNIST-style.
 
     Raises ``NoDigitError`` when no writing is found, ``ImageError`` when the picture
     cannot be read."""

@@ -7,6 +7,7 @@ by pillow-heif, the ``heif`` extra, registered with Pillow the first time one co
 from __future__ import annotations
 
 import io
+import os
 import re
 import warnings
 from pathlib import Path
@@ -67,14 +68,22 @@ def _read_heif(name: str) -> None:
 
 
 def open_image(source):
-    """A Pillow image from a path, bytes or a Pillow image, checked and oriented."""
+    """A Pillow image from a path, bytes, an open binary file (an upload, ``io.BytesIO``),
+    a Pillow image or a NumPy array (``from_array``), checked and oriented."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(source, Image.Image):
         image = source
+    elif isinstance(source, np.ndarray):
+        return from_array(source)
     else:
-        if isinstance(source, (bytes, bytearray)):
+        if isinstance(source, (bytes, bytearray, memoryview)):
             name, data = "image", bytes(source)
+        elif hasattr(source, "read"):
+            name, data = _read_file(source)
+        elif not isinstance(source, (str, os.PathLike)):
+            raise TypeError("an image is a path, bytes, an open binary file, a Pillow image or "
+                            f"a NumPy array, not {type(source).__name__}")
         else:
             path = Path(source)
             name = str(path)
@@ -113,6 +122,51 @@ def open_image(source):
         return ImageOps.exif_transpose(image)
     except (OSError, ValueError, SyntaxError, TypeError):
         return image
+
+
+def _read_file(file) -> tuple[str, bytes]:
+    """(name, bytes) of an open binary file, read from where it stands."""
+    name = str(getattr(file, "name", None) or "image")
+    try:
+        data = file.read(MAX_BYTES + 1)
+    except UnicodeDecodeError:
+        data = ""
+    if isinstance(data, str):
+        raise ImageError(f"{name}: opened as text; open the picture in binary mode ('rb')")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"{name}: larger than {MAX_BYTES >> 20} MB")
+    return name, bytes(data)
+
+
+def from_array(array: np.ndarray):
+    """A Pillow image from a NumPy array: grey (H, W), colour (H, W, 3) or with alpha
+    (H, W, 4); 8- or 16-bit levels, booleans (True: bright), or floats (0 to 1, or 0 to 255
+    when any is above 1). A row of 784 levels is read as MNIST's 28x28."""
+    from PIL import Image
+
+    a = np.asarray(array)
+    if a.ndim == 1 and a.size == 784:
+        a = a.reshape(28, 28)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
+        raise ImageError(f"an array of shape {a.shape} is no picture: (H, W) grey, "
+                         "(H, W, 3) colour or (H, W, 4) with alpha")
+    if min(a.shape[:2]) < 1:
+        raise ImageError("empty image")
+    if a.shape[0] * a.shape[1] > MAX_PIXELS:
+        raise ImageError(f"{a.shape[1]}x{a.shape[0]} pixels is more than digitnet reads ({MAX_PIXELS:,})")
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    elif a.dtype.kind == "f":
+        a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        a = np.clip(a * (255.0 if a.max(initial=0.0) <= 1.0 else 1.0), 0, 255).round().astype(np.uint8)
+    elif a.dtype.kind in "ui":
+        top = 255 if a.max(initial=0) <= 255 else 65535
+        a = (np.clip(a, 0, top).astype(np.float64) * (255 / top)).round().astype(np.uint8)
+    else:
+        raise TypeError(f"an array of {a.dtype} is no picture: integer, float or bool levels")
+    return Image.fromarray(np.ascontiguousarray(a))
 
 
 def levels(image) -> np.ndarray:
