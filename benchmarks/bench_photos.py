@@ -202,13 +202,14 @@ def family_pictures(make, singles: int, numbers: int):
     return pictures
 
 
-def run_families(name: str, description: str, families: dict, pictures, frozen: dict, argv=None):
+def run_families(name: str, description: str, families: dict, pictures, frozen: dict, argv=None,
+                 epilog: str | None = None):
     """The command line of a benchmark of families of pictures (bench_desk, bench_circled,
     bench_spaced, bench_strays, bench_notebook):
     each family of ``families[split]`` (``pictures(split, family, digits)``), checked
     against its SHA-256 in ``frozen[split]``, answered as ``digitnet predict`` (digits) or,
     for a family named ``...-number``, as ``digitnet read``; one line a family."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(description=description, epilog=epilog)
     parser.add_argument("--split", choices=tuple(families), default="validation")
     parser.add_argument("--model")
     parser.add_argument("--save", help="write the pictures to this folder too")

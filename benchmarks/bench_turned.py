@@ -227,7 +227,9 @@ def main(argv=None):
 
     if "--crops" in (sys.argv[1:] if argv is None else argv):
         return main_crops(argv)
-    return run_families("bench_turned", __doc__.splitlines()[0], FAMILIES, pictures, FROZEN, argv)
+    return run_families("bench_turned", __doc__.splitlines()[0], FAMILIES, pictures, FROZEN, argv,
+                        epilog="--crops: the ruled and squared families cropped round their "
+                               "writing instead (--crops --help for its options)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ conditions combined."""
 import io
 
 import numpy as np
+import pytest
 from benchmarks import realworld
 from PIL import Image, ImageFilter
 
@@ -46,6 +47,14 @@ def test_notebook_pictures_are_phone_photos_made_the_same_every_time():
         assert bench_notebook.make(family, "test", 0, x, y)[0] == data
         image = Image.open(io.BytesIO(data))
         assert image.format == "JPEG" and image.width >= 900
+
+
+def test_bench_turned_help_names_its_crops(capsys):
+    from benchmarks import bench_turned
+
+    with pytest.raises(SystemExit) as stop:
+        bench_turned.main(["--help"])
+    assert stop.value.code == 0 and "--crops" in capsys.readouterr().out
 
 
 def test_turned_pages_are_photos_whose_ruling_is_not_level_made_the_same_every_time():
