@@ -117,8 +117,11 @@ def _spread(values, weights, quantiles=BAND):
 
 
 def _rotate(values: np.ndarray, degrees: float) -> np.ndarray:
+    """``values`` turned by ``degrees``, bicubic: bilinear blurred a touching pair's thin
+    join, and fewer tilted touching numbers were read (BENCHMARKS.md, "Tilted lines turned
+    bicubic")."""
     from PIL import Image
 
     turned = Image.fromarray(np.asarray(values, np.float32), "F").rotate(
-        degrees, Image.Resampling.BILINEAR, expand=True)
+        degrees, Image.Resampling.BICUBIC, expand=True)
     return np.clip(np.asarray(turned, dtype=np.float32), 0.0, None)
