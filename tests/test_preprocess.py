@@ -352,6 +352,7 @@ def test_an_mnist_row_and_a_mask_are_pictures():
     row = REFERENCE.copy()  # 784 floats, light ink on black: MNIST's own form
     assert similar(to_mnist(row), REFERENCE)
     assert similar(to_mnist(row.reshape(28, 28) > 0.5), REFERENCE)
+    assert similar(to_mnist((row.reshape(28, 28) > 0.5).astype(np.uint8)), REFERENCE)  # 0 and 1
 
 
 @pytest.mark.parametrize("array, message", [

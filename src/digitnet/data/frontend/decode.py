@@ -140,8 +140,9 @@ def _read_file(file) -> tuple[str, bytes]:
 
 def from_array(array: np.ndarray):
     """A Pillow image from a NumPy array: grey (H, W), colour (H, W, 3) or with alpha
-    (H, W, 4); 8- or 16-bit levels, booleans (True: bright), or floats (0 to 1, or 0 to 255
-    when any is above 1). A row of 784 levels is read as MNIST's 28x28."""
+    (H, W, 4); 8- or 16-bit levels, a mask (booleans, or integers 0 and 1: 1 bright), or
+    floats (0 to 1, or 0 to 255 when any is above 1). A row of 784 levels is read as
+    MNIST's 28x28."""
     from PIL import Image
 
     a = np.asarray(array)
@@ -162,7 +163,8 @@ def from_array(array: np.ndarray):
         a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         a = np.clip(a * (255.0 if a.max(initial=0.0) <= 1.0 else 1.0), 0, 255).round().astype(np.uint8)
     elif a.dtype.kind in "ui":
-        top = 255 if a.max(initial=0) <= 255 else 65535
+        most = a.max(initial=0)
+        top = 1 if most <= 1 else 255 if most <= 255 else 65535  # a mask of 0 and 1 too
         a = (np.clip(a, 0, top).astype(np.float64) * (255 / top)).round().astype(np.uint8)
     else:
         raise TypeError(f"an array of {a.dtype} is no picture: integer, float or bool levels")
