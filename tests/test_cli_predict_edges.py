@@ -279,3 +279,30 @@ def test_a_blank_picture_among_others_ends_with_exit_status_2(tmp_path, capsys, 
     assert code == 2 and "Traceback" not in err
     assert str(good) in out and "no digit found" in (out if batch else err)
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("shape", [(3, 784), (3, 28, 28)])
+def test_a_npy_stack_of_digits_is_read_row_by_row_as_a_csv_file_is(tmp_path, capsys, shape):
+    # an (N, 784) array, as ML users save digits, was refused: "expected a 28x28 numeric array"
+    rows = np.asarray(bar_rows(3), np.uint8).reshape(shape)
+    np.save(tmp_path / "rows.npy", rows)
+    (tmp_path / "rows.csv").write_text(csv_text(rows.reshape(3, 784).tolist()))
+    code, out, err = run(capsys, "predict", tmp_path / "rows.npy", "--json")
+    assert code == 0 and err == ""
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert [a["path"] for a in answers] == [f"{tmp_path / 'rows.npy'}:{i}" for i in (1, 2, 3)]
+    code, out_csv, _ = run(capsys, "predict", tmp_path / "rows.csv", "--json")
+    assert code == 0
+    assert [a["probabilities"] for a in answers] == [json.loads(line)["probabilities"]
+                                                      for line in out_csv.splitlines()]
+
+
+def test_a_npy_stack_that_is_no_stack_of_digits_gets_one_line(tmp_path, capsys):
+    bad = np.zeros((2, 784), np.float32)
+    bad[1, 3] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    code, out, err = run(capsys, "predict", tmp_path / "nan.npy")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "[0, 255]" in err
+    np.save(tmp_path / "odd.npy", np.zeros((3, 5)))
+    code, out, err = run(capsys, "predict", tmp_path / "odd.npy")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "28x28" in err

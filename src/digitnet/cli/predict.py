@@ -21,8 +21,9 @@ def add_parser(sub):
         "to 20 px, centred by centre of mass in 28x28); --raw skips that for images already "
         "in MNIST form (28x28 PNG, or .npy).")
     p.add_argument("images", nargs="*", metavar="IMAGE", type=path,
-                   help="image files, folders of images, or CSV files of 784-pixel rows; in batch "
-                   "mode also zip and tar archives, glob patterns and URLs (s3://, https://...)")
+                   help="image files, folders of images, CSV files of 784-pixel rows or .npy "
+                   "stacks of digits; in batch mode also zip and tar archives, glob patterns and "
+                   "URLs (s3://, https://...)")
     p.add_argument("--model", type=path,
                    help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
                         "the best model shipped with digitnet (the ensemble; for a picture of paper or a "
@@ -104,6 +105,15 @@ def _save_image(x, file):
         Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(tmp, format="PNG")
 
 
+def _npy_stack(path: str) -> bool:
+    """Whether ``path`` is a ``.npy`` stack of digits, (N, 784) or (N, 28, 28), read row by
+    row as a CSV file of pixels is (one digit, 28x28 or 784 numbers, is one input)."""
+    from ..data.images import is_stack, npy_shape
+
+    shape = npy_shape(path) if path.lower().endswith(".npy") else None
+    return shape is not None and is_stack(shape)
+
+
 def _load_raw(path):
     """A 28x28 MNIST-style input, refused as blank when it holds no ink, as to_mnist does."""
     import numpy as np
@@ -153,10 +163,11 @@ def run(args):
     inputs, blank, failed, paths, names, pictures = [], {}, {}, [], [], set()
     photos = []  # whether each input is of paper or a board (the photo network answers)
     for path in _expand(args.images):
-        if path.lower().endswith(".csv"):
+        if path.lower().endswith(".csv") or _npy_stack(path):
             from ..data.formats import read_pixels_csv
+            from ..data.images import load_mnist_stack
 
-            rows = read_pixels_csv(path)
+            rows = read_pixels_csv(path) if path.lower().endswith(".csv") else load_mnist_stack(path)
             inputs.extend(rows)
             photos.extend([False] * len(rows))
             paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))

@@ -28,12 +28,7 @@ def load_mnist_style(path):
             raise ImageError(f"{path}: not a readable .npy array: {e}") from None
         if array.dtype.kind not in "uif" or array.size != IMAGE_SIZE * IMAGE_SIZE:
             raise ImageError(f"{path}: expected a 28x28 numeric array, got {array.dtype} {array.shape}")
-        array = array.astype(np.float32).reshape(-1)
-        if array.max(initial=0) > 1.0:
-            array /= 255.0
-        if not np.isfinite(array).all() or array.min(initial=0) < 0 or array.max(initial=0) > 1:
-            raise ImageError(f"{path}: values must lie in [0, 1] or [0, 255]")
-        return array
+        return _levels(array.reshape(-1), path)
     from PIL import Image, UnidentifiedImageError
 
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -62,9 +57,45 @@ def load_mnist_style(path):
     return grey.reshape(-1) / 255.0
 
 
-def _load_npy(path):
-    """np.load, after checking from the header alone that the array is small and
-    numeric: a header may claim any shape, and NumPy would allocate it first."""
+#: The most digits one ``.npy`` stack may hold (as float32, 314 MB).
+MAX_STACK = 100_000
+
+
+def is_stack(shape) -> bool:
+    """Whether an array of ``shape`` is a stack of digits: (N, 784) or (N, 28, 28)."""
+    return tuple(shape[1:]) in ((IMAGE_SIZE * IMAGE_SIZE,), (IMAGE_SIZE, IMAGE_SIZE))
+
+
+def npy_shape(path) -> tuple | None:
+    """The shape a ``.npy`` file's header gives, or None when it has no readable header."""
+    try:
+        return _npy_header(path)[0]
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError):
+        return None
+
+
+def load_mnist_stack(path) -> np.ndarray:
+    """A ``.npy`` stack of MNIST-style digits ((N, 784) or (N, 28, 28), levels in [0, 1]
+    or [0, 255]) as float32 rows (N, 784) in [0, 1]."""
+    try:
+        array = _load_npy(path, stack=True)
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:
+        raise ImageError(f"{path}: not a readable .npy array: {e}") from None
+    return _levels(array.reshape(len(array), IMAGE_SIZE * IMAGE_SIZE), path)
+
+
+def _levels(array: np.ndarray, path) -> np.ndarray:
+    """Numeric levels in [0, 1] or [0, 255] as float32 in [0, 1]."""
+    array = array.astype(np.float32)
+    if array.max(initial=0) > 1.0:
+        array /= 255.0
+    if not np.isfinite(array).all() or array.min(initial=0) < 0 or array.max(initial=0) > 1:
+        raise ImageError(f"{path}: values must lie in [0, 1] or [0, 255]")
+    return array
+
+
+def _npy_header(path):
+    """(shape, dtype) from a ``.npy`` file's header."""
     with open(path, "rb") as f, warnings.catch_warnings():
         # a header written by Python 2 ("28L") gets NumPy's advice to save it again
         warnings.simplefilter("ignore", UserWarning)
@@ -74,7 +105,20 @@ def _load_npy(path):
         if read_header is None:
             raise ValueError(f".npy format version {version} is not supported")
         shape, _, dtype = read_header(f)
-        if dtype.kind not in "uif" or math.prod(shape) != IMAGE_SIZE * IMAGE_SIZE:
-            raise ValueError(f"expected a 28x28 numeric array, got {dtype} {shape}")
-        f.seek(0)
-        return np.load(f, allow_pickle=False)
+        return shape, dtype
+
+
+def _load_npy(path, stack: bool = False):
+    """np.load, after checking from the header alone that the array is small and
+    numeric (one digit, or with ``stack`` up to MAX_STACK of them): a header may claim any
+    shape, and NumPy would allocate it first."""
+    shape, dtype = _npy_header(path)
+    if stack:
+        if dtype.kind not in "uif" or not is_stack(shape) or not 1 <= shape[0] <= MAX_STACK:
+            raise ValueError(f"expected 1 to {MAX_STACK:,} digits as (N, 784) or (N, 28, 28) "
+                             f"numbers, got {dtype} {shape}")
+    elif dtype.kind not in "uif" or math.prod(shape) != IMAGE_SIZE * IMAGE_SIZE:
+        raise ValueError(f"expected a 28x28 numeric array, got {dtype} {shape}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return np.load(path, allow_pickle=False)
