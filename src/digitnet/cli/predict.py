@@ -105,13 +105,17 @@ def _save_image(x, file):
         Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(tmp, format="PNG")
 
 
-def _npy_stack(path: str) -> bool:
-    """Whether ``path`` is a ``.npy`` stack of digits, (N, 784) or (N, 28, 28), read row by
-    row as a CSV file of pixels is (one digit, 28x28 or 784 numbers, is one input)."""
-    from ..data.images import is_stack, npy_shape
+def _pixel_rows(path: str):
+    """The rows of a file of several MNIST-style digits, (n, 784), or None for any other
+    input: a CSV file of pixels, or a ``.npy`` stack, (N, 784) or (N, 28, 28) (one digit,
+    28x28 or 784 numbers, is one input)."""
+    from ..data.formats import read_pixels_csv
+    from ..data.images import is_stack, load_mnist_stack, npy_shape
 
+    if path.lower().endswith(".csv"):
+        return read_pixels_csv(path)
     shape = npy_shape(path) if path.lower().endswith(".npy") else None
-    return shape is not None and is_stack(shape)
+    return load_mnist_stack(path) if shape is not None and is_stack(shape) else None
 
 
 def _load_raw(path):
@@ -163,11 +167,8 @@ def run(args):
     inputs, blank, failed, paths, names, pictures = [], {}, {}, [], [], set()
     photos = []  # whether each input is of paper or a board (the photo network answers)
     for path in _expand(args.images):
-        if path.lower().endswith(".csv") or _npy_stack(path):
-            from ..data.formats import read_pixels_csv
-            from ..data.images import load_mnist_stack
-
-            rows = read_pixels_csv(path) if path.lower().endswith(".csv") else load_mnist_stack(path)
+        rows = _pixel_rows(path)
+        if rows is not None:
             inputs.extend(rows)
             photos.extend([False] * len(rows))
             paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))

@@ -69,7 +69,8 @@ def is_stack(shape) -> bool:
 def npy_shape(path) -> tuple | None:
     """The shape a ``.npy`` file's header gives, or None when it has no readable header."""
     try:
-        return _npy_header(path)[0]
+        with open(path, "rb") as f:
+            return _npy_header(f)[0]
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError):
         return None
 
@@ -94,9 +95,9 @@ def _levels(array: np.ndarray, path) -> np.ndarray:
     return array
 
 
-def _npy_header(path):
-    """(shape, dtype) from a ``.npy`` file's header."""
-    with open(path, "rb") as f, warnings.catch_warnings():
+def _npy_header(f):
+    """(shape, dtype) from the header of the ``.npy`` file open as ``f``."""
+    with warnings.catch_warnings():
         # a header written by Python 2 ("28L") gets NumPy's advice to save it again
         warnings.simplefilter("ignore", UserWarning)
         version = np.lib.format.read_magic(f)
@@ -112,13 +113,15 @@ def _load_npy(path, stack: bool = False):
     """np.load, after checking from the header alone that the array is small and
     numeric (one digit, or with ``stack`` up to MAX_STACK of them): a header may claim any
     shape, and NumPy would allocate it first."""
-    shape, dtype = _npy_header(path)
-    if stack:
-        if dtype.kind not in "uif" or not is_stack(shape) or not 1 <= shape[0] <= MAX_STACK:
-            raise ValueError(f"expected 1 to {MAX_STACK:,} digits as (N, 784) or (N, 28, 28) "
-                             f"numbers, got {dtype} {shape}")
-    elif dtype.kind not in "uif" or math.prod(shape) != IMAGE_SIZE * IMAGE_SIZE:
-        raise ValueError(f"expected a 28x28 numeric array, got {dtype} {shape}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return np.load(path, allow_pickle=False)
+    with open(path, "rb") as f:
+        shape, dtype = _npy_header(f)
+        if stack:
+            if dtype.kind not in "uif" or not is_stack(shape) or not 1 <= shape[0] <= MAX_STACK:
+                raise ValueError(f"expected 1 to {MAX_STACK:,} digits as (N, 784) or (N, 28, 28) "
+                                 f"numbers, got {dtype} {shape}")
+        elif dtype.kind not in "uif" or math.prod(shape) != IMAGE_SIZE * IMAGE_SIZE:
+            raise ValueError(f"expected a 28x28 numeric array, got {dtype} {shape}")
+        f.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return np.load(f, allow_pickle=False)
