@@ -321,3 +321,42 @@ def test_a_streamed_tar_keeps_no_list_of_its_members(tmp_path, monkeypatch):
     monkeypatch.setattr(tarfile.TarFile, "next", lambda tar: held.append(len(tar.members)) or original(tar))
     assert len(list(archive_members(str(tmp_path / "a.tar")))) == 5
     assert max(held) <= 1  # regression: tarfile listed all 100,000 members of a tar (45 MB)
+
+
+def digit_stack(path, n=4, seed=3):
+    """``n`` MNIST-style digits (a white stroke on black) saved as a (n, 28, 28) uint8 stack."""
+    rng = np.random.default_rng(seed)
+    stack = np.zeros((n, 28, 28), np.uint8)
+    for k in range(n):
+        top, left = rng.integers(4, 8, 2)
+        stack[k, top:top + 16, left + 5:left + 8] = 255  # a 1's stem
+        stack[k, top:top + 3, left:left + 12] = 255 * (k % 2)  # and a 7's bar, every other one
+    np.save(path, stack)
+    return stack
+
+
+def test_stacks_of_digits_are_a_row_an_input_in_predict_only(tmp_path):
+    stack = digit_stack(tmp_path / "rows.npy")
+    np.save(tmp_path / "one.npy", stack[0])
+    np.savetxt(tmp_path / "rows.csv", stack.reshape(len(stack), 784), fmt="%d", delimiter=",")
+    np.save(tmp_path / "bad.npy", np.full((2, 784), 300.0))
+    names = [str(tmp_path / f) for f in ("rows.npy", "one.npy", "rows.csv", "bad.npy")]
+    got = list(expand(names, stacks=True))
+    assert [i.name for i in got] == ([f"{names[0]}:{k}" for k in (1, 2, 3, 4)] + [names[1]]
+                                     + [f"{names[2]}:{k}" for k in (1, 2, 3, 4)] + [names[3]])
+    assert np.array_equal(got[1].data, stack[1].reshape(784) / np.float32(255))
+    assert got[-1].data.message == f"{names[3]}: values must lie in [0, 1] or [0, 255]"
+    assert [i.name for i in expand(names)] == names  # read: a file is one input, as before
+    assert [i.name for i in expand([str(tmp_path / "*.npy")], stacks=True)][-4:] == [
+        f"{names[0]}:{k}" for k in (1, 2, 3, 4)]
+
+
+def test_a_stack_in_batch_mode_answers_as_predict_does_one_at_a_time(tmp_path, capsys):
+    digit_stack(tmp_path / "rows.npy")
+    code, out, err = run(capsys, "predict", "--model", MODEL, tmp_path / "rows.npy")
+    one_at_a_time = [line.split(": ")[1].split()[0] for line in out.splitlines()]
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, tmp_path / "rows.npy")
+    got = rows(out)
+    assert code == 0 and "4 inputs" in err and "4 answered" in err
+    assert [r["path"] for r in got] == [f"{tmp_path / 'rows.npy'}:{k}" for k in (1, 2, 3, 4)]
+    assert [r["answer"] for r in got] == one_at_a_time and len(set(one_at_a_time)) == 2

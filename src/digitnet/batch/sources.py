@@ -26,6 +26,8 @@ Data = str | bytes | np.ndarray
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 ARCHIVE_SUFFIXES = (".zip", *TAR_SUFFIXES)
+#: Files that can hold many digits in MNIST's form (``digit_rows``).
+STACK_SUFFIXES = (".npy", ".csv")
 #: URLs fetched together (``fsspec``'s ``cat`` fetches a list concurrently where it can).
 URL_GROUP = 64
 
@@ -56,7 +58,7 @@ def is_picture(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
 
 
-def expand(items: Iterable[str], files_from: str | None = None) -> Iterator[Input]:
+def expand(items: Iterable[str], files_from: str | None = None, stacks: bool = False) -> Iterator[Input]:
     """The pictures named by ``items`` (and by the lines of the file ``files_from``,
     ``-`` for standard input), one ``Input`` each, streamed.
 
@@ -64,7 +66,9 @@ def expand(items: Iterable[str], files_from: str | None = None) -> Iterator[Inpu
     archive for its pictures (a tar is streamed, never indexed); ``archive.zip/a/b.png``
     for one member; a name with ``*``, ``?`` or ``[`` that is not a file for the files it
     matches; ``s3://``, ``gs://``, ``https://``, ``memory://``... for what fsspec finds
-    there (a folder, a glob, an archive or one file). What cannot be read is an ``Input``
+    there (a folder, a glob, an archive or one file). With ``stacks`` (``predict``), a
+    local file of several digits in MNIST's form, a ``.npy`` stack or a CSV file of
+    pixels, stands for its rows (``digit_rows``). What cannot be read is an ``Input``
     whose data is a ``SourceError``: the run reports it in its row and goes on.
     """
     names = list(items)
@@ -80,7 +84,7 @@ def expand(items: Iterable[str], files_from: str | None = None) -> Iterator[Inpu
             continue
         yield from _urls(urls)
         urls = []
-        yield from _local(name)
+        yield from _local(name, stacks)
     yield from _urls(urls)
 
 
@@ -101,12 +105,14 @@ def _lines(files_from):
             stream.close()
 
 
-def _local(name: str) -> Iterator[Input]:
+def _local(name: str, stacks: bool = False) -> Iterator[Input]:
     if os.path.isdir(name):
         yield from (Input(path, path) for path in walk(name))
     elif os.path.isfile(name):
         if is_archive(name):
             yield from archive_members(name)
+        elif stacks and name.lower().endswith(STACK_SUFFIXES):
+            yield from digit_rows(name)
         else:
             yield Input(name, name)
     elif glob.has_magic(name):
@@ -114,9 +120,27 @@ def _local(name: str) -> Iterator[Input]:
         if not matches:
             yield Input(name, SourceError(f"{name}: no files match"))
         for match in matches:
-            yield from _local(match)
+            yield from _local(match, stacks)
     else:
         yield _member(name)
+
+
+def digit_rows(path: str) -> Iterator[Input]:
+    """The digits of a ``.npy`` stack, (N, 784) or (N, 28, 28), or of a CSV file of pixels
+    (``formats.pixel_rows``), an input a row named ``path:1``, ``path:2``..., as
+    ``digitnet predict`` names them; a ``.npy`` of one digit is one input, the file."""
+    from ..data.formats import pixel_rows
+    from ..errors import DataError, ImageError
+
+    try:
+        rows = pixel_rows(path)
+    except (DataError, ImageError) as e:
+        yield Input(path, SourceError(str(e)))
+        return
+    if rows is None:
+        yield Input(path, path)
+    else:
+        yield from (Input(f"{path}:{i + 1}", row) for i, row in enumerate(rows))
 
 
 def walk(folder: str) -> Iterator[str]:
@@ -254,7 +278,8 @@ def count(items: list[str], files_from: str | None = None) -> int | None:
     """How many pictures ``expand(items)`` yields, when that is cheap to know (local
     files, folders and globs: names only); None otherwise (an archive to read, a URL
     to list, a list of names to consume)."""
-    if files_from is not None or any(is_url(n) or is_archive(n) for n in items):
+    if files_from is not None or any(is_url(n) or is_archive(n) or n.lower().endswith(STACK_SUFFIXES)
+                                     for n in items):
         return None
     total = 0
     for name in items:
@@ -262,7 +287,7 @@ def count(items: list[str], files_from: str | None = None) -> int | None:
             total += sum(1 for _ in walk(name))
         elif glob.has_magic(name) and not os.path.exists(name):
             matches = glob.glob(name, recursive=True)
-            if any(is_archive(m) or os.path.isdir(m) for m in matches):
+            if any(is_archive(m) or os.path.isdir(m) or m.lower().endswith(STACK_SUFFIXES) for m in matches):
                 return None
             total += max(len(matches), 1)
         else:

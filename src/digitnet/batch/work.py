@@ -241,15 +241,12 @@ def prepare_seen(data) -> tuple[np.ndarray, bool]:
 
 
 def _mnist_array(array):
+    from ..data.images import levels
+
     if array.size != 784 or array.dtype.kind not in "uif":
         raise ImageError(f"an array must hold 784 numbers (28x28 in MNIST's form), not {array.dtype} "
                          f"{array.shape}; give other pictures as paths or bytes")
-    x = array.astype(np.float32).reshape(784)
-    if x.max(initial=0) > 1.0:
-        x /= 255.0
-    if not np.isfinite(x).all() or x.min(initial=0) < 0 or x.max(initial=0) > 1:
-        raise ImageError("an array's values must lie in [0, 1] or [0, 255]")
-    return _unblank(x)
+    return _unblank(levels(array.reshape(784)))
 
 
 def _calibration(task: Task):

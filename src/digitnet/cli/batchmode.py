@@ -84,7 +84,7 @@ def run(args, task) -> int:
     jobs = args.jobs or every_core()
     writer = open_writer(args.out, format_of(args.out, args.format), args.resume)
     tally = Tally()
-    inputs = (item for item in expand(args.images, args.files_from)
+    inputs = (item for item in expand(args.images, args.files_from, stacks=task.kind == "predict")
               if item.name not in writer.answered or tally.skip())
     bar = _bar(args, lambda: count(args.images, args.files_from))
     try:

@@ -105,19 +105,6 @@ def _save_image(x, file):
         Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(tmp, format="PNG")
 
 
-def _pixel_rows(path: str):
-    """The rows of a file of several MNIST-style digits, (n, 784), or None for any other
-    input: a CSV file of pixels, or a ``.npy`` stack, (N, 784) or (N, 28, 28) (one digit,
-    28x28 or 784 numbers, is one input)."""
-    from ..data.formats import read_pixels_csv
-    from ..data.images import is_stack, load_mnist_stack, npy_shape
-
-    if path.lower().endswith(".csv"):
-        return read_pixels_csv(path)
-    shape = npy_shape(path) if path.lower().endswith(".npy") else None
-    return load_mnist_stack(path) if shape is not None and is_stack(shape) else None
-
-
 def _load_raw(path):
     """A 28x28 MNIST-style input, refused as blank when it holds no ink, as to_mnist does."""
     import numpy as np
@@ -150,6 +137,7 @@ def run(args):
 
     import numpy as np
 
+    from ..data.formats import pixel_rows
     from ..data.frontend import several_digits
     from ..data.preprocess import to_mnist_seen
     from ..errors import ImageError, NoDigitError
@@ -167,7 +155,7 @@ def run(args):
     inputs, blank, failed, paths, names, pictures = [], {}, {}, [], [], set()
     photos = []  # whether each input is of paper or a board (the photo network answers)
     for path in _expand(args.images):
-        rows = _pixel_rows(path)
+        rows = pixel_rows(path)
         if rows is not None:
             inputs.extend(rows)
             photos.extend([False] * len(rows))
@@ -235,6 +223,8 @@ def answer(text, confidence, rejected, min_confidence):
     if rejected.get("rejected"):
         return f"rejected: {text} ({100 * confidence:.1f}%, below {100 * min_confidence:g}%)"
     return f"{text} ({100 * confidence:.1f}%)"
+
+
 def _shortcut(text):
     """serve's --shortcut: a probability, or `off` (kept as "off": not the same as not given)."""
     from .serve import shortcut

@@ -92,6 +92,20 @@ def read_pixels_csv(path):
     return (table / 255.0).astype(np.float32)
 
 
+def pixel_rows(path) -> np.ndarray | None:
+    """The digits of a file that holds several in MNIST's form, as float32 rows (n, 784)
+    in [0, 1]: a CSV file of pixels (``read_pixels_csv``) or a ``.npy`` stack, (N, 784) or
+    (N, 28, 28). None for any other file (a picture; a ``.npy`` of one digit, 28x28 or 784
+    numbers, is one input)."""
+    from .images import is_stack, load_mnist_stack, npy_shape
+
+    name = str(path).lower()
+    if name.endswith(".csv"):
+        return read_pixels_csv(path)
+    shape = npy_shape(path) if name.endswith(".npy") else None
+    return load_mnist_stack(path) if shape is not None and is_stack(shape) else None
+
+
 def read_folder(path, classes=None):
     """(x, labels, class names) from a folder of class sub-folders of images."""
     from .preprocess import to_mnist

@@ -28,7 +28,7 @@ def load_mnist_style(path):
             raise ImageError(f"{path}: not a readable .npy array: {e}") from None
         if array.dtype.kind not in "uif" or array.size != IMAGE_SIZE * IMAGE_SIZE:
             raise ImageError(f"{path}: expected a 28x28 numeric array, got {array.dtype} {array.shape}")
-        return _levels(array.reshape(-1), path)
+        return levels(array.reshape(-1), path)
     from PIL import Image, UnidentifiedImageError
 
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -82,16 +82,17 @@ def load_mnist_stack(path) -> np.ndarray:
         array = _load_npy(path, stack=True)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:
         raise ImageError(f"{path}: not a readable .npy array: {e}") from None
-    return _levels(array.reshape(len(array), IMAGE_SIZE * IMAGE_SIZE), path)
+    return levels(array.reshape(len(array), IMAGE_SIZE * IMAGE_SIZE), path)
 
 
-def _levels(array: np.ndarray, path) -> np.ndarray:
-    """Numeric levels in [0, 1] or [0, 255] as float32 in [0, 1]."""
+def levels(array: np.ndarray, path=None) -> np.ndarray:
+    """Numeric levels in [0, 1] or [0, 255] as float32 in [0, 1]; an error names ``path``."""
     array = array.astype(np.float32)
     if array.max(initial=0) > 1.0:
         array /= 255.0
     if not np.isfinite(array).all() or array.min(initial=0) < 0 or array.max(initial=0) > 1:
-        raise ImageError(f"{path}: values must lie in [0, 1] or [0, 255]")
+        where = "" if path is None else f"{path}: "
+        raise ImageError(f"{where}values must lie in [0, 1] or [0, 255]")
     return array
 
 
