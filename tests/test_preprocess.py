@@ -360,6 +360,9 @@ def test_an_mnist_row_and_a_mask_are_pictures():
     (np.zeros((0, 4)), "empty image"),
     (np.zeros(10), r"shape \(10,\) is no picture"),
     (np.full((30, 30), np.nan), "no digit found"),
+    # a data set's digits given at once: read as one picture they gave one wrong answer
+    (np.zeros((5, 784), np.uint8), r"shape \(5, 784\) holds 5 digits in MNIST's form"),
+    (np.zeros((3, 28, 28)), r"shape \(3, 28, 28\) holds 3 digits"),
 ])
 def test_arrays_that_are_no_picture_are_image_errors(array, message):
     with pytest.raises(ImageError, match=message):

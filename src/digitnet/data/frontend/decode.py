@@ -142,12 +142,18 @@ def from_array(array: np.ndarray):
     """A Pillow image from a NumPy array: grey (H, W), colour (H, W, 3) or with alpha
     (H, W, 4); 8- or 16-bit levels, a mask (booleans, or integers 0 and 1: 1 bright), or
     floats (0 to 1, or 0 to 255 when any is above 1). A row of 784 levels is read as
-    MNIST's 28x28."""
+    MNIST's 28x28; a stack of such digits, (N, 784) or (N, 28, 28), is refused (it is
+    not one picture, and read as one it would give a wrong answer)."""
     from PIL import Image
 
     a = np.asarray(array)
     if a.ndim == 1 and a.size == 784:
         a = a.reshape(28, 28)
+    if (a.ndim == 2 and a.shape[1] == 784 and a.shape[0] > 1) or (a.ndim == 3 and a.shape[1:] == (28, 28)):
+        # several digits in MNIST's form, as data sets hold them: not one picture to read
+        raise ImageError(f"an array of shape {a.shape} holds {a.shape[0]} digits in MNIST's form, "
+                         "not one picture: give one of them (x[i]), or classify them all at once "
+                         "with a model's predict (levels 0 to 1): digitnet.shipped_model().predict(x)")
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
