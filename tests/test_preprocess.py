@@ -351,6 +351,8 @@ def test_numpy_arrays_are_pictures(kind):
 def test_an_mnist_row_and_a_mask_are_pictures():
     row = REFERENCE.copy()  # 784 floats, light ink on black: MNIST's own form
     assert similar(to_mnist(row), REFERENCE)
+    for shape in ((1, 784), (1, 28, 28)):  # one digit of a data set, its first axis kept
+        assert similar(to_mnist(row.reshape(shape)), REFERENCE)
     assert similar(to_mnist(row.reshape(28, 28) > 0.5), REFERENCE)
     assert similar(to_mnist((row.reshape(28, 28) > 0.5).astype(np.uint8)), REFERENCE)  # 0 and 1
 
@@ -362,7 +364,8 @@ def test_an_mnist_row_and_a_mask_are_pictures():
     (np.full((30, 30), np.nan), "no digit found"),
     # a data set's digits given at once: read as one picture they gave one wrong answer
     (np.zeros((5, 784), np.uint8), r"shape \(5, 784\) holds 5 digits in MNIST's form"),
-    (np.zeros((3, 28, 28)), r"shape \(3, 28, 28\) holds 3 digits"),
+    (np.zeros((5, 28, 28)), r"shape \(5, 28, 28\) holds 5 digits"),
+    (np.zeros((3, 28, 28)), r"shape \(3, 28, 28\) is no picture: \(H, W\) grey, \(H, W, 3\)"),
 ])
 def test_arrays_that_are_no_picture_are_image_errors(array, message):
     with pytest.raises(ImageError, match=message):

@@ -141,16 +141,19 @@ def _read_file(file) -> tuple[str, bytes]:
 def from_array(array: np.ndarray):
     """A Pillow image from a NumPy array: grey (H, W), colour (H, W, 3) or with alpha
     (H, W, 4); 8- or 16-bit levels, a mask (booleans, or integers 0 and 1: 1 bright), or
-    floats (0 to 1, or 0 to 255 when any is above 1). A row of 784 levels is read as
-    MNIST's 28x28; a stack of such digits, (N, 784) or (N, 28, 28), is refused (it is
-    not one picture, and read as one it would give a wrong answer)."""
+    floats (0 to 1, or 0 to 255 when any is above 1). A row of 784 levels ((784,),
+    (1, 784), (1, 28, 28)) is read as MNIST's 28x28; a stack of such digits, (N, 784) or
+    (N, 28, 28), is refused (it is not one picture, and read as one it would give a
+    wrong answer)."""
     from PIL import Image
 
     a = np.asarray(array)
-    if a.ndim == 1 and a.size == 784:
+    if a.shape in ((784,), (1, 784), (784, 1), (1, 28, 28)):  # one digit in MNIST's form
         a = a.reshape(28, 28)
-    if (a.ndim == 2 and a.shape[1] == 784 and a.shape[0] > 1) or (a.ndim == 3 and a.shape[1:] == (28, 28)):
-        # several digits in MNIST's form, as data sets hold them: not one picture to read
+    if (a.ndim == 2 and a.shape[1] == 784) or (a.ndim == 3 and a.shape[1:] == (28, 28)
+                                                and a.shape[0] not in (3, 4)):
+        # several digits in MNIST's form, as data sets hold them, not one picture to read
+        # ((3, 28, 28) and (4, 28, 28) are more likely colour with its channels first)
         raise ImageError(f"an array of shape {a.shape} holds {a.shape[0]} digits in MNIST's form, "
                          "not one picture: give one of them (x[i]), or classify them all at once "
                          "with a model's predict (levels 0 to 1): digitnet.shipped_model().predict(x)")
