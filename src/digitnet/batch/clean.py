@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 
 import numpy as np
 
@@ -44,13 +45,15 @@ def decode(data) -> np.ndarray | None:
                 data = f.read(SMALL_BYTES + 1)
         if not isinstance(data, bytes) or len(data) > SMALL_BYTES:
             return None
-        with Image.open(io.BytesIO(data)) as image:
-            if image.mode not in MODES or max(image.size) > SMALL or min(image.size) < 3:
-                return None
-            image.load()  # (a PNG's EXIF may come after its pixels)
-            if _may_turn(image.info):
-                return None
-            return np.asarray(image if image.mode == "L" else image.convert("L"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (a damaged file: the usual way says what is wrong)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.mode not in MODES or max(image.size) > SMALL or min(image.size) < 3:
+                    return None
+                image.load()  # (a PNG's EXIF may come after its pixels)
+                if _may_turn(image.info):
+                    return None
+                return np.asarray(image if image.mode == "L" else image.convert("L"))
     except Exception:  # noqa: BLE001  (any doubt: the usual way says what is wrong)
         return None
 

@@ -26,6 +26,8 @@ Data = str | bytes | np.ndarray
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 ARCHIVE_SUFFIXES = (".zip", *TAR_SUFFIXES)
+#: Pictures that can have several pages (``pictures``).
+TIFF_SUFFIXES = (".tif", ".tiff")
 #: Files that can hold many digits in MNIST's form (``digit_rows``).
 STACK_SUFFIXES = (".npy", ".csv")
 #: URLs fetched together (``fsspec``'s ``cat`` fetches a list concurrently where it can).
@@ -107,14 +109,15 @@ def _lines(files_from):
 
 def _local(name: str, stacks: bool = False) -> Iterator[Input]:
     if os.path.isdir(name):
-        yield from (Input(path, path) for path in walk(name))
+        for path in walk(name):
+            yield from pictures(path, path)
     elif os.path.isfile(name):
         if is_archive(name):
             yield from archive_members(name)
         elif stacks and name.lower().endswith(STACK_SUFFIXES):
             yield from digit_rows(name)
         else:
-            yield Input(name, name)
+            yield from pictures(name, name)
     elif glob.has_magic(name):
         matches = sorted(glob.glob(name, recursive=True))
         if not matches:
@@ -125,22 +128,39 @@ def _local(name: str, stacks: bool = False) -> Iterator[Input]:
         yield _member(name)
 
 
+def pictures(name: str, data: str | bytes) -> Iterator[Input]:
+    """``Input(name, data)``, or one input for each page of a multi-page TIFF (a document
+    scanner's file), named ``name:1``, ``name:2``... (``frontend.decode.pages``)."""
+    if not name.lower().endswith(TIFF_SUFFIXES):
+        return iter([Input(name, data)])
+    from ..data.frontend.decode import pages
+
+    return _parts(name, data, lambda: pages(data, name))
+
+
 def digit_rows(path: str) -> Iterator[Input]:
     """The digits of a ``.npy`` stack, (N, 784) or (N, 28, 28), or of a CSV file of pixels
     (``formats.pixel_rows``), an input a row named ``path:1``, ``path:2``..., as
     ``digitnet predict`` names them; a ``.npy`` of one digit is one input, the file."""
     from ..data.formats import pixel_rows
+
+    return _parts(path, path, lambda: pixel_rows(path))
+
+
+def _parts(name: str, data: str | bytes, split) -> Iterator[Input]:
+    """The inputs of a file that may hold several: the parts ``split()`` finds, named
+    ``name:1``, ``name:2``...; the file itself where it finds None; its error, as a row."""
     from ..errors import DataError, ImageError
 
     try:
-        rows = pixel_rows(path)
+        found = split()
     except (DataError, ImageError) as e:
-        yield Input(path, SourceError(str(e)))
+        yield Input(name, SourceError(str(e)))
         return
-    if rows is None:
-        yield Input(path, path)
+    if found is None:
+        yield Input(name, data)
     else:
-        yield from (Input(f"{path}:{i + 1}", row) for i, row in enumerate(rows))
+        yield from (Input(f"{name}:{k + 1}", part) for k, part in enumerate(found))
 
 
 def walk(folder: str) -> Iterator[str]:
@@ -160,14 +180,14 @@ def archive_members(path: str, opener=None) -> Iterator[Input]:
             with zipfile.ZipFile(opener() if opener else path) as archive:
                 for info in archive.infolist():
                     if not info.is_dir() and is_picture(info.filename):
-                        yield Input(f"{path}/{info.filename}", archive.read(info))
+                        yield from pictures(f"{path}/{info.filename}", archive.read(info))
             return
         stream = opener() if opener else open(path, "rb")
         with stream, tarfile.open(fileobj=stream, mode="r|*") as archive:  # streamed
             while (member := archive.next()) is not None:
                 body = archive.extractfile(member) if member.isfile() and is_picture(member.name) else None
                 if body is not None:
-                    yield Input(f"{path}/{member.name}", body.read())
+                    yield from pictures(f"{path}/{member.name}", body.read())
                 archive.members.clear()  # type: ignore[attr-defined]  # (tarfile keeps all it has read)
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as e:
         yield Input(path, SourceError(f"{path}: not a readable archive: {e}"))

@@ -105,6 +105,22 @@ def _save_image(x, file):
         Image.fromarray((x.reshape(28, 28) * 255).round().astype(np.uint8)).save(tmp, format="PNG")
 
 
+def pages_of(path: str) -> list:
+    """(name, what to read) for each picture in the file ``path``: each page of a
+    multi-page TIFF, named ``path:1``, ``path:2``... (``frontend.decode.pages``), else the
+    file itself; a multi-page file that cannot be read is one input, its error."""
+    from pathlib import Path
+
+    from ..data.frontend.decode import pages
+    from ..errors import ImageError
+
+    try:
+        found = pages(path) if Path(path).is_file() else None
+    except ImageError as e:
+        return [(path, e)]
+    return [(path, path)] if found is None else [(f"{path}:{k + 1}", page) for k, page in enumerate(found)]
+
+
 def _load_raw(path):
     """A 28x28 MNIST-style input, refused as blank when it holds no ink, as to_mnist does."""
     import numpy as np
@@ -162,25 +178,29 @@ def run(args):
             paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))
             names.extend(f"{Path(path).stem}-{i + 1}" for i in range(len(rows)))
             continue
-        paths.append(path)
-        names.append(Path(path).stem)
-        photos.append(False)
-        try:
-            if args.raw or path.lower().endswith(".npy"):
-                inputs.append(_load_raw(path))
-            elif not Path(path).is_file():
-                raise ImageError(f"{path}: no such file")
-            else:
-                x, seen = to_mnist_seen(path)
-                inputs.append(x)
-                photos[-1] = seen.surface
-                pictures.add(path)
-        except ImageError as e:
-            if isinstance(e, NoDigitError):
-                blank[path] = str(e)
-            else:
-                failed[path] = with_path(path, e)
-            inputs.append(np.zeros(784, np.float32))
+        raw = args.raw or path.lower().endswith(".npy")
+        for k, (name, source) in enumerate([(path, path)] if raw else pages_of(path)):
+            paths.append(name)
+            names.append(Path(path).stem if name == path else f"{Path(path).stem}-{k + 1}")
+            photos.append(False)
+            try:
+                if isinstance(source, ImageError):  # a multi-page file that cannot be read
+                    raise source
+                if raw:
+                    inputs.append(_load_raw(path))
+                elif not Path(path).is_file():
+                    raise ImageError(f"{path}: no such file")
+                else:
+                    x, seen = to_mnist_seen(source)
+                    inputs.append(x)
+                    photos[-1] = seen.surface
+                    pictures.add(name)
+            except ImageError as e:
+                if isinstance(e, NoDigitError):
+                    blank[name] = str(e)
+                else:
+                    failed[name] = with_path(name, e)
+                inputs.append(np.zeros(784, np.float32))
     if not inputs:
         fail("no images found in " + " ".join(map(shown, args.images)))
     if args.save_input:  # blank and unreadable images are not saved

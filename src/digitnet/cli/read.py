@@ -53,7 +53,7 @@ def run(args):
     from ..pretrained import resolve_model
     from ..read import not_a_digit_reader, read_lines, read_number
     from . import EXIT_USAGE, batchmode, fail, shown
-    from .predict import _expand, answer, report_failure, with_path
+    from .predict import _expand, answer, pages_of, report_failure, with_path
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
@@ -71,15 +71,17 @@ def run(args):
     net = for_inference(net)  # batch normalisation folded: the same strings, sooner
     calibration = for_model(args.model)
     failed = 0
-    for path in paths:
+    for path, source in (item for name in paths for item in pages_of(name)):
         try:
-            if not Path(path).is_file():
+            if isinstance(source, ImageError):  # a multi-page file that cannot be read
+                raise source
+            if source == path and not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
             if args.lines:
                 readings = [calibration.reading(r, args.min_confidence)
-                            for r in read_lines(path, net, marks=args.marks)]
+                            for r in read_lines(source, net, marks=args.marks)]
             else:
-                readings = [calibration.reading(read_number(path, net, marks=args.marks),
+                readings = [calibration.reading(read_number(source, net, marks=args.marks),
                                                 args.min_confidence)]
         except ImageError as e:  # unreadable or blank: reported, and the other images still read
             failed += 1

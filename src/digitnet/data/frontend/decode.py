@@ -11,6 +11,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -96,11 +97,13 @@ def open_image(source):
         if brand in HEIF_BRANDS:
             _read_heif(name)
         try:
-            image = Image.open(io.BytesIO(data))  # reads the header only
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageError(f"{name}: {image.width}x{image.height} pixels is more than "
-                                 f"digitnet reads ({MAX_PIXELS:,})")
-            image.load()
+            with warnings.catch_warnings():  # (a damaged file's tags: the error below says it)
+                warnings.simplefilter("ignore")
+                image = Image.open(io.BytesIO(data))  # reads the header only
+                if image.width * image.height > MAX_PIXELS:
+                    raise ImageError(f"{name}: {image.width}x{image.height} pixels is more than "
+                                     f"digitnet reads ({MAX_PIXELS:,})")
+                image.load()
         except ImageError:
             raise
         except Image.DecompressionBombError as e:  # Pillow's own limit, far above ours
@@ -122,6 +125,67 @@ def open_image(source):
         return ImageOps.exif_transpose(image)
     except (OSError, ValueError, SyntaxError, TypeError):
         return image
+
+
+#: The first bytes of a TIFF file (little- and big-endian), and the most pages of one
+#: that are read (a document scanner's batch of forms, a fax).
+TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+MAX_PAGES = 1000
+
+
+def pages(source: str | os.PathLike | bytes, name: str | None = None) -> list[bytes] | None:
+    """The pages of a multi-page TIFF (a document scanner's or a fax's file, a path or
+    its bytes, called ``name`` in errors), each as the bytes of a one-page TIFF, to be
+    read as pictures of their own; None for any other file, which is one picture (an
+    animated GIF's frames are not pages: its first is the picture)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _pages(io.BytesIO(bytes(source)), name or "image")
+    try:
+        if os.path.getsize(source) > MAX_BYTES:
+            return None  # reading it will say what is wrong
+        file = open(source, "rb")  # noqa: SIM115  (closed below; Pillow reads what it needs)
+    except OSError:
+        return None
+    with file:
+        return _pages(file, name or str(source))
+
+
+def _pages(file: BinaryIO, name: str) -> list[bytes] | None:
+    from PIL import Image
+
+    if file.read(4) not in TIFF_MAGIC:
+        return None
+    file.seek(0)
+    try:
+        with warnings.catch_warnings():  # (damaged tags: the picture's own reading says more)
+            warnings.simplefilter("ignore")
+            image = Image.open(file)
+            count = getattr(image, "n_frames", 1)
+    except Exception:  # noqa: BLE001  (not one Pillow reads: reading it says what is wrong)
+        return None
+    with image:
+        if count < 2:
+            return None
+        if count > MAX_PAGES:
+            raise ImageError(f"{name}: {count:,} pages, more than digitnet reads in one file ({MAX_PAGES:,})")
+        out = []
+        for k in range(count):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    image.seek(k)
+                    if image.width * image.height > MAX_PIXELS:
+                        raise ImageError(f"{name}: page {k + 1} is {image.width}x{image.height} "
+                                         f"pixels, more than digitnet reads ({MAX_PIXELS:,})")
+                    buffer = io.BytesIO()
+                    image.copy().save(buffer, format="TIFF", compression="tiff_adobe_deflate")
+            except ImageError:
+                raise
+            except Exception as e:  # noqa: BLE001  (Pillow's decoders raise many kinds)
+                raise ImageError(f"{name}: page {k + 1} is not readable "
+                                 f"({' '.join(str(e).split())[:120]})") from None
+            out.append(buffer.getvalue())
+        return out
 
 
 def _read_file(file) -> tuple[str, bytes]:

@@ -1,0 +1,94 @@
+"""Multi-page TIFF files (a document scanner's batch of forms, a fax): every page is a
+picture of its own, named ``file.tif:1``, ``file.tif:2``..., in ``predict``, ``read`` and
+batch mode; they were read as their first page alone."""
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitnet.batch.sources import expand
+from digitnet.data.frontend import decode
+from digitnet.errors import ImageError
+from test_cli import run
+
+MODEL = "cnn"  # the small shipped model: fast
+
+
+def page(kind):
+    """A 56x56 page: a 1 (kind 0), a 7 (kind 1), or blank paper (kind 2), dark on white."""
+    grey = np.full((56, 56), 255, np.uint8)
+    if kind == 0:
+        grey[10:46, 26:32] = 0
+    elif kind == 1:
+        grey[10:16, 14:42] = 0
+        grey[10:46, 36:42] = 0
+    return Image.fromarray(grey, "L")
+
+
+def tiff(path, kinds):
+    first, *rest = [page(k) for k in kinds]
+    first.save(path, format="TIFF", save_all=True, append_images=rest)
+    return str(path)
+
+
+def test_pages_are_split_and_other_pictures_are_not(tmp_path):
+    many = tiff(tmp_path / "forms.tif", [0, 1, 0])
+    found = decode.pages(many)
+    assert len(found) == 3 and decode.pages(Path(many).read_bytes()) == found
+    assert [np.asarray(decode.open_image(p)).mean() < 250 for p in found] == [True] * 3
+    assert decode.pages(tiff(tmp_path / "one.tif", [0])) is None
+    page(1).save(tmp_path / "anim.gif", save_all=True, append_images=[page(0)])
+    page(1).save(tmp_path / "seven.png")
+    assert decode.pages(str(tmp_path / "anim.gif")) is None  # frames, not pages
+    assert decode.pages(str(tmp_path / "seven.png")) is None
+    assert decode.pages(str(tmp_path / "missing.tif")) is None  # reading it says so
+    (tmp_path / "bad.tif").write_bytes(b"II*\x00" + b"\x00" * 20)
+    assert decode.pages(str(tmp_path / "bad.tif")) is None
+
+
+def test_too_many_pages_is_one_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(decode, "MAX_PAGES", 2)
+    with pytest.raises(ImageError, match=r"forms\.tif: 3 pages, more than digitnet reads in one file"):
+        decode.pages(tiff(tmp_path / "forms.tif", [0, 1, 0]))
+
+
+@pytest.mark.parametrize("command", ["predict", "read"])
+def test_every_page_is_answered(tmp_path, capsys, command):
+    forms = tiff(tmp_path / "forms.tif", [0, 1, 2])
+    code, out, err = run(capsys, command, "--model", MODEL, forms, "--json")
+    got = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and [g["path"] for g in got] == [f"{forms}:1", f"{forms}:2", f"{forms}:3"]
+    answer = "digit" if command == "predict" else "text"
+    assert [str(g[answer]) for g in got[:2]] == ["1", "7"]
+    assert err.splitlines() == [f"digitnet: error: {forms}:3: no digit found: the image is blank "
+                                "(no ink darker or brighter than the paper)"]
+
+
+def test_a_damaged_tiff_is_one_line_and_no_warning(tmp_path, capsys):
+    data = Path(tiff(tmp_path / "forms.tif", [0, 1])).read_bytes()
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(data[:8] + b"\xff" * 16)  # its first directory's entries damaged
+    for command in ("predict", "read"):
+        code, out, err = run(capsys, command, "--model", MODEL, broken)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1 and "Warning" not in err, err
+
+
+def test_batch_mode_answers_every_page_of_files_folders_and_archives(tmp_path, capsys):
+    (tmp_path / "scans").mkdir()
+    forms = tiff(tmp_path / "scans" / "forms.tif", [0, 1])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.write(forms, "in/forms.tif")
+    (tmp_path / "a.zip").write_bytes(buffer.getvalue())
+    names = [i.name for i in expand([str(tmp_path / "scans"), str(tmp_path / "a.zip"), forms])]
+    assert names == [f"{forms}:1", f"{forms}:2", f"{tmp_path}/a.zip/in/forms.tif:1",
+                     f"{tmp_path}/a.zip/in/forms.tif:2", f"{forms}:1", f"{forms}:2"]
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, tmp_path / "scans")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [(r["path"], r["answer"]) for r in rows] == [(f"{forms}:1", "1"),
+                                                                       (f"{forms}:2", "7")]
