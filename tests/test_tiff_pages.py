@@ -92,3 +92,13 @@ def test_batch_mode_answers_every_page_of_files_folders_and_archives(tmp_path, c
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [(r["path"], r["answer"]) for r in rows] == [(f"{forms}:1", "1"),
                                                                        (f"{forms}:2", "7")]
+
+
+def test_a_fax_s_one_bit_group_4_pages_are_read(tmp_path, capsys):
+    first, *rest = [page(k).resize((112, 112)).convert("1") for k in (1, 0)]
+    fax = tmp_path / "fax.tif"
+    first.save(fax, format="TIFF", save_all=True, append_images=rest, compression="group4")
+    code, out, err = run(capsys, "predict", "--model", MODEL, fax)
+    answers = [line.rsplit(": ", 1) for line in out.splitlines()]
+    assert code == 0 and [(name, said.split()[0]) for name, said in answers] == [
+        (f"{fax}:1", "7"), (f"{fax}:2", "1")], out
