@@ -1,9 +1,11 @@
-"""Multi-page TIFF files (a document scanner's batch of forms, a fax): every page is a
-picture of its own, named ``file.tif:1``, ``file.tif:2``..., in ``predict``, ``read`` and
-batch mode; they were read as their first page alone."""
+"""Documents of several pages: multi-page TIFF files (a document scanner's batch of
+forms, a fax) and PDFs (the ``pdf`` extra). Every page is a picture of its own, named
+``file.tif:1``, ``file.tif:2``..., in ``predict``, ``read`` and batch mode; a TIFF was
+read as its first page alone, a PDF refused."""
 
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -102,3 +104,47 @@ def test_a_fax_s_one_bit_group_4_pages_are_read(tmp_path, capsys):
     answers = [line.rsplit(": ", 1) for line in out.splitlines()]
     assert code == 0 and [(name, said.split()[0]) for name, said in answers] == [
         (f"{fax}:1", "7"), (f"{fax}:2", "1")], out
+
+
+def pdf(path, kinds):
+    first, *rest = [page(k).convert("RGB") for k in kinds]
+    first.save(path, format="PDF", save_all=True, append_images=rest, resolution=72)
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["predict", "read"])
+def test_every_page_of_a_pdf_is_answered(tmp_path, capsys, command):
+    pytest.importorskip("pypdfium2")
+    forms, one = pdf(tmp_path / "forms.pdf", [0, 1, 2]), pdf(tmp_path / "one.pdf", [1])
+    code, out, err = run(capsys, command, "--model", MODEL, forms, one, "--json")
+    got = [json.loads(line) for line in out.splitlines()]
+    answer = "digit" if command == "predict" else "text"
+    assert code == 2 and [(g["path"], str(g[answer])) for g in got] == [
+        (f"{forms}:1", "1"), (f"{forms}:2", "7"), (f"{forms}:3", "None" if command == "predict" else ""),
+        (one, "7")]  # one page: the file's own name
+    assert err.splitlines() == [f"digitnet: error: {forms}:3: no digit found: the image is blank "
+                                "(no ink darker or brighter than the paper)"]
+
+
+def test_pdfs_in_batch_mode_and_damaged_ones(tmp_path, capsys):
+    pytest.importorskip("pypdfium2")
+    (tmp_path / "scans").mkdir()
+    forms = pdf(tmp_path / "scans" / "forms.pdf", [1, 0])
+    (tmp_path / "scans" / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, tmp_path / "scans")
+    rows = {r["path"]: r for r in map(json.loads, out.splitlines())}
+    assert code == 2 and [(k, r["answer"]) for k, r in rows.items() if r["answer"]] == [
+        (f"{forms}:1", "7"), (f"{forms}:2", "1")]
+    assert rows[str(tmp_path / "scans" / "broken.pdf")]["error"].startswith(
+        f"{tmp_path / 'scans' / 'broken.pdf'}: not a readable PDF")
+    code, out, err = run(capsys, "read", "--model", MODEL, tmp_path / "scans" / "broken.pdf")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and "not a readable PDF" in err
+
+
+def test_a_pdf_without_the_extra_says_what_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pypdfium2", None)  # as if not installed
+    forms = pdf(tmp_path / "forms.pdf", [0, 1])
+    code, out, err = run(capsys, "predict", "--model", MODEL, forms)
+    assert code == 2 and out == "" and err.splitlines() == [
+        f"digitnet: error: {forms}: a PDF document, which needs pypdfium2 to be read: "
+        "pip install 'digitnet[pdf]' (or export its pages as PNG)"]

@@ -19,15 +19,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..data.formats import IMAGE_SUFFIXES
+from ..data.formats import DOCUMENT_SUFFIXES, IMAGE_SUFFIXES
 
 #: What a worker can prepare: a local path, the bytes of a picture, or an array.
 Data = str | bytes | np.ndarray
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 ARCHIVE_SUFFIXES = (".zip", *TAR_SUFFIXES)
-#: Pictures that can have several pages (``pictures``).
-TIFF_SUFFIXES = (".tif", ".tiff")
+#: Pictures and documents that can have several pages (``pictures``).
+PAGED_SUFFIXES = (".tif", ".tiff", ".pdf")
 #: Files that can hold many digits in MNIST's form (``digit_rows``).
 STACK_SUFFIXES = (".npy", ".csv")
 #: URLs fetched together (``fsspec``'s ``cat`` fetches a list concurrently where it can).
@@ -57,7 +57,7 @@ def is_archive(name: str) -> bool:
 
 
 def is_picture(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES | DOCUMENT_SUFFIXES
 
 
 def expand(items: Iterable[str], files_from: str | None = None, stacks: bool = False) -> Iterator[Input]:
@@ -130,12 +130,13 @@ def _local(name: str, stacks: bool = False) -> Iterator[Input]:
 
 def pictures(name: str, data: str | bytes) -> Iterator[Input]:
     """``Input(name, data)``, or one input for each page of a multi-page TIFF (a document
-    scanner's file), named ``name:1``, ``name:2``... (``frontend.decode.pages``)."""
-    if not name.lower().endswith(TIFF_SUFFIXES):
+    scanner's file) or a PDF, named ``name:1``, ``name:2``... (``frontend.decode.pages``;
+    a PDF of one page is ``name``)."""
+    if not name.lower().endswith(PAGED_SUFFIXES):
         return iter([Input(name, data)])
     from ..data.frontend.decode import pages
 
-    return _parts(name, data, lambda: pages(data, name))
+    return _parts(name, data, lambda: pages(data, name), alone=True)
 
 
 def digit_rows(path: str) -> Iterator[Input]:
@@ -147,9 +148,10 @@ def digit_rows(path: str) -> Iterator[Input]:
     return _parts(path, path, lambda: pixel_rows(path))
 
 
-def _parts(name: str, data: str | bytes, split) -> Iterator[Input]:
+def _parts(name: str, data: str | bytes, split, alone: bool = False) -> Iterator[Input]:
     """The inputs of a file that may hold several: the parts ``split()`` finds, named
-    ``name:1``, ``name:2``...; the file itself where it finds None; its error, as a row."""
+    ``name:1``, ``name:2``... (with ``alone``, one part is named ``name``); the file itself
+    where it finds None; its error, as a row."""
     from ..errors import DataError, ImageError
 
     try:
@@ -159,6 +161,8 @@ def _parts(name: str, data: str | bytes, split) -> Iterator[Input]:
         return
     if found is None:
         yield Input(name, data)
+    elif alone and len(found) == 1:
+        yield Input(name, found[0])
     else:
         yield from (Input(f"{name}:{k + 1}", part) for k, part in enumerate(found))
 

@@ -50,11 +50,12 @@ def _expand(items):
     """Folders stand for the images in them, sorted."""
     from pathlib import Path
 
-    from ..data.formats import IMAGE_SUFFIXES
+    from ..data.formats import DOCUMENT_SUFFIXES, IMAGE_SUFFIXES
 
     for item in items:
         if Path(item).is_dir():
-            yield from sorted(str(p) for p in Path(item).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            yield from sorted(str(p) for p in Path(item).iterdir()
+                              if p.suffix.lower() in IMAGE_SUFFIXES | DOCUMENT_SUFFIXES)
         else:
             yield item
 
@@ -107,8 +108,9 @@ def _save_image(x, file):
 
 def pages_of(path: str) -> list:
     """(name, what to read) for each picture in the file ``path``: each page of a
-    multi-page TIFF, named ``path:1``, ``path:2``... (``frontend.decode.pages``), else the
-    file itself; a multi-page file that cannot be read is one input, its error."""
+    multi-page TIFF or a PDF, named ``path:1``, ``path:2``... (``frontend.decode.pages``;
+    a PDF of one page is ``path``), else the file itself; a document that cannot be read
+    is one input, its error."""
     from pathlib import Path
 
     from ..data.frontend.decode import pages
@@ -118,7 +120,11 @@ def pages_of(path: str) -> list:
         found = pages(path) if Path(path).is_file() else None
     except ImageError as e:
         return [(path, e)]
-    return [(path, path)] if found is None else [(f"{path}:{k + 1}", page) for k, page in enumerate(found)]
+    if found is None:
+        return [(path, path)]
+    if len(found) == 1:
+        return [(path, found[0])]
+    return [(f"{path}:{k + 1}", page) for k, page in enumerate(found)]
 
 
 def _load_raw(path):

@@ -19,6 +19,8 @@ import numpy as np
 from ..errors import DataError, ImageError
 from . import mnist
 
+#: Documents read page by page (``frontend.decode.pages``; the ``pdf`` extra).
+DOCUMENT_SUFFIXES = {".pdf"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic",
                   ".heif", ".avif"}
 

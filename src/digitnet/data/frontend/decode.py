@@ -133,11 +133,16 @@ TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 MAX_PAGES = 1000
 
 
+#: A PDF's pages are drawn at this many dots per inch (a scanner's usual resolution).
+PDF_DPI = 200
+
+
 def pages(source: str | os.PathLike | bytes, name: str | None = None) -> list[bytes] | None:
-    """The pages of a multi-page TIFF (a document scanner's or a fax's file, a path or
-    its bytes, called ``name`` in errors), each as the bytes of a one-page TIFF, to be
-    read as pictures of their own; None for any other file, which is one picture (an
-    animated GIF's frames are not pages: its first is the picture)."""
+    """The pages of a document (a path or its bytes, called ``name`` in errors): of a
+    multi-page TIFF (a document scanner's or a fax's file), each as the bytes of a
+    one-page TIFF; of a PDF, each drawn at ``PDF_DPI`` as a PNG (the ``pdf`` extra,
+    pypdfium2). None for any other file, which is one picture (an animated GIF's frames
+    are not pages: its first is the picture)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _pages(io.BytesIO(bytes(source)), name or "image")
     try:
@@ -153,7 +158,11 @@ def pages(source: str | os.PathLike | bytes, name: str | None = None) -> list[by
 def _pages(file: BinaryIO, name: str) -> list[bytes] | None:
     from PIL import Image
 
-    if file.read(4) not in TIFF_MAGIC:
+    head = file.read(1024)
+    if head.lstrip().startswith(b"%PDF-"):
+        file.seek(0)
+        return _pdf_pages(file.read(), name)
+    if head[:4] not in TIFF_MAGIC:
         return None
     file.seek(0)
     try:
@@ -186,6 +195,40 @@ def _pages(file: BinaryIO, name: str) -> list[bytes] | None:
                                  f"({' '.join(str(e).split())[:120]})") from None
             out.append(buffer.getvalue())
         return out
+
+
+def _pdf_pages(data: bytes, name: str) -> list[bytes]:
+    """Each page of the PDF ``data`` drawn at PDF_DPI in grey, as PNG bytes."""
+    try:
+        import pypdfium2
+    except ImportError:
+        raise ImageError(f"{name}: a PDF document, which needs pypdfium2 to be read: "
+                         "pip install 'digitnet[pdf]' (or export its pages as PNG)") from None
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except Exception as e:  # noqa: BLE001  (pdfium's errors for a damaged file)
+        raise ImageError(f"{name}: not a readable PDF ({' '.join(str(e).split())[:120]})") from None
+    try:
+        if len(document) > MAX_PAGES:
+            raise ImageError(f"{name}: {len(document):,} pages, more than digitnet reads in one file "
+                             f"({MAX_PAGES:,})")
+        out = []
+        for k in range(len(document)):
+            width, height = document[k].get_size()  # points, 72 an inch
+            scale = PDF_DPI / 72
+            if width * height * scale * scale > MAX_PIXELS:
+                scale = (MAX_PIXELS / (width * height)) ** 0.5  # a poster: drawn smaller
+            buffer = io.BytesIO()
+            document[k].render(scale=scale, grayscale=True).to_pil().save(buffer, format="PNG")
+            out.append(buffer.getvalue())
+        return out
+    except ImageError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise ImageError(f"{name}: page {k + 1} of the PDF is not readable "
+                         f"({' '.join(str(e).split())[:120]})") from None
+    finally:
+        document.close()
 
 
 def _read_file(file) -> tuple[str, bytes]:
