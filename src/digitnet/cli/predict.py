@@ -22,8 +22,9 @@ def add_parser(sub):
         "in MNIST form (28x28 PNG, or .npy).")
     p.add_argument("images", nargs="*", metavar="IMAGE", type=path,
                    help="image files, folders of images, CSV files of 784-pixel rows or .npy "
-                   "stacks of digits; in batch mode also zip and tar archives, glob patterns and "
-                   "URLs (s3://, https://...)")
+                   "stacks of digits; multi-page TIFF and PDF documents page by page (PDF: pip "
+                   "install 'digitnet[pdf]'); in batch mode also zip and tar archives, glob "
+                   "patterns and URLs (s3://, https://...)")
     p.add_argument("--model", type=path,
                    help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
                         "the best model shipped with digitnet (the ensemble; for a picture of paper or a "
@@ -107,24 +108,15 @@ def _save_image(x, file):
 
 
 def pages_of(path: str) -> list:
-    """(name, what to read) for each picture in the file ``path``: each page of a
-    multi-page TIFF or a PDF, named ``path:1``, ``path:2``... (``frontend.decode.pages``;
-    a PDF of one page is ``path``), else the file itself; a document that cannot be read
-    is one input, its error."""
-    from pathlib import Path
-
-    from ..data.frontend.decode import pages
+    """(name, what to read) for each picture in the file ``path``, as batch mode lists
+    them (``batch.sources.pictures``): each page of a multi-page TIFF or a PDF, named
+    ``path:1``, ``path:2``..., else the file itself; a document that cannot be read is
+    one input, its ``ImageError``."""
+    from ..batch.sources import SourceError, pictures
     from ..errors import ImageError
 
-    try:
-        found = pages(path) if Path(path).is_file() else None
-    except ImageError as e:
-        return [(path, e)]
-    if found is None:
-        return [(path, path)]
-    if len(found) == 1:
-        return [(path, found[0])]
-    return [(f"{path}:{k + 1}", page) for k, page in enumerate(found)]
+    return [(name, ImageError(data.message) if isinstance(data, SourceError) else data)
+            for name, data in pictures(path, path)]
 
 
 def _load_raw(path):

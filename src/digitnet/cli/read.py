@@ -21,8 +21,9 @@ def add_parser(sub):
                        "(docs/confidence.md). A number below --min-confidence is reported as "
                        "rejected, and its digits below it are flagged with '?'.")
     p.add_argument("images", nargs="*", metavar="IMAGE", type=path,
-                   help="image files, or folders of images; in batch mode also zip and tar "
-                   "archives, glob patterns and URLs (s3://, https://...)")
+                   help="image files, or folders of images; multi-page TIFF and PDF documents "
+                   "page by page (PDF: pip install 'digitnet[pdf]'); in batch mode also zip and "
+                   "tar archives, glob patterns and URLs (s3://, https://...)")
     p.add_argument("--model", type=path,
                    help="model file (.npz), or `cnn` / `ensemble` for a shipped one; default: "
                         "the best model shipped with digitnet (the ensemble)")
