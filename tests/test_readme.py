@@ -78,6 +78,8 @@ def workspace(tmp_path, tiny_mnist, monkeypatch):
     (tmp_path / "pictures").mkdir()
     draw(tmp_path / "pictures" / "a.png", SEVEN, 200)
     draw(tmp_path / "pictures" / "b.png", SEVEN + ONE_BESIDE, 400)
+    pages = [Image.open(tmp_path / name).convert("L") for name in ("number.png", "digit.png")]
+    pages[0].save(tmp_path / "forms.tif", save_all=True, append_images=pages[1:])  # a scanner's
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

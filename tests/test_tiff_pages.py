@@ -41,7 +41,10 @@ def tiff(path, kinds):
 def test_pages_are_split_and_other_pictures_are_not(tmp_path):
     many = tiff(tmp_path / "forms.tif", [0, 1, 0])
     found = decode.pages(many)
-    assert len(found) == 3 and decode.pages(Path(many).read_bytes()) == found
+    in_memory = decode.pages(Path(many).read_bytes())
+    assert [p.label for p in found] == [f"{many}:1", f"{many}:2", f"{many}:3"]
+    assert [np.array_equal(np.asarray(a.image()), np.asarray(b.image()))
+            for a, b in zip(found, in_memory)] == [True] * 3
     assert [np.asarray(decode.open_image(p)).mean() < 250 for p in found] == [True] * 3
     assert decode.pages(tiff(tmp_path / "one.tif", [0])) is None
     page(1).save(tmp_path / "anim.gif", save_all=True, append_images=[page(0)])
@@ -148,3 +151,138 @@ def test_a_pdf_without_the_extra_says_what_to_install(tmp_path, capsys, monkeypa
     assert code == 2 and out == "" and err.splitlines() == [
         f"digitnet: error: {forms}: a PDF document, which needs pypdfium2 to be read: "
         "pip install 'digitnet[pdf]' (or export its pages as PNG)"]
+
+
+# -- the Python functions and the web API (they read one picture a call) --------------
+
+@pytest.fixture(scope="module")
+def small_model():
+    from digitnet.pretrained import resolve_model
+
+    return resolve_model(MODEL)
+
+
+def test_a_document_given_whole_to_the_python_functions_is_refused_not_cut_short(tmp_path, small_model):
+    # a multi-page TIFF was read as its first page alone, silently
+    import digitnet
+
+    forms = tiff(tmp_path / "forms.tif", [0, 1, 2])
+    with pytest.raises(ImageError, match=r"forms\.tif: a document of 3 pages, not one picture"):
+        digitnet.predict(forms, small_model)
+    with pytest.raises(ImageError, match=r"^image: a document of 3 pages, not one picture"):
+        digitnet.read_number(Path(forms).read_bytes(), small_model)
+
+
+def test_digitnet_pages_gives_each_page_to_read(tmp_path, small_model):
+    import digitnet
+    from digitnet.errors import NoDigitError
+
+    forms = tiff(tmp_path / "forms.tif", [0, 1, 2])
+    found = digitnet.pages(forms)
+    assert [p.label for p in found] == [f"{forms}:1", f"{forms}:2", f"{forms}:3"]
+    assert [digitnet.predict(p, small_model).digit for p in found[:2]] == [1, 7]
+    assert [digitnet.read_number(p, small_model).text for p in found[:2]] == ["1", "7"]
+    with pytest.raises(NoDigitError):
+        digitnet.predict(found[2], small_model)
+    page(1).save(tmp_path / "seven.png")
+    assert digitnet.pages(str(tmp_path / "seven.png")) == [str(tmp_path / "seven.png")]
+
+
+def test_a_pdf_of_one_page_is_a_picture_to_the_python_functions(tmp_path, small_model):
+    pytest.importorskip("pypdfium2")
+    import digitnet
+
+    one = pdf(tmp_path / "one.pdf", [1])
+    assert digitnet.predict(one, small_model).digit == 7
+    assert digitnet.read_number(Path(one).read_bytes(), small_model).text == "7"
+    assert [p.label for p in digitnet.pages(one)] == [one]
+
+
+def test_batch_mode_sends_a_local_document_s_pages_undrawn(tmp_path):
+    pytest.importorskip("pypdfium2")
+    # a PDF's pages were drawn (and encoded as PNG) one after another in the process
+    # that lists the inputs, before any worker started; now each worker draws its own
+    forms = pdf(tmp_path / "forms.pdf", [0, 1])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.write(forms, "in/forms.pdf")
+    (tmp_path / "a.zip").write_bytes(buffer.getvalue())
+    local = list(expand([forms]))
+    assert [(i.name, type(i.data).__name__) for i in local] == [(f"{forms}:1", "Page"),
+                                                                 (f"{forms}:2", "Page")]
+    assert all(i.data.source == forms for i in local)
+    member = list(expand([str(tmp_path / "a.zip")]))
+    assert [type(i.data) for i in member] == [bytes, bytes]  # not the whole PDF for every page
+
+
+def test_a_document_at_a_url_is_read_page_by_page(tmp_path):
+    # a multi-page TIFF fetched from an object store was one input, read as its first page
+    fsspec = pytest.importorskip("fsspec")
+    forms = tiff(tmp_path / "forms.tif", [0, 1])
+    fsspec.filesystem("memory").pipe("/pages-test/forms.tif", Path(forms).read_bytes())
+    inputs = list(expand(["memory://pages-test/forms.tif"]))
+    assert [i.name for i in inputs] == ["memory://pages-test/forms.tif:1", "memory://pages-test/forms.tif:2"]
+    assert all(isinstance(i.data, bytes) for i in inputs)
+
+
+def test_a_page_that_cannot_be_read_is_named_by_its_number(tmp_path, capsys, monkeypatch):
+    first = page(1)
+    big = page(0).resize((300, 300))
+    first.save(tmp_path / "forms.tif", format="TIFF", save_all=True, append_images=[big])
+    forms = str(tmp_path / "forms.tif")
+    monkeypatch.setattr(decode, "MAX_PIXELS", 60_000)
+    message = f"{forms}:2: 300x300 pixels is more than digitnet reads (60,000)"
+    code, out, err = run(capsys, "predict", "--model", MODEL, forms)
+    assert code == 2 and out.startswith(f"{forms}:1: 7")
+    assert err.splitlines() == [f"digitnet: error: {message}"]
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, forms)
+    rows = {r["path"]: r for r in map(json.loads, out.splitlines())}
+    assert rows[f"{forms}:2"]["error"] == message and rows[f"{forms}:1"]["answer"] == "7"
+
+
+@pytest.fixture(scope="module")
+def app():
+    pytest.importorskip("fastapi")
+    from digitnet.web.app import create_app
+
+    return create_app(MODEL)
+
+
+@pytest.mark.parametrize("operation, answer", [("predict", "digit"), ("read", "text")])
+def test_the_api_answers_every_page_of_a_document(tmp_path, app, operation, answer):
+    from test_web_edges import call
+
+    forms = Path(tiff(tmp_path / "forms.tif", [0, 1, 2])).read_bytes()
+    status, _, body = call(app, "POST", f"/api/{operation}", forms, [("content-type", "image/tiff")])
+    got = json.loads(body)["pages"]
+    assert status == 200 and [g["page"] for g in got] == [1, 2, 3]
+    assert [str(g[answer]) for g in got[:2]] == ["1", "7"]
+    assert got[2] == {"page": 3, "error": "no digit found: the image is blank (no ink darker or "
+                                          "brighter than the paper)"}
+    one = Path(tiff(tmp_path / "one.tif", [1])).read_bytes()  # one page: the usual answer
+    status, _, body = call(app, "POST", f"/api/{operation}", one)
+    assert status == 200 and str(json.loads(body)[answer]) == "7"
+
+
+def test_the_api_reads_a_pdf_and_bounds_the_pages_of_a_request(tmp_path, app, monkeypatch):
+    pytest.importorskip("pypdfium2")
+    from digitnet.web import routes
+    from test_web_edges import call, error
+
+    forms = Path(pdf(tmp_path / "forms.pdf", [1, 0])).read_bytes()
+    status, _, body = call(app, "POST", "/api/read", forms)
+    assert status == 200 and [g["text"] for g in json.loads(body)["pages"]] == ["7", "1"]
+    monkeypatch.setattr(routes, "MAX_REQUEST_PAGES", 1)
+    status, message = error(call(app, "POST", "/api/read", forms))
+    assert status == 422 and message.startswith("a document of 2 pages is more than one request reads (1)")
+    status, message = error(call(app, "POST", "/api/predict", b"%PDF-1.4 not really"))
+    assert status == 422 and message.startswith("image: not a readable PDF")
+
+
+def test_the_progress_bar_counts_a_document_s_pages(tmp_path, capsys, monkeypatch):
+    # its total counted files: a 3-page TIFF ran to "3/1"
+    forms = tiff(tmp_path / "forms.tif", [0, 1, 0])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, forms)
+    final = err.split("\r")[-1]
+    assert code == 0 and final.startswith("100%") and " 3/3 " in final, err

@@ -94,6 +94,23 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     return Prediction(digit, float(probabilities[digit]), probabilities)
 
 
+def pages(document: str | os.PathLike | bytes) -> list:
+    """The pages of a document, each a picture the other functions take: a multi-page
+    TIFF (a document scanner's batch of forms, a fax) or a PDF (``pip install
+    'digitnet[pdf]'``), each page read only when it is used (a PDF's drawn at 200 dpi);
+    any other picture is one page, ``[document]``. Given such a document whole,
+    ``predict`` and ``read_number`` say it is one (``ImageError``) rather than read one
+    page of it::
+
+        for page in digitnet.pages("forms.pdf"):
+            print(page.label, digitnet.read_number(page).text)   # forms.pdf:1 504192 ...
+    """
+    from .data.frontend.decode import pages as split
+
+    found = split(document, str(document) if not isinstance(document, bytes) else None)
+    return [document] if found is None else found
+
+
 def to_mnist(image: ImageSource) -> np.ndarray:
     """Any image of one digit -> 784 floats in MNIST's form. See ``digitnet.data.preprocess``."""
     from .data.preprocess import to_mnist as convert
@@ -101,7 +118,8 @@ def to_mnist(image: ImageSource) -> np.ndarray:
     return convert(image)
 
 __all__ = [
-    "__version__", "predict", "Prediction", "shipped_model", "read_number", "read_lines", "to_mnist",
+    "__version__", "predict", "Prediction", "shipped_model", "read_number", "read_lines", "pages",
+    "to_mnist",
     "mlp", "Network", "fit", "evaluate", "Callback", "load_mnist",
     "load_model", "save_model", "DigitnetError", "DataError", "ModelFileError",
     "TrainingDiverged",

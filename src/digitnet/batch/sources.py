@@ -20,9 +20,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ..data.formats import DOCUMENT_SUFFIXES, IMAGE_SUFFIXES
+from ..data.frontend.decode import Page
 
-#: What a worker can prepare: a local path, the bytes of a picture, or an array.
-Data = str | bytes | np.ndarray
+#: What a worker can prepare: a local path, the bytes of a picture, an array, or a page
+#: of a local document (``frontend.decode.Page``).
+Data = str | bytes | np.ndarray | Page
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 ARCHIVE_SUFFIXES = (".zip", *TAR_SUFFIXES)
@@ -131,12 +133,21 @@ def _local(name: str, stacks: bool = False) -> Iterator[Input]:
 def pictures(name: str, data: str | bytes) -> Iterator[Input]:
     """``Input(name, data)``, or one input for each page of a multi-page TIFF (a document
     scanner's file) or a PDF, named ``name:1``, ``name:2``... (``frontend.decode.pages``;
-    a PDF of one page is ``name``)."""
+    a PDF of one page is ``name``). A local file's pages are ``Page``s, drawn or decoded
+    by the worker that reads them; the pages of bytes (an archive's member, a URL's
+    file) are drawn here, as the bytes of a picture each (the worker is not sent the whole
+    document for every page)."""
     if not name.lower().endswith(PAGED_SUFFIXES):
         return iter([Input(name, data)])
     from ..data.frontend.decode import pages
 
-    return _parts(name, data, lambda: pages(data, name), alone=True)
+    def split():
+        found = pages(data, name)
+        if found is None or isinstance(data, str):
+            return found
+        return [page.encoded() for page in found]
+
+    return _parts(name, data, split, alone=True)
 
 
 def digit_rows(path: str) -> Iterator[Input]:
@@ -288,7 +299,7 @@ def _fetch(files):
         if isinstance(data, Exception):
             yield Input(shown, SourceError(f"{shown}: {_message(data)}"))
         else:
-            yield Input(shown, bytes(data))
+            yield from pictures(shown, bytes(data))
 
 
 def _message(error: BaseException) -> str:

@@ -84,7 +84,8 @@ def run(args, task) -> int:
     jobs = args.jobs or every_core()
     writer = open_writer(args.out, format_of(args.out, args.format), args.resume)
     tally = Tally()
-    inputs = (item for item in expand(args.images, args.files_from, stacks=task.kind == "predict")
+    inputs = (item for item in _pages_counted(expand(args.images, args.files_from,
+                                                     stacks=task.kind == "predict"), lambda: bar)
               if item.name not in writer.answered or tally.skip())
     bar = _bar(args, lambda: count(args.images, args.files_from))
     try:
@@ -100,6 +101,19 @@ def run(args, task) -> int:
     if not args.quiet:
         print(f"digitnet: {tally}", file=sys.stderr)
     return 2 if tally.unreadable or tally.blank else 0
+
+
+def _pages_counted(inputs, bar):
+    """``inputs``, the progress ``bar()``'s total grown by a document's further pages as
+    they come (``count`` counts a file once, without opening it)."""
+    from ..data.frontend.decode import Page
+
+    for item in inputs:
+        shown = bar()
+        if shown is not None and shown.total and isinstance(item.data, Page) and item.data.number > 1:
+            shown.total += 1
+            shown.refresh()
+        yield item
 
 
 def _bar(args, total):

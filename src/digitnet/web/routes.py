@@ -18,6 +18,8 @@ IMAGE_BODY = {"requestBody": {"required": True, "content": {
     "image/png": {"schema": {"type": "string", "format": "binary"}},
     "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
     "image/heic": {"schema": {"type": "string", "format": "binary"}},
+    "image/tiff": {"schema": {"type": "string", "format": "binary"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "image": {"type": "string", "format": "binary"}}}}}}}
@@ -33,6 +35,9 @@ IMAGE_ERRORS = {
 }
 MIN_CONFIDENCE = ("answers less sure than this (a calibrated probability of being right) "
                   "are reported as rejected")
+#: Most pages of a document (a multi-page TIFF, a PDF) one request reads; each page is
+#: answered in ``{"pages": [...]}``. More: batch mode (``digitnet read --out``).
+MAX_REQUEST_PAGES = 50
 
 
 @dataclass
@@ -54,6 +59,32 @@ class Service:
 
     async def off_the_loop(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.slow, function, *args)
+
+
+async def document_pages(service: Service, body: bytes) -> list | None:
+    """The pages of a document of several (a multi-page TIFF or a PDF: a PDF of one page is
+    that page, the body itself), else None: the body is one picture. 422 beyond
+    MAX_REQUEST_PAGES pages."""
+    from fastapi import HTTPException
+
+    from ..data.frontend.decode import may_be_a_document, pages
+
+    if not may_be_a_document(body):
+        return None
+    found = await service.off_the_loop(pages, body)
+    if found is None or len(found) == 1:
+        return found
+    if len(found) > MAX_REQUEST_PAGES:
+        raise HTTPException(422, f"a document of {len(found):,} pages is more than one request reads "
+                                 f"({MAX_REQUEST_PAGES}): send fewer pages a request, or read it with "
+                                 "digitnet read --out (batch mode)")
+    return found
+
+
+def page_failure(page, error) -> dict:
+    """A page's answer when it holds no digit or cannot be read: its number and the error."""
+    message = " ".join(str(error).split())
+    return {"page": page.number, "error": message.removeprefix(f"{page.label}: ")}
 
 
 def _check_probability(value):
@@ -91,19 +122,15 @@ def _predict(service: Service):
 
     from ..data.frontend import several_digits
     from ..data.preprocess import to_mnist_seen
+    from ..errors import DigitnetError
     from .app import activations
     from .batching import is_large
 
-    async def predict(request: Request,
-                      with_activations: bool = Query(False, alias="activations", description=(
-                          "also send each hidden layer's activations")),
-                      min_confidence: float = Query(0.0, description=MIN_CONFIDENCE)):
-        _check_probability(min_confidence)
-        body = await image_body(request, service.body_timeout)
-        # an unreadable or blank picture: the DigitnetError handler answers 422 and its error
-        x, seen = (await service.off_the_loop(to_mnist_seen, body) if is_large(body)
-                   else to_mnist_seen(body))
-        photo = seen.surface and service.photo_batcher is not None
+    def prepared(source):
+        x, seen = to_mnist_seen(source)
+        return x, seen.surface and service.photo_batcher is not None
+
+    async def answer(x, photo, min_confidence, with_activations):
         p = await (service.photo_batcher if photo else service.batcher).confidences(x)
         digit = int(p.argmax())
         confidence = float(p[digit])
@@ -117,7 +144,37 @@ def _predict(service: Service):
                   "several_digits": several_digits(x)}
         if with_activations:
             result["activations"] = activations(service.network, x)
-        return JSONResponse(result)
+        return result
+
+    def page_inputs(document):
+        out = []
+        for page in document:
+            try:
+                out.append(prepared(page))
+            except DigitnetError as e:  # this page's answer says it; the others are read
+                out.append(page_failure(page, e))
+        return out
+
+    async def predict(request: Request,
+                      with_activations: bool = Query(False, alias="activations", description=(
+                          "also send each hidden layer's activations")),
+                      min_confidence: float = Query(0.0, description=MIN_CONFIDENCE)):
+        _check_probability(min_confidence)
+        body = await image_body(request, service.body_timeout)
+        document = await document_pages(service, body)
+        if document is not None and len(document) > 1:  # each page answered
+            inputs = await service.off_the_loop(page_inputs, document)
+            ready = [got for got in inputs if isinstance(got, tuple)]  # (a dict: the page's failure)
+            answers = iter(await asyncio.gather(*[answer(x, photo, min_confidence, with_activations)
+                                                  for x, photo in ready]))
+            return JSONResponse({"pages": [
+                got if isinstance(got, dict) else {"page": page.number, **next(answers)}
+                for page, got in zip(document, inputs)]})
+        source = document[0] if document else body
+        # an unreadable or blank picture: the DigitnetError handler answers 422 and its error
+        x, photo = (await service.off_the_loop(prepared, source) if document or is_large(body)
+                    else prepared(source))
+        return JSONResponse(await answer(x, photo, min_confidence, with_activations))
 
     return predict
 
@@ -125,6 +182,7 @@ def _predict(service: Service):
 def _read(service: Service):
     from fastapi import HTTPException, Query, Request
 
+    from ..errors import DigitnetError
     from ..read import read_lines, read_number
 
     def read_calibrated(body, min_confidence, marks, lines):
@@ -135,6 +193,15 @@ def _read(service: Service):
         if lines:
             return {"lines": [said(r) for r in read_lines(body, service.read_model, marks=marks)]}
         return said(read_number(body, service.read_model, marks=marks))
+
+    def read_pages(document, min_confidence, marks, lines):
+        out = []
+        for page in document:
+            try:
+                out.append({"page": page.number, **read_calibrated(page, min_confidence, marks, lines)})
+            except DigitnetError as e:  # this page's answer says it; the others are read
+                out.append(page_failure(page, e))
+        return {"pages": out}
 
     async def read(request: Request, min_confidence: float = Query(0.5, description=(
             MIN_CONFIDENCE + "; its digits less sure than this are marked unsure")),
@@ -148,7 +215,11 @@ def _read(service: Service):
                                 f"this server's model has {service.unfit_to_read}")
         _check_probability(min_confidence)
         body = await image_body(request, service.body_timeout)
-        return await service.off_the_loop(read_calibrated, body, min_confidence, marks, lines)
+        document = await document_pages(service, body)
+        if document is not None and len(document) > 1:  # each page answered
+            return await service.off_the_loop(read_pages, document, min_confidence, marks, lines)
+        source = document[0] if document else body
+        return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines)
 
     return read
 

@@ -6,12 +6,13 @@ by pillow-heif, the ``heif`` extra, registered with Pillow the first time one co
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import warnings
 from pathlib import Path
-from typing import BinaryIO
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,8 +48,6 @@ HEIF_MISSING = ("a HEIC/HEIF photo (an iPhone's format), which needs pillow-heif
 def _not_a_picture(data: bytes) -> str | None:
     """What a file Pillow cannot read is, when it is a document users export digits in."""
     head = data[:1024].lstrip().lower()
-    if head.startswith(b"%pdf-"):
-        return "a PDF document, not a picture: export its page as PNG or JPEG"
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
         return "an SVG drawing, not a picture of pixels: export it as PNG"
     return None
@@ -70,10 +69,14 @@ def _read_heif(name: str) -> None:
 
 def open_image(source):
     """A Pillow image from a path, bytes, an open binary file (an upload, ``io.BytesIO``),
-    a Pillow image or a NumPy array (``from_array``), checked and oriented."""
+    a Pillow image, a NumPy array (``from_array``) or a document's ``Page``, checked and
+    oriented. A PDF of one page is that page; a document of several pages is refused
+    (``ImageError``): its pages are read one by one (``pages``)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    if isinstance(source, Image.Image):
+    if isinstance(source, Page):
+        image = source.image()
+    elif isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
         return from_array(source)
@@ -93,6 +96,13 @@ def open_image(source):
             if path.stat().st_size > MAX_BYTES:
                 raise ImageError(f"{path}: larger than {MAX_BYTES >> 20} MB")
             data = path.read_bytes()
+        document = _pages(data, data[:1024], name)
+        if document is not None:  # a PDF, or a TIFF of several pages
+            if len(document) > 1:
+                raise ImageError(f"{name}: a document of {len(document)} pages, not one picture: "
+                                 "read them one by one (digitnet.pages)")
+            source = document[0]
+            return open_image(source)
         brand = _brand(data)
         if brand in HEIF_BRANDS:
             _read_heif(name)
@@ -128,107 +138,158 @@ def open_image(source):
 
 
 #: The first bytes of a TIFF file (little- and big-endian), and the most pages of one
-#: that are read (a document scanner's batch of forms, a fax).
+#: document that are read (a document scanner's batch of forms, a fax).
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 MAX_PAGES = 1000
-
-
 #: A PDF's pages are drawn at this many dots per inch (a scanner's usual resolution).
 PDF_DPI = 200
+PDF_MISSING = ("a PDF document, which needs pypdfium2 to be read: "
+               "pip install 'digitnet[pdf]' (or export its pages as PNG)")
 
 
-def pages(source: str | os.PathLike | bytes, name: str | None = None) -> list[bytes] | None:
+class Page(NamedTuple):
+    """Page ``number`` (from 1) of the ``total`` of a document, a multi-page TIFF or a PDF
+    (``source``: its path or its bytes; ``name``, in errors), read only when its picture
+    is wanted (``image``): a PDF's page drawn at ``PDF_DPI`` in grey, a TIFF's decoded.
+    Every function that takes a picture takes a page: ``digitnet.read_number(page)``."""
+
+    source: str | bytes
+    number: int
+    total: int
+    name: str
+    pdf: bool
+
+    def __repr__(self) -> str:
+        return f"<page {self.number} of {self.total} of {self.name}>"
+
+    @property
+    def label(self) -> str:
+        """The page's name in errors and answers: ``name:number`` (a document of one page: ``name``)."""
+        return f"{self.name}:{self.number}" if self.total > 1 else self.name
+
+    def image(self):
+        """The page as a Pillow image."""
+        return _pdf_page(self) if self.pdf else _tiff_page(self)
+
+    def encoded(self) -> bytes:
+        """The page as the bytes of a picture of its own: a PDF's a PNG, a TIFF's a
+        one-page TIFF (lossless, whatever its levels)."""
+        buffer = io.BytesIO()
+        if self.pdf:
+            self.image().save(buffer, format="PNG")
+        else:
+            self.image().save(buffer, format="TIFF", compression="tiff_adobe_deflate")
+        return buffer.getvalue()
+
+
+def pages(source: str | os.PathLike | bytes, name: str | None = None) -> list[Page] | None:
     """The pages of a document (a path or its bytes, called ``name`` in errors): of a
-    multi-page TIFF (a document scanner's or a fax's file), each as the bytes of a
-    one-page TIFF; of a PDF, each drawn at ``PDF_DPI`` as a PNG (the ``pdf`` extra,
-    pypdfium2). None for any other file, which is one picture (an animated GIF's frames
-    are not pages: its first is the picture)."""
+    multi-page TIFF (a document scanner's or a fax's file) or of a PDF (the ``pdf``
+    extra, pypdfium2), each a ``Page``, read when it is used. None for any other file,
+    which is one picture: a TIFF of one page too (an animated GIF's frames are not
+    pages: its first is the picture)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _pages(io.BytesIO(bytes(source)), name or "image")
+        data = bytes(source)
+        return _pages(data, data[:1024], name or "image")
+    path = os.fspath(source)
     try:
-        if os.path.getsize(source) > MAX_BYTES:
+        if os.path.getsize(path) > MAX_BYTES:
             return None  # reading it will say what is wrong
-        file = open(source, "rb")  # noqa: SIM115  (closed below; Pillow reads what it needs)
+        with open(path, "rb") as f:
+            head = f.read(1024)
     except OSError:
         return None
-    with file:
-        return _pages(file, name or str(source))
+    return _pages(path, head, name or path)
 
 
-def _pages(file: BinaryIO, name: str) -> list[bytes] | None:
+def may_be_a_document(data: bytes) -> bool:
+    """Whether ``data`` may hold several pages (a TIFF or a PDF): the cheap test, by its
+    first bytes, before ``pages``."""
+    return data[:4] in TIFF_MAGIC or data[:1024].lstrip().startswith(b"%PDF-")
+
+
+def _pages(source: str | bytes, head: bytes, name: str) -> list[Page] | None:
+    pdf = head.lstrip().startswith(b"%PDF-")
+    if pdf:
+        with _pdf(source, name) as document:
+            count = len(document)
+        if count == 0:
+            raise ImageError(f"{name}: a PDF document without pages")
+    elif head[:4] in TIFF_MAGIC:
+        count = _tiff_count(source)
+        if count < 2:
+            return None
+    else:
+        return None
+    if count > MAX_PAGES:
+        raise ImageError(f"{name}: {count:,} pages, more than digitnet reads in one file ({MAX_PAGES:,})")
+    return [Page(source, k + 1, count, name, pdf) for k in range(count)]
+
+
+def _tiff_count(source: str | bytes) -> int:
     from PIL import Image
 
-    head = file.read(1024)
-    if head.lstrip().startswith(b"%PDF-"):
-        file.seek(0)
-        return _pdf_pages(file.read(), name)
-    if head[:4] not in TIFF_MAGIC:
-        return None
-    file.seek(0)
     try:
         with warnings.catch_warnings():  # (damaged tags: the picture's own reading says more)
             warnings.simplefilter("ignore")
-            image = Image.open(file)
-            count = getattr(image, "n_frames", 1)
+            with Image.open(source if isinstance(source, str) else io.BytesIO(source)) as image:
+                return int(getattr(image, "n_frames", 1))
     except Exception:  # noqa: BLE001  (not one Pillow reads: reading it says what is wrong)
-        return None
-    with image:
-        if count < 2:
-            return None
-        if count > MAX_PAGES:
-            raise ImageError(f"{name}: {count:,} pages, more than digitnet reads in one file ({MAX_PAGES:,})")
-        out = []
-        for k in range(count):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    image.seek(k)
-                    if image.width * image.height > MAX_PIXELS:
-                        raise ImageError(f"{name}: page {k + 1} is {image.width}x{image.height} "
-                                         f"pixels, more than digitnet reads ({MAX_PIXELS:,})")
-                    buffer = io.BytesIO()
-                    image.copy().save(buffer, format="TIFF", compression="tiff_adobe_deflate")
-            except ImageError:
-                raise
-            except Exception as e:  # noqa: BLE001  (Pillow's decoders raise many kinds)
-                raise ImageError(f"{name}: page {k + 1} is not readable "
-                                 f"({' '.join(str(e).split())[:120]})") from None
-            out.append(buffer.getvalue())
-        return out
+        return 1
 
 
-def _pdf_pages(data: bytes, name: str) -> list[bytes]:
-    """Each page of the PDF ``data`` drawn at PDF_DPI in grey, as PNG bytes."""
+def _tiff_page(page: Page):
+    from PIL import Image
+
+    source = page.source if isinstance(page.source, str) else io.BytesIO(page.source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(source) as image:
+                image.seek(page.number - 1)
+                if image.width * image.height > MAX_PIXELS:
+                    raise ImageError(f"{page.label}: {image.width}x{image.height} pixels is more "
+                                     f"than digitnet reads ({MAX_PIXELS:,})")
+                return image.copy()
+    except ImageError:
+        raise
+    except Exception as e:  # noqa: BLE001  (Pillow's decoders raise many kinds)
+        raise ImageError(f"{page.label}: not a readable page "
+                         f"({' '.join(str(e).split())[:120]})") from None
+
+
+@contextlib.contextmanager
+def _pdf(source: str | bytes, name: str):
+    """The PDF document ``source`` (pypdfium2's), closed after use."""
     try:
         import pypdfium2
     except ImportError:
-        raise ImageError(f"{name}: a PDF document, which needs pypdfium2 to be read: "
-                         "pip install 'digitnet[pdf]' (or export its pages as PNG)") from None
+        raise ImageError(f"{name}: {PDF_MISSING}") from None
     try:
-        document = pypdfium2.PdfDocument(data)
+        document = pypdfium2.PdfDocument(source)
     except Exception as e:  # noqa: BLE001  (pdfium's errors for a damaged file)
         raise ImageError(f"{name}: not a readable PDF ({' '.join(str(e).split())[:120]})") from None
     try:
-        if len(document) > MAX_PAGES:
-            raise ImageError(f"{name}: {len(document):,} pages, more than digitnet reads in one file "
-                             f"({MAX_PAGES:,})")
-        out = []
-        for k in range(len(document)):
-            width, height = document[k].get_size()  # points, 72 an inch
-            scale = PDF_DPI / 72
-            if width * height * scale * scale > MAX_PIXELS:
-                scale = (MAX_PIXELS / (width * height)) ** 0.5  # a poster: drawn smaller
-            buffer = io.BytesIO()
-            document[k].render(scale=scale, grayscale=True).to_pil().save(buffer, format="PNG")
-            out.append(buffer.getvalue())
-        return out
-    except ImageError:
-        raise
-    except Exception as e:  # noqa: BLE001
-        raise ImageError(f"{name}: page {k + 1} of the PDF is not readable "
-                         f"({' '.join(str(e).split())[:120]})") from None
+        yield document
     finally:
         document.close()
+
+
+def _pdf_page(page: Page):
+    """Page ``page`` of a PDF drawn at PDF_DPI in grey (a poster smaller: MAX_PIXELS)."""
+    with _pdf(page.source, page.name) as document:
+        try:
+            drawn = document[page.number - 1]
+            width, height = drawn.get_size()  # points, 72 an inch
+            scale = PDF_DPI / 72
+            if width * height * scale * scale > MAX_PIXELS:
+                scale = (MAX_PIXELS / (width * height)) ** 0.5
+            image = drawn.render(scale=scale, grayscale=True).to_pil().copy()
+            drawn.close()
+            return image
+        except Exception as e:  # noqa: BLE001
+            raise ImageError(f"{page.label}: not a readable page of a PDF "
+                             f"({' '.join(str(e).split())[:120]})") from None
 
 
 def _read_file(file) -> tuple[str, bytes]:

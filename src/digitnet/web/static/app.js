@@ -79,7 +79,16 @@ async function post(blob) {
     show("!", (result && result.error) || status || "the server did not answer");
     return;
   }
+  if (result.pages) return showPages(result.pages, number);
   number ? showNumber(result) : showDigit(result);
+}
+
+// a document of several pages (a multi-page TIFF, a PDF): each page's answer in turn
+function showPages(pages, number) {
+  clearDetails();
+  const said = pages.map(p => p.error ? "?" : number ? p.text : String(p.digit));
+  const unread = pages.filter(p => p.error).length;
+  show(said.join(" "), `${pages.length} pages` + (unread ? `, ${unread} without a digit read` : ""));
 }
 
 function show(big, small) {
