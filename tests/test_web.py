@@ -99,6 +99,10 @@ def seven(d):
     d.line([(50, 40), (150, 40), (90, 170)], fill=0, width=16)
 
 
+def one(d):
+    d.line([(100, 30), (100, 170)], fill=0, width=16)
+
+
 def test_page_and_static_files(client):
     page = client.get("/")
     assert page.status_code == 200 and "<canvas" in page.text
@@ -393,6 +397,16 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
                                                   "buffer": png(seven_one_zero, size=(400, 200))}])
             page.wait_for_function("document.getElementById('confidence').textContent"
                                    ".includes('several digits')", timeout=15_000)
+
+            # a scanner's TIFF of two pages: each page's answer (it showed "undefined")
+            pages = [Image.open(io.BytesIO(png(seven))), Image.open(io.BytesIO(png(one)))]
+            buffer = io.BytesIO()
+            pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+            page.set_input_files("#file", files=[{"name": "forms.tif", "mimeType": "image/tiff",
+                                                  "buffer": buffer.getvalue()}])
+            page.wait_for_function("document.getElementById('confidence').textContent === '2 pages'",
+                                   timeout=15_000)
+            assert page.locator("#answer").text_content() == "7 1"
             browser.close()
     finally:
         server.terminate()
