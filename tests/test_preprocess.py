@@ -373,3 +373,43 @@ def test_arrays_that_are_no_picture_are_image_errors(array, message):
         to_mnist(array)
     with pytest.raises(TypeError, match="no picture"):
         to_mnist(np.array([["a", "b"], ["c", "d"]]))
+
+
+def test_a_npy_file_is_a_picture_of_levels(tmp_path, capsys):
+    # a .npy file given as a picture was "not a readable image"
+    import digitnet
+    from digitnet.cli import main
+
+    grey = np.asarray(seven(), dtype=np.float32) / 255  # floats 0-1, dark ink on white
+    np.save(tmp_path / "seven.npy", grey)
+    assert digitnet.predict(str(tmp_path / "seven.npy")).digit == 7
+    assert digitnet.predict((tmp_path / "seven.npy").read_bytes()).digit == 7
+    assert main(["read", "--model", "cnn", str(tmp_path / "seven.npy")]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'seven.npy'}: 7 (")
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.zeros((5, 784), np.uint8), r"five\.npy: 5 digits in MNIST's form, not one picture: digitnet predict"),
+    (np.array(["a", "b"]), r"five\.npy: an array of <U1 \(2,\) is no picture"),
+    (np.zeros((2, 3, 4, 5)), r"five\.npy: an array of float64 \(2, 3, 4, 5\) is no picture"),
+])
+def test_a_npy_file_that_is_no_picture_is_one_line(tmp_path, array, message):
+    np.save(tmp_path / "five.npy", array)
+    with pytest.raises(ImageError, match=message):
+        to_mnist(str(tmp_path / "five.npy"))
+
+
+def test_a_npy_header_claiming_a_huge_array_is_refused_before_reading(tmp_path):
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((2, 2), np.uint8))
+    header["shape"] = (100_000, 100_000)
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    with pytest.raises(ImageError, match=r"^image: an array of uint8 \(100000, 100000\) is no picture"):
+        to_mnist(buffer.getvalue() + b"\x00" * 4)
+    with pytest.raises(ImageError, match=r"^image: not a readable \.npy array"):
+        to_mnist(b"\x93NUMPY\x01\x00garbage")
+    header["shape"] = (3000, 3000)  # within bounds, but the file holds 4 bytes of it
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    with pytest.raises(ImageError, match=r"^image: not a readable \.npy array \(its header claims 9,000,000"):
+        to_mnist(buffer.getvalue() + b"\x00" * 4)

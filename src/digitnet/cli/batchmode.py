@@ -84,10 +84,10 @@ def run(args, task) -> int:
     jobs = args.jobs or every_core()
     writer = open_writer(args.out, format_of(args.out, args.format), args.resume)
     tally = Tally()
-    inputs = (item for item in _pages_counted(expand(args.images, args.files_from,
-                                                     stacks=task.kind == "predict"), lambda: bar)
-              if item.name not in writer.answered or tally.skip())
     bar = _bar(args, lambda: count(args.images, args.files_from))
+    inputs = (item for item in _pages_counted(expand(args.images, args.files_from,
+                                                     stacks=task.kind == "predict"), bar)
+              if item.name not in writer.answered or tally.skip())
     try:
         for chunk in run_chunks(task, inputs, jobs, args.scheduler):
             writer.write(chunk)
@@ -104,15 +104,14 @@ def run(args, task) -> int:
 
 
 def _pages_counted(inputs, bar):
-    """``inputs``, the progress ``bar()``'s total grown by a document's further pages as
+    """``inputs``, the progress ``bar``'s total grown by a document's further pages as
     they come (``count`` counts a file once, without opening it)."""
     from ..data.frontend.decode import Page
 
     for item in inputs:
-        shown = bar()
-        if shown is not None and shown.total and isinstance(item.data, Page) and item.data.number > 1:
-            shown.total += 1
-            shown.refresh()
+        if bar is not None and bar.total and isinstance(item.data, Page) and item.data.number > 1:
+            bar.total += 1
+            bar.refresh()
         yield item
 
 

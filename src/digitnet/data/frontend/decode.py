@@ -96,6 +96,8 @@ def open_image(source):
             if path.stat().st_size > MAX_BYTES:
                 raise ImageError(f"{path}: larger than {MAX_BYTES >> 20} MB")
             data = path.read_bytes()
+        if data.startswith(NPY_MAGIC):  # an array saved by NumPy: a picture of levels
+            return from_array(_npy_picture(data, name))
         document = _pages(data, data[:1024], name)
         if document is not None:  # a PDF, or a TIFF of several pages
             if len(document) > 1:
@@ -290,6 +292,37 @@ def _pdf_page(page: Page):
         except Exception as e:  # noqa: BLE001
             raise ImageError(f"{page.label}: not a readable page of a PDF "
                              f"({' '.join(str(e).split())[:120]})") from None
+
+
+#: The first bytes of a ``.npy`` file.
+NPY_MAGIC = b"\x93NUMPY"
+
+
+def _npy_picture(data: bytes, name: str) -> np.ndarray:
+    """The array a ``.npy`` file holds, checked from its header before it is read (a
+    header may claim any shape): numbers, at most MAX_PIXELS of them a channel. A stack
+    of digits in MNIST's form is not one picture: ``digitnet predict`` reads it."""
+    from ..images import _npy_header, is_stack
+
+    try:
+        shape, dtype = _npy_header(io.BytesIO(data))
+        size = int(np.prod(shape, dtype=np.int64))
+        if dtype.kind not in "uifb" or len(shape) not in (1, 2, 3) or size > 4 * MAX_PIXELS:
+            raise ImageError(f"{name}: an array of {dtype} {shape} is no picture: (H, W) grey, "
+                             "(H, W, 3) colour or (H, W, 4) with alpha, in numbers")
+        if size * dtype.itemsize > len(data):
+            raise ImageError(f"{name}: not a readable .npy array (its header claims "
+                             f"{size * dtype.itemsize:,} bytes; the file holds {len(data):,})")
+        if is_stack(shape) and shape[0] > 1 and not (len(shape) == 3 and shape[0] in (3, 4)):
+            raise ImageError(f"{name}: {shape[0]} digits in MNIST's form, not one picture: "
+                             f"digitnet predict reads them, a digit a row")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return np.load(io.BytesIO(data), allow_pickle=False)
+    except ImageError:
+        raise
+    except Exception as e:  # noqa: BLE001  (NumPy's errors for a damaged header or body)
+        raise ImageError(f"{name}: not a readable .npy array ({' '.join(str(e).split())[:120]})") from None
 
 
 def _read_file(file) -> tuple[str, bytes]:
