@@ -63,13 +63,13 @@ def predict_many(inputs: Iterable[Any], model: Any = None, *, jobs: int = 1, sch
 
 def read_many(inputs: Iterable[Any], model: Any = None, *, jobs: int = 1, scheduler: Any = None,
               min_confidence: float = 0.5, marks: bool = False, lines: bool = False,
-              batch_size: int = READ_BATCH) -> Iterator[Result]:
+              length: int | None = None, batch_size: int = READ_BATCH) -> Iterator[Result]:
     """The number written in each input (``digitnet.read``), one ``Result`` per input,
-    in order; parameters as ``predict_many``, ``min_confidence`` and ``marks`` as
-    ``read_number``; with ``lines``, every line (``read_lines``), the answers joined by
+    in order; parameters as ``predict_many``, ``min_confidence``, ``marks`` and ``length``
+    as ``read_number``'s; with ``lines``, every line (``read_lines``), the answers joined by
     spaces, the confidence the chance that all are right."""
     task = Task("read", model, min_confidence=min_confidence, marks=marks, lines=lines,
-                batch_size=batch_size)
+                length=length, batch_size=batch_size)
     yield from _results(task, inputs, jobs, scheduler)
 
 

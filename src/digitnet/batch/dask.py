@@ -237,12 +237,12 @@ def predict_partition(partition: Any, model: Any = None, shortcut: float | None 
 
 def read_partition(partition: Any, model: Any = None, min_confidence: float = 0.5,
                    column: str = "path", batch_size: int = 8, marks: bool = False,
-                   lines: bool = False) -> Any:
+                   lines: bool = False, length: int | None = None) -> Any:
     """The number written in each item of a Dask partition (as ``predict_partition``;
-    ``marks`` and ``lines`` as ``read_many``'s)."""
+    ``marks``, ``lines`` and ``length`` as ``read_many``'s)."""
     return _partition(Task("read", model, min_confidence=min_confidence, marks=marks,
-                           lines=lines, batch_size=batch_size,
-                           token=_token("read", model, min_confidence, marks, lines)),
+                           lines=lines, length=length, batch_size=batch_size,
+                           token=_token("read", model, min_confidence, marks, lines, length)),
                       partition, column)
 
 

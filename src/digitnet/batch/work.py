@@ -79,6 +79,7 @@ class Task:
     min_confidence: float = 0.5
     marks: bool = False  # read only: points, commas, dashes, spaces in the text
     lines: bool = False  # read only: every line, the answers joined by spaces
+    length: int | None = None  # read only: the number of digits each number has
     batch_size: int = 256
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -283,7 +284,7 @@ def _read(network, task, item: Input) -> Result:
                         for r in read_lines(data, network, marks=task.marks)]
             return Result(name, " ".join(r.text for r in readings),
                           float(np.prod([r.confidence for r in readings])))
-        reading = calibration.reading(read_number(data, network, marks=task.marks),
+        reading = calibration.reading(read_number(data, network, marks=task.marks, length=task.length),
                                       task.min_confidence)
     except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
         return Result(name, None, 0.0, _named(name, data, e))

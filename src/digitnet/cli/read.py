@@ -33,6 +33,10 @@ def add_parser(sub):
     p.add_argument("--marks", action="store_true",
                    help="write the points, commas, dashes and spaces between groups of digits into "
                    "the text (1,250.00, 555-0142, 5041 9238); the digits are read the same either way")
+    p.add_argument("--length", type=int, metavar="N",
+                   help="the number has N digits (a postcode, an account number): a reading of "
+                   "another length is replaced by the best of N digits, its confidence at most "
+                   "0.4; where there is none, it stands with confidence 0 (rejected)")
     p.add_argument("--lines", action="store_true",
                    help="read every line of writing, top to bottom (an envelope's postcode and "
                    "house number), not only the dominant one: one answer per line (in batch "
@@ -58,6 +62,10 @@ def run(args):
 
     if not 0 <= args.min_confidence <= 1:
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
+    if args.length is not None and not 1 <= args.length <= 20:
+        fail(f"--length must be between 1 and 20 (the digits digitnet reads), not {args.length}")
+    if args.length is not None and args.lines:
+        fail("--length does not go with --lines (lines may hold numbers of any length)")
     if batchmode.wanted(args):
         return _batch(args)
     if not args.images:
@@ -82,7 +90,8 @@ def run(args):
                 readings = [calibration.reading(r, args.min_confidence)
                             for r in read_lines(source, net, marks=args.marks)]
             else:
-                readings = [calibration.reading(read_number(source, net, marks=args.marks),
+                readings = [calibration.reading(read_number(source, net, marks=args.marks,
+                                                            length=args.length),
                                                 args.min_confidence)]
         except ImageError as e:  # unreadable or blank: reported, and the other images still read
             failed += 1
@@ -111,4 +120,5 @@ def _batch(args):
 
     batchmode.refuse(args, ["--json"])
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
-                                    marks=args.marks, lines=args.lines, batch_size=READ_BATCH))
+                                    marks=args.marks, lines=args.lines, length=args.length,
+                                    batch_size=READ_BATCH))

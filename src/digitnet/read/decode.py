@@ -101,6 +101,9 @@ class Reading:
                             for m in self.marks]
         if self.other_lines:
             out["other_lines"] = True
+        for said in ("forced", "off_length"):  # read at a length asked for (``length``)
+            if self.evidence.get(said):
+                out[said] = True
         return out
 
 
@@ -218,7 +221,7 @@ def _decoded(lat: Lattice, s: Scores):
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
-                marks: bool = False) -> Reading:
+                marks: bool = False, length: int | None = None) -> Reading:
     """Read the digits written in ``image`` (a path, bytes, an open binary file, a Pillow
     image or a NumPy array).
 
@@ -239,12 +242,22 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     product of the digits'). With ``marks``, the points, commas and dashes written
     between the digits (``segment.marks``) and the spaces between groups of them
     (``spaces``) are in its text too ("1,250.00", "555-0142", "5041 9238")
-    and in ``marks``; the digits are read the same either way. Raises ``ImageError``
-    for a blank image.
+    and in ``marks``; the digits are read the same either way. With ``length``, the
+    number of digits the number is known to have (a postcode's, an account's): a reading
+    of another length is replaced by the best of that length (``sequence.of_length``;
+    ``evidence["forced"]``), and where there is none it stands, its confidence 0
+    (``evidence["off_length"]``). Raises ``ImageError`` for a blank image.
     """
     lat = lattice(image)
     s = scores(lat, model)
     chosen, read, keys, lead = _decoded(lat, s)
+    forced = off_length = False
+    if length is not None and len(chosen) != length:
+        found = sequence.of_length(lat, read, length, both_readings(lat, s)[1])
+        if found is None:
+            off_length = True
+        else:
+            (chosen, keys), forced = found, True
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     digits = []
@@ -255,7 +268,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
             piece = _half(piece, first=n == 0 or chosen[n - 1][0] != key)
         conf = float(p[digit])
         digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence))
-    confidence = float(np.prod([d.confidence for d in digits]))
+    confidence = 0.0 if off_length else float(np.prod([d.confidence for d in digits]))
     measures = evidence(lat.n_nodes, read, keys, s,
                         readings(lat, s.screened) if s.screened is not None else None)
     measures["turned"] = abs(lat.turn.degrees) if lat.turn is not None else 0.0
@@ -264,6 +277,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if lead is not None:
         measures["sequence_lead"] = lead
         measures["spelled"] = float(any(isinstance(k, Piece) for k, _, _ in chosen))
+    if forced or off_length:  # (not features of the calibration: it caps them, FORCED)
+        measures["forced" if forced else "off_length"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines)
     if marks:

@@ -298,6 +298,49 @@ def aligned(n_nodes: int, read: dict, target: str, margin: float = CANDIDATE_MAR
                      [(k, int(c), p) for (k, p), c in zip(digits, target)], float(behind), 1.0)
 
 
+def of_length(lat: Lattice, read: dict, count: int, others: dict | None = None):
+    """The reading of exactly ``count`` digits, for a number whose length is known (a
+    postcode's, an account's): the lattice's best chain of that many digits, each of its
+    unsure digits read as its runner-up, and the chain that reads the sequence reader's
+    own path where that has ``count`` digits, chosen as ``rescored`` chooses (lattice
+    score + ``SEQ_WEIGHT`` x the reader's ln P). Returns (its [(key, digit,
+    probabilities)], its keys), or None when no chain has that many digits. Pieces are
+    read as in ``candidates``."""
+    edges = _edges(read, others)
+    most = sum(len(ds) for _, _, ds in edges)
+    if not 0 < count <= most:
+        return None
+    table, back = _chains(lat.n_nodes, edges, most, lambda edge, at: edge[1])
+    if not np.isfinite(table[-1, count]):
+        return None
+    chain = _traced(back, lat.n_nodes, count)
+    keys = [k for k, _, _ in chain]
+    digits = [(k, d, p) for k, _, ds in chain for d, p in ds]
+    score = float(table[-1, count])
+    options = [Candidate(score, keys, digits, 0.0, 1.0)]
+    for n, (k, d, p) in enumerate(digits):
+        second = int(np.argsort(p)[-2])
+        if p[second] >= RUNNER_UP:
+            other = digits[:n] + [(k, second, p)] + digits[n + 1:]
+            options.append(Candidate(score + float(np.log(p[second]) - np.log(p[d])), keys, other,
+                                     0.0, float(p[second])))
+    if sequence_model() is None:
+        return digits, keys
+    scores = _line_scores(lat.small, options)
+    if scores is None:  # one option, which the first reader reads
+        return digits, keys
+    seen = greedy(scores)
+    texts = [text(o.digits) for o in options]
+    if len(seen) == count and seen not in texts:
+        extra = aligned(lat.n_nodes, read, seen, margin=np.inf, others=others)
+        if extra is not None:
+            options.append(extra._replace(score=extra.score - ALIGN_COST))
+            texts.append(seen)
+    logs = log_p(scores, texts)
+    best = int(np.argmax([o.score + SEQ_WEIGHT * lp for o, lp in zip(options, logs)]))
+    return options[best].digits, options[best].keys
+
+
 def _edges(read, others=None):
     """Every way of reading every piece: [(key, score, digits)], ordered by key."""
     edges = [(k, g, ds) for k, (g, ds) in read.items()]

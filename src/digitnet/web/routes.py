@@ -185,20 +185,21 @@ def _read(service: Service):
     from ..errors import DigitnetError
     from ..read import read_lines, read_number
 
-    def read_calibrated(body, min_confidence, marks, lines):
+    def read_calibrated(body, min_confidence, marks, lines, length=None):
         def said(reading):
             reading = service.calibration.reading(reading, min_confidence)
             return {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
 
         if lines:
             return {"lines": [said(r) for r in read_lines(body, service.read_model, marks=marks)]}
-        return said(read_number(body, service.read_model, marks=marks))
+        return said(read_number(body, service.read_model, marks=marks, length=length))
 
-    def read_pages(document, min_confidence, marks, lines):
+    def read_pages(document, min_confidence, marks, lines, length):
         out = []
         for page in document:
             try:
-                out.append({"page": page.number, **read_calibrated(page, min_confidence, marks, lines)})
+                out.append({"page": page.number,
+                            **read_calibrated(page, min_confidence, marks, lines, length)})
             except DigitnetError as e:  # this page's answer says it; the others are read
                 out.append(page_failure(page, e))
         return {"pages": out}
@@ -209,17 +210,23 @@ def _read(service: Service):
                 "write the points, commas, dashes and spaces between groups of digits into the "
                 "text (1,250.00, 5041 9238), each listed in `marks` with its box")),
             lines: bool = Query(False, description=(
-                "read every line of writing, top to bottom: {\"lines\": [one answer a line]}"))):
+                "read every line of writing, top to bottom: {\"lines\": [one answer a line]}")),
+            length: int | None = Query(None, ge=1, le=20, description=(
+                "the number has this many digits (a postcode): a reading of another length is "
+                "replaced by the best of this length, its confidence at most 0.4; where there is "
+                "none, it stands with confidence 0"))):
         if service.unfit_to_read:
             raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
                                 f"this server's model has {service.unfit_to_read}")
         _check_probability(min_confidence)
+        if length is not None and lines:
+            raise HTTPException(422, "length does not go with lines (lines may hold numbers of any length)")
         body = await image_body(request, service.body_timeout)
         document = await document_pages(service, body)
         if document is not None and len(document) > 1:  # each page answered
-            return await service.off_the_loop(read_pages, document, min_confidence, marks, lines)
+            return await service.off_the_loop(read_pages, document, min_confidence, marks, lines, length)
         source = document[0] if document else body
-        return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines)
+        return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines, length)
 
     return read
 
