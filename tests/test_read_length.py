@@ -90,3 +90,14 @@ def test_the_api_reads_at_a_length(tmp_path):
     assert status == 422
     status, message = error(call(app, "POST", "/api/read?length=3&lines=true", buffer.getvalue()))
     assert status == 422 and message.startswith("length does not go with lines")
+
+
+def test_batch_reads_at_a_length_and_refuses_it_with_lines(tmp_path):
+    from digitnet.batch import read_many
+
+    path = tmp_path / "zeros.png"
+    handwritten(FOUR_ZEROS, size=(450, 200)).save(path)
+    [result] = list(read_many([str(path)], length=3))
+    assert result.answer == "000" and result.confidence <= FORCED
+    with pytest.raises(ValueError, match="length does not go with lines"):
+        list(read_many([str(path)], length=3, lines=True))

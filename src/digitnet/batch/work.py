@@ -88,6 +88,8 @@ class Task:
             raise ValueError(f"a task is 'predict' or 'read', not {self.kind!r}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
+        if self.length is not None and self.lines:
+            raise ValueError("length does not go with lines (lines may hold numbers of any length)")
 
 
 #: The network each task builds, once per process: {token: (network, class names)}.
