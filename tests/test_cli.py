@@ -156,7 +156,7 @@ def test_truncated_model_and_bad_images(trained, capsys):
     np.save(big, np.zeros((5, 5)))
     for argv, message in [(["info", truncated], "truncated"),
                           (["predict", text, "--model", model], "not a readable image"),
-                          (["predict", big, "--model", model], "28x28"),
+                          (["predict", big, "--model", model], "no digit found"),  # a 5x5 blank picture
                           (["predict", tmp_path / "none.png", "--model", model], "no such file")]:
         code, out, err = run(capsys, *argv)
         assert code == 2 and message in err and err.count("\n") == 1, err

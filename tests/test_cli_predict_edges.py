@@ -303,6 +303,9 @@ def test_a_npy_stack_that_is_no_stack_of_digits_gets_one_line(tmp_path, capsys):
     np.save(tmp_path / "nan.npy", bad)
     code, out, err = run(capsys, "predict", tmp_path / "nan.npy")
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and "[0, 255]" in err
-    np.save(tmp_path / "odd.npy", np.zeros((3, 5)))
+    np.save(tmp_path / "odd.npy", np.zeros((3, 5)))  # not 784 numbers: a picture, and blank
     code, out, err = run(capsys, "predict", tmp_path / "odd.npy")
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "28x28" in err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "no digit found" in err
+    np.save(tmp_path / "odd.npy", np.zeros((2, 3, 4, 5)))  # no picture either
+    code, out, err = run(capsys, "predict", tmp_path / "odd.npy")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "is no picture" in err

@@ -413,3 +413,15 @@ def test_a_npy_header_claiming_a_huge_array_is_refused_before_reading(tmp_path):
     np.lib.format.write_array_header_1_0(buffer, header)
     with pytest.raises(ImageError, match=r"^image: not a readable \.npy array \(its header claims 9,000,000"):
         to_mnist(buffer.getvalue() + b"\x00" * 4)
+
+
+def test_predict_reads_a_npy_picture_through_the_front_end(tmp_path, capsys):
+    # predict took every .npy for 28x28 MNIST form: "expected a 28x28 numeric array"
+    from digitnet.cli import main
+
+    np.save(tmp_path / "seven.npy", np.asarray(seven()))  # 200x200, dark ink on white
+    assert main(["predict", "--model", "cnn", str(tmp_path / "seven.npy")]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'seven.npy'}: 7 (")
+    out = tmp_path / "rows.csv"
+    assert main(["predict", "--model", "cnn", str(tmp_path / "seven.npy"), "--out", str(out), "--quiet"]) == 0
+    assert out.read_text().splitlines()[1].startswith(f"{tmp_path / 'seven.npy'},7,")

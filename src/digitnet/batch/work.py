@@ -236,9 +236,10 @@ def prepare_seen(data) -> tuple[np.ndarray, bool]:
     if isinstance(data, np.ndarray):
         return _mnist_array(data), False
     if isinstance(data, str) and data.lower().endswith(".npy"):
-        from ..data.images import load_mnist_style
+        from ..data.images import in_mnist_form, load_mnist_style
 
-        return _unblank(load_mnist_style(data)), False
+        if in_mnist_form(data):  # one digit in MNIST's form; any other array is a picture
+            return _unblank(load_mnist_style(data)), False
     x, seen = to_mnist_seen(data)
     return x, seen.surface
 

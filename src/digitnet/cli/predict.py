@@ -153,6 +153,7 @@ def run(args):
 
     from ..data.formats import pixel_rows
     from ..data.frontend import several_digits
+    from ..data.images import in_mnist_form
     from ..data.preprocess import to_mnist_seen
     from ..errors import ImageError, NoDigitError
     from ..io import DIGITS, class_names
@@ -176,7 +177,7 @@ def run(args):
             paths.extend(f"{path}:{i + 1}" for i in range(len(rows)))
             names.extend(f"{Path(path).stem}-{i + 1}" for i in range(len(rows)))
             continue
-        raw = args.raw or path.lower().endswith(".npy")
+        raw = args.raw or (path.lower().endswith(".npy") and in_mnist_form(path))
         for k, (name, source) in enumerate([(path, path)] if raw else pages_of(path)):
             paths.append(name)
             names.append(Path(path).stem if name == path else f"{Path(path).stem}-{k + 1}")

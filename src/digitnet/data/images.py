@@ -75,6 +75,14 @@ def npy_shape(path) -> tuple | None:
         return None
 
 
+def in_mnist_form(path) -> bool:
+    """Whether a ``.npy`` file holds one digit in MNIST's form (784 numbers: 28x28, or a
+    row), which is read as it is; any other array is a picture for the front end (or,
+    unreadable, refused there)."""
+    shape = npy_shape(path)
+    return shape is None or math.prod(shape) == IMAGE_SIZE * IMAGE_SIZE
+
+
 def load_mnist_stack(path) -> np.ndarray:
     """A ``.npy`` stack of MNIST-style digits ((N, 784) or (N, 28, 28), levels in [0, 1]
     or [0, 255]) as float32 rows (N, 784) in [0, 1]."""
