@@ -407,6 +407,14 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
             page.wait_for_function("document.getElementById('confidence').textContent === '2 pages'",
                                    timeout=15_000)
             assert page.locator("#answer").text_content() == "7 1"
+
+            # a number of a known length: no reading of the drawn 7 has 20 digits
+            page.check("#number-mode")
+            page.fill("#length", "20")
+            page.dispatch_event("#length", "change")
+            page.wait_for_function("document.getElementById('confidence').textContent"
+                                   ".startsWith('no reading of that many digits')", timeout=15_000)
+            assert page.locator("#answer").text_content() == "7"
             browser.close()
     finally:
         server.terminate()

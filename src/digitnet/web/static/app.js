@@ -59,7 +59,9 @@ async function post(blob) {
   busy = true;
   const mine = ++latest;
   const number = document.getElementById("number-mode").checked;
-  const url = number ? "/api/read" : "/api/predict?activations=true";
+  const length = parseInt(document.getElementById("length").value, 10);
+  const url = !number ? "/api/predict?activations=true"
+    : length >= 1 && length <= 20 ? `/api/read?length=${length}` : "/api/read";
   let answer = null, result = null;
   try {
     answer = await fetch(url, { method: "POST", body: blob, headers: { "Content-Type": blob.type || "application/octet-stream" } });
@@ -132,7 +134,8 @@ function showNumber(r) {
   if (!r.text) { show("?", "no digits found"); return; }
   // the confidence is calibrated: the chance that the whole number is right
   const sure = `${(100 * r.confidence).toFixed(1)}% sure`;
-  const said = r.rejected ? `${sure}: too unsure to accept` : sure;
+  const said = r.off_length ? `no reading of that many digits: ${sure}`
+    : r.forced ? `${sure}: read at the length asked, check it` : r.rejected ? `${sure}: too unsure to accept` : sure;
   show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), r.other_lines ? `${said}; more lines above or below, not read` : said);
 }
 
@@ -146,6 +149,7 @@ function paint(canvas, values, h, w, scale) {
 }
 
 document.getElementById("clear").addEventListener("click", clearPad);
+document.getElementById("length").addEventListener("change", () => { dirty = true; });   // the pad read again
 document.getElementById("file").addEventListener("change", e => { if (e.target.files[0]) send(e.target.files[0]); });
 fetch("/api/model").then(r => r.json()).then(m => {
   const acc = m.metrics && m.metrics.test_accuracy ? ` (${(100 * m.metrics.test_accuracy).toFixed(2)}% on the MNIST test set)` : "";
