@@ -286,3 +286,27 @@ def test_the_progress_bar_counts_a_document_s_pages(tmp_path, capsys, monkeypatc
     code, out, err = run(capsys, "predict", "--model", MODEL, "--jobs", 1, forms)
     final = err.split("\r")[-1]
     assert code == 0 and final.startswith("100%") and " 3/3 " in final, err
+
+
+def test_openapi_describes_every_answer_the_api_gives(tmp_path, app):
+    # the answers were not described at all (only the errors)
+    jsonschema = pytest.importorskip("jsonschema_rs")  # (schemathesis's, in the dev extra)
+    from test_web_edges import call
+
+    status, _, body = call(app, "GET", "/openapi.json")
+    paths = json.loads(body)["paths"]
+
+    def schema(operation):
+        return paths[operation]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    forms = Path(tiff(tmp_path / "forms.tif", [0, 1, 2])).read_bytes()
+    seven = Path(tiff(tmp_path / "seven.tif", [1])).read_bytes()
+    for operation, query, body in [("predict", "", seven), ("predict", "?activations=true", seven),
+                                   ("predict", "", forms), ("read", "", seven),
+                                   ("read", "?lines=true", seven), ("read", "?length=3&marks=true", seven),
+                                   ("read", "", forms)]:
+        status, _, answer = call(app, "POST", f"/api/{operation}{query}", body)
+        assert status == 200
+        jsonschema.validate(schema(f"/api/{operation}"), json.loads(answer))
+    with pytest.raises(jsonschema.ValidationError):  # the schema says something
+        jsonschema.validate(schema("/api/read"), {"text": "7"})

@@ -33,6 +33,41 @@ IMAGE_ERRORS = {
     413: {"description": f"The body is larger than {MAX_BODY >> 20} MB", **ERROR},
     422: {"description": "Not a readable image, no digit in it, or a bad parameter", **ERROR},
 }
+#: What the operations answer (200), as OpenAPI describes it: one picture's answer, or,
+#: for a document of several pages, ``{"pages": [...]}``; ``/api/read?lines=true`` a line each.
+_NUMBER = {"type": "number"}
+_BOX = {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4,
+        "description": "left, top, right, bottom, in the picture's pixels"}
+DIGIT_ANSWER = {"type": "object", "required": ["digit", "confidence", "probabilities", "input", "rejected",
+                                                "several_digits"], "properties": {
+    "digit": {"type": "integer"}, "confidence": _NUMBER,
+    "probabilities": {"type": "array", "items": _NUMBER, "description": "the ten classes'"},
+    "input": {"type": "array", "items": _NUMBER, "description": "the 28x28 the network saw, row by row"},
+    "rejected": {"type": "boolean"}, "several_digits": {"type": "boolean"},
+    "activations": {"type": "array", "items": {"type": "object"}}}}
+NUMBER_ANSWER = {"type": "object", "required": ["text", "confidence", "digits", "rejected"], "properties": {
+    "text": {"type": "string"}, "confidence": _NUMBER, "rejected": {"type": "boolean"},
+    "digits": {"type": "array", "items": {"type": "object", "properties": {
+        "digit": {"type": "integer"}, "confidence": _NUMBER, "box": _BOX, "unsure": {"type": "boolean"}}}},
+    "marks": {"type": "array", "items": {"type": "object", "properties": {
+        "mark": {"type": "string"}, "after": {"type": "integer"}, "box": _BOX}}},
+    "other_lines": {"type": "boolean"}, "forced": {"type": "boolean"}, "off_length": {"type": "boolean"}}}
+LINES_ANSWER = {"type": "object", "required": ["lines"],
+                "properties": {"lines": {"type": "array", "items": NUMBER_ANSWER}}}
+PAGE_FAILURE = {"type": "object", "required": ["page", "error"],
+                "properties": {"page": {"type": "integer"}, "error": {"type": "string"}}}
+
+
+def _answers(one: dict, description: str) -> dict:
+    """The 200 answer of an operation whose answer for one picture is ``one``."""
+    page = {"allOf": [{"type": "object", "required": ["page"], "properties": {"page": {"type": "integer"}}},
+                      one]}
+    pages = {"type": "object", "required": ["pages"], "properties": {
+        "pages": {"type": "array", "items": {"oneOf": [page, PAGE_FAILURE]}}}}
+    return {200: {"description": description, "content": {"application/json": {"schema": {
+        "oneOf": [one, pages]}}}}}
+
+
 MIN_CONFIDENCE = ("answers less sure than this (a calibrated probability of being right) "
                   "are reported as rejected")
 #: Most pages of a document (a multi-page TIFF, a PDF) one request reads; each page is
@@ -105,10 +140,13 @@ def add_routes(app, service: Service) -> None:
 
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_api_route("/api/predict", _predict(service), methods=["POST"], openapi_extra=IMAGE_BODY,
-                      responses=IMAGE_ERRORS,
+                      responses={**_answers(DIGIT_ANSWER, "The digit, or each page's"), **IMAGE_ERRORS},
                       summary="Recognise one digit in an image (any size, format and polarity)")
     app.add_api_route("/api/read", _read(service), methods=["POST"], openapi_extra=IMAGE_BODY,
-                      responses=IMAGE_ERRORS, summary="Read a written number (1 to 20 digits) in an image")
+                      responses={**_answers({"oneOf": [NUMBER_ANSWER, LINES_ANSWER]},
+                                            "The number (with lines=true, each line's), or each page's"),
+                                 **IMAGE_ERRORS},
+                      summary="Read a written number (1 to 20 digits) in an image")
     describe = _describe(service)
     app.add_api_route("/api/model", describe, methods=["GET"],
                       summary="What the model is and how it was trained")
