@@ -55,7 +55,9 @@ def test_the_cli_reads_at_a_length_and_rejects_what_it_cannot(tmp_path, capsys):
     got = json.loads(capsys.readouterr().out)
     assert got["off_length"] and got["confidence"] == 0 and "forced" not in got
     assert main(["read", str(path), "--length", "7"]) == 0
-    assert capsys.readouterr().out == f"{path}: rejected: 0000 (0.0%, below 50%)\n"
+    assert capsys.readouterr().out == f"{path}: rejected: 0000 (0.0%, below 50%); no reading of 7 digits\n"
+    assert main(["read", str(path), "--length", "3"]) == 0
+    assert capsys.readouterr().out.endswith("; forced to 3 digits\n")
     out = tmp_path / "rows.csv"
     assert main(["read", str(path), "--length", "3", "--out", str(out), "--quiet"]) == 0
     assert out.read_text().splitlines()[1].startswith(f"{path},000,")

@@ -106,7 +106,9 @@ def run(args):
         for n, (reading, said) in enumerate(zip(readings, answers)):
             where = f"{shown(path)} line {n + 1}" if args.lines else shown(path)
             marked = reading.spelled(flag_unsure=True)
-            print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}")
+            told = (f"; forced to {args.length} digits" if said.get("forced") else
+                    f"; no reading of {args.length} digits" if said.get("off_length") else "")
+            print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}{told}")
         if not args.lines and readings[0].other_lines:
             print(f"digitnet: {shown(path)} has more writing above or below the number read; "
                   "--lines reads every line", file=sys.stderr)
