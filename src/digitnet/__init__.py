@@ -108,7 +108,7 @@ def pages(document: str | os.PathLike | bytes) -> list:
     """
     from .data.frontend.decode import pages as split
 
-    found = split(document, str(document) if not isinstance(document, bytes) else None)
+    found = split(document)
     return [document] if found is None else found
 
 

@@ -110,8 +110,7 @@ def _pages_counted(inputs, bar):
 
     for item in inputs:
         if bar is not None and bar.total and isinstance(item.data, Page) and item.data.number > 1:
-            bar.total += 1
-            bar.refresh()
+            bar.total += 1  # (shown with the next update)
         yield item
 
 

@@ -84,7 +84,7 @@ def run(args):
         try:
             if isinstance(source, ImageError):  # a multi-page file that cannot be read
                 raise source
-            if source == path and not Path(path).is_file():
+            if isinstance(source, str) and not Path(path).is_file():
                 raise ImageError(f"{path}: no such file")
             if args.lines:
                 readings = [calibration.reading(r, args.min_confidence)

@@ -211,13 +211,14 @@ def decode(lat: Lattice, s: Scores):
 
 def _decoded(lat: Lattice, s: Scores):
     """``decode``'s reading, with what it was chosen from: (the reading, ``readings``,
-    the keys of the chain chosen, the sequence reader's lead: ``sequence.rescored``)."""
+    the keys of the chain chosen, the sequence reader's lead: ``sequence.rescored``, the
+    other ways of reading wide pieces: ``both_readings``)."""
     read, others = both_readings(lat, s)
     keys = best_path(lat.n_nodes, {k: g for k, (g, _) in read.items()})
     # the sequence reader's choice among the best chains, wide pieces read either way
     several = None if s.log_count is None else dict(zip(s.keys, counter.several(s.log_count)))
     chosen, keys, lead = sequence.rescored(lat, read, keys, others=others, several=several)
-    return chosen, read, keys, lead
+    return chosen, read, keys, lead, others
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
@@ -250,10 +251,10 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     """
     lat = lattice(image)
     s = scores(lat, model)
-    chosen, read, keys, lead = _decoded(lat, s)
+    chosen, read, keys, lead, others = _decoded(lat, s)
     forced = off_length = False
     if length is not None and len(chosen) != length:
-        found = sequence.of_length(lat, read, length, both_readings(lat, s)[1])
+        found = sequence.of_length(lat, read, length, others)
         if found is None:
             off_length = True
         else:

@@ -261,13 +261,21 @@ def candidates(n_nodes: int, read: dict, margin: float = CANDIDATE_MARGIN,
         chain = _traced(back, n_nodes, int(count))
         digits = [(k, d, p) for k, _, ds in chain for d, p in ds]
         score = float(table[-1, count])
-        out.append(Candidate(score, [k for k, _, _ in chain], digits, best - score, 1.0))
-        for n, (k, d, p) in enumerate(digits):
-            second = int(np.argsort(p)[-2])
-            if p[second] >= runner_up:
-                other = digits[:n] + [(k, second, p)] + digits[n + 1:]
-                out.append(Candidate(score + float(np.log(p[second]) - np.log(p[d])),
-                                     [k for k, _, _ in chain], other, best - score, float(p[second])))
+        out += with_runner_ups(Candidate(score, [k for k, _, _ in chain], digits, best - score, 1.0),
+                               runner_up)
+    return out
+
+
+def with_runner_ups(chain: Candidate, runner_up: float = RUNNER_UP) -> list:
+    """``chain``, and the chain once for each of its digits whose runner-up has at least
+    ``runner_up`` of the probability, that digit read as its runner-up."""
+    out = [chain]
+    for n, (k, d, p) in enumerate(chain.digits):
+        second = int(np.argsort(p)[-2])
+        if p[second] >= runner_up:
+            other = chain.digits[:n] + [(k, second, p)] + chain.digits[n + 1:]
+            out.append(chain._replace(score=chain.score + float(np.log(p[second]) - np.log(p[d])),
+                                      digits=other, runner_up=float(p[second])))
     return out
 
 
@@ -316,18 +324,9 @@ def of_length(lat: Lattice, read: dict, count: int, others: dict | None = None):
     chain = _traced(back, lat.n_nodes, count)
     keys = [k for k, _, _ in chain]
     digits = [(k, d, p) for k, _, ds in chain for d, p in ds]
-    score = float(table[-1, count])
-    options = [Candidate(score, keys, digits, 0.0, 1.0)]
-    for n, (k, d, p) in enumerate(digits):
-        second = int(np.argsort(p)[-2])
-        if p[second] >= RUNNER_UP:
-            other = digits[:n] + [(k, second, p)] + digits[n + 1:]
-            options.append(Candidate(score + float(np.log(p[second]) - np.log(p[d])), keys, other,
-                                     0.0, float(p[second])))
-    if sequence_model() is None:
-        return digits, keys
-    scores = _line_scores(lat.small, options)
-    if scores is None:  # one option, which the first reader reads
+    options = with_runner_ups(Candidate(float(table[-1, count]), keys, digits, 0.0, 1.0))
+    scores = _line_scores(lat.small, options) if sequence_model() is not None else None
+    if scores is None:  # no sequence reader; or one option, which the first reader reads
         return digits, keys
     seen = greedy(scores)
     texts = [text(o.digits) for o in options]

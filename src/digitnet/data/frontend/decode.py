@@ -103,8 +103,7 @@ def open_image(source):
             if len(document) > 1:
                 raise ImageError(f"{name}: a document of {len(document)} pages, not one picture: "
                                  "read them one by one (digitnet.pages)")
-            source = document[0]
-            return open_image(source)
+            return open_image(document[0])
         brand = _brand(data)
         if brand in HEIF_BRANDS:
             _read_heif(name)
@@ -302,7 +301,7 @@ def _npy_picture(data: bytes, name: str) -> np.ndarray:
     """The array a ``.npy`` file holds, checked from its header before it is read (a
     header may claim any shape): numbers, at most MAX_PIXELS of them a channel. A stack
     of digits in MNIST's form is not one picture: ``digitnet predict`` reads it."""
-    from ..images import _npy_header, is_stack
+    from ..images import _npy_header
 
     try:
         shape, dtype = _npy_header(io.BytesIO(data))
@@ -313,7 +312,7 @@ def _npy_picture(data: bytes, name: str) -> np.ndarray:
         if size * dtype.itemsize > len(data):
             raise ImageError(f"{name}: not a readable .npy array (its header claims "
                              f"{size * dtype.itemsize:,} bytes; the file holds {len(data):,})")
-        if is_stack(shape) and shape[0] > 1 and not (len(shape) == 3 and shape[0] in (3, 4)):
+        if _digit_stack(shape):
             raise ImageError(f"{name}: {shape[0]} digits in MNIST's form, not one picture: "
                              f"digitnet predict reads them, a digit a row")
         with warnings.catch_warnings():
@@ -339,6 +338,13 @@ def _read_file(file) -> tuple[str, bytes]:
     return name, bytes(data)
 
 
+def _digit_stack(shape) -> bool:
+    """Whether an array of ``shape`` holds several digits in MNIST's form, (N, 784) or
+    (N, 28, 28) with N > 1 ((3, 28, 28) and (4, 28, 28) are likelier colour, channels first)."""
+    return len(shape) in (2, 3) and shape[0] > 1 and (
+        tuple(shape[1:]) == (784,) or (tuple(shape[1:]) == (28, 28) and shape[0] not in (3, 4)))
+
+
 def from_array(array: np.ndarray):
     """A Pillow image from a NumPy array: grey (H, W), colour (H, W, 3) or with alpha
     (H, W, 4); 8- or 16-bit levels, a mask (booleans, or integers 0 and 1: 1 bright), or
@@ -351,10 +357,7 @@ def from_array(array: np.ndarray):
     a = np.asarray(array)
     if a.shape in ((784,), (1, 784), (784, 1), (1, 28, 28)):  # one digit in MNIST's form
         a = a.reshape(28, 28)
-    if (a.ndim == 2 and a.shape[1] == 784) or (a.ndim == 3 and a.shape[1:] == (28, 28)
-                                                and a.shape[0] not in (3, 4)):
-        # several digits in MNIST's form, as data sets hold them, not one picture to read
-        # ((3, 28, 28) and (4, 28, 28) are more likely colour with its channels first)
+    if _digit_stack(a.shape):  # several digits, as data sets hold them: not one picture to read
         raise ImageError(f"an array of shape {a.shape} holds {a.shape[0]} digits in MNIST's form, "
                          "not one picture: give one of them (x[i]), or classify them all at once "
                          "with a model's predict (levels 0 to 1): digitnet.shipped_model().predict(x)")
