@@ -542,3 +542,23 @@ def test_a_worker_that_does_not_stop_is_killed_after_the_grace_period():
     _stop(processes, grace=0.5)
     assert [process.is_alive() for process in processes] == [False, False]
     assert [process.exitcode for process in processes] == [-9, -9]  # killed, once the grace was up
+
+
+def test_building_the_app_leaves_the_programs_blas_threads_alone():
+    # create_app limited the whole process to one BLAS thread, for good: every test run
+    # after one that built an app trained single-threaded, and a training resumed in a
+    # fresh process then differed from its reference in the last bit (CI, stop 58)
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from digitnet.web.app import create_app
+    from digitnet.web.server import pin_blas_to_one_thread
+
+    def threads():
+        return {p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        if threads() != {2}:
+            pytest.skip("this BLAS cannot be set to two threads")
+        create_app()
+        assert threads() == {2}
+        pin_blas_to_one_thread()  # what the serving processes call for themselves
+        assert threads() == {1}

@@ -56,7 +56,7 @@ def run(args):
 
         from ..pretrained import shipped_by_name
         from ..web.app import create_app
-        from ..web.server import config, freeze_heap, listening_socket
+        from ..web.server import config, freeze_heap, listening_socket, pin_blas_to_one_thread
         from ..web.workers import serve_workers
     except ImportError:
         fail('the web server needs its extra: pip install "digitnet[web]"')
@@ -76,6 +76,7 @@ def run(args):
     print(f"digitnet: serving on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
     if args.workers == 1:
         server = uvicorn.Server(config(app))
+        pin_blas_to_one_thread()
         freeze_heap()
         try:
             server.run(sockets=[sock])

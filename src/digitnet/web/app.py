@@ -108,17 +108,6 @@ def add_error_handlers(app) -> None:
     app.add_exception_handler(DigitnetError, digitnet_error)
 
 
-def _one_blas_thread():
-    """One image at a time: a second BLAS thread only adds synchronisation (10x slower on
-    a busy machine); parallelism comes from server workers instead."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1, user_api="blas")
-    except ImportError:
-        pass
-
-
 def service_for(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
     """The ``routes.Service`` of ``model_path`` (None: the best shipped model)."""
     from ..calibration import for_model
@@ -156,7 +145,6 @@ def create_app(model_path=None, body_timeout=BODY_TIMEOUT, shortcut=SHORTCUT):
 
     quiet_pillow_size_warning()  # is_large peeks at headers Pillow would warn about
     service = service_for(model_path, body_timeout, shortcut)
-    _one_blas_thread()
     # no /docs or /redoc: they load their scripts from a CDN; /openapi.json stays.
     # No redirect from /api/predict/ to /api/predict: a JSON 404 instead of an empty 307.
     app = FastAPI(title="digitnet", version=__version__, docs_url=None, redoc_url=None,

@@ -83,6 +83,19 @@ def freeze_heap():
     gc.freeze()
 
 
+def pin_blas_to_one_thread():
+    """Let this serving process's BLAS use one thread: one image at a time, a second
+    thread only adds synchronisation (10x slower on a busy machine); parallelism comes
+    from server workers instead. Called by the process that serves (``digitnet serve``
+    and each of its workers), never by ``create_app``: an app built inside someone
+    else's program (a test, their own service) leaves that program's BLAS alone."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1, user_api="blas")
+
+
 def listening_socket(host, port):
     """A TCP socket bound to (host, port).
 

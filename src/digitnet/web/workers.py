@@ -174,12 +174,13 @@ def _deal(sock, channels, handed, closed):
 
 def _worker(channel, index, closed, model_path, shortcut=None, prepare=None):
     from .app import create_app
-    from .server import config, freeze_heap
+    from .server import config, freeze_heap, pin_blas_to_one_thread
 
     if prepare:
         prepare()  # a new process: e.g. cli.memory.keep_freed_memory, as cli.main calls it
 
     server = DealtServer(config(create_app(model_path, shortcut=shortcut)), channel, index, closed)
+    pin_blas_to_one_thread()
     freeze_heap()
     try:
         server.run(sockets=[])
