@@ -2,7 +2,7 @@
 LocalCluster, with peak memory, on pictures made from MNIST validation digits.
 
     python -m benchmarks.bench_batch make --dir DIR [--pictures 12000] [--numbers 600] [--tar 100000]
-                                                    [--pages 0]
+                                                    [--pages 0] [--tiff 0]
     python -m benchmarks.bench_batch run --dir DIR [--rounds 3]
     python -m benchmarks.bench_batch tar --dir DIR
     python -m benchmarks.bench_batch profile --dir DIR
@@ -11,15 +11,17 @@ LocalCluster, with peak memory, on pictures made from MNIST validation digits.
 `make` writes DIR/digits/ (28x28 greyscale PNGs, dark ink on white, as a scanner gives
 them), DIR/numbers/ (3 to 8 separated digits, synthetic.number) and DIR/digits.tar
 (--tar PNGs), and with --pages N DIR/forms.pdf (a page a number, the first N of
-numbers/, written on letter paper at 200 dpi). Keep DIR out of the repository. `run`
-times whole commands (`digitnet predict|read DIR/... --out FILE --quiet`, start-up
-included; `read forms.pdf` too when it is there), the variants interleaved round by
-round, and samples the memory of the command and its workers (the sum over the process
-tree). `tar` reads the archive with --jobs and prints the memory over
-time. `profile` times the steps per digit in one process, interleaved, and counts the
-validation answers the ensemble's shortcut changes; `reading` the steps of reading a
-number (``read.read_number``'s, by its public functions), in CPU time. The load average is printed with
-each figure: the machine is shared.
+numbers/, written on letter paper at 200 dpi) and with --tiff N DIR/forms.tif (a
+scanner's multi-page TIFF of N such pages, the numbers taken again in turn when N is
+more). Keep DIR out of the repository. `run` times whole commands (`digitnet
+predict|read DIR/... --out FILE --quiet`, start-up included; `read forms.pdf` and `read
+forms.tif` too when there), the variants interleaved round by round, and samples the
+memory of the command and its workers (the sum over the process tree). `tar` reads the
+archive with --jobs and prints the memory over time. `profile` times the steps per digit
+in one process, interleaved, and counts the validation answers the ensemble's shortcut
+changes; `reading` the steps of reading a number (``read.read_number``'s, by its public
+functions), in CPU time. The load average is printed with each figure: the machine is
+shared.
 """
 
 import argparse
@@ -43,6 +45,7 @@ def main(argv=None):
     parser.add_argument("--numbers", type=int, default=600)
     parser.add_argument("--tar", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=0, help="make: also DIR/forms.pdf of N pages")
+    parser.add_argument("--tiff", type=int, default=0, help="make: also DIR/forms.tif of N pages")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--read", type=int, help="run: read only the first N numbers")
     parser.add_argument("--jobs", type=int, default=2, help="'every job' on this machine")
@@ -95,23 +98,31 @@ def make(args):
             archive.addfile(info, io.BytesIO(body))
     if args.pages:
         forms(numbers, args.pages, os.path.join(args.dir, "forms.pdf"))
+    if args.tiff:
+        forms(numbers, args.tiff, os.path.join(args.dir, "forms.tif"))
     print(f"{args.pictures} digits, {args.numbers} numbers, a tar of {args.tar}, "
-          f"a PDF of {args.pages} pages in {args.dir}")
+          f"a PDF of {args.pages} pages, a TIFF of {args.tiff} in {args.dir}")
 
 
 def forms(numbers, n, path):
-    """A PDF of ``n`` pages, each a number of ``numbers`` written on letter paper (200 dpi),
-    a form's field 0.6 inch high."""
+    """A PDF or a TIFF (by ``path``'s extension; deflated, as scanners save them) of ``n``
+    pages, each a number of ``numbers`` written on letter paper (200 dpi), a form's field
+    0.6 inch high."""
     from PIL import Image
 
+    names = sorted(os.listdir(numbers))
     pages = []
-    for name in sorted(os.listdir(numbers))[:n]:
-        number = Image.open(os.path.join(numbers, name)).convert("L")
+    for k in range(n):
+        number = Image.open(os.path.join(numbers, names[k % len(names)])).convert("L")
         number = number.resize((round(number.width * 120 / number.height), 120), Image.Resampling.BICUBIC)
         page = Image.new("L", (1700, 2200), 255)
         page.paste(number, (300, 400))
         pages.append(page)
-    pages[0].save(path, format="PDF", save_all=True, append_images=pages[1:], resolution=200)
+    if path.endswith(".pdf"):
+        pages[0].save(path, format="PDF", save_all=True, append_images=pages[1:], resolution=200)
+    else:
+        pages[0].save(path, format="TIFF", save_all=True, append_images=pages[1:], dpi=(200, 200),
+                      compression="tiff_adobe_deflate")
 
 
 #: Seconds between samples of the memory of a command's process tree: each costs a few
@@ -233,13 +244,17 @@ def run(args):
             if args.only in f"{command} {name}":
                 argv = digitnet(command, *folder, "--out", out, "--quiet", *extra)
                 variants[f"{command} {name}"] = (argv, n)
-        if command == "read" and os.path.exists(os.path.join(args.dir, "forms.pdf")):
-            pdf = os.path.join(args.dir, "forms.pdf")
-            pages = len(__import__("pypdfium2").PdfDocument(pdf))
+        for document in ("forms.pdf", "forms.tif") if command == "read" else ():
+            path = os.path.join(args.dir, document)
+            if not os.path.exists(path):
+                continue
+            from digitnet.data.frontend.decode import pages as pages_of
+
+            pages = len(pages_of(path))
             for name, extra in (("--jobs 1", ["--jobs", 1]), (f"--jobs {args.jobs}", ["--jobs", args.jobs])):
-                if args.only in f"read forms.pdf {name}":
-                    argv = digitnet("read", pdf, "--out", out, "--quiet", *extra)
-                    variants[f"read forms.pdf {name}"] = (argv, pages)
+                if args.only in f"read {document} {name}":
+                    argv = digitnet("read", path, "--out", out, "--quiet", *extra)
+                    variants[f"read {document} {name}"] = (argv, pages)
         if args.blas and args.only in f"{command} --jobs 1, 2 BLAS threads":
             argv = two_blas_threads(command, *folder, "--out", out, "--quiet", "--jobs", 1)
             variants[f"{command} --jobs 1, 2 BLAS threads"] = (argv, n)

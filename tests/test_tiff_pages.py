@@ -310,3 +310,43 @@ def test_openapi_describes_every_answer_the_api_gives(tmp_path, app):
         jsonschema.validate(schema(f"/api/{operation}"), json.loads(answer))
     with pytest.raises(jsonschema.ValidationError):  # the schema says something
         jsonschema.validate(schema("/api/read"), {"text": "7"})
+
+
+def test_a_documents_pages_read_in_turn_open_the_file_once(tmp_path, monkeypatch):
+    # each page opened the file afresh and Pillow walked its chain of pages from the
+    # first: the 1,000th page of a scanner's batch took 20 ms to reach
+    forms = decode.pages(tiff(tmp_path / "forms.tif", [0, 1, 2] * 4))
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    drawn = [np.asarray(p.image()) for p in [*forms, *reversed(forms[:-1])]]
+    assert opened == [forms[0].source, forms[0].source]  # closed once read to the end
+    assert decode._LAST_TIFF.image is not None
+    forms[-1].image()
+    assert decode._LAST_TIFF.image is None
+    assert [d.mean() < 250 for d in drawn[:3]] == [True, True, False]
+    assert all(np.array_equal(a, b) for a, b in zip(drawn[:11], drawn[:10:-1]))
+
+
+def test_a_document_rewritten_between_reads_is_read_as_it_now_is(tmp_path):
+    path = tmp_path / "forms.tif"
+    first = decode.pages(tiff(path, [0, 1]))
+    assert np.asarray(first[1].image()).mean() < 250  # a 7
+    second = decode.pages(tiff(path, [0, 2, 2]))  # the scanner's next batch, same name
+    assert np.asarray(second[1].image()).mean() == 255  # blank paper, not the 7 kept open
+
+
+def test_a_damaged_page_is_one_error_and_the_document_still_reads(tmp_path):
+    path = tmp_path / "forms.tif"
+    page(1).save(path, format="TIFF", save_all=True, append_images=[page(0)],
+                 compression="tiff_adobe_deflate")
+    with Image.open(path) as image:
+        image.seek(1)
+        start, length = image.tag_v2[273][0], image.tag_v2[279][0]  # its compressed strip
+    data = bytearray(path.read_bytes())
+    data[start:start + length] = bytes(length)
+    path.write_bytes(bytes(data))
+    first, second = decode.pages(str(path))
+    with pytest.raises(ImageError, match=r"forms.tif:2: not a readable page"):
+        second.image()
+    assert np.asarray(first.image()).mean() < 250  # the file opened again, page 1 read
