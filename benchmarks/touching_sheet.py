@@ -2,11 +2,15 @@
 
     python -m benchmarks.touching_sheet [--out docs/touching.png] [--seed 0]
     python -m benchmarks.touching_sheet --lines [--out docs/training-lines.png]
+    python -m benchmarks.touching_sheet --read [--out docs/read-input.png]
 
 Pairs and longer numbers of MNIST *training* digits, each shrunk to 48 pixels high. With
 ``--lines``: lines as the shipped sequence reader's last training run composed them
 (``fit_sequence.lines`` with the shares its model file records: ``ones``, ``pens``,
-``ligatures``), as the reader sees them (32 rows), shown 48 high.
+``ligatures``), as the reader sees them (32 rows), shown 48 high. With ``--read``: two
+touching numbers of five *validation* digits (seeds 8 and 16 of ``touching_number``), read
+by the shipped model and drawn as ``digitnet read --save-input`` draws them, one above the
+other: one read right, one with a digit dropped.
 """
 
 import argparse
@@ -17,6 +21,33 @@ import numpy as np
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "touching.png"
 LINES_OUT = OUT.with_name("training-lines.png")
+READ_OUT = OUT.with_name("read-input.png")
+READ_SEEDS = (8, 16)
+
+
+def read_sheet(validation, out):
+    """``digitnet read --save-input``'s pictures of two touching numbers, stacked."""
+    import tempfile
+
+    from PIL import Image
+
+    import digitnet
+    from digitnet.cli.read import save_reading
+    from digitnet.data.touching import touching_number
+
+    pictures = []
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in READ_SEEDS:
+            rng = np.random.default_rng(seed)
+            digits = rng.integers(0, len(validation.y), 5)
+            reading = digitnet.read_number(touching_number(validation.x[digits], rng)[0])
+            print(f"seed {seed}: written {''.join(map(str, validation.y[digits]))}, read {reading.text}")
+            save_reading(reading, os.path.join(folder, f"{seed}.png"))
+            pictures.append(Image.open(os.path.join(folder, f"{seed}.png")).convert("RGB"))
+    sheet = Image.new("RGB", (max(p.width for p in pictures), sum(p.height for p in pictures)), "white")
+    for n, picture in enumerate(pictures):
+        sheet.paste(picture, (0, sum(p.height for p in pictures[:n])))
+    sheet.save(out, optimize=True)
 
 
 def lines_sheet(train, rng, out):
@@ -47,6 +78,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lines", action="store_true", help="the sequence reader's training lines")
+    parser.add_argument("--read", action="store_true", help="two numbers as read --save-input draws them")
     args = parser.parse_args(argv)
 
     from PIL import Image
@@ -54,7 +86,13 @@ def main(argv=None):
     from digitnet.data import mnist
     from digitnet.data.touching import touching_number
 
-    train = mnist.load("mnist", os.environ.get("DIGITNET_DATA")).train
+    data = mnist.load("mnist", os.environ.get("DIGITNET_DATA"))
+    if args.read:
+        out = args.out or READ_OUT
+        read_sheet(data.validation, out)
+        print(f"wrote {out}")
+        return 0
+    train = data.train
     rng = np.random.default_rng(args.seed)
     if args.lines:
         out = args.out or LINES_OUT

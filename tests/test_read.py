@@ -512,6 +512,48 @@ def test_cli_read_lines(tmp_path, capsys):
     assert rows.read_text().splitlines()[1].startswith(f"{path},710 107,")
 
 
+def test_a_reading_keeps_what_the_classifier_saw_of_each_digit(model):
+    reading = read_number(handwritten(SEVEN_ONE_ZERO), model)
+    inputs = reading.inputs()
+    assert inputs.shape == (3, 28, 28) and reading.line.shape[0] == 64
+    # the classifier, given them again, reads the digits read
+    assert model.predict(inputs.reshape(3, 784)).tolist() == [7, 1, 0]
+    for d in reading.digits:  # each piece is where its box is, in the line's columns
+        left, right, mask = d.piece
+        assert mask.shape == (reading.line.shape[0], right - left) and mask.any()
+    assert repr(reading.digits[0]) == f"Digit(digit=7, confidence={reading.digits[0].confidence}, " \
+        f"box={reading.digits[0].box}, unsure=False)"  # (no arrays printed)
+
+
+def test_cli_read_save_input_draws_what_was_read(model, tmp_path, capsys):
+    number, envelope, blank = tmp_path / "number.png", tmp_path / "envelope.png", tmp_path / "blank.png"
+    handwritten(SEVEN_ONE_ZERO).save(number)
+    two_lines().save(envelope)
+    Image.new("L", (100, 100), 255).save(blank)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    assert main(["read", str(number), str(blank), "--save-input", str(seen)]) == 2
+    assert capsys.readouterr().out.startswith(f"{number}: 710 (")
+    assert sorted(p.name for p in seen.iterdir()) == ["number.read.png"]  # not the blank one
+    picture = np.asarray(Image.open(seen / "number.read.png").convert("RGB"))
+    line = read_number(handwritten(SEVEN_ONE_ZERO), model).line
+    assert picture.shape[1] >= 2 * line.shape[1] and picture.shape[0] > 2 * line.shape[0] + 84
+    blue = (picture[..., 2] > 200) & (picture[..., 0] < 60)
+    assert blue.any(axis=0).sum() > 3 * 84  # each digit's box drawn, and its input's frame
+    assert main(["read", str(envelope), "--lines", "--save-input", str(seen)]) == 0
+    assert sorted(p.name for p in seen.iterdir()) == [
+        "envelope.line2.read.png", "envelope.read.png", "number.read.png"]
+    capsys.readouterr()
+    assert main(["read", str(number), "--save-input", str(tmp_path / "new")]) == 0  # made
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["number.read.png"]
+    deeper = tmp_path / "absent" / "seen"
+    assert main(["read", str(number), "--save-input", str(deeper)]) == 2
+    assert capsys.readouterr().err.endswith(f"digitnet: error: --save-input {deeper}: no such folder\n")
+    assert main(["read", str(number), "--save-input", str(seen), "--out", str(tmp_path / "r.csv")]) == 2
+    assert "--save-input does not go with batch mode" in capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
+
+
 @pytest.mark.filterwarnings("error")
 def test_ink_of_specks_alone_holds_no_candidates_and_no_numpy_warning():
     # a crop of a photo with specks alone (read --lines reads such crops): NumPy warned

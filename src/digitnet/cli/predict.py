@@ -61,8 +61,8 @@ def _expand(items):
             yield item
 
 
-def _saved_names(folder, names):
-    """A file in ``folder`` for each name, ``<name>.28x28.png``, with a counter when two
+def _saved_names(folder, names, suffix=".28x28.png"):
+    """A file in ``folder`` for each name, ``<name><suffix>``, with a counter when two
     inputs share a name (a/x.png and b/x.png), or None for None (an input not saved).
     A file of an earlier run of the same name is replaced, as a run over again would."""
     import os
@@ -77,19 +77,25 @@ def _saved_names(folder, names):
             n += 1
             stem = f"{name}-{n}"
         taken.add(stem)
-        files.append(os.path.join(folder, stem + ".28x28.png"))
+        files.append(os.path.join(folder, stem + suffix))
     return files
 
 
 def _check_writable(folder):
-    """Refuse a --save-input folder that cannot be written, before predicting anything."""
+    """Refuse a --save-input folder that cannot be written, before predicting anything;
+    make it if its parent folder is there (``--save-input seen/``)."""
     import os
     import tempfile
 
     from . import fail, shown
 
     if not os.path.isdir(folder):
-        fail(f"--save-input {shown(folder)}: no such folder")
+        try:
+            os.mkdir(folder)
+        except FileNotFoundError:
+            fail(f"--save-input {shown(folder)}: no such folder")
+        except OSError as e:
+            fail(f"--save-input {shown(folder)}: cannot make it: {e.strerror or e}")
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass

@@ -61,6 +61,13 @@ class Digit:
     confidence: float
     box: tuple  # (left, top, right, bottom) in the original image's pixels
     unsure: bool = False
+    #: The piece of the line read as this digit, (left, right, mask) in the columns and
+    #: rows of ``Reading.line``.
+    piece: tuple | None = field(default=None, repr=False, compare=False)
+    #: Which network's reading this is: "classifier" (of the piece), "pair" (the pair
+    #: reader's, of a piece read as two digits: the piece is its half) or "line" (the
+    #: sequence reader's, of the whole line: the piece is where its scores peak).
+    read_by: str = field(default="classifier", repr=False, compare=False)
 
 
 @dataclass
@@ -83,6 +90,20 @@ class Reading:
     marks: list | None = None
     #: More writing stands above or below the line read: another line (``read_lines``).
     other_lines: bool = False
+    #: The line of ink as it was read (``segment.Lattice.small``): the writing's ink in
+    #: [0, 1], turned level, a form's print taken out, ``segment.LINE_HEIGHT`` rows high.
+    line: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def inputs(self) -> np.ndarray:
+        """Each digit's piece as the classifier sees it: (digits, 28, 28), in MNIST form.
+        What it saw, for a digit ``read_by`` the classifier; for a half of a piece the pair
+        reader read as two, that half; for a digit the sequence reader read in the whole
+        line, the ink where its scores for it peak."""
+        if self.line is None or any(d.piece is None for d in self.digits):
+            raise ValueError("this reading does not keep the line it was read from")
+        if not self.digits:
+            return np.zeros((0, 28, 28), np.float32)
+        return np.stack([piece_image(self.line, d.piece).reshape(28, 28) for d in self.digits])
 
     def spelled(self, flag_unsure: bool = False) -> str:
         """The digits with the marks between them; with ``flag_unsure``, a '?' after
@@ -264,11 +285,11 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     digits = []
     for n, (key, digit, p) in enumerate(chosen):
         # a Piece of its own where the sequence reader alone read it (``sequence.spelled``)
-        piece = key if isinstance(key, Piece) else lat.pieces[key]
-        if not isinstance(key, Piece) and sum(k == key for k, _, _ in chosen) == 2:  # a pair: its halves
-            piece = _half(piece, first=n == 0 or chosen[n - 1][0] != key)
+        piece, by = (key, "line") if isinstance(key, Piece) else (lat.pieces[key], "classifier")
+        if by != "line" and sum(k == key for k, _, _ in chosen) == 2:  # a pair: its halves
+            piece, by = _half(piece, first=n == 0 or chosen[n - 1][0] != key), "pair"
         conf = float(p[digit])
-        digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence))
+        digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence, tuple(piece), by))
     confidence = 0.0 if off_length else float(np.prod([d.confidence for d in digits]))
     measures = evidence(lat.n_nodes, read, keys, s,
                         readings(lat, s.screened) if s.screened is not None else None)
@@ -281,7 +302,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if forced or off_length:  # (not features of the calibration: it caps them, FORCED)
         measures["forced" if forced else "off_length"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
-                      other_lines=lat.seen is not None and lat.seen.other_lines)
+                      other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
     if marks:
         centres = [(d.box[0] + d.box[2]) / 2 for d in digits]
         reading.marks = []
