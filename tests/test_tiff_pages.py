@@ -304,7 +304,7 @@ def test_openapi_describes_every_answer_the_api_gives(tmp_path, app):
     for operation, query, body in [("predict", "", seven), ("predict", "?activations=true", seven),
                                    ("predict", "", forms), ("read", "", seven),
                                    ("read", "?lines=true", seven), ("read", "?length=3&marks=true", seven),
-                                   ("read", "", forms)]:
+                                   ("read", "", forms), ("read", "?inputs=true&lines=true", forms)]:
         status, _, answer = call(app, "POST", f"/api/{operation}{query}", body)
         assert status == 200
         jsonschema.validate(schema(f"/api/{operation}"), json.loads(answer))

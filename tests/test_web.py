@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -224,7 +225,14 @@ def test_read_and_model(client):
 
     response = client.post("/api/read", content=png(number, size=(360, 200)))
     assert response.status_code == 200 and response.json()["text"] == "71"
-    assert "marks" not in response.json()
+    assert "marks" not in response.json() and "input" not in response.json()["digits"][0]
+    # what the page shows under "what the network saw": each digit's 28x28 piece
+    digits = client.post("/api/read?inputs=true", content=png(number, size=(360, 200))).json()["digits"]
+    from digitnet.pretrained import resolve_model
+
+    pieces = np.array([d["input"] for d in digits])
+    assert pieces.shape == (2, 784) and [d["read_by"] for d in digits] == ["classifier"] * 2
+    assert resolve_model(None).predict(pieces).tolist() == [7, 1]
 
     def decimal(d):
         number(d)
@@ -415,6 +423,24 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
             page.wait_for_function("document.getElementById('confidence').textContent"
                                    ".startsWith('no reading of that many digits')", timeout=15_000)
             assert page.locator("#answer").text_content() == "7"
+
+            # a number read from the pad: each digit's box drawn over the drawing
+            inked = ("(() => { const c = document.getElementById('boxes');"
+                     " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                     " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; })()")
+            assert page.evaluate(inked) > 100
+            lit = ("(() => { const c = document.getElementById('seen');"
+                   " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                   " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; })()")
+            assert page.evaluate(lit) > 50  # the digit's 28x28 piece, as the classifier saw it
+            page.click("#clear")
+            assert page.evaluate(inked) == 0
+            # not over the pad for an uploaded picture: its boxes are in its own pixels
+            page.set_input_files("#file", files=[{"name": "710b.png", "mimeType": "image/png",
+                                                  "buffer": png(seven_one_zero, size=(400, 200))}])
+            page.wait_for_function("document.getElementById('answer').textContent === '710'",
+                                   timeout=15_000)
+            assert page.evaluate(inked) == 0
             browser.close()
     finally:
         server.terminate()

@@ -48,7 +48,11 @@ DIGIT_ANSWER = {"type": "object", "required": ["digit", "confidence", "probabili
 NUMBER_ANSWER = {"type": "object", "required": ["text", "confidence", "digits", "rejected"], "properties": {
     "text": {"type": "string"}, "confidence": _NUMBER, "rejected": {"type": "boolean"},
     "digits": {"type": "array", "items": {"type": "object", "properties": {
-        "digit": {"type": "integer"}, "confidence": _NUMBER, "box": _BOX, "unsure": {"type": "boolean"}}}},
+        "digit": {"type": "integer"}, "confidence": _NUMBER, "box": _BOX, "unsure": {"type": "boolean"},
+        "input": {"type": "array", "items": _NUMBER, "minItems": 784, "maxItems": 784,
+                  "description": "with inputs=true: the digit's piece in 28x28 as the classifier sees it"},
+        "read_by": {"type": "string", "enum": ["classifier", "pair", "line"],
+                    "description": "with inputs=true: which network read the digit"}}}},
     "marks": {"type": "array", "items": {"type": "object", "properties": {
         "mark": {"type": "string"}, "after": {"type": "integer"}, "box": _BOX}}},
     "other_lines": {"type": "boolean"}, "forced": {"type": "boolean"}, "off_length": {"type": "boolean"}}}
@@ -223,21 +227,26 @@ def _read(service: Service):
     from ..errors import DigitnetError
     from ..read import read_lines, read_number
 
-    def read_calibrated(body, min_confidence, marks, lines, length=None):
+    def read_calibrated(body, min_confidence, marks, lines, length=None, inputs=False):
         def said(reading):
             reading = service.calibration.reading(reading, min_confidence)
-            return {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
+            out = {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
+            if inputs:  # what the page shows under "what the network saw"
+                for d, digit, x in zip(out["digits"], reading.digits, reading.inputs()):
+                    d["input"] = np.round(x.ravel().astype(np.float64), 3).tolist()
+                    d["read_by"] = digit.read_by
+            return out
 
         if lines:
             return {"lines": [said(r) for r in read_lines(body, service.read_model, marks=marks)]}
         return said(read_number(body, service.read_model, marks=marks, length=length))
 
-    def read_pages(document, min_confidence, marks, lines, length):
+    def read_pages(document, min_confidence, marks, lines, length, inputs):
         out = []
         for page in document:
             try:
                 out.append({"page": page.number,
-                            **read_calibrated(page, min_confidence, marks, lines, length)})
+                            **read_calibrated(page, min_confidence, marks, lines, length, inputs)})
             except DigitnetError as e:  # this page's answer says it; the others are read
                 out.append(page_failure(page, e))
         return {"pages": out}
@@ -252,7 +261,11 @@ def _read(service: Service):
             length: int | None = Query(None, ge=1, le=20, description=(
                 "the number has this many digits (a postcode): a reading of another length is "
                 "replaced by the best of this length, its confidence at most 0.4; where there is "
-                "none, it stands with confidence 0"))):
+                "none, it stands with confidence 0")),
+            inputs: bool = Query(False, description=(
+                "also send, for each digit, its piece in 28x28 as the classifier sees it "
+                "(`input`, row by row) and which network read it (`read_by`: the classifier, "
+                "the pair reader of a piece read as two digits, or the reader of the whole line)"))):
         if service.unfit_to_read:
             raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
                                 f"this server's model has {service.unfit_to_read}")
@@ -262,9 +275,11 @@ def _read(service: Service):
         body = await image_body(request, service.body_timeout)
         document = await document_pages(service, body)
         if document is not None and len(document) > 1:  # each page answered
-            return await service.off_the_loop(read_pages, document, min_confidence, marks, lines, length)
+            return await service.off_the_loop(read_pages, document, min_confidence, marks, lines, length,
+                                              inputs)
         source = document[0] if document else body
-        return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines, length)
+        return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines, length,
+                                          inputs)
 
     return read
 

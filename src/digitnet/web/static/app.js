@@ -2,6 +2,7 @@
 const pad = document.getElementById("pad");
 const ctx = pad.getContext("2d");
 const seen = document.getElementById("seen");
+const boxes = document.getElementById("boxes");   // over the pad: the digits of a number read
 let drawing = false, dirty = false, busy = false, last = null;
 let latest = 0;   // number of the latest request: answers to earlier ones are stale
 
@@ -13,11 +14,13 @@ function clearPad() {
   clearDetails();
 }
 
-// the bars, the 28x28 input and the layers: only a digit's answer has them
+// the bars, the 28x28 input and the layers: only a digit's answer has them; the boxes
+// over the pad only a number's read from it
 function clearDetails() {
   document.getElementById("bars").innerHTML = "";
   document.getElementById("layers").innerHTML = "";
   seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
+  boxes.getContext("2d").clearRect(0, 0, boxes.width, boxes.height);
 }
 
 function point(e) {
@@ -48,20 +51,20 @@ half.width = pad.width / 2; half.height = pad.height / 2;
 function send(blob) {
   dirty = false;
   if (blob) return post(blob);
-  if (document.getElementById("number-mode").checked) return pad.toBlob(post, "image/png");
+  if (document.getElementById("number-mode").checked) return pad.toBlob(b => post(b, true), "image/png");
   const c = half.getContext("2d");
   c.imageSmoothingQuality = "high";
   c.drawImage(pad, 0, 0, half.width, half.height);
   half.toBlob(post, "image/png");
 }
 
-async function post(blob) {
+async function post(blob, fromPad = false) {
   busy = true;
   const mine = ++latest;
   const number = document.getElementById("number-mode").checked;
   const length = parseInt(document.getElementById("length").value, 10);
   const url = !number ? "/api/predict?activations=true"
-    : length >= 1 && length <= 20 ? `/api/read?length=${length}` : "/api/read";
+    : length >= 1 && length <= 20 ? `/api/read?inputs=true&length=${length}` : "/api/read?inputs=true";
   let answer = null, result = null;
   try {
     answer = await fetch(url, { method: "POST", body: blob, headers: { "Content-Type": blob.type || "application/octet-stream" } });
@@ -82,7 +85,7 @@ async function post(blob) {
     return;
   }
   if (result.pages) return showPages(result.pages, number);
-  number ? showNumber(result) : showDigit(result);
+  number ? showNumber(result, fromPad) : showDigit(result);
 }
 
 // a document of several pages (a multi-page TIFF, a PDF): each page's answer in turn
@@ -129,7 +132,7 @@ function showDigit(r) {
   });
 }
 
-function showNumber(r) {
+function showNumber(r, fromPad) {
   clearDetails();
   if (!r.text) { show("?", "no digits found"); return; }
   // the confidence is calibrated: the chance that the whole number is right
@@ -137,6 +140,29 @@ function showNumber(r) {
   const said = r.off_length ? `no reading of that many digits: ${sure}`
     : r.forced ? `${sure}: read at the length asked, check it` : r.rejected ? `${sure}: too unsure to accept` : sure;
   show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), r.other_lines ? `${said}; more lines above or below, not read` : said);
+  if (fromPad) drawBoxes(r.digits);   // the boxes are in the pad's pixels: it was sent whole
+  if (r.digits.every(d => d.input)) paintInputs(r.digits);
+}
+
+// each digit's 28x28 piece, as the classifier sees it, side by side (2 columns apart)
+function paintInputs(digits) {
+  const n = digits.length, w = 30 * n - 2, row = new Array(28 * w).fill(0);
+  digits.forEach((d, k) => {
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) row[y * w + 30 * k + x] = d.input[y * 28 + x];
+  });
+  paint(seen, row, 28, w, Math.max(1, Math.min(4, Math.floor(360 / w))));
+}
+
+// each digit's box and the digit read in it, over the drawing: which strokes made which digit
+function drawBoxes(digits) {
+  const c = boxes.getContext("2d");
+  c.lineWidth = 2; c.font = "bold 18px system-ui, sans-serif"; c.textBaseline = "bottom";
+  digits.forEach(d => {
+    const [left, top, right, bottom] = d.box;
+    c.strokeStyle = c.fillStyle = d.unsure ? "#d9480f" : "#2f6fed";
+    c.strokeRect(left + 0.5, top + 0.5, right - left, bottom - top);
+    c.fillText(d.unsure ? d.digit + "?" : String(d.digit), left + 2, Math.max(18, top - 2));
+  });
 }
 
 function paint(canvas, values, h, w, scale) {
