@@ -95,3 +95,25 @@ def test_glare_pictures_are_brightened_photos_made_the_same_every_time():
     alpha[40:60, 90:110] = 1.0
     reflection = bench_glare._reflection(rng, alpha, "sheen")
     assert 0.25 <= reflection.max() < 0.6 and reflection.min() < 0.01  # a band, not everywhere
+
+
+def test_number_errors_makes_the_generators_pictures_with_each_digits_ink_apart():
+    # benchmarks/number_errors.py sorts the number errors by what the generator did to the
+    # digits: its pictures must be the generator's own, to the bit
+    from benchmarks import number_errors
+
+    x, y = _bars()
+    x[1] = np.roll(x[1].reshape(28, 28), 5, axis=1).ravel()  # three bars, not all alike
+    for family in ("apart", "touching", "num-photo", "num-hard"):
+        for index in range(3):
+            data, label, rows, own, joined = number_errors.layers(family, "test", index, x, y)
+            assert (data, label) == realworld.make(family, "test", index, x, y)
+            assert len(rows) == len(own) == len(label) and own.max() <= 1
+            assert not joined or family != "apart"
+    one = np.zeros((2, 30, 60), np.float32)
+    one[:, 5:25, 10:14] = 1.0  # two bars, one drawn over the other
+    assert number_errors.visible(one).max() == 0
+    one[1] = np.roll(one[1], 30, axis=1)  # apart
+    assert number_errors.visible(one).min() == 1
+    one[1] = np.roll(one[0], 5, axis=1)  # beside it, a stroke's width away
+    assert number_errors.visible(one).max() < 0.5

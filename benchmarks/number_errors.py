@@ -1,0 +1,192 @@
+"""What the number errors on `realworld`'s pictures are: a digit hidden under its
+neighbour, a digit that reads as another as it is written, or neither (issue 23).
+
+    python -m benchmarks.number_errors --split validation [--first 0] [--n 200]
+        [--families apart,touching,num-photo] [--sheet errors.png]
+
+Each number picture of ``benchmarks/realworld.py`` is made again with each digit's ink
+kept apart (``layers``: the generator's own steps, checked to give its picture to the
+bit), and read as ``digitnet read`` reads it. For each digit: how much of its ink lies
+under the other digits' (a digit more than half under its neighbours is *hidden*: the
+generator slid it into them or along their strokes), and whether the shipped ensemble reads the MNIST digit
+it was drawn from, alone, as its label (if not, it *reads as another as written*). A
+number with neither is *readable*: every digit visible and, alone, read right. The table
+gives each family's exact readings, and on its readable numbers alone, and sorts the
+errors: a digit hidden, else a digit that reads as another, else a touching pair joined
+by the generator's pen stroke (level, into the next digit's middle), else none; ``--sheet``
+draws the misread pictures, each with its label and reading, and what was wrong with
+its digits. The labels are the generator's: the frozen sets' ceiling, not a human's.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from benchmarks import realworld as rw
+
+#: A digit with less than this share of its ink outside its neighbours' is hidden.
+VISIBLE = 0.5
+
+
+def layers(family: str, split: str, index: int, x: np.ndarray, y: np.ndarray):
+    """Number picture ``index`` of ``family``, its digits' ink apart: (picture bytes, label,
+    the MNIST rows of its digits, each digit's alpha on the page, whether a pen's stroke
+    joins its touching pair). ``realworld.make``'s
+    and ``number_ink``'s steps, drawn by the same generator."""
+    rng = rw.generator(split, family, index)
+    k = int(rng.integers(2, 7))
+    idx = rng.integers(0, len(y), k)
+    touch = family == "touching" or (family != "apart" and rng.random() < 0.5)
+    rows = x[idx]
+    # number_ink, each digit's region kept
+    height = rng.uniform(36, 64)
+    level, slant = rng.uniform(0.3, 0.5), rng.uniform(-0.15, 0.25)
+    inks = [rw.pen_ink(r, height * rng.uniform(0.85, 1.05), rng, (level, level + 0.05), 0.05, slant)
+            for r in rows]
+    pair = int(rng.integers(0, len(rows) - 1)) if touch else -1
+    tops = [int(rng.integers(0, 6)) + int(height * 1.05 - a.shape[0]) // 2 for a in inks]
+    page_h = int(height * 1.05) + 8
+    lefts = [0]
+    for i in range(1, len(inks)):
+        prev, cur = inks[i - 1], inks[i]
+        if i - 1 == pair and rng.random() < 0.6:
+            lefts.append(lefts[-1] + rw._touching_offset(prev, tops[i - 1], cur, tops[i],
+                                                         int(rng.integers(1, 5))))
+        else:
+            lefts.append(lefts[-1] + prev.shape[1] + int(height * rng.uniform(0.08, 0.4)))
+    shift = -min(lefts)
+    width = max(left + a.shape[1] for left, a in zip(lefts, inks)) + shift
+    page = np.zeros((page_h + 2, width), np.float32)
+    own = np.zeros((len(inks), *page.shape), np.float32)
+    for n, (left, top, a) in enumerate(zip(lefts, tops, inks)):
+        region = page[top:top + a.shape[0], left + shift:left + shift + a.shape[1]]
+        own[n, top:top + region.shape[0], left + shift:left + shift + region.shape[1]] = a[:region.shape[0]]
+        np.maximum(region, a[:region.shape[0]], out=region)
+    joined = touch and not rw._touches(page, lefts, shift, inks, pair)
+    if joined:  # (own keeps the digits alone: the joining stroke is no digit's)
+        rw._join(page, inks, lefts, tops, shift, pair, rng)
+    label = "".join(str(int(d)) for d in y[idx])
+    if family in ("apart", "touching"):
+        data = rw.scan(page, rng)
+    else:
+        conditions = rw._hard_conditions(rng) if family == "num-hard" else {}
+        data = rw.photo(page, rng, digit_fraction=(0.12, 0.3), **conditions)
+    return data, label, rows, own, joined
+
+
+def visible(own: np.ndarray) -> np.ndarray:
+    """Each digit's share of its ink (alpha > 0.5) farther than a stroke's width from
+    another digit's: a 1 drawn along an 8's side, its ink beside the 8's rather than on it,
+    is as lost in the 8 as one drawn over it."""
+    ink = own > 0.5
+    shares = []
+    for n in range(len(ink)):
+        others = np.delete(ink, n, axis=0).any(axis=0)
+        near = _grown(others, _stroke_width(ink[n]))
+        shares.append(1 - (ink[n] & near).sum() / max(1, ink[n].sum()))
+    return np.array(shares)
+
+
+def _stroke_width(mask: np.ndarray) -> int:
+    """About a stroke's width in pixels: twice the area over the perimeter."""
+    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    return max(1, round(2 * mask.sum() / max(1, mask.sum() - inner.sum())))
+
+
+def _grown(mask: np.ndarray, r: int) -> np.ndarray:
+    """``mask`` grown by ``r`` pixels (a square)."""
+    out = mask.copy()
+    for _ in range(r):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="validation", choices=("validation", "test"))
+    parser.add_argument("--first", type=int, default=0, help="the first picture's index")
+    parser.add_argument("--n", type=int, default=200, help="pictures a family")
+    parser.add_argument("--families", default="apart,touching,num-photo")
+    parser.add_argument("--sheet", help="draw the misread pictures into this PNG")
+    args = parser.parse_args(argv)
+
+    import digitnet
+    from digitnet.errors import ImageError
+    from digitnet.pretrained import resolve_model
+
+    x, y = rw.digits_of(args.split)
+    model = resolve_model(None)
+    print(f"| family ({args.split}, pictures {args.first}-{args.first + args.n - 1}) | exact | "
+          "readable numbers | exact on them | errors: a digit hidden | reads as another "
+          "as written | a pair joined by a stroke | none of these |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    wrong, totals = [], np.zeros(4, int)  # pictures, right, readable, right of those
+    for family in args.families.split(","):
+        right = readable = right_readable = 0
+        kinds = {"hidden": 0, "as written": 0, "joined": 0, "neither": 0}
+        for index in range(args.first, args.first + args.n):
+            data, label, rows, own, joined = layers(family, args.split, index, x, y)
+            expected, _ = rw.make(family, args.split, index, x, y)
+            assert data == expected, f"{family} {index}: not the generator's picture"
+            hidden = visible(own) < VISIBLE
+            alone = model.predict(rows) != np.array([int(c) for c in label])
+            ok = not hidden.any() and not alone.any()
+            try:
+                text = digitnet.read_number(data).text
+            except ImageError:
+                text = ""
+            readable += ok
+            right += text == label
+            right_readable += ok and text == label
+            if text != label:
+                kind = ("hidden" if hidden.any() else "as written" if alone.any()
+                        else "joined" if joined else "neither")
+                kinds[kind] += 1
+                wrong.append((family, index, data, label, text, kind))
+        print(f"| {family} | {100 * right / args.n:.1f}% | {readable} | "
+              f"{100 * right_readable / max(1, readable):.1f}% | {kinds['hidden']} | "
+              f"{kinds['as written']} | {kinds['joined']} | {kinds['neither']} |", flush=True)
+        totals += (args.n, right, readable, right_readable)
+    print(f"| all | {100 * totals[1] / totals[0]:.2f}% ({totals[1]} of {totals[0]}) | {totals[2]} | "
+          f"{100 * totals[3] / max(1, totals[2]):.2f}% ({totals[3]}) | | | | |")
+    if args.sheet:
+        sheet(wrong, args.sheet)
+        print(f"wrote {args.sheet}")
+    return 0
+
+
+def sheet(wrong, out, per_row=3, high=80):
+    """The misread pictures cropped to their writing, with label, reading and kind."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageOps
+
+    cells = []
+    for family, index, data, label, text, kind in wrong:
+        picture = ImageOps.autocontrast(Image.open(io.BytesIO(data)).convert("L"))
+        box = picture.point(lambda v: 255 if v < 110 else 0).getbbox() or (0, 0, *picture.size)
+        box = (max(0, box[0] - 8), max(0, box[1] - 8), min(picture.width, box[2] + 8),
+               min(picture.height, box[3] + 8))
+        crop = picture.crop(box)
+        crop = crop.resize((max(1, round(crop.width * high / crop.height)), high))
+        cells.append((crop, f"{family} {index}: {label} read {text or '(nothing)'}; {kind}"))
+    width = max([300] + [c.width + 10 for c, _ in cells])
+    rows = max(1, -(-len(cells) // per_row))
+    page = Image.new("L", (per_row * width, rows * (high + 24)), 255)
+    draw = ImageDraw.Draw(page)
+    for k, (crop, said) in enumerate(cells):
+        at = ((k % per_row) * width + 4, (k // per_row) * (high + 24))
+        draw.text(at, said, fill=0)
+        page.paste(crop, (at[0], at[1] + 16))
+    page.save(out, optimize=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
