@@ -211,8 +211,18 @@ def test_batch_mode_sends_a_local_document_s_pages_undrawn(tmp_path):
     assert [(i.name, type(i.data).__name__) for i in local] == [(f"{forms}:1", "Page"),
                                                                  (f"{forms}:2", "Page")]
     assert all(i.data.source == forms for i in local)
+    # an archive's document: written to a file of this process's once, its pages drawn by
+    # the workers too (they were drawn here, one after another, before the workers read)
+    from digitnet.batch import sources
+
     member = list(expand([str(tmp_path / "a.zip")]))
-    assert [type(i.data) for i in member] == [bytes, bytes]  # not the whole PDF for every page
+    assert [(i.name, type(i.data).__name__) for i in member] == [
+        (f"{tmp_path / 'a.zip'}/in/forms.pdf:1", "Page"), (f"{tmp_path / 'a.zip'}/in/forms.pdf:2", "Page")]
+    spooled = member[0].data.source
+    assert member[1].data.source == spooled and Path(spooled).parent == Path(sources._SPOOL[0])
+    assert Path(spooled).read_bytes() == Path(forms).read_bytes()
+    assert member[1].data.label == f"{tmp_path / 'a.zip'}/in/forms.pdf:2"  # named as in the archive
+    assert np.array_equal(np.asarray(member[1].data.image()), np.asarray(local[1].data.image()))
 
 
 def test_a_document_at_a_url_is_read_page_by_page(tmp_path):
@@ -222,7 +232,15 @@ def test_a_document_at_a_url_is_read_page_by_page(tmp_path):
     fsspec.filesystem("memory").pipe("/pages-test/forms.tif", Path(forms).read_bytes())
     inputs = list(expand(["memory://pages-test/forms.tif"]))
     assert [i.name for i in inputs] == ["memory://pages-test/forms.tif:1", "memory://pages-test/forms.tif:2"]
-    assert all(isinstance(i.data, bytes) for i in inputs)
+    assert all(isinstance(i.data, decode.Page) for i in inputs)
+    assert Path(inputs[0].data.source).read_bytes() == Path(forms).read_bytes()
+    one = tiff(tmp_path / "one.tif", [1])  # one picture: its bytes, nothing written
+    fsspec.filesystem("memory").pipe("/pages-test/one.tif", Path(one).read_bytes())
+    from digitnet.batch import sources
+
+    before = sorted(Path(sources._SPOOL[0]).iterdir())
+    assert [type(i.data) for i in expand(["memory://pages-test/one.tif"])] == [bytes]
+    assert sorted(Path(sources._SPOOL[0]).iterdir()) == before
 
 
 def test_a_page_that_cannot_be_read_is_named_by_its_number(tmp_path, capsys, monkeypatch):
@@ -350,3 +368,19 @@ def test_a_damaged_page_is_one_error_and_the_document_still_reads(tmp_path):
     with pytest.raises(ImageError, match=r"forms.tif:2: not a readable page"):
         second.image()
     assert np.asarray(first.image()).mean() < 250  # the file opened again, page 1 read
+
+
+def test_a_local_documents_pages_go_to_a_remote_cluster_drawn(tmp_path):
+    # a remote cluster's workers were sent the pages of a local TIFF as its path: not on
+    # their disk, every page would be "no such file" there
+    from digitnet.batch.dask import _with_bytes
+    from digitnet.batch.sources import Input, SourceError
+
+    path = tmp_path / "forms.tif"
+    first, second = decode.pages(tiff(path, [0, 1]))
+    sent = _with_bytes(Input("forms.tif:2", second))
+    assert isinstance(sent.data, bytes)
+    assert np.array_equal(np.asarray(decode.open_image(sent.data)), np.asarray(second.image()))
+    path.unlink()  # gone before it is sent: that page's row says so
+    gone = _with_bytes(Input("forms.tif:1", first)).data
+    assert isinstance(gone, SourceError) and gone.message.startswith(f"{path}:1: not a readable page")

@@ -199,7 +199,19 @@ def _received(sent) -> list[list[Result]]:
 
 
 def _with_bytes(item: Input) -> Input:
+    """``item`` with a local file's bytes, or a local document's page drawn, in place of
+    its path: what a worker on another machine can read."""
+    from ..data.frontend.decode import Page
+
     name, data = item
+    if isinstance(data, Page) and isinstance(data.source, str):  # (its file is on this disk)
+        from ..errors import ImageError
+        from .sources import SourceError
+
+        try:
+            return Input(name, data.encoded())
+        except ImageError as e:
+            return Input(name, SourceError(str(e)))
     if isinstance(data, str):
         from ..data.preprocess import MAX_BYTES
         from .sources import SourceError

@@ -133,21 +133,49 @@ def _local(name: str, stacks: bool = False) -> Iterator[Input]:
 def pictures(name: str, data: str | bytes) -> Iterator[Input]:
     """``Input(name, data)``, or one input for each page of a multi-page TIFF (a document
     scanner's file) or a PDF, named ``name:1``, ``name:2``... (``frontend.decode.pages``;
-    a PDF of one page is ``name``). A local file's pages are ``Page``s, drawn or decoded
-    by the worker that reads them; the pages of bytes (an archive's member, a URL's
-    file) are drawn here, as the bytes of a picture each (the worker is not sent the whole
-    document for every page)."""
+    a PDF of one page is ``name``). Each page is a ``Page``, drawn or decoded by the
+    worker that reads it; a document given as bytes (an archive's member, a URL's file)
+    is first written to a file of this process's (``spooled``), so that the workers are
+    not sent the whole document for every page, nor wait for this process to draw them
+    all (a worker on another machine gets each page drawn: ``dask._with_bytes``)."""
     if not name.lower().endswith(PAGED_SUFFIXES):
         return iter([Input(name, data)])
-    from ..data.frontend.decode import pages
+    from ..data.frontend.decode import may_be_a_document, pages
 
     def split():
-        found = pages(data, name)
-        if found is None or isinstance(data, str):
-            return found
-        return [page.encoded() for page in found]
+        if isinstance(data, str) or not may_be_a_document(data):
+            return pages(data, name)
+        path = spooled(data, name)
+        try:
+            found = pages(path, name)
+        except BaseException:
+            os.remove(path)
+            raise
+        if found is None:  # one picture: the input is its bytes
+            os.remove(path)
+        return found
 
     return _parts(name, data, split, alone=True)
+
+
+_SPOOL: list[str] = []
+
+
+def spooled(data: bytes, name: str) -> str:
+    """A file holding ``data`` (a document of several pages called ``name``), in a folder
+    of this process's removed when it ends."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if not _SPOOL:
+        _SPOOL.append(tempfile.mkdtemp(prefix="digitnet-documents-"))
+        atexit.register(shutil.rmtree, _SPOOL[0], ignore_errors=True)
+    suffix = os.path.splitext(name)[1].lower()
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=_SPOOL[0])
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
 
 
 def digit_rows(path: str) -> Iterator[Input]:
