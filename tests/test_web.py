@@ -389,6 +389,7 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
             page.wait_for_function("document.getElementById('answer').textContent === '7'",
                                    timeout=15_000)
             assert "sure" in page.locator("#confidence").text_content()
+            assert page.locator("#inside").is_visible()  # the hidden layers of a digit
             sizes = page.evaluate("window.sentSizes")
             assert sizes and {tuple(size) for size in sizes} == {(280, 140)}  # half the pad
             page.screenshot(path=str(tmp_path / "page.png"))
@@ -433,6 +434,7 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
                    " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
                    " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; })()")
             assert page.evaluate(lit) > 50  # the digit's 28x28 piece, as the classifier saw it
+            assert not page.locator("#inside").is_visible()  # no layers shown for a number
             page.click("#clear")
             assert page.evaluate(inked) == 0
             # not over the pad for an uploaded picture: its boxes are in its own pixels

@@ -21,6 +21,7 @@ function clearDetails() {
   document.getElementById("layers").innerHTML = "";
   seen.getContext("2d").clearRect(0, 0, seen.width, seen.height);
   boxes.getContext("2d").clearRect(0, 0, boxes.width, boxes.height);
+  document.getElementById("inside").hidden = true;   // a digit's answer shows it again
 }
 
 function point(e) {
@@ -113,6 +114,7 @@ function showDigit(r) {
       `<span>${d}</span><div class="bar${d === r.digit ? " top" : ""}" style="width:${(100 * p).toFixed(1)}%"></div><span>${(100 * p).toFixed(1)}%</span>`);
   });
   paint(seen, r.input, 28, 28, 4);
+  document.getElementById("inside").hidden = !(r.activations || []).length;
   const layers = document.getElementById("layers");
   layers.innerHTML = "";
   (r.activations || []).forEach((layer, i) => {
