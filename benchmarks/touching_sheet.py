@@ -32,8 +32,8 @@ def read_sheet(validation, out):
     from PIL import Image
 
     import digitnet
-    from digitnet.cli.read import save_reading
     from digitnet.data.touching import touching_number
+    from digitnet.read import drawn
 
     pictures = []
     with tempfile.TemporaryDirectory() as folder:
@@ -42,8 +42,8 @@ def read_sheet(validation, out):
             digits = rng.integers(0, len(validation.y), 5)
             reading = digitnet.read_number(touching_number(validation.x[digits], rng)[0])
             print(f"seed {seed}: written {''.join(map(str, validation.y[digits]))}, read {reading.text}")
-            save_reading(reading, os.path.join(folder, f"{seed}.png"))
-            pictures.append(Image.open(os.path.join(folder, f"{seed}.png")).convert("RGB"))
+            drawn.save([reading], os.path.join(folder, f"{seed}.read.png"))
+            pictures.append(Image.open(os.path.join(folder, f"{seed}.read.png")).convert("RGB"))
     sheet = Image.new("RGB", (max(p.width for p in pictures), sum(p.height for p in pictures)), "white")
     for n, picture in enumerate(pictures):
         sheet.paste(picture, (0, sum(p.height for p in pictures[:n])))

@@ -554,6 +554,48 @@ def test_cli_read_save_input_draws_what_was_read(model, tmp_path, capsys):
     assert not (tmp_path / "r.csv").exists()
 
 
+def test_cli_read_review_keeps_the_rejected_numbers_drawn(tmp_path, capsys):
+    # an operator's queue for people to key in: the rejected numbers, drawn as read
+    from digitnet.batch import read_many
+    from digitnet.read.drawn import review_name
+
+    number, envelope = tmp_path / "number.png", tmp_path / "envelope.png"
+    handwritten(SEVEN_ONE_ZERO).save(number)
+    two_lines().save(envelope)
+    review = tmp_path / "review"
+    assert main(["read", str(number), "--review", str(review)]) == 0  # sure: not kept
+    assert list(review.iterdir()) == []
+    assert main(["read", str(number), str(envelope), "--lines", "--review", str(review),
+                 "--min-confidence", "1"]) == 0
+    assert "rejected" in capsys.readouterr().out
+    kept = {review_name(str(number)), review_name(str(envelope)),
+            review_name(str(envelope)).replace(".read.png", ".line2.read.png")}
+    assert {p.name for p in review.iterdir()} == kept
+    for p in review.iterdir():
+        p.unlink()
+    rows = tmp_path / "rows.csv"  # batch mode: the workers keep them
+    assert main(["read", str(number), str(envelope), "--out", str(rows), "--jobs", "2", "--quiet",
+                 "--review", str(review), "--min-confidence", "1"]) == 0
+    assert {p.name for p in review.iterdir()} == {review_name(str(number)), review_name(str(envelope))}
+    with Image.open(review / review_name(str(number))) as drawn:
+        assert drawn.size[0] > 300
+    for p in review.iterdir():
+        p.unlink()
+    results = list(read_many([str(number)], review=review, min_confidence=1))
+    assert results[0].answer == "710" and [p.name for p in review.iterdir()] == [review_name(str(number))]
+
+
+def test_review_names_are_safe_and_tell_inputs_of_one_name_apart():
+    from digitnet.read.drawn import review_name
+
+    a, b = review_name("scans/a/x.png"), review_name("scans/b/x.png")
+    assert a != b and a.startswith("x.png-") and b.endswith(".read.png")
+    assert review_name("forms.tif:2").startswith("forms.tif_2-")
+    assert review_name("s3://bucket/in/x y?.png").startswith("x_y_.png-")
+    assert review_name("archive.zip/in/../../etc/passwd").startswith("passwd-")
+    assert review_name("...").startswith("input-") and "/" not in review_name("a/")
+
+
 @pytest.mark.filterwarnings("error")
 def test_ink_of_specks_alone_holds_no_candidates_and_no_numpy_warning():
     # a crop of a photo with specks alone (read --lines reads such crops): NumPy warned

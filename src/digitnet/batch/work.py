@@ -10,6 +10,7 @@ computed in; the chunks, not the workers, fix the batches.)
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,7 @@ class Task:
     marks: bool = False  # read only: points, commas, dashes, spaces in the text
     lines: bool = False  # read only: every line, the answers joined by spaces
     length: int | None = None  # read only: the number of digits each number has
+    review: str | None = None  # read only: a folder for the rejected numbers, drawn
     batch_size: int = 256
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
@@ -285,13 +287,17 @@ def _read(network, task, item: Input) -> Result:
         if task.lines:  # one row: the lines top to bottom, the chance that all are right
             readings = [calibration.reading(r, task.min_confidence)
                         for r in read_lines(data, network, marks=task.marks)]
-            return Result(name, " ".join(r.text for r in readings),
-                          float(np.prod([r.confidence for r in readings])))
-        reading = calibration.reading(read_number(data, network, marks=task.marks, length=task.length),
-                                      task.min_confidence)
+        else:
+            readings = [calibration.reading(read_number(data, network, marks=task.marks,
+                                                        length=task.length), task.min_confidence)]
+        confidence = float(np.prod([r.confidence for r in readings]))
+        if task.review and confidence < task.min_confidence:  # for a person to key in
+            from ..read import drawn
+
+            drawn.save(readings, os.path.join(task.review, drawn.review_name(name)))
     except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
         return Result(name, None, 0.0, _named(name, data, e))
-    return Result(name, reading.text, reading.confidence)
+    return Result(name, " ".join(r.text for r in readings), confidence)
 
 
 def _named(name, data, error):

@@ -52,18 +52,24 @@ def add_parser(sub):
                    "classifier sees it, marked 'pair' or 'line' where the pair reader or the "
                    "reader of the whole line read it (with --lines, a picture a line: "
                    "<name>.read.png, <name>.line2.read.png...)")
+    p.add_argument("--review", metavar="DIR", type=path,
+                   help="save each rejected number (below --min-confidence) drawn as --save-input "
+                   "draws it, for a person to key in, as DIR/<name>-<hash>.read.png (the hash of "
+                   "the input's whole name); in batch mode too, by the workers (a remote "
+                   "cluster's: a folder they share)")
     batchmode.add_options(p, "read")
     return p
 
 
 def run(args):
+    import os
     from pathlib import Path
 
     from ..calibration import for_model
     from ..errors import ImageError
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
-    from ..read import not_a_digit_reader, read_lines, read_number
+    from ..read import drawn, not_a_digit_reader, read_lines, read_number
     from . import EXIT_USAGE, batchmode, fail, shown
     from .predict import _check_writable, _expand, _saved_names, answer, pages_of, report_failure, with_path
 
@@ -77,8 +83,9 @@ def run(args):
         return _batch(args)
     if not args.images:
         fail("no images given (see digitnet read --help)")
-    if args.save_input:
-        _check_writable(args.save_input)
+    for folder in (args.save_input, args.review):
+        if folder:
+            _check_writable(folder)
     paths = list(_expand(args.images))  # a folder stands for its images, as in predict
     if not paths:
         fail("no images found in " + " ".join(map(shown, args.images)))
@@ -113,9 +120,9 @@ def run(args):
             continue
         answers = [{**r.as_dict(), "rejected": r.confidence < args.min_confidence} for r in readings]
         if file:
-            for n, reading in enumerate(readings):
-                save_reading(reading, file if n == 0 else
-                             f"{file[:-len('.read.png')]}.line{n + 1}.read.png")
+            drawn.save(readings, file)
+        if args.review and any(r.confidence < args.min_confidence for r in readings):
+            drawn.save(readings, os.path.join(args.review, drawn.review_name(path)))
         if args.json:
             print(json.dumps({"path": path, "lines": answers} if args.lines
                              else {"path": path, **answers[0]}))
@@ -133,63 +140,18 @@ def run(args):
 
 
 def _batch(args):
+    import os
+
     from ..batch import READ_BATCH
     from ..batch.work import Task
     from . import batchmode
 
     batchmode.refuse(args, ["--json", "--save-input"])
+    from .predict import _check_writable
+
+    if args.review:
+        _check_writable(args.review)
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
                                     marks=args.marks, lines=args.lines, length=args.length,
+                                    review=args.review and os.path.abspath(args.review),
                                     batch_size=READ_BATCH))
-
-
-#: How ``save_reading`` draws: the line at SCALE times, each digit's input at INPUT_SCALE
-#: times, boxes of digits as sure as --min-confidence in SURE, others in UNSURE.
-SCALE, INPUT_SCALE, MARGIN = 2, 3, 8
-SURE, UNSURE = (0, 110, 220), (220, 60, 0)
-
-
-def save_reading(reading, file):
-    """Save what ``reading`` read as a PNG: its line of ink as the readers saw it, dark on
-    white, each digit's box and digit over it, under it each digit's piece as the
-    classifier sees it (``Reading.inputs``) with the digit, its confidence and, where
-    another network read it, which ("pair", "line"), and last the number read."""
-    import numpy as np
-    from PIL import Image, ImageDraw, ImageFont
-
-    from ..io import atomic_write
-
-    line = reading.line
-    try:
-        font = ImageFont.load_default(size=16)
-    except TypeError:  # (Pillow before 10.1: one size)
-        font = ImageFont.load_default()
-    side = 28 * INPUT_SCALE  # a digit's input, drawn
-    cell = side + MARGIN
-    width = max(line.shape[1] * SCALE, len(reading.digits) * cell) + 2 * MARGIN
-    top = MARGIN + 20  # the digits' readings above their boxes
-    below = top + line.shape[0] * SCALE + MARGIN
-    picture = Image.new("RGB", (width, below + cell + 44), "white")
-    ink = Image.fromarray(np.round(255 * (1 - np.clip(line, 0, 1))).astype(np.uint8), "L")
-    picture.paste(ink.resize((line.shape[1] * SCALE, line.shape[0] * SCALE), Image.Resampling.NEAREST),
-                  (MARGIN, top))
-    draw = ImageDraw.Draw(picture)
-    for k, (d, x) in enumerate(zip(reading.digits, reading.inputs())):
-        colour = UNSURE if d.unsure else SURE
-        left, right, mask = d.piece
-        rows = np.flatnonzero(mask.any(axis=1))
-        y0, y1 = (rows[0], rows[-1] + 1) if len(rows) else (0, mask.shape[0])
-        draw.rectangle((MARGIN + left * SCALE, top + y0 * SCALE, MARGIN + right * SCALE - 1,
-                        top + y1 * SCALE - 1), outline=colour, width=2)
-        draw.text((MARGIN + left * SCALE + 2, top + y0 * SCALE - 19), str(d.digit), fill=colour, font=font)
-        seen = Image.fromarray(np.round(255 * (1 - x)).astype(np.uint8), "L")
-        at = MARGIN + k * cell
-        picture.paste(seen.resize((side, side), Image.Resampling.NEAREST), (at, below))
-        draw.rectangle((at - 1, below - 1, at + side, below + side), outline=colour)
-        by = "" if d.read_by == "classifier" else f" {d.read_by}"  # not the classifier's reading
-        draw.text((at, below + side + 3), f"{d.digit} {100 * d.confidence:.0f}%{by}",
-                  fill=colour, font=font)
-    said = f"{reading.spelled(flag_unsure=True)} ({100 * reading.confidence:.1f}%)"
-    draw.text((MARGIN, below + cell + 20), said, fill="black", font=font)
-    with atomic_write(file, suffix=".png") as tmp:
-        picture.save(tmp, format="PNG")
