@@ -359,6 +359,7 @@ SENT_SIZES = """
 window.sentSizes = [];
 const originalFetch = window.fetch;
 window.fetch = async (url, options) => {
+  window.lastUrl = String(url);
   if (options && options.body instanceof Blob) {
     const head = new DataView(await options.body.slice(16, 24).arrayBuffer());
     window.sentSizes.push([head.getUint32(0), head.getUint32(4)]);
@@ -401,22 +402,6 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
                 d.line([(180, 40), (180, 160)], fill=0, width=14)
                 d.ellipse([(250, 40), (330, 160)], outline=0, width=14)
 
-            # a number uploaded in digit mode: the page says to read it as a number
-            page.set_input_files("#file", files=[{"name": "710.png", "mimeType": "image/png",
-                                                  "buffer": png(seven_one_zero, size=(400, 200))}])
-            page.wait_for_function("document.getElementById('confidence').textContent"
-                                   ".includes('several digits')", timeout=15_000)
-
-            # a scanner's TIFF of two pages: each page's answer (it showed "undefined")
-            pages = [Image.open(io.BytesIO(png(seven))), Image.open(io.BytesIO(png(one)))]
-            buffer = io.BytesIO()
-            pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
-            page.set_input_files("#file", files=[{"name": "forms.tif", "mimeType": "image/tiff",
-                                                  "buffer": buffer.getvalue()}])
-            page.wait_for_function("document.getElementById('confidence').textContent === '2 pages'",
-                                   timeout=15_000)
-            assert page.locator("#answer").text_content() == "7 1"
-
             # a number of a known length: no reading of the drawn 7 has 20 digits
             page.check("#number-mode")
             page.fill("#length", "20")
@@ -437,12 +422,44 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
             assert not page.locator("#inside").is_visible()  # no layers shown for a number
             page.click("#clear")
             assert page.evaluate(inked) == 0
-            # not over the pad for an uploaded picture: its boxes are in its own pixels
+
+            # an uploaded picture: shown in the pad, its digits' boxes over it where they are
+            page.fill("#length", "")
             page.set_input_files("#file", files=[{"name": "710b.png", "mimeType": "image/png",
                                                   "buffer": png(seven_one_zero, size=(400, 200))}])
             page.wait_for_function("document.getElementById('answer').textContent === '710'",
                                    timeout=15_000)
-            assert page.evaluate(inked) == 0
+            dark = ("(() => { const c = document.getElementById('pad');"
+                    " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                    " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 100; return n; })()")
+            assert page.evaluate(dark) > 1000 and page.evaluate(inked) > 100
+            # the 7's box starts where the 7 is: the picture (400x200) drawn 1.4 times, 0 and 0 off
+            left = page.evaluate("(() => { const c = document.getElementById('boxes').getContext('2d');"
+                                 " for (let x = 0; x < 560; x++) for (let y = 0; y < 280; y++)"
+                                 " if (c.getImageData(x, y, 1, 1).data[3]) return x; return -1; })()")
+            assert abs(left - 40 * 1.4) < 20, left
+            # read again at a length asked: the picture uploaded, not the pad's copy of it
+            page.fill("#length", "3")
+            page.dispatch_event("#length", "change")
+            page.wait_for_function("window.lastUrl && window.lastUrl.includes('length=3')", timeout=15_000)
+            assert page.evaluate("window.sentSizes.at(-1)") == [400, 200]  # not the pad's 560x280
+            page.uncheck("#number-mode")
+
+            # a number uploaded in digit mode: the page says to read it as a number
+            page.set_input_files("#file", files=[{"name": "710.png", "mimeType": "image/png",
+                                                  "buffer": png(seven_one_zero, size=(400, 200))}])
+            page.wait_for_function("document.getElementById('confidence').textContent"
+                                   ".includes('several digits')", timeout=15_000)
+
+            # a scanner's TIFF of two pages: each page's answer (it showed "undefined")
+            pages = [Image.open(io.BytesIO(png(seven))), Image.open(io.BytesIO(png(one)))]
+            buffer = io.BytesIO()
+            pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+            page.set_input_files("#file", files=[{"name": "forms.tif", "mimeType": "image/tiff",
+                                                  "buffer": buffer.getvalue()}])
+            page.wait_for_function("document.getElementById('confidence').textContent === '2 pages'",
+                                   timeout=15_000)
+            assert page.locator("#answer").text_content() == "7 1"
             browser.close()
     finally:
         server.terminate()

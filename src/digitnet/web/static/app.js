@@ -5,9 +5,14 @@ const seen = document.getElementById("seen");
 const boxes = document.getElementById("boxes");   // over the pad: the digits of a number read
 let drawing = false, dirty = false, busy = false, last = null;
 let latest = 0;   // number of the latest request: answers to earlier ones are stale
+// where the picture last sent lies on the pad, to draw its digits' boxes there: the pad
+// itself, or an uploaded picture drawn into it (its scale and offset); null: not shown
+const PAD = { scale: 1, dx: 0, dy: 0 };
+let uploaded = null;   // the picture uploaded last, while the pad shows it undrawn on
 
 function clearPad() {
   latest++;   // an answer still on its way is for the drawing just wiped
+  uploaded = null;
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, pad.width, pad.height);
   show("?", "draw something");
@@ -36,6 +41,7 @@ pad.addEventListener("pointercancel", () => { drawing = false; });
 
 function stroke(e) {
   const p = point(e);
+  uploaded = null;   // drawn on: the pad is what is read now
   ctx.strokeStyle = "#111"; ctx.lineWidth = 18; ctx.lineCap = "round"; ctx.lineJoin = "round";
   ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
   last = p; dirty = true;
@@ -49,17 +55,17 @@ setInterval(() => { if (dirty && !busy) send(); }, 250);   // update while drawi
 const half = document.createElement("canvas");
 half.width = pad.width / 2; half.height = pad.height / 2;
 
-function send(blob) {
+function send(blob, where = null) {
   dirty = false;
-  if (blob) return post(blob);
-  if (document.getElementById("number-mode").checked) return pad.toBlob(b => post(b, true), "image/png");
+  if (blob) return post(blob, where);
+  if (document.getElementById("number-mode").checked) return pad.toBlob(b => post(b, PAD), "image/png");
   const c = half.getContext("2d");
   c.imageSmoothingQuality = "high";
   c.drawImage(pad, 0, 0, half.width, half.height);
   half.toBlob(post, "image/png");
 }
 
-async function post(blob, fromPad = false) {
+async function post(blob, where = null) {
   busy = true;
   const mine = ++latest;
   const number = document.getElementById("number-mode").checked;
@@ -86,7 +92,7 @@ async function post(blob, fromPad = false) {
     return;
   }
   if (result.pages) return showPages(result.pages, number);
-  number ? showNumber(result, fromPad) : showDigit(result);
+  number ? showNumber(result, where) : showDigit(result);
 }
 
 // a document of several pages (a multi-page TIFF, a PDF): each page's answer in turn
@@ -134,7 +140,7 @@ function showDigit(r) {
   });
 }
 
-function showNumber(r, fromPad) {
+function showNumber(r, where) {
   clearDetails();
   if (!r.text) { show("?", "no digits found"); return; }
   // the confidence is calibrated: the chance that the whole number is right
@@ -142,7 +148,7 @@ function showNumber(r, fromPad) {
   const said = r.off_length ? `no reading of that many digits: ${sure}`
     : r.forced ? `${sure}: read at the length asked, check it` : r.rejected ? `${sure}: too unsure to accept` : sure;
   show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), r.other_lines ? `${said}; more lines above or below, not read` : said);
-  if (fromPad) drawBoxes(r.digits);   // the boxes are in the pad's pixels: it was sent whole
+  if (where) drawBoxes(r.digits, where);   // (the boxes are in the picture's pixels)
   if (r.digits.every(d => d.input)) paintInputs(r.digits);
 }
 
@@ -156,11 +162,11 @@ function paintInputs(digits) {
 }
 
 // each digit's box and the digit read in it, over the drawing: which strokes made which digit
-function drawBoxes(digits) {
+function drawBoxes(digits, where) {
   const c = boxes.getContext("2d");
   c.lineWidth = 2; c.font = "bold 18px system-ui, sans-serif"; c.textBaseline = "bottom";
   digits.forEach(d => {
-    const [left, top, right, bottom] = d.box;
+    const [left, top, right, bottom] = d.box.map((v, i) => (i % 2 ? where.dy : where.dx) + v * where.scale);
     c.strokeStyle = c.fillStyle = d.unsure ? "#d9480f" : "#2f6fed";
     c.strokeRect(left + 0.5, top + 0.5, right - left, bottom - top);
     c.fillText(d.unsure ? d.digit + "?" : String(d.digit), left + 2, Math.max(18, top - 2));
@@ -177,8 +183,27 @@ function paint(canvas, values, h, w, scale) {
 }
 
 document.getElementById("clear").addEventListener("click", clearPad);
-document.getElementById("length").addEventListener("change", () => { dirty = true; });   // the pad read again
-document.getElementById("file").addEventListener("change", e => { if (e.target.files[0]) send(e.target.files[0]); });
+// read again at the length asked: the picture uploaded, or the pad
+document.getElementById("length").addEventListener("change", () => { if (uploaded) upload(uploaded); else dirty = true; });
+document.getElementById("file").addEventListener("change", e => { if (e.target.files[0]) upload(e.target.files[0]); });
+
+// an uploaded picture is shown in the pad, scaled to fit, and sent as it is; a document
+// (a TIFF, a PDF: a browser does not draw them) is sent without being shown
+function upload(file) {
+  const url = URL.createObjectURL(file), img = new Image();
+  img.onload = () => {
+    URL.revokeObjectURL(url);
+    const scale = Math.min(pad.width / img.naturalWidth, pad.height / img.naturalHeight);
+    const where = { scale, dx: (pad.width - img.naturalWidth * scale) / 2, dy: (pad.height - img.naturalHeight * scale) / 2 };
+    latest++;   // an answer for the drawing this replaces is stale
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, pad.width, pad.height);
+    ctx.drawImage(img, where.dx, where.dy, img.naturalWidth * scale, img.naturalHeight * scale);
+    uploaded = file;
+    send(file, where);
+  };
+  img.onerror = () => { URL.revokeObjectURL(url); uploaded = null; send(file); };
+  img.src = url;
+}
 fetch("/api/model").then(r => r.json()).then(m => {
   const acc = m.metrics && m.metrics.test_accuracy ? ` (${(100 * m.metrics.test_accuracy).toFixed(2)}% on the MNIST test set)` : "";
   document.getElementById("model").textContent = `Model: ${m.kind === "ensemble" ? m.members + " networks" : (m.training.recipe || "network")}${acc}. digitnet ${m.digitnet_version}.`;
