@@ -169,7 +169,7 @@ def test_rescoring_chooses_the_chain_the_reader_finds_likely(monkeypatch, says, 
     from types import SimpleNamespace
 
     monkeypatch.setattr(sequence, "_MODEL", [Reader(says)])
-    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    lat = SimpleNamespace(n_nodes=3, groups=[], height=30, small=np.zeros((LINE_HEIGHT, 80), np.float32))
     digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)], weight)
     assert sequence.text(digits) == expected
     assert keys == ([(0, 1), (1, 2)] if expected == "17" else [(0, 2)])
@@ -197,7 +197,7 @@ def test_several_readers_are_a_cascade_when_the_lattice_offers_one_chain(monkeyp
 
     first, other = Counted(first_says), Counted("17")
     monkeypatch.setattr(sequence, "_MODEL", [sequence.Averaged([first, other])])
-    lat = SimpleNamespace(n_nodes=2, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=np.zeros((LINE_HEIGHT, 80), np.float32))
     digits, keys, lead = sequence.rescored(lat, {(0, 1): (5.0, [(7, one_hot(7))])}, [(0, 1)])
     assert first.calls == 1 and other.calls == int(asked)
     if not asked:
@@ -209,7 +209,7 @@ def test_several_readers_are_all_asked_when_the_lattice_offers_several_chains(mo
 
     first, other = Counted("7"), Counted("7")
     monkeypatch.setattr(sequence, "_MODEL", [sequence.Averaged([first, other])])
-    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    lat = SimpleNamespace(n_nodes=3, groups=[], height=30, small=np.zeros((LINE_HEIGHT, 80), np.float32))
     digits, _, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)])
     assert sequence.text(digits) == "7" and first.calls == 1 and other.calls == 1
 
@@ -218,7 +218,7 @@ def test_without_a_sequence_reader_the_lattices_best_chain_is_read(monkeypatch):
     from types import SimpleNamespace
 
     monkeypatch.setattr(sequence, "_MODEL", [None])
-    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    lat = SimpleNamespace(n_nodes=3, groups=[], height=30, small=np.zeros((LINE_HEIGHT, 80), np.float32))
     digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)])
     assert sequence.text(digits) == "7" and keys == [(0, 2)] and lead is None
 
@@ -382,7 +382,7 @@ def test_the_aligned_chain_pays_its_cost(monkeypatch, cost, expected, keys):
     # aligned chain does, reading the 7 as a 1; at a prohibitive cost, the candidate nearest
     monkeypatch.setattr(sequence, "_MODEL", [Reader("1")])
     monkeypatch.setattr(sequence, "ALIGN_COST", cost)
-    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+    lat = SimpleNamespace(n_nodes=3, groups=[], height=30, small=np.zeros((LINE_HEIGHT, 80), np.float32))
     digits, chosen, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)], 1.0)
     assert sequence.text(digits) == expected and chosen == keys
 
@@ -412,7 +412,9 @@ def test_a_sure_best_path_no_chain_reads_is_spelled_with_boxes_of_its_own(monkey
     # the reader's peaks over each block's middle: step t covers the line's columns 4t..4t+3
     steps = [int(((left + 20) * factor + sequence.MARGIN) // sequence.STRIDE) for left in (20, 80, 140)]
     monkeypatch.setattr(sequence, "_MODEL", [SaysAt("140", steps)])
-    lat = SimpleNamespace(n_nodes=3, small=small)
+    blocks = [Piece(left, left + 40, small[:, left:left + 40] > 0) for left in (20, 80, 140)]
+    lat = SimpleNamespace(n_nodes=3, groups=blocks, height=30, small=small)
+    assert sequence.separate_pieces(lat) == 3
     digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)])
     assert sequence.text(digits) == "140" and keys == [(0, 2)] and lead >= sequence.SPELL_LEAD
     pieces = [piece for piece, _, _ in digits]
@@ -424,6 +426,40 @@ def test_a_sure_best_path_no_chain_reads_is_spelled_with_boxes_of_its_own(monkey
     monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # never spelled: a chain of the lattice
     digits, keys, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)])
     assert all(not isinstance(k, Piece) for k, _, _ in digits)
+
+
+def test_a_path_of_fewer_digits_than_pieces_standing_apart_is_not_spelled(monkeypatch):
+    # "439" written apart was read "39": the reader, sure of its path (a lead of 6.1), did
+    # not see the 4, and its path was spelled over three pieces the lattice read
+    from types import SimpleNamespace
+
+    from digitnet.read.segment import Piece
+
+    factor = sequence.HEIGHT / LINE_HEIGHT
+    small = np.zeros((LINE_HEIGHT, 200), np.float32)
+    for left in (20, 80, 140):
+        small[10:40, left:left + 40] = 1.0
+    steps = [int(((left + 20) * factor + sequence.MARGIN) // sequence.STRIDE) for left in (80, 140)]
+    monkeypatch.setattr(sequence, "_MODEL", [SaysAt("39", steps)])
+    monkeypatch.setattr(sequence, "SPELL_LEAD", 5.0)  # (this stand-in leads "439" by 5.4)
+    # the lattice: three pieces, one chain of three digits, none of two
+    read = {(0, 1): (2.0, [(4, one_hot(4))]), (1, 2): (2.0, [(3, one_hot(3))]),
+            (2, 3): (2.0, [(9, one_hot(9))])}
+    keys = [(0, 1), (1, 2), (2, 3)]
+    blocks = [Piece(left, left + 40, small[:, left:left + 40] > 0) for left in (20, 80, 140)]
+    lat = SimpleNamespace(n_nodes=4, groups=blocks, height=30, small=small)
+    digits, _, _ = sequence.rescored(lat, read, keys)
+    assert sequence.text(digits) == "439" and all(not isinstance(k, Piece) for k, _, _ in digits)
+    # close together (gaps under SEPARATE_GAP of the height): one piece, and spelled
+    close = [Piece(left, left + 40, small[:, left:left + 40] > 0) for left in (20, 64, 108)]
+    assert sequence.separate_pieces(SimpleNamespace(groups=close, height=30)) == 1
+    lat = SimpleNamespace(n_nodes=4, groups=close, height=30, small=small)
+    digits, _, _ = sequence.rescored(lat, read, keys)
+    assert sequence.text(digits) == "39" and all(isinstance(k, Piece) for k, _, _ in digits)
+    # a dash standing apart is no digit
+    dash = Piece(190, 198, np.zeros((LINE_HEIGHT, 8), bool))
+    dash.mask[24:27] = True
+    assert sequence.separate_pieces(SimpleNamespace(groups=[*blocks, dash], height=30)) == 3
 
 
 class OneThenFour:
@@ -451,7 +487,7 @@ def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatc
     monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p)])
     small = np.zeros((LINE_HEIGHT, 80), np.float32)
     small[10:40, 10:60] = 1.0
-    lat = SimpleNamespace(n_nodes=2, small=small)
+    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
     read = {(0, 1): (3.0, [(4, one_hot(4))])}
     digits, keys, lead = sequence.rescored(lat, read, [(0, 1)])
     assert sequence.text(digits) == expected and keys == [(0, 1)]
@@ -473,7 +509,7 @@ def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeyp
     monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p, digit=7)])
     small = np.zeros((LINE_HEIGHT, 80), np.float32)
     small[10:40, 10:60] = 1.0
-    lat = SimpleNamespace(n_nodes=2, small=small)
+    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
     read = {(0, 1): (3.0, [(4, one_hot(4))])}
     digits, keys, lead = sequence.rescored(lat, read, [(0, 1)],
                                            several=None if several is None else {(0, 1): several})
@@ -492,7 +528,7 @@ def test_a_dropped_digit_is_read_from_the_chain_aligned_to_the_reader():
     monkeypatch = pytest.MonkeyPatch()
     try:
         monkeypatch.setattr(sequence, "_MODEL", [Reader("17")])
-        lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32))
+        lat = SimpleNamespace(n_nodes=3, groups=[], height=30, small=np.zeros((LINE_HEIGHT, 80), np.float32))
         digits, keys, lead = sequence.rescored(lat, lattice_reading(), [(0, 2)], weight=0.0)
     finally:
         monkeypatch.undo()
@@ -564,7 +600,7 @@ def test_a_digit_read_as_a_part_of_it_is_read_whole_where_the_reader_is_surer(
     read_as = np.full(10, 0.01 / 8)
     read_as[part], read_as[whole] = 0.9, 0.09
     made = {"cut": CUT, "whole": WHOLE, "bridged": BRIDGED}[kind]
-    lat = SimpleNamespace(n_nodes=3, small=np.zeros((LINE_HEIGHT, 80), np.float32),
+    lat = SimpleNamespace(n_nodes=3, groups=[], height=30, small=np.zeros((LINE_HEIGHT, 80), np.float32),
                           kind={(0, 1): WHOLE, (1, 2): made})
     read = {(0, 1): (3.0, [(4, one_hot(4))]), (1, 2): (3.0, [(part, read_as)])}
     digits, keys, lead = sequence.rescored(lat, read, [(0, 1), (1, 2)])

@@ -71,6 +71,13 @@ ALIGN_COST = 1.5
 #: Chosen with ALIGN_COST (8 of 6, 8 and never), then 6 of 4, 6 and 8 for the third
 #: pass's reader.
 SPELL_LEAD = 6.0
+#: But not a path of fewer digits than the writing has separate pieces: groups of ink at
+#: least SEPARATE_HIGH of the writing's height, apart from their neighbours by at least
+#: SEPARATE_GAP of it, each hold a digit (a 4 written apart, its shape unlike the reader's
+#: 4s, was dropped from "439" spelled "39" at a lead of 6.1; BENCHMARKS.md, "The number
+#: errors sorted").
+SEPARATE_GAP = 0.25
+SEPARATE_HIGH = 0.5
 #: A 1 touching its neighbour often has no piece of its own in the lattice, and no chain
 #: reads it. When the reader's best path is the string chosen with one more 1 and its
 #: ln P leads the chosen string's by at least ONE_LEAD, the path is read (``spelled``).
@@ -447,6 +454,21 @@ def _line_scores(small: np.ndarray, options: list):
     return np.asarray(model.predict_proba(x, batch_size=1, first=first)).reshape(-1, BLANK + 1)
 
 
+def separate_pieces(lat: Lattice) -> int:
+    """How many pieces of the writing stand apart (SEPARATE_GAP), each high enough to be a
+    digit (SEPARATE_HIGH): the fewest digits a reading of it can have."""
+    runs: list[list[int]] = []  # [left, right, top, bottom] of groups close together
+    for g in lat.groups:
+        rows = np.flatnonzero(g.mask.any(axis=1))
+        top, bottom = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)
+        if runs and g.left - runs[-1][1] < SEPARATE_GAP * lat.height:
+            run = runs[-1]
+            run[1], run[2], run[3] = max(run[1], g.right), min(run[2], top), max(run[3], bottom)
+        else:
+            runs.append([g.left, g.right, top, bottom])
+    return sum(bottom - top >= SEPARATE_HIGH * lat.height for _, _, top, bottom in runs)
+
+
 def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
              others: dict | None = None, several: dict | None = None):
     """The chain read, chosen by the sequence reader among the lattice's best
@@ -472,7 +494,8 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
     logs = log_p(scores, texts)
     # no chain reads what the reader reads: how sure is it of that?
     unread = float(log_p(scores, [seen])[0]) if seen and seen not in texts else None
-    if unread is not None and unread - logs.max() >= SPELL_LEAD:
+    if (unread is not None and unread - logs.max() >= SPELL_LEAD
+            and len(seen) >= separate_pieces(lat)):
         return spelled(lat.small, scores), keys, min(unread - logs.max(), LIMIT)
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
