@@ -115,6 +115,8 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=200, help="pictures a family")
     parser.add_argument("--families", default="apart,touching,num-photo")
     parser.add_argument("--sheet", help="draw the misread pictures into this PNG")
+    parser.add_argument("--kinds", default="hidden,as written,joined,neither",
+                        help="--sheet: only the errors of these kinds")
     args = parser.parse_args(argv)
 
     import digitnet
@@ -157,7 +159,8 @@ def main(argv=None):
     print(f"| all | {100 * totals[1] / totals[0]:.2f}% ({totals[1]} of {totals[0]}) | {totals[2]} | "
           f"{100 * totals[3] / max(1, totals[2]):.2f}% ({totals[3]}) | | | | |")
     if args.sheet:
-        sheet(wrong, args.sheet)
+        kinds = args.kinds.split(",")
+        sheet([w for w in wrong if w[-1] in kinds], args.sheet)
         print(f"wrote {args.sheet}")
     return 0
 
