@@ -384,3 +384,16 @@ def test_a_local_documents_pages_go_to_a_remote_cluster_drawn(tmp_path):
     path.unlink()  # gone before it is sent: that page's row says so
     gone = _with_bytes(Input("forms.tif:1", first)).data
     assert isinstance(gone, SourceError) and gone.message.startswith(f"{path}:1: not a readable page")
+
+
+def test_the_spool_of_documents_is_removed_by_the_process_that_made_it_only(tmp_path):
+    import os
+
+    from digitnet.batch import sources
+
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    sources._remove_spool(str(folder), owner=-1)  # another process's: a forked worker's exit
+    assert folder.exists()
+    sources._remove_spool(str(folder), owner=os.getpid())
+    assert not folder.exists()

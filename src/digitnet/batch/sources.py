@@ -165,17 +165,25 @@ def spooled(data: bytes, name: str) -> str:
     """A file holding ``data`` (a document of several pages called ``name``), in a folder
     of this process's removed when it ends."""
     import atexit
-    import shutil
     import tempfile
 
     if not _SPOOL:
         _SPOOL.append(tempfile.mkdtemp(prefix="digitnet-documents-"))
-        atexit.register(shutil.rmtree, _SPOOL[0], ignore_errors=True)
+        atexit.register(_remove_spool, _SPOOL[0], os.getpid())
     suffix = os.path.splitext(name)[1].lower()
     fd, path = tempfile.mkstemp(suffix=suffix, dir=_SPOOL[0])
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     return path
+
+
+def _remove_spool(folder: str, owner: int) -> None:
+    """Remove the spool ``folder`` when the process that made it ends (not a worker
+    forked from it that happens to run exit handlers: the others still read from it)."""
+    import shutil
+
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def digit_rows(path: str) -> Iterator[Input]:
