@@ -359,11 +359,11 @@ SENT_SIZES = """
 window.sentSizes = [];
 const originalFetch = window.fetch;
 window.fetch = async (url, options) => {
-  window.lastUrl = String(url);
   if (options && options.body instanceof Blob) {
     const head = new DataView(await options.body.slice(16, 24).arrayBuffer());
     window.sentSizes.push([head.getUint32(0), head.getUint32(4)]);
   }
+  window.lastUrl = String(url);  // (after its size: a test waiting for it sees both)
   return originalFetch(url, options);
 };
 """
