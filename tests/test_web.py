@@ -438,6 +438,8 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
                                  " for (let x = 0; x < 560; x++) for (let y = 0; y < 280; y++)"
                                  " if (c.getImageData(x, y, 1, 1).data[3]) return x; return -1; })()")
             assert abs(left - 40 * 1.4) < 20, left
+            if os.environ.get("DIGITNET_SCREENSHOT_NUMBER"):  # docs/page-number.png
+                page.screenshot(path=os.environ["DIGITNET_SCREENSHOT_NUMBER"])
             # read again at a length asked: the picture uploaded, not the pad's copy of it
             page.fill("#length", "3")
             page.dispatch_event("#length", "change")
