@@ -15,7 +15,8 @@ gives each family's exact readings, and on its readable numbers alone, and sorts
 errors: a digit hidden, else a digit that reads as another, else a touching pair joined
 by the generator's pen stroke (level, into the next digit's middle), else none; ``--sheet``
 draws the misread pictures, each with its label and reading, and what was wrong with
-its digits. The labels are the generator's: the frozen sets' ceiling, not a human's.
+its digits; last, the numbers accepted at ``--threshold`` and the kinds of the wrong ones
+among them. The labels are the generator's: the frozen sets' ceiling, not a human's.
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ def main(argv=None):
     parser.add_argument("--sheet", help="draw the misread pictures into this PNG")
     parser.add_argument("--kinds", default="hidden,as written,joined,neither",
                         help="--sheet: only the errors of these kinds")
+    parser.add_argument("--threshold", type=float, default=0.73,
+                        help="also count the numbers accepted at this calibrated confidence "
+                        "(default 0.73, the README's for accepting 95%%) and the errors among them")
     args = parser.parse_args(argv)
 
     import digitnet
@@ -130,6 +134,7 @@ def main(argv=None):
           "as written | a pair joined by a stroke | none of these |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     wrong, totals = [], np.zeros(4, int)  # pictures, right, readable, right of those
+    accepted, sure_wrong = 0, {"hidden": 0, "as written": 0, "joined": 0, "neither": 0}
     for family in args.families.split(","):
         right = readable = right_readable = 0
         kinds = {"hidden": 0, "as written": 0, "joined": 0, "neither": 0}
@@ -141,9 +146,11 @@ def main(argv=None):
             alone = model.predict(rows) != np.array([int(c) for c in label])
             ok = not hidden.any() and not alone.any()
             try:
-                text = digitnet.read_number(data).text
+                reading = digitnet.read_number(data)
+                text, confidence = reading.text, reading.confidence
             except ImageError:
-                text = ""
+                text, confidence = "", 0.0
+            accepted += confidence >= args.threshold
             readable += ok
             right += text == label
             right_readable += ok and text == label
@@ -151,6 +158,7 @@ def main(argv=None):
                 kind = ("hidden" if hidden.any() else "as written" if alone.any()
                         else "joined" if joined else "neither")
                 kinds[kind] += 1
+                sure_wrong[kind] += confidence >= args.threshold
                 wrong.append((family, index, data, label, text, kind))
         print(f"| {family} | {100 * right / args.n:.1f}% | {readable} | "
               f"{100 * right_readable / max(1, readable):.1f}% | {kinds['hidden']} | "
@@ -158,6 +166,10 @@ def main(argv=None):
         totals += (args.n, right, readable, right_readable)
     print(f"| all | {100 * totals[1] / totals[0]:.2f}% ({totals[1]} of {totals[0]}) | {totals[2]} | "
           f"{100 * totals[3] / max(1, totals[2]):.2f}% ({totals[3]}) | | | | |")
+    errors = sum(sure_wrong.values())
+    print(f"\naccepted at {args.threshold}: {accepted} of {totals[0]}, {accepted - errors} right "
+          f"({100 * (accepted - errors) / max(1, accepted):.2f}%); the {errors} wrong: "
+          + ", ".join(f"{n} {kind}" for kind, n in sure_wrong.items()))
     if args.sheet:
         kinds = args.kinds.split(",")
         sheet([w for w in wrong if w[-1] in kinds], args.sheet)
