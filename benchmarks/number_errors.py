@@ -26,6 +26,7 @@ import argparse
 import numpy as np
 
 from benchmarks import realworld as rw
+from digitnet.data.frontend.fit import stroke_width
 
 #: A digit with less than this share of its ink outside its neighbours' is hidden.
 VISIBLE = 0.5
@@ -85,15 +86,9 @@ def visible(own: np.ndarray) -> np.ndarray:
     shares = []
     for n in range(len(ink)):
         others = np.delete(ink, n, axis=0).any(axis=0)
-        near = _grown(others, _stroke_width(ink[n]))
+        near = _grown(others, max(1, round(stroke_width(ink[n]))))
         shares.append(1 - (ink[n] & near).sum() / max(1, ink[n].sum()))
     return np.array(shares)
-
-
-def _stroke_width(mask: np.ndarray) -> int:
-    """About a stroke's width in pixels: twice the area over the perimeter."""
-    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    return max(1, round(2 * mask.sum() / max(1, mask.sum() - inner.sum())))
 
 
 def _grown(mask: np.ndarray, r: int) -> np.ndarray:
