@@ -68,15 +68,20 @@ def generator(split: str, family: str, index: int) -> np.random.Generator:
     return np.random.default_rng([SEEDS[split], zlib.crc32(family.encode()), index])
 
 
-def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np.ndarray):
+def make(family: str, split: str, index: int, digits_x: np.ndarray, digits_y: np.ndarray,
+         record: dict | None = None):
     """Picture ``index`` of ``family``: (encoded bytes, label), the label a digit (int)
-    or a number (str). ``digits_x`` (n, 784) and ``digits_y`` are the split's digits."""
+    or a number (str). ``digits_x`` (n, 784) and ``digits_y`` are the split's digits.
+    ``record``, for a number: filled with its digits' MNIST rows (``rows``) and what
+    ``number_ink`` records (the picture is the same with it or without)."""
     rng = generator(split, family, index)
     if family in NUMBERS + NUMBERS_TEST_ONLY:
         k = int(rng.integers(2, 7))
         idx = rng.integers(0, len(digits_y), k)
         touch = family == "touching" or (family != "apart" and rng.random() < 0.5)
-        alpha = number_ink(digits_x[idx], rng, touch)
+        if record is not None:
+            record["rows"] = digits_x[idx]
+        alpha = number_ink(digits_x[idx], rng, touch, record=record)
         label = "".join(str(int(d)) for d in digits_y[idx])
         if family in ("apart", "touching"):
             return scan(alpha, rng), label
@@ -143,14 +148,18 @@ def _grow(alpha, size):
     return np.asarray(Image.fromarray(alpha, "F").filter(ImageFilter.MaxFilter(size)), np.float32)
 
 
-def number_ink(rows, rng, touch=False, gaps=None):
+def number_ink(rows, rng, touch=False, gaps=None, record=None):
     """Digits written side by side: alpha (h, w) in [0, 1].
 
     Neighbours are apart by a gap of 8-40% of the height (or by ``gaps``, one a pair of
     neighbours, in heights); with ``touch`` one pair
     (chosen at random) touches instead: either the right digit slides left until its
     strokes overlap the left one's by 1-4 pixels, or a pen's connecting stroke joins the
-    left digit's rightmost ink in its lower half to the right digit's leftmost ink."""
+    left digit's rightmost ink in its lower half to the right digit's leftmost ink.
+
+    ``record`` (a dict), if given, gets each digit's ink alone on the page (``own``, one
+    alpha a digit, before any joining stroke) and whether a stroke joined the pair
+    (``joined``)."""
     height = rng.uniform(36, 64)
     level, slant = rng.uniform(0.3, 0.5), rng.uniform(-0.15, 0.25)
     inks = [pen_ink(r, height * rng.uniform(0.85, 1.05), rng, (level, level + 0.05), 0.05, slant)
@@ -170,11 +179,18 @@ def number_ink(rows, rng, touch=False, gaps=None):
     shift = -min(lefts)
     width = max(left + a.shape[1] for left, a in zip(lefts, inks)) + shift
     page = np.zeros((page_h + 2, width), np.float32)
-    for left, top, a in zip(lefts, tops, inks):
-        region = page[top:top + a.shape[0], left + shift:left + shift + a.shape[1]]
+    own = np.zeros((len(inks), *page.shape), np.float32) if record is not None else None
+    for n, (left, top, a) in enumerate(zip(lefts, tops, inks)):
+        at = (slice(top, top + a.shape[0]), slice(left + shift, left + shift + a.shape[1]))
+        region = page[at]
+        if own is not None:
+            own[n][at] = a[:region.shape[0]]
         np.maximum(region, a[:region.shape[0]], out=region)
-    if touch and not _touches(page, lefts, shift, inks, pair):
+    joined = touch and not _touches(page, lefts, shift, inks, pair)
+    if joined:
         _join(page, inks, lefts, tops, shift, pair, rng)
+    if record is not None:
+        record.update(own=own, joined=joined)
     return page
 
 
