@@ -583,6 +583,10 @@ def test_cli_read_review_keeps_the_rejected_numbers_drawn(tmp_path, capsys):
         p.unlink()
     results = list(read_many([str(number)], review=review, min_confidence=1))
     assert results[0].answer == "710" and [p.name for p in review.iterdir()] == [review_name(str(number))]
+    deeper = tmp_path / "absent" / "review"  # its errors name --review (they said --save-input)
+    for batch in ([], ["--out", str(tmp_path / "more.csv")]):
+        assert main(["read", str(number), "--review", str(deeper), *batch]) == 2
+        assert capsys.readouterr().err.endswith(f"digitnet: error: --review {deeper}: no such folder\n")
 
 
 def test_review_names_are_safe_and_tell_inputs_of_one_name_apart():

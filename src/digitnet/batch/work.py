@@ -10,7 +10,6 @@ computed in; the chunks, not the workers, fix the batches.)
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -290,14 +289,13 @@ def _read(network, task, item: Input) -> Result:
         else:
             readings = [calibration.reading(read_number(data, network, marks=task.marks,
                                                         length=task.length), task.min_confidence)]
-        confidence = float(np.prod([r.confidence for r in readings]))
-        if task.review and confidence < task.min_confidence:  # for a person to key in
+        if task.review:  # the rejected ones drawn, for a person to key in
             from ..read import drawn
 
-            drawn.save(readings, os.path.join(task.review, drawn.review_name(name)))
+            drawn.save_for_review(readings, task.min_confidence, task.review, name)
     except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
         return Result(name, None, 0.0, _named(name, data, e))
-    return Result(name, " ".join(r.text for r in readings), confidence)
+    return Result(name, " ".join(r.text for r in readings), float(np.prod([r.confidence for r in readings])))
 
 
 def _named(name, data, error):

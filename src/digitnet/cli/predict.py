@@ -81,9 +81,9 @@ def _saved_names(folder, names, suffix=".28x28.png"):
     return files
 
 
-def _check_writable(folder):
-    """Refuse a --save-input folder that cannot be written, before predicting anything;
-    make it if its parent folder is there (``--save-input seen/``)."""
+def _check_writable(folder, flag="--save-input"):
+    """Refuse a folder (given as ``flag``) that cannot be written, before predicting
+    anything; make it if its parent folder is there (``--save-input seen/``)."""
     import os
     import tempfile
 
@@ -93,14 +93,14 @@ def _check_writable(folder):
         try:
             os.mkdir(folder)
         except FileNotFoundError:
-            fail(f"--save-input {shown(folder)}: no such folder")
+            fail(f"{flag} {shown(folder)}: no such folder")
         except OSError as e:
-            fail(f"--save-input {shown(folder)}: cannot make it: {e.strerror or e}")
+            fail(f"{flag} {shown(folder)}: cannot make it: {e.strerror or e}")
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
-        fail(f"--save-input {shown(folder)}: cannot write there: {e.strerror or e}")
+        fail(f"{flag} {shown(folder)}: cannot write there: {e.strerror or e}")
 
 
 def _save_image(x, file):

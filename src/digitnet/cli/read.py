@@ -62,7 +62,6 @@ def add_parser(sub):
 
 
 def run(args):
-    import os
     from pathlib import Path
 
     from ..calibration import for_model
@@ -83,9 +82,9 @@ def run(args):
         return _batch(args)
     if not args.images:
         fail("no images given (see digitnet read --help)")
-    for folder in (args.save_input, args.review):
+    for flag, folder in (("--save-input", args.save_input), ("--review", args.review)):
         if folder:
-            _check_writable(folder)
+            _check_writable(folder, flag)
     paths = list(_expand(args.images))  # a folder stands for its images, as in predict
     if not paths:
         fail("no images found in " + " ".join(map(shown, args.images)))
@@ -121,8 +120,8 @@ def run(args):
         answers = [{**r.as_dict(), "rejected": r.confidence < args.min_confidence} for r in readings]
         if file:
             drawn.save(readings, file)
-        if args.review and any(r.confidence < args.min_confidence for r in readings):
-            drawn.save(readings, os.path.join(args.review, drawn.review_name(path)))
+        if args.review:
+            drawn.save_for_review(readings, args.min_confidence, args.review, path)
         if args.json:
             print(json.dumps({"path": path, "lines": answers} if args.lines
                              else {"path": path, **answers[0]}))
@@ -150,7 +149,7 @@ def _batch(args):
     from .predict import _check_writable
 
     if args.review:
-        _check_writable(args.review)
+        _check_writable(args.review, "--review")
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
                                     marks=args.marks, lines=args.lines, length=args.length,
                                     review=args.review and os.path.abspath(args.review),

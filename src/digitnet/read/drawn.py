@@ -78,6 +78,16 @@ def save(readings, file: str) -> list[str]:
     return files
 
 
+def save_for_review(readings, min_confidence: float, folder: str, name: str) -> list[str]:
+    """Save input ``name``'s ``readings`` (its number, or its lines) drawn into ``folder``
+    as ``review_name(name)`` when they are rejected: the chance that all are right, the
+    product of their confidences, below ``min_confidence`` (a batch row's confidence).
+    The files written (none for an accepted input)."""
+    if np.prod([r.confidence for r in readings]) >= min_confidence:
+        return []
+    return save(readings, os.path.join(folder, review_name(name)))
+
+
 def review_name(name: str) -> str:
     """A file name for input ``name``'s picture in a folder shared by every input: its
     last part made safe ("forms.tif:2" -> "forms.tif_2"), a short hash of the whole name
