@@ -67,6 +67,20 @@ def _grown(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
+def read_calibrated(data, calibrated) -> tuple:
+    """(the string read, its calibrated confidence) of a picture, as ``digitnet read``
+    reports them; ("", 0) where it finds no number. (``digitnet.read_number`` gives the raw
+    confidence, the product of the digits'.)"""
+    import digitnet
+    from digitnet.errors import ImageError
+
+    try:
+        reading = digitnet.read_number(data)
+    except ImageError:
+        return "", 0.0
+    return reading.text, calibrated.number_confidence(reading)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="validation", choices=("validation", "test"))
@@ -81,12 +95,12 @@ def main(argv=None):
                         "(default 0.73, the README's for accepting 95%%) and the errors among them")
     args = parser.parse_args(argv)
 
-    import digitnet
-    from digitnet.errors import ImageError
+    from digitnet import calibration
     from digitnet.pretrained import resolve_model
 
     x, y = rw.digits_of(args.split)
     model = resolve_model(None)
+    calibrated = calibration.for_model(None)
     print(f"| family ({args.split}, pictures {args.first}-{args.first + args.n - 1}) | exact | "
           "readable numbers | exact on them | errors: a digit hidden | reads as another "
           "as written | a pair joined by a stroke | none of these |")
@@ -101,11 +115,7 @@ def main(argv=None):
             hidden = visible(own) < VISIBLE
             alone = model.predict(rows) != np.array([int(c) for c in label])
             ok = not hidden.any() and not alone.any()
-            try:
-                reading = digitnet.read_number(data)
-                text, confidence = reading.text, reading.confidence
-            except ImageError:
-                text, confidence = "", 0.0
+            text, confidence = read_calibrated(data, calibrated)
             accepted += confidence >= args.threshold
             readable += ok
             right += text == label

@@ -397,3 +397,26 @@ def test_the_spool_of_documents_is_removed_by_the_process_that_made_it_only(tmp_
     assert folder.exists()
     sources._remove_spool(str(folder), owner=os.getpid())
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_spooled_document_is_removed_once_its_last_page_is_answered(tmp_path, jobs):
+    # an archive's (or a URL's) documents were all kept in the spool until the process
+    # ended: a run over many large PDFs held every one of them on disk
+    from digitnet.batch import predict_many
+    from digitnet.batch.sources import expand
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.write(tiff(tmp_path / "a.tif", [0, 1, 0]), "a.tif")
+        z.write(tiff(tmp_path / "b.tif", [1, 0]), "b.tif")
+    (tmp_path / "forms.zip").write_bytes(buffer.getvalue())
+    inputs = list(expand([str(tmp_path / "forms.zip")]))
+    a, b = Path(inputs[0].data.source), Path(inputs[3].data.source)
+    assert a != b and a.exists() and b.exists()
+    results = predict_many(inputs, MODEL, jobs=jobs, batch_size=1)
+    assert next(results).answer == "1"
+    assert a.exists()  # pages 2 and 3 still to read
+    rest = list(results)
+    assert [r.answer for r in rest] == ["7", "1", "7", "1"]
+    assert not a.exists() and not b.exists()

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import DigitnetError
 from .runner import IN_FLIGHT, chunks, ordered, packed_chunk, unpacked
-from .sources import Input
+from .sources import Input, drop_spooled
 from .work import Result, Task, build, release, run_chunk
 
 #: Seconds to wait for a scheduler before saying it cannot be reached.
@@ -195,7 +195,10 @@ def _packed(task: Task, sealed: Sealed) -> list[tuple]:
 
 def _received(sent) -> list[list[Result]]:
     group, future = sent
-    return [unpacked(piece, packed) for piece, packed in zip(group, future.result())]
+    results = [unpacked(piece, packed) for piece, packed in zip(group, future.result())]
+    for piece in group:
+        drop_spooled(piece)
+    return results
 
 
 def _with_bytes(item: Input) -> Input:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..errors import DigitnetError
-from .sources import Input
+from .sources import Input, drop_spooled
 from .work import Result, Task, build, run_chunk
 
 T = TypeVar("T")
@@ -61,7 +61,10 @@ def run(task: Task, inputs: Iterable[Input], jobs: int = 1) -> Iterator[list[Res
     pieces = chunks(inputs, task.batch_size)
     if jobs == 1:
         build(task)  # a model that cannot be used fails before any input is read
-        yield from (run_chunk(task, piece) for piece in pieces)
+        for piece in pieces:
+            results = run_chunk(task, piece)
+            drop_spooled(piece)
+            yield results
         return
     yield from _pool(task, pieces, jobs)
 
@@ -106,7 +109,9 @@ def start_method():
 def received(sent: tuple[list[Input], Any]) -> list[Result]:
     """The results of a chunk sent to a worker (``(piece, future)``), once back."""
     piece, future = sent
-    return unpacked(piece, future.result())
+    results = unpacked(piece, future.result())
+    drop_spooled(piece)
+    return results
 
 
 def packed_chunk(task: Task, piece: list[Input]) -> tuple:

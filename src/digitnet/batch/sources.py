@@ -163,7 +163,8 @@ _SPOOL: list[str] = []
 
 def spooled(data: bytes, name: str) -> str:
     """A file holding ``data`` (a document of several pages called ``name``), in a folder
-    of this process's removed when it ends."""
+    of this process's removed when it ends; the file itself goes once its last page's
+    result is back (``drop_spooled``)."""
     import atexit
     import tempfile
 
@@ -175,6 +176,24 @@ def spooled(data: bytes, name: str) -> str:
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     return path
+
+
+def drop_spooled(piece: list[Input]) -> None:
+    """Remove the spooled file (``spooled``) of each document whose last page is one of
+    the inputs of ``piece``, a chunk whose results are back: results come back in the
+    order of the inputs, so every page of it has been read. A run over many documents
+    at URLs or in archives then holds one or two of them on disk at a time, not all."""
+    if not _SPOOL:
+        return
+    from ..data.frontend.decode import Page
+
+    for _, data in piece:
+        if (isinstance(data, Page) and data.number == data.total and isinstance(data.source, str)
+                and os.path.dirname(data.source) == _SPOOL[0]):
+            try:
+                os.remove(data.source)
+            except OSError:
+                pass  # (removed already: the same chunk sent again after a failure)
 
 
 def _remove_spool(folder: str, owner: int) -> None:
