@@ -17,7 +17,10 @@ shipped one) every picture's column scores are computed once, and for each setti
 values listed; weight 0 is the lattice alone) the exact readings per family are printed,
 with how many dropped a digit, and the sequence reader's own best path's exact readings.
 Readers joined by '+' (``A.npz+B.npz``, a weight after '*': ``A.npz*2+B.npz``) are read
-together (``sequence.Averaged``: the weighted mean of their columns' ln P).
+together (``sequence.Averaged``: the weighted mean of their columns' ln P). ``--pen N``
+adds ``bench_pen``'s validation number families (a hand that is not MNIST's), and
+``--pen-crowded`` its crowded writing too (every digit over its neighbours; a family of
+that benchmark's test split only, here made with the validation split's seed).
 """
 
 import argparse
@@ -128,7 +131,7 @@ def prepare(scored, models, margin, runner_up, others=False):
 
 
 def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf,
-           drop_lead=np.inf, drop_several=0.0, drop_alone=np.inf, part_lead=np.inf):
+           drop_lead=np.inf, drop_several=0.0, drop_alone=np.inf, part_lead=np.inf, drop_two=np.inf):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -161,6 +164,9 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
             and im.spelled[m] - texts[text] >= drop_lead
             and (seen in texts or _several(im, chain) >= drop_several
                  or im.spelled[m] - texts[text] >= drop_alone)):
+        return seen
+    # as ``rescored``: the reader's best path read where the string chosen drops two of its digits
+    if text in texts and sequence.more(seen, text, 2) and im.spelled[m] - texts[text] >= drop_two:
         return seen
     # as ``rescored``: a digit read as a part of the reader's, where a chain reads the path
     # (not where the part's piece was freed of a pen's joining stroke)
@@ -202,18 +208,18 @@ def report(scored, names, settings, label=""):
         print(f"{name}, best path alone: {alone}", flush=True)
         for setting in settings:
             (weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead, several,
-             drop_alone, part_lead) = setting
+             drop_alone, part_lead, drop_two) = setting
             figures = []
             for family, images in scored.items():
                 texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead,
-                                drop_lead, several, drop_alone, part_lead)
+                                drop_lead, several, drop_alone, part_lead, drop_two)
                          for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
                   f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g} "
-                  f"several {several:g} alone {drop_alone:g} part {part_lead:g}: "
+                  f"several {several:g} alone {drop_alone:g} part {part_lead:g} two {drop_two:g}: "
                   + ", ".join(figures),
                   flush=True)
 
@@ -229,6 +235,9 @@ def main(argv=None):
     parser.add_argument("--pen", type=int, default=0,
                         help="numbers per number family of bench_pen's validation split (default none)")
     parser.add_argument("--pen-from", type=int, default=0, help="the first bench_pen picture taken")
+    parser.add_argument("--pen-crowded", action="store_true",
+                        help="with --pen, its crowded numbers too (bench_pen's test-only family, "
+                        "made with the validation split's seed)")
     parser.add_argument("--split", choices=("validation", "test"), default="validation",
                         help="test: bench_touching's families (its seed), to measure once")
     parser.add_argument("--model")
@@ -253,13 +262,15 @@ def main(argv=None):
                         help="DROP_ALONEs tried (inf: the pair reader's word always needed)")
     parser.add_argument("--part-leads", default="inf",
                         help="PART_LEADs tried (inf: a digit read as a part of the reader's kept)")
+    parser.add_argument("--drop-twos", default="inf",
+                        help="DROP_TWOs tried (inf: two digits the chosen string drops never read)")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
                            args.spell_leads, args.one_leads, args.drop_leads, args.drop_severals,
-                           args.drop_alones, args.part_leads)]
+                           args.drop_alones, args.part_leads, args.drop_twos)]
 
     from digitnet.read import sequence
 
@@ -318,9 +329,10 @@ def score_families(args):
             from benchmarks import bench_pen
 
             pens = range(args.pen_from, args.pen_from + args.pen)
+            pen_families = [f for f in bench_pen.FAMILIES["validation"] if f.endswith("-number")]
+            pen_families += ["crowded-number"] if args.pen_crowded else []
             chosen_.update({f"stroke-{family.removesuffix('-number')}": [
-                bench_pen.make(family, "validation", i) for i in pens]
-                for family in bench_pen.FAMILIES["validation"] if family.endswith("-number")})
+                bench_pen.make(family, "validation", i) for i in pens] for family in pen_families})
     scored = {}
     for family, items in chosen_.items():
         if not args.families or family in args.families.split(","):

@@ -43,3 +43,15 @@ def test_two_digits_written_over_each_other_are_not_read_as_one(reader):
     reading = read_number(data, reader)
     assert reading.text == "243"
     assert reading.evidence["sequence_lead"] >= sequence.DROP_LEAD
+
+
+@pytest.mark.parametrize("index, label, before", [(70, "9849", "89"), (333, "246", "26")])
+def test_digits_crowded_over_each_other_are_read_where_the_reader_sees_them(reader, index, label, before):
+    # every digit written over its neighbour (bench_pen's crowded writing, validation
+    # seeds): the lattice's best chain read `before`; the reader's path, two digits more
+    # (DROP_TWO) or one more at a lead of 1.2 (DROP_LEAD 1), is read
+    data, truth = bench_pen.make("crowded-number", "validation", index)
+    assert truth == label
+    reading = read_number(data, reader)
+    assert reading.text == label
+    assert sequence.more(label, before, len(label) - len(before))

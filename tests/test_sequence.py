@@ -478,12 +478,13 @@ class OneThenFour:
         return scores.astype(np.float32)
 
 
-@pytest.mark.parametrize("p, expected", [(0.5, "4"), (0.8, "4"), (0.95, "14")])
+@pytest.mark.parametrize("p, expected", [(0.5, "4"), (0.7, "4"), (0.95, "14")])
 def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, expected):
     from types import SimpleNamespace
 
     # one piece, read 4: no chain reads "14"; the reader's lead for it is ln(p / (1 - p)):
-    # 0 and 1.4 (below ONE_LEAD: the chain is read) and 2.9 (the reader's path is read)
+    # 0 and 0.85 (below ONE_LEAD and DROP_LEAD: the chain is read) and 2.9 (the reader's
+    # path is read)
     monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p)])
     small = np.zeros((LINE_HEIGHT, 80), np.float32)
     small[10:40, 10:60] = 1.0
@@ -492,16 +493,17 @@ def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatc
     digits, keys, lead = sequence.rescored(lat, read, [(0, 1)])
     assert sequence.text(digits) == expected and keys == [(0, 1)]
     assert sequence.ONE_LEAD < sequence.SPELL_LEAD  # the path is not read as a spelled one
+    assert np.log(0.7 / 0.3) < min(sequence.ONE_LEAD, sequence.DROP_LEAD)
     # read or not, the lead is the reader's ln P of the string read less that of the other
     assert np.isclose(lead, np.log(p / (1 - p)) * (1 if expected == "14" else -1), atol=0.05)
 
 
-@pytest.mark.parametrize("p, several, expected", [(0.7, None, "4"), (0.8, None, "4"), (0.9, None, "74"),
+@pytest.mark.parametrize("p, several, expected", [(0.7, None, "4"), (0.8, None, "74"), (0.9, None, "74"),
                                                    (0.9, 0.3, "4"), (0.9, 0.6, "74"), (0.97, 0.3, "74")])
 def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, several, expected):
     """Two digits written over each other are one piece, read as one digit: the reader's
     path with one more digit of any kind is read where it leads by DROP_LEAD (ln(p / (1 -
-    p)): 0.8 and 1.4 below it, 2.2 above), spelled where the pair reader sees two digits
+    p)): 0.85 below it, 1.4 and 2.2 above), spelled where the pair reader sees two digits
     or more in a piece of the chain (P at least DROP_SEVERAL; without a pair reader, any)
     or where the reader leads by DROP_ALONE (3.5 at 0.97, whatever the pair reader says)."""
     from types import SimpleNamespace
@@ -517,6 +519,40 @@ def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeyp
     assert sequence.ONE_LEAD <= sequence.SPELL_LEAD
     assert sequence.DROP_LEAD < sequence.DROP_ALONE < np.log(0.97 / 0.03) < sequence.SPELL_LEAD
     assert np.isclose(lead, np.log(p / (1 - p)) * (1 if expected == "74" else -1), atol=0.05)
+
+
+def test_more_finds_a_string_with_digits_added_anywhere():
+    assert sequence.more("1234", "24", 2) and sequence.more("1234", "12", 2)
+    assert sequence.more("2244", "24", 2) and not sequence.more("1234", "42", 2)
+    assert not sequence.more("1234", "124", 2) and sequence.more("1234", "124", 1)
+
+
+class TwoThenFour(OneThenFour):
+    """A reader sure, with probability p, of a 7 and a 2 before a plain 4."""
+
+    def predict_proba(self, x, batch_size=None):
+        scores = super().predict_proba(x, batch_size)
+        scores[1] = -30.0
+        scores[1, [2, sequence.BLANK]] = np.log(self.p), np.log(1 - self.p)
+        return scores
+
+
+@pytest.mark.parametrize("p, expected", [(0.7, "4"), (0.8, "274"), (0.95, "274")])
+def test_two_digits_the_chain_drops_are_read_where_the_reader_is_surer_of_them(monkeypatch, p, expected):
+    """Writing crowded over itself: one piece, read as one digit, where the reader sees
+    three. Its path with two more digits is read where it leads by DROP_TWO: 2 ln(p / (1 -
+    p)) here, 1.7 below it, 2.8 and 5.9 above (below SPELL_LEAD: only this rule reads it)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(sequence, "_MODEL", [TwoThenFour(p, digit=7)])
+    small = np.zeros((LINE_HEIGHT, 80), np.float32)
+    small[10:40, 10:60] = 1.0
+    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
+    read = {(0, 1): (3.0, [(4, one_hot(4))])}
+    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)], several={(0, 1): 0.0})
+    assert sequence.text(digits) == expected
+    assert sequence.DROP_TWO < 2 * np.log(0.8 / 0.2) < sequence.SPELL_LEAD
+    assert np.isclose(lead, 2 * np.log(p / (1 - p)) * (1 if expected == "274" else -1), atol=0.05)
 
 
 def test_a_dropped_digit_is_read_from_the_chain_aligned_to_the_reader():

@@ -92,14 +92,22 @@ ONE_LEAD = 2.0
 #: which the reader may read "20", is one digit to the pair reader. Chosen on validation
 #: (BENCHMARKS.md, "Digits a chain drops"), as reading the most touching numbers
 #: (composed, realworld's and ``bench_pen``'s) of the settings that read numbers written
-#: apart and single digits no worse than the rule's absence.
-DROP_LEAD = 1.5
+#: apart and single digits no worse than the rule's absence; lowered from 1.5 to 1 with
+#: DROP_TWO, chosen with it on two validation draws that hold crowded writing
+#: (BENCHMARKS.md, "Writing crowded over itself").
+DROP_LEAD = 1.0
 DROP_SEVERAL = 0.5
 #: Where the reader leads by DROP_ALONE or more, its path is spelled without the pair
 #: reader's word: digits crowded over each other, which the pair reader, trained on pairs
 #: that touch, takes for one. Chosen on validation as DROP_LEAD was (BENCHMARKS.md,
 #: "Digits crowded over each other") of 2, 2.5, 3, 3.5, 4, 5 and never.
 DROP_ALONE = 3.0
+#: Where the reader's best path is the string chosen with two more digits and leads it by
+#: DROP_TWO, the path is read (the chain reading it, or spelled): writing in which every
+#: digit is crowded over its neighbours, read as fewer pieces than it has digits. Chosen
+#: on two validation draws (``tune_sequence --pen-crowded``; BENCHMARKS.md, "Writing
+#: crowded over itself") of 1.5, 2, 3, 4 and never: 1.5-3 read the same.
+DROP_TWO = 2.0
 #: Where a digit is written over its left neighbour, the cut gives the neighbour the
 #: digit's left side, and what is left reads as another digit: a 4's stem as a 1, an 8's
 #: right half as a 3, a 9's as a 7. Where the reader's path is the string chosen with one
@@ -390,6 +398,14 @@ def one_more(seen: str, chosen: str, digits: str = "1") -> bool:
         seen[i] in digits and seen[:i] + seen[i + 1:] == chosen for i in range(len(seen)))
 
 
+def more(seen: str, chosen: str, count: int) -> bool:
+    """Whether ``seen`` is ``chosen`` with ``count`` more digits, anywhere in it."""
+    if len(seen) != len(chosen) + count:
+        return False
+    rest = iter(seen)
+    return all(c in rest for c in chosen)
+
+
 def part_read(chosen: str, seen: str) -> int | None:
     """Where ``chosen`` is ``seen`` with one digit read as a part of it (``PARTS``): that
     digit's place; else None."""
@@ -507,6 +523,11 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
                      or max(several[k] for k in options[best].keys) >= DROP_SEVERAL)):
             return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)
         if seen in texts and logs[texts.index(seen)] - logs[best] >= DROP_LEAD:
+            best = texts.index(seen)
+    if more(seen, texts[best], 2):  # it drops two: digits crowded over each other
+        if unread is not None and unread - logs[best] >= DROP_TWO:
+            return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)
+        if seen in texts and logs[texts.index(seen)] - logs[best] >= DROP_TWO:
             best = texts.index(seen)
     # a digit read as what the cut left of it (a part of it), where a chain reads it whole
     at = part_read(texts[best], seen) if seen in texts else None
