@@ -1,6 +1,7 @@
 """Reading whole numbers, on images composed by the tests."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -594,6 +595,9 @@ def test_review_names_are_safe_and_tell_inputs_of_one_name_apart():
 
     a, b = review_name("scans/a/x.png"), review_name("scans/b/x.png")
     assert a != b and a.startswith("x.png-") and b.endswith(".read.png")
+    # 12 hex digits of the whole name's SHA-1: with 8, a million inputs of one name (the
+    # same file name in a million folders) would share one in about 116 pairs
+    assert re.fullmatch(r"x\.png-[0-9a-f]{12}\.read\.png", a)
     assert review_name("forms.tif:2").startswith("forms.tif_2-")
     assert review_name("s3://bucket/in/x y?.png").startswith("x_y_.png-")
     assert review_name("archive.zip/in/../../etc/passwd").startswith("passwd-")

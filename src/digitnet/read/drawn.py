@@ -91,7 +91,9 @@ def save_for_review(readings, min_confidence: float, folder: str, name: str) -> 
 def review_name(name: str) -> str:
     """A file name for input ``name``'s picture in a folder shared by every input: its
     last part made safe ("forms.tif:2" -> "forms.tif_2"), a short hash of the whole name
-    (two inputs called ``x.png`` in other folders differ), ``.read.png``."""
+    (two inputs called ``x.png`` in other folders differ: 12 hexadecimal digits, so that a
+    million rejected inputs of one name, in a million folders, are unlikely to share one),
+    ``.read.png``."""
     last = re.split(r"[/\\]", name.rstrip("/\\"))[-1] or "input"
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", last)[-80:].lstrip(".") or "input"
-    return f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:8]}.read.png"
+    return f"{safe}-{hashlib.sha1(name.encode()).hexdigest()[:12]}.read.png"
