@@ -131,7 +131,8 @@ def prepare(scored, models, margin, runner_up, others=False):
 
 
 def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf,
-           drop_lead=np.inf, drop_several=0.0, drop_alone=np.inf, part_lead=np.inf, drop_two=np.inf):
+           drop_lead=np.inf, drop_several=0.0, drop_alone=np.inf, part_lead=np.inf, drop_two=np.inf,
+           spell_more=np.inf):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -154,6 +155,11 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
         total = o.score + (weight * lp if weight else 0.0) - (align_cost if n == len(im.options) else 0.0)
         if total > best:
             best, text, chain, digits = total, sequence.text(o.digits), o.keys, o.digits
+    # tried, not in ``rescored`` (BENCHMARKS.md, "Writing crowded over itself"): a path of
+    # more digits than the string chosen, spelled at a lower lead
+    if (texts and seen and seen not in texts and len(seen) > len(text)
+            and im.spelled[m] - max(texts.values()) >= spell_more):
+        return seen
     # as ``rescored``: the reader's best path read where it adds a 1 to the string chosen
     if (text in texts and seen not in texts and sequence.one_more(seen, text)
             and im.spelled[m] - texts[text] >= one_lead):
@@ -208,18 +214,19 @@ def report(scored, names, settings, label=""):
         print(f"{name}, best path alone: {alone}", flush=True)
         for setting in settings:
             (weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead, several,
-             drop_alone, part_lead, drop_two) = setting
+             drop_alone, part_lead, drop_two, spell_more) = setting
             figures = []
             for family, images in scored.items():
                 texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead,
-                                drop_lead, several, drop_alone, part_lead, drop_two)
+                                drop_lead, several, drop_alone, part_lead, drop_two, spell_more)
                          for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
                 figures.append(f"{family} {100 * exact / len(images):5.1f}% ({dropped})")
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
                   f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g} "
-                  f"several {several:g} alone {drop_alone:g} part {part_lead:g} two {drop_two:g}: "
+                  f"several {several:g} alone {drop_alone:g} part {part_lead:g} two {drop_two:g} "
+                  f"more {spell_more:g}: "
                   + ", ".join(figures),
                   flush=True)
 
@@ -264,13 +271,15 @@ def main(argv=None):
                         help="PART_LEADs tried (inf: a digit read as a part of the reader's kept)")
     parser.add_argument("--drop-twos", default="inf",
                         help="DROP_TWOs tried (inf: two digits the chosen string drops never read)")
+    parser.add_argument("--spell-mores", default="inf",
+                        help="SPELL_MOREs tried (inf: a longer path spelled only at SPELL_LEAD)")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
                            args.spell_leads, args.one_leads, args.drop_leads, args.drop_severals,
-                           args.drop_alones, args.part_leads, args.drop_twos)]
+                           args.drop_alones, args.part_leads, args.drop_twos, args.spell_mores)]
 
     from digitnet.read import sequence
 
