@@ -19,7 +19,10 @@ Fitting (``--split validation``, the default) sees only the validation digits, t
   apart, touching, photographed), in the digits' and the numbers' fits alike;
 - numbers on forms and askew: ``--layout-numbers`` pictures per form and condition of
   ``benchmarks.bench_forms`` (its three validation sets) and per angle and kind of
-  ``benchmarks.bench_tilt``, new pictures (from index FRESH) of the same recipes.
+  ``benchmarks.bench_tilt``, new pictures (from index FRESH) of the same recipes;
+- numbers in a hand that is not MNIST's: ``--pen-numbers`` pictures per number family of
+  ``benchmarks.bench_pen`` (digits drawn from a pen's strokes; crowded writing too), from
+  index PEN_FRESH.
 
 It writes the result into src/digitnet/models/calibration.json, keyed by the model's
 name and the SHA-256 of its file. Re-run it whenever the model or ``read`` changes
@@ -115,6 +118,38 @@ def photo_sets(model, split_name, singles, numbers, cache=None, photo=None):
         _keep(cache, saved)
     return ({k: (np.array(p, np.float32), np.array(y), np.array(found, bool))
              for k, (p, y, found) in saved["digits"].items()}, _readings(saved["numbers"]))
+
+
+#: The first index of ``bench_pen``'s validation pictures fitted on: beyond the ones
+#: ``tune_sequence`` chose ``read``'s constants on (0-1899).
+PEN_FRESH = 2000
+
+
+def pen_sets(model, split_name, n, cache=None):
+    """{name: (raw readings, truths)} of numbers in a hand that is not MNIST's
+    (``bench_pen``: digits drawn from a pen's strokes), ``n`` per number family: for
+    validation its families from PEN_FRESH on, crowded writing too (made with the
+    validation seed); for test its frozen test families, whole (``n`` is then ignored).
+    With ``cache`` (a JSON file), each set is kept there when done."""
+    from benchmarks import bench_pen
+    from digitnet.calibration import read_answers
+
+    saved = _kept(cache, {})
+    families = [f for f in bench_pen.FAMILIES[split_name] if f.endswith("-number")]
+    if split_name == "validation":
+        families.append("crowded-number")
+    first, n = (PEN_FRESH, n) if split_name == "validation" else (0, bench_pen.NUMBERS)
+    for family in families:
+        name = f"pen {family.removesuffix('-number')}"
+        if name in saved:
+            continue
+        start = time.perf_counter()
+        readings, truths = read_answers(model, (bench_pen.make(family, split_name, i)
+                                                for i in range(first, first + n)))
+        saved[name] = [[_saved(r) for r in readings], truths]
+        print(f"  {name}: {n} pictures in {time.perf_counter() - start:.0f} s", flush=True)
+        _keep(cache, saved)
+    return _readings(saved)
 
 
 #: The first index of the form and tilt pictures fitted on: beyond the ones
@@ -326,6 +361,9 @@ def main(argv=None):
     parser.add_argument("--layout-numbers", type=int, default=100,
                         help="pictures per form and condition of benchmarks.bench_forms and per "
                         "angle and kind of benchmarks.bench_tilt (default 100; 0: none)")
+    parser.add_argument("--pen-numbers", type=int, default=150,
+                        help="pictures per number family of benchmarks.bench_pen, a hand that is "
+                        "not MNIST's (default 150; 0: none; test: its frozen sets, whole)")
     parser.add_argument("--plot", metavar="FILE.png", help="also draw the reliability diagrams there")
     parser.add_argument("--readings", metavar="FILE.json",
                         help="keep the raw readings in FILE (outside the repository), and take them "
@@ -358,6 +396,9 @@ def main(argv=None):
     if args.layout_numbers:
         layouts = layout_sets(model, args.split, args.layout_numbers, cache and cache + ".layouts.json")
         numbers.update({f"pictures: {k}": v for k, v in layouts.items()})
+    if args.pen_numbers:
+        pens = pen_sets(model, args.split, args.pen_numbers, cache and cache + ".pens.json")
+        numbers.update({f"pictures: {k}": v for k, v in pens.items()})
     if args.split == "validation":
         fitted = fit(digits, numbers)
         command = recorded_command("fit_calibration", argv)
@@ -368,7 +409,8 @@ def main(argv=None):
                                        f"touching as a pen writes), "
                                        f"{args.photo_numbers} pictures per number family, "
                                        f"{args.layout_numbers} per form, condition and angle of "
-                                       f"bench_forms and bench_tilt",
+                                       f"bench_forms and bench_tilt, {args.pen_numbers} per number "
+                                       f"family of bench_pen",
                           "command": command.strip()})
         print(f"temperature {fitted.temperature:.4f}; written to {calibration.FILE}")
     else:

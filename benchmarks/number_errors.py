@@ -90,9 +90,9 @@ def main(argv=None):
     parser.add_argument("--sheet", help="draw the misread pictures into this PNG")
     parser.add_argument("--kinds", default="hidden,as written,joined,neither",
                         help="--sheet: only the errors of these kinds")
-    parser.add_argument("--threshold", type=float, default=0.74,
+    parser.add_argument("--threshold", type=float, default=0.76,
                         help="also count the numbers accepted at this calibrated confidence "
-                        "(default 0.74, the README's for accepting 95%%) and the errors among them")
+                        "(default 0.76, the README's for accepting 95%%) and the errors among them")
     args = parser.parse_args(argv)
 
     from digitnet import calibration
