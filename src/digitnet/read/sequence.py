@@ -20,7 +20,8 @@ piece of its own, and no chain can read it. Where the reader's path is the chose
 with one more digit of any kind and leads it by ``DROP_LEAD``, the path is read (the chain
 aligned to it, or spelled where the pair reader sees two digits in the chain chosen or the
 reader leads by ``DROP_ALONE``): two digits written over each other, which the lattice
-reads as one. Where it is the chosen string with a digit read whole that the chain reads as
+reads as one; with two more digits, where it leads by ``DROP_TWO`` (writing crowded over
+itself). Where it is the chosen string with a digit read whole that the chain reads as
 a part of it (an 8 as a 3: ``PARTS``) and leads by ``PART_LEAD``, the chain reading it whole
 is read (not where the part was freed of a pen's joining stroke).
 
