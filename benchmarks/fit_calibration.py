@@ -33,7 +33,7 @@ was read, to fit again without reading again).
 made the same way from MNIST's TEST digits, with conditions never fitted on added
 (numbers of 9 to 12 digits, touching pairs at p = 0.6, and realworld's test-only families:
 ruled and squared paper, pencil, motion blur, tilted camera, low-resolution scans, and
-numbers in such conditions; the frozen test sets of bench_forms and bench_tilt), and
+numbers in such conditions; the frozen test sets of bench_forms, bench_tilt and bench_pen), and
 prints the expected calibration errors (15 bins) and the accuracy against coverage of
 ``read``.
 """
@@ -132,22 +132,30 @@ def pen_sets(model, split_name, n, cache=None):
     validation seed); for test its frozen test families, whole (``n`` is then ignored).
     With ``cache`` (a JSON file), each set is kept there when done."""
     from benchmarks import bench_pen
-    from digitnet.calibration import read_answers
 
-    saved = _kept(cache, {})
     families = [f for f in bench_pen.FAMILIES[split_name] if f.endswith("-number")]
     if split_name == "validation":
         families.append("crowded-number")
     first, n = (PEN_FRESH, n) if split_name == "validation" else (0, bench_pen.NUMBERS)
-    for family in families:
-        name = f"pen {family.removesuffix('-number')}"
+    makers = {f"pen {family.removesuffix('-number')}": (lambda i, f=family: bench_pen.make(f, split_name, i))
+              for family in families}
+    return _read_sets(model, makers, range(first, first + n), cache)
+
+
+def _read_sets(model, makers, indices, cache=None):
+    """{name: (raw readings, truths)} of the pictures ``make(i)`` for each ``i`` of
+    ``indices``, for each (name, make) of ``makers``; with ``cache`` (a JSON file), each
+    set is kept there when done, and taken from there when it is in it."""
+    from digitnet.calibration import read_answers
+
+    saved = _kept(cache, {})
+    for name, make in makers.items():
         if name in saved:
             continue
         start = time.perf_counter()
-        readings, truths = read_answers(model, (bench_pen.make(family, split_name, i)
-                                                for i in range(first, first + n)))
+        readings, truths = read_answers(model, (make(i) for i in indices))
         saved[name] = [[_saved(r) for r in readings], truths]
-        print(f"  {name}: {n} pictures in {time.perf_counter() - start:.0f} s", flush=True)
+        print(f"  {name}: {len(indices)} pictures in {time.perf_counter() - start:.0f} s", flush=True)
         _keep(cache, saved)
     return _readings(saved)
 
@@ -167,9 +175,7 @@ def layout_sets(model, split_name, n, cache=None):
     themselves, whole (``n`` is then ignored). With ``cache`` (a JSON file), each set is
     kept there when done."""
     from benchmarks import bench_forms, bench_tilt, realworld
-    from digitnet.calibration import read_answers
 
-    saved = _kept(cache, {})
     digits = realworld.digits_of(split_name)
     first, n = (FRESH, n) if split_name == "validation" else (0, bench_forms.NUMBERS)
     assert bench_forms.NUMBERS == bench_tilt.NUMBERS
@@ -184,15 +190,7 @@ def layout_sets(model, split_name, n, cache=None):
         for angle in bench_tilt.ANGLES[split_name]:
             makers[f"tilted {angle} degrees, {kind}"] = (
                 lambda i, k=kind, a=angle: bench_tilt.make(split_name, k, a, i, digits))
-    for name, make in makers.items():
-        if name in saved:
-            continue
-        start = time.perf_counter()
-        readings, truths = read_answers(model, (make(i) for i in range(first, first + n)))
-        saved[name] = [[_saved(r) for r in readings], truths]
-        print(f"  {name}: {n} pictures in {time.perf_counter() - start:.0f} s", flush=True)
-        _keep(cache, saved)
-    return _readings(saved)
+    return _read_sets(model, makers, range(first, first + n), cache)
 
 
 def _predicted(model, pictures, photo=None):

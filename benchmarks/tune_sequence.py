@@ -166,7 +166,7 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
         return seen
     # as ``rescored``: the reader's best path read where the string chosen drops one of its
     # digits (spelled only where the pair reader sees two digits or more in a piece of it)
-    if (text in texts and sequence.one_more(seen, text, sequence.DIGITS)
+    if (text in texts and sequence.more(seen, text, 1)
             and im.spelled[m] - texts[text] >= drop_lead
             and (seen in texts or _several(im, chain) >= drop_several
                  or im.spelled[m] - texts[text] >= drop_alone)):

@@ -518,7 +518,7 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
     if unread is not None and one_more(seen, texts[best]) and unread - logs[best] >= ONE_LEAD:
         return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)  # a 1 no chain reads
-    if one_more(seen, texts[best], DIGITS):  # the chain chosen drops a digit the reader reads
+    if more(seen, texts[best], 1):  # the chain chosen drops a digit the reader reads
         if (unread is not None and unread - logs[best] >= DROP_LEAD
                 and (several is None or unread - logs[best] >= DROP_ALONE
                      or max(several[k] for k in options[best].keys) >= DROP_SEVERAL)):
