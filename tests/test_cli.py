@@ -84,7 +84,8 @@ def test_predict_png_and_npy(trained, tiny_mnist, capsys):
     expected = load_model(model).predict(np.stack([test.x[0], test.x[1]]))
     assert [r["digit"] for r in rows] == expected.tolist()
     for r in rows:
-        assert set(r) == {"path", "digit", "confidence", "probabilities"}
+        assert set(r) == {"path", "digit", "several_digits", "confidence", "probabilities"}
+        assert r["several_digits"] is False
         assert abs(sum(r["probabilities"]) - 1) < 1e-4
         assert abs(r["confidence"] - max(r["probabilities"])) < 1e-6
     code, out, _ = run(capsys, "predict", png, "--model", model)

@@ -293,6 +293,45 @@ def test_a_digit_in_two_strokes_is_one_writing_and_a_far_speck_is_not():
     assert found.box == (100, 180, 150, 200)
 
 
+def _written(pieces, shape=(300, 600), noise=0.005):
+    """A photo of paper with dark rectangles of ink (top, bottom, left, right), each a
+    stroke of a digit."""
+    values = page(shape, noise=noise)
+    for top, bottom, left, right in pieces:
+        values[top:bottom, left:right] = 0.1
+    return values
+
+
+def _beside(values) -> bool:
+    return frontend.to_mnist_seen(as_image(values))[1].beside
+
+
+def _seven_at(values, left):
+    """A 7 drawn on ``values``, its box 80 pixels high from column ``left`` (a stroke 8 wide)."""
+    mask = Image.new("L", values.shape[::-1], 0)
+    ImageDraw.Draw(mask).line([(left, 110), (left + 50, 110), (left + 20, 190)], fill=255, width=8)
+    values[np.asarray(mask) > 127] = 0.1
+    return values
+
+
+def test_digits_beside_the_one_answered_are_seen_a_number_given_to_predict():
+    # a 7 and two 1s, each 80 pixels high, 60 apart (beyond one digit's joining distance):
+    # the 7 is the writing, the 1s are left out beside it
+    values = _seven_at(_written([(110, 190, 230, 238), (110, 190, 300, 308)]), 110)
+    assert _beside(values)
+    # the same digits written close: one writing of three pieces side by side
+    assert _beside(_seven_at(_written([(110, 190, 175, 183), (110, 190, 200, 208)]), 110))
+    # the 7 alone; a speck, a stroke across the page and a line of small print beside it are
+    # no digits
+    assert not _beside(_seven_at(_written([]), 110))
+    across = _seven_at(_written([(140, 146, 200, 206)]), 110)
+    line = Image.new("L", across.shape[::-1], 0)
+    ImageDraw.Draw(line).line([(200, 100), (420, 185)], fill=255, width=8)
+    across[np.asarray(line) > 127] = 0.1
+    assert not _beside(across)
+    assert not _beside(_seven_at(_written([(150, 160, 200, 204), (150, 160, 210, 214)]), 110))
+
+
 def _canvas_seven(bar_level):
     """A canvas export of a 7 whose bar, drawn apart from the stem, has ``bar_level``."""
     image = Image.new("L", (280, 280), 255)

@@ -446,6 +446,18 @@ def test_predict_given_a_number_points_to_read(tmp_path, capsys):
     assert str(digit) not in err
 
 
+def test_predict_given_a_number_written_far_apart_points_to_read(tmp_path, capsys):
+    # the digits 100 pixels apart: one is answered alone, the others seen beside it
+    far = [("line", [(40, 50), (110, 50), (70, 160)]), ("line", [(230, 40), (230, 160)]),
+           ("ellipse", [(350, 40), (430, 160)])]
+    number = tmp_path / "number.png"
+    handwritten(far, size=(500, 200)).save(number)
+    assert main(["predict", str(number)]) == 0
+    assert "looks like several digits side by side" in capsys.readouterr().err
+    assert main(["predict", str(number), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["several_digits"] is True
+
+
 def test_read_many_writes_the_marks_when_asked(tmp_path):
     from digitnet.batch import read_many
 

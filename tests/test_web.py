@@ -134,6 +134,14 @@ def test_predict_says_when_a_picture_looks_like_several_digits(client):
     result = client.post("/api/predict", content=png(seven_one_zero, size=(400, 200))).json()
     assert result["several_digits"] is True
 
+    def far_apart(d):  # one digit answered alone, the others seen beside it
+        d.line([(40, 50), (110, 50), (70, 160)], fill=0, width=14)
+        d.line([(230, 40), (230, 160)], fill=0, width=14)
+        d.ellipse([(350, 40), (430, 160)], outline=0, width=14)
+
+    result = client.post("/api/predict", content=png(far_apart, size=(500, 200))).json()
+    assert result["several_digits"] is True
+
 
 def test_the_server_runs_the_shipped_model_rearranged_for_inference():
     # the server's batcher runs the model with batch normalisation folded into the

@@ -174,6 +174,7 @@ def run(args):
     labelled = {"label": None} if classes != DIGITS else {}
     # an image that cannot be read is reported, and the others are still recognised
     inputs, blank, failed, paths, names, pictures = [], {}, {}, [], [], set()
+    beside = set()  # pictures with other digits beside the one answered (a number)
     photos = []  # whether each input is of paper or a board (the photo network answers)
     for path in _expand(args.images):
         rows = pixel_rows(path)
@@ -200,6 +201,8 @@ def run(args):
                     inputs.append(x)
                     photos[-1] = seen.surface
                     pictures.add(name)
+                    if seen.beside:
+                        beside.add(name)
             except ImageError as e:
                 if isinstance(e, NoDigitError):
                     blank[name] = str(e)
@@ -230,13 +233,15 @@ def run(args):
             _save_image(x, file)
         digit = int(p.argmax())
         rejected = {"rejected": bool(p[digit] < args.min_confidence)} if args.min_confidence else {}
+        # a picture of a number (as the API's "several_digits"): `read` reads it
+        several = path in pictures and not labelled and (path in beside or several_digits(x))
         if args.json:
-            label = {"label": classes[digit]} if labelled else {}
+            label = {"label": classes[digit]} if labelled else {"several_digits": several}
             print(json.dumps({"path": path, "digit": digit, **label, "confidence": float(p[digit]),
                               "probabilities": [round(float(v), 6) for v in p], **rejected}))
         else:
             print(f"{shown(path)}: {answer(shown(classes[digit]), p[digit], rejected, args.min_confidence)}")
-        if path in pictures and not labelled and several_digits(x):
+        if several:
             print(f"digitnet: {shown(path)} looks like several digits side by side; "
                   f"`digitnet read` reads numbers", file=sys.stderr)
     return EXIT_USAGE if failed or blank else 0

@@ -170,9 +170,9 @@ def _predict(service: Service):
 
     def prepared(source):
         x, seen = to_mnist_seen(source)
-        return x, seen.surface and service.photo_batcher is not None
+        return x, seen.surface and service.photo_batcher is not None, seen.beside
 
-    async def answer(x, photo, min_confidence, with_activations):
+    async def answer(x, photo, beside, min_confidence, with_activations):
         p = await (service.photo_batcher if photo else service.batcher).confidences(x)
         digit = int(p.argmax())
         confidence = float(p[digit])
@@ -183,7 +183,7 @@ def _predict(service: Service):
                   "input": np.round(x.astype(np.float64), 3).tolist(),
                   "rejected": confidence < min_confidence,
                   # a number sent as one digit: /api/read reads it
-                  "several_digits": several_digits(x)}
+                  "several_digits": beside or several_digits(x)}
         if with_activations:
             result["activations"] = activations(service.network, x)
         return result
@@ -207,16 +207,16 @@ def _predict(service: Service):
         if document is not None and len(document) > 1:  # each page answered
             inputs = await service.off_the_loop(page_inputs, document)
             ready = [got for got in inputs if isinstance(got, tuple)]  # (a dict: the page's failure)
-            answers = iter(await asyncio.gather(*[answer(x, photo, min_confidence, with_activations)
-                                                  for x, photo in ready]))
+            answers = iter(await asyncio.gather(*[answer(x, photo, beside, min_confidence, with_activations)
+                                                  for x, photo, beside in ready]))
             return JSONResponse({"pages": [
                 got if isinstance(got, dict) else {"page": page.number, **next(answers)}
                 for page, got in zip(document, inputs)]})
         source = document[0] if document else body
         # an unreadable or blank picture: the DigitnetError handler answers 422 and its error
-        x, photo = (await service.off_the_loop(prepared, source) if document or is_large(body)
-                    else prepared(source))
-        return JSONResponse(await answer(x, photo, min_confidence, with_activations))
+        x, photo, beside = (await service.off_the_loop(prepared, source) if document or is_large(body)
+                            else prepared(source))
+        return JSONResponse(await answer(x, photo, beside, min_confidence, with_activations))
 
     return predict
 

@@ -100,6 +100,9 @@ class Seen(NamedTuple):
     #: degrees the page is turned in the picture (clockwise as seen), told by its ruling
     #: (``select.turned_lines``); 0 when not turned, or no ruling tells
     turn: float = 0.0
+    #: (one digit's picture) other digits beside it, left out (``select.Writing.beside``):
+    #: a number given to ``predict``
+    beside: bool = False
 
 
 def to_mnist(source) -> np.ndarray:
@@ -256,7 +259,7 @@ def _find(grey: np.ndarray, detail: bool, border=None, turn: float | None = None
                             or (not dark and background > light.median(coarse.ravel()) + BRIGHTER))
     if flat and detail and factor > 1:
         values, origin = _full_size(grey, found, factor, level, dark)
-        return values, origin, Seen(photo, found.form), False  # a drawing: no surface
+        return values, origin, Seen(photo, found.form, beside=found.beside), False  # no surface
     top, bottom, left, right = found.box
     size = max(bottom - top, right - left)
     if factor == 1 or (detail and bottom - top >= (DETAIL_FLAT if flat else DETAIL)):
@@ -268,10 +271,8 @@ def _find(grey: np.ndarray, detail: bool, border=None, turn: float | None = None
         soft = _soft(strength, found, flat, (slice(top, bottom), slice(left, right)))
         if detail:
             soft = _upright(soft, found.turn)
-        if factor == 1:
-            return soft, (top, left), Seen(photo, found.form, others, not flat, found.turn), cropped
-        return (soft, (top * factor, left * factor), Seen(photo, found.form, others, not flat, found.turn),
-                cropped)
+        seen = Seen(photo, found.form, others, not flat, found.turn, found.beside)
+        return soft, (top * factor, left * factor), seen, cropped
     # again, on a crop of the full picture around the writing (and round a circle or a
     # box drawn round it, so that it is seen whole and taken out again)
     pad = (MARGIN * size + 2) * factor
@@ -304,7 +305,8 @@ def _find(grey: np.ndarray, detail: bool, border=None, turn: float | None = None
         raise NoDigitError(BLANK)
     soft = _soft(strength, again, flat)
     return (_upright(soft, found.turn) if detail else soft, (top, left),
-            Seen(photo, found.form or again.form, others, not flat, found.turn), cropped)
+            Seen(photo, found.form or again.form, others, not flat, found.turn,
+                 found.beside or again.beside), cropped)
 
 
 def _within(frame: tuple | None, origin: tuple, factor: int, shape: tuple) -> tuple | None:

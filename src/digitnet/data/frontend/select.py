@@ -206,6 +206,13 @@ ALONG_NARROW = 0.5
 ALONG_WIDTH = 0.5
 ALONG_SEEN = 20
 ALONG_GAP = 6.0
+#: One digit expected (``predict``), a piece left out of the writing is a digit beside it
+#: (a number given to ``predict``: its other digits) when it is as high as ALONG_HIGH of
+#: the writing or more (and the writing as high as ALONG_HIGH of it), its rows within the
+#: writing's (ALONG_ROWS), at most BESIDE_GAP of the writing's height away on its line.
+BESIDE_GAP = 1.5
+#: (and no more than BESIDE_WIDE times as wide as high: a stroke across the page is no digit)
+BESIDE_WIDE = 1.5
 #: A piece is a stroke (not a finger or a shadow) when it covers at most STROKE_FILL of
 #: its box and its ink's mean width is at most STROKE_WIDTH of its longer side.
 STROKE_FILL = 0.8
@@ -232,6 +239,9 @@ class Writing:
     #: degrees the page is turned in the picture, measured by its ruling (``turned_lines``):
     #: the picture turned counter-clockwise by as much stands the page upright; 0 if not
     turn: float = 0.0
+    #: one digit expected (``alone``): a digit-sized piece of ink left out beside it on its
+    #: line (``_beside``): the picture holds a number
+    beside: bool = False
 
 
 def threshold(strength: np.ndarray, sigma: float) -> float | None:
@@ -820,8 +830,31 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         rows, columns = np.flatnonzero(ring.any(axis=1)), np.flatnonzero(ring.any(axis=0))
         ring_box = (int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1)
     stray = np.isin(found.labels, np.flatnonzero(bars) + 1) if bars.any() else None
+    beside = alone and _beside(stats, chosen, box, keep)
     return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box, stray,
-                   float(turn or 0.0))
+                   float(turn or 0.0), beside)
+
+
+def _beside(stats: Stats, chosen: list, box: tuple, keep: np.ndarray) -> bool:
+    """Whether pieces stand side by side on the writing's line as digits would (as high as
+    ALONG_HIGH of the writing's ``box`` or more, the writing as high as ALONG_HIGH of them,
+    their rows within its rows, ALONG_ROWS, at most BESIDE_WIDE as wide as high): two of
+    the writing's ``chosen`` pieces apart, or one that ``keep`` allows, left out, at most
+    BESIDE_GAP of its height from it."""
+    top, bottom, left, right = box
+    height = bottom - top
+    high = stats.bottom - stats.top
+    rows = np.minimum(stats.bottom, bottom) - np.maximum(stats.top, top)
+    digit = ((high >= ALONG_HIGH * height) & (ALONG_HIGH * high <= height) & (rows >= ALONG_ROWS * high)
+             & (stats.right - stats.left <= BESIDE_WIDE * high))
+    inside = np.zeros(len(keep), bool)
+    inside[chosen] = True
+    gap = np.maximum(stats.left - right, left - stats.right)
+    if (digit & keep & ~inside & (gap >= 0) & (gap <= BESIDE_GAP * height)).any():
+        return True
+    ours = np.flatnonzero(digit & inside)  # two of its own apart: a number joined whole
+    lefts, rights = stats.left[ours], stats.right[ours]
+    return bool((lefts[:, None] >= rights[None, :]).any())
 
 
 def turned_lines(binary: np.ndarray, faint: np.ndarray, degrees: float | None = None,
