@@ -132,7 +132,7 @@ def prepare(scored, models, margin, runner_up, others=False):
 
 def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=np.inf, one_lead=np.inf,
            drop_lead=np.inf, drop_several=0.0, drop_alone=np.inf, part_lead=np.inf, drop_two=np.inf,
-           spell_more=np.inf):
+           spell_more=np.inf, part_bridged=np.inf, parts=1):
     """The text read with sequence reader ``m`` and one setting."""
     from digitnet.read import sequence
 
@@ -155,8 +155,8 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
         total = o.score + (weight * lp if weight else 0.0) - (align_cost if n == len(im.options) else 0.0)
         if total > best:
             best, text, chain, digits = total, sequence.text(o.digits), o.keys, o.digits
-    # tried, not in ``rescored`` (BENCHMARKS.md, "Writing crowded over itself"): a path of
-    # more digits than the string chosen, spelled at a lower lead
+    # as ``rescored``: a path of more digits than the string chosen, spelled at a lower
+    # lead (``SPELL_MORE``)
     if (texts and seen and seen not in texts and len(seen) > len(text)
             and im.spelled[m] - max(texts.values()) >= spell_more):
         return seen
@@ -176,10 +176,25 @@ def chosen(im, m, weight, margin, runner_up, align, align_cost=0.0, spell_lead=n
         return seen
     # as ``rescored``: a digit read as a part of the reader's, where a chain reads the path
     # (not where the part's piece was freed of a pen's joining stroke)
-    at = sequence.part_read(text, seen) if seen in texts and text in texts else None
-    if at is not None and texts[seen] - texts[text] >= part_lead and _kind(im, digits[at][0]) != BRIDGED:
+    # (tried: ``part_bridged``, the lead asked where the part's piece is BRIDGED, and
+    # ``parts``, how many digits may be read as parts)
+    places = _parts(text, seen, parts) if seen in texts and text in texts else []
+    if places and texts[seen] - texts[text] >= max(
+            part_bridged if _kind(im, digits[at][0]) == BRIDGED else part_lead for at in places):
         return seen
     return text
+
+
+def _parts(chosen: str, seen: str, most: int) -> list:
+    """Where ``chosen`` is ``seen`` with up to ``most`` digits read as parts of them
+    (``sequence.PARTS``): their places; else []."""
+    from digitnet.read import sequence
+
+    wrong = [i for i, (a, b) in enumerate(zip(chosen, seen)) if a != b]
+    if len(chosen) == len(seen) and 1 <= len(wrong) <= most and all(
+            (chosen[i], seen[i]) in sequence.PARTS for i in wrong):
+        return wrong
+    return []
 
 
 def _kind(im, key) -> int:
@@ -214,11 +229,12 @@ def report(scored, names, settings, label=""):
         print(f"{name}, best path alone: {alone}", flush=True)
         for setting in settings:
             (weight, margin, runner_up, align, align_cost, spell_lead, one_lead, drop_lead, several,
-             drop_alone, part_lead, drop_two, spell_more) = setting
+             drop_alone, part_lead, drop_two, spell_more, part_bridged, parts) = setting
             figures = []
             for family, images in scored.items():
                 texts = [chosen(im, m, weight, margin, runner_up, align, align_cost, spell_lead, one_lead,
-                                drop_lead, several, drop_alone, part_lead, drop_two, spell_more)
+                                drop_lead, several, drop_alone, part_lead, drop_two, spell_more,
+                                part_bridged, int(parts))
                          for im in images]
                 exact = sum(t == im.truth for t, im in zip(texts, images))
                 dropped = sum(len(t) < len(im.truth) for t, im in zip(texts, images))
@@ -226,7 +242,7 @@ def report(scored, names, settings, label=""):
             print(f"{name}: weight {weight} margin {margin} runner-up {runner_up} aligned {align:g} "
                   f"cost {align_cost:g} spell {spell_lead:g} one {one_lead:g} drop {drop_lead:g} "
                   f"several {several:g} alone {drop_alone:g} part {part_lead:g} two {drop_two:g} "
-                  f"more {spell_more:g}: "
+                  f"more {spell_more:g} bridged {part_bridged:g} parts {parts:g}: "
                   + ", ".join(figures),
                   flush=True)
 
@@ -273,13 +289,17 @@ def main(argv=None):
                         help="DROP_TWOs tried (inf: two digits the chosen string drops never read)")
     parser.add_argument("--spell-mores", default="inf",
                         help="SPELL_MOREs tried (inf: a longer path spelled only at SPELL_LEAD)")
+    parser.add_argument("--part-bridgeds", default="inf",
+                        help="PART_LEADs tried where the part's piece is BRIDGED (inf: kept)")
+    parser.add_argument("--parts", default="1", help="how many digits read as parts may be read whole")
     parser.add_argument("--others", default="1",
                         help="wide pieces read either way (1: decode.both_readings) or the best only (0)")
     args = parser.parse_args(argv)
     grid = [[float(v) for v in values.split(",")]
             for values in (args.weights, args.margins, args.runner_ups, args.aligned, args.align_costs,
                            args.spell_leads, args.one_leads, args.drop_leads, args.drop_severals,
-                           args.drop_alones, args.part_leads, args.drop_twos, args.spell_mores)]
+                           args.drop_alones, args.part_leads, args.drop_twos, args.spell_mores,
+                           args.part_bridgeds, args.parts)]
 
     from digitnet.read import sequence
 

@@ -424,6 +424,7 @@ def test_a_sure_best_path_no_chain_reads_is_spelled_with_boxes_of_its_own(monkey
     p = digits[0][2]
     assert p.shape == (10,) and p.argmax() == 1 and np.isclose(p.sum(), 1)
     monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # never spelled: a chain of the lattice
+    monkeypatch.setattr(sequence, "SPELL_MORE", np.inf)  # (nor as a path of more digits)
     digits, keys, _ = sequence.rescored(lat, lattice_reading(), [(0, 2)])
     assert all(not isinstance(k, Piece) for k, _, _ in digits)
 
@@ -553,6 +554,34 @@ def test_two_digits_the_chain_drops_are_read_where_the_reader_is_surer_of_them(m
     assert sequence.text(digits) == expected
     assert sequence.DROP_TWO < 2 * np.log(0.8 / 0.2) < sequence.SPELL_LEAD
     assert np.isclose(lead, 2 * np.log(p / (1 - p)) * (1 if expected == "274" else -1), atol=0.05)
+
+
+class ThreeThenFour(TwoThenFour):
+    """A reader sure, with probability p, of a 2 and a 7 before a plain 4 and a 5 after it."""
+
+    def predict_proba(self, x, batch_size=None):
+        scores = super().predict_proba(x, batch_size)
+        scores[9] = -30.0
+        scores[9, [5, sequence.BLANK]] = np.log(self.p), np.log(1 - self.p)
+        return scores
+
+
+@pytest.mark.parametrize("p, expected", [(0.65, "4"), (0.8, "2745")])
+def test_more_digits_no_chain_reads_are_spelled_where_the_reader_is_sure_of_them(monkeypatch, p, expected):
+    """Three digits more than the chain chosen, which no rule for one or two dropped digits
+    reads: the path is spelled where the reader leads by SPELL_MORE (3 ln(p / (1 - p)): 1.9
+    below it, 4.2 above, below SPELL_LEAD)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(sequence, "_MODEL", [ThreeThenFour(p, digit=7)])
+    small = np.zeros((LINE_HEIGHT, 80), np.float32)
+    small[10:40, 10:70] = 1.0
+    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
+    read = {(0, 1): (3.0, [(4, one_hot(4))])}
+    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)], several={(0, 1): 0.0})
+    assert sequence.text(digits) == expected
+    assert sequence.SPELL_MORE < 3 * np.log(0.8 / 0.2) < sequence.SPELL_LEAD
+    assert np.isclose(lead, 3 * np.log(p / (1 - p)) * (1 if expected == "2745" else -1), atol=0.05)
 
 
 def test_a_dropped_digit_is_read_from_the_chain_aligned_to_the_reader():

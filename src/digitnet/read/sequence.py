@@ -21,9 +21,11 @@ with one more digit of any kind and leads it by ``DROP_LEAD``, the path is read 
 aligned to it, or spelled where the pair reader sees two digits in the chain chosen or the
 reader leads by ``DROP_ALONE``): two digits written over each other, which the lattice
 reads as one; with two more digits, where it leads by ``DROP_TWO`` (writing crowded over
-itself). Where it is the chosen string with a digit read whole that the chain reads as
-a part of it (an 8 as a 3: ``PARTS``) and leads by ``PART_LEAD``, the chain reading it whole
-is read (not where the part was freed of a pen's joining stroke).
+itself). A path of more digits than the string chosen that no chain reads is spelled
+where the reader leads every candidate by ``SPELL_MORE``, less than ``SPELL_LEAD``. Where
+it is the chosen string with a digit read whole that the chain reads as a part of it (an
+8 as a 3: ``PARTS``) and leads by ``PART_LEAD``, the chain reading it whole is read (not
+where the part was freed of a pen's joining stroke).
 
 The shipped file holds three readers trained apart, read together (``Averaged``: their
 columns' ln P averaged, one of them with two votes), as a cascade: the first alone where
@@ -109,6 +111,13 @@ DROP_ALONE = 3.0
 #: on two validation draws (``tune_sequence --pen-crowded``; BENCHMARKS.md, "Writing
 #: crowded over itself") of 1.5, 2, 3, 4 and never: 1.5-3 read the same.
 DROP_TWO = 2.0
+#: Where no chain reads the reader's best path, the path has more digits than the string
+#: chosen, and the reader leads every candidate by SPELL_MORE (less than SPELL_LEAD), the
+#: path is spelled: digits crowded over each other that no chain reads, the reader sure of
+#: them. Chosen on four validation draws (``tune_sequence --spell-mores``; BENCHMARKS.md,
+#: "Writing crowded over itself") of 2, 2.5, 3 and SPELL_LEAD: at 2 numbers written apart
+#: were lost.
+SPELL_MORE = 2.5
 #: Where a digit is written over its left neighbour, the cut gives the neighbour the
 #: digit's left side, and what is left reads as another digit: a 4's stem as a 1, an 8's
 #: right half as a 3, a 9's as a 7. Where the reader's path is the string chosen with one
@@ -516,6 +525,9 @@ def rescored(lat: Lattice, read: dict, keys: list, weight: float | None = None,
         return spelled(lat.small, scores), keys, min(unread - logs.max(), LIMIT)
     weight = SEQ_WEIGHT if weight is None else weight
     best = int(np.argmax([o.score + weight * lp for o, lp in zip(options, logs)]))
+    if (unread is not None and len(seen) > len(texts[best]) and unread - logs.max() >= SPELL_MORE
+            and len(seen) >= separate_pieces(lat)):  # digits no chain reads, the reader sure of them
+        return spelled(lat.small, scores), keys, min(unread - logs.max(), LIMIT)
     if unread is not None and one_more(seen, texts[best]) and unread - logs[best] >= ONE_LEAD:
         return spelled(lat.small, scores), keys, min(unread - logs[best], LIMIT)  # a 1 no chain reads
     if more(seen, texts[best], 1):  # the chain chosen drops a digit the reader reads
