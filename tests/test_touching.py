@@ -195,6 +195,7 @@ def test_a_pair_reading_that_loses_is_kept_and_the_sequence_reader_may_choose_it
     monkeypatch.setattr(decode, "PAIR_COST", np.inf)  # no pair reading at all: nothing to choose
     monkeypatch.setattr(sequence, "SPELL_LEAD", np.inf)  # (nor the reader's path read alone,
     monkeypatch.setattr(sequence, "DROP_LEAD", np.inf)  # as it would be: "07" is "0" with one more)
+    monkeypatch.setattr(sequence, "SPELL_MORE", np.inf)
     assert whole not in decode.both_readings(lat, s)[1] and len(decode.decode(lat, s)) == 1
 
 
