@@ -84,7 +84,8 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     NumPy array; any size, format and polarity), preprocessed into MNIST's form, by
     ``model`` (default: the best shipped model):
     ``digit, confidence, probabilities = digitnet.predict("photo.jpg")``.
-    A blank image raises ``digitnet.errors.ImageError`` ("no digit found")."""
+    A blank image raises ``digitnet.errors.ImageError`` ("no digit found"); a picture of a
+    number is answered with one of its digits (``digitnet.read_number`` reads numbers)."""
     from .data.preprocess import to_mnist_seen
 
     x, seen = to_mnist_seen(image)
