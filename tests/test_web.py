@@ -378,6 +378,17 @@ window.fetch = async (url, options) => {
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+def _wait_for_answer(page, text, timeout=15_000):
+    """Wait until the page answers ``text``; if it does not, fail saying what it shows
+    (a run under load once timed out here, its answer unknown)."""
+    try:
+        page.wait_for_function(f"document.getElementById('answer').textContent === '{text}'",
+                               timeout=timeout)
+    except Exception as error:  # playwright's TimeoutError
+        shown = page.locator("#answer").text_content(), page.locator("#confidence").text_content()
+        raise AssertionError(f"the page shows {shown!r}, not {text!r}") from error
+
+
 def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     port = free_port()
@@ -435,8 +446,7 @@ def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
             page.fill("#length", "")
             page.set_input_files("#file", files=[{"name": "710b.png", "mimeType": "image/png",
                                                   "buffer": png(seven_one_zero, size=(400, 200))}])
-            page.wait_for_function("document.getElementById('answer').textContent === '710'",
-                                   timeout=15_000)
+            _wait_for_answer(page, "710")
             dark = ("(() => { const c = document.getElementById('pad');"
                     " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
                     " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 100; return n; })()")
