@@ -479,19 +479,25 @@ class OneThenFour:
         return scores.astype(np.float32)
 
 
-@pytest.mark.parametrize("p, expected", [(0.5, "4"), (0.7, "4"), (0.95, "14")])
-def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, expected):
+def one_piece_read_as_four(monkeypatch, reader, ink_right=60, several=None):
+    """``rescored`` with ``reader`` as the sequence reader, on a line of one piece of ink
+    (columns 10 to ``ink_right``) that the lattice reads as a 4: (digits, keys, lead)."""
     from types import SimpleNamespace
 
+    monkeypatch.setattr(sequence, "_MODEL", [reader])
+    small = np.zeros((LINE_HEIGHT, 80), np.float32)
+    small[10:40, 10:ink_right] = 1.0
+    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
+    read = {(0, 1): (3.0, [(4, one_hot(4))])}
+    return sequence.rescored(lat, read, [(0, 1)], several=several)
+
+
+@pytest.mark.parametrize("p, expected", [(0.5, "4"), (0.7, "4"), (0.95, "14")])
+def test_a_one_no_chain_reads_is_read_where_the_reader_is_surer_of_it(monkeypatch, p, expected):
     # one piece, read 4: no chain reads "14"; the reader's lead for it is ln(p / (1 - p)):
     # 0 and 0.85 (below ONE_LEAD and DROP_LEAD: the chain is read) and 2.9 (the reader's
     # path is read)
-    monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p)])
-    small = np.zeros((LINE_HEIGHT, 80), np.float32)
-    small[10:40, 10:60] = 1.0
-    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
-    read = {(0, 1): (3.0, [(4, one_hot(4))])}
-    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)])
+    digits, keys, lead = one_piece_read_as_four(monkeypatch, OneThenFour(p))
     assert sequence.text(digits) == expected and keys == [(0, 1)]
     assert sequence.ONE_LEAD < sequence.SPELL_LEAD  # the path is not read as a spelled one
     assert np.log(0.7 / 0.3) < min(sequence.ONE_LEAD, sequence.DROP_LEAD)
@@ -507,15 +513,8 @@ def test_a_digit_the_chain_drops_is_read_where_the_reader_is_surer_of_it(monkeyp
     p)): 0.85 below it, 1.4 and 2.2 above), spelled where the pair reader sees two digits
     or more in a piece of the chain (P at least DROP_SEVERAL; without a pair reader, any)
     or where the reader leads by DROP_ALONE (3.5 at 0.97, whatever the pair reader says)."""
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(sequence, "_MODEL", [OneThenFour(p, digit=7)])
-    small = np.zeros((LINE_HEIGHT, 80), np.float32)
-    small[10:40, 10:60] = 1.0
-    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
-    read = {(0, 1): (3.0, [(4, one_hot(4))])}
-    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)],
-                                           several=None if several is None else {(0, 1): several})
+    digits, keys, lead = one_piece_read_as_four(monkeypatch, OneThenFour(p, digit=7),
+                                                several=None if several is None else {(0, 1): several})
     assert sequence.text(digits) == expected
     assert sequence.ONE_LEAD <= sequence.SPELL_LEAD
     assert sequence.DROP_LEAD < sequence.DROP_ALONE < np.log(0.97 / 0.03) < sequence.SPELL_LEAD
@@ -543,14 +542,7 @@ def test_two_digits_the_chain_drops_are_read_where_the_reader_is_surer_of_them(m
     """Writing crowded over itself: one piece, read as one digit, where the reader sees
     three. Its path with two more digits is read where it leads by DROP_TWO: 2 ln(p / (1 -
     p)) here, 1.7 below it, 2.8 and 5.9 above (below SPELL_LEAD: only this rule reads it)."""
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(sequence, "_MODEL", [TwoThenFour(p, digit=7)])
-    small = np.zeros((LINE_HEIGHT, 80), np.float32)
-    small[10:40, 10:60] = 1.0
-    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
-    read = {(0, 1): (3.0, [(4, one_hot(4))])}
-    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)], several={(0, 1): 0.0})
+    digits, keys, lead = one_piece_read_as_four(monkeypatch, TwoThenFour(p, digit=7), several={(0, 1): 0.0})
     assert sequence.text(digits) == expected
     assert sequence.DROP_TWO < 2 * np.log(0.8 / 0.2) < sequence.SPELL_LEAD
     assert np.isclose(lead, 2 * np.log(p / (1 - p)) * (1 if expected == "274" else -1), atol=0.05)
@@ -571,14 +563,8 @@ def test_more_digits_no_chain_reads_are_spelled_where_the_reader_is_sure_of_them
     """Three digits more than the chain chosen, which no rule for one or two dropped digits
     reads: the path is spelled where the reader leads by SPELL_MORE (3 ln(p / (1 - p)): 1.9
     below it, 4.2 above, below SPELL_LEAD)."""
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(sequence, "_MODEL", [ThreeThenFour(p, digit=7)])
-    small = np.zeros((LINE_HEIGHT, 80), np.float32)
-    small[10:40, 10:70] = 1.0
-    lat = SimpleNamespace(n_nodes=2, groups=[], height=30, small=small)
-    read = {(0, 1): (3.0, [(4, one_hot(4))])}
-    digits, keys, lead = sequence.rescored(lat, read, [(0, 1)], several={(0, 1): 0.0})
+    digits, keys, lead = one_piece_read_as_four(monkeypatch, ThreeThenFour(p, digit=7), ink_right=70,
+                                                several={(0, 1): 0.0})
     assert sequence.text(digits) == expected
     assert sequence.SPELL_MORE < 3 * np.log(0.8 / 0.2) < sequence.SPELL_LEAD
     assert np.isclose(lead, 3 * np.log(p / (1 - p)) * (1 if expected == "2745" else -1), atol=0.05)
