@@ -34,9 +34,10 @@ def add_parser(sub):
                    help="save the 28x28 image the network saw, as DIR/<name>.28x28.png (a CSV "
                    "row as <name>-<row>.28x28.png, a second x.png as x-2.28x28.png)")
     p.add_argument("--json", action="store_true",
-                   help="one JSON object per line: path, digit (the output's index), confidence, "
-                   "probabilities; and label, the class's name, for a model of other classes than "
-                   "the ten digits")
+                   help="one JSON object per line: path, digit (the output's index), several_digits "
+                   "(the picture looks like a number: `read` reads it), confidence, probabilities; "
+                   "for a model of other classes than the ten digits, label, the class's name, "
+                   "instead of several_digits")
     p.add_argument("--min-confidence", type=float, default=0.0, metavar="P",
                    help="report an answer whose confidence (the calibrated chance that it is right, "
                    "docs/confidence.md) is below P as rejected (JSON: \"rejected\": true); default 0")
