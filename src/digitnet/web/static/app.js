@@ -55,19 +55,21 @@ setInterval(() => { if (dirty && !busy) send(); }, 250);   // update while drawi
 const half = document.createElement("canvas");
 half.width = pad.width / 2; half.height = pad.height / 2;
 
+// A request is numbered when it is sent, not when its PNG is ready (toBlob answers
+// later): a pad sent just before a picture is uploaded is then stale, however late.
 function send(blob, where = null) {
   dirty = false;
-  if (blob) return post(blob, where);
-  if (document.getElementById("number-mode").checked) return pad.toBlob(b => post(b, PAD), "image/png");
+  busy = true;
+  const mine = ++latest;
+  if (blob) return post(blob, where, mine);
+  if (document.getElementById("number-mode").checked) return pad.toBlob(b => post(b, PAD, mine), "image/png");
   const c = half.getContext("2d");
   c.imageSmoothingQuality = "high";
   c.drawImage(pad, 0, 0, half.width, half.height);
-  half.toBlob(post, "image/png");
+  half.toBlob(b => post(b, null, mine), "image/png");
 }
 
-async function post(blob, where = null) {
-  busy = true;
-  const mine = ++latest;
+async function post(blob, where, mine) {
   const number = document.getElementById("number-mode").checked;
   const length = parseInt(document.getElementById("length").value, 10);
   const url = !number ? "/api/predict?activations=true"
