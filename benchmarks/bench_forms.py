@@ -32,16 +32,22 @@ from benchmarks.bench_photos import score_numbers
 FORMS = {"validation": ("line", "boxes", "frame"), "test": ("line", "boxes", "frame", "ticks"),
          "validation-b": ("line", "boxes", "frame"), "test-b": ("line", "boxes", "frame", "ticks"),
          "validation-c": ("line", "boxes", "frame", "ticks"),
-         "test-c": ("line", "boxes", "frame", "ticks")}
+         "test-c": ("line", "boxes", "frame", "ticks"),
+         "validation-d": ("cells",), "test-d": ("cells",)}
 #: The second sets (made after the first test set was measured): ``validation-b`` has the
 #: test split's conditions (coloured print, lines up to 4 px, a tilted camera) on
 #: validation digits, to tune on; ``test-b`` is the test split's recipe with new pictures
 #: of test digits, frozen before that tuning. The third pair (made after test-b was
 #: measured, for the ``ticks`` form): ``validation-c``, every form with the test
 #: conditions on validation digits, ticks included, to tune on; ``test-c``, new pictures of
-#: test digits, frozen before that tuning. Each draws from its own seed.
+#: test digits, frozen before that tuning. The fourth (made when a row of boxes apart from
+#: each other, a postcode's or a tax form's, was found read as a string of 1s):
+#: ``validation-d``, the ``cells`` form on validation digits with the validation split's
+#: conditions, to tune on; ``test-d``, test digits with the test conditions (coloured
+#: print, lines up to 4 px, a tilted camera: never tuned on for this form), frozen before
+#: that tuning. Each draws from its own seed.
 SEEDS = {**realworld.SEEDS, "validation-b": 20241, "test-b": 20242, "validation-c": 20243,
-         "test-c": 20244}
+         "test-c": 20244, "validation-d": 20245, "test-d": 20246}
 CONDITIONS = ("scan", "photo")
 #: Pictures per form and condition at the frozen size.
 NUMBERS = 100
@@ -50,7 +56,8 @@ NUMBERS = 100
 #: NumPy 2.4.6).
 FROZEN = {"test": "289dfef7c1b5bbadb54362964da19d499b039f12ad79f4d1b5045720ada31064",
           "test-b": "5c80dc9679cbeae156c7d581344e09c6f63faf0708bc3770be6fcbf88bbf99d8",
-          "test-c": "30e7247bc85c0ce3efdc9fb0eede5114a87e7a11e9391d30c9e2cc104b88eff0"}
+          "test-c": "30e7247bc85c0ce3efdc9fb0eede5114a87e7a11e9391d30c9e2cc104b88eff0",
+          "test-d": "9dbf3dcc78c171b80e1e604f56bf4e418e1f1e29851174117cd69dad168f0d61"}
 #: Print colours (RGB in [0, 1]): black or grey on every split, a form's colour on test only.
 DARK = ((0.1, 0.1, 0.1), (0.3, 0.3, 0.32), (0.45, 0.45, 0.45))
 COLOURED = ((0.85, 0.25, 0.2), (0.25, 0.4, 0.8), (0.3, 0.6, 0.35))
@@ -63,11 +70,11 @@ def make(split: str, form: str, condition: str, index: int, digits):
                                  index])
     k = int(rng.integers(2, 7))
     idx = rng.integers(0, len(y), k)
-    test = split != "validation"  # (the test split's conditions)
+    test = split not in ("validation", "validation-d")  # (the test split's conditions)
     width = int(rng.integers(1, 5 if test else 4))
     colour = np.array(COLOURED[rng.integers(3)] if test and rng.random() < 0.5
                       else DARK[rng.integers(3)])
-    ink, printed = (_boxed if form in ("boxes", "ticks") else _lined)(x[idx], rng, form, width)
+    ink, printed = (_boxed if form in ("boxes", "ticks", "cells") else _lined)(x[idx], rng, form, width)
     if condition == "scan":
         data = _scan(ink, printed, colour, rng)
     else:
@@ -108,20 +115,22 @@ def _lined(rows, rng, form, width):
 
 
 def _boxed(rows, rng, form, width):
-    """One digit in each printed box of a comb (``boxes``) or above a line with ticks
-    between the digits (``ticks``): (ink, print)."""
+    """One digit in each printed box of a comb (``boxes``), in each of a row of boxes
+    apart from each other (``cells``, 0.1-0.6 of a box's width apart), or above a line
+    with ticks between the digits (``ticks``): (ink, print)."""
     height = rng.uniform(40, 70)  # the boxes'
     cell = height * rng.uniform(0.8, 1.2)
     level, slant = rng.uniform(0.3, 0.5), rng.uniform(-0.1, 0.2)
     pad = int(height * 0.5)
-    shape = (int(height) + 2 * pad + 1, int(cell * len(rows)) + 2 * pad + 1)
+    pitch = cell * (1 + rng.uniform(0.1, 0.6)) if form == "cells" else cell
+    shape = (int(height) + 2 * pad + 1, int(pitch * len(rows)) + 2 * pad + 1)
     ink = np.zeros(shape, np.float32)
     for i, row in enumerate(rows):
         digit = realworld.pen_ink(row, height * rng.uniform(0.55, 0.85), rng,
                                   (level, level + 0.05), 0.05, slant)
         h, w = digit.shape
         # centred in its box, give or take; now and then over the box's edge
-        dx = int(pad + i * cell + (cell - w) / 2 + cell * rng.uniform(-0.12, 0.12))
+        dx = int(pad + i * pitch + (cell - w) / 2 + cell * rng.uniform(-0.12, 0.12))
         room = height - h
         dy = int(pad + room * rng.uniform(0.2, 0.8)
                  + (height * rng.uniform(-0.1, 0.1) if rng.random() < 0.3 else 0))
@@ -129,6 +138,12 @@ def _boxed(rows, rng, form, width):
         np.maximum(ink[dy:dy + h, dx:dx + w], digit, out=ink[dy:dy + h, dx:dx + w])
     top, bottom, x0 = pad, pad + height, pad
     xs = [x0 + i * cell for i in range(len(rows) + 1)]
+    if form == "cells":
+        lines = []
+        for i in range(len(rows)):
+            lf, r = x0 + i * pitch, x0 + i * pitch + cell
+            lines += [(lf, top, r, top), (r, top, r, bottom), (r, bottom, lf, bottom), (lf, bottom, lf, top)]
+        return ink, _draw(shape, lines, width)
     lines = [(xs[0], bottom, xs[-1], bottom)]
     if form == "boxes":
         lines += [(xs[0], top, xs[-1], top)] + [(x, top, x, bottom) for x in xs]
