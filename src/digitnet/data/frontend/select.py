@@ -154,6 +154,23 @@ PRINT_DARKER = 0.75
 #: A line the rest of the ink meets only within BAR_END of its length from one end is a
 #: digit's bar (``_bar``).
 BAR_END = 0.35
+#: A row of printed boxes apart from each other (a postcode's, a tax form's: ``cells``):
+#: pieces at least CELL_PIXELS high and CELL_ASPECT as wide as high (or as high as wide),
+#: whose outline with its holes filled fills CELL_FILL of their box or more (a box; a 0
+#: or an oval about pi/4 of it), CELLS or more of them as high as each other within
+#: CELL_SPREAD of that height, their tops as level, and two of them holding ink in their
+#: middle (a digit: away from their edges by CELL_EDGE of their height, and across
+#: CELL_CONTENT of it; "00" holds none).
+CELL_PIXELS = 10
+CELL_ASPECT = 0.5
+CELL_FILL = 0.9
+CELLS = 2
+CELL_SPREAD = 0.2
+CELL_EDGE = 0.15
+CELL_CONTENT = 0.3
+#: A cell's level lines: within CELL_EDGE of its height of its top and its bottom, and
+#: CELL_LENGTH of its width long or more.
+CELL_LENGTH = 0.6
 #: The digits in a form (not on ruled paper: its lines do not run across the frame) are
 #: joined this far apart, in units of the writing's height (a comb's boxes are wide).
 FORM_JOIN = 2.5
@@ -748,6 +765,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
             sides = box_sides(binary, found, lean=True)
             on_form = _uprights(sides, found) >= 2 or not _own_stroke(binary & ~found, printed)
             lines = found | sides if on_form else lines & ~printed
+        if form and not on_form:  # a row of boxes apart from each other, a digit in each
+            boxes = cells(binary & ~lines, None if lines.any() else pieces)
+            if boxes:
+                lines |= cell_print(binary & ~lines, boxes)
+                on_form = True
         if on_form:
             t, binary, lines = _past_print(smooth, strength, sigma, t, binary, lines)
             join = (max(join[0], FORM_JOIN), join[1])  # a comb's boxes hold digits far apart
@@ -1301,6 +1323,65 @@ def alone_print(binary: np.ndarray) -> np.ndarray:
     if not kept.any():
         return kept
     return kept | box_sides(binary, kept, lean=True)
+
+
+def cells(binary: np.ndarray, found: Pieces | None = None) -> list[tuple[int, int, int, int]]:
+    """The boxes (top, bottom, left, right) of a row of printed boxes apart from each other,
+    one digit in each (a postcode's, a tax form's; a comb's boxes share their sides and its
+    lines run along the number: ``_lines`` finds those), or [] where there is none: pieces
+    that are a box's outline (with what touches it inside), as high as each other and
+    level, two or more holding a digit (the constants CELL_*). ``found``: ``binary``'s
+    pieces, if labelled already."""
+    found = label(binary) if found is None else found
+    if found.n < CELLS:
+        return []
+    stats = measure(found, binary.astype(np.float32))
+    high, wide = stats.bottom - stats.top, stats.right - stats.left
+    boxes, held = [], []
+    for k in np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high)
+                            & (high >= CELL_ASPECT * wide)):
+        t, b, lf, r = int(stats.top[k]), int(stats.bottom[k]), int(stats.left[k]), int(stats.right[k])
+        part = found.labels[t:b, lf:r] == k + 1
+        if filled(np.pad(part, 1))[1:-1, 1:-1].sum() < CELL_FILL * part.size:
+            continue
+        edge = max(1, round(CELL_EDGE * (b - t)))
+        middle = binary[t + edge:b - edge, lf + edge:r - edge]
+        rows = np.flatnonzero(middle.any(axis=1))
+        boxes.append((t, b, lf, r))
+        held.append(bool(rows.size) and rows[-1] - rows[0] + 1 >= CELL_CONTENT * (b - t))
+    if len(boxes) < CELLS:
+        return []
+    # the largest group as high as each other and level with each other, round each box
+    best: list[int] = []
+    for t, b, _, _ in boxes:
+        group = [i for i, (t2, b2, _, _) in enumerate(boxes)
+                 if abs((b2 - t2) - (b - t)) <= CELL_SPREAD * (b - t) and abs(t2 - t) <= CELL_SPREAD * (b - t)]
+        if len(group) > len(best):
+            best = group
+    if len(best) < CELLS or sum(held[i] for i in best) < 2:
+        return []
+    return sorted(boxes[i] for i in best)
+
+
+def cell_print(binary: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The print of ``cells``' ``boxes``: in each, the level lines within CELL_EDGE of its
+    height of its top and bottom, CELL_LENGTH of its width long (at slopes of up to TILT
+    degrees: a camera tilted off the page), and the upright sides between them
+    (``box_sides``); where a digit's stroke crosses a line it is kept."""
+    h, w = binary.shape
+    lines = np.zeros_like(binary)
+    for t, b, lf, r in boxes:
+        edge = max(2, round(CELL_EDGE * (b - t)))
+        t0, b0, l0, r0 = max(0, t - 2), min(h, b + 2), max(0, lf - 2), min(w, r + 2)
+        crop = binary[t0:b0, l0:r0]
+        found = np.zeros_like(crop)
+        for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
+            flat, back = _shear(crop, _offsets(crop.shape[1], degrees))
+            found |= back(_level_lines(flat(crop), form=True, least=CELL_LENGTH * (r - lf)))
+        rows = np.arange(t0, b0)
+        near = (rows < t + edge) | (rows >= b - edge)
+        lines[t0:b0, l0:r0] |= found & near[:, None]
+    return lines | box_sides(binary, lines, lean=True)
 
 
 def _may_hold_print(binary: np.ndarray, length: float) -> bool:
