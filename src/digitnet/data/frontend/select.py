@@ -127,6 +127,7 @@ FORM_SLOPE_STEP = 1.0
 #: (or than the lines are thick and two pixels).
 SIDE_MIN = 8
 SIDE_WIDTH = 6
+SIDES_DOUBLE = 2
 GAP = 2
 #: A comb's ticks: upright marks standing on a line found, free at their other end and
 #: TICKS or more as long as each other and evenly spaced, within TICK_SPREAD, TICKS_ALONE
@@ -164,6 +165,7 @@ BAR_END = 0.35
 CELL_PIXELS = 10
 CELL_ASPECT = 0.5
 CELL_FILL = 0.9
+CELL_HOLES = 0.15
 CELLS = 2
 CELL_SPREAD = 0.2
 CELL_EDGE = 0.15
@@ -466,7 +468,9 @@ def _upright_sides(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
     sides = np.zeros(binary.size, bool)
     sides[positions[np.repeat(keep, lengths)]] = True
     sides = sides.reshape(binary.shape[1], h).T & rest
-    return sides & (run_lengths(rest) <= widest)
+    # (two boxes' sides side by side, apart by less than a pixel of a small copy, are one
+    # side twice as wide)
+    return sides & (run_lengths(rest) <= SIDES_DOUBLE * widest)
 
 
 def _ticks(free: np.ndarray, runs_: tuple, away: np.ndarray, standing: np.ndarray) -> np.ndarray:
@@ -753,7 +757,10 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
             removed = turned if removed is None else removed | turned
             pieces = None
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
-        lines, printed = _lines(binary, paper, form)
+        # a row of boxes apart from each other, a digit in each (not a comb: its lines,
+        # which may look unbroken in a small copy, are not looked for)
+        boxes = cells(binary, pieces) if form else []
+        lines, printed = _lines(binary, paper, form and not boxes)
         if paper:  # (the paper's lines again, in the ink binarised lower, LINE_LOW: faint
             # lines whole, not dashes; where the first look found lines or that ink may hold them)
             faint = binary | (smooth > LINE_LOW * low)
@@ -765,11 +772,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
             sides = box_sides(binary, found, lean=True)
             on_form = _uprights(sides, found) >= 2 or not _own_stroke(binary & ~found, printed)
             lines = found | sides if on_form else lines & ~printed
-        if form and not on_form:  # a row of boxes apart from each other, a digit in each
-            boxes = cells(binary & ~lines, None if lines.any() else pieces)
-            if boxes:
-                lines |= cell_print(binary & ~lines, boxes)
-                on_form = True
+        if boxes:
+            lines |= cell_print(binary & ~lines, boxes)
+            on_form = True
         if on_form:
             t, binary, lines = _past_print(smooth, strength, sigma, t, binary, lines)
             join = (max(join[0], FORM_JOIN), join[1])  # a comb's boxes hold digits far apart
@@ -1337,28 +1342,32 @@ def cells(binary: np.ndarray, found: Pieces | None = None) -> list[tuple[int, in
         return []
     stats = measure(found, binary.astype(np.float32))
     high, wide = stats.bottom - stats.top, stats.right - stats.left
-    boxes, held = [], []
-    for k in np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high)
-                            & (high >= CELL_ASPECT * wide)):
+    boxes: list[tuple[int, int, int, int]] = []
+    counts, held = [], []
+    for k in np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high)):
         t, b, lf, r = int(stats.top[k]), int(stats.bottom[k]), int(stats.left[k]), int(stats.right[k])
         part = found.labels[t:b, lf:r] == k + 1
-        if filled(np.pad(part, 1))[1:-1, 1:-1].sum() < CELL_FILL * part.size:
+        whole = int(filled(np.pad(part, 1))[1:-1, 1:-1].sum())
+        if whole < CELL_FILL * part.size or whole - part.sum() < CELL_HOLES * part.size:
             continue
         edge = max(1, round(CELL_EDGE * (b - t)))
         middle = binary[t + edge:b - edge, lf + edge:r - edge]
         rows = np.flatnonzero(middle.any(axis=1))
         boxes.append((t, b, lf, r))
-        held.append(bool(rows.size) and rows[-1] - rows[0] + 1 >= CELL_CONTENT * (b - t))
-    if len(boxes) < CELLS:
+        # (boxes so close that they are one piece: as many as it is wide for its height)
+        counts.append(max(1, round((r - lf) / (b - t))))
+        held.append(counts[-1] * (bool(rows.size) and rows[-1] - rows[0] + 1 >= CELL_CONTENT * (b - t)))
+    if sum(counts) < CELLS:
         return []
     # the largest group as high as each other and level with each other, round each box
     best: list[int] = []
     for t, b, _, _ in boxes:
+        spread = CELL_SPREAD * (b - t)
         group = [i for i, (t2, b2, _, _) in enumerate(boxes)
-                 if abs((b2 - t2) - (b - t)) <= CELL_SPREAD * (b - t) and abs(t2 - t) <= CELL_SPREAD * (b - t)]
-        if len(group) > len(best):
+                 if abs((b2 - t2) - (b - t)) <= spread and abs(t2 - t) <= spread]
+        if sum(counts[i] for i in group) > sum(counts[i] for i in best):
             best = group
-    if len(best) < CELLS or sum(held[i] for i in best) < 2:
+    if sum(counts[i] for i in best) < CELLS or sum(held[i] for i in best) < 2:
         return []
     return sorted(boxes[i] for i in best)
 
@@ -1372,12 +1381,13 @@ def cell_print(binary: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np
     lines = np.zeros_like(binary)
     for t, b, lf, r in boxes:
         edge = max(2, round(CELL_EDGE * (b - t)))
+        cell = (r - lf) / max(1, round((r - lf) / (b - t)))  # (several boxes in one piece)
         t0, b0, l0, r0 = max(0, t - 2), min(h, b + 2), max(0, lf - 2), min(w, r + 2)
         crop = binary[t0:b0, l0:r0]
         found = np.zeros_like(crop)
         for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
             flat, back = _shear(crop, _offsets(crop.shape[1], degrees))
-            found |= back(_level_lines(flat(crop), form=True, least=CELL_LENGTH * (r - lf)))
+            found |= back(_level_lines(flat(crop), form=True, least=CELL_LENGTH * cell))
         rows = np.arange(t0, b0)
         near = (rows < t + edge) | (rows >= b - edge)
         lines[t0:b0, l0:r0] |= found & near[:, None]
