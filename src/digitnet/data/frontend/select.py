@@ -250,7 +250,7 @@ class Writing:
     #: within the joining distance of it (or it is at the edge itself)
     cut: bool = False
     #: the box (top, bottom, left, right) of a circle or box drawn round the writing and
-    #: taken out (``enclosure``), or None
+    #: taken out (``enclosure``), or of a row of boxes a digit in each (``cells``), or None
     ring: tuple | None = None
     #: (H, W) bool: the straight strokes passed over as no writing (``_bars``: a pen lying
     #: on the page), or None
@@ -739,7 +739,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         return None
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
-    on_form, removed = False, None
+    on_form, removed, boxes = False, None, []
     pieces: Pieces | None = label(binary)  # (kept while nothing is taken out)
     ring = enclosure(binary, pieces, frame)
     if ring.any():  # a circle or a box drawn round the writing (the threshold found again
@@ -856,6 +856,9 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     if ring.any():
         rows, columns = np.flatnonzero(ring.any(axis=1)), np.flatnonzero(ring.any(axis=0))
         ring_box = (int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1)
+    if boxes:  # (a row of boxes: seen whole in a closer look, and taken out again)
+        ring_box = (min(b[0] for b in boxes), max(b[1] for b in boxes),
+                    min(b[2] for b in boxes), max(b[3] for b in boxes))
     stray = np.isin(found.labels, np.flatnonzero(bars) + 1) if bars.any() else None
     beside = alone and _beside(stats, chosen, box, keep)
     return Writing(mask.reshape(h, w), box, t, binary, on_form, removed, cut, ring_box, stray,
@@ -1378,20 +1381,25 @@ def cell_print(binary: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np
     degrees: a camera tilted off the page), and the upright sides between them
     (``box_sides``); where a digit's stroke crosses a line it is kept."""
     h, w = binary.shape
-    lines = np.zeros_like(binary)
+    lines, sides = np.zeros_like(binary), np.zeros_like(binary)
     for t, b, lf, r in boxes:
         edge = max(2, round(CELL_EDGE * (b - t)))
         cell = (r - lf) / max(1, round((r - lf) / (b - t)))  # (several boxes in one piece)
         t0, b0, l0, r0 = max(0, t - 2), min(h, b + 2), max(0, lf - 2), min(w, r + 2)
         crop = binary[t0:b0, l0:r0]
-        found = np.zeros_like(crop)
+        level, upright = np.zeros_like(crop), np.zeros_like(crop.T)
         for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
             flat, back = _shear(crop, _offsets(crop.shape[1], degrees))
-            found |= back(_level_lines(flat(crop), form=True, least=CELL_LENGTH * cell))
-        rows = np.arange(t0, b0)
+            level |= back(_level_lines(flat(crop), form=True, least=CELL_LENGTH * cell))
+            flat, back = _shear(crop.T, _offsets(crop.shape[0], degrees))
+            upright |= back(_level_lines(flat(crop.T), form=True, least=CELL_LENGTH * (b - t)))
+        rows, columns = np.arange(t0, b0), np.arange(l0, r0)
         near = (rows < t + edge) | (rows >= b - edge)
-        lines[t0:b0, l0:r0] |= found & near[:, None]
-    return lines | box_sides(binary, lines, lean=True)
+        # (its sides: at its left and right, not a 1 standing in it)
+        beside = (columns < lf + edge) | (columns >= r - edge)
+        lines[t0:b0, l0:r0] |= level & near[:, None]
+        sides[t0:b0, l0:r0] |= upright.T & beside[None, :]
+    return lines | sides | box_sides(binary, lines, lean=True)
 
 
 def _may_hold_print(binary: np.ndarray, length: float) -> bool:
