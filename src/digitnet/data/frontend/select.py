@@ -759,7 +759,11 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
     if paper or form:  # (a drawing's lines are its strokes; a form's printed ones are not)
         # a row of boxes apart from each other, a digit in each (not a comb: its lines,
         # which may look unbroken in a small copy, are not looked for)
-        boxes = cells(binary, pieces) if form else []
+        boxes, boxed = (cells(binary, pieces), binary) if form else ([], binary)
+        if form and paper and not boxes:  # (grey print in a photo breaks up: looked for
+            # again in the ink binarised lower, LINE_LOW, as a paper's faint lines are)
+            boxed = binary | (smooth > LINE_LOW * low)
+            boxes = cells(boxed)
         lines, printed = _lines(binary, paper, form and not boxes)
         if paper:  # (the paper's lines again, in the ink binarised lower, LINE_LOW: faint
             # lines whole, not dashes; where the first look found lines or that ink may hold them)
@@ -773,7 +777,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
             on_form = _uprights(sides, found) >= 2 or not _own_stroke(binary & ~found, printed)
             lines = found | sides if on_form else lines & ~printed
         if boxes:
-            lines |= cell_print(binary & ~lines, boxes)
+            lines |= cell_print(boxed & ~lines, boxes) & binary
             on_form = True
         if on_form:
             t, binary, lines = _past_print(smooth, strength, sigma, t, binary, lines)
