@@ -777,7 +777,7 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
             on_form = _uprights(sides, found) >= 2 or not _own_stroke(binary & ~found, printed)
             lines = found | sides if on_form else lines & ~printed
         if boxes:
-            lines |= cell_print(boxed & ~lines, boxes) & binary
+            lines |= cell_print(boxed, boxes) & binary
             on_form = True
         if on_form:
             t, binary, lines = _past_print(smooth, strength, sigma, t, binary, lines)
