@@ -29,6 +29,9 @@ def on_form(form, colour=0, width=3, size=(500, 200)):
     elif form == "boxes":
         for left in (20, 130, 230):
             draw.rectangle([left, 25, left + 115, 180], outline=fill, width=width)
+    elif form == "cells":  # a row of boxes apart from each other, a digit in each
+        for left, right in ((20, 125), (140, 220), (235, 345)):
+            draw.rectangle([left, 25, right, 180], outline=fill, width=width)
     elif form == "ticks":  # a line with short upright marks between the digits
         draw.line([(15, 172), (360, 172)], fill=fill, width=width)
         for x in (15, 130, 245, 360):
@@ -45,11 +48,11 @@ def photographed(image, seed=0):
     return Image.fromarray(np.clip(values * light + noise, 0, 255).astype(np.uint8))
 
 
-@pytest.mark.parametrize("form", ["line", "frame", "boxes", "ticks"])
+@pytest.mark.parametrize("form", ["line", "frame", "boxes", "cells", "ticks"])
 @pytest.mark.parametrize("photo", [False, True])
 def test_a_number_on_a_form_is_read_without_the_print(model, form, photo):
     # before: 710 on a printed line read "7101", in a frame or boxes "171101" and the like,
-    # on a line with ticks "17111" and the like
+    # on a line with ticks "17111" and the like, in boxes apart from each other "1711101"
     picture = on_form(form)
     reading = read_number(photographed(picture) if photo else picture, model)
     assert reading.text == "710"
@@ -344,3 +347,48 @@ def test_a_number_under_a_faint_ruled_line_keeps_its_1(model):
     box = (600, top, 600 + number.width, top + number.height)
     page.paste(Image.fromarray(np.minimum(np.asarray(page.crop(box)), np.asarray(number))), box[:2])
     assert read_number(photographed(page.convert("RGB")), model).text == "710"
+
+
+def boxes_apart(draw_inside, n=3, gap=20, size=60):
+    """A row of ``n`` boxes ``size`` pixels square, ``gap`` apart, on a white page (bool
+    ink), each drawn into by ``draw_inside(draw, left, top)``."""
+    image = Image.new("L", (40 + n * (size + gap), 2 * size), 255)
+    draw = ImageDraw.Draw(image)
+    for i in range(n):
+        left, top = 20 + i * (size + gap), size // 2
+        draw.rectangle([left, top, left + size, top + size], outline=0, width=2)
+        draw_inside(draw, left, top)
+    return np.asarray(image) < 128
+
+
+def test_a_row_of_boxes_apart_is_found_and_its_print_goes_but_not_the_digits():
+    def one(draw, left, top):  # a 1 standing in each box, not touching it
+        draw.line([(left + 30, top + 10), (left + 30, top + 50)], fill=0, width=4)
+
+    binary = boxes_apart(one)
+    found = select.cells(binary)
+    assert [(b - t, r - lf) for t, b, lf, r in found] == [(61, 61)] * 3
+    printed = select.cell_print(binary, found)
+    assert printed[30, 20:81].all() and printed[60, 20:22].all()  # a box's top and left side
+    assert not printed[35:86, 46:55].any()  # the 1 in it stays
+
+
+def test_no_row_of_boxes_without_digits_in_them_or_where_the_ink_is_digits():
+    def nothing(draw, left, top):
+        pass
+
+    def one_in_the_first(draw, left, top):
+        if left == 20:
+            draw.line([(left + 30, top + 10), (left + 30, top + 50)], fill=0, width=4)
+
+    assert select.cells(boxes_apart(nothing)) == []  # an empty form: no digit in it
+    assert select.cells(boxes_apart(one_in_the_first)) == []  # one digit, one box: alone_print's
+    # "00" written large, "88" and two solid blocks: no boxes
+    image = Image.new("L", (300, 140), 255)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([20, 20, 120, 120], outline=0, width=6)
+    draw.ellipse([150, 20, 250, 120], outline=0, width=6)
+    assert select.cells(np.asarray(image) < 128) == []
+    blocks = np.zeros((140, 300), bool)
+    blocks[20:120, 20:120] = blocks[20:120, 150:250] = True
+    assert select.cells(blocks) == []
