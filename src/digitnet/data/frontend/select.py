@@ -1342,41 +1342,72 @@ def cells(binary: np.ndarray, found: Pieces | None = None) -> list[tuple[int, in
     one digit in each (a postcode's, a tax form's; a comb's boxes share their sides and its
     lines run along the number: ``_lines`` finds those), or [] where there is none: pieces
     that are a box's outline (with what touches it inside), as high as each other and
-    level, two or more holding a digit (the constants CELL_*). ``found``: ``binary``'s
+    level, two or more holding a digit (the constants CELL_*). A box a digit is written
+    across (its piece reaching above or below the row, or beside the box) is looked at
+    again within the row's top and bottom and its lines' ends. ``found``: ``binary``'s
     pieces, if labelled already."""
     found = label(binary) if found is None else found
     if found.n < CELLS:
         return []
     stats = measure(found, binary.astype(np.float32))
     high, wide = stats.bottom - stats.top, stats.right - stats.left
-    boxes: list[tuple[int, int, int, int]] = []
-    counts, held = [], []
-    for k in np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high)):
+    candidates = np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high))
+    # each box: (top, bottom, left, right), how many boxes it is, how many hold a digit
+    boxes: dict[int, tuple[tuple[int, int, int, int], int, int]] = {}
+    for k in candidates:
         t, b, lf, r = int(stats.top[k]), int(stats.bottom[k]), int(stats.left[k]), int(stats.right[k])
-        part = found.labels[t:b, lf:r] == k + 1
-        whole = int(filled(np.pad(part, 1))[1:-1, 1:-1].sum())
-        if whole < CELL_FILL * part.size or whole - part.sum() < CELL_HOLES * part.size:
-            continue
-        edge = max(1, round(CELL_EDGE * (b - t)))
-        middle = binary[t + edge:b - edge, lf + edge:r - edge]
-        rows = np.flatnonzero(middle.any(axis=1))
-        boxes.append((t, b, lf, r))
-        # (boxes so close that they are one piece: as many as it is wide for its height)
-        counts.append(max(1, round((r - lf) / (b - t))))
-        held.append(counts[-1] * (bool(rows.size) and rows[-1] - rows[0] + 1 >= CELL_CONTENT * (b - t)))
-    if sum(counts) < CELLS:
+        box = _cell(binary, found.labels[t:b, lf:r] == k + 1, (t, b, lf, r))
+        if box is not None:
+            boxes[k] = box
+    if sum(count for _, count, _ in boxes.values()) < CELLS:
         return []
     # the largest group as high as each other and level with each other, round each box
     best: list[int] = []
-    for t, b, _, _ in boxes:
+    for (t, b, _, _), _, _ in boxes.values():
         spread = CELL_SPREAD * (b - t)
-        group = [i for i, (t2, b2, _, _) in enumerate(boxes)
+        group = [k for k, ((t2, b2, _, _), _, _) in boxes.items()
                  if abs((b2 - t2) - (b - t)) <= spread and abs(t2 - t) <= spread]
-        if sum(counts[i] for i in group) > sum(counts[i] for i in best):
+        if sum(boxes[k][1] for k in group) > sum(boxes[k][1] for k in best):
             best = group
-    if sum(counts[i] for i in best) < CELLS or sum(held[i] for i in best) < 2:
+    if sum(boxes[k][1] for k in best) < CELLS:
         return []
-    return sorted(boxes[i] for i in best)
+    top = int(np.median([boxes[k][0][0] for k in best]))
+    bottom = int(np.median([boxes[k][0][1] for k in best]))
+    for k in candidates:  # a digit written across a box's edge, its piece the box's too
+        if k in boxes or stats.top[k] > top + CELL_SPREAD * (bottom - top) \
+                or stats.bottom[k] < bottom - CELL_SPREAD * (bottom - top):
+            continue
+        lf, r = int(stats.left[k]), int(stats.right[k])
+        part = found.labels[top:bottom, lf:r] == k + 1
+        edge = max(1, round(CELL_EDGE * (bottom - top)))
+        ends = [np.flatnonzero(part[rows].any(axis=0)) for rows in (slice(0, edge), slice(-edge, None))]
+        if not (ends[0].size and ends[1].size):
+            continue
+        left, right = max(ends[0][0], ends[1][0]), min(ends[0][-1], ends[1][-1]) + 1
+        if right - left < CELL_ASPECT * (bottom - top):
+            continue
+        box = _cell(binary, part[:, left:right], (top, bottom, lf + int(left), lf + int(right)))
+        if box is not None:
+            boxes[k] = box
+            best.append(k)
+    if sum(boxes[k][2] for k in best) < 2:
+        return []
+    return sorted(boxes[k][0] for k in best)
+
+
+def _cell(binary: np.ndarray, part: np.ndarray, box: tuple[int, int, int, int]):
+    """``cells``' look at one piece (``part``, within ``box``: top, bottom, left, right):
+    (``box``, how many boxes it is, how many of them hold a digit), or None where it is
+    no box's outline."""
+    whole = int(filled(np.pad(part, 1))[1:-1, 1:-1].sum())
+    if whole < CELL_FILL * part.size or whole - part.sum() < CELL_HOLES * part.size:
+        return None
+    t, b, lf, r = box
+    edge = max(1, round(CELL_EDGE * (b - t)))
+    rows = np.flatnonzero(binary[t + edge:b - edge, lf + edge:r - edge].any(axis=1))
+    # (boxes so close that they are one piece: as many as it is wide for its height)
+    count = max(1, round((r - lf) / (b - t)))
+    return box, count, count * int(bool(rows.size) and rows[-1] - rows[0] + 1 >= CELL_CONTENT * (b - t))
 
 
 def cell_print(binary: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
