@@ -739,7 +739,8 @@ def writing(strength: np.ndarray, sigma: float, join: tuple = JOIN,
         return None
     low = max(HYSTERESIS * t, NOISE_SIGMAS * sigma, FAINTEST)
     binary = (smooth > low) | (strength > t)  # (a crisp stroke one pixel wide smooths away)
-    on_form, removed, boxes = False, None, []
+    on_form, removed = False, None
+    boxes: list[tuple[int, int, int, int]] = []
     pieces: Pieces | None = label(binary)  # (kept while nothing is taken out)
     ring = enclosure(binary, pieces, frame)
     if ring.any():  # a circle or a box drawn round the writing (the threshold found again
@@ -1351,7 +1352,7 @@ def cells(binary: np.ndarray, found: Pieces | None = None) -> list[tuple[int, in
         return []
     stats = measure(found, binary.astype(np.float32))
     high, wide = stats.bottom - stats.top, stats.right - stats.left
-    candidates = np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high))
+    candidates = np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high)).tolist()
     # each box: (top, bottom, left, right), how many boxes it is, how many hold a digit
     boxes: dict[int, tuple[tuple[int, int, int, int], int, int]] = {}
     for k in candidates:
