@@ -392,3 +392,12 @@ def test_no_row_of_boxes_without_digits_in_them_or_where_the_ink_is_digits():
     blocks = np.zeros((140, 300), bool)
     blocks[20:120, 20:120] = blocks[20:120, 150:250] = True
     assert select.cells(blocks) == []
+
+
+def test_squared_paper_is_no_row_of_boxes():
+    # a notebook's grid runs to the frame's edge: one piece, its box the frame, twice as
+    # wide as high, with digits in it; taken for two boxes, a 622 written on it read "62"
+    grid = np.zeros((101, 201), bool)
+    grid[::25, :] = grid[:, ::25] = True
+    grid[30:45, 60:63] = grid[55:70, 110:113] = True  # two 1s in its squares
+    assert select.cells(grid) == []

@@ -1343,16 +1343,19 @@ def cells(binary: np.ndarray, found: Pieces | None = None) -> list[tuple[int, in
     one digit in each (a postcode's, a tax form's; a comb's boxes share their sides and its
     lines run along the number: ``_lines`` finds those), or [] where there is none: pieces
     that are a box's outline (with what touches it inside), as high as each other and
-    level, two or more holding a digit (the constants CELL_*). A box a digit is written
-    across (its piece reaching above or below the row, or beside the box) is looked at
-    again within the row's top and bottom and its lines' ends. ``found``: ``binary``'s
-    pieces, if labelled already."""
+    level, away from the frame's edge, two or more holding a digit (the constants CELL_*).
+    A box a digit is written across (its piece reaching above or below the row, or beside
+    the box) is looked at again within the row's top and bottom and its lines' ends.
+    ``found``: ``binary``'s pieces, if labelled already."""
     found = label(binary) if found is None else found
     if found.n < CELLS:
         return []
     stats = measure(found, binary.astype(np.float32))
     high, wide = stats.bottom - stats.top, stats.right - stats.left
-    candidates = np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high)).tolist()
+    h, w = binary.shape
+    # (away from the frame's edge: not a grid of squared paper, nor a page's edge)
+    inside = (stats.top > 0) & (stats.left > 0) & (stats.bottom < h) & (stats.right < w)
+    candidates = np.flatnonzero((high >= CELL_PIXELS) & (wide >= CELL_ASPECT * high) & inside).tolist()
     # each box: (top, bottom, left, right), how many boxes it is, how many hold a digit
     boxes: dict[int, tuple[tuple[int, int, int, int], int, int]] = {}
     for k in candidates:
