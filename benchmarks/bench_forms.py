@@ -219,7 +219,8 @@ def pictures(split: str, n: int, digits):
 
 def sheet(path, digits, chosen=(("line", "scan", 3), ("boxes", "photo", 1), ("frame", "photo", 3),
                                  ("boxes", "scan", 3), ("ticks", "photo", 1, "validation-c"),
-                                 ("cells", "scan", 1, "validation-d"), ("cells", "photo", 7, "validation-d"))):
+                                 ("cells", "scan", 1, "validation-d"),
+                                 ("cells", "photo", 7, "validation-d"))):
     """Validation pictures (left) beside the ink ``read`` finds in them (right): a PNG.
     ``chosen``: (form, condition, index[, split: validation by default])."""
     import io
