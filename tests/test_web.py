@@ -1,5 +1,6 @@
 """The JSON API over HTTP (FastAPI's test client), and a browser drawing a digit."""
 
+import contextlib
 import io
 import os
 import shutil
@@ -377,6 +378,26 @@ window.fetch = async (url, options) => {
 """
 
 
+@contextlib.contextmanager
+def served_page(init_script):
+    """The drawing page, served by a `digitnet serve` of its own, in headless Chromium,
+    ``init_script`` run before the page's own scripts."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    port = free_port()
+    server = start_server(port)
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = browser.new_page(viewport={"width": 1100, "height": 760})
+            page.add_init_script(init_script)
+            page.goto(f"http://127.0.0.1:{port}/")
+            yield page
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def _wait_for_answer(page, text, timeout=15_000):
     """Wait until the page answers ``text``; if it does not, fail saying what it shows
     (a run under load once timed out here, its answer unknown)."""
@@ -388,101 +409,90 @@ def _wait_for_answer(page, text, timeout=15_000):
         raise AssertionError(f"the page shows {shown!r}, not {text!r}") from error
 
 
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
 def test_browser_draws_a_digit_and_sees_the_prediction(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    port = free_port()
-    server = start_server(port)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = launch_chromium(p)
-            page = browser.new_page(viewport={"width": 1100, "height": 760})
-            page.add_init_script(SENT_SIZES)
-            page.goto(f"http://127.0.0.1:{port}/")
-            box = page.locator("#pad").bounding_box()
-            x0, y0 = box["x"], box["y"]
-            page.mouse.move(x0 + 60, y0 + 50)
-            page.mouse.down()
-            for x, y in [(120, 50), (180, 50), (150, 130), (120, 230)]:
-                page.mouse.move(x0 + x, y0 + y, steps=8)
-            page.mouse.up()
-            page.wait_for_function("document.getElementById('answer').textContent === '7'",
-                                   timeout=15_000)
-            assert "sure" in page.locator("#confidence").text_content()
-            assert page.locator("#inside").is_visible()  # the hidden layers of a digit
-            sizes = page.evaluate("window.sentSizes")
-            assert sizes and {tuple(size) for size in sizes} == {(280, 140)}  # half the pad
-            page.screenshot(path=str(tmp_path / "page.png"))
-            if os.environ.get("DIGITNET_SCREENSHOT"):
-                shutil.copy(tmp_path / "page.png", os.environ["DIGITNET_SCREENSHOT"])
+    with served_page(SENT_SIZES) as page:
+        box = page.locator("#pad").bounding_box()
+        x0, y0 = box["x"], box["y"]
+        page.mouse.move(x0 + 60, y0 + 50)
+        page.mouse.down()
+        for x, y in [(120, 50), (180, 50), (150, 130), (120, 230)]:
+            page.mouse.move(x0 + x, y0 + y, steps=8)
+        page.mouse.up()
+        page.wait_for_function("document.getElementById('answer').textContent === '7'",
+                               timeout=15_000)
+        assert "sure" in page.locator("#confidence").text_content()
+        assert page.locator("#inside").is_visible()  # the hidden layers of a digit
+        sizes = page.evaluate("window.sentSizes")
+        assert sizes and {tuple(size) for size in sizes} == {(280, 140)}  # half the pad
+        page.screenshot(path=str(tmp_path / "page.png"))
+        if os.environ.get("DIGITNET_SCREENSHOT"):
+            shutil.copy(tmp_path / "page.png", os.environ["DIGITNET_SCREENSHOT"])
 
-            def seven_one_zero(d):
-                d.line([(40, 50), (110, 50), (70, 160)], fill=0, width=14)
-                d.line([(180, 40), (180, 160)], fill=0, width=14)
-                d.ellipse([(250, 40), (330, 160)], outline=0, width=14)
+        def seven_one_zero(d):
+            d.line([(40, 50), (110, 50), (70, 160)], fill=0, width=14)
+            d.line([(180, 40), (180, 160)], fill=0, width=14)
+            d.ellipse([(250, 40), (330, 160)], outline=0, width=14)
 
-            # a number of a known length: no reading of the drawn 7 has 20 digits
-            page.check("#number-mode")
-            page.fill("#length", "20")
-            page.dispatch_event("#length", "change")
-            page.wait_for_function("document.getElementById('confidence').textContent"
-                                   ".startsWith('no reading of that many digits')", timeout=15_000)
-            assert page.locator("#answer").text_content() == "7"
+        # a number of a known length: no reading of the drawn 7 has 20 digits
+        page.check("#number-mode")
+        page.fill("#length", "20")
+        page.dispatch_event("#length", "change")
+        page.wait_for_function("document.getElementById('confidence').textContent"
+                               ".startsWith('no reading of that many digits')", timeout=15_000)
+        assert page.locator("#answer").text_content() == "7"
 
-            # a number read from the pad: each digit's box drawn over the drawing
-            inked = ("(() => { const c = document.getElementById('boxes');"
-                     " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-                     " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; })()")
-            assert page.evaluate(inked) > 100
-            lit = ("(() => { const c = document.getElementById('seen');"
-                   " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-                   " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; })()")
-            assert page.evaluate(lit) > 50  # the digit's 28x28 piece, as the classifier saw it
-            assert not page.locator("#inside").is_visible()  # no layers shown for a number
-            page.click("#clear")
-            assert page.evaluate(inked) == 0
+        # a number read from the pad: each digit's box drawn over the drawing
+        inked = ("(() => { const c = document.getElementById('boxes');"
+                 " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                 " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; })()")
+        assert page.evaluate(inked) > 100
+        lit = ("(() => { const c = document.getElementById('seen');"
+               " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+               " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; })()")
+        assert page.evaluate(lit) > 50  # the digit's 28x28 piece, as the classifier saw it
+        assert not page.locator("#inside").is_visible()  # no layers shown for a number
+        page.click("#clear")
+        assert page.evaluate(inked) == 0
 
-            # an uploaded picture: shown in the pad, its digits' boxes over it where they are
-            page.fill("#length", "")
-            page.set_input_files("#file", files=[{"name": "710b.png", "mimeType": "image/png",
-                                                  "buffer": png(seven_one_zero, size=(400, 200))}])
-            _wait_for_answer(page, "710")
-            dark = ("(() => { const c = document.getElementById('pad');"
-                    " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-                    " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 100; return n; })()")
-            assert page.evaluate(dark) > 1000 and page.evaluate(inked) > 100
-            # the 7's box starts where the 7 is: the picture (400x200) drawn 1.4 times, 0 and 0 off
-            left = page.evaluate("(() => { const c = document.getElementById('boxes').getContext('2d');"
-                                 " for (let x = 0; x < 560; x++) for (let y = 0; y < 280; y++)"
-                                 " if (c.getImageData(x, y, 1, 1).data[3]) return x; return -1; })()")
-            assert abs(left - 40 * 1.4) < 20, left
-            if os.environ.get("DIGITNET_SCREENSHOT_NUMBER"):  # docs/page-number.png
-                page.screenshot(path=os.environ["DIGITNET_SCREENSHOT_NUMBER"])
-            # read again at a length asked: the picture uploaded, not the pad's copy of it
-            page.fill("#length", "3")
-            page.dispatch_event("#length", "change")
-            page.wait_for_function("window.lastUrl && window.lastUrl.includes('length=3')", timeout=15_000)
-            assert page.evaluate("window.sentSizes.at(-1)") == [400, 200]  # not the pad's 560x280
-            page.uncheck("#number-mode")
+        # an uploaded picture: shown in the pad, its digits' boxes over it where they are
+        page.fill("#length", "")
+        page.set_input_files("#file", files=[{"name": "710b.png", "mimeType": "image/png",
+                                              "buffer": png(seven_one_zero, size=(400, 200))}])
+        _wait_for_answer(page, "710")
+        dark = ("(() => { const c = document.getElementById('pad');"
+                " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] < 100; return n; })()")
+        assert page.evaluate(dark) > 1000 and page.evaluate(inked) > 100
+        # the 7's box starts where the 7 is: the picture (400x200) drawn 1.4 times, 0 and 0 off
+        left = page.evaluate("(() => { const c = document.getElementById('boxes').getContext('2d');"
+                             " for (let x = 0; x < 560; x++) for (let y = 0; y < 280; y++)"
+                             " if (c.getImageData(x, y, 1, 1).data[3]) return x; return -1; })()")
+        assert abs(left - 40 * 1.4) < 20, left
+        if os.environ.get("DIGITNET_SCREENSHOT_NUMBER"):  # docs/page-number.png
+            page.screenshot(path=os.environ["DIGITNET_SCREENSHOT_NUMBER"])
+        # read again at a length asked: the picture uploaded, not the pad's copy of it
+        page.fill("#length", "3")
+        page.dispatch_event("#length", "change")
+        page.wait_for_function("window.lastUrl && window.lastUrl.includes('length=3')", timeout=15_000)
+        assert page.evaluate("window.sentSizes.at(-1)") == [400, 200]  # not the pad's 560x280
+        page.uncheck("#number-mode")
 
-            # a number uploaded in digit mode: the page says to read it as a number
-            page.set_input_files("#file", files=[{"name": "710.png", "mimeType": "image/png",
-                                                  "buffer": png(seven_one_zero, size=(400, 200))}])
-            page.wait_for_function("document.getElementById('confidence').textContent"
-                                   ".includes('several digits')", timeout=15_000)
+        # a number uploaded in digit mode: the page says to read it as a number
+        page.set_input_files("#file", files=[{"name": "710.png", "mimeType": "image/png",
+                                              "buffer": png(seven_one_zero, size=(400, 200))}])
+        page.wait_for_function("document.getElementById('confidence').textContent"
+                               ".includes('several digits')", timeout=15_000)
 
-            # a scanner's TIFF of two pages: each page's answer (it showed "undefined")
-            pages = [Image.open(io.BytesIO(png(seven))), Image.open(io.BytesIO(png(one)))]
-            buffer = io.BytesIO()
-            pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
-            page.set_input_files("#file", files=[{"name": "forms.tif", "mimeType": "image/tiff",
-                                                  "buffer": buffer.getvalue()}])
-            page.wait_for_function("document.getElementById('confidence').textContent === '2 pages'",
-                                   timeout=15_000)
-            assert page.locator("#answer").text_content() == "7 1"
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        # a scanner's TIFF of two pages: each page's answer (it showed "undefined")
+        pages = [Image.open(io.BytesIO(png(seven))), Image.open(io.BytesIO(png(one)))]
+        buffer = io.BytesIO()
+        pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+        page.set_input_files("#file", files=[{"name": "forms.tif", "mimeType": "image/tiff",
+                                              "buffer": buffer.getvalue()}])
+        page.wait_for_function("document.getElementById('confidence').textContent === '2 pages'",
+                               timeout=15_000)
+        assert page.locator("#answer").text_content() == "7 1"
 
 
 #: Holds back each canvas's PNG by 800 ms, and counts those still held back: a pad sent
@@ -501,28 +511,16 @@ HTMLCanvasElement.prototype.toBlob = function (callback, ...rest) {
 def test_an_upload_is_answered_even_when_the_pad_was_sent_just_before_it():
     """The pad sent (its picture still being made) before a picture is uploaded is stale
     once the upload is sent: the page showed the blank pad's "no digits found" (CI, once)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    port = free_port()
-    server = start_server(port)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = launch_chromium(p)
-            page = browser.new_page(viewport={"width": 1100, "height": 760})
-            page.add_init_script(SLOW_TO_BLOB)
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.check("#number-mode")
-            page.dispatch_event("#length", "change")  # read the pad again: it is sent
-            page.wait_for_function("window.blobsHeld > 0", timeout=15_000)
-            page.set_input_files("#file", files=[{"name": "71.png", "mimeType": "image/png",
-                                                  "buffer": png(seven_one, size=(300, 200))}])
-            page.wait_for_function("window.blobsHeld === 0", timeout=15_000)
-            _wait_for_answer(page, "71")
-            page.wait_for_timeout(500)  # the pad's answer, had it been taken, is in by now
-            assert page.locator("#answer").text_content() == "71"
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served_page(SLOW_TO_BLOB) as page:
+        page.check("#number-mode")
+        page.dispatch_event("#length", "change")  # read the pad again: it is sent
+        page.wait_for_function("window.blobsHeld > 0", timeout=15_000)
+        page.set_input_files("#file", files=[{"name": "71.png", "mimeType": "image/png",
+                                              "buffer": png(seven_one, size=(300, 200))}])
+        page.wait_for_function("window.blobsHeld === 0", timeout=15_000)
+        _wait_for_answer(page, "71")
+        page.wait_for_timeout(500)  # the pad's answer, had it been taken, is in by now
+        assert page.locator("#answer").text_content() == "71"
 
 
 def seven_one(d):

@@ -123,8 +123,9 @@ RING_LINE = 1.5
 #: Once a form is found, its lines are looked for again at slopes this many degrees apart.
 FORM_SLOPE_STEP = 1.0
 #: A box's upright side: a run from within GAP rows of one line found to within GAP of
-#: another, SIDE_MIN pixels or more of it away from them, and no wider than SIDE_WIDTH
-#: (or than the lines are thick and two pixels).
+#: another, SIDE_MIN pixels or more of it away from them, and no wider than SIDES_DOUBLE
+#: times SIDE_WIDTH (or than the lines are thick and two pixels): two boxes' sides side
+#: by side, their gap closed in a small copy, are one side twice as wide.
 SIDE_MIN = 8
 SIDE_WIDTH = 6
 SIDES_DOUBLE = 2
@@ -156,12 +157,13 @@ PRINT_DARKER = 0.75
 #: digit's bar (``_bar``).
 BAR_END = 0.35
 #: A row of printed boxes apart from each other (a postcode's, a tax form's: ``cells``):
-#: pieces at least CELL_PIXELS high and CELL_ASPECT as wide as high (or as high as wide),
-#: whose outline with its holes filled fills CELL_FILL of their box or more (a box; a 0
-#: or an oval about pi/4 of it), CELLS or more of them as high as each other within
-#: CELL_SPREAD of that height, their tops as level, and two of them holding ink in their
-#: middle (a digit: away from their edges by CELL_EDGE of their height, and across
-#: CELL_CONTENT of it; "00" holds none).
+#: pieces away from the frame's edge, at least CELL_PIXELS high and CELL_ASPECT as wide
+#: as high, whose outline with its holes filled fills CELL_FILL of their box or more (a
+#: box; a 0 or an oval about pi/4 of it) and whose holes fill CELL_HOLES of it (not a
+#: solid block), CELLS or more of them as high as each other within CELL_SPREAD of that
+#: height, their tops as level, and two of them holding ink in their middle (a digit:
+#: away from their edges by CELL_EDGE of their height, and across CELL_CONTENT of it;
+#: "00" holds none).
 CELL_PIXELS = 10
 CELL_ASPECT = 0.5
 CELL_FILL = 0.9
@@ -351,13 +353,14 @@ def _may_hold_lines(binary: np.ndarray) -> bool:
                 or _sums(binary, 0).max(initial=0) >= max(LINE_LENGTH * h, LINE_PIXELS))
 
 
-def _sloped_form_lines(binary: np.ndarray) -> np.ndarray:
+def _sloped_form_lines(binary: np.ndarray, least: float | None = None) -> np.ndarray:
     """A form's level lines at each slope of -TILT..TILT degrees (a camera tilted off the
-    page turns its lines by different angles: one slope for all leaves some)."""
+    page turns its lines by different angles: one slope for all leaves some); ``least``:
+    as ``_level_lines``'."""
     found = np.zeros_like(binary)
     for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
         flat, back = _shear(binary, _offsets(binary.shape[1], degrees))
-        found |= back(_level_lines(flat(binary), form=True))
+        found |= back(_level_lines(flat(binary), form=True, least=least))
     return found
 
 
@@ -395,7 +398,7 @@ def box_sides(binary: np.ndarray, lines: np.ndarray, lean: bool = False) -> np.n
     """The pixels of ``binary`` on the upright sides of printed boxes: thin upright runs
     from one of the ``lines`` found to another (a comb's boxes, a frame round a number),
     each within a pixel or two of a line at both ends; where a stroke crosses a side
-    (wider there than SIDE_WIDTH, or than the lines are thick and two pixels) it is kept.
+    (wider there than the widest side, SIDES_DOUBLE sides side by side) it is kept.
     With ``lean``, sides leaning by up to TILT degrees (a camera tilted off the page) too."""
     if not lines.any():
         return np.zeros_like(binary)
@@ -468,8 +471,6 @@ def _upright_sides(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
     sides = np.zeros(binary.size, bool)
     sides[positions[np.repeat(keep, lengths)]] = True
     sides = sides.reshape(binary.shape[1], h).T & rest
-    # (two boxes' sides side by side, apart by less than a pixel of a small copy, are one
-    # side twice as wide)
     return sides & (run_lengths(rest) <= SIDES_DOUBLE * widest)
 
 
@@ -1409,9 +1410,15 @@ def _cell(binary: np.ndarray, part: np.ndarray, box: tuple[int, int, int, int]):
     t, b, lf, r = box
     edge = max(1, round(CELL_EDGE * (b - t)))
     rows = np.flatnonzero(binary[t + edge:b - edge, lf + edge:r - edge].any(axis=1))
-    # (boxes so close that they are one piece: as many as it is wide for its height)
-    count = max(1, round((r - lf) / (b - t)))
+    count = _boxes_in(box)
     return box, count, count * int(bool(rows.size) and rows[-1] - rows[0] + 1 >= CELL_CONTENT * (b - t))
+
+
+def _boxes_in(box: tuple[int, int, int, int]) -> int:
+    """How many boxes one piece (top, bottom, left, right) is: boxes so close that they
+    are one piece count as many as it is wide for its height."""
+    t, b, lf, r = box
+    return max(1, round((r - lf) / (b - t)))
 
 
 def cell_print(binary: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
@@ -1423,21 +1430,17 @@ def cell_print(binary: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np
     lines, sides = np.zeros_like(binary), np.zeros_like(binary)
     for t, b, lf, r in boxes:
         edge = max(2, round(CELL_EDGE * (b - t)))
-        cell = (r - lf) / max(1, round((r - lf) / (b - t)))  # (several boxes in one piece)
+        cell = (r - lf) / _boxes_in((t, b, lf, r))  # (several boxes in one piece)
         t0, b0, l0, r0 = max(0, t - 2), min(h, b + 2), max(0, lf - 2), min(w, r + 2)
         crop = binary[t0:b0, l0:r0]
-        level, upright = np.zeros_like(crop), np.zeros_like(crop.T)
-        for degrees in np.arange(-TILT, TILT + 0.5, FORM_SLOPE_STEP):
-            flat, back = _shear(crop, _offsets(crop.shape[1], degrees))
-            level |= back(_level_lines(flat(crop), form=True, least=CELL_LENGTH * cell))
-            flat, back = _shear(crop.T, _offsets(crop.shape[0], degrees))
-            upright |= back(_level_lines(flat(crop.T), form=True, least=CELL_LENGTH * (b - t)))
+        level = _sloped_form_lines(crop, CELL_LENGTH * cell)
+        upright = _sloped_form_lines(crop.T, CELL_LENGTH * (b - t)).T
         rows, columns = np.arange(t0, b0), np.arange(l0, r0)
         near = (rows < t + edge) | (rows >= b - edge)
         # (its sides: at its left and right, not a 1 standing in it)
         beside = (columns < lf + edge) | (columns >= r - edge)
         lines[t0:b0, l0:r0] |= level & near[:, None]
-        sides[t0:b0, l0:r0] |= upright.T & beside[None, :]
+        sides[t0:b0, l0:r0] |= upright & beside[None, :]
     return lines | sides | box_sides(binary, lines, lean=True)
 
 

@@ -197,7 +197,6 @@ function upload(file) {
     URL.revokeObjectURL(url);
     const scale = Math.min(pad.width / img.naturalWidth, pad.height / img.naturalHeight);
     const where = { scale, dx: (pad.width - img.naturalWidth * scale) / 2, dy: (pad.height - img.naturalHeight * scale) / 2 };
-    latest++;   // an answer for the drawing this replaces is stale
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, pad.width, pad.height);
     ctx.drawImage(img, where.dx, where.dy, img.naturalWidth * scale, img.naturalHeight * scale);
     uploaded = file;
