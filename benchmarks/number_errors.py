@@ -71,13 +71,14 @@ def _grown(mask: np.ndarray, r: int) -> np.ndarray:
 
 def read_calibrated(data, calibrated) -> tuple:
     """(the string read, its calibrated confidence) of a picture, as ``digitnet read``
-    reports them; ("", 0) where it finds no number. (``digitnet.read_number`` gives the raw
-    confidence, the product of the digits'.)"""
+    reports them; ("", 0) where it finds no number. (``digitnet.read.read_number`` gives the
+    raw confidence, the product of the digits'.)"""
     import digitnet
     from digitnet.errors import ImageError
+    from digitnet.read import read_number
 
     try:
-        reading = digitnet.read_number(data)
+        reading = read_number(data, digitnet.shipped_model())
     except ImageError:
         return "", 0.0
     return reading.text, calibrated.number_confidence(reading)

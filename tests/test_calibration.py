@@ -18,7 +18,7 @@ from digitnet.calibration import (
     reliability,
     scale_temperature,
 )
-from digitnet.read import Digit, Reading
+from digitnet.read import Digit, Reading, read_number
 
 
 def test_expected_calibration_error_worked_by_hand():
@@ -235,9 +235,53 @@ def test_number_errors_counts_acceptance_on_the_calibrated_confidence(tmp_path):
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     fitted = calibration.for_model(None)
-    raw = digitnet.read_number(buffer.getvalue())
+    raw = read_number(buffer.getvalue(), digitnet.shipped_model())
     text, confidence = number_errors.read_calibrated(buffer.getvalue(), fitted)
     assert text == raw.text == "71"
     assert confidence == pytest.approx(fitted.number_confidence(raw))
     assert abs(confidence - raw.confidence) > 1e-3  # the calibration moves it
     assert number_errors.read_calibrated(b"not a picture", fitted) == ("", 0.0)
+
+
+def seventy_one_png(path):
+    image = Image.new("L", (360, 200), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(50, 40), (150, 40), (90, 170)], fill=0, width=16)
+    draw.line([(260, 30), (260, 170)], fill=0, width=16)
+    image.save(path)
+    return str(path)
+
+
+def test_the_python_api_gives_the_confidences_the_command_line_shows(tmp_path, capsys):
+    # digitnet.predict, read_number and read_lines gave the raw confidences (the ensemble's
+    # average softmax, the digits' product) while the CLI, batch mode and the web API gave
+    # the calibrated ones the README's thresholds are stated in
+    from digitnet.cli import main
+
+    seven, number = seven_png(tmp_path / "seven.png"), seventy_one_png(tmp_path / "71.png")
+    assert main(["predict", seven, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    for model in (None, digitnet.shipped_model()):
+        digit, confidence, probabilities = digitnet.predict(seven, model)
+        assert digit == shown["digit"] and confidence == pytest.approx(shown["confidence"], abs=1e-6)
+        assert probabilities == pytest.approx(shown["probabilities"], abs=1e-5)
+    assert main(["read", number, "--json", "--min-confidence", "0.9"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    for reading in (digitnet.read_number(number, min_confidence=0.9),
+                    digitnet.read_lines(number, min_confidence=0.9)[0]):
+        assert reading.text == shown["text"] == "71"
+        assert reading.confidence == pytest.approx(shown["confidence"], abs=1e-6)
+        assert [d.confidence for d in reading.digits] == pytest.approx(
+            [d["confidence"] for d in shown["digits"]], abs=1e-6)
+        assert [d.unsure for d in reading.digits] == [d["unsure"] for d in shown["digits"]]
+    raw = read_number(number, digitnet.shipped_model())
+    assert abs(raw.confidence - shown["confidence"]) > 1e-3  # (so the above could fail)
+
+
+def test_a_model_of_ones_own_keeps_its_raw_confidences_in_python(tmp_path):
+    from digitnet.data.preprocess import to_mnist
+
+    seven = seven_png(tmp_path / "seven.png")
+    own = digitnet.mlp([784, 10, 10], rng=0)
+    assert digitnet.predict(seven, own).confidence == pytest.approx(
+        float(own.confidences(to_mnist(seven)[None])[0].max()), abs=1e-6)

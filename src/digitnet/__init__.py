@@ -50,27 +50,54 @@ def _shipped_photo_model() -> Model | None:
     return photo_model(None)
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_calibration():
+    """The calibration of the shipped default model (``digitnet.calibration``)."""
+    from .calibration import for_model
+
+    return for_model(None)
+
+
+def _calibration(model):
+    """The shipped calibration where ``model`` is the shipped one (None, or
+    ``shipped_model()``), as ``digitnet predict`` and ``read`` apply it; else None (a model
+    of one's own keeps its raw confidences)."""
+    if model is None or (shipped_model.cache_info().currsize and model is shipped_model()):
+        return _shipped_calibration()
+    return None
+
+
 def read_number(image: ImageSource, model: Model | None = None,
                 min_confidence: float = 0.5, marks: bool = False, length: int | None = None) -> Reading:
     """Read the number written in ``image`` (a path, bytes, an open binary file, a Pillow
     image or a NumPy array) with ``model`` (default: the best shipped model); with
     ``marks``, the points, commas, dashes and spaces between groups of digits in its text
     too ("1,250.00", "5041 9238"); with ``length``, the number of digits it is known to
-    have (a postcode's), the best reading of that length. See ``digitnet.read``."""
+    have (a postcode's), the best reading of that length. See ``digitnet.read``.
+
+    With the shipped model, ``.confidence`` is calibrated as ``digitnet read`` shows it:
+    the chance that the whole string is right (each digit's, that it is right; digits
+    below ``min_confidence`` are marked ``unsure``). A model of one's own gives the raw
+    product of its digits' confidences."""
     from .read import read_number as read
 
-    return read(image, model if model is not None else shipped_model(), min_confidence,
-                marks=marks, length=length)
+    reading = read(image, model if model is not None else shipped_model(), min_confidence,
+                   marks=marks, length=length)
+    calibration = _calibration(model)
+    return calibration.reading(reading, min_confidence) if calibration else reading
 
 
 def read_lines(image: ImageSource, model: Model | None = None, min_confidence: float = 0.5,
                marks: bool = False) -> list[Reading]:
     """The number written on each line of ``image``, top to bottom (an envelope's
-    postcode and house number): ``read_number``'s readings. See ``digitnet.read.lines``."""
+    postcode and house number): ``read_number``'s readings, calibrated as it calibrates
+    them. See ``digitnet.read.lines``."""
     from .read import read_lines as read
 
-    return read(image, model if model is not None else shipped_model(), min_confidence,
-                marks=marks)
+    readings = read(image, model if model is not None else shipped_model(), min_confidence,
+                    marks=marks)
+    calibration = _calibration(model)
+    return [calibration.reading(r, min_confidence) for r in readings] if calibration else readings
 
 
 class Prediction(NamedTuple):
@@ -84,14 +111,19 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     NumPy array; any size, format and polarity), preprocessed into MNIST's form, by
     ``model`` (default: the best shipped model):
     ``digit, confidence, probabilities = digitnet.predict("photo.jpg")``.
-    A blank image raises ``digitnet.errors.ImageError`` ("no digit found"); a picture of a
-    number is answered with one of its digits (``digitnet.read_number`` reads numbers)."""
+    With the shipped model the probabilities are calibrated as ``digitnet predict`` shows
+    them (the confidence is the chance that the digit is right); a model of one's own
+    gives its raw ones. A blank image raises ``digitnet.errors.ImageError`` ("no digit
+    found"); a picture of a number is answered with one of its digits
+    (``digitnet.read_number`` reads numbers)."""
     from .data.preprocess import to_mnist_seen
 
     x, seen = to_mnist_seen(image)
+    calibration = _calibration(model)
     if model is None:  # a photo of paper or a board goes to the network trained for photos
         model = (seen.surface and _shipped_photo_model()) or shipped_model()
-    probabilities = model.confidences(x[None])[0]
+    probabilities = model.confidences(x[None])
+    probabilities = (calibration.digits(probabilities) if calibration else probabilities)[0]
     digit = int(probabilities.argmax())
     return Prediction(digit, float(probabilities[digit]), probabilities)
 
