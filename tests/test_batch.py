@@ -209,15 +209,43 @@ def test_results_sent_back_as_columns_are_the_results(tmp_path, kind):
     from digitnet.batch.runner import packed_chunk, unpacked
     from digitnet.batch.work import run_chunk
 
-    paths = pictures(tmp_path, 4)
+    paths = pictures(tmp_path, 4) + [number_picture(tmp_path / "71.png")]
     paths.insert(1, str(tmp_path / "missing.png"))
     piece = list(as_inputs(paths))
     task = Task(kind, MODEL)
     here, sent = run_chunk(task, piece), unpacked(piece, packed_chunk(task, piece))
     assert [r.row() for r in sent] == [r.row() for r in here] and sent[1].error
+    assert [r.several for r in sent] == [r.several for r in here] == [False] * 5 + [kind == "predict"]
     assert [None if r.probabilities is None else r.probabilities.tobytes() for r in sent] == [
         None if r.probabilities is None else r.probabilities.tobytes() for r in here]
     assert (kind == "predict") == (here[0].probabilities is not None)
+
+
+def number_picture(path):
+    """A PNG of "71": two digits side by side, a number."""
+    image = Image.new("L", (360, 200), 255)
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(image)
+    draw.line([(50, 40), (150, 40), (90, 170)], fill=0, width=16)
+    draw.line([(260, 30), (260, 170)], fill=0, width=16)
+    image.save(path)
+    return str(path)
+
+
+def test_a_number_given_to_predict_in_batch_mode_is_told(tmp_path, capsys):
+    # `digitnet predict number.png` says the picture looks like several digits; batch mode
+    # answered such pictures with one digit and said nothing
+    paths = pictures(tmp_path, 2)
+    number = number_picture(tmp_path / "71.png")
+    code, out, err = run(capsys, "predict", "--model", MODEL, *paths, number, "--out", tmp_path / "a.jsonl")
+    assert code == 0
+    assert f"digitnet: 1 look like several digits side by side (the first: {number}); " in err
+    assert [r.several for r in predict_many([*paths, number], MODEL)] == [False, False, True]
+    code, out, err = run(capsys, "predict", "--model", MODEL, *paths, "--out", tmp_path / "b.jsonl")
+    assert code == 0 and "several" not in err
+    digits = np.stack([np.asarray(Image.open(p), np.float32).reshape(784) for p in paths])
+    assert not any(r.several for r in predict_many(list(255 - digits), MODEL))  # arrays: digits
 
 
 def test_a_handful_of_files_print_as_before(tmp_path, capsys):

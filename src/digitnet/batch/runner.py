@@ -122,15 +122,16 @@ def packed_chunk(task: Task, piece: list[Input]) -> tuple:
     held = [r.probabilities for r in results if r.probabilities is not None]
     return ([r.answer for r in results], np.array([r.confidence for r in results], np.float64),
             [r.error for r in results], np.array([r.probabilities is not None for r in results]),
-            np.stack(held) if held else None)
+            np.stack(held) if held else None, np.array([r.several for r in results]))
 
 
 def unpacked(piece: list[Input], packed: tuple) -> list[Result]:
     """The ``Result`` of each input of ``piece`` from ``packed_chunk``'s columns."""
-    answers, confidences, errors, held, probabilities = packed
+    answers, confidences, errors, held, probabilities, several = packed
     rows = iter(probabilities if probabilities is not None else ())
-    return [Result(name, answer, float(confidence), error, next(rows) if has else None)
-            for (name, _), answer, confidence, error, has in zip(piece, answers, confidences, errors, held)]
+    return [Result(name, answer, float(confidence), error, next(rows) if has else None, bool(many))
+            for (name, _), answer, confidence, error, has, many
+            in zip(piece, answers, confidences, errors, held, several)]
 
 
 _TASK: list[Task] = []

@@ -45,6 +45,9 @@ class Result:
         Why there is no answer: an unreadable input, or "no digit found" for a blank one.
     probabilities : ndarray of shape (n_classes,) or None
         Every class's probability (``predict`` only).
+    several : bool
+        (``predict`` only) the picture looks like several digits side by side, a number,
+        which ``read`` reads: the answer is one of its digits.
     """
 
     path: str
@@ -52,6 +55,7 @@ class Result:
     confidence: float = 0.0
     error: str | None = None
     probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
+    several: bool = field(default=False, compare=False)
 
     @property
     def blank(self) -> bool:
@@ -192,15 +196,20 @@ def _run_chunk(task, inputs):
     network, classes = build(task)
     if task.kind == "read":
         return [_read(network, task, item) for item in inputs]
+    from ..data.frontend import several_digits
+    from ..io import DIGITS
+
     results: list[Result | None] = [None] * len(inputs)
-    pictures, where, photos = [], [], []
+    pictures, where, photos, several = [], [], [], []
     cheap = _cheaply(inputs)
     for k, (name, data) in enumerate(inputs):
         try:
-            x, is_photo = prepare_seen(data) if cheap[k] is None else (cheap[k], False)
+            x, is_photo, beside = prepare_seen(data) if cheap[k] is None else (cheap[k], False, False)
             pictures.append(x)
             photos.append(is_photo)
             where.append(k)
+            # a picture of a number (not a digit given in MNIST's form), as `digitnet predict` tells
+            several.append(beside is not None and classes == DIGITS and (beside or several_digits(x)))
         except Exception as e:  # noqa: BLE001  (one picture's failure is its row: the run goes on)
             results[k] = Result(name, None, 0.0, _named(name, data, e))
     if pictures:
@@ -208,9 +217,9 @@ def _run_chunk(task, inputs):
 
         photo_net = photo_network(task) if any(photos) else None
         probabilities = confidences(network, photo_net, np.stack(pictures), photos, NETWORK_BATCH)
-        for k, p in zip(where, _calibration(task).digits(probabilities)):
+        for k, p, many in zip(where, _calibration(task).digits(probabilities), several):
             digit = int(p.argmax())
-            results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p)
+            results[k] = Result(inputs[k].name, classes[digit], float(p[digit]), None, p, bool(many))
     return results
 
 
@@ -228,21 +237,23 @@ def prepare(data) -> np.ndarray:
     return prepare_seen(data)[0]
 
 
-def prepare_seen(data) -> tuple[np.ndarray, bool]:
-    """``prepare``, and whether the picture is of paper or a board (``frontend.Seen.surface``)."""
+def prepare_seen(data) -> tuple[np.ndarray, bool, bool | None]:
+    """``prepare``, whether the picture is of paper or a board (``frontend.Seen.surface``),
+    and whether other digits were found beside the one kept (``frontend.Seen.beside``;
+    None for a digit given in MNIST's form, no picture)."""
     from ..data.preprocess import to_mnist_seen
 
     if isinstance(data, SourceError):
         raise ImageError(data.message)
     if isinstance(data, np.ndarray):
-        return _mnist_array(data), False
+        return _mnist_array(data), False, None
     if isinstance(data, str) and data.lower().endswith(".npy"):
         from ..data.images import in_mnist_form, load_mnist_style
 
         if in_mnist_form(data):  # one digit in MNIST's form; any other array is a picture
-            return _unblank(load_mnist_style(data)), False
+            return _unblank(load_mnist_style(data)), False, None
     x, seen = to_mnist_seen(data)
-    return x, seen.surface
+    return x, seen.surface, seen.beside
 
 
 def _mnist_array(array):

@@ -100,6 +100,9 @@ def run(args, task) -> int:
             bar.close()
     if not args.quiet:
         print(f"digitnet: {tally}", file=sys.stderr)
+        if tally.several:  # as `digitnet predict` says of one picture
+            print(f"digitnet: {tally.several:,} look like several digits side by side (the first: "
+                  f"{shown(tally.first_several)}); `digitnet read` reads numbers", file=sys.stderr)
     return 2 if tally.unreadable or tally.blank else 0
 
 
@@ -131,8 +134,8 @@ class Tally:
 
     def __init__(self):
         self.start = time.monotonic()
-        self.answered = self.blank = self.unreadable = self.skipped = 0
-        self.first_error = None
+        self.answered = self.blank = self.unreadable = self.skipped = self.several = 0
+        self.first_error = self.first_several = None
 
     def skip(self) -> bool:
         self.skipped += 1
@@ -142,6 +145,9 @@ class Tally:
         for r in results:
             if r.error is None:
                 self.answered += 1
+                if r.several:  # a number given to predict
+                    self.several += 1
+                    self.first_several = self.first_several or r.path
             elif r.blank:
                 self.blank += 1
             else:
