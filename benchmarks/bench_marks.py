@@ -13,6 +13,12 @@ and photographed): the share in which `--marks` invents one.
 The marks' thresholds (`read.segment.MARK_SIZE`...) were set on drawings before this
 benchmark; the test split is measured with conditions the validation split does not
 have (comma slant and dot size drawn from wider ranges).
+
+With ``--dates N``, N dates and times of the split's digits too ("12/05/2026", "12:30",
+``compose_date``): slashes and colons. The test split's 300 were frozen (``FROZEN_DATES``)
+before any reading of them was written, and drawn from wider ranges (slashes leaning
+15-50 degrees against 20-40, longer and further below the line; a colon's points further
+apart).
 """
 
 import argparse
@@ -77,12 +83,66 @@ def compose(rows, labels, rng, wide=False):
     return page, "".join(out), digits
 
 
+def compose_date(rows, labels, rng, wide=False):
+    """A date ("12/05/2026", "12/05/26", "12/05") or a time ("12:30", "9:45") of the
+    digits ``rows``: (Pillow "L" image, its text, its digits). Each slash is a stroke of
+    the digits' pen leaning 20-40 degrees from upright (``wide``: 15-50), 0.9-1.1 of
+    their height (``wide``: 0.8-1.3, reaching further below the baseline); a colon is two
+    points, the upper one 0.45-0.6 of the height above the baseline (``wide``: 0.35-0.7)."""
+    from PIL import Image, ImageDraw
+
+    from digitnet.data.synthetic import number
+
+    k = len(rows)
+    marks = {k - 2: ":"} if k <= 4 and rng.random() < 0.5 else {2: "/", 4: "/"} if k > 4 else {2: "/"}
+    if k == 3:
+        marks = {1: ":"}
+    height = int(rng.integers(40, 81))
+    pen = max(2, round(height * rng.uniform(0.08, 0.13)))
+    groups, start = [], 0
+    for at in sorted(marks) + [k]:
+        groups.append(number(rows[start:at], rng, height=(height, height), margin=0)[0])
+        start = at
+    lean = np.tan(np.radians(rng.uniform(15, 50) if wide else rng.uniform(20, 40)))
+    tall = [height * (rng.uniform(0.8, 1.3) if wide else rng.uniform(0.9, 1.1)) for _ in groups[1:]]
+    gap = [int(height * rng.uniform(0.3, 0.5) + (lean * t if marks[at] == "/" else 0))
+           for at, t in zip(sorted(marks), tall)]
+    margin = 20 + height // 2
+    width = sum(g.width for g in groups) + sum(gap) + 2 * margin
+    page = Image.new("L", (width, height + 2 * margin), 255)
+    draw = ImageDraw.Draw(page)
+    x, base = margin, margin + height
+    for i, g in enumerate(groups):
+        page.paste(g, (x, margin + (height - g.height) // 2), None)
+        x += g.width
+        if i < len(gap):
+            cx = x + gap[i] // 2
+            if marks[sorted(marks)[i]] == "/":
+                below = tall[i] * (rng.uniform(0.0, 0.25) if wide else rng.uniform(0.0, 0.1))
+                bottom, top = base + below, base + below - tall[i]
+                half = lean * tall[i] / 2
+                draw.line([(cx - half, bottom), (cx + half, top)], fill=0, width=pen)
+            else:
+                r = pen * rng.uniform(0.5, 1.2 if wide else 0.9)
+                up = height * (rng.uniform(0.35, 0.7) if wide else rng.uniform(0.45, 0.6))
+                draw.ellipse([cx - r, base - 2 * r, cx + r, base], fill=0)
+                draw.ellipse([cx - r, base - up - 2 * r, cx + r, base - up], fill=0)
+            x += gap[i]
+    digits = "".join(map(str, labels))
+    out = list(digits)
+    for at in sorted(marks, reverse=True):
+        out.insert(at, marks[at])
+    return page, "".join(out), digits
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["validation", "test"], default="validation")
     parser.add_argument("--numbers", type=int, default=500)
     parser.add_argument("--plain", type=int, default=300,
                         help="realworld pictures of each family with no marks")
+    parser.add_argument("--dates", type=int, default=0,
+                        help="dates and times (slashes and colons) of the split's digits too")
     args = parser.parse_args(argv)
 
     from benchmarks import realworld
@@ -96,10 +156,63 @@ def main(argv=None):
     split = data.validation if args.split == "validation" else data.test
     reader = for_inference(resolve_model(None))
     rng = np.random.default_rng(7 if args.split == "validation" else 8)
-    exact = digits_right = found = written = invented = 0
+    numbers = []
     for _ in range(args.numbers):
         idx = rng.integers(0, len(split.x), int(rng.integers(2, 9)))
-        image, truth, digits = compose(split.x[idx], split.y[idx], rng, wide=args.split == "test")
+        numbers.append(compose(split.x[idx], split.y[idx], rng, wide=args.split == "test"))
+    print(f"{args.split}, {len(numbers)} composed numbers with marks: {_score(numbers, reader)}")
+    if args.dates:
+        dates = date_pictures(split, args.split, args.dates)
+        digest = checksum(dates)
+        frozen = FROZEN_DATES.get((args.split, args.dates))
+        state = "" if frozen is None else "; frozen: ok" if frozen == digest else "; FROZEN SET CHANGED"
+        print(f"{args.split}, {len(dates)} dates and times: {_score(dates, reader)} "
+              f"(sha256 {digest[:12]}{state})")
+    digits_of = realworld.digits_of(args.split)
+    for family in ("apart", "touching", "num-photo"):
+        with_mark = 0
+        for i in range(args.plain):
+            picture, _ = realworld.make(family, args.split, i, *digits_of)
+            try:
+                with_mark += bool(read_number(picture, reader, marks=True).marks)
+            except ImageError:
+                pass
+        print(f"{args.split} realworld {family}, {args.plain} numbers with no marks: "
+              f"a mark invented in {with_mark} ({100 * with_mark / args.plain:.1f}%)")
+
+
+#: SHA-256 of the frozen dates and times (``--split test --dates 300``), taken when the set
+#: was made, before any reading of slashes or colons was written or tuned.
+FROZEN_DATES = {("test", 300): "42bcad633c1b91fbb13abaa1c0d9f8b2598c951919d98db4fb33e09b800c7bfa"}
+
+
+def date_pictures(split, name: str, n: int) -> list:
+    """``n`` dates and times of MNIST digits of ``split`` (``compose_date``), each of 3, 4,
+    6 or 8 digits; the test split's from the wider ranges."""
+    rng = np.random.default_rng(17 if name == "validation" else 18)
+    pictures = []
+    for _ in range(n):
+        idx = rng.integers(0, len(split.x), int(rng.choice([3, 4, 4, 6, 8])))
+        pictures.append(compose_date(split.x[idx], split.y[idx], rng, wide=name == "test"))
+    return pictures
+
+
+def checksum(pictures) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for image, truth, _ in pictures:
+        digest.update(image.tobytes() + truth.encode())
+    return digest.hexdigest()
+
+
+def _score(numbers, reader) -> str:
+    """How ``read --marks`` reads ``numbers`` ((image, text with marks, digits) each)."""
+    from digitnet.errors import ImageError
+    from digitnet.read import read_number
+
+    exact = digits_right = found = written = invented = 0
+    for image, truth, digits in numbers:
         try:
             reading = read_number(image, reader, marks=True)
             text, read_digits = reading.text, "".join(str(d.digit) for d in reading.digits)
@@ -115,21 +228,9 @@ def main(argv=None):
             invented += sum(bool(b) and a != b for a, b in zip(_slots(truth), _slots(text)))
         else:
             invented += max(0, len(read_marks) - len(truth_marks))
-    n = args.numbers
-    print(f"{args.split}, {n} composed numbers with marks: exact with marks {100 * exact / n:.1f}%, "
-          f"digits exact {100 * digits_right / n:.1f}%; marks found {found} of {written}, "
-          f"invented {invented}")
-    digits_of = realworld.digits_of(args.split)
-    for family in ("apart", "touching", "num-photo"):
-        with_mark = 0
-        for i in range(args.plain):
-            picture, _ = realworld.make(family, args.split, i, *digits_of)
-            try:
-                with_mark += bool(read_number(picture, reader, marks=True).marks)
-            except ImageError:
-                pass
-        print(f"{args.split} realworld {family}, {args.plain} numbers with no marks: "
-              f"a mark invented in {with_mark} ({100 * with_mark / args.plain:.1f}%)")
+    n = len(numbers)
+    return (f"exact with marks {100 * exact / n:.1f}%, digits exact {100 * digits_right / n:.1f}%; "
+            f"marks found {found} of {written}, invented {invented}")
 
 
 def _slots(text):
