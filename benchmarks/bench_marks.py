@@ -160,16 +160,19 @@ def main(argv=None):
     for _ in range(args.numbers):
         idx = rng.integers(0, len(split.x), int(rng.integers(2, 9)))
         numbers.append(compose(split.x[idx], split.y[idx], rng, wide=args.split == "test"))
-    print(f"{args.split}, {len(numbers)} composed numbers with marks: {_score(numbers, reader)}")
+    if numbers:
+        print(f"{args.split}, {len(numbers)} composed numbers with marks: {_score(numbers, reader)}")
     if args.dates:
         dates = date_pictures(split, args.split, args.dates)
         digest = checksum(dates)
         frozen = FROZEN_DATES.get((args.split, args.dates))
         state = "" if frozen is None else "; frozen: ok" if frozen == digest else "; FROZEN SET CHANGED"
-        print(f"{args.split}, {len(dates)} dates and times: {_score(dates, reader)} "
-              f"(sha256 {digest[:12]}{state})")
+        print(f"{args.split}, {len(dates)} dates and times (sha256 {digest[:12]}{state}):")
+        for kind, mark in (("times", ":"), ("dates", "/")):
+            these = [p for p in dates if mark in p[1]]
+            print(f"  {len(these)} {kind}: {_score(these, reader)}")
     digits_of = realworld.digits_of(args.split)
-    for family in ("apart", "touching", "num-photo"):
+    for family in ("apart", "touching", "num-photo") if args.plain else ():
         with_mark = 0
         for i in range(args.plain):
             picture, _ = realworld.make(family, args.split, i, *digits_of)

@@ -370,6 +370,9 @@ MARKED = {
     "71.0": [SEVEN_AT(40), ONE_AT(160), ("ellipse", [(195, 150), (205, 160)]), ZERO_AT(250)],
     "7,10": [SEVEN_AT(20), ("line", [(116, 150), (110, 175)]), ONE_AT(180), ZERO_AT(250)],
     "7-1": [SEVEN_AT(40), ("line", [(125, 100), (155, 100)]), ONE_AT(190)],
+    # a time: a point with another above it was read "7.10"
+    "7:10": [SEVEN_AT(20), ("ellipse", [(125, 150), (135, 160)]), ("ellipse", [(125, 95), (135, 105)]),
+             ONE_AT(180), ZERO_AT(250)],
 }
 
 
@@ -397,7 +400,7 @@ def test_a_dash_between_digits_is_no_digit(model):
 def test_marks_between_digits_are_read_when_asked_and_the_digits_the_same(model, text):
     image = handwritten(MARKED[text], size=(400, 200))
     plain, marked = read_number(image, model), read_number(image, model, marks=True)
-    assert plain.text == text.replace(".", "").replace(",", "").replace("-", "")
+    assert plain.text == "".join(c for c in text if c.isdigit())
     assert plain.marks is None and "marks" not in plain.as_dict()
     assert marked.text == text and marked.digits == plain.digits
     assert marked.confidence == plain.confidence
@@ -412,6 +415,8 @@ def test_marks_between_digits_are_read_when_asked_and_the_digits_the_same(model,
     # last: none is a mark
     ([SEVEN_AT(40), ("line", [(130, 25), (150, 25)]), ONE_AT(180), ZERO_AT(250)], "710"),
     ([SEVEN_AT(40), ("ellipse", [(140, 20), (148, 28)]), ONE_AT(180), ZERO_AT(250)], "710"),
+    # a point high in the line, nothing under it: no colon, nor a point
+    ([SEVEN_AT(20), ("ellipse", [(125, 95), (135, 105)]), ONE_AT(180), ZERO_AT(250)], "710"),
     ([("ellipse", [(15, 150), (25, 160)]), SEVEN_AT(40), ONE_AT(180),
       ("ellipse", [(350, 150), (360, 160)])], "71"),
 ])

@@ -71,7 +71,7 @@ def read_number(image: ImageSource, model: Model | None = None,
                 min_confidence: float = 0.5, marks: bool = False, length: int | None = None) -> Reading:
     """Read the number written in ``image`` (a path, bytes, an open binary file, a Pillow
     image or a NumPy array) with ``model`` (default: the best shipped model); with
-    ``marks``, the points, commas, dashes and spaces between groups of digits in its text
+    ``marks``, the points, commas, colons, dashes and spaces between groups of digits in its text
     too ("1,250.00", "5041 9238"); with ``length``, the number of digits it is known to
     have (a postcode's), the best reading of that length. See ``digitnet.read``.
 

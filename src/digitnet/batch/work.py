@@ -81,7 +81,7 @@ class Task:
     model: Any = None
     shortcut: float | None = None
     min_confidence: float = 0.5
-    marks: bool = False  # read only: points, commas, dashes, spaces in the text
+    marks: bool = False  # read only: points, commas, colons, dashes, spaces in the text
     lines: bool = False  # read only: every line, the answers joined by spaces
     length: int | None = None  # read only: the number of digits each number has
     review: str | None = None  # read only: a folder for the rejected numbers, drawn

@@ -72,7 +72,7 @@ class Digit:
 
 @dataclass
 class Mark:
-    """A point, comma, dash or space written after the first ``after`` digits."""
+    """A point, comma, colon, dash or space written after the first ``after`` digits."""
     mark: str
     after: int
     box: tuple  # (left, top, right, bottom) in the original image's pixels
@@ -85,7 +85,7 @@ class Reading:
     confidence: float = 0.0
     #: How sure the segmentation is (``evidence.evidence``): what calibration weighs.
     evidence: dict = field(default_factory=dict, repr=False)
-    #: The points, commas, dashes and spaces between the digits, when asked for (they
+    #: The points, commas, colons, dashes and spaces between the digits, when asked for (they
     #: are then in ``text`` too); None when not.
     marks: list | None = None
     #: More writing stands above or below the line read: another line (``read_lines``).
@@ -261,7 +261,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
 
     Returns a ``Reading`` with the digit string, each digit's box and confidence
     (``unsure`` when below ``min_confidence``) and the overall confidence (the
-    product of the digits'). With ``marks``, the points, commas and dashes written
+    product of the digits'). With ``marks``, the points, commas, colons and dashes written
     between the digits (``segment.marks``) and the spaces between groups of them
     (``spaces``) are in its text too ("1,250.00", "555-0142", "5041 9238")
     and in ``marks``; the digits are read the same either way. With ``length``, the

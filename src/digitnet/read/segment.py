@@ -72,7 +72,8 @@ MAX_PIECES = 1000
 #: fractions of the height of the digits' band): a point or a comma, ink at most MARK_SIZE
 #: wide and COMMA_HIGH high, centred in the lowest third of the band (a comma taller
 #: than wide, reaching below the baseline), and a dash, at most DASH_THICK thick and at
-#: least twice as wide, across the middle of the band. None may stand in a digit's
+#: least twice as wide, across the middle of the band; a point with another above it is a
+#: colon (COLON_UP). None may stand in a digit's
 #: columns, nor be a speck (smaller than MARK_MIN), nor come before the first digit or
 #: after the last. The band is that of the components at least DIGIT_HIGH of the
 #: tallest's height.
@@ -81,6 +82,9 @@ MARK_SIZE = 0.3
 COMMA_HIGH = 0.55
 DASH_THICK = 0.2
 MARK_MIN = 0.06
+#: A point with another above it, over its columns and no higher than COLON_UP of the
+#: band above its top, is a colon ("12:30").
+COLON_UP = 0.1
 
 #: How a piece was made (``Lattice.kind``): BRIDGED is cut out of a component only where
 #: a bridge joined it to its neighbours (on each side, a bridge or the component's edge),
@@ -310,7 +314,7 @@ def _set_aside(small, groups, height):
 
 
 class MarkPiece(NamedTuple):
-    """A point, comma or dash between digits (``marks``): its text and its ink, as a
+    """A point, comma, colon or dash between digits (``marks``): its text and its ink, as a
     Piece's: columns of ``Lattice.small`` and its pixels there."""
     text: str
     left: int
@@ -319,7 +323,7 @@ class MarkPiece(NamedTuple):
 
 
 def marks(lat) -> list[MarkPiece]:
-    """The points, commas and dashes written between the digits of ``lat``, left to
+    """The points, commas, colons and dashes written between the digits of ``lat``, left to
     right (see MARK_SIZE). The digits are read without regard to them."""
     binary = lat.small > 0.25
     labels = label(binary if lat.aside is None else binary | lat.aside)
@@ -333,28 +337,43 @@ def marks(lat) -> list[MarkPiece]:
     top = float(np.median([b[1] for b in digits]))
     base = float(np.median([b[2] for b in digits]))
     band = base - top
+    between = [(k, t, b, left, right) for k, t, b, left, right in boxes
+               if b - t < DIGIT_HIGH * lat.height and max(b - t, right - left) >= MARK_MIN * band
+               and not any(d[3] <= (left + right) / 2 < d[4] for d in digits)  # in a digit's columns
+               and any(d[4] <= (left + right) / 2 for d in digits)
+               and any(d[3] > (left + right) / 2 for d in digits)]
+    points = [m for m in between if max(m[2] - m[1], m[4] - m[3]) <= MARK_SIZE * band]
     found = []
-    for k, t, b, left, right in boxes:
-        h, w, middle, centre = b - t, right - left, (left + right) / 2, (t + b) / 2
-        if (b - t >= DIGIT_HIGH * lat.height or max(h, w) < MARK_MIN * band
-                or any(d[3] <= middle < d[4] for d in digits)  # in a digit's columns
-                or not any(d[4] <= middle for d in digits)
-                or not any(d[3] > middle for d in digits)):
-            continue
+    for k, t, b, left, right in between:
+        h, w, centre = b - t, right - left, (t + b) / 2
+        text, ink = None, [k]
         if h <= COMMA_HIGH * band and w <= MARK_SIZE * band and centre >= top + 2 / 3 * band:
             if h > 1.3 * w and b > base + 0.08 * band:
                 text = ","
             elif h <= MARK_SIZE * band:
-                text = "."
-            else:
-                continue
+                above = _point_above(points, (k, t, b, left, right), top, band)
+                text, ink = (".", ink) if above is None else (":", ink + [above[0]])
+                left, right = (left, right) if above is None else (min(left, above[3]), max(right, above[4]))
         elif (h <= DASH_THICK * band and w >= 2 * h
               and top + 0.25 * band <= centre <= top + 0.75 * band):
             text = "-"
-        else:
-            continue
-        found.append(MarkPiece(text, int(left), int(right), labels[:, left:right] == k))
+        if text is not None:
+            found.append(MarkPiece(text, int(left), int(right), np.isin(labels[:, left:right], ink)))
     return sorted(found, key=lambda m: m.left)
+
+
+def _point_above(points, point, top, band):
+    """The point above ``point`` that makes a colon with it (COLON_UP): one in the upper
+    two thirds of the band, its centre over ``point``'s columns; None if there is none."""
+    _, t, b, left, right = point
+    slack = (right - left) / 2
+    for other in points:
+        k, ot, ob, ol, orr = other
+        centre = (ot + ob) / 2
+        if (other is not point and left - slack <= (ol + orr) / 2 <= right + slack
+                and top - COLON_UP * band <= centre < top + 2 / 3 * band and ob <= t):
+            return other
+    return None
 
 
 def _add_cuts(lat, group, places, start, end):

@@ -254,7 +254,7 @@ def _read(service: Service):
     async def read(request: Request, min_confidence: float = Query(0.5, description=(
             MIN_CONFIDENCE + "; its digits less sure than this are marked unsure")),
             marks: bool = Query(False, description=(
-                "write the points, commas, dashes and spaces between groups of digits into the "
+                "write the points, commas, colons, dashes and spaces between groups of digits into the "
                 "text (1,250.00, 5041 9238), each listed in `marks` with its box")),
             lines: bool = Query(False, description=(
                 "read every line of writing, top to bottom: {\"lines\": [one answer a line]}")),
