@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+import digitnet
 from digitnet.cli import main
 from digitnet.errors import ImageError, NoDigitError
 from digitnet.read import features, label, read_number
@@ -449,6 +450,21 @@ def test_predict_given_a_number_points_to_read(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{number} looks like several digits side by side; `digitnet read` reads numbers" in err
     assert str(digit) not in err
+
+
+def test_python_predict_given_a_number_warns_that_read_number_reads_it(tmp_path):
+    # the command line said so on stderr; digitnet.predict answered one digit and said nothing
+    import warnings
+
+    number, digit = tmp_path / "number.png", tmp_path / "digit.png"
+    handwritten(SEVEN_ONE_ZERO).save(number)
+    handwritten([SEVEN_ONE_ZERO[0]], size=(200, 200)).save(digit)
+    with pytest.warns(digitnet.SeveralDigitsWarning, match="digitnet.read_number reads numbers"):
+        digitnet.predict(number)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert digitnet.predict(digit).digit == 7
+        digitnet.predict(digitnet.to_mnist(number))  # a digit already in MNIST's form: not told
 
 
 def test_predict_given_a_number_written_far_apart_points_to_read(tmp_path, capsys):

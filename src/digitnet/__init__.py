@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 from ._version import __version__
 from .data.mnist import load as load_mnist
-from .errors import DataError, DigitnetError, ModelFileError, TrainingDiverged
+from .errors import DataError, DigitnetError, ModelFileError, SeveralDigitsWarning, TrainingDiverged
 from .io import load_model, save_model
 from .nn import Network, mlp
 from .train import Callback, evaluate, fit
@@ -114,8 +114,13 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     With the shipped model the probabilities are calibrated as ``digitnet predict`` shows
     them (the confidence is the chance that the digit is right); a model of one's own
     gives its raw ones. A blank image raises ``digitnet.errors.ImageError`` ("no digit
-    found"); a picture of a number is answered with one of its digits
-    (``digitnet.read_number`` reads numbers)."""
+    found"); a picture of a number is answered with one of its digits, with a
+    ``digitnet.errors.SeveralDigitsWarning`` (``digitnet.read_number`` reads numbers)."""
+    import warnings
+
+    import numpy as np
+
+    from .data.frontend import several_digits
     from .data.preprocess import to_mnist_seen
 
     x, seen = to_mnist_seen(image)
@@ -125,6 +130,9 @@ def predict(image: ImageSource, model: Model | None = None) -> Prediction:
     probabilities = model.confidences(x[None])
     probabilities = (calibration.digits(probabilities) if calibration else probabilities)[0]
     digit = int(probabilities.argmax())
+    if not (isinstance(image, np.ndarray) and image.size == 784) and (seen.beside or several_digits(x)):
+        warnings.warn("the picture looks like several digits side by side; digitnet.predict answers "
+                      "one of them, digitnet.read_number reads numbers", SeveralDigitsWarning, stacklevel=2)
     return Prediction(digit, float(probabilities[digit]), probabilities)
 
 
@@ -156,5 +164,5 @@ __all__ = [
     "to_mnist",
     "mlp", "Network", "fit", "evaluate", "Callback", "load_mnist",
     "load_model", "save_model", "DigitnetError", "DataError", "ModelFileError",
-    "TrainingDiverged",
+    "TrainingDiverged", "SeveralDigitsWarning",
 ]

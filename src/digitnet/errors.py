@@ -23,3 +23,8 @@ class TrainingDiverged(DigitnetError):
 
 class NoDigitError(ImageError):
     """A readable picture in which no digit was found (blank, or nothing but paper)."""
+
+
+class SeveralDigitsWarning(UserWarning):
+    """``digitnet.predict`` was given a picture that looks like several digits side by
+    side (a number): it answers one of them; ``digitnet.read_number`` reads numbers."""
