@@ -170,7 +170,8 @@ def main(argv=None):
         print(f"{args.split}, {len(dates)} dates and times (sha256 {digest[:12]}{state}):")
         for kind, mark in (("times", ":"), ("dates", "/")):
             these = [p for p in dates if mark in p[1]]
-            print(f"  {len(these)} {kind}: {_score(these, reader)}")
+            print(f"  {len(these)} {kind}, --marks: {_score(these, reader)}")
+            print(f"  {len(these)} {kind}, --pattern: {_score(these, reader, patterned=True)}")
     digits_of = realworld.digits_of(args.split)
     for family in ("apart", "touching", "num-photo") if args.plain else ():
         with_mark = 0
@@ -209,15 +210,20 @@ def checksum(pictures) -> str:
     return digest.hexdigest()
 
 
-def _score(numbers, reader) -> str:
-    """How ``read --marks`` reads ``numbers`` ((image, text with marks, digits) each)."""
+def _score(numbers, reader, patterned: bool = False) -> str:
+    """How ``read --marks`` reads ``numbers`` ((image, text with marks, digits) each);
+    ``patterned``: as ``read --pattern`` reads each given its pattern ("dd/dd")."""
     from digitnet.errors import ImageError
     from digitnet.read import read_number
 
     exact = digits_right = found = written = invented = 0
     for image, truth, digits in numbers:
         try:
-            reading = read_number(image, reader, marks=True)
+            if patterned:
+                pattern = "".join("d" if c.isdigit() else c for c in truth)
+                reading = read_number(image, reader, pattern=pattern)
+            else:
+                reading = read_number(image, reader, marks=True)
             text, read_digits = reading.text, "".join(str(d.digit) for d in reading.digits)
         except ImageError:
             text = read_digits = ""

@@ -68,12 +68,15 @@ def _calibration(model):
 
 
 def read_number(image: ImageSource, model: Model | None = None,
-                min_confidence: float = 0.5, marks: bool = False, length: int | None = None) -> Reading:
+                min_confidence: float = 0.5, marks: bool = False, length: int | None = None,
+                pattern: str | None = None) -> Reading:
     """Read the number written in ``image`` (a path, bytes, an open binary file, a Pillow
     image or a NumPy array) with ``model`` (default: the best shipped model); with
     ``marks``, the points, commas, colons, dashes and spaces between groups of digits in its text
     too ("1,250.00", "5041 9238"); with ``length``, the number of digits it is known to
-    have (a postcode's), the best reading of that length. See ``digitnet.read``.
+    have (a postcode's), the best reading of that length; with ``pattern``, a field's
+    ("dd/dd/dddd", "dd:dd"), read as with its length and written in it, a slash read as a
+    1 just where the pattern has one taken for it. See ``digitnet.read``.
 
     With the shipped model, ``.confidence`` is calibrated as ``digitnet read`` shows it:
     the chance that the whole string is right (each digit's, that it is right; digits
@@ -82,7 +85,7 @@ def read_number(image: ImageSource, model: Model | None = None,
     from .read import read_number as read
 
     reading = read(image, model if model is not None else shipped_model(), min_confidence,
-                   marks=marks, length=length)
+                   marks=marks, length=length, pattern=pattern)
     calibration = _calibration(model)
     return calibration.reading(reading, min_confidence) if calibration else reading
 

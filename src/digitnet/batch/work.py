@@ -84,6 +84,7 @@ class Task:
     marks: bool = False  # read only: points, commas, colons, dashes, spaces in the text
     lines: bool = False  # read only: every line, the answers joined by spaces
     length: int | None = None  # read only: the number of digits each number has
+    pattern: str | None = None  # read only: the field's pattern ("dd/dd/dddd"), as read's --pattern
     review: str | None = None  # read only: a folder for the rejected numbers, drawn
     batch_size: int = 256
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
@@ -95,6 +96,12 @@ class Task:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
         if self.length is not None and self.lines:
             raise ValueError("length does not go with lines (lines may hold numbers of any length)")
+        if self.pattern is not None:
+            from ..read.decode import parse_pattern
+
+            if self.length is not None or self.lines:
+                raise ValueError("pattern does not go with length or lines")
+            parse_pattern(self.pattern)
 
 
 #: The network each task builds, once per process: {token: (network, class names)}.
@@ -298,8 +305,8 @@ def _read(network, task, item: Input) -> Result:
             readings = [calibration.reading(r, task.min_confidence)
                         for r in read_lines(data, network, marks=task.marks)]
         else:
-            readings = [calibration.reading(read_number(data, network, marks=task.marks,
-                                                        length=task.length), task.min_confidence)]
+            readings = [calibration.reading(read_number(data, network, marks=task.marks, length=task.length,
+                                                        pattern=task.pattern), task.min_confidence)]
         if task.review:  # the rejected ones drawn, for a person to key in
             from ..read import drawn
 

@@ -37,6 +37,11 @@ def add_parser(sub):
                    help="the number has N digits (a postcode, an account number): a reading of "
                    "another length is replaced by the best of N digits, its confidence at most "
                    "0.4; where there is none, it stands with confidence 0 (rejected)")
+    p.add_argument("--pattern", metavar="P",
+                   help="the field's pattern, d a digit and the marks / : . , - or a space between "
+                   "(a date dd/dd/dddd, a time dd:dd, a phone number ddd-dddd): the number is read "
+                   "as with --length and written in the pattern; a slash, which reads as a 1, is "
+                   "taken for the pattern's where a 1 stands just there")
     p.add_argument("--lines", action="store_true",
                    help="read every line of writing, top to bottom (an envelope's postcode and "
                    "house number), not only the dominant one: one answer per line (in batch "
@@ -78,6 +83,16 @@ def run(args):
         fail(f"--length must be between 1 and 20 (the digits digitnet reads), not {args.length}")
     if args.length is not None and args.lines:
         fail("--length does not go with --lines (lines may hold numbers of any length)")
+    if args.pattern is not None:
+        from ..read.decode import parse_pattern
+
+        if args.length is not None or args.lines:
+            fail(f"--pattern does not go with {'--length' if args.length is not None else '--lines'} "
+                 "(the pattern says how many digits, of one number)")
+        try:
+            parse_pattern(args.pattern)
+        except ValueError as e:
+            fail(f"--pattern: {e}")
     if batchmode.wanted(args):
         return _batch(args)
     if not args.images:
@@ -110,7 +125,7 @@ def run(args):
                             for r in read_lines(source, net, marks=args.marks)]
             else:
                 readings = [calibration.reading(read_number(source, net, marks=args.marks,
-                                                            length=args.length),
+                                                            length=args.length, pattern=args.pattern),
                                                 args.min_confidence)]
         except ImageError as e:  # unreadable or blank: reported, and the other images still read
             failed += 1
@@ -129,8 +144,9 @@ def run(args):
         for n, (reading, said) in enumerate(zip(readings, answers)):
             where = f"{shown(path)} line {n + 1}" if args.lines else shown(path)
             marked = reading.spelled(flag_unsure=True)
-            told = (f"; forced to {args.length} digits" if said.get("forced") else
-                    f"; no reading of {args.length} digits" if said.get("off_length") else "")
+            field = f"the pattern {args.pattern}" if args.pattern else f"{args.length} digits"
+            told = (f"; forced to {field}" if said.get("forced") else
+                    f"; no reading of {field}" if said.get("off_length") else "")
             print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}{told}")
         if not args.lines and readings[0].other_lines:
             print(f"digitnet: {shown(path)} has more writing above or below the number read; "
@@ -152,5 +168,6 @@ def _batch(args):
         _check_writable(args.review, "--review")
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
                                     marks=args.marks, lines=args.lines, length=args.length,
+                                    pattern=args.pattern,
                                     review=args.review and os.path.abspath(args.review),
                                     batch_size=READ_BATCH))

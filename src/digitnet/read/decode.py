@@ -53,6 +53,30 @@ PAIR_WHOLE = 2.0
 #: digits spaced out evenly are one group).
 SPACE = 1.0
 SPACE_RATIO = 2.5
+#: What a field's pattern (``read_number``'s ``pattern``, "dd/dd/dddd") may hold between
+#: its digits ("d").
+PATTERN_MARKS = "/:.,- "
+
+
+def parse_pattern(pattern: str) -> list[tuple[int, str]]:
+    """The marks of a field's ``pattern`` ("dd/dd/dddd": digits "d" and marks between
+    them), each as (the number of digits before it, the mark): [(2, "/"), (4, "/")].
+    Raises ValueError, in words, for a pattern that is not one."""
+    digits = pattern.count("d")
+    if not pattern or any(c != "d" and c not in PATTERN_MARKS for c in pattern):
+        raise ValueError(f"a pattern is made of d (a digit) and the marks {PATTERN_MARKS!r} "
+                         f"between them, such as dd/dd/dddd; not {pattern!r}")
+    if (not 1 <= digits <= 20 or pattern[0] != "d" or pattern[-1] != "d"
+            or any(a != "d" and b != "d" for a, b in zip(pattern, pattern[1:]))):
+        raise ValueError(f"a pattern has 1 to 20 digits (d), starts and ends with one and has one mark "
+                         f"at most between two: {pattern!r} does not")
+    marks, before = [], 0
+    for c in pattern:
+        if c == "d":
+            before += 1
+        else:
+            marks.append((before, c))
+    return marks
 
 
 @dataclass
@@ -243,7 +267,7 @@ def _decoded(lat: Lattice, s: Scores):
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
-                marks: bool = False, length: int | None = None) -> Reading:
+                marks: bool = False, length: int | None = None, pattern: str | None = None) -> Reading:
     """Read the digits written in ``image`` (a path, bytes, an open binary file, a Pillow
     image or a NumPy array).
 
@@ -268,14 +292,32 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     number of digits the number is known to have (a postcode's, an account's): a reading
     of another length is replaced by the best of that length (``sequence.of_length``;
     ``evidence["forced"]``), and where there is none it stands, its confidence 0
-    (``evidence["off_length"]``). Raises ``ImageError`` for a blank image.
+    (``evidence["off_length"]``). With ``pattern``, a field's ("dd/dd/dddd": a date; "d"
+    a digit, ``PATTERN_MARKS`` between), the number is read as with ``length`` (the
+    pattern's digits) and written in the pattern, its marks where the pattern has them
+    (``fitted_pattern``): a slash, which reads as a 1, is taken for the pattern's slash
+    where the reading has a 1 just there. Raises ``ImageError`` for a blank image.
     """
+    if pattern is not None and length is not None:
+        raise ValueError("length does not go with pattern (the pattern says how many digits)")
+    fields = parse_pattern(pattern) if pattern is not None else None
     lat = lattice(image)
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
+    slashes: dict = {}
+    if fields is not None:
+        length = sum(c == "d" for c in pattern)
+        chosen, slashes = fitted_pattern(chosen, fields, length)
     forced = off_length = False
     if length is not None and len(chosen) != length:
-        found = sequence.of_length(lat, read, length, others)
+        found = None
+        if fields is not None and slashes_of(fields):  # the slashes read as 1s: more digits
+            more = sequence.of_length(lat, read, length + len(slashes_of(fields)), others)
+            if more is not None:
+                fitted, slashes = fitted_pattern(more[0], fields, length)
+                found = (fitted, more[1]) if len(fitted) == length else None
+        if found is None:
+            found = sequence.of_length(lat, read, length, others)
         if found is None:
             off_length = True
         else:
@@ -303,18 +345,61 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["forced" if forced else "off_length"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
-    if marks:
-        centres = [(d.box[0] + d.box[2]) / 2 for d in digits]
-        reading.marks = []
-        for m in segment_marks(lat):
-            box = _box(lat, m.left, m.right, m.mask)
-            after = sum(c < (box[0] + box[2]) / 2 for c in centres)
-            if 0 < after < len(digits) and all(k.after != after for k in reading.marks):
-                reading.marks.append(Mark(m.text, after, box))
+    if fields is not None:
+        found = {} if off_length else {m.after: m for m in _marks_between(lat, digits)}
+        reading.marks = [] if off_length else [
+            Mark(mark, after, _slash_box(lat, slashes[after]) if after in slashes
+                 else found[after].box if after in found else _gap(digits, after))
+            for after, mark in fields]
+        reading.text = reading.spelled()
+    elif marks:
+        reading.marks = _marks_between(lat, digits)
         reading.marks += [m for m in spaces(digits) if all(k.after != m.after for k in reading.marks)]
         reading.marks.sort(key=lambda m: m.after)
         reading.text = reading.spelled()
     return reading
+
+
+def _marks_between(lat, digits) -> list:
+    """The points, commas, colons and dashes between ``digits`` (``segment.marks``), the
+    first in each gap."""
+    centres = [(d.box[0] + d.box[2]) / 2 for d in digits]
+    found: list = []
+    for m in segment_marks(lat):
+        box = _box(lat, m.left, m.right, m.mask)
+        after = sum(c < (box[0] + box[2]) / 2 for c in centres)
+        if 0 < after < len(digits) and all(k.after != after for k in found):
+            found.append(Mark(m.text, after, box))
+    return found
+
+
+def slashes_of(fields) -> list:
+    """Where a pattern's slashes stand in a reading that read each as a digit (a 1): the
+    index of that digit."""
+    return [after + k for k, (after, _) in enumerate(f for f in fields if f[1] == "/")]
+
+
+def fitted_pattern(chosen: list, fields, length: int):
+    """``chosen`` (a reading's [(key, digit, probabilities)]) with the 1s that are the
+    pattern's slashes taken out, where it holds that many digits more than the pattern and
+    a 1 just where each slash is; and {digits before the slash: its key}. Else as it is."""
+    at = slashes_of(fields)
+    if not at or len(chosen) != length + len(at) or any(chosen[i][1] != 1 for i in at):
+        return chosen, {}
+    slashes = {i - k: chosen[i][0] for k, i in enumerate(at)}
+    return [c for i, c in enumerate(chosen) if i not in at], slashes
+
+
+def _slash_box(lat, key) -> tuple:
+    piece = key if isinstance(key, Piece) else lat.pieces[key]
+    return _box(lat, *piece)
+
+
+def _gap(digits, after) -> tuple:
+    """The box between the digit before a mark and the one after it (a mark the pattern
+    says is there and no ink shows)."""
+    a, b = digits[after - 1].box, digits[after].box
+    return (a[2], min(a[1], b[1]), max(a[2], b[0]), max(a[3], b[3]))
 
 
 def spaces(digits: list) -> list:

@@ -226,8 +226,9 @@ def _read(service: Service):
 
     from ..errors import DigitnetError
     from ..read import read_lines, read_number
+    from ..read.decode import parse_pattern
 
-    def read_calibrated(body, min_confidence, marks, lines, length=None, inputs=False):
+    def read_calibrated(body, min_confidence, marks, lines, field=(None, None), inputs=False):
         def said(reading):
             reading = service.calibration.reading(reading, min_confidence)
             out = {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
@@ -239,14 +240,15 @@ def _read(service: Service):
 
         if lines:
             return {"lines": [said(r) for r in read_lines(body, service.read_model, marks=marks)]}
-        return said(read_number(body, service.read_model, marks=marks, length=length))
+        length, pattern = field
+        return said(read_number(body, service.read_model, marks=marks, length=length, pattern=pattern))
 
-    def read_pages(document, min_confidence, marks, lines, length, inputs):
+    def read_pages(document, min_confidence, marks, lines, field, inputs):
         out = []
         for page in document:
             try:
                 out.append({"page": page.number,
-                            **read_calibrated(page, min_confidence, marks, lines, length, inputs)})
+                            **read_calibrated(page, min_confidence, marks, lines, field, inputs)})
             except DigitnetError as e:  # this page's answer says it; the others are read
                 out.append(page_failure(page, e))
         return {"pages": out}
@@ -262,6 +264,10 @@ def _read(service: Service):
                 "the number has this many digits (a postcode): a reading of another length is "
                 "replaced by the best of this length, its confidence at most 0.4; where there is "
                 "none, it stands with confidence 0")),
+            pattern: str | None = Query(None, max_length=60, description=(
+                "the field's pattern, d a digit and the marks / : . , - or a space between (a date "
+                "dd/dd/dddd, a time dd:dd): read as with `length` and written in the pattern; a slash, "
+                "which reads as a 1, is taken for the pattern's where a 1 stands just there")),
             inputs: bool = Query(False, description=(
                 "also send, for each digit, its piece in 28x28 as the classifier sees it "
                 "(`input`, row by row) and which network read it (`read_by`: the classifier, "
@@ -272,14 +278,21 @@ def _read(service: Service):
         _check_probability(min_confidence)
         if length is not None and lines:
             raise HTTPException(422, "length does not go with lines (lines may hold numbers of any length)")
+        if pattern is not None:
+            if length is not None or lines:
+                raise HTTPException(422, "pattern does not go with length or lines")
+            try:
+                parse_pattern(pattern)
+            except ValueError as e:
+                raise HTTPException(422, str(e)) from None
         body = await image_body(request, service.body_timeout)
         document = await document_pages(service, body)
         if document is not None and len(document) > 1:  # each page answered
-            return await service.off_the_loop(read_pages, document, min_confidence, marks, lines, length,
-                                              inputs)
+            return await service.off_the_loop(read_pages, document, min_confidence, marks, lines,
+                                              (length, pattern), inputs)
         source = document[0] if document else body
-        return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines, length,
-                                          inputs)
+        return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines,
+                                          (length, pattern), inputs)
 
     return read
 
