@@ -305,8 +305,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
     slashes: dict = {}
-    if fields is not None:
-        length = sum(c == "d" for c in pattern)
+    if pattern is not None and fields is not None:
+        length = pattern.count("d")
         chosen, slashes = fitted_pattern(chosen, fields, length)
     forced = off_length = False
     if length is not None and len(chosen) != length:
@@ -346,10 +346,10 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
     if fields is not None:
-        found = {} if off_length else {m.after: m for m in _marks_between(lat, digits)}
+        seen = {} if off_length else {m.after: m for m in _marks_between(lat, digits)}
         reading.marks = [] if off_length else [
             Mark(mark, after, _slash_box(lat, slashes[after]) if after in slashes
-                 else found[after].box if after in found else _gap(digits, after))
+                 else seen[after].box if after in seen else _gap(digits, after))
             for after, mark in fields]
         reading.text = reading.spelled()
     elif marks:
