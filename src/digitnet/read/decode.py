@@ -300,21 +300,21 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     """
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
-    fields = parse_pattern(pattern) if pattern is not None else None
+    pattern_marks = parse_pattern(pattern) if pattern is not None else None
     lat = lattice(image)
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
     slashes: dict = {}
-    if pattern is not None and fields is not None:
+    if pattern is not None and pattern_marks is not None:
         length = pattern.count("d")
-        chosen, slashes = fitted_pattern(chosen, fields, length)
+        chosen, slashes = fitted_pattern(chosen, pattern_marks, length)
     forced = off_length = False
     if length is not None and len(chosen) != length:
         found = None
-        if fields is not None and slashes_of(fields):  # the slashes read as 1s: more digits
-            more = sequence.of_length(lat, read, length + len(slashes_of(fields)), others)
+        if pattern_marks is not None and slashes_of(pattern_marks):  # the slashes read as 1s: more digits
+            more = sequence.of_length(lat, read, length + len(slashes_of(pattern_marks)), others)
             if more is not None:
-                fitted, slashes = fitted_pattern(more[0], fields, length)
+                fitted, slashes = fitted_pattern(more[0], pattern_marks, length)
                 found = (fitted, more[1]) if len(fitted) == length else None
         if found is None:
             found = sequence.of_length(lat, read, length, others)
@@ -345,12 +345,12 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["forced" if forced else "off_length"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
-    if fields is not None:
+    if pattern_marks is not None:
         seen = {} if off_length else {m.after: m for m in _marks_between(lat, digits)}
         reading.marks = [] if off_length else [
             Mark(mark, after, _slash_box(lat, slashes[after]) if after in slashes
                  else seen[after].box if after in seen else _gap(digits, after))
-            for after, mark in fields]
+            for after, mark in pattern_marks]
         reading.text = reading.spelled()
     elif marks:
         reading.marks = _marks_between(lat, digits)
@@ -373,17 +373,17 @@ def _marks_between(lat, digits) -> list:
     return found
 
 
-def slashes_of(fields) -> list:
+def slashes_of(pattern_marks) -> list:
     """Where a pattern's slashes stand in a reading that read each as a digit (a 1): the
     index of that digit."""
-    return [after + k for k, (after, _) in enumerate(f for f in fields if f[1] == "/")]
+    return [after + k for k, (after, _) in enumerate(f for f in pattern_marks if f[1] == "/")]
 
 
-def fitted_pattern(chosen: list, fields, length: int):
+def fitted_pattern(chosen: list, pattern_marks, length: int):
     """``chosen`` (a reading's [(key, digit, probabilities)]) with the 1s that are the
     pattern's slashes taken out, where it holds that many digits more than the pattern and
     a 1 just where each slash is; and {digits before the slash: its key}. Else as it is."""
-    at = slashes_of(fields)
+    at = slashes_of(pattern_marks)
     if not at or len(chosen) != length + len(at) or any(chosen[i][1] != 1 for i in at):
         return chosen, {}
     slashes = {i - k: chosen[i][0] for k, i in enumerate(at)}
