@@ -18,7 +18,8 @@ With ``--dates N``, N dates and times of the split's digits too ("12/05/2026", "
 ``compose_date``): slashes and colons. The test split's 300 were frozen (``FROZEN_DATES``)
 before any reading of them was written, and drawn from wider ranges (slashes leaning
 15-50 degrees against 20-40, longer and further below the line; a colon's points further
-apart).
+apart). Each is read twice: with ``--marks``, and with its own pattern (``read --pattern``,
+its text with each digit a ``d``).
 """
 
 import argparse
