@@ -528,6 +528,32 @@ def seven_one(d):
     d.line([(200, 40), (200, 160)], fill=0, width=14)
 
 
+def seven_slash_ten(d):
+    d.line([(20, 50), (90, 50), (50, 160)], fill=0, width=14)
+    d.line([(115, 165), (175, 30)], fill=0, width=14)
+    d.line([(230, 40), (230, 160)], fill=0, width=14)
+    d.ellipse([(270, 40), (350, 160)], outline=0, width=14)
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+def test_the_page_reads_a_date_given_its_pattern_in_the_digits_field():
+    with served_page(SENT_SIZES) as page:
+        page.check("#number-mode")
+        page.fill("#length", "d/dd")
+        page.set_input_files("#file", files=[{"name": "date.png", "mimeType": "image/png",
+                                              "buffer": png(seven_slash_ten, size=(400, 200))}])
+        _wait_for_answer(page, "7/10")
+        assert "pattern=d%2Fdd" in page.evaluate("window.lastUrl")
+        page.fill("#length", "")  # no pattern: the slash is the 1 it looks like
+        page.dispatch_event("#length", "change")
+        _wait_for_answer(page, "7110")
+        page.fill("#length", "d//dd")  # no pattern: the server says why, in one line
+        page.dispatch_event("#length", "change")
+        page.wait_for_function("document.getElementById('confidence').textContent.startsWith('a pattern')",
+                               timeout=15_000)
+        assert page.locator("#answer").text_content() == "!"
+
+
 def test_worker_socket_gets_tcp_nodelay_on_accepted_connections():
     """Regression: with --workers N the shared socket came from uvicorn with proto 0, so
     asyncio left Nagle on and each keep-alive response waited ~40 ms for a delayed ACK."""

@@ -71,9 +71,7 @@ function send(blob, where = null) {
 
 async function post(blob, where, mine) {
   const number = document.getElementById("number-mode").checked;
-  const length = parseInt(document.getElementById("length").value, 10);
-  const url = !number ? "/api/predict?activations=true"
-    : length >= 1 && length <= 20 ? `/api/read?inputs=true&length=${length}` : "/api/read?inputs=true";
+  const url = !number ? "/api/predict?activations=true" : `/api/read?inputs=true${field()}`;
   let answer = null, result = null;
   try {
     answer = await fetch(url, { method: "POST", body: blob, headers: { "Content-Type": blob.type || "application/octet-stream" } });
@@ -142,6 +140,20 @@ function showDigit(r) {
   });
 }
 
+// the "digits" field: a length (6) or a pattern (dd/dd/dddd), as the API's query
+function field() {
+  const asked = document.getElementById("length").value.trim();
+  if (/^\d+$/.test(asked)) return +asked >= 1 && +asked <= 20 ? `&length=${+asked}` : "";
+  return /d/.test(asked) ? `&pattern=${encodeURIComponent(asked)}` : "";   // (the server says if it is none)
+}
+
+// the digits with the marks between them ("12/05/2026"), an unsure digit followed by "?"
+function spelled(r) {
+  const out = r.digits.map(d => d.unsure ? d.digit + "?" : String(d.digit));
+  (r.marks || []).slice().reverse().forEach(m => out.splice(m.after, 0, m.mark));
+  return out.join("");
+}
+
 function showNumber(r, where) {
   clearDetails();
   if (!r.text) { show("?", "no digits found"); return; }
@@ -149,7 +161,7 @@ function showNumber(r, where) {
   const sure = `${(100 * r.confidence).toFixed(1)}% sure`;
   const said = r.off_length ? `no reading of that many digits: ${sure}`
     : r.forced ? `${sure}: read at the length asked, check it` : r.rejected ? `${sure}: too unsure to accept` : sure;
-  show(r.digits.map(d => d.unsure ? d.digit + "?" : d.digit).join(""), r.other_lines ? `${said}; more lines above or below, not read` : said);
+  show(spelled(r), r.other_lines ? `${said}; more lines above or below, not read` : said);
   if (where) drawBoxes(r.digits, where);   // (the boxes are in the picture's pixels)
   if (r.digits.every(d => d.input)) paintInputs(r.digits);
 }
@@ -185,7 +197,7 @@ function paint(canvas, values, h, w, scale) {
 }
 
 document.getElementById("clear").addEventListener("click", clearPad);
-// read again at the length asked: the picture uploaded, or the pad
+// read again at the length or pattern asked: the picture uploaded, or the pad
 document.getElementById("length").addEventListener("change", () => { if (uploaded) upload(uploaded); else dirty = true; });
 document.getElementById("file").addEventListener("change", e => { if (e.target.files[0]) upload(e.target.files[0]); });
 
