@@ -32,8 +32,6 @@ def compose(rows, labels, rng, wide=False):
     """A number with marks: (Pillow "L" image, its text)."""
     from PIL import Image, ImageDraw
 
-    from digitnet.data.synthetic import number
-
     k = len(rows)
     kind = rng.choice(["amount", "code", "decimal", "plain"])
     marks = {}
@@ -45,12 +43,7 @@ def compose(rows, labels, rng, wide=False):
         marks[int(rng.integers(2, k - 1))] = "-"
     elif kind == "decimal" and k >= 2:
         marks[int(rng.integers(1, k))] = "."
-    height = int(rng.integers(40, 81))
-    pen = max(2, round(height * rng.uniform(0.08, 0.13)))
-    groups, start = [], 0
-    for at in sorted(marks) + [k]:
-        groups.append(number(rows[start:at], rng, height=(height, height), margin=0)[0])
-        start = at
+    height, pen, groups = _groups(rows, marks, rng)
     gap = [int(height * rng.uniform(0.3, 0.5)) for _ in groups[1:]]
     margin = 20
     width = sum(g.width for g in groups) + sum(gap) + 2 * margin
@@ -84,6 +77,20 @@ def compose(rows, labels, rng, wide=False):
     return page, "".join(out), digits
 
 
+def _groups(rows, marks, rng):
+    """The writing's height, its pen, and the digits ``rows`` drawn in groups between the
+    places of ``marks`` ({digits before it: mark}), each a Pillow "L" image."""
+    from digitnet.data.synthetic import number
+
+    height = int(rng.integers(40, 81))
+    pen = max(2, round(height * rng.uniform(0.08, 0.13)))
+    groups, start = [], 0
+    for at in sorted(marks) + [len(rows)]:
+        groups.append(number(rows[start:at], rng, height=(height, height), margin=0)[0])
+        start = at
+    return height, pen, groups
+
+
 def compose_date(rows, labels, rng, wide=False):
     """A date ("12/05/2026", "12/05/26", "12/05") or a time ("12:30", "9:45") of the
     digits ``rows``: (Pillow "L" image, its text, its digits). Each slash is a stroke of
@@ -92,18 +99,11 @@ def compose_date(rows, labels, rng, wide=False):
     points, the upper one 0.45-0.6 of the height above the baseline (``wide``: 0.35-0.7)."""
     from PIL import Image, ImageDraw
 
-    from digitnet.data.synthetic import number
-
     k = len(rows)
     marks = {k - 2: ":"} if k <= 4 and rng.random() < 0.5 else {2: "/", 4: "/"} if k > 4 else {2: "/"}
     if k == 3:
         marks = {1: ":"}
-    height = int(rng.integers(40, 81))
-    pen = max(2, round(height * rng.uniform(0.08, 0.13)))
-    groups, start = [], 0
-    for at in sorted(marks) + [k]:
-        groups.append(number(rows[start:at], rng, height=(height, height), margin=0)[0])
-        start = at
+    height, pen, groups = _groups(rows, marks, rng)
     lean = np.tan(np.radians(rng.uniform(15, 50) if wide else rng.uniform(20, 40)))
     tall = [height * (rng.uniform(0.8, 1.3) if wide else rng.uniform(0.9, 1.1)) for _ in groups[1:]]
     gap = [int(height * rng.uniform(0.3, 0.5) + (lean * t if marks[at] == "/" else 0))

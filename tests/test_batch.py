@@ -14,6 +14,7 @@ from PIL import Image
 
 from digitnet.batch import predict_many, read_many
 from digitnet.batch.sources import expand
+from test_calibration import seventy_one_png
 from test_cli import run
 
 MODEL = "cnn"  # the small shipped model: fast
@@ -209,7 +210,7 @@ def test_results_sent_back_as_columns_are_the_results(tmp_path, kind):
     from digitnet.batch.runner import packed_chunk, unpacked
     from digitnet.batch.work import run_chunk
 
-    paths = pictures(tmp_path, 4) + [number_picture(tmp_path / "71.png")]
+    paths = pictures(tmp_path, 4) + [seventy_one_png(tmp_path / "71.png")]
     paths.insert(1, str(tmp_path / "missing.png"))
     piece = list(as_inputs(paths))
     task = Task(kind, MODEL)
@@ -221,23 +222,11 @@ def test_results_sent_back_as_columns_are_the_results(tmp_path, kind):
     assert (kind == "predict") == (here[0].probabilities is not None)
 
 
-def number_picture(path):
-    """A PNG of "71": two digits side by side, a number."""
-    image = Image.new("L", (360, 200), 255)
-    from PIL import ImageDraw
-
-    draw = ImageDraw.Draw(image)
-    draw.line([(50, 40), (150, 40), (90, 170)], fill=0, width=16)
-    draw.line([(260, 30), (260, 170)], fill=0, width=16)
-    image.save(path)
-    return str(path)
-
-
 def test_a_number_given_to_predict_in_batch_mode_is_told(tmp_path, capsys):
     # `digitnet predict number.png` says the picture looks like several digits; batch mode
     # answered such pictures with one digit and said nothing
     paths = pictures(tmp_path, 2)
-    number = number_picture(tmp_path / "71.png")
+    number = seventy_one_png(tmp_path / "71.png")
     code, out, err = run(capsys, "predict", "--model", MODEL, *paths, number, "--out", tmp_path / "a.jsonl")
     assert code == 0
     assert f"digitnet: 1 look like several digits side by side (the first: {number}); " in err

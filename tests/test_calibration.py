@@ -244,6 +244,7 @@ def test_number_errors_counts_acceptance_on_the_calibrated_confidence(tmp_path):
 
 
 def seventy_one_png(path):
+    """A PNG of "71": two digits side by side, a number."""
     image = Image.new("L", (360, 200), 255)
     draw = ImageDraw.Draw(image)
     draw.line([(50, 40), (150, 40), (90, 170)], fill=0, width=16)

@@ -305,14 +305,15 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
     slashes: dict = {}
-    if pattern is not None and pattern_marks is not None:
+    if pattern is not None:
         length = pattern.count("d")
         chosen, slashes = fitted_pattern(chosen, pattern_marks, length)
     forced = off_length = False
     if length is not None and len(chosen) != length:
         found = None
-        if pattern_marks is not None and slashes_of(pattern_marks):  # the slashes read as 1s: more digits
-            more = sequence.of_length(lat, read, length + len(slashes_of(pattern_marks)), others)
+        slashes_read = slashes_of(pattern_marks) if pattern_marks is not None else []
+        if slashes_read:  # the pattern's slashes read as 1s: that many digits more
+            more = sequence.of_length(lat, read, length + len(slashes_read), others)
             if more is not None:
                 fitted, slashes = fitted_pattern(more[0], pattern_marks, length)
                 found = (fitted, more[1]) if len(fitted) == length else None
