@@ -344,14 +344,15 @@ def marks(lat) -> list[MarkPiece]:
                and any(d[3] > (left + right) / 2 for d in digits)]
     points = [m for m in between if max(m[2] - m[1], m[4] - m[3]) <= MARK_SIZE * band]
     found = []
-    for k, t, b, left, right in between:
+    for piece in between:
+        k, t, b, left, right = piece
         h, w, centre = b - t, right - left, (t + b) / 2
         text, ink = None, [k]
         if h <= COMMA_HIGH * band and w <= MARK_SIZE * band and centre >= top + 2 / 3 * band:
             if h > 1.3 * w and b > base + 0.08 * band:
                 text = ","
             elif h <= MARK_SIZE * band:
-                above = _point_above(points, (k, t, b, left, right), top, band)
+                above = _point_above(points, piece, top, band)
                 text, ink = (".", ink) if above is None else (":", ink + [above[0]])
                 left, right = (left, right) if above is None else (min(left, above[3]), max(right, above[4]))
         elif (h <= DASH_THICK * band and w >= 2 * h
@@ -365,13 +366,12 @@ def marks(lat) -> list[MarkPiece]:
 def _point_above(points, point, top, band):
     """The point above ``point`` that makes a colon with it (COLON_UP): one in the upper
     two thirds of the band, its centre over ``point``'s columns; None if there is none."""
-    _, t, b, left, right = point
+    _, t, _, left, right = point
     slack = (right - left) / 2
     for other in points:
-        k, ot, ob, ol, orr = other
-        centre = (ot + ob) / 2
-        if (other is not point and left - slack <= (ol + orr) / 2 <= right + slack
-                and top - COLON_UP * band <= centre < top + 2 / 3 * band and ob <= t):
+        _, ot, ob, ol, orr = other
+        if (ob <= t and left - slack <= (ol + orr) / 2 <= right + slack  # above it, over it
+                and top - COLON_UP * band <= (ot + ob) / 2 < top + 2 / 3 * band):
             return other
     return None
 
