@@ -14,6 +14,11 @@ The marks' thresholds (`read.segment.MARK_SIZE`...) were set on drawings before 
 benchmark; the test split is measured with conditions the validation split does not
 have (comma slant and dot size drawn from wider ranges).
 
+With ``--short-dates N``, N dates as people write them, a day or month of one digit where
+it has one ("7/3/2026", ``short_date_pictures``), read with the pattern ``d?d/d?d/dddd``
+(or ``/dd``); the test split's 300 frozen (``FROZEN_SHORT_DATES``) before such a pattern
+was read.
+
 With ``--dates N``, N dates and times of the split's digits too ("12/05/2026", "12:30",
 ``compose_date``): slashes and colons. The test split's 300 were frozen (``FROZEN_DATES``)
 before any reading of them was written, and drawn from wider ranges (slashes leaning
@@ -91,18 +96,20 @@ def _groups(rows, marks, rng):
     return height, pen, groups
 
 
-def compose_date(rows, labels, rng, wide=False):
+def compose_date(rows, labels, rng, wide=False, marks=None):
     """A date ("12/05/2026", "12/05/26", "12/05") or a time ("12:30", "9:45") of the
-    digits ``rows``: (Pillow "L" image, its text, its digits). Each slash is a stroke of
+    digits ``rows``, or the date ``marks`` says ({digits before it: "/"}): (Pillow "L"
+    image, its text, its digits). Each slash is a stroke of
     the digits' pen leaning 20-40 degrees from upright (``wide``: 15-50), 0.9-1.1 of
     their height (``wide``: 0.8-1.3, reaching further below the baseline); a colon is two
     points, the upper one 0.45-0.6 of the height above the baseline (``wide``: 0.35-0.7)."""
     from PIL import Image, ImageDraw
 
     k = len(rows)
-    marks = {k - 2: ":"} if k <= 4 and rng.random() < 0.5 else {2: "/", 4: "/"} if k > 4 else {2: "/"}
-    if k == 3:
-        marks = {1: ":"}
+    if marks is None:
+        marks = {k - 2: ":"} if k <= 4 and rng.random() < 0.5 else {2: "/", 4: "/"} if k > 4 else {2: "/"}
+        if k == 3:
+            marks = {1: ":"}
     height, pen, groups = _groups(rows, marks, rng)
     lean = np.tan(np.radians(rng.uniform(15, 50) if wide else rng.uniform(20, 40)))
     tall = [height * (rng.uniform(0.8, 1.3) if wide else rng.uniform(0.9, 1.1)) for _ in groups[1:]]
@@ -144,6 +151,9 @@ def main(argv=None):
                         help="realworld pictures of each family with no marks")
     parser.add_argument("--dates", type=int, default=0,
                         help="dates and times (slashes and colons) of the split's digits too")
+    parser.add_argument("--short-dates", type=int, default=0,
+                        help="dates whose day or month may have one digit (7/3/2026), read with "
+                        "the pattern d?d/d?d/dddd (or /dd)")
     args = parser.parse_args(argv)
 
     from benchmarks import realworld
@@ -173,6 +183,14 @@ def main(argv=None):
             these = [p for p in dates if mark in p[1]]
             print(f"  {len(these)} {kind}, --marks: {_score(these, reader)}")
             print(f"  {len(these)} {kind}, --pattern: {_score(these, reader, patterned=True)}")
+    if args.short_dates:
+        dates = short_date_pictures(split, args.split, args.short_dates)
+        digest = checksum(dates)
+        frozen = FROZEN_SHORT_DATES.get((args.split, args.short_dates))
+        state = "" if frozen is None else "; frozen: ok" if frozen == digest else "; FROZEN SET CHANGED"
+        print(f"{args.split}, {len(dates)} dates of one-digit days and months (sha256 {digest[:12]}{state}):")
+        print(f"  --marks: {_score(dates, reader)}")
+        print(f"  --pattern d?d/d?d/dddd (or /dd): {_score(dates, reader, patterned=True)}")
     digits_of = realworld.digits_of(args.split)
     for family in ("apart", "touching", "num-photo") if args.plain else ():
         with_mark = 0
@@ -189,6 +207,9 @@ def main(argv=None):
 #: SHA-256 of the frozen dates and times (``--split test --dates 300``), taken when the set
 #: was made, before any reading of slashes or colons was written or tuned.
 FROZEN_DATES = {("test", 300): "42bcad633c1b91fbb13abaa1c0d9f8b2598c951919d98db4fb33e09b800c7bfa"}
+#: The same for the dates of one-digit days and months (``--split test --short-dates 300``),
+#: taken before a pattern with a choice of lengths (``d?d``) was read.
+FROZEN_SHORT_DATES = {("test", 300): "e8bf9dd138f921ac4f5d46bd5c00c4e76d8579a649a4bc1699387792165fc972"}
 
 
 def date_pictures(split, name: str, n: int) -> list:
@@ -202,26 +223,51 @@ def date_pictures(split, name: str, n: int) -> list:
     return pictures
 
 
+def short_date_pictures(split, name: str, n: int) -> list:
+    """``n`` dates as people write them, the day and the month of one digit where they
+    have one ("7/3/2026", "12/10/26") or of two ("07/03/2026"), each a day of 2000-2039
+    drawn with MNIST digits of ``split`` of its date's digits (``compose_date``); the test
+    split's from the wider ranges. Each with the pattern a form would give its field:
+    ``d?d/d?d/dddd`` or ``d?d/d?d/dd``, (image, text, digits, pattern)."""
+    import datetime
+
+    rng = np.random.default_rng(27 if name == "validation" else 28)
+    by_label = [np.flatnonzero(split.y == d) for d in range(10)]
+    pictures = []
+    for _ in range(n):
+        day = datetime.date(2000, 1, 1) + datetime.timedelta(days=int(rng.integers(0, 40 * 365)))
+        padded, year = rng.random() < 0.3, 4 if rng.random() < 0.6 else 2
+        parts = [f"{day.day:02d}" if padded else str(day.day),
+                 f"{day.month:02d}" if padded else str(day.month), str(day.year)[-year:]]
+        digits = "".join(parts)
+        idx = np.array([rng.choice(by_label[int(c)]) for c in digits])
+        marks = {len(parts[0]): "/", len(parts[0]) + len(parts[1]): "/"}
+        image, text, _ = compose_date(split.x[idx], split.y[idx], rng, wide=name == "test", marks=marks)
+        pictures.append((image, text, digits, "d?d/d?d/" + "d" * year))
+    return pictures
+
+
 def checksum(pictures) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for image, truth, _ in pictures:
+    for image, truth, *_ in pictures:
         digest.update(image.tobytes() + truth.encode())
     return digest.hexdigest()
 
 
 def _score(numbers, reader, patterned: bool = False) -> str:
-    """How ``read --marks`` reads ``numbers`` ((image, text with marks, digits) each);
-    ``patterned``: as ``read --pattern`` reads each given its pattern ("dd/dd")."""
+    """How ``read --marks`` reads ``numbers`` ((image, text with marks, digits) each, and
+    maybe the pattern a form gives it); ``patterned``: as ``read --pattern`` reads each
+    given its pattern (that one, else its text with a "d" for each digit: "dd/dd")."""
     from digitnet.errors import ImageError
     from digitnet.read import read_number
 
     exact = digits_right = found = written = invented = 0
-    for image, truth, digits in numbers:
+    for image, truth, digits, *given in numbers:
         try:
             if patterned:
-                pattern = "".join("d" if c.isdigit() else c for c in truth)
+                pattern = given[0] if given else "".join("d" if c.isdigit() else c for c in truth)
                 reading = read_number(image, reader, pattern=pattern)
             else:
                 reading = read_number(image, reader, marks=True)
