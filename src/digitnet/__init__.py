@@ -75,8 +75,9 @@ def read_number(image: ImageSource, model: Model | None = None,
     ``marks``, the points, commas, colons, dashes and spaces between groups of digits in its text
     too ("1,250.00", "5041 9238"); with ``length``, the number of digits it is known to
     have (a postcode's), the best reading of that length; with ``pattern``, a field's
-    ("dd/dd/dddd", "dd:dd"), read as with its length and written in it, a slash read as a
-    1 just where the pattern has one taken for it. See ``digitnet.read``.
+    ("dd/dd/dddd", "dd:dd"; "d?d/d?d/dddd" with a digit that may be missing, "|" between
+    patterns), read as with its length and written in it, a slash read as a 1 just where
+    the pattern has one taken for it. See ``digitnet.read``.
 
     With the shipped model, ``.confidence`` is calibrated as ``digitnet read`` shows it:
     the chance that the whole string is right (each digit's, that it is right; digits

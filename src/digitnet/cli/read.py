@@ -39,9 +39,11 @@ def add_parser(sub):
                    "0.4; where there is none, it stands with confidence 0 (rejected)")
     p.add_argument("--pattern", metavar="P",
                    help="the field's pattern, d a digit and the marks / : . , - or a space between "
-                   "(a date dd/dd/dddd, a time dd:dd, a phone number ddd-dddd): the number is read "
-                   "as with --length and written in the pattern; a slash, which reads as a 1, is "
-                   "taken for the pattern's where a 1 stands just there")
+                   "(a date dd/dd/dddd, a time dd:dd, a phone number ddd-dddd), d? a digit that may "
+                   "be missing (d?d/d?d/dddd: 7/3/2026 or 07/03/2026) and | between patterns "
+                   "(ddddd|ddddd-dddd): the number is read as with --length and written in the "
+                   "pattern; a slash, which reads as a 1, is taken for the pattern's where a 1 "
+                   "stands just there")
     p.add_argument("--lines", action="store_true",
                    help="read every line of writing, top to bottom (an envelope's postcode and "
                    "house number), not only the dominant one: one answer per line (in batch "

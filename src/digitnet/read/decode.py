@@ -58,25 +58,53 @@ SPACE_RATIO = 2.5
 PATTERN_MARKS = "/:.,- "
 
 
-def parse_pattern(pattern: str) -> list[tuple[int, str]]:
-    """The marks of a field's ``pattern`` ("dd/dd/dddd": digits "d" and marks between
-    them), each as (the number of digits before it, the mark): [(2, "/"), (4, "/")].
-    Raises ValueError, in words, for a pattern that is not one."""
-    digits = pattern.count("d")
-    if not pattern or any(c != "d" and c not in PATTERN_MARKS for c in pattern):
+#: At most this many patterns in one (its "|" and "d?" spelled out).
+PATTERN_CHOICES = 32
+
+
+def parse_pattern(pattern: str) -> list[tuple[int, list[tuple[int, str]]]]:
+    """The patterns a field's ``pattern`` allows: "dd/dd/dddd" is a date, "d" a digit and
+    the marks ``PATTERN_MARKS`` between them; "d?" is a digit that may be missing
+    ("d?d/d?d/dddd": 7/3/2026 and 07/03/2026) and "|" parts patterns ("ddddd|ddddddddd").
+    Each as (its digits, its marks), a mark as (the number of digits before it, the
+    mark): [(8, [(2, "/"), (4, "/")])]. Raises ValueError, in words, for a pattern that is
+    not one."""
+    if not pattern or any(c not in "d?|" and c not in PATTERN_MARKS for c in pattern):
         raise ValueError(f"a pattern is made of d (a digit) and the marks {PATTERN_MARKS!r} "
-                         f"between them, such as dd/dd/dddd; not {pattern!r}")
-    if (not 1 <= digits <= 20 or pattern[0] != "d" or pattern[-1] != "d"
-            or any(a != "d" and b != "d" for a, b in zip(pattern, pattern[1:]))):
+                         f"between them, such as dd/dd/dddd (d? a digit that may be missing, | "
+                         f"between patterns); not {pattern!r}")
+    spelled: list[str] = []
+    for choice in pattern.split("|"):
+        ways = [""]
+        for k, c in enumerate(choice):
+            if c == "?":
+                continue
+            maybe = c == "d" and choice[k + 1:k + 2] == "?"
+            ways = list(dict.fromkeys([w + c for w in ways] + (ways if maybe else [])))
+            if len(ways) > PATTERN_CHOICES:
+                raise ValueError(f"the pattern {pattern!r} allows more than {PATTERN_CHOICES} patterns")
+        if any(c == "?" and (k == 0 or choice[k - 1] != "d") for k, c in enumerate(choice)):
+            raise ValueError(f"a ? follows a d (a digit that may be missing): {pattern!r}")
+        spelled += [w for w in ways if w not in spelled]
+    if len(spelled) > PATTERN_CHOICES:
+        raise ValueError(f"the pattern {pattern!r} allows more than {PATTERN_CHOICES} patterns")
+    return [_one_pattern(one, pattern) for one in spelled]
+
+
+def _one_pattern(one: str, pattern: str) -> tuple[int, list[tuple[int, str]]]:
+    digits = one.count("d")
+    if (not 1 <= digits <= 20 or one[0] != "d" or one[-1] != "d"
+            or any(a != "d" and b != "d" for a, b in zip(one, one[1:]))):
+        said = repr(pattern) if one == pattern else f"{pattern!r} allows {one!r}, which"
         raise ValueError(f"a pattern has 1 to 20 digits (d), starts and ends with one and has one mark "
-                         f"at most between two: {pattern!r} does not")
+                         f"at most between two: {said} does not")
     marks, before = [], 0
-    for c in pattern:
+    for c in one:
         if c == "d":
             before += 1
         else:
             marks.append((before, c))
-    return marks
+    return digits, marks
 
 
 @dataclass
@@ -296,33 +324,33 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     a digit, ``PATTERN_MARKS`` between), the number is read as with ``length`` (the
     pattern's digits) and written in the pattern, its marks where the pattern has them
     (``fitted_pattern``): a slash, which reads as a 1, is taken for the pattern's slash
-    where the reading has a 1 just there. Raises ``ImageError`` for a blank image.
+    where the reading has a 1 just there. A pattern may allow several ("d?d/d?d/dddd":
+    a digit that may be missing; "|" between patterns): the one the reading fits
+    (``_in_pattern``). Raises ``ImageError`` for a blank image.
     """
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
-    pattern_marks = parse_pattern(pattern) if pattern is not None else None
+    fields = parse_pattern(pattern) if pattern is not None else None
     lat = lattice(image)
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
     slashes: dict = {}
-    if pattern is not None:
-        length = pattern.count("d")
-        chosen, slashes = fitted_pattern(chosen, pattern_marks, length)
+    pattern_marks = None
     forced = off_length = False
-    if length is not None and len(chosen) != length:
-        found = None
-        slashes_read = slashes_of(pattern_marks) if pattern_marks is not None else []
-        if slashes_read:  # the pattern's slashes read as 1s: that many digits more
-            more = sequence.of_length(lat, read, length + len(slashes_read), others)
-            if more is not None:
-                fitted, slashes = fitted_pattern(more[0], pattern_marks, length)
-                found = (fitted, more[1]) if len(fitted) == length else None
-        if found is None:
-            found = sequence.of_length(lat, read, length, others)
+    if fields is not None:
+        fit = _in_pattern(lat, chosen, read, others, fields)
+        if fit is None:
+            off_length = True
+        else:
+            chosen, found_keys, slashes, pattern_marks, by_lean = fit
+            if found_keys is not None:
+                keys, forced = found_keys, True
+    elif length is not None and len(chosen) != length:
+        found = sequence.of_length(lat, read, length, others)
         if found is None:
             off_length = True
         else:
-            (chosen, keys), forced = found, True
+            (chosen, keys, _), forced = found, True
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     digits = []
@@ -344,11 +372,13 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["spelled"] = float(any(isinstance(k, Piece) for k, _, _ in chosen))
     if forced or off_length:  # (not features of the calibration: it caps them, FORCED)
         measures["forced" if forced else "off_length"] = 1.0
+    if fields is not None and not forced and not off_length and by_lean:  # (PATTERN_CHOICE)
+        measures["pattern_choice"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
-    if pattern_marks is not None:
+    if fields is not None:
         seen = {} if off_length else {m.after: m for m in _marks_between(lat, digits)}
-        reading.marks = [] if off_length else [
+        reading.marks = [] if pattern_marks is None else [
             Mark(mark, after, _slash_box(lat, slashes[after]) if after in slashes
                  else seen[after].box if after in seen else _gap(digits, after))
             for after, mark in pattern_marks]
@@ -372,6 +402,54 @@ def _marks_between(lat, digits) -> list:
         if 0 < after < len(digits) and all(k.after != after for k in found):
             found.append(Mark(m.text, after, box))
     return found
+
+
+def _in_pattern(lat, chosen: list, read: dict, others: dict, fields: list):
+    """The reading ``chosen`` fitted to one of a field's patterns (``parse_pattern``):
+    (its [(key, digit, probabilities)], the keys of a chain read instead or None, its
+    slashes, {digits before: key}, the pattern's marks, and whether the lean of its
+    slashes chose it); None where no chain of any pattern's length exists.
+
+    A pattern the reading fits as read (``fitted_pattern``) is taken; where several do,
+    the one that finds the most of its slashes among the 1s read, then the one whose
+    slashes lean the most (``_lean``: "11/5" and "1/15" read alike, 1115). Else the best
+    chain of a pattern's length is read (``sequence.of_length``), as for ``length``: with
+    the pattern's slashes as 1s where a chain of that many more digits has them, else
+    without, the best scoring of the patterns."""
+    fits = []
+    for length, marks in fields:
+        fitted, slashes = fitted_pattern(chosen, marks, length)
+        if len(fitted) == length:
+            fits.append(((len(slashes), sum(_lean(lat, k) for k in slashes.values())),
+                         fitted, None, slashes, marks))
+    if not fits:
+        for length, marks in fields:
+            at = slashes_of(marks)
+            more = sequence.of_length(lat, read, length + len(at), others) if at else None
+            if more is not None:
+                fitted, slashes = fitted_pattern(more[0], marks, length)
+                if len(fitted) == length:
+                    fits.append(((1, more[2]), fitted, more[1], slashes, marks))
+            found = sequence.of_length(lat, read, length, others)
+            if found is not None:
+                fits.append(((0, found[2]), found[0], found[1], {}, marks))
+    if not fits:
+        return None
+    best = max(fits, key=lambda fit: fit[0])
+    return (*best[1:], sum(fit[0][0] == best[0][0] for fit in fits) > 1)
+
+
+def _lean(lat, key) -> float:
+    """How far the ink of the piece ``key`` leans right from upright, as the columns it
+    moves right for each row up (a slash: 0.3-1.2)."""
+    left, right, mask = key if isinstance(key, Piece) else lat.pieces[key]
+    ink = np.where(mask, lat.small[:, left:right], 0.0)
+    total = float(ink.sum())
+    if total <= 0:
+        return 0.0
+    ys, xs = np.indices(ink.shape)
+    y, x = ys - (ys * ink).sum() / total, xs - (xs * ink).sum() / total
+    return float(-(x * y * ink).sum() / max(float((y * y * ink).sum()), 1e-9))
 
 
 def slashes_of(pattern_marks) -> list:

@@ -337,8 +337,8 @@ def of_length(lat: Lattice, read: dict, count: int, others: dict | None = None):
     unsure digits read as its runner-up, and the chain that reads the sequence reader's
     own path where that has ``count`` digits, chosen as ``rescored`` chooses (lattice
     score + ``SEQ_WEIGHT`` x the reader's ln P). Returns (its [(key, digit,
-    probabilities)], its keys), or None when no chain has that many digits. Pieces are
-    read as in ``candidates``."""
+    probabilities)], its keys, its lattice score), or None when no chain has that many digits.
+    Pieces are read as in ``candidates``."""
     edges = _edges(read, others)
     most = sum(len(ds) for _, _, ds in edges)
     if not 0 < count <= most:
@@ -352,7 +352,7 @@ def of_length(lat: Lattice, read: dict, count: int, others: dict | None = None):
     options = with_runner_ups(Candidate(float(table[-1, count]), keys, digits, 0.0, 1.0))
     scores = _line_scores(lat.small, options) if sequence_model() is not None else None
     if scores is None:  # no sequence reader; or one option, which the first reader reads
-        return digits, keys
+        return digits, keys, options[0].score
     seen = greedy(scores)
     texts = [text(o.digits) for o in options]
     if len(seen) == count and seen not in texts:
@@ -362,7 +362,7 @@ def of_length(lat: Lattice, read: dict, count: int, others: dict | None = None):
             texts.append(seen)
     logs = log_p(scores, texts)
     best = int(np.argmax([o.score + SEQ_WEIGHT * lp for o, lp in zip(options, logs)]))
-    return options[best].digits, options[best].keys
+    return options[best].digits, options[best].keys, options[best].score
 
 
 def _edges(read, others=None):

@@ -266,7 +266,8 @@ def _read(service: Service):
                 "none, it stands with confidence 0")),
             pattern: str | None = Query(None, max_length=60, description=(
                 "the field's pattern, d a digit and the marks / : . , - or a space between (a date "
-                "dd/dd/dddd, a time dd:dd): read as with `length` and written in the pattern; a slash, "
+                "dd/dd/dddd, a time dd:dd; d? a digit that may be missing, | between patterns: "
+                "d?d/d?d/dddd): read as with `length` and written in the pattern; a slash, "
                 "which reads as a 1, is taken for the pattern's where a 1 stands just there")),
             inputs: bool = Query(False, description=(
                 "also send, for each digit, its piece in 28x28 as the classifier sees it "
