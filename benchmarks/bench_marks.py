@@ -175,20 +175,15 @@ def main(argv=None):
         print(f"{args.split}, {len(numbers)} composed numbers with marks: {_score(numbers, reader)}")
     if args.dates:
         dates = date_pictures(split, args.split, args.dates)
-        digest = checksum(dates)
-        frozen = FROZEN_DATES.get((args.split, args.dates))
-        state = "" if frozen is None else "; frozen: ok" if frozen == digest else "; FROZEN SET CHANGED"
-        print(f"{args.split}, {len(dates)} dates and times (sha256 {digest[:12]}{state}):")
+        print(f"{args.split}, {len(dates)} dates and times ({_sealed(dates, FROZEN_DATES, args.split)}):")
         for kind, mark in (("times", ":"), ("dates", "/")):
             these = [p for p in dates if mark in p[1]]
             print(f"  {len(these)} {kind}, --marks: {_score(these, reader)}")
             print(f"  {len(these)} {kind}, --pattern: {_score(these, reader, patterned=True)}")
     if args.short_dates:
         dates = short_date_pictures(split, args.split, args.short_dates)
-        digest = checksum(dates)
-        frozen = FROZEN_SHORT_DATES.get((args.split, args.short_dates))
-        state = "" if frozen is None else "; frozen: ok" if frozen == digest else "; FROZEN SET CHANGED"
-        print(f"{args.split}, {len(dates)} dates of one-digit days and months (sha256 {digest[:12]}{state}):")
+        print(f"{args.split}, {len(dates)} dates of one-digit days and months "
+              f"({_sealed(dates, FROZEN_SHORT_DATES, args.split)}):")
         print(f"  --marks: {_score(dates, reader)}")
         print(f"  --pattern d?d/d?d/dddd (or /dd): {_score(dates, reader, patterned=True)}")
     digits_of = realworld.digits_of(args.split)
@@ -245,6 +240,15 @@ def short_date_pictures(split, name: str, n: int) -> list:
         image, text, _ = compose_date(split.x[idx], split.y[idx], rng, wide=name == "test", marks=marks)
         pictures.append((image, text, digits, "d?d/d?d/" + "d" * year))
     return pictures
+
+
+def _sealed(pictures, frozen: dict, split: str) -> str:
+    """The pictures' checksum, and whether it is the frozen set's ("sha256 42bcad633c1b;
+    frozen: ok")."""
+    digest = checksum(pictures)
+    sealed = frozen.get((split, len(pictures)))
+    state = "" if sealed is None else "; frozen: ok" if sealed == digest else "; FROZEN SET CHANGED"
+    return f"sha256 {digest[:12]}{state}"
 
 
 def checksum(pictures) -> str:

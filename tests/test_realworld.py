@@ -117,3 +117,26 @@ def test_number_errors_makes_the_generators_pictures_with_each_digits_ink_apart(
     assert number_errors.visible(one).min() == 1
     one[1] = np.roll(one[0], 5, axis=1)  # beside it, a stroke's width away
     assert number_errors.visible(one).max() < 0.5
+
+
+def test_short_dates_are_real_dates_in_their_pattern_made_the_same_every_time():
+    import datetime
+    import re
+    from types import SimpleNamespace
+
+    from benchmarks import bench_marks
+    from digitnet.read.decode import parse_pattern
+
+    x = np.zeros((20, 784), np.float32)
+    x.reshape(20, 28, 28)[:, 4:24, 12:16] = 1.0
+    split = SimpleNamespace(x=x, y=np.arange(20) % 10)
+    dates = bench_marks.short_date_pictures(split, "test", 12)
+    assert bench_marks.checksum(dates) == bench_marks.checksum(bench_marks.short_date_pictures(split, "test", 12))
+    assert bench_marks.checksum(dates) != bench_marks.checksum(bench_marks.short_date_pictures(split, "validation", 12))
+    for image, text, digits, pattern in dates:
+        day, month, year = text.split("/")
+        datetime.date(2000 + int(year[-2:]), int(month), int(day))  # a day of the calendar
+        assert digits == text.replace("/", "") and image.mode == "L"
+        assert re.fullmatch(r"\d{1,2}/\d{1,2}/(\d\d|\d{4})", text) and pattern.endswith("/" + "d" * len(year))
+        assert (len(digits), [(len(day), "/"), (len(day) + len(month), "/")]) in parse_pattern(pattern)
+    assert any(len(t.split("/")[0]) == 1 for _, t, _, _ in dates)  # unpadded days are drawn
