@@ -14,6 +14,10 @@ The marks' thresholds (`read.segment.MARK_SIZE`...) were set on drawings before 
 benchmark; the test split is measured with conditions the validation split does not
 have (comma slant and dot size drawn from wider ranges).
 
+With ``--signed N``, N numbers (``compose``'s), half with a minus written before them
+(``compose_signed``): how often `--marks` finds it, and writes one where none is. The test
+split's 300 frozen (``FROZEN_SIGNED``) before any was read.
+
 With ``--short-dates N``, N dates as people write them, a day or month of one digit where
 it has one ("7/3/2026", ``short_date_pictures``), read with the pattern ``d?d/d?d/dddd``
 (or ``/dd``); the test split's 300 frozen (``FROZEN_SHORT_DATES``) before such a pattern
@@ -151,6 +155,8 @@ def main(argv=None):
                         help="realworld pictures of each family with no marks")
     parser.add_argument("--dates", type=int, default=0,
                         help="dates and times (slashes and colons) of the split's digits too")
+    parser.add_argument("--signed", type=int, default=0,
+                        help="numbers of the split's digits, half of them with a minus before them")
     parser.add_argument("--short-dates", type=int, default=0,
                         help="dates whose day or month may have one digit (7/3/2026), read with "
                         "the pattern d?d/d?d/dddd (or /dd)")
@@ -180,6 +186,12 @@ def main(argv=None):
             these = [p for p in dates if mark in p[1]]
             print(f"  {len(these)} {kind}, --marks: {_score(these, reader)}")
             print(f"  {len(these)} {kind}, --pattern: {_score(these, reader, patterned=True)}")
+    if args.signed:
+        signed = signed_pictures(split, args.split, args.signed)
+        sealed = _sealed(signed, FROZEN_SIGNED, args.split)
+        print(f"{args.split}, {len(signed)} numbers, half with a minus ({sealed}):")
+        print(f"  --marks: {_score(signed, reader)}")
+        print(f"  {_minus(signed, reader)}")
     if args.short_dates:
         dates = short_date_pictures(split, args.split, args.short_dates)
         print(f"{args.split}, {len(dates)} dates of one-digit days and months "
@@ -205,6 +217,9 @@ FROZEN_DATES = {("test", 300): "42bcad633c1b91fbb13abaa1c0d9f8b2598c951919d98db4
 #: The same for the dates of one-digit days and months (``--split test --short-dates 300``),
 #: taken before a pattern with a choice of lengths (``d?d``) was read.
 FROZEN_SHORT_DATES = {("test", 300): "e8bf9dd138f921ac4f5d46bd5c00c4e76d8579a649a4bc1699387792165fc972"}
+#: The same for the numbers with and without a minus (``--split test --signed 300``), taken
+#: before any of them was read.
+FROZEN_SIGNED = {("test", 300): "3e87e527a00a76896eeb96241eb469c613ff8cd2a3d517616f58071f4ead9e31"}
 
 
 def date_pictures(split, name: str, n: int) -> list:
@@ -215,6 +230,43 @@ def date_pictures(split, name: str, n: int) -> list:
     for _ in range(n):
         idx = rng.integers(0, len(split.x), int(rng.choice([3, 4, 4, 6, 8])))
         pictures.append(compose_date(split.x[idx], split.y[idx], rng, wide=name == "test"))
+    return pictures
+
+
+def compose_signed(rows, labels, rng, wide=False):
+    """A number (``compose``: an amount, a code or plain digits) with a minus written
+    before it in the pen of its digits in half of them: (Pillow "L" image, its text, its
+    digits). The minus is 0.25-0.45 of the digits' height long (``wide``: 0.2-0.6), 0.15-0.4
+    of it before the first digit (0.1-0.6), its middle 0.4-0.6 of the way down (0.35-0.65)."""
+    from PIL import Image, ImageDraw
+
+    number, text, digits = compose(rows, labels, rng, wide)
+    if rng.random() < 0.5:
+        return number, text, digits
+    ink = np.asarray(number) < 128
+    rows_in, cols_in = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    top, height, first = int(rows_in[0]), int(rows_in[-1] - rows_in[0] + 1), int(cols_in[0])
+    long = height * (rng.uniform(0.2, 0.6) if wide else rng.uniform(0.25, 0.45))
+    gap = height * (rng.uniform(0.1, 0.6) if wide else rng.uniform(0.15, 0.4))
+    y = top + height * (rng.uniform(0.35, 0.65) if wide else rng.uniform(0.4, 0.6))
+    pen = max(2, round(height * rng.uniform(0.08, 0.13)))
+    room = int(long + gap) + 20
+    page = Image.new("L", (number.width + room, number.height), 255)
+    page.paste(number, (room, 0))
+    right = room + first - gap
+    ImageDraw.Draw(page).line([(right - long, y), (right, y + rng.uniform(-0.05, 0.05) * long)],
+                              fill=0, width=pen)
+    return page, "-" + text, digits
+
+
+def signed_pictures(split, name: str, n: int) -> list:
+    """``n`` numbers of MNIST digits of ``split``, half with a minus before them
+    (``compose_signed``); the test split's from the wider ranges."""
+    rng = np.random.default_rng(37 if name == "validation" else 38)
+    pictures = []
+    for _ in range(n):
+        idx = rng.integers(0, len(split.x), int(rng.integers(1, 8)))
+        pictures.append(compose_signed(split.x[idx], split.y[idx], rng, wide=name == "test"))
     return pictures
 
 
@@ -291,6 +343,25 @@ def _score(numbers, reader, patterned: bool = False) -> str:
     n = len(numbers)
     return (f"exact with marks {100 * exact / n:.1f}%, digits exact {100 * digits_right / n:.1f}%; "
             f"marks found {found} of {written}, invented {invented}")
+
+
+def _minus(numbers, reader) -> str:
+    """How often ``read --marks`` finds the minus written before a number, and writes one
+    before a number that has none."""
+    from digitnet.errors import ImageError
+    from digitnet.read import read_number
+
+    found = invented = signed = 0
+    for image, truth, _ in numbers:
+        try:
+            read = read_number(image, reader, marks=True).text.startswith("-")
+        except ImageError:
+            read = False
+        signed += truth.startswith("-")
+        found += read and truth.startswith("-")
+        invented += read and not truth.startswith("-")
+    return (f"a minus found before {found} of the {signed} that have one, "
+            f"written before {invented} of the {len(numbers) - signed} that have none")
 
 
 def _slots(text):
