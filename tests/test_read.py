@@ -426,6 +426,34 @@ def test_what_is_not_a_mark_between_digits_stays_out_of_the_text(model, strokes,
     assert reading.text == text and reading.marks == []
 
 
+MINUS_AT = lambda x, y=100: ("line", [(x, y), (x + 45, y)])  # noqa: E731
+SEVEN_ONE_ZERO_AT = lambda x: [SEVEN_AT(x), ONE_AT(x + 110), ZERO_AT(x + 160)]  # noqa: E731
+
+
+def test_a_minus_before_the_number_is_read_when_asked_and_is_no_part_of_a_digit(model):
+    # 25 pixels before the 7 the dash was read as a 2 ("2710"); nearer, it joined the 7
+    for x in (20, 60, 75):
+        image = handwritten([MINUS_AT(x), *SEVEN_ONE_ZERO_AT(130)], size=(420, 200))
+        plain, marked = read_number(image, model), read_number(image, model, marks=True)
+        assert plain.text == "710" and marked.text == "-710" and marked.digits == plain.digits
+        (mark,) = marked.marks
+        assert mark.mark == "-" and mark.after == 0 and mark.box[2] <= marked.digits[0].box[0]
+        assert marked.as_dict()["marks"][0]["after"] == 0
+
+
+@pytest.mark.parametrize("strokes", [
+    [MINUS_AT(20), *SEVEN_ONE_ZERO_AT(250)],  # far before the number: a label's
+    [MINUS_AT(60, 45), *SEVEN_ONE_ZERO_AT(130)],  # at the top of the line
+    [MINUS_AT(60, 158), *SEVEN_ONE_ZERO_AT(130)],  # on the baseline (read as a 2)
+    [*SEVEN_ONE_ZERO_AT(40), MINUS_AT(300)],  # after the last digit
+])
+def test_a_dash_before_or_after_the_number_but_not_a_minus_stays_out_of_the_text(model, strokes):
+    image = handwritten(strokes, size=(520, 200))
+    reading = read_number(image, model, marks=True)
+    assert reading.text == read_number(image, model).text and reading.text.endswith("710")
+    assert reading.marks == []
+
+
 def test_cli_read_marks(tmp_path, capsys):
     path = tmp_path / "amount.png"
     handwritten(MARKED["71.0"], size=(400, 200)).save(path)

@@ -125,14 +125,16 @@ def test_short_dates_are_real_dates_in_their_pattern_made_the_same_every_time():
     from types import SimpleNamespace
 
     from benchmarks import bench_marks
+
     from digitnet.read.decode import parse_pattern
 
     x = np.zeros((20, 784), np.float32)
     x.reshape(20, 28, 28)[:, 4:24, 12:16] = 1.0
     split = SimpleNamespace(x=x, y=np.arange(20) % 10)
+    made = {name: bench_marks.checksum(bench_marks.short_date_pictures(split, name, 12))
+            for name in ("test", "validation")}
     dates = bench_marks.short_date_pictures(split, "test", 12)
-    assert bench_marks.checksum(dates) == bench_marks.checksum(bench_marks.short_date_pictures(split, "test", 12))
-    assert bench_marks.checksum(dates) != bench_marks.checksum(bench_marks.short_date_pictures(split, "validation", 12))
+    assert bench_marks.checksum(dates) == made["test"] != made["validation"]
     for image, text, digits, pattern in dates:
         day, month, year = text.split("/")
         datetime.date(2000 + int(year[-2:]), int(month), int(day))  # a day of the calendar

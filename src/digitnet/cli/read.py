@@ -31,8 +31,9 @@ def add_parser(sub):
                    help="report a number less sure than P as rejected (JSON: \"rejected\": true) "
                    "and flag its digits less sure than P with '?' (default 0.5)")
     p.add_argument("--marks", action="store_true",
-                   help="write the points, commas, colons, dashes and spaces between groups of digits into "
-                   "the text (1,250.00, 555-0142, 5041 9238); the digits are read the same either way")
+                   help="write the points, commas, colons, dashes and spaces between groups of digits, and "
+                   "a minus before them, into the text (1,250.00, 555-0142, 5041 9238, -42); the "
+                   "digits are read the same either way")
     p.add_argument("--length", type=int, metavar="N",
                    help="the number has N digits (a postcode, an account number): a reading of "
                    "another length is replaced by the best of N digits, its confidence at most "

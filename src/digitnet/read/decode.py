@@ -314,9 +314,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     Returns a ``Reading`` with the digit string, each digit's box and confidence
     (``unsure`` when below ``min_confidence``) and the overall confidence (the
     product of the digits'). With ``marks``, the points, commas, colons and dashes written
-    between the digits (``segment.marks``) and the spaces between groups of them
-    (``spaces``) are in its text too ("1,250.00", "555-0142", "5041 9238")
-    and in ``marks``; the digits are read the same either way. With ``length``, the
+    between the digits (``segment.marks``), a minus before them and the spaces between
+    groups of them (``spaces``) are in its text too ("1,250.00", "555-0142", "-42", "5041
+    9238") and in ``marks``; the digits are read the same either way. With ``length``, the
     number of digits the number is known to have (a postcode's, an account's): a reading
     of another length is replaced by the best of that length (``sequence.of_length``;
     ``evidence["forced"]``), and where there is none it stands, its confidence 0
@@ -393,13 +393,16 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
 
 def _marks_between(lat, digits) -> list:
     """The points, commas, colons and dashes between ``digits`` (``segment.marks``), the
-    first in each gap."""
+    first in each gap, and a minus before the first."""
     centres = [(d.box[0] + d.box[2]) / 2 for d in digits]
     found: list = []
     for m in segment_marks(lat):
         box = _box(lat, m.left, m.right, m.mask)
         after = sum(c < (box[0] + box[2]) / 2 for c in centres)
-        if 0 < after < len(digits) and all(k.after != after for k in found):
+        # a minus (segment.MINUS_GAP): before the first digit's box, not read as a part of it
+        leading = (after == 0 and m.text == "-" and lat.minus is not None and bool(digits)
+                   and box[2] <= digits[0].box[0])
+        if (0 < after < len(digits) or leading) and all(k.after != after for k in found):
             found.append(Mark(m.text, after, box))
     return found
 

@@ -75,8 +75,9 @@ MAX_PIECES = 1000
 #: least twice as wide, across the middle of the band; a point with another above it is a
 #: colon (COLON_UP). None may stand in a digit's
 #: columns, nor be a speck (smaller than MARK_MIN), nor come before the first digit or
-#: after the last. The band is that of the components at least DIGIT_HIGH of the
-#: tallest's height.
+#: after the last, but a dash ending at most MINUS_GAP of the band before the first digit
+#: is a minus ("-42": ``_minus``, which takes it out of the digits' ink). The band is that
+#: of the components at least DIGIT_HIGH of the tallest's height.
 DIGIT_HIGH = 0.6
 MARK_SIZE = 0.3
 COMMA_HIGH = 0.55
@@ -85,6 +86,7 @@ MARK_MIN = 0.06
 #: A point with another above it, over its columns and no higher than COLON_UP of the
 #: band above its top, is a colon ("12:30").
 COLON_UP = 0.1
+MINUS_GAP = 1.0
 
 #: How a piece was made (``Lattice.kind``): BRIDGED is cut out of a component only where
 #: a bridge joined it to its neighbours (on each side, a bridge or the component's edge),
@@ -128,6 +130,8 @@ class Lattice:
     seen: Seen | None = None
     #: The ink of dashes and points between the digits, taken out of ``small`` (FLAT).
     aside: np.ndarray | None = None
+    #: The ink of a minus before the number (``_minus``), taken out of ``small``.
+    minus: np.ndarray | None = None
 
 
 def label(binary):
@@ -259,6 +263,9 @@ def lattice(image) -> Lattice:
     """Find the candidate digits of ``image``: connected components, cuts of wide ones
     at their thinnest places into as many pieces as fit, and joins of close neighbours."""
     small, scale, origin, turn, seen = _scaled_ink(image)
+    minus = _minus(small)
+    if minus is not None:  # (its ink is no digit's part; ``marks`` reads it)
+        small[minus] = 0.0
     binary = small > 0.25
     groups = _groups(binary)
     if not groups:
@@ -286,7 +293,7 @@ def lattice(image) -> Lattice:
     places = [_places(small, g, height, pen) if g.right - g.left > SPLIT_ASPECT[0] * height else []
               for g in groups]
     first = np.cumsum([0] + [1 + len(p) for p in places]).tolist()  # each group's node
-    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn, seen, aside)
+    lat = Lattice(small, scale, origin, height, groups, first[-1] + 1, {}, {}, {}, turn, seen, aside, minus)
     for i, group in enumerate(groups):
         lat.pieces[(first[i], first[i + 1])] = group
         lat.kind[(first[i], first[i + 1])] = WHOLE
@@ -294,6 +301,34 @@ def lattice(image) -> Lattice:
             _add_cuts(lat, group, places[i], first[i], first[i + 1])
         _add_joins(lat, groups, i, first)
     return lat
+
+
+def _minus(small):
+    """The ink of a minus written before the number ("-42"), or None: the leftmost
+    component of ``small`` (specks aside), where it is a dash across the middle of the
+    band of the digit-high ones (DASH_THICK, DIGIT_HIGH) and ends before any other begins,
+    at most MINUS_GAP of the band before it."""
+    labels = label(small > 0.25)
+    areas = np.bincount(labels.ravel())[1:]
+    boxes = []
+    for k in np.flatnonzero(areas >= max(6, 0.01 * areas.max(initial=0))) + 1:
+        rows, cols = np.nonzero(labels == k)
+        boxes.append((cols.min(), cols.max() + 1, rows.min(), rows.max() + 1, k))
+    if len(boxes) < 2:
+        return None
+    boxes.sort()
+    tallest = max(b[3] - b[2] for b in boxes)
+    digits = [b for b in boxes if b[3] - b[2] >= DIGIT_HIGH * tallest]
+    left, right, t, b, k = boxes[0]
+    if boxes[0] in digits:
+        return None
+    top, base = float(np.median([d[2] for d in digits])), float(np.median([d[3] for d in digits]))
+    band, after = base - top, min(other[0] for other in boxes[1:])
+    if (b - t <= DASH_THICK * band and right - left >= 2 * (b - t)
+            and top + 0.25 * band <= (t + b) / 2 <= top + 0.75 * band
+            and 0 <= after - right <= MINUS_GAP * band):
+        return labels == k
+    return None
 
 
 def _set_aside(small, groups, height):
@@ -323,8 +358,9 @@ class MarkPiece(NamedTuple):
 
 
 def marks(lat) -> list[MarkPiece]:
-    """The points, commas, colons and dashes written between the digits of ``lat``, left to
-    right (see MARK_SIZE). The digits are read without regard to them."""
+    """The points, commas, colons and dashes written between the digits of ``lat``, and a
+    minus before them (``_minus``), left to right (see MARK_SIZE). The digits are read
+    without regard to them."""
     binary = lat.small > 0.25
     labels = label(binary if lat.aside is None else binary | lat.aside)
     boxes = []
@@ -360,6 +396,10 @@ def marks(lat) -> list[MarkPiece]:
             text = "-"
         if text is not None:
             found.append(MarkPiece(text, int(left), int(right), np.isin(labels[:, left:right], ink)))
+    if lat.minus is not None:
+        cols = np.flatnonzero(lat.minus.any(axis=0))
+        left, right = int(cols[0]), int(cols[-1]) + 1
+        found.append(MarkPiece("-", left, right, lat.minus[:, left:right]))
     return sorted(found, key=lambda m: m.left)
 
 
