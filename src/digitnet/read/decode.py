@@ -336,7 +336,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     chosen, read, keys, lead, others = _decoded(lat, s)
     slashes: dict = {}
     pattern_marks = None
-    forced = off_length = False
+    forced = off_length = by_lean = False
     if fields is not None:
         fit = _in_pattern(lat, chosen, read, others, fields)
         if fit is None:
@@ -372,7 +372,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["spelled"] = float(any(isinstance(k, Piece) for k, _, _ in chosen))
     if forced or off_length:  # (not features of the calibration: it caps them, FORCED)
         measures["forced" if forced else "off_length"] = 1.0
-    if fields is not None and not forced and not off_length and by_lean:  # (PATTERN_CHOICE)
+    if by_lean:  # (calibration caps it too: PATTERN_CHOICE)
         measures["pattern_choice"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
@@ -425,21 +425,22 @@ def _in_pattern(lat, chosen: list, read: dict, others: dict, fields: list):
         if len(fitted) == length:
             fits.append(((len(slashes), sum(_lean(lat, k) for k in slashes.values())),
                          fitted, None, slashes, marks))
-    if not fits:
-        for length, marks in fields:
-            at = slashes_of(marks)
-            more = sequence.of_length(lat, read, length + len(at), others) if at else None
-            if more is not None:
-                fitted, slashes = fitted_pattern(more[0], marks, length)
-                if len(fitted) == length:
-                    fits.append(((1, more[2]), fitted, more[1], slashes, marks))
-            found = sequence.of_length(lat, read, length, others)
-            if found is not None:
-                fits.append(((0, found[2]), found[0], found[1], {}, marks))
+    if fits:
+        best = max(fits, key=lambda fit: fit[0])
+        return (*best[1:], sum(fit[0][0] == best[0][0] for fit in fits) > 1)
+    for length, marks in fields:
+        at = slashes_of(marks)
+        more = sequence.of_length(lat, read, length + len(at), others) if at else None
+        if more is not None:
+            fitted, slashes = fitted_pattern(more[0], marks, length)
+            if len(fitted) == length:
+                fits.append(((1, more[2]), fitted, more[1], slashes, marks))
+        found = sequence.of_length(lat, read, length, others)
+        if found is not None:
+            fits.append(((0, found[2]), found[0], found[1], {}, marks))
     if not fits:
         return None
-    best = max(fits, key=lambda fit: fit[0])
-    return (*best[1:], sum(fit[0][0] == best[0][0] for fit in fits) > 1)
+    return (*max(fits, key=lambda fit: fit[0])[1:], False)
 
 
 def _lean(lat, key) -> float:
