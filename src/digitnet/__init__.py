@@ -69,7 +69,7 @@ def _calibration(model):
 
 def read_number(image: ImageSource, model: Model | None = None,
                 min_confidence: float = 0.5, marks: bool = False, length: int | None = None,
-                pattern: str | None = None) -> Reading:
+                pattern: str | None = None, check: str | None = None) -> Reading:
     """Read the number written in ``image`` (a path, bytes, an open binary file, a Pillow
     image or a NumPy array) with ``model`` (default: the best shipped model); with
     ``marks``, the points, commas, colons, dashes and spaces between groups of digits in its text
@@ -77,7 +77,9 @@ def read_number(image: ImageSource, model: Model | None = None,
     have (a postcode's), the best reading of that length; with ``pattern``, a field's
     ("dd/dd/dddd", "dd:dd"; "d?d/d?d/dddd" with a digit that may be missing, "|" between
     patterns), read as with its length and written in it, a slash read as a 1 just where
-    the pattern has one taken for it. See ``digitnet.read``.
+    the pattern has one taken for it; with ``check``, the rule of its check digit ("luhn",
+    "gtin", "aba", "verhoeff"), a reading that breaks it mended where it can be. See
+    ``digitnet.read``.
 
     With the shipped model, ``.confidence`` is calibrated as ``digitnet read`` shows it:
     the chance that the whole string is right (each digit's, that it is right; digits
@@ -86,7 +88,7 @@ def read_number(image: ImageSource, model: Model | None = None,
     from .read import read_number as read
 
     reading = read(image, model if model is not None else shipped_model(), min_confidence,
-                   marks=marks, length=length, pattern=pattern)
+                   marks=marks, length=length, pattern=pattern, check=check)
     calibration = _calibration(model)
     return calibration.reading(reading, min_confidence) if calibration else reading
 

@@ -239,10 +239,11 @@ class Calibration:
 
     def number_confidence(self, reading) -> float:
         """The chance that ``reading``'s whole string is right: 0 for a reading that does
-        not have the length it was asked for, at most FORCED for one made to have it, at
+        not have the length it was asked for or breaks its check digit past mending, at
+        most FORCED for one made to have the length, at
         most PATTERN_CHOICE for one whose pattern the lean of its slashes chose."""
         evidence = getattr(reading, "evidence", None) or {}
-        if evidence.get("off_length"):
+        if evidence.get("off_length") or evidence.get("check_failed"):
             return 0.0
         if self.number is None:
             return reading.confidence

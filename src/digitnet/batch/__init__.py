@@ -63,16 +63,18 @@ def predict_many(inputs: Iterable[Any], model: Any = None, *, jobs: int = 1, sch
 
 def read_many(inputs: Iterable[Any], model: Any = None, *, jobs: int = 1, scheduler: Any = None,
               min_confidence: float = 0.5, marks: bool = False, lines: bool = False,
-              length: int | None = None, pattern: str | None = None,
+              length: int | None = None, pattern: str | None = None, check: str | None = None,
               review: str | os.PathLike | None = None, batch_size: int = READ_BATCH) -> Iterator[Result]:
     """The number written in each input (``digitnet.read``), one ``Result`` per input,
-    in order; parameters as ``predict_many``, ``min_confidence``, ``marks``, ``length`` and
-    ``pattern`` as ``read_number``'s; with ``lines``, every line (``read_lines``), the answers joined by
-    spaces, the confidence the chance that all are right. With ``review``, a folder, each
-    number below ``min_confidence`` is saved there drawn (``read.drawn``), as
+    in order; parameters as ``predict_many``, ``min_confidence``, ``marks``, ``length``,
+    ``pattern`` and ``check`` as ``read_number``'s; with ``lines``, every line
+    (``read_lines``), the answers joined by spaces, the confidence the chance that all are
+    right. With ``review``, a folder, each number below ``min_confidence`` is saved there
+    drawn (``read.drawn``), as
     ``<name>-<hash>.read.png`` (``read.drawn.review_name``), for a person to key in."""
     task = Task("read", model, min_confidence=min_confidence, marks=marks, lines=lines,
-                length=length, pattern=pattern, review=None if review is None else os.path.abspath(review),
+                length=length, pattern=pattern, check=check,
+                review=None if review is None else os.path.abspath(review),
                 batch_size=batch_size)
     yield from _results(task, inputs, jobs, scheduler)
 

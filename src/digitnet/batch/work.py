@@ -85,6 +85,7 @@ class Task:
     lines: bool = False  # read only: every line, the answers joined by spaces
     length: int | None = None  # read only: the number of digits each number has
     pattern: str | None = None  # read only: the field's pattern ("dd/dd/dddd"), as read's --pattern
+    check: str | None = None  # read only: the rule of each number's check digit ("luhn")
     review: str | None = None  # read only: a folder for the rejected numbers, drawn
     batch_size: int = 256
     token: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
@@ -102,6 +103,12 @@ class Task:
             if self.length is not None or self.lines:
                 raise ValueError("pattern does not go with length or lines")
             parse_pattern(self.pattern)
+        if self.check is not None:
+            from ..read.checks import check
+
+            if self.lines:
+                raise ValueError("check does not go with lines (a check digit is one number's)")
+            check(self.check)
 
 
 #: The network each task builds, once per process: {token: (network, class names)}.
@@ -306,7 +313,8 @@ def _read(network, task, item: Input) -> Result:
                         for r in read_lines(data, network, marks=task.marks)]
         else:
             readings = [calibration.reading(read_number(data, network, marks=task.marks, length=task.length,
-                                                        pattern=task.pattern), task.min_confidence)]
+                                                        pattern=task.pattern, check=task.check),
+                                            task.min_confidence)]
         if task.review:  # the rejected ones drawn, for a person to key in
             from ..read import drawn
 

@@ -45,6 +45,11 @@ def add_parser(sub):
                    "(ddddd|ddddd-dddd): the number is read as with --length and written in the "
                    "pattern; a slash, which reads as a 1, is taken for the pattern's where a 1 "
                    "stands just there")
+    p.add_argument("--check", metavar="RULE",
+                   help="the rule of the number's check digit: luhn (cards, many accounts), gtin "
+                   "(barcodes' numbers), aba (US routing numbers), verhoeff; a reading that breaks it "
+                   "is mended to the most probable one that keeps it (its changed digits unsure, "
+                   "JSON \"corrected\": true), or rejected where none can")
     p.add_argument("--lines", action="store_true",
                    help="read every line of writing, top to bottom (an envelope's postcode and "
                    "house number), not only the dominant one: one answer per line (in batch "
@@ -96,6 +101,15 @@ def run(args):
             parse_pattern(args.pattern)
         except ValueError as e:
             fail(f"--pattern: {e}")
+    if args.check is not None:
+        from ..read.checks import check
+
+        if args.lines:
+            fail("--check does not go with --lines (a check digit is one number's)")
+        try:
+            check(args.check)
+        except ValueError as e:
+            fail(f"--check: {e}")
     if batchmode.wanted(args):
         return _batch(args)
     if not args.images:
@@ -127,8 +141,8 @@ def run(args):
                 readings = [calibration.reading(r, args.min_confidence)
                             for r in read_lines(source, net, marks=args.marks)]
             else:
-                readings = [calibration.reading(read_number(source, net, marks=args.marks,
-                                                            length=args.length, pattern=args.pattern),
+                readings = [calibration.reading(read_number(source, net, marks=args.marks, length=args.length,
+                                                            pattern=args.pattern, check=args.check),
                                                 args.min_confidence)]
         except ImageError as e:  # unreadable or blank: reported, and the other images still read
             failed += 1
@@ -150,6 +164,8 @@ def run(args):
             field = f"the pattern {args.pattern}" if args.pattern else f"{args.length} digits"
             told = (f"; forced to {field}" if said.get("forced") else
                     f"; no reading of {field}" if said.get("off_length") else "")
+            told += (f"; mended to keep its {args.check} check digit" if said.get("corrected") else
+                     f"; no reading keeps its {args.check} check digit" if said.get("check_failed") else "")
             print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}{told}")
         if not args.lines and readings[0].other_lines:
             print(f"digitnet: {shown(path)} has more writing above or below the number read; "
@@ -171,6 +187,6 @@ def _batch(args):
         _check_writable(args.review, "--review")
     return batchmode.run(args, Task("read", args.model, min_confidence=args.min_confidence,
                                     marks=args.marks, lines=args.lines, length=args.length,
-                                    pattern=args.pattern,
+                                    pattern=args.pattern, check=args.check,
                                     review=args.review and os.path.abspath(args.review),
                                     batch_size=READ_BATCH))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ImageError
-from . import counter, judge, sequence
+from . import checks, counter, judge, sequence
 from .evidence import evidence
 from .segment import BRIDGED, CUT, Lattice, Piece, lattice, piece_image
 from .segment import marks as segment_marks
@@ -174,7 +174,7 @@ class Reading:
                             for m in self.marks]
         if self.other_lines:
             out["other_lines"] = True
-        for said in ("forced", "off_length"):  # read at a length asked for (``length``)
+        for said in ("forced", "off_length", "corrected", "check_failed"):  # (``length``, ``check``)
             if self.evidence.get(said):
                 out[said] = True
         return out
@@ -295,7 +295,8 @@ def _decoded(lat: Lattice, s: Scores):
 
 
 def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
-                marks: bool = False, length: int | None = None, pattern: str | None = None) -> Reading:
+                marks: bool = False, length: int | None = None, pattern: str | None = None,
+                check: str | None = None) -> Reading:
     """Read the digits written in ``image`` (a path, bytes, an open binary file, a Pillow
     image or a NumPy array).
 
@@ -326,11 +327,18 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     (``fitted_pattern``): a slash, which reads as a 1, is taken for the pattern's slash
     where the reading has a 1 just there. A pattern may allow several ("d?d/d?d/dddd":
     a digit that may be missing; "|" between patterns): the one the reading fits
-    (``_in_pattern``). Raises ``ImageError`` for a blank image.
+    (``_in_pattern``). With ``check``, the rule of the number's check digit
+    (``checks.CHECKS``: "luhn", "gtin", "aba", "verhoeff"): a reading that breaks it is
+    replaced by the most probable string of the same digits' places that passes
+    (``checks.best``; ``evidence["corrected"]``), and one that no string can mend stands,
+    its confidence 0 (``evidence["check_failed"]``). Raises ``ImageError`` for a blank
+    image.
     """
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
     fields = parse_pattern(pattern) if pattern is not None else None
+    if check is not None:
+        checks.check(check)  # (a name that is none: ValueError before any reading)
     lat = lattice(image)
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
@@ -353,6 +361,14 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
             (chosen, keys, _), forced = found, True
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
+    corrected = check_failed = False
+    if check is not None and not off_length:
+        mended = checks.best(check, np.array([p for _, _, p in chosen])) if chosen else None
+        if mended is None:
+            check_failed = True
+        else:
+            corrected = mended[0] != [digit for _, digit, _ in chosen]
+            chosen = [(key, digit, p) for (key, _, p), digit in zip(chosen, mended[0])]
     digits = []
     for n, (key, digit, p) in enumerate(chosen):
         # a Piece of its own where the sequence reader alone read it (``sequence.spelled``)
@@ -361,7 +377,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
             piece, by = _half(piece, first=n == 0 or chosen[n - 1][0] != key), "pair"
         conf = float(p[digit])
         digits.append(Digit(digit, conf, _box(lat, *piece), conf < min_confidence, tuple(piece), by))
-    confidence = 0.0 if off_length else float(np.prod([d.confidence for d in digits]))
+    confidence = 0.0 if off_length or check_failed else float(np.prod([d.confidence for d in digits]))
     measures = evidence(lat.n_nodes, read, keys, s,
                         readings(lat, s.screened) if s.screened is not None else None)
     measures["turned"] = abs(lat.turn.degrees) if lat.turn is not None else 0.0
@@ -374,6 +390,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["forced" if forced else "off_length"] = 1.0
     if by_lean:  # (calibration caps it too: PATTERN_CHOICE)
         measures["pattern_choice"] = 1.0
+    if corrected or check_failed:  # (and these: CORRECTED, 0)
+        measures["corrected" if corrected else "check_failed"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
     if fields is not None:

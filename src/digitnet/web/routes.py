@@ -55,7 +55,8 @@ NUMBER_ANSWER = {"type": "object", "required": ["text", "confidence", "digits", 
                     "description": "with inputs=true: which network read the digit"}}}},
     "marks": {"type": "array", "items": {"type": "object", "properties": {
         "mark": {"type": "string"}, "after": {"type": "integer"}, "box": _BOX}}},
-    "other_lines": {"type": "boolean"}, "forced": {"type": "boolean"}, "off_length": {"type": "boolean"}}}
+    "other_lines": {"type": "boolean"}, "forced": {"type": "boolean"}, "off_length": {"type": "boolean"},
+    "corrected": {"type": "boolean"}, "check_failed": {"type": "boolean"}}}
 LINES_ANSWER = {"type": "object", "required": ["lines"],
                 "properties": {"lines": {"type": "array", "items": NUMBER_ANSWER}}}
 PAGE_FAILURE = {"type": "object", "required": ["page", "error"],
@@ -226,9 +227,10 @@ def _read(service: Service):
 
     from ..errors import DigitnetError
     from ..read import read_lines, read_number
+    from ..read.checks import check as check_rule
     from ..read.decode import parse_pattern
 
-    def read_calibrated(body, min_confidence, marks, lines, field=(None, None), inputs=False):
+    def read_calibrated(body, min_confidence, marks, lines, field=(None, None, None), inputs=False):
         def said(reading):
             reading = service.calibration.reading(reading, min_confidence)
             out = {**reading.as_dict(), "rejected": reading.confidence < min_confidence}
@@ -240,8 +242,9 @@ def _read(service: Service):
 
         if lines:
             return {"lines": [said(r) for r in read_lines(body, service.read_model, marks=marks)]}
-        length, pattern = field
-        return said(read_number(body, service.read_model, marks=marks, length=length, pattern=pattern))
+        length, pattern, check = field
+        return said(read_number(body, service.read_model, marks=marks, length=length, pattern=pattern,
+                                check=check))
 
     def read_pages(document, min_confidence, marks, lines, field, inputs):
         out = []
@@ -269,6 +272,11 @@ def _read(service: Service):
                 "dd/dd/dddd, a time dd:dd; d? a digit that may be missing, | between patterns: "
                 "d?d/d?d/dddd): read as with `length` and written in the pattern; a slash, "
                 "which reads as a 1, is taken for the pattern's where a 1 stands just there")),
+            check: str | None = Query(None, max_length=20, description=(
+                "the rule of the number's check digit: luhn (cards, many accounts), gtin (barcodes' "
+                "numbers), aba (US routing numbers) or verhoeff; a reading that breaks it is mended "
+                "to the most probable one that keeps it (`corrected`), or rejected where none can "
+                "(`check_failed`)")),
             inputs: bool = Query(False, description=(
                 "also send, for each digit, its piece in 28x28 as the classifier sees it "
                 "(`input`, row by row) and which network read it (`read_by`: the classifier, "
@@ -286,14 +294,21 @@ def _read(service: Service):
                 parse_pattern(pattern)
             except ValueError as e:
                 raise HTTPException(422, str(e)) from None
+        if check is not None:
+            if lines:
+                raise HTTPException(422, "check does not go with lines (a check digit is one number's)")
+            try:
+                check_rule(check)
+            except ValueError as e:
+                raise HTTPException(422, str(e)) from None
         body = await image_body(request, service.body_timeout)
         document = await document_pages(service, body)
         if document is not None and len(document) > 1:  # each page answered
             return await service.off_the_loop(read_pages, document, min_confidence, marks, lines,
-                                              (length, pattern), inputs)
+                                              (length, pattern, check), inputs)
         source = document[0] if document else body
         return await service.off_the_loop(read_calibrated, source, min_confidence, marks, lines,
-                                          (length, pattern), inputs)
+                                          (length, pattern, check), inputs)
 
     return read
 

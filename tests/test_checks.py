@@ -1,0 +1,147 @@
+"""Check digits (``digitnet.read.checks``) and ``read --check``: a reading that breaks
+its number's check digit is mended to the most probable one that keeps it."""
+
+import json
+from itertools import product
+
+import numpy as np
+import pytest
+
+from digitnet.read.checks import CHECKS, best, check, passes
+
+#: Numbers whose check digits are right, from the rules' own documents and issuers.
+VALID = {"luhn": ["79927398713", "4539578763621486", "0"], "gtin": ["4006381333931", "036000291452", "96385074"],
+         "aba": ["011000015", "021000021", "111000025"], "verhoeff": ["2363", "123451", "0"]}
+
+
+@pytest.mark.parametrize("rule", CHECKS)
+def test_every_rule_passes_its_numbers_and_catches_one_digit_changed(rule):
+    for number in VALID[rule]:
+        assert passes(rule, number)
+        for k, other in product(range(len(number)), range(1, 10)):  # every digit, every other value
+            changed = number[:k] + str((int(number[k]) + other) % 10) + number[k + 1:]
+            assert not passes(rule, changed), (number, changed)
+
+
+def test_verhoeff_catches_every_swap_of_neighbours_and_luhn_nearly_every():
+    number = "8473643095121"
+    number += next(str(d) for d in range(10) if passes("verhoeff", number + str(d)))
+    for k in range(len(number) - 1):
+        swapped = number[:k] + number[k + 1] + number[k] + number[k + 2:]
+        assert swapped == number or not passes("verhoeff", swapped)
+    assert not passes("luhn", "79927398731") and passes("luhn", "79927398713")
+
+
+def test_aba_takes_nine_digits_only_and_an_unknown_rule_is_refused_in_words():
+    assert not passes("aba", "0110000150") and best("aba", np.full((8, 10), 0.1)) is None
+    with pytest.raises(ValueError, match="one of luhn, gtin, aba, verhoeff; not 'mod97'"):
+        check("mod97")
+
+
+def _probabilities(number, sure=0.97):
+    p = np.full((len(number), 10), (1 - sure) / 9)
+    p[np.arange(len(number)), [int(c) for c in number]] = sure
+    return p
+
+
+def test_the_best_string_is_the_reading_where_it_passes_and_brute_force_agrees():
+    p = _probabilities("79927398713")
+    digits, chance = best("luhn", p)
+    assert "".join(map(str, digits)) == "79927398713" and chance > 0.99
+    rng = np.random.default_rng(0)
+    for rule in ("luhn", "gtin", "verhoeff"):
+        q = rng.dirichlet(np.ones(10) * 0.3, size=4)  # every string of 4 digits weighed
+        strings = ["".join(s) for s in product("0123456789", repeat=4)]
+        weight = {s: np.prod([q[k, int(c)] for k, c in enumerate(s)]) for s in strings}
+        valid = {s: w for s, w in weight.items() if passes(rule, s)}
+        top = max(valid, key=valid.get)
+        digits, chance = best(rule, q)
+        assert "".join(map(str, digits)) == top
+        assert chance == pytest.approx(valid[top] / sum(valid.values()))
+
+
+def test_a_digit_misread_is_mended_by_its_runner_up():
+    p = _probabilities("79927398713")
+    p[3] = 0.001
+    p[3, 8], p[3, 2] = 0.6, 0.39  # the 2 read as an 8, the 2 its runner-up
+    digits, chance = best("luhn", p / p.sum(axis=1, keepdims=True))
+    # of the strings that pass, this one holds nearly all the weight: the 8 fails
+    assert "".join(map(str, digits)) == "79927398713" and 0.9 < chance < 0.99
+
+
+def test_long_numbers_keep_their_chance_finite():
+    p = _probabilities("4539578763621486" * 1)
+    p = np.tile(p, (4, 1))[:60]  # sixty digits: the products scaled at each place
+    found = best("luhn", p)
+    assert found is not None and np.isfinite(found[1]) and 0 < found[1] <= 1
+
+
+# --- read --check -------------------------------------------------------------------------
+
+def _drawn(strokes, tmp_path=None, name="number.png"):
+    from test_read import handwritten
+
+    image = handwritten(strokes, size=(300, 200))
+    if tmp_path is None:
+        return image
+    image.save(tmp_path / name)
+    return tmp_path / name
+
+
+def _seven_one(last):
+    from test_read import ONE_AT, SEVEN_AT, ZERO_AT
+
+    return [SEVEN_AT(20), ONE_AT(140), ONE_AT(200) if last == 1 else ZERO_AT(180)]
+
+
+def test_a_reading_that_keeps_its_check_digit_stands_and_one_that_breaks_it_is_mended():
+    import digitnet
+
+    kept = digitnet.read_number(_drawn(_seven_one(1)), check="luhn")  # 711 passes
+    assert kept.text == "711" and "corrected" not in kept.evidence
+    assert kept.confidence == digitnet.read_number(_drawn(_seven_one(1))).confidence
+    broken = digitnet.read_number(_drawn(_seven_one(0)), check="luhn")  # 710 does not
+    assert passes("luhn", broken.text) and broken.text != "710" and broken.evidence["corrected"] == 1.0
+    changed = [d for d, c in zip(broken.digits, "710") if str(d.digit) != c]
+    assert len(changed) == 1 and changed[0].unsure  # the digit mended is the unsure one
+    assert broken.confidence < 0.76  # (the README's threshold for 95% of numbers)
+
+
+def test_a_reading_no_string_of_its_length_can_mend_is_rejected():
+    import digitnet
+
+    reading = digitnet.read_number(_drawn(_seven_one(0)), check="aba")  # aba: nine digits
+    assert reading.text == "710" and reading.confidence == 0 and reading.evidence["check_failed"] == 1.0
+    with pytest.raises(ValueError, match="the check digit's rule is one of"):
+        digitnet.read_number(_drawn(_seven_one(0)), check="isbn")
+
+
+def test_the_cli_batch_mode_and_the_api_take_a_check(tmp_path, capsys):
+    from digitnet.batch import read_many
+    from digitnet.cli import main
+
+    path = _drawn(_seven_one(0), tmp_path)
+    assert main(["read", str(path), "--check", "luhn", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["corrected"] is True and got["text"] != "710" and got["rejected"] is False
+    assert main(["read", str(path), "--check", "aba"]) == 0
+    assert capsys.readouterr().out.endswith("; no reading keeps its aba check digit\n")
+    for args, message in ((["--check", "isbn"], "--check: the check digit's rule is one of luhn"),
+                          (["--check", "luhn", "--lines"], "--check does not go with --lines")):
+        assert main(["read", str(path), *args]) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and message in err
+    [result] = list(read_many([str(path)], check="luhn"))
+    assert result.answer == got["text"]
+    with pytest.raises(ValueError, match="rule"):
+        list(read_many([str(path)], check="isbn"))
+
+    pytest.importorskip("fastapi")
+    from digitnet.web.app import create_app
+    from test_web_edges import call, error
+
+    app = create_app()
+    status, _, body = call(app, "POST", "/api/read?check=luhn", path.read_bytes())
+    assert status == 200 and json.loads(body)["corrected"] is True
+    status, message = error(call(app, "POST", "/api/read?check=isbn", path.read_bytes()))
+    assert status == 422 and "rule" in message
