@@ -10,7 +10,8 @@ import pytest
 from digitnet.read.checks import CHECKS, best, check, passes
 
 #: Numbers whose check digits are right, from the rules' own documents and issuers.
-VALID = {"luhn": ["79927398713", "4539578763621486", "0"], "gtin": ["4006381333931", "036000291452", "96385074"],
+VALID = {"luhn": ["79927398713", "4539578763621486", "0"],
+         "gtin": ["4006381333931", "036000291452", "96385074"],
          "aba": ["011000015", "021000021", "111000025"], "verhoeff": ["2363", "123451", "0"]}
 
 
