@@ -76,6 +76,7 @@ def workspace(tmp_path, tiny_mnist, monkeypatch):
     draw(tmp_path / "photo.jpg", SEVEN, 200)
     draw(tmp_path / "number.png", SEVEN + ONE_BESIDE, 400)
     draw(tmp_path / "postcode.png", SEVEN + ONE_BESIDE, 400)
+    draw(tmp_path / "card.png", SEVEN + ONE_BESIDE, 400)
     (tmp_path / "pictures").mkdir()
     draw(tmp_path / "pictures" / "a.png", SEVEN, 200)
     draw(tmp_path / "pictures" / "b.png", SEVEN + ONE_BESIDE, 400)
