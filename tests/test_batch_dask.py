@@ -130,3 +130,16 @@ def test_a_local_cluster_keeps_freed_memory_as_digitnet_does(client):
     # regression: with Dask's MALLOC_TRIM_THRESHOLD_ of 64 kB a worker spent twice the CPU a digit
     found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
     assert set(found.values()) == {str(1 << 30)}
+
+
+def test_read_partition_takes_a_pattern_and_a_check_as_read_many_does(tmp_path):
+    from digitnet.batch import read_many
+    from digitnet.batch.dask import read_partition
+    from test_read import ONE_AT, SEVEN_AT, ZERO_AT, handwritten
+
+    path = tmp_path / "710.png"
+    handwritten([SEVEN_AT(20), ONE_AT(140), ZERO_AT(180)], size=(300, 200)).save(path)
+    for options in ({"check": "luhn"}, {"pattern": "d-dd"}):
+        [row] = read_partition([str(path)], **options)
+        assert row == next(iter(read_many([str(path)], **options))).row()
+        assert row["answer"] != "710"  # mended, or written in the pattern

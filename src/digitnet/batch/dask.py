@@ -252,13 +252,15 @@ def predict_partition(partition: Any, model: Any = None, shortcut: float | None 
 
 def read_partition(partition: Any, model: Any = None, min_confidence: float = 0.5,
                    column: str = "path", batch_size: int = 8, marks: bool = False,
-                   lines: bool = False, length: int | None = None, review: str | None = None) -> Any:
+                   lines: bool = False, length: int | None = None, pattern: str | None = None,
+                   check: str | None = None, review: str | None = None) -> Any:
     """The number written in each item of a Dask partition (as ``predict_partition``;
-    ``marks``, ``lines``, ``length`` and ``review`` as ``read_many``'s: ``review`` a folder
-    as the workers see it)."""
-    return _partition(Task("read", model, min_confidence=min_confidence, marks=marks,
-                           lines=lines, length=length, review=review, batch_size=batch_size,
-                           token=_token("read", model, min_confidence, marks, lines, length, review)),
+    ``marks``, ``lines``, ``length``, ``pattern``, ``check`` and ``review`` as ``read_many``'s:
+    ``review`` a folder as the workers see it)."""
+    return _partition(Task("read", model, min_confidence=min_confidence, marks=marks, lines=lines,
+                           length=length, pattern=pattern, check=check, review=review, batch_size=batch_size,
+                           token=_token("read", model, min_confidence, marks, lines, length, pattern, check,
+                                        review)),
                       partition, column)
 
 
