@@ -12,7 +12,8 @@ from digitnet.read.checks import CHECKS, best, check, passes
 #: Numbers whose check digits are right, from the rules' own documents and issuers.
 VALID = {"luhn": ["79927398713", "4539578763621486", "0"],
          "gtin": ["4006381333931", "036000291452", "96385074"],
-         "aba": ["011000015", "021000021", "111000025"], "verhoeff": ["2363", "123451", "0"]}
+         "aba": ["011000015", "021000021", "111000025"], "verhoeff": ["2363", "123451", "0"],
+         "mod11": ["9434765919", "4010232137", "0306406152"]}  # NHS numbers, an ISBN-10
 
 
 @pytest.mark.parametrize("rule", CHECKS)
@@ -35,7 +36,7 @@ def test_verhoeff_catches_every_swap_of_neighbours_and_luhn_nearly_every():
 
 def test_aba_takes_nine_digits_only_and_an_unknown_rule_is_refused_in_words():
     assert not passes("aba", "0110000150") and best("aba", np.full((8, 10), 0.1)) is None
-    with pytest.raises(ValueError, match="one of luhn, gtin, aba, verhoeff; not 'mod97'"):
+    with pytest.raises(ValueError, match="one of luhn, gtin, aba, verhoeff, mod11; not 'mod97'"):
         check("mod97")
 
 
@@ -50,7 +51,7 @@ def test_the_best_string_is_the_reading_where_it_passes_and_brute_force_agrees()
     digits, chance = best("luhn", p)
     assert "".join(map(str, digits)) == "79927398713" and chance > 0.99
     rng = np.random.default_rng(0)
-    for rule in ("luhn", "gtin", "verhoeff"):
+    for rule in ("luhn", "gtin", "verhoeff", "mod11"):
         q = rng.dirichlet(np.ones(10) * 0.3, size=4)  # every string of 4 digits weighed
         strings = ["".join(s) for s in product("0123456789", repeat=4)]
         weight = {s: np.prod([q[k, int(c)] for k, c in enumerate(s)]) for s in strings}

@@ -47,7 +47,8 @@ def add_parser(sub):
                    "stands just there")
     p.add_argument("--check", metavar="RULE",
                    help="the rule of the number's check digit: luhn (cards, many accounts), gtin "
-                   "(barcodes' numbers), aba (US routing numbers), verhoeff; a reading that breaks it "
+                   "(barcodes' numbers), aba (US routing numbers), verhoeff, mod11 (ISBN-10s, NHS "
+                   "numbers); a reading that breaks it "
                    "is mended to the most probable one that keeps it (its changed digits unsure, "
                    "JSON \"corrected\": true), or rejected where none can")
     p.add_argument("--lines", action="store_true",

@@ -1,7 +1,7 @@
 """Check digits: the numbers of cards, banks and shops carry one, and a reading that
 breaks it is wrong.
 
-Each check is a machine of ten states fed the digits left to right (``Check.step``,
+Each check is a machine of ten or eleven states fed the digits left to right (``Check.step``,
 which knows each digit's place counted from the right, where the check digit is); a
 number passes when it ends in state 0. Given each digit's probabilities over the ten,
 ``best`` finds the most probable string that passes (Viterbi over (place, state)) and the
@@ -16,6 +16,8 @@ each digit is read as its own probabilities say.
 - ``aba``: US bank routing numbers, 9 digits (weights 3, 7, 1 from the left).
 - ``verhoeff``: the dihedral group's check, which catches every swap of neighbours
   (India's Aadhaar numbers).
+- ``mod11``: weights 1, 2, 3... from the right, the sum a multiple of 11 (ISBN-10s without
+  an X, the UK's NHS numbers).
 """
 
 from __future__ import annotations
@@ -46,11 +48,12 @@ def _luhn(state: int, digit: int, place: int) -> int:
 @dataclass(frozen=True)
 class Check:
     """A check digit's rule: ``step(state, digit, place)`` (place 0 the rightmost digit),
-    a number passing when it ends in state 0; ``lengths`` the numbers of digits it takes
-    (None: any)."""
+    a number passing when it ends in state 0 of ``states``; ``lengths`` the numbers of
+    digits it takes (None: any)."""
     name: str
     step: Callable[[int, int, int], int]
     lengths: tuple | None = None
+    states: int = 10
 
 
 CHECKS = {check.name: check for check in (
@@ -60,6 +63,7 @@ CHECKS = {check.name: check for check in (
     # (the product of the places' permuted digits, the rightmost first: each digit read
     # from the left multiplies what follows it on its left)
     Check("verhoeff", lambda state, digit, place: int(_D5[_PLACE[place % 8, digit], state])),
+    Check("mod11", lambda state, digit, place: (state + digit * (place + 1)) % 11, states=11),
 )}
 
 
@@ -90,13 +94,13 @@ def best(name: str, probabilities: np.ndarray) -> tuple[list[int], float] | None
     if n == 0 or (rule.lengths is not None and n not in rule.lengths):
         return None
     p = np.asarray(probabilities, np.float64)
-    most = np.zeros(10)  # the best probability of a prefix ending in each state
-    total = np.zeros(10)  # the probability of all prefixes ending in each state
+    most = np.zeros(rule.states)  # the best probability of a prefix ending in each state
+    total = np.zeros(rule.states)  # the probability of all prefixes ending in each state
     most[0] = total[0] = 1.0
-    back = np.zeros((n, 10, 2), np.int64)  # (state before, digit) of each best prefix
+    back = np.zeros((n, rule.states, 2), np.int64)  # (state before, digit) of each best prefix
     for k in range(n):
         place = n - 1 - k
-        new_most, new_total = np.zeros(10), np.zeros(10)
+        new_most, new_total = np.zeros(rule.states), np.zeros(rule.states)
         for at in (int(a) for a in np.flatnonzero(total)):
             for digit in range(10):
                 to = rule.step(at, digit, place)
