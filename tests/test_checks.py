@@ -99,9 +99,12 @@ def _seven_one(last):
 def test_a_reading_that_keeps_its_check_digit_stands_and_one_that_breaks_it_is_mended():
     import digitnet
 
+    from digitnet.calibration import CHECK_KEPT_WRONG
+
     kept = digitnet.read_number(_drawn(_seven_one(1)), check="luhn")  # 711 passes
-    assert kept.text == "711" and "corrected" not in kept.evidence
-    assert kept.confidence == digitnet.read_number(_drawn(_seven_one(1))).confidence
+    assert kept.text == "711" and "corrected" not in kept.evidence and kept.evidence["check_kept"] == 1.0
+    p = digitnet.read_number(_drawn(_seven_one(1))).confidence  # surer for the check kept
+    assert p < kept.confidence == pytest.approx(p / (p + (1 - p) * CHECK_KEPT_WRONG))
     broken = digitnet.read_number(_drawn(_seven_one(0)), check="luhn")  # 710 does not
     assert passes("luhn", broken.text) and broken.text != "710" and broken.evidence["corrected"] == 1.0
     changed = [d for d, c in zip(broken.digits, "710") if str(d.digit) != c]

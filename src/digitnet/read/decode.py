@@ -390,8 +390,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["forced" if forced else "off_length"] = 1.0
     if by_lean:  # (calibration caps it too: PATTERN_CHOICE)
         measures["pattern_choice"] = 1.0
-    if corrected or check_failed:  # (and these: CORRECTED, 0)
-        measures["corrected" if corrected else "check_failed"] = 1.0
+    if check is not None and not off_length:  # (calibration weighs a check kept: CHECK_KEPT_WRONG)
+        measures["corrected" if corrected else "check_failed" if check_failed else "check_kept"] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
     if fields is not None:
