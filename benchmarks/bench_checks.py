@@ -95,7 +95,8 @@ def main(argv=None):
 
     for name, right, confidence in (("read", plain, c_plain), ("--check", checked, c_checked)):
         surest = right[np.argsort(-confidence, kind="stable")[:round(0.95 * len(right))]]
-        print(f"{name}: calibration error (15 bins) {100 * expected_calibration_error(confidence, right):.2f}%; "
+        error = expected_calibration_error(confidence, right)
+        print(f"{name}: calibration error (15 bins) {100 * error:.2f}%; "
               f"right among the surest 95% {100 * surest.mean():.2f}%")
 
 
