@@ -98,7 +98,6 @@ def _seven_one(last):
 
 def test_a_reading_that_keeps_its_check_digit_stands_and_one_that_breaks_it_is_mended():
     import digitnet
-
     from digitnet.calibration import CHECK_KEPT_WRONG
 
     kept = digitnet.read_number(_drawn(_seven_one(1)), check="luhn")  # 711 passes
