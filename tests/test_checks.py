@@ -34,8 +34,10 @@ def test_verhoeff_catches_every_swap_of_neighbours_and_luhn_nearly_every():
     assert not passes("luhn", "79927398731") and passes("luhn", "79927398713")
 
 
-def test_aba_takes_nine_digits_only_and_an_unknown_rule_is_refused_in_words():
+def test_aba_and_gtin_take_their_lengths_only_and_an_unknown_rule_is_refused_in_words():
     assert not passes("aba", "0110000150") and best("aba", np.full((8, 10), 0.1)) is None
+    assert not passes("gtin", "0") and best("gtin", np.full((10, 10), 0.1)) is None
+    assert best("gtin", np.full((12, 10), 0.1)) is not None
     with pytest.raises(ValueError, match="one of luhn, gtin, aba, verhoeff, mod11; not 'mod97'"):
         check("mod97")
 
@@ -51,7 +53,7 @@ def test_the_best_string_is_the_reading_where_it_passes_and_brute_force_agrees()
     digits, chance = best("luhn", p)
     assert "".join(map(str, digits)) == "79927398713" and chance > 0.99
     rng = np.random.default_rng(0)
-    for rule in ("luhn", "gtin", "verhoeff", "mod11"):
+    for rule in ("luhn", "verhoeff", "mod11"):
         q = rng.dirichlet(np.ones(10) * 0.3, size=4)  # every string of 4 digits weighed
         strings = ["".join(s) for s in product("0123456789", repeat=4)]
         weight = {s: np.prod([q[k, int(c)] for k, c in enumerate(s)]) for s in strings}
@@ -114,8 +116,10 @@ def test_a_reading_that_keeps_its_check_digit_stands_and_one_that_breaks_it_is_m
 def test_a_reading_no_string_of_its_length_can_mend_is_rejected():
     import digitnet
 
-    reading = digitnet.read_number(_drawn(_seven_one(0)), check="aba")  # aba: nine digits
+    reading = digitnet.read_number(_drawn(_seven_one(0)), check="gtin")  # gtin: 8, 12 or 13 digits
     assert reading.text == "710" and reading.confidence == 0 and reading.evidence["check_failed"] == 1.0
+    nine = digitnet.read_number(_drawn(_seven_one(0)), check="aba")  # aba: nine, as --length 9
+    assert nine.text == "710" and nine.confidence == 0 and nine.evidence["off_length"] == 1.0
     with pytest.raises(ValueError, match="the check digit's rule is one of"):
         digitnet.read_number(_drawn(_seven_one(0)), check="isbn")
 
@@ -128,8 +132,10 @@ def test_the_cli_batch_mode_and_the_api_take_a_check(tmp_path, capsys):
     assert main(["read", str(path), "--check", "luhn", "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["corrected"] is True and got["text"] != "710" and got["rejected"] is False
+    assert main(["read", str(path), "--check", "gtin"]) == 0
+    assert capsys.readouterr().out.endswith("; no reading keeps its gtin check digit\n")
     assert main(["read", str(path), "--check", "aba"]) == 0
-    assert capsys.readouterr().out.endswith("; no reading keeps its aba check digit\n")
+    assert capsys.readouterr().out.endswith("; no reading of 9 digits\n")
     for args, message in ((["--check", "isbn"], "--check: the check digit's rule is one of luhn"),
                           (["--check", "luhn", "--lines"], "--check does not go with --lines")):
         assert main(["read", str(path), *args]) == 2

@@ -102,13 +102,14 @@ def run(args):
             parse_pattern(args.pattern)
         except ValueError as e:
             fail(f"--pattern: {e}")
+    implied = None  # the length a check's numbers all have (aba: 9)
     if args.check is not None:
-        from ..read.checks import check
+        from ..read.checks import length_of
 
         if args.lines:
             fail("--check does not go with --lines (a check digit is one number's)")
         try:
-            check(args.check)
+            implied = length_of(args.check)
         except ValueError as e:
             fail(f"--check: {e}")
     if batchmode.wanted(args):
@@ -162,7 +163,8 @@ def run(args):
         for n, (reading, said) in enumerate(zip(readings, answers)):
             where = f"{shown(path)} line {n + 1}" if args.lines else shown(path)
             marked = reading.spelled(flag_unsure=True)
-            field = f"the pattern {args.pattern}" if args.pattern else f"{args.length} digits"
+            field = (f"the pattern {args.pattern}" if args.pattern else
+                     f"{args.length or implied} digits")
             told = (f"; forced to {field}" if said.get("forced") else
                     f"; no reading of {field}" if said.get("off_length") else "")
             told += (f"; mended to keep its {args.check} check digit" if said.get("corrected") else

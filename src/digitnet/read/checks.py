@@ -11,8 +11,8 @@ each digit is read as its own probabilities say.
 
 - ``luhn``: payment cards, IMEI numbers, many account numbers (every second digit from
   the right doubled, its digits added; the sum a multiple of 10).
-- ``gtin``: EAN-13, UPC-A and other GTIN barcodes' numbers (weights 1, 3, 1, 3... from the
-  right).
+- ``gtin``: EAN-13, UPC-A and other GTIN barcodes' numbers, 8, 12, 13 or 14 digits
+  (weights 1, 3, 1, 3... from the right).
 - ``aba``: US bank routing numbers, 9 digits (weights 3, 7, 1 from the left).
 - ``verhoeff``: the dihedral group's check, which catches every swap of neighbours
   (India's Aadhaar numbers).
@@ -58,7 +58,7 @@ class Check:
 
 CHECKS = {check.name: check for check in (
     Check("luhn", _luhn),
-    Check("gtin", lambda state, digit, place: (state + digit * (3 if place % 2 else 1)) % 10),
+    Check("gtin", lambda state, digit, place: (state + digit * (1, 3)[place % 2]) % 10, (8, 12, 13, 14)),
     Check("aba", lambda state, digit, place: (state + digit * (1, 7, 3)[place % 3]) % 10, (9,)),
     # (the product of the places' permuted digits, the rightmost first: each digit read
     # from the left multiplies what follows it on its left)
@@ -72,6 +72,12 @@ def check(name: str) -> Check:
     if name not in CHECKS:
         raise ValueError(f"the check digit's rule is one of {', '.join(CHECKS)}; not {name!r}")
     return CHECKS[name]
+
+
+def length_of(name: str) -> int | None:
+    """The number of digits every number of the rule ``name`` has (aba: 9), or None."""
+    lengths = check(name).lengths
+    return lengths[0] if lengths is not None and len(lengths) == 1 else None
 
 
 def passes(name: str, digits: str) -> bool:

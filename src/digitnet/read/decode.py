@@ -331,14 +331,15 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     (``checks.CHECKS``: "luhn", "gtin", "aba", "verhoeff", "mod11"): a reading that breaks it is
     replaced by the most probable string of the same digits' places that passes
     (``checks.best``; ``evidence["corrected"]``), and one that no string can mend stands,
-    its confidence 0 (``evidence["check_failed"]``). Raises ``ImageError`` for a blank
+    its confidence 0 (``evidence["check_failed"]``); a rule whose numbers have one length
+    (aba: 9) reads them as ``length`` does. Raises ``ImageError`` for a blank
     image.
     """
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
     fields = parse_pattern(pattern) if pattern is not None else None
-    if check is not None:
-        checks.check(check)  # (a name that is none: ValueError before any reading)
+    if check is not None and length is None and pattern is None:
+        length = checks.length_of(check)  # (aba: nine digits, as --length 9; a bad name: ValueError)
     lat = lattice(image)
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
