@@ -60,8 +60,8 @@ CHECKS = {check.name: check for check in (
     Check("luhn", _luhn),
     Check("gtin", lambda state, digit, place: (state + digit * (1, 3)[place % 2]) % 10, (8, 12, 13, 14)),
     Check("aba", lambda state, digit, place: (state + digit * (1, 7, 3)[place % 3]) % 10, (9,)),
-    # (the product of the places' permuted digits, the rightmost first: each digit read
-    # from the left multiplies what follows it on its left)
+    # (the group's product of the places' permuted digits, the rightmost first: read from
+    # the left, each digit multiplies the product of those after it from the left)
     Check("verhoeff", lambda state, digit, place: int(_D5[_PLACE[place % 8, digit], state])),
     Check("mod11", lambda state, digit, place: (state + digit * (place + 1)) % 11, states=11),
 )}
