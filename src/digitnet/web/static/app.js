@@ -140,11 +140,13 @@ function showDigit(r) {
   });
 }
 
-// the "digits" field: a length (6) or a pattern (dd/dd/dddd), as the API's query
+// the "digits" field: a length (6), a pattern (dd/dd/dddd) or a check digit's rule (luhn),
+// as the API's query (the server says if it is none)
 function field() {
   const asked = document.getElementById("length").value.trim();
   if (/^\d+$/.test(asked)) return +asked >= 1 && +asked <= 20 ? `&length=${+asked}` : "";
-  return /d/.test(asked) ? `&pattern=${encodeURIComponent(asked)}` : "";   // (the server says if it is none)
+  if (/^[a-z][a-z0-9]*$/.test(asked) && /[a-ce-z]/.test(asked)) return `&check=${asked}`;  // a word, not d's
+  return /d/.test(asked) ? `&pattern=${encodeURIComponent(asked)}` : "";
 }
 
 // the digits with the marks between them ("12/05/2026"), an unsure digit followed by "?"
