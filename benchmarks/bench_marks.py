@@ -79,11 +79,17 @@ def compose(rows, labels, rng, wide=False):
                     draw.line([(cx + r * 0.5, base - r), (cx + r * 0.5 + slant * tail, base + tail)],
                               fill=0, width=max(2, pen // 2 + 1))
             x += gap[i]
+    return (page, *_texts(labels, marks))
+
+
+def _texts(labels, marks):
+    """The text of the digits ``labels`` with ``marks`` ({digits before it: mark}) between
+    them, and the digits alone."""
     digits = "".join(map(str, labels))
     out = list(digits)
     for at in sorted(marks, reverse=True):
         out.insert(at, marks[at])
-    return page, "".join(out), digits
+    return "".join(out), digits
 
 
 def _groups(rows, marks, rng):
@@ -140,11 +146,7 @@ def compose_date(rows, labels, rng, wide=False, marks=None):
                 draw.ellipse([cx - r, base - 2 * r, cx + r, base], fill=0)
                 draw.ellipse([cx - r, base - up - 2 * r, cx + r, base - up], fill=0)
             x += gap[i]
-    digits = "".join(map(str, labels))
-    out = list(digits)
-    for at in sorted(marks, reverse=True):
-        out.insert(at, marks[at])
-    return page, "".join(out), digits
+    return (page, *_texts(labels, marks))
 
 
 def main(argv=None):

@@ -95,20 +95,9 @@ class Task:
             raise ValueError(f"a task is 'predict' or 'read', not {self.kind!r}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
-        if self.length is not None and self.lines:
-            raise ValueError("length does not go with lines (lines may hold numbers of any length)")
-        if self.pattern is not None:
-            from ..read.decode import parse_pattern
+        from ..read.decode import field_options
 
-            if self.length is not None or self.lines:
-                raise ValueError("pattern does not go with length or lines")
-            parse_pattern(self.pattern)
-        if self.check is not None:
-            from ..read.checks import check
-
-            if self.lines:
-                raise ValueError("check does not go with lines (a check digit is one number's)")
-            check(self.check)
+        field_options(self.length, self.pattern, self.check, self.lines)
 
 
 #: The network each task builds, once per process: {token: (network, class names)}.

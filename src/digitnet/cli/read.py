@@ -83,6 +83,8 @@ def run(args):
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
     from ..read import drawn, not_a_digit_reader, read_lines, read_number
+    from ..read.checks import length_of
+    from ..read.decode import field_options
     from . import EXIT_USAGE, batchmode, fail, shown
     from .predict import _check_writable, _expand, _saved_names, answer, pages_of, report_failure, with_path
 
@@ -90,28 +92,11 @@ def run(args):
         fail(f"--min-confidence must be between 0 and 1, not {args.min_confidence}")
     if args.length is not None and not 1 <= args.length <= 20:
         fail(f"--length must be between 1 and 20 (the digits digitnet reads), not {args.length}")
-    if args.length is not None and args.lines:
-        fail("--length does not go with --lines (lines may hold numbers of any length)")
-    if args.pattern is not None:
-        from ..read.decode import parse_pattern
-
-        if args.length is not None or args.lines:
-            fail(f"--pattern does not go with {'--length' if args.length is not None else '--lines'} "
-                 "(the pattern says how many digits, of one number)")
-        try:
-            parse_pattern(args.pattern)
-        except ValueError as e:
-            fail(f"--pattern: {e}")
-    implied = None  # the length a check's numbers all have (aba: 9)
-    if args.check is not None:
-        from ..read.checks import length_of
-
-        if args.lines:
-            fail("--check does not go with --lines (a check digit is one number's)")
-        try:
-            implied = length_of(args.check)
-        except ValueError as e:
-            fail(f"--check: {e}")
+    try:
+        field_options(args.length, args.pattern, args.check, args.lines, named=lambda option: f"--{option}")
+    except ValueError as e:
+        fail(str(e))
+    implied = length_of(args.check) if args.check is not None else None  # (aba: 9)
     if batchmode.wanted(args):
         return _batch(args)
     if not args.images:

@@ -107,6 +107,31 @@ def _one_pattern(one: str, pattern: str) -> tuple[int, list[tuple[int, str]]]:
     return digits, marks
 
 
+def field_options(length=None, pattern=None, check=None, lines=False, named=lambda option: option):
+    """Refuse, in words (ValueError), options of ``read`` that do not go together: a
+    ``length`` or ``pattern`` with ``lines``, a ``pattern`` with a ``length``, a ``check``
+    with ``lines``; or a pattern or check digit's rule that is none (its own message,
+    after ``named("pattern")`` or ``named("check")`` where ``named`` is not the name
+    itself). ``named`` names an option as the caller's users know it ("--pattern")."""
+    if length is not None and lines:
+        raise ValueError(f"{named('length')} does not go with {named('lines')} "
+                         "(lines may hold numbers of any length)")
+    if pattern is not None and (length is not None or lines):
+        other = named("length" if length is not None else "lines")
+        raise ValueError(f"{named('pattern')} does not go with {other} "
+                         "(the pattern says how many digits, of one number)")
+    if check is not None and lines:
+        raise ValueError(f"{named('check')} does not go with {named('lines')} "
+                         "(a check digit is one number's)")
+    for option, value, parse in (("pattern", pattern, parse_pattern), ("check", check, checks.check)):
+        try:
+            if value is not None:
+                parse(value)
+        except ValueError as e:
+            said = named(option)
+            raise ValueError(str(e) if said == option else f"{said}: {e}") from None
+
+
 @dataclass
 class Digit:
     digit: int
@@ -338,8 +363,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
     fields = parse_pattern(pattern) if pattern is not None else None
-    if check is not None and length is None and pattern is None:
-        length = checks.length_of(check)  # (aba: nine digits, as --length 9; a bad name: ValueError)
+    if check is not None:
+        implied = checks.length_of(check)  # (aba: nine digits, as --length 9; a bad name: ValueError)
+        length = length if length is not None or pattern is not None else implied
     lat = lattice(image)
     s = scores(lat, model)
     chosen, read, keys, lead, others = _decoded(lat, s)
@@ -364,7 +390,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     corrected = check_failed = False
     if check is not None and not off_length:
-        mended = checks.best(check, np.array([p for _, _, p in chosen])) if chosen else None
+        mended = checks.best(check, np.array([p for _, _, p in chosen]))
         if mended is None:
             check_failed = True
         else:

@@ -227,8 +227,7 @@ def _read(service: Service):
 
     from ..errors import DigitnetError
     from ..read import read_lines, read_number
-    from ..read.checks import check as check_rule
-    from ..read.decode import parse_pattern
+    from ..read.decode import field_options
 
     def read_calibrated(body, min_confidence, marks, lines, field=(None, None, None), inputs=False):
         def said(reading):
@@ -286,22 +285,10 @@ def _read(service: Service):
             raise HTTPException(422, "reading numbers needs a classifier of the ten digits; "
                                 f"this server's model has {service.unfit_to_read}")
         _check_probability(min_confidence)
-        if length is not None and lines:
-            raise HTTPException(422, "length does not go with lines (lines may hold numbers of any length)")
-        if pattern is not None:
-            if length is not None or lines:
-                raise HTTPException(422, "pattern does not go with length or lines")
-            try:
-                parse_pattern(pattern)
-            except ValueError as e:
-                raise HTTPException(422, str(e)) from None
-        if check is not None:
-            if lines:
-                raise HTTPException(422, "check does not go with lines (a check digit is one number's)")
-            try:
-                check_rule(check)
-            except ValueError as e:
-                raise HTTPException(422, str(e)) from None
+        try:
+            field_options(length, pattern, check, lines)
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
         body = await image_body(request, service.body_timeout)
         document = await document_pages(service, body)
         if document is not None and len(document) > 1:  # each page answered
