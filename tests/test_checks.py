@@ -16,7 +16,7 @@ VALID = {"luhn": ["79927398713", "4539578763621486", "0"],
          "mod11": ["9434765919", "4010232137", "0306406152"]}  # NHS numbers, an ISBN-10
 
 
-@pytest.mark.parametrize("rule", CHECKS)
+@pytest.mark.parametrize("rule", [name for name, rule in CHECKS.items() if rule.order is None])
 def test_every_rule_passes_its_numbers_and_catches_one_digit_changed(rule):
     for number in VALID[rule]:
         assert passes(rule, number)
@@ -38,7 +38,8 @@ def test_aba_and_gtin_take_their_lengths_only_and_an_unknown_rule_is_refused_in_
     assert not passes("aba", "0110000150") and best("aba", np.full((8, 10), 0.1)) is None
     assert not passes("gtin", "0") and best("gtin", np.full((10, 10), 0.1)) is None
     assert best("gtin", np.full((12, 10), 0.1)) is not None
-    with pytest.raises(ValueError, match="one of luhn, gtin, aba, verhoeff, mod11; not 'mod97'"):
+    with pytest.raises(ValueError, match=r"one of luhn, gtin, aba, verhoeff, mod11 \(or a date's order: "
+                                         r"dmy, mdy, ymd\); not 'mod97'"):
         check("mod97")
 
 
@@ -78,6 +79,47 @@ def test_long_numbers_keep_their_chance_finite():
     p = np.tile(p, (4, 1))[:60]  # sixty digits: the products scaled at each place
     found = best("luhn", p)
     assert found is not None and np.isfinite(found[1]) and 0 < found[1] <= 1
+
+
+# --- dates -------------------------------------------------------------------------------
+
+def test_a_date_is_a_day_of_the_calendar_in_its_order_and_groups():
+    assert passes("dmy", "29022024") and not passes("dmy", "29022023")  # a leap year's day only
+    assert not passes("dmy", "29021900") and passes("dmy", "29022000")  # centuries: 400 years
+    assert passes("mdy", "12312026") and not passes("dmy", "12312026") and passes("ymd", "20261231")
+    assert passes("dmy", "311226") and not passes("dmy", "310426")  # 6 digits: dd mm yy
+    assert passes("dmy", "732026", (1, 1, 4)) and not passes("dmy", "732026", (1, 2, 3))
+    assert passes("dmy", "0703", (2, 2)) and passes("mdy", "0229", (2, 2))  # no year: any year's
+    assert not passes("dmy", "01011899") and not passes("dmy", "01012100")  # (YEARS)
+    assert not passes("dmy", "0101") and not passes("dmy", "0711", (1, 3))  # no groups a date has
+
+
+def test_the_best_date_agrees_with_the_calendar_weighed_day_by_day():
+    import datetime
+
+    rng = np.random.default_rng(1)
+    q = rng.dirichlet(np.ones(10) * 0.3, size=4)  # d/m/yy
+    weight = {}
+    for day in range(36525):
+        date = datetime.date(2000, 1, 1) + datetime.timedelta(days=day)
+        if date.day < 10 and date.month < 10:
+            text = f"{date.day}{date.month}{date.year % 100:02d}"
+            weight[text] = np.prod([q[k, int(c)] for k, c in enumerate(text)])
+    top = max(weight, key=weight.get)
+    digits, chance = best("dmy", q, (1, 1, 2))
+    assert "".join(map(str, digits)) == top
+    assert chance == pytest.approx(weight[top] / sum(weight.values()))
+
+
+def test_a_date_misread_is_mended_to_the_likeliest_day_and_no_date_is_none():
+    p = _probabilities("31042026")  # the 31st of April
+    p[1] = 0.001
+    p[1, 1], p[1, 0] = 0.7, 0.29  # its 0 the runner-up of the day's second digit
+    digits, chance = best("dmy", p / p.sum(axis=1, keepdims=True))
+    assert "".join(map(str, digits)) == "30042026" and 0.5 < chance < 1
+    assert best("mdy", _probabilities("31042026")) != best("dmy", _probabilities("31042026"))
+    assert best("dmy", _probabilities("710")) is None  # three digits write no date
+    assert best("dmy", _probabilities("7100"), (1, 3)) is None
 
 
 # --- read --check -------------------------------------------------------------------------
@@ -155,3 +197,27 @@ def test_the_cli_batch_mode_and_the_api_take_a_check(tmp_path, capsys):
     assert status == 200 and json.loads(body)["corrected"] is True
     status, message = error(call(app, "POST", "/api/read?check=isbn", path.read_bytes()))
     assert status == 422 and "rule" in message
+
+
+def test_a_date_read_as_one_stands_surer_and_one_that_is_none_is_mended_or_rejected(tmp_path, capsys):
+    import digitnet
+    from digitnet.calibration import DATE_KEPT_WRONG
+    from digitnet.cli import main
+    from test_read import handwritten
+    from test_read_length import FOUR_ZEROS
+    from test_read_pattern import DATE
+
+    image = handwritten(DATE, size=(400, 200))  # 7/10: the 7th of October, or July the 10th
+    p = digitnet.read_number(image, pattern="d/dd").confidence
+    for order in ("dmy", "mdy"):
+        kept = digitnet.read_number(image, pattern="d/dd", check=order)
+        assert kept.text == "7/10" and kept.evidence["date_kept"] == 1.0 and "check_kept" not in kept.evidence
+        assert p < kept.confidence == pytest.approx(p / (p + (1 - p) * DATE_KEPT_WRONG))
+    zeros = handwritten(FOUR_ZEROS, size=(450, 200))
+    zeros = digitnet.read_number(zeros, pattern="dd/dd", check="dmy")  # 00/00 is no day
+    assert zeros.evidence["corrected"] == 1.0 and passes("dmy", zeros.text.replace("/", ""), (2, 2))
+    assert zeros.text[2] == "/" and all(d.unsure for d, c in zip(zeros.digits, "0000") if str(d.digit) != c)
+    path = _drawn(_seven_one(0), tmp_path)  # 710: three digits write no date
+    assert main(["read", str(path), "--check", "dmy"]) == 0
+    said = capsys.readouterr().out
+    assert said.endswith(": rejected: 710 (0.0%, below 50%); no reading keeps a date (dmy)\n")

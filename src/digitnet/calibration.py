@@ -60,6 +60,9 @@ PATTERN_CHOICE = 0.85
 #: 0.02, 0.05 and 0.1, 0.05 gave the readings read with a check the least calibration
 #: error, 0.92% against 4.25% without (BENCHMARKS.md, "Check digits").
 CHECK_KEPT_WRONG = 0.05
+#: How often a wrong reading is still a date (``check`` "dmy", "mdy", "ymd"): a misread
+#: digit of the year's last two, or of a day's units, keeps most dates dates.
+DATE_KEPT_WRONG = 0.5
 
 
 def expected_calibration_error(confidence, correct, bins: int = BINS) -> float:
@@ -257,6 +260,8 @@ class Calibration:
         p = float(self.number(number_features(reading))[0])
         if evidence.get("check_kept"):
             p = p / (p + (1 - p) * CHECK_KEPT_WRONG)
+        if evidence.get("date_kept"):
+            p = p / (p + (1 - p) * DATE_KEPT_WRONG)
         if evidence.get("pattern_choice"):
             p = min(p, PATTERN_CHOICE)
         return min(p, FORCED) if evidence.get("forced") else p

@@ -48,7 +48,8 @@ def add_parser(sub):
     p.add_argument("--check", metavar="RULE",
                    help="the rule of the number's check digit: luhn (cards, many accounts), gtin "
                    "(barcodes' numbers), aba (US routing numbers), verhoeff, mod11 (ISBN-10s, NHS "
-                   "numbers); a reading that breaks it "
+                   "numbers), or a date's order: dmy, mdy, ymd (a day of the calendar, the groups "
+                   "of --pattern's or 6 or 8 digits, a 4-digit year 1900-2099); a reading that breaks it "
                    "is mended to the most probable one that keeps it (its changed digits unsure, "
                    "JSON \"corrected\": true), or rejected where none can")
     p.add_argument("--lines", action="store_true",
@@ -83,7 +84,7 @@ def run(args):
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
     from ..read import drawn, not_a_digit_reader, read_lines, read_number
-    from ..read.checks import length_of
+    from ..read.checks import check, length_of
     from ..read.decode import field_options
     from . import EXIT_USAGE, batchmode, fail, shown
     from .predict import _check_writable, _expand, _saved_names, answer, pages_of, report_failure, with_path
@@ -152,8 +153,10 @@ def run(args):
                      f"{args.length or implied} digits")
             told = (f"; forced to {field}" if said.get("forced") else
                     f"; no reading of {field}" if said.get("off_length") else "")
-            told += (f"; mended to keep its {args.check} check digit" if said.get("corrected") else
-                     f"; no reading keeps its {args.check} check digit" if said.get("check_failed") else "")
+            dated = args.check is not None and check(args.check).order is not None
+            kept = f"a date ({args.check})" if dated else f"its {args.check} check digit"
+            told += (f"; mended to keep {kept}" if said.get("corrected") else
+                     f"; no reading keeps {kept}" if said.get("check_failed") else "")
             print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}{told}")
         if not args.lines and readings[0].other_lines:
             print(f"digitnet: {shown(path)} has more writing above or below the number read; "

@@ -18,12 +18,19 @@ each digit is read as its own probabilities say.
   (India's Aadhaar numbers).
 - ``mod11``: weights 1, 2, 3... from the right, the sum a multiple of 11 (ISBN-10s without
   an X, the UK's NHS numbers).
+
+A date is a rule too: ``dmy``, ``mdy`` and ``ymd`` (the order of its day, month and year)
+take the strings that write a day of the calendar, a year of four digits from ``YEARS``
+or of two, a day or a month of one digit or two, in the groups a field's pattern gives
+("d?d/d?d/dddd"), else 6 digits (2, 2, 2) or 8 (2, 2, 4; ymd 4, 2, 2). ``best`` weighs
+every such date (``_dates``) instead of walking a machine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,15 +52,21 @@ def _luhn(state: int, digit: int, place: int) -> int:
     return (state + doubled - 9 * (doubled > 9)) % 10
 
 
+#: The years a date's four-digit year may be (two digits: any).
+YEARS = range(1900, 2100)
+
+
 @dataclass(frozen=True)
 class Check:
     """A check digit's rule: ``step(state, digit, place)`` (place 0 the rightmost digit),
     a number passing when it ends in state 0 of ``states``; ``lengths`` the numbers of
-    digits it takes (None: any)."""
+    digits it takes (None: any). A date's rule has no ``step`` but the ``order`` of its
+    day, month and year ("dmy")."""
     name: str
-    step: Callable[[int, int, int], int]
+    step: Callable[[int, int, int], int] | None = None
     lengths: tuple | None = None
     states: int = 10
+    order: str | None = None
 
 
 CHECKS = {check.name: check for check in (
@@ -64,13 +77,17 @@ CHECKS = {check.name: check for check in (
     # the left, each digit multiplies the product of those after it from the left)
     Check("verhoeff", lambda state, digit, place: int(_D5[_PLACE[place % 8, digit], state])),
     Check("mod11", lambda state, digit, place: (state + digit * (place + 1)) % 11, states=11),
+    *(Check(order, order=order) for order in ("dmy", "mdy", "ymd")),
 )}
 
 
 def check(name: str) -> Check:
     """The check called ``name``; ValueError, in words, for one that is not known."""
     if name not in CHECKS:
-        raise ValueError(f"the check digit's rule is one of {', '.join(CHECKS)}; not {name!r}")
+        digits = ", ".join(n for n, c in CHECKS.items() if c.order is None)
+        dates = ", ".join(n for n, c in CHECKS.items() if c.order is not None)
+        raise ValueError(f"the check digit's rule is one of {digits} (or a date's order: {dates}); "
+                         f"not {name!r}")
     return CHECKS[name]
 
 
@@ -80,9 +97,13 @@ def length_of(name: str) -> int | None:
     return lengths[0] if lengths is not None and len(lengths) == 1 else None
 
 
-def passes(name: str, digits: str) -> bool:
-    """Whether the string ``digits`` passes the check ``name``."""
+def passes(name: str, digits: str, groups: tuple | None = None) -> bool:
+    """Whether the string ``digits`` passes the check ``name`` (a date's: written in
+    ``groups`` of digits, (2, 2, 4))."""
     rule, state = check(name), 0
+    if rule.order is not None:
+        dates = _dates(rule.order, _groups(rule.order, len(digits), groups))
+        return bool((dates == np.array([int(c) for c in digits])).all(axis=1).any())
     if rule.lengths is not None and len(digits) not in rule.lengths:
         return False
     for k, c in enumerate(digits):
@@ -90,16 +111,18 @@ def passes(name: str, digits: str) -> bool:
     return state == 0
 
 
-def best(name: str, probabilities: np.ndarray) -> tuple[list[int], float] | None:
+def best(name: str, probabilities: np.ndarray, groups: tuple | None = None) -> tuple[list[int], float] | None:
     """The most probable digits that pass the check ``name``, each digit read with its row
     of ``probabilities`` (digits, 10), and their chance among all strings that pass;
     None where none can (a length the check does not take, or no string of nonzero
-    probability)."""
+    probability). A date's digits are written in ``groups`` (a pattern's: (1, 2, 4))."""
     rule = check(name)
     n = len(probabilities)
+    p = np.asarray(probabilities, np.float64)
+    if rule.order is not None:
+        return _best_date(_dates(rule.order, _groups(rule.order, n, groups)), p)
     if n == 0 or (rule.lengths is not None and n not in rule.lengths):
         return None
-    p = np.asarray(probabilities, np.float64)
     most = np.zeros(rule.states)  # the best probability of a prefix ending in each state
     total = np.zeros(rule.states)  # the probability of all prefixes ending in each state
     most[0] = total[0] = 1.0
@@ -127,3 +150,47 @@ def best(name: str, probabilities: np.ndarray) -> tuple[list[int], float] | None
         digits.append(int(digit))
         state = int(before)
     return digits[::-1], float(most[0] / total[0])
+
+
+def _best_date(dates: np.ndarray, p: np.ndarray) -> tuple[list[int], float] | None:
+    """The most probable of ``dates`` (dates, digits), read with ``p`` (digits, 10), and its
+    chance among them."""
+    if len(dates) == 0 or dates.shape[1] != len(p):
+        return None
+    with np.errstate(divide="ignore"):
+        logs = np.log(p)[np.arange(len(p)), dates].sum(axis=1)
+    top = int(np.argmax(logs))
+    if not np.isfinite(logs[top]):
+        return None
+    return [int(d) for d in dates[top]], float(1.0 / np.exp(logs - logs[top]).sum())
+
+
+def _groups(order: str, n: int, groups: tuple | None) -> tuple:
+    """The sizes of a date's groups of digits: ``groups`` where a pattern gave them, else
+    as its ``n`` digits are written without marks (6: 2, 2, 2; 8: 2, 2, 4 or, ymd, 4, 2, 2)."""
+    if groups is not None:
+        return tuple(groups)
+    return {6: (2, 2, 2), 8: (4, 2, 2) if order[0] == "y" else (2, 2, 4)}.get(n, (n,))
+
+
+@lru_cache(maxsize=64)
+def _dates(order: str, sizes: tuple) -> np.ndarray:
+    """Every day of the calendar written in groups of ``sizes`` digits in ``order`` ("dmy";
+    two groups: the day and the month, in that order, any year's), as an array (dates,
+    digits); empty where the groups cannot write a date."""
+    if len(sizes) == 2:
+        order = "".join(c for c in order if c != "y")
+    if len(sizes) != len(order) or any(
+            size not in ((1, 2) if part in "dm" else (2, 4)) for part, size in zip(order, sizes)):
+        return np.zeros((0, sum(sizes)), np.int64)
+    year_size = sizes[order.index("y")] if "y" in order else 0
+    first, last = (YEARS[0], YEARS[-1]) if year_size == 4 else (2000, 2099 if year_size else 2000)
+    days = np.arange(f"{first}-01-01", f"{last + 1}-01-01", dtype="datetime64[D]")
+    years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    parts = {"y": years % 10 ** year_size, "m": months,
+             "d": (days - days.astype("datetime64[M]")).astype(np.int64) + 1}
+    kept = np.all([parts[part] < 10 ** size for part, size in zip(order, sizes)], axis=0)
+    digits = [parts[part][kept] // 10 ** place % 10
+              for part, size in zip(order, sizes) for place in range(size - 1, -1, -1)]
+    return np.stack(digits, axis=1)  # (one row a day: no date twice)

@@ -390,7 +390,10 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     corrected = check_failed = False
     if check is not None and not off_length:
-        mended = checks.best(check, np.array([p for _, _, p in chosen]))
+        # (a date's groups of digits: the pattern's, between its marks)
+        ends = [0, *(after for after, _ in pattern_marks or ()), len(chosen)]
+        groups = None if pattern_marks is None else tuple(b - a for a, b in zip(ends, ends[1:]))
+        mended = checks.best(check, np.array([p for _, _, p in chosen]), groups)
         if mended is None:
             check_failed = True
         else:
@@ -418,7 +421,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if by_lean:  # (calibration caps it too: PATTERN_CHOICE)
         measures["pattern_choice"] = 1.0
     if check is not None and not off_length:  # (calibration weighs a check kept: CHECK_KEPT_WRONG)
-        measures["corrected" if corrected else "check_failed" if check_failed else "check_kept"] = 1.0
+        kept = "date_kept" if checks.check(check).order else "check_kept"  # (DATE_KEPT_WRONG)
+        measures["corrected" if corrected else "check_failed" if check_failed else kept] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
     if fields is not None:
