@@ -104,10 +104,11 @@ def passes(name: str, digits: str, groups: tuple | None = None) -> bool:
     if rule.order is not None:
         dates = _dates(rule.order, _groups(rule.order, len(digits), groups))
         return bool((dates == np.array([int(c) for c in digits])).all(axis=1).any())
-    if rule.lengths is not None and len(digits) not in rule.lengths:
+    step = rule.step
+    if step is None or (rule.lengths is not None and len(digits) not in rule.lengths):
         return False
     for k, c in enumerate(digits):
-        state = rule.step(state, int(c), len(digits) - 1 - k)
+        state = step(state, int(c), len(digits) - 1 - k)
     return state == 0
 
 
@@ -121,7 +122,8 @@ def best(name: str, probabilities: np.ndarray, groups: tuple | None = None) -> t
     p = np.asarray(probabilities, np.float64)
     if rule.order is not None:
         return _best_date(_dates(rule.order, _groups(rule.order, n, groups)), p)
-    if n == 0 or (rule.lengths is not None and n not in rule.lengths):
+    step = rule.step
+    if step is None or n == 0 or (rule.lengths is not None and n not in rule.lengths):
         return None
     most = np.zeros(rule.states)  # the best probability of a prefix ending in each state
     total = np.zeros(rule.states)  # the probability of all prefixes ending in each state
@@ -132,7 +134,7 @@ def best(name: str, probabilities: np.ndarray, groups: tuple | None = None) -> t
         new_most, new_total = np.zeros(rule.states), np.zeros(rule.states)
         for at in (int(a) for a in np.flatnonzero(total)):
             for digit in range(10):
-                to = rule.step(at, digit, place)
+                to = step(at, digit, place)
                 new_total[to] += total[at] * p[k, digit]
                 if most[at] * p[k, digit] > new_most[to]:
                     new_most[to] = most[at] * p[k, digit]
