@@ -561,6 +561,10 @@ def test_the_page_reads_a_date_given_its_pattern_in_the_digits_field():
                                               "buffer": png(seven_slash_ten, size=(400, 200))}])
         _wait_for_answer(page, "7/10")
         assert "pattern=d%2Fdd" in page.evaluate("window.lastUrl")
+        page.fill("#length", "d/dd mdy")  # a pattern and a date's order: the 10th of July
+        page.dispatch_event("#length", "change")
+        page.wait_for_function("window.lastUrl.includes('pattern=d%2Fdd&check=mdy')", timeout=15_000)
+        _wait_for_answer(page, "7/10")
         page.fill("#length", "")  # no pattern: the slash is the 1 it looks like
         page.dispatch_event("#length", "change")
         _wait_for_answer(page, "7110")

@@ -273,8 +273,9 @@ def _read(service: Service):
                 "which reads as a 1, is taken for the pattern's where a 1 stands just there")),
             check: str | None = Query(None, max_length=20, description=(
                 "the rule of the number's check digit: luhn (cards, many accounts), gtin (barcodes' "
-                "numbers), aba (US routing numbers), verhoeff or mod11 (ISBN-10s, NHS numbers); a "
-                "reading that breaks it is mended "
+                "numbers), aba (US routing numbers), verhoeff or mod11 (ISBN-10s, NHS numbers), "
+                "or a date's order, dmy, mdy or ymd (a day of the calendar, in the pattern's groups "
+                "or 6 or 8 digits); a reading that breaks it is mended "
                 "to the most probable one that keeps it (`corrected`), or rejected where none can "
                 "(`check_failed`)")),
             inputs: bool = Query(False, description=(

@@ -140,12 +140,17 @@ function showDigit(r) {
   });
 }
 
-// the "digits" field: a length (6), a pattern (dd/dd/dddd) or a check digit's rule (luhn),
-// as the API's query (the server says if it is none)
+// the "digits" field: a length (6), a pattern (dd/dd/dddd), a check digit's rule (luhn), or
+// a pattern and a rule ("dd/dd/dddd dmy": a date, day first), as the API's query (the server
+// says if it is none)
 function field() {
   const asked = document.getElementById("length").value.trim();
   if (/^\d+$/.test(asked)) return +asked >= 1 && +asked <= 20 ? `&length=${+asked}` : "";
-  if (/^[a-z][a-z0-9]*$/.test(asked) && /[a-ce-z]/.test(asked)) return `&check=${asked}`;  // a word, not d's
+  const rule = word => /^[a-z][a-z0-9]*$/.test(word) && /[a-ce-z]/.test(word);  // a word, not d's
+  if (rule(asked)) return `&check=${asked}`;
+  const both = asked.match(/^(.*\S)\s+(\S+)$/);
+  if (both && /d/.test(both[1]) && rule(both[2]))
+    return `&pattern=${encodeURIComponent(both[1])}&check=${both[2]}`;
   return /d/.test(asked) ? `&pattern=${encodeURIComponent(asked)}` : "";
 }
 
