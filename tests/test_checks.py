@@ -221,3 +221,35 @@ def test_a_date_read_as_one_stands_surer_and_one_that_is_none_is_mended_or_rejec
     assert main(["read", str(path), "--check", "dmy"]) == 0
     said = capsys.readouterr().out
     assert said.endswith(": rejected: 710 (0.0%, below 50%); no reading keeps a date (dmy)\n")
+
+
+def test_of_a_patterns_ways_to_part_the_digits_the_one_that_writes_a_day_is_taken():
+    from digitnet.read.decode import _groups, _in_pattern, _text, parse_pattern
+
+    chosen = [((k, k + 1), int(c), _probabilities(c)[0]) for k, c in enumerate("21320")]
+    fields = parse_pattern("d?d/d?d/dd")
+    for order, spelled in (("dmy", "21/3/20"), ("mdy", "2/13/20")):
+        def keeps(digits, marks, order=order):
+            return passes(order, _text(digits), _groups(marks, digits))
+        fitted, _, _, marks, by_lean = _in_pattern(None, chosen, {}, {}, fields, keeps)
+        parts = np.split(np.array(list(_text(fitted))), [after for after, _ in marks])
+        assert "/".join("".join(p) for p in parts) == spelled and not by_lean  # one way writes a day
+
+
+def test_a_reading_that_keeps_its_rule_stands_though_a_digit_is_not_the_classifiers_first(monkeypatch):
+    import digitnet
+    from digitnet.read import decode
+    from test_read import handwritten
+    from test_read_pattern import DATE
+
+    real = decode._decoded
+
+    def doubted(lat, s):  # the 1 of 7/10 read so by the reader of the line, the classifier saying 2
+        chosen, *rest = real(lat, s)
+        p = np.full(10, 0.01)
+        p[1], p[2] = 0.4, 0.52
+        return [(k, d, p if d == 1 else q) for k, d, q in chosen], *rest
+
+    monkeypatch.setattr(decode, "_decoded", doubted)
+    kept = digitnet.read_number(handwritten(DATE, size=(400, 200)), pattern="d/dd", check="mdy")
+    assert kept.text == "7/10" and kept.evidence["date_kept"] == 1.0  # (was "mended" to July the 20th)

@@ -374,7 +374,11 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     pattern_marks = None
     forced = off_length = by_lean = False
     if fields is not None:
-        fit = _in_pattern(lat, chosen, read, others, fields)
+        # (a date's rule prefers the patterns in which the digits write a day: 2/13/20 is 21/3/20)
+        def keeps(digits, marks) -> bool:
+            return check is None or checks.check(check).order is None or checks.passes(
+                check, _text(digits), _groups(marks, digits))
+        fit = _in_pattern(lat, chosen, read, others, fields, keeps)
         if fit is None:
             off_length = True
         else:
@@ -391,15 +395,15 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     corrected = check_failed = False
     if check is not None and not off_length:
-        # (a date's groups of digits: the pattern's, between its marks)
-        ends = [0, *(after for after, _ in pattern_marks or ()), len(chosen)]
-        groups = None if pattern_marks is None else tuple(b - a for a, b in zip(ends, ends[1:]))
-        mended = checks.best(check, np.array([p for _, _, p in chosen]), groups)
-        if mended is None:
-            check_failed = True
-        else:
-            corrected = mended[0] != [digit for _, digit, _ in chosen]
+        groups = None if pattern_marks is None else _groups(pattern_marks, chosen)
+        # a reading that keeps the rule stands (its digits need not be the classifier's first
+        # choices: the sequence reader's may be), else the most probable string that keeps it
+        kept = checks.passes(check, _text(chosen), groups)
+        mended = None if kept else checks.best(check, np.array([p for _, _, p in chosen]), groups)
+        if mended is not None:
+            corrected = True
             chosen = [(key, digit, p) for (key, _, p), digit in zip(chosen, mended[0])]
+        check_failed = not kept and mended is None
     digits = []
     for n, (key, digit, p) in enumerate(chosen):
         # a Piece of its own where the sequence reader alone read it (``sequence.spelled``)
@@ -422,8 +426,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if by_lean:  # (calibration caps it too: PATTERN_CHOICE)
         measures["pattern_choice"] = 1.0
     if check is not None and not off_length:  # (calibration weighs a check kept: CHECK_KEPT_WRONG)
-        kept = "date_kept" if checks.check(check).order else "check_kept"  # (DATE_KEPT_WRONG)
-        measures["corrected" if corrected else "check_failed" if check_failed else kept] = 1.0
+        said = "date_kept" if checks.check(check).order else "check_kept"  # (DATE_KEPT_WRONG)
+        measures["corrected" if corrected else "check_failed" if check_failed else said] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
     if fields is not None:
@@ -457,11 +461,23 @@ def _marks_between(lat, digits) -> list:
     return found
 
 
-def _in_pattern(lat, chosen: list, read: dict, others: dict, fields: list):
+def _text(chosen) -> str:
+    """The digits of a reading's [(key, digit, probabilities)], as a string."""
+    return "".join(str(digit) for _, digit, _ in chosen)
+
+
+def _groups(pattern_marks, chosen) -> tuple:
+    """The sizes of the groups of digits a pattern's marks part ``chosen`` into: (2, 2, 4)."""
+    ends = [0, *(after for after, _ in pattern_marks), len(chosen)]
+    return tuple(b - a for a, b in zip(ends, ends[1:]))
+
+
+def _in_pattern(lat, chosen: list, read: dict, others: dict, fields: list, keeps=lambda digits, marks: True):
     """The reading ``chosen`` fitted to one of a field's patterns (``parse_pattern``):
     (its [(key, digit, probabilities)], the keys of a chain read instead or None, its
     slashes, {digits before: key}, the pattern's marks, and whether the lean of its
-    slashes chose it); None where no chain of any pattern's length exists.
+    slashes chose it); None where no chain of any pattern's length exists. Of the patterns
+    it fits, those in which its digits ``keep`` a date's rule come first.
 
     A pattern the reading fits as read (``fitted_pattern``) is taken; where several do,
     the one that finds the most of its slashes among the 1s read, then the one whose
@@ -473,21 +489,21 @@ def _in_pattern(lat, chosen: list, read: dict, others: dict, fields: list):
     for length, marks in fields:
         fitted, slashes = fitted_pattern(chosen, marks, length)
         if len(fitted) == length:
-            fits.append(((len(slashes), sum(_lean(lat, k) for k in slashes.values())),
+            fits.append(((keeps(fitted, marks), len(slashes), sum(_lean(lat, k) for k in slashes.values())),
                          fitted, None, slashes, marks))
     if fits:
         best = max(fits, key=lambda fit: fit[0])
-        return (*best[1:], sum(fit[0][0] == best[0][0] for fit in fits) > 1)
+        return (*best[1:], sum(fit[0][:2] == best[0][:2] for fit in fits) > 1)
     for length, marks in fields:
         at = slashes_of(marks)
         more = sequence.of_length(lat, read, length + len(at), others) if at else None
         if more is not None:
             fitted, slashes = fitted_pattern(more[0], marks, length)
             if len(fitted) == length:
-                fits.append(((1, more[2]), fitted, more[1], slashes, marks))
+                fits.append(((keeps(fitted, marks), 1, more[2]), fitted, more[1], slashes, marks))
         found = sequence.of_length(lat, read, length, others)
         if found is not None:
-            fits.append(((0, found[2]), found[0], found[1], {}, marks))
+            fits.append(((keeps(found[0], marks), 0, found[2]), found[0], found[1], {}, marks))
     if not fits:
         return None
     return (*max(fits, key=lambda fit: fit[0])[1:], False)
