@@ -20,7 +20,8 @@ split's 300 frozen (``FROZEN_SIGNED``) before any was read.
 
 With ``--short-dates N``, N dates as people write them, a day or month of one digit where
 it has one ("7/3/2026", ``short_date_pictures``), read with the pattern ``d?d/d?d/dddd``
-(or ``/dd``); the test split's 300 frozen (``FROZEN_SHORT_DATES``) before such a pattern
+(or ``/dd``), then with ``--check dmy`` too (a day of the calendar, calibrated confidences);
+the test split's 300 frozen (``FROZEN_SHORT_DATES``) before such a pattern
 was read.
 
 With ``--dates N``, N dates and times of the split's digits too ("12/05/2026", "12:30",
@@ -200,6 +201,9 @@ def main(argv=None):
               f"({_sealed(dates, FROZEN_SHORT_DATES, args.split)}):")
         print(f"  --marks: {_score(dates, reader)}")
         print(f"  --pattern d?d/d?d/dddd (or /dd): {_score(dates, reader, patterned=True)}")
+        for check in (None, "dmy"):
+            said = " --check " + check if check else ""
+            print(f"  --pattern{said}, calibrated: {_calibrated(dates, check)}")
     digits_of = realworld.digits_of(args.split)
     for family in ("apart", "touching", "num-photo") if args.plain else ():
         with_mark = 0
@@ -345,6 +349,30 @@ def _score(numbers, reader, patterned: bool = False) -> str:
     n = len(numbers)
     return (f"exact with marks {100 * exact / n:.1f}%, digits exact {100 * digits_right / n:.1f}%; "
             f"marks found {found} of {written}, invented {invented}")
+
+
+def _calibrated(dates, check) -> str:
+    """How ``read --pattern`` (with ``check``, a date's order) reads ``dates`` (image, text,
+    digits, pattern), with the shipped model's calibrated confidence: exact readings, the
+    calibration error and the share right among the surest 95%."""
+    import digitnet
+    from digitnet.calibration import expected_calibration_error
+    from digitnet.errors import ImageError
+
+    right, confidence = [], []
+    for image, truth, _, pattern in dates:
+        try:
+            reading = digitnet.read_number(image, pattern=pattern, check=check)
+            right.append(reading.text == truth)
+            confidence.append(reading.confidence)
+        except ImageError:
+            right.append(False)
+            confidence.append(0.0)
+    hits, sure = np.array(right, np.float64), np.array(confidence)
+    surest = hits[np.argsort(-sure, kind="stable")[:round(0.95 * len(hits))]]
+    return (f"exact {100 * hits.mean():.1f}%, calibration error (15 bins) "
+            f"{100 * expected_calibration_error(sure, hits):.2f}%, right among the surest 95% "
+            f"{100 * surest.mean():.2f}%")
 
 
 def _minus(numbers, reader) -> str:

@@ -253,3 +253,39 @@ def test_a_reading_that_keeps_its_rule_stands_though_a_digit_is_not_the_classifi
     monkeypatch.setattr(decode, "_decoded", doubted)
     kept = digitnet.read_number(handwritten(DATE, size=(400, 200)), pattern="d/dd", check="mdy")
     assert kept.text == "7/10" and kept.evidence["date_kept"] == 1.0  # (was "mended" to July the 20th)
+
+
+def test_a_digit_dropped_is_read_back_where_one_more_keeps_the_check_and_scores_well(monkeypatch):
+    from digitnet.read import decode, sequence
+
+    def chain(number, sure=0.97):
+        return [((k, k + 1), int(c), p) for k, (c, p) in enumerate(zip(number, _probabilities(number, sure)))]
+
+    chosen = chain("7992739871")  # 79927398713 with its 3 dropped: the check broken
+    assert not passes("luhn", "7992739871")
+    for score_of_eleven, taken in ((9.0, True), (-30.0, False)):
+        chains = {10: (chosen, ["ten"], 10.0), 11: (chain("79927398713"), ["eleven"], score_of_eleven),
+                  9: (chain("799273987"), ["nine"], -50.0)}
+        monkeypatch.setattr(sequence, "of_length",
+                            lambda lat, read, count, others=None, chains=chains: chains.get(count))
+        mended = best("luhn", np.array([p for _, _, p in chosen]))
+        found = decode._other_length(None, {}, {}, "luhn", chosen, mended)
+        # a one-digit mend of the ten costs ln(0.0033 / 0.97), nearly 6: the eleven, a point less sure
+        # of its chain and keeping the check as read, is taken
+        assert (found is not None and "".join(map(str, found[2][0])) == "79927398713"
+                and found[1] == ["eleven"]) == taken
+
+
+def test_a_reading_read_at_another_length_for_its_check_is_trusted_at_most_check_length(monkeypatch):
+    import digitnet
+    from digitnet.calibration import CHECK_LENGTH
+    from digitnet.read import decode
+
+    def one_more(lat, read, others, check, chosen, mended):  # 710 read as 7104, which keeps luhn
+        return [*chosen, chosen[-1]], list(dict.fromkeys(k for k, _, _ in chosen)), ([7, 1, 0, 4], 1.0)
+
+    monkeypatch.setattr(decode, "_other_length", one_more)
+    reading = digitnet.read_number(_drawn(_seven_one(0)), check="luhn")
+    assert reading.text == "7104" and passes("luhn", "7104")
+    assert reading.evidence["corrected"] == reading.evidence["check_length"] == 1.0
+    assert 0 < reading.confidence <= CHECK_LENGTH

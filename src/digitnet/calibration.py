@@ -54,6 +54,9 @@ FORCED = 0.4
 #: "d?"): on validation 20 of 23 such dates were right (BENCHMARKS.md, "Dates of one-digit
 #: days and months").
 PATTERN_CHOICE = 0.85
+#: The most a reading is trusted that was read with a digit fewer or more than its best
+#: reading to keep its check digit (``read_number``'s ``check``; ``decode._other_length``).
+CHECK_LENGTH = 0.6
 #: How often a wrong reading keeps its check digit (``read_number``'s ``check``): the
 #: chance that a reading which keeps it as read is right is then p / (p + (1 - p) x this),
 #: p its chance before. On validation 1 of 27 wrong readings kept it (a digit dropped); of
@@ -250,8 +253,9 @@ class Calibration:
         """The chance that ``reading``'s whole string is right: 0 for a reading that does
         not have the length it was asked for or breaks its check digit past mending, at
         most FORCED for one made to have the length, at
-        most PATTERN_CHOICE for one whose pattern the lean of its slashes chose; surer for
-        one that keeps its check digit as read (CHECK_KEPT_WRONG)."""
+        most PATTERN_CHOICE for one whose pattern the lean of its slashes chose, at most
+        CHECK_LENGTH for one read at another length to keep its check digit; surer for one
+        that keeps its check digit as read (CHECK_KEPT_WRONG) or is a date (DATE_KEPT_WRONG)."""
         evidence = getattr(reading, "evidence", None) or {}
         if evidence.get("off_length") or evidence.get("check_failed"):
             return 0.0
@@ -264,6 +268,8 @@ class Calibration:
             p = p / (p + (1 - p) * DATE_KEPT_WRONG)
         if evidence.get("pattern_choice"):
             p = min(p, PATTERN_CHOICE)
+        if evidence.get("check_length"):
+            p = min(p, CHECK_LENGTH)
         return min(p, FORCED) if evidence.get("forced") else p
 
     def reading(self, reading, min_confidence: float = 0.0):

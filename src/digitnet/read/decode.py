@@ -60,6 +60,11 @@ PATTERN_MARKS = "/:.,- "
 
 #: At most this many patterns in one (its "|" and "d?" spelled out).
 PATTERN_CHOICES = 32
+#: Where a reading breaks its check digit and its length is not known, a reading of one
+#: digit fewer or more is taken if its lattice score, less the cost of mending its digits
+#: to keep the check (ln of their probabilities), beats the reading's own by this much
+#: (chosen on validation: BENCHMARKS.md, "Check digits").
+CHECK_LENGTH_COST = 1.0
 
 
 def parse_pattern(pattern: str) -> list[tuple[int, list[tuple[int, str]]]]:
@@ -394,12 +399,17 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
     corrected = check_failed = False
+    relength = None
     if check is not None and not off_length:
         groups = None if pattern_marks is None else _groups(pattern_marks, chosen)
         # a reading that keeps the rule stands (its digits need not be the classifier's first
         # choices: the sequence reader's may be), else the most probable string that keeps it
         kept = checks.passes(check, _text(chosen), groups)
         mended = None if kept else checks.best(check, np.array([p for _, _, p in chosen]), groups)
+        if not kept and length is None and fields is None and checks.check(check).order is None:
+            relength = _other_length(lat, read, others, check, chosen, mended)
+        if relength is not None:  # (a digit dropped or one too many: no substitution mends it)
+            chosen, keys, mended = relength
         if mended is not None:
             corrected = True
             chosen = [(key, digit, p) for (key, _, p), digit in zip(chosen, mended[0])]
@@ -425,6 +435,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["forced" if forced else "off_length"] = 1.0
     if by_lean:  # (calibration caps it too: PATTERN_CHOICE)
         measures["pattern_choice"] = 1.0
+    if relength is not None:  # (and CHECK_LENGTH)
+        measures["check_length"] = 1.0
     if check is not None and not off_length:  # (calibration weighs a check kept: CHECK_KEPT_WRONG)
         said = "date_kept" if checks.check(check).order else "check_kept"  # (DATE_KEPT_WRONG)
         measures["corrected" if corrected else "check_failed" if check_failed else said] = 1.0
@@ -458,6 +470,32 @@ def _marks_between(lat, digits) -> list:
                    and box[2] <= digits[0].box[0])
         if (0 < after < len(digits) or leading) and all(k.after != after for k in found):
             found.append(Mark(m.text, after, box))
+    return found
+
+
+def _other_length(lat, read, others, check, chosen, mended):
+    """Where ``chosen`` breaks the check digit's rule ``check`` (``mended`` by
+    ``checks.best``, or None): the reading of one digit fewer or more that keeps it, as
+    ``checks.best`` mends it, where that scores better by ``CHECK_LENGTH_COST``: (its
+    [(key, digit, probabilities)], its keys, its mended digits); else None. Each is scored
+    by its chain's lattice score (``sequence.of_length``) plus ln P of its mended digits
+    over its own."""
+    def mending(digits, mended) -> float:  # ln P of the mended digits over the chain's own
+        return float(sum(np.log(p[m] + 1e-12) - np.log(p[d] + 1e-12)
+                         for (_, d, p), m in zip(digits, mended[0])))
+
+    own = sequence.of_length(lat, read, len(chosen), others)
+    top = -np.inf if own is None or mended is None else own[2] + mending(chosen, mended)
+    found = None
+    for count in (len(chosen) - 1, len(chosen) + 1):
+        other = sequence.of_length(lat, read, count, others) if count > 0 else None
+        if other is None:
+            continue
+        digits, keys, score = other
+        fixed = (([d for _, d, _ in digits], 1.0) if checks.passes(check, _text(digits))
+                 else checks.best(check, np.array([p for _, _, p in digits])))
+        if fixed is not None and score + mending(digits, fixed) - CHECK_LENGTH_COST > top:
+            top, found = score + mending(digits, fixed) - CHECK_LENGTH_COST, (digits, keys, fixed)
     return found
 
 
