@@ -487,7 +487,9 @@ def _other_length(lat, read, others, check, chosen, mended):
                          for (_, d, p), m in zip(digits, mended[0])))
 
     own = sequence.of_length(lat, read, len(chosen), others)
-    top = -np.inf if own is None or mended is None else own[2] + mending(chosen, mended)
+    if own is None:  # (a reading the lattice has no chain of its length for: nothing to weigh)
+        return None
+    top = -np.inf if mended is None else own[2] + mending(chosen, mended)
     found = None
     for count in (len(chosen) - 1, len(chosen) + 1):
         other = sequence.of_length(lat, read, count, others) if count > 0 else None
