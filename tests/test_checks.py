@@ -94,6 +94,13 @@ def test_a_date_is_a_day_of_the_calendar_in_its_order_and_groups():
     assert not passes("dmy", "0101") and not passes("dmy", "0711", (1, 3))  # no groups a date has
 
 
+def test_a_date_with_no_pattern_given_reads_with_its_orders_own():
+    from digitnet.read.checks import pattern_of
+
+    assert pattern_of("dmy") == pattern_of("mdy") == "d?d/d?d/dddd|d?d/d?d/dd|d?d/d?d"
+    assert pattern_of("ymd") == "dddd/d?d/d?d|dd/d?d/d?d|d?d/d?d" and pattern_of("luhn") is None
+
+
 def test_the_best_date_agrees_with_the_calendar_weighed_day_by_day():
     import datetime
 
@@ -217,8 +224,10 @@ def test_a_date_read_as_one_stands_surer_and_one_that_is_none_is_mended_or_rejec
     zeros = digitnet.read_number(zeros, pattern="dd/dd", check="dmy")  # 00/00 is no day
     assert zeros.evidence["corrected"] == 1.0 and passes("dmy", zeros.text.replace("/", ""), (2, 2))
     assert zeros.text[2] == "/" and all(d.unsure for d, c in zip(zeros.digits, "0000") if str(d.digit) != c)
-    path = _drawn(_seven_one(0), tmp_path)  # 710: three digits write no date
+    path = _drawn(_seven_one(0), tmp_path)  # 710, no slash: with no pattern, the rule's own
     assert main(["read", str(path), "--check", "dmy"]) == 0
+    assert ": 7/10 (" in capsys.readouterr().out  # (71/0 is no day)
+    assert main(["read", str(path), "--check", "dmy", "--length", "3"]) == 0  # three digits: no date
     said = capsys.readouterr().out
     assert said.endswith(": rejected: 710 (0.0%, below 50%); no reading keeps a date (dmy)\n")
 

@@ -48,8 +48,9 @@ def add_parser(sub):
     p.add_argument("--check", metavar="RULE",
                    help="the rule of the number's check digit: luhn (cards, many accounts), gtin "
                    "(barcodes' numbers), aba (US routing numbers), verhoeff, mod11 (ISBN-10s, NHS "
-                   "numbers), or a date's order: dmy, mdy, ymd (a day of the calendar, the groups "
-                   "of --pattern's or 6 or 8 digits, a 4-digit year 1900-2099); a reading that breaks it "
+                   "numbers), or a date's order: dmy, mdy, ymd (a day of the calendar, a 4-digit "
+                   "year 1900-2099, in --pattern's groups, else read as --pattern "
+                   "'d?d/d?d/dddd|d?d/d?d/dd|d?d/d?d' in its order); a reading that breaks it "
                    "is mended to the most probable one that keeps it (its changed digits unsure, "
                    "JSON \"corrected\": true), or rejected where none can")
     p.add_argument("--lines", action="store_true",
@@ -84,7 +85,7 @@ def run(args):
     from ..nn.network import for_inference
     from ..pretrained import resolve_model
     from ..read import drawn, not_a_digit_reader, read_lines, read_number
-    from ..read.checks import check, length_of
+    from ..read.checks import check, length_of, pattern_of
     from ..read.decode import field_options
     from . import EXIT_USAGE, batchmode, fail, shown
     from .predict import _check_writable, _expand, _saved_names, answer, pages_of, report_failure, with_path
@@ -98,6 +99,8 @@ def run(args):
     except ValueError as e:
         fail(str(e))
     implied = length_of(args.check) if args.check is not None else None  # (aba: 9)
+    # (a date's rule reads with its own pattern where none or no length is given)
+    implied_pattern = pattern_of(args.check) if args.check and not args.pattern and not args.length else None
     if batchmode.wanted(args):
         return _batch(args)
     if not args.images:
@@ -149,8 +152,8 @@ def run(args):
         for n, (reading, said) in enumerate(zip(readings, answers)):
             where = f"{shown(path)} line {n + 1}" if args.lines else shown(path)
             marked = reading.spelled(flag_unsure=True)
-            field = (f"the pattern {args.pattern}" if args.pattern else
-                     f"{args.length or implied} digits")
+            field = (f"the pattern {args.pattern or implied_pattern}" if args.pattern or implied_pattern
+                     else f"{args.length or implied} digits")
             told = (f"; forced to {field}" if said.get("forced") else
                     f"; no reading of {field}" if said.get("off_length") else "")
             dated = args.check is not None and check(args.check).order is not None

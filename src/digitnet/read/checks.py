@@ -22,8 +22,9 @@ each digit is read as its own probabilities say.
 A date is a rule too: ``dmy``, ``mdy`` and ``ymd`` (the order of its day, month and year)
 take the strings that write a day of the calendar, a year of four digits from ``YEARS``
 or of two, a day or a month of one digit or two, in the groups a field's pattern gives
-("d?d/d?d/dddd"), else 6 digits (2, 2, 2) or 8 (2, 2, 4; ymd 4, 2, 2). ``best`` weighs
-every such date (``_dates``) instead of walking a machine.
+("d?d/d?d/dddd"; where none is given, ``pattern_of``'s), else, at a length given, 6 digits
+(2, 2, 2) or 8 (2, 2, 4; ymd 4, 2, 2). ``best`` weighs every such date (``_dates``)
+instead of walking a machine.
 """
 
 from __future__ import annotations
@@ -95,6 +96,18 @@ def length_of(name: str) -> int | None:
     """The number of digits every number of the rule ``name`` has (aba: 9), or None."""
     lengths = check(name).lengths
     return lengths[0] if lengths is not None and len(lengths) == 1 else None
+
+
+def pattern_of(name: str) -> str | None:
+    """The pattern a date's rule reads with where none is given: a day and a month of one
+    digit or two and a year of four, two or none, in the rule's order, slashes between
+    ("d?d/d?d/dddd|d?d/d?d/dd|d?d/d?d"); None for a check digit's rule."""
+    order = check(name).order
+    if order is None:
+        return None
+    part = {"d": "d?d", "m": "d?d", "y": "dddd"}
+    ways = ["/".join(part[c] for c in order), "/".join("dd" if c == "y" else part[c] for c in order)]
+    return "|".join([*ways, "/".join(part[c] for c in order if c != "y")])
 
 
 def passes(name: str, digits: str, groups: tuple | None = None) -> bool:

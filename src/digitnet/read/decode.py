@@ -370,6 +370,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     """
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
+    if check is not None and pattern is None and length is None:
+        pattern = checks.pattern_of(check)  # (a date's: d?d/d?d/dddd|..., in its order)
     fields = parse_pattern(pattern) if pattern is not None else None
     if check is not None:
         implied = checks.length_of(check)  # (aba: nine digits, as --length 9; a bad name: ValueError)
