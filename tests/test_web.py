@@ -546,6 +546,11 @@ def test_the_page_reads_with_a_check_digit_given_its_rule_in_the_digits_field():
         page.dispatch_event("#length", "change")
         page.wait_for_function("window.lastUrl.includes('check=luhn') && "
                                "document.getElementById('answer').textContent.includes('?')", timeout=15_000)
+        assert "mended to keep the rule asked" in page.locator("#confidence").text_content()
+        page.fill("#length", "gtin")  # no GTIN has two digits: rejected, and said so
+        page.dispatch_event("#length", "change")
+        page.wait_for_function("document.getElementById('confidence').textContent"
+                               ".startsWith('no reading keeps the rule asked')", timeout=15_000)
         page.fill("#length", "isbn")  # no rule: the server says why, in one line
         page.dispatch_event("#length", "change")
         page.wait_for_function("document.getElementById('confidence').textContent"

@@ -167,7 +167,10 @@ function showNumber(r, where) {
   // the confidence is calibrated: the chance that the whole number is right
   const sure = `${(100 * r.confidence).toFixed(1)}% sure`;
   const said = r.off_length ? `no reading of that many digits: ${sure}`
-    : r.forced ? `${sure}: read at the length asked, check it` : r.rejected ? `${sure}: too unsure to accept` : sure;
+    : r.check_failed ? `no reading keeps the rule asked: ${sure}`
+    : r.forced ? `${sure}: read at the length asked, check it`
+    : r.corrected ? `${sure}: mended to keep the rule asked, check it`
+    : r.rejected ? `${sure}: too unsure to accept` : sure;
   show(spelled(r), r.other_lines ? `${said}; more lines above or below, not read` : said);
   if (where) drawBoxes(r.digits, where);   // (the boxes are in the picture's pixels)
   if (r.digits.every(d => d.input)) paintInputs(r.digits);
