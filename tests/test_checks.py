@@ -298,3 +298,13 @@ def test_a_reading_read_at_another_length_for_its_check_is_trusted_at_most_check
     assert reading.text == "7104" and passes("luhn", "7104")
     assert reading.evidence["corrected"] == reading.evidence["check_length"] == 1.0
     assert 0 < reading.confidence <= CHECK_LENGTH
+
+
+def test_a_date_read_with_its_rules_own_pattern_keeps_the_marks_written():
+    import digitnet
+    from test_read import MARKED, handwritten
+
+    dashed = handwritten(MARKED["7-1"], size=(400, 200))
+    assert digitnet.read_number(dashed, check="dmy").text == "7-1"  # the 7th of January, as written
+    assert digitnet.read_number(dashed, check="dmy", pattern="d/d").text == "7/1"  # the pattern's own
+    assert digitnet.read_number(dashed).text == "71"  # (no rule: the dash is no digit)

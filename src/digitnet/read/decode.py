@@ -370,8 +370,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     """
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
-    if check is not None and pattern is None and length is None:
-        pattern = checks.pattern_of(check)  # (a date's: d?d/d?d/dddd|..., in its order)
+    # a date's own pattern where none is given (d?d/d?d/dddd|... in its order), its marks as written
+    own = checks.pattern_of(check) if check is not None and pattern is None and length is None else None
+    pattern = own or pattern
     fields = parse_pattern(pattern) if pattern is not None else None
     if check is not None:
         implied = checks.length_of(check)  # (aba: nine digits, as --length 9; a bad name: ValueError)
@@ -449,7 +450,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if fields is not None:
         seen = {} if off_length else {m.after: m for m in _marks_between(lat, digits)}
         reading.marks = [] if pattern_marks is None else [
-            Mark(mark, after, _slash_box(lat, slashes[after]) if after in slashes
+            Mark(seen[after].mark if own and after in seen and after not in slashes else mark, after,
+                 _slash_box(lat, slashes[after]) if after in slashes
                  else seen[after].box if after in seen else _gap(digits, after))
             for after, mark in pattern_marks]
         reading.text = reading.spelled()
