@@ -18,6 +18,10 @@ With ``--signed N``, N numbers (``compose``'s), half with a minus written before
 (``compose_signed``): how often `--marks` finds it, and writes one where none is. The test
 split's 300 frozen (``FROZEN_SIGNED``) before any was read.
 
+With ``--times N``, N times of the 24-hour clock ("7:30", "19:05", ``time_pictures``), read
+with the pattern ``d?d:dd``, then with ``--check hm`` too; the test split's 300 frozen
+(``FROZEN_TIMES``) before any was read.
+
 With ``--short-dates N``, N dates as people write them, a day or month of one digit where
 it has one ("7/3/2026", ``short_date_pictures``), read with the pattern ``d?d/d?d/dddd``
 (or ``/dd``), then with ``--check dmy`` too (a day of the calendar, calibrated confidences);
@@ -160,6 +164,9 @@ def main(argv=None):
                         help="dates and times (slashes and colons) of the split's digits too")
     parser.add_argument("--signed", type=int, default=0,
                         help="numbers of the split's digits, half of them with a minus before them")
+    parser.add_argument("--times", type=int, default=0,
+                        help="times of the 24-hour clock (7:30, 19:05), read with the pattern d?d:dd, "
+                        "then with --check hm too")
     parser.add_argument("--short-dates", type=int, default=0,
                         help="dates whose day or month may have one digit (7/3/2026), read with "
                         "the pattern d?d/d?d/dddd (or /dd)")
@@ -204,6 +211,14 @@ def main(argv=None):
         for check in (None, "dmy"):
             said = " --check " + check if check else ""
             print(f"  --pattern{said}, calibrated: {_calibrated(dates, check)}")
+    if args.times:
+        times = time_pictures(split, args.split, args.times)
+        sealed = _sealed(times, FROZEN_TIMES, args.split)
+        print(f"{args.split}, {len(times)} times of the 24-hour clock ({sealed}):")
+        print(f"  --pattern d?d:dd: {_score(times, reader, patterned=True)}")
+        for check in (None, "hm"):
+            said = " --check " + check if check else ""
+            print(f"  --pattern{said}, calibrated: {_calibrated(times, check)}")
     digits_of = realworld.digits_of(args.split)
     for family in ("apart", "touching", "num-photo") if args.plain else ():
         with_mark = 0
@@ -223,6 +238,9 @@ FROZEN_DATES = {("test", 300): "42bcad633c1b91fbb13abaa1c0d9f8b2598c951919d98db4
 #: The same for the dates of one-digit days and months (``--split test --short-dates 300``),
 #: taken before a pattern with a choice of lengths (``d?d``) was read.
 FROZEN_SHORT_DATES = {("test", 300): "e8bf9dd138f921ac4f5d46bd5c00c4e76d8579a649a4bc1699387792165fc972"}
+#: The same for the times of the 24-hour clock (``--split test --times 300``), taken before
+#: any of them was read.
+FROZEN_TIMES = {("test", 300): "b7ad8da64904cfdeb88b2b73241a7b837adf5d76291e32990d27f3722a260df1"}
 #: The same for the numbers with and without a minus (``--split test --signed 300``), taken
 #: before any of them was read.
 FROZEN_SIGNED = {("test", 300): "3e87e527a00a76896eeb96241eb469c613ff8cd2a3d517616f58071f4ead9e31"}
@@ -273,6 +291,25 @@ def signed_pictures(split, name: str, n: int) -> list:
     for _ in range(n):
         idx = rng.integers(0, len(split.x), int(rng.integers(1, 8)))
         pictures.append(compose_signed(split.x[idx], split.y[idx], rng, wide=name == "test"))
+    return pictures
+
+
+def time_pictures(split, name: str, n: int) -> list:
+    """``n`` times of the 24-hour clock as people write them, an hour before 10 of one digit
+    in seven of ten ("7:30", "07:30", "19:05"), drawn with MNIST digits of ``split`` of their
+    digits (``compose_date``, a colon between); the test split's from the wider ranges. Each
+    with the pattern ``d?d:dd``: (image, text, digits, pattern)."""
+    rng = np.random.default_rng(57 if name == "validation" else 58)
+    by_label = [np.flatnonzero(split.y == d) for d in range(10)]
+    pictures = []
+    for _ in range(n):
+        hour, minute = int(rng.integers(0, 24)), int(rng.integers(0, 60))
+        hours = f"{hour:02d}" if hour >= 10 or rng.random() < 0.3 else str(hour)
+        digits = f"{hours}{minute:02d}"
+        idx = np.array([rng.choice(by_label[int(c)]) for c in digits])
+        image, text, _ = compose_date(split.x[idx], split.y[idx], rng, wide=name == "test",
+                                      marks={len(hours): ":"})
+        pictures.append((image, text, digits, "d?d:dd"))
     return pictures
 
 

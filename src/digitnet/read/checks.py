@@ -23,8 +23,9 @@ A date is a rule too: ``dmy``, ``mdy`` and ``ymd`` (the order of its day, month 
 take the strings that write a day of the calendar, a year of four digits from ``YEARS``
 or of two, a day or a month of one digit or two, in the groups a field's pattern gives
 ("d?d/d?d/dddd"; where none is given, ``pattern_of``'s), else, at a length given, 6 digits
-(2, 2, 2) or 8 (2, 2, 4; ymd 4, 2, 2). ``best`` weighs every such date (``_dates``)
-instead of walking a machine.
+(2, 2, 2) or 8 (2, 2, 4; ymd 4, 2, 2). So is a time of the 24-hour clock, ``hm``: an
+hour 0-23 of one digit or two and its minutes 00-59 ("d?d:dd"). ``best`` weighs every
+such date or time (``_written``) instead of walking a machine.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ CHECKS = {check.name: check for check in (
     # the left, each digit multiplies the product of those after it from the left)
     Check("verhoeff", lambda state, digit, place: int(_D5[_PLACE[place % 8, digit], state])),
     Check("mod11", lambda state, digit, place: (state + digit * (place + 1)) % 11, states=11),
-    *(Check(order, order=order) for order in ("dmy", "mdy", "ymd")),
+    *(Check(order, order=order) for order in ("dmy", "mdy", "ymd", "hm")),
 )}
 
 
@@ -86,9 +87,9 @@ def check(name: str) -> Check:
     """The check called ``name``; ValueError, in words, for one that is not known."""
     if name not in CHECKS:
         digits = ", ".join(n for n, c in CHECKS.items() if c.order is None)
-        dates = ", ".join(n for n, c in CHECKS.items() if c.order is not None)
-        raise ValueError(f"the check digit's rule is one of {digits} (or a date's order: {dates}); "
-                         f"not {name!r}")
+        dates = ", ".join(n for n, c in CHECKS.items() if c.order not in (None, "hm"))
+        raise ValueError(f"the check digit's rule is one of {digits} (or a date's order: {dates}; "
+                         f"a time: hm); not {name!r}")
     return CHECKS[name]
 
 
@@ -105,6 +106,8 @@ def pattern_of(name: str) -> str | None:
     order = check(name).order
     if order is None:
         return None
+    if order == "hm":
+        return "d?d:dd"
     part = {"d": "d?d", "m": "d?d", "y": "dddd"}
     ways = ["/".join(part[c] for c in order), "/".join("dd" if c == "y" else part[c] for c in order)]
     return "|".join([*ways, "/".join(part[c] for c in order if c != "y")])
@@ -115,7 +118,7 @@ def passes(name: str, digits: str, groups: tuple | None = None) -> bool:
     ``groups`` of digits, (2, 2, 4))."""
     rule, state = check(name), 0
     if rule.order is not None:
-        dates = _dates(rule.order, _groups(rule.order, len(digits), groups))
+        dates = _written(rule.order, _groups(rule.order, len(digits), groups))
         return bool((dates == np.array([int(c) for c in digits])).all(axis=1).any())
     step = rule.step
     if step is None or (rule.lengths is not None and len(digits) not in rule.lengths):
@@ -134,7 +137,7 @@ def best(name: str, probabilities: np.ndarray, groups: tuple | None = None) -> t
     n = len(probabilities)
     p = np.asarray(probabilities, np.float64)
     if rule.order is not None:
-        return _best_date(_dates(rule.order, _groups(rule.order, n, groups)), p)
+        return _best_date(_written(rule.order, _groups(rule.order, n, groups)), p)
     step = rule.step
     if step is None or n == 0 or (rule.lengths is not None and n not in rule.lengths):
         return None
@@ -185,7 +188,25 @@ def _groups(order: str, n: int, groups: tuple | None) -> tuple:
     as its ``n`` digits are written without marks (6: 2, 2, 2; 8: 2, 2, 4 or, ymd, 4, 2, 2)."""
     if groups is not None:
         return tuple(groups)
+    if order == "hm":
+        return {3: (1, 2), 4: (2, 2)}.get(n, (n,))
     return {6: (2, 2, 2), 8: (4, 2, 2) if order[0] == "y" else (2, 2, 4)}.get(n, (n,))
+
+
+def _written(order: str, sizes: tuple) -> np.ndarray:
+    """Every date (``_dates``) or time (``_times``) written in groups of ``sizes`` digits."""
+    return _times(sizes) if order == "hm" else _dates(order, sizes)
+
+
+@lru_cache(maxsize=8)
+def _times(sizes: tuple) -> np.ndarray:
+    """Every minute of the 24-hour clock written as an hour of ``sizes[0]`` digits and its
+    minutes of two, as an array (times, digits); empty for other groups."""
+    if len(sizes) != 2 or sizes[0] not in (1, 2) or sizes[1] != 2:
+        return np.zeros((0, sum(sizes)), np.int8)
+    hours = range(10) if sizes[0] == 1 else range(24)
+    texts = [f"{h:0{sizes[0]}d}{m:02d}" for h in hours for m in range(60)]
+    return np.array([[int(c) for c in t] for t in texts], np.int8)
 
 
 @lru_cache(maxsize=64)
