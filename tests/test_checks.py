@@ -39,7 +39,7 @@ def test_aba_and_gtin_take_their_lengths_only_and_an_unknown_rule_is_refused_in_
     assert not passes("gtin", "0") and best("gtin", np.full((10, 10), 0.1)) is None
     assert best("gtin", np.full((12, 10), 0.1)) is not None
     with pytest.raises(ValueError, match=r"one of luhn, gtin, aba, verhoeff, mod11 \(or a date's order: "
-                                         r"dmy, mdy, ymd\); not 'mod97'"):
+                                         r"dmy, mdy, ymd; a time: hm\); not 'mod97'"):
         check("mod97")
 
 
@@ -99,6 +99,17 @@ def test_a_date_with_no_pattern_given_reads_with_its_orders_own():
 
     assert pattern_of("dmy") == pattern_of("mdy") == "d?d/d?d/dddd|d?d/d?d/dd|d?d/d?d"
     assert pattern_of("ymd") == "dddd/d?d/d?d|dd/d?d/d?d|d?d/d?d" and pattern_of("luhn") is None
+
+
+def test_a_time_is_a_minute_of_the_24_hour_clock():
+    from digitnet.read.checks import pattern_of
+
+    assert passes("hm", "2359") and passes("hm", "730") and passes("hm", "0730")
+    assert pattern_of("hm") == "d?d:dd"
+    assert not passes("hm", "2400") and not passes("hm", "1260") and not passes("hm", "7300", (1, 3))
+    p = _probabilities("1275")  # 12:75, its 7 the runner-up of a 3
+    p[2, 3] = 0.02
+    assert "".join(map(str, best("hm", p / p.sum(axis=1, keepdims=True))[0])) == "1235"
 
 
 def test_the_best_date_agrees_with_the_calendar_weighed_day_by_day():
