@@ -78,8 +78,9 @@ def read_number(image: ImageSource, model: Model | None = None,
     ("dd/dd/dddd", "dd:dd"; "d?d/d?d/dddd" with a digit that may be missing, "|" between
     patterns), read as with its length and written in it, a slash read as a 1 just where
     the pattern has one taken for it; with ``check``, the rule of its check digit ("luhn",
-    "gtin", "aba", "verhoeff", "mod11") or the order of a date's day, month and year ("dmy",
-    "mdy", "ymd": a day of the calendar), a reading that breaks it mended where it can be.
+    "gtin", "aba", "verhoeff", "mod11"), the order of a date's day, month and year ("dmy",
+    "mdy", "ymd": a day of the calendar) or "hm" (a time of the 24-hour clock), a reading
+    that breaks it mended where it can be.
     See ``digitnet.read``.
 
     With the shipped model, ``.confidence`` is calibrated as ``digitnet read`` shows it:

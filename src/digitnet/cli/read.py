@@ -50,7 +50,8 @@ def add_parser(sub):
                    "(barcodes' numbers), aba (US routing numbers), verhoeff, mod11 (ISBN-10s, NHS "
                    "numbers), or a date's order: dmy, mdy, ymd (a day of the calendar, a 4-digit "
                    "year 1900-2099, in --pattern's groups, else read as --pattern "
-                   "'d?d/d?d/dddd|d?d/d?d/dd|d?d/d?d' in its order); a reading that breaks it "
+                   "'d?d/d?d/dddd|d?d/d?d/dd|d?d/d?d' in its order), or hm, a time of the 24-hour "
+                   "clock (d?d:dd); a reading that breaks it "
                    "is mended to the most probable one that keeps it (its changed digits unsure, "
                    "JSON \"corrected\": true), or rejected where none can")
     p.add_argument("--lines", action="store_true",

@@ -361,7 +361,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     a digit that may be missing; "|" between patterns): the one the reading fits
     (``_in_pattern``). With ``check``, the rule of the number's check digit
     (``checks.CHECKS``: "luhn", "gtin", "aba", "verhoeff", "mod11"; or a date's, "dmy",
-    "mdy", "ymd", its groups of digits the pattern's): a reading that breaks it is
+    "mdy", "ymd", or a time's, "hm", its groups of digits the pattern's, or where none is
+    given its own, ``checks.pattern_of``): a reading that breaks it is
     replaced by the most probable string of the same digits' places that passes
     (``checks.best``; ``evidence["corrected"]``), and one that no string can mend stands,
     its confidence 0 (``evidence["check_failed"]``); a rule whose numbers have one length

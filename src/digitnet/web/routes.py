@@ -274,8 +274,9 @@ def _read(service: Service):
             check: str | None = Query(None, max_length=20, description=(
                 "the rule of the number's check digit: luhn (cards, many accounts), gtin (barcodes' "
                 "numbers), aba (US routing numbers), verhoeff or mod11 (ISBN-10s, NHS numbers), "
-                "or a date's order, dmy, mdy or ymd (a day of the calendar, in the pattern's groups "
-                "or 6 or 8 digits); a reading that breaks it is mended "
+                "or a date's order, dmy, mdy or ymd (a day of the calendar, in the pattern's groups, "
+                "else d?d/d?d/dddd and its shorter forms), or hm (a time of the 24-hour clock, "
+                "d?d:dd); a reading that breaks it is mended "
                 "to the most probable one that keeps it (`corrected`), or rejected where none can "
                 "(`check_failed`)")),
             inputs: bool = Query(False, description=(
