@@ -319,3 +319,15 @@ def test_a_date_read_with_its_rules_own_pattern_keeps_the_marks_written():
     assert digitnet.read_number(dashed, check="dmy").text == "7-1"  # the 7th of January, as written
     assert digitnet.read_number(dashed, check="dmy", pattern="d/d").text == "7/1"  # the pattern's own
     assert digitnet.read_number(dashed).text == "71"  # (no rule: the dash is no digit)
+
+
+def test_a_time_read_as_one_is_trusted_by_its_own_weight():
+    import digitnet
+    from digitnet.calibration import TIME_KEPT_WRONG
+    from test_read import MARKED, handwritten
+
+    image = handwritten(MARKED["7:10"], size=(400, 200))
+    p = digitnet.read_number(image, pattern="d?d:dd").confidence
+    kept = digitnet.read_number(image, check="hm")  # its own pattern, d?d:dd
+    assert kept.text == "7:10" and kept.evidence["time_kept"] == 1.0 and "date_kept" not in kept.evidence
+    assert p < kept.confidence == pytest.approx(p / (p + (1 - p) * TIME_KEPT_WRONG))

@@ -444,7 +444,8 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     if relength is not None:  # (and CHECK_LENGTH)
         measures["check_length"] = 1.0
     if check is not None and not off_length:  # (calibration weighs a check kept: CHECK_KEPT_WRONG)
-        said = "date_kept" if checks.check(check).order else "check_kept"  # (DATE_KEPT_WRONG)
+        order = checks.check(check).order  # (DATE_KEPT_WRONG, TIME_KEPT_WRONG)
+        said = "check_kept" if order is None else "time_kept" if order == "hm" else "date_kept"
         measures["corrected" if corrected else "check_failed" if check_failed else said] = 1.0
     reading = Reading("".join(str(d.digit) for d in digits), digits, confidence, measures,
                       other_lines=lat.seen is not None and lat.seen.other_lines, line=lat.small)
