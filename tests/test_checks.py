@@ -331,3 +331,20 @@ def test_a_time_read_as_one_is_trusted_by_its_own_weight():
     kept = digitnet.read_number(image, check="hm")  # its own pattern, d?d:dd
     assert kept.text == "7:10" and kept.evidence["time_kept"] == 1.0 and "date_kept" not in kept.evidence
     assert p < kept.confidence == pytest.approx(p / (p + (1 - p) * TIME_KEPT_WRONG))
+
+
+def test_the_api_and_batch_mode_read_a_date_or_a_time_by_its_rule(tmp_path):
+    pytest.importorskip("fastapi")
+    from digitnet.batch import read_many
+    from digitnet.web.app import create_app
+    from test_read import MARKED, handwritten
+    from test_web_edges import call
+
+    path = tmp_path / "time.png"
+    handwritten(MARKED["7:10"], size=(400, 200)).save(path)
+    app = create_app()
+    for rule, text in (("hm", "7:10"), ("dmy", "7:10")):  # (a colon between a day and a month, kept)
+        status, _, body = call(app, "POST", f"/api/read?check={rule}", path.read_bytes())
+        assert status == 200 and json.loads(body)["text"] == text
+    [result] = list(read_many([str(path)], check="hm"))
+    assert result.answer == "7:10"
