@@ -404,22 +404,12 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
             (chosen, keys, _), forced = found, True
     if len(chosen) > max_digits:
         raise ImageError(f"found {len(chosen)} digits, more than the {max_digits} digitnet reads")
-    corrected = check_failed = False
-    relength = None
+    corrected = check_failed = relength = False
     if check is not None and not off_length:
-        groups = None if pattern_marks is None else _groups(pattern_marks, chosen)
-        # a reading that keeps the rule stands (its digits need not be the classifier's first
-        # choices: the sequence reader's may be), else the most probable string that keeps it
-        kept = checks.passes(check, _text(chosen), groups)
-        mended = None if kept else checks.best(check, np.array([p for _, _, p in chosen]), groups)
-        if not kept and length is None and fields is None and checks.check(check).order is None:
-            relength = _other_length(lat, read, others, check, chosen, mended)
-        if relength is not None:  # (a digit dropped or one too many: no substitution mends it)
-            chosen, keys, mended = relength
-        if mended is not None:
-            corrected = True
-            chosen = [(key, digit, p) for (key, _, p), digit in zip(chosen, mended[0])]
-        check_failed = not kept and mended is None
+        chosen, relength_keys, corrected, check_failed = _keeping(
+            lat, read, others, check, chosen, pattern_marks, free=length is None and fields is None)
+        relength = relength_keys is not None
+        keys = relength_keys if relength_keys is not None else keys
     digits = []
     for n, (key, digit, p) in enumerate(chosen):
         # a Piece of its own where the sequence reader alone read it (``sequence.spelled``)
@@ -441,7 +431,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
         measures["forced" if forced else "off_length"] = 1.0
     if by_lean:  # (calibration caps it too: PATTERN_CHOICE)
         measures["pattern_choice"] = 1.0
-    if relength is not None:  # (and CHECK_LENGTH)
+    if relength:  # (and CHECK_LENGTH)
         measures["check_length"] = 1.0
     if check is not None and not off_length:  # (calibration weighs a check kept: CHECK_KEPT_WRONG)
         order = checks.check(check).order  # (DATE_KEPT_WRONG, TIME_KEPT_WRONG)
@@ -479,6 +469,30 @@ def _marks_between(lat, digits) -> list:
         if (0 < after < len(digits) or leading) and all(k.after != after for k in found):
             found.append(Mark(m.text, after, box))
     return found
+
+
+def _keeping(lat, read, others, check: str, chosen: list, pattern_marks, free: bool):
+    """``chosen`` read to keep the rule ``check`` (``checks``; a date's in the groups the
+    pattern's marks part it into): (the reading, the keys of a chain of another length read
+    instead or None, whether it was mended, whether nothing keeps the rule).
+
+    A reading that keeps the rule stands (its digits need not be the classifier's first
+    choices: the sequence reader's may be); else the most probable string that keeps it
+    (``checks.best``), or, where the length is ``free`` and the rule a check digit's, a
+    chain of one digit fewer or more so mended (``_other_length``: a digit dropped or one
+    too many, which no substitution mends)."""
+    groups = None if pattern_marks is None else _groups(pattern_marks, chosen)
+    if checks.passes(check, _text(chosen), groups):
+        return chosen, None, False, False
+    mended = checks.best(check, np.array([p for _, _, p in chosen]), groups)
+    digit_check = checks.check(check).order is None  # (a date's length is its pattern's)
+    other = _other_length(lat, read, others, check, chosen, mended) if free and digit_check else None
+    keys = None
+    if other is not None:
+        chosen, keys, mended = other
+    if mended is None:
+        return chosen, None, False, True
+    return [(key, digit, p) for (key, _, p), digit in zip(chosen, mended[0])], keys, True, False
 
 
 def _other_length(lat, read, others, check, chosen, mended):
