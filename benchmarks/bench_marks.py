@@ -208,17 +208,13 @@ def main(argv=None):
               f"({_sealed(dates, FROZEN_SHORT_DATES, args.split)}):")
         print(f"  --marks: {_score(dates, reader)}")
         print(f"  --pattern d?d/d?d/dddd (or /dd): {_score(dates, reader, patterned=True)}")
-        for check in (None, "dmy"):
-            said = " --check " + check if check else ""
-            print(f"  --pattern{said}, calibrated: {_calibrated(dates, check)}")
+        _print_calibrated(dates, "dmy")
     if args.times:
         times = time_pictures(split, args.split, args.times)
         sealed = _sealed(times, FROZEN_TIMES, args.split)
         print(f"{args.split}, {len(times)} times of the 24-hour clock ({sealed}):")
         print(f"  --pattern d?d:dd: {_score(times, reader, patterned=True)}")
-        for check in (None, "hm"):
-            said = " --check " + check if check else ""
-            print(f"  --pattern{said}, calibrated: {_calibrated(times, check)}")
+        _print_calibrated(times, "hm")
     digits_of = realworld.digits_of(args.split)
     for family in ("apart", "touching", "num-photo") if args.plain else ():
         with_mark = 0
@@ -386,6 +382,13 @@ def _score(numbers, reader, patterned: bool = False) -> str:
     n = len(numbers)
     return (f"exact with marks {100 * exact / n:.1f}%, digits exact {100 * digits_right / n:.1f}%; "
             f"marks found {found} of {written}, invented {invented}")
+
+
+def _print_calibrated(fields, rule: str) -> None:
+    """``_calibrated``'s line for ``fields`` read with their pattern, then with ``rule`` too."""
+    for check in (None, rule):
+        said = " --check " + check if check else ""
+        print(f"  --pattern{said}, calibrated: {_calibrated(fields, check)}")
 
 
 def _calibrated(dates, check) -> str:
