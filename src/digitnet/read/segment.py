@@ -174,6 +174,20 @@ def label(binary):
     return labels
 
 
+def _boxes(labels) -> list[tuple[int, int, int, int, int]]:
+    """Each component of ``labels`` (``label``'s) as (its label, top, bottom, left, right),
+    bottom and right one past its ink, in the order of the labels; one pass over the ink."""
+    rows, cols = np.nonzero(labels)
+    ks, n = labels[rows, cols], int(labels.max(initial=0))
+    top, left = np.full(n + 1, labels.shape[0]), np.full(n + 1, labels.shape[1])
+    bottom, right = np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64)
+    np.minimum.at(top, ks, rows)
+    np.minimum.at(left, ks, cols)
+    np.maximum.at(bottom, ks, rows + 1)
+    np.maximum.at(right, ks, cols + 1)
+    return [(k, int(top[k]), int(bottom[k]), int(left[k]), int(right[k])) for k in range(1, n + 1)]
+
+
 def _groups(binary):
     """Candidate digits as found [Piece], left to right: components, those standing
     over one another merged, fragments joined to their nearest neighbour."""
@@ -309,21 +323,18 @@ def _minus(small):
     band of the digit-high ones (DASH_THICK, DIGIT_HIGH) and ends before any other begins,
     at most MINUS_GAP of the band before it."""
     labels = label(small > 0.25)
-    areas = np.bincount(labels.ravel())[1:]
-    boxes = []
-    for k in np.flatnonzero(areas >= max(6, 0.01 * areas.max(initial=0))) + 1:
-        rows, cols = np.nonzero(labels == k)
-        boxes.append((cols.min(), cols.max() + 1, rows.min(), rows.max() + 1, k))
-    if len(boxes) < 2:
+    areas = np.bincount(labels.ravel())
+    least = max(6, 0.01 * areas[1:].max(initial=0))
+    found = sorted((left, right, t, b, k) for k, t, b, left, right in _boxes(labels) if areas[k] >= least)
+    if len(found) < 2:
         return None
-    boxes.sort()
-    tallest = max(b[3] - b[2] for b in boxes)
-    digits = [b for b in boxes if b[3] - b[2] >= DIGIT_HIGH * tallest]
-    left, right, t, b, k = boxes[0]
-    if boxes[0] in digits:
+    tallest = max(b[3] - b[2] for b in found)
+    digits = [b for b in found if b[3] - b[2] >= DIGIT_HIGH * tallest]
+    left, right, t, b, k = found[0]
+    if found[0] in digits:
         return None
     top, base = float(np.median([d[2] for d in digits])), float(np.median([d[3] for d in digits]))
-    band, after = base - top, min(other[0] for other in boxes[1:])
+    band, after = base - top, min(other[0] for other in found[1:])
     if (b - t <= DASH_THICK * band and right - left >= 2 * (b - t)
             and top + 0.25 * band <= (t + b) / 2 <= top + 0.75 * band
             and 0 <= after - right <= MINUS_GAP * band):
@@ -363,17 +374,14 @@ def marks(lat) -> list[MarkPiece]:
     without regard to them."""
     binary = lat.small > 0.25
     labels = label(binary if lat.aside is None else binary | lat.aside)
-    boxes = []
-    for k in range(1, labels.max() + 1):
-        rows, cols = np.nonzero(labels == k)
-        boxes.append((k, rows.min(), rows.max() + 1, cols.min(), cols.max() + 1))
-    digits = [b for b in boxes if b[2] - b[1] >= DIGIT_HIGH * lat.height]
+    pieces = _boxes(labels)
+    digits = [b for b in pieces if b[2] - b[1] >= DIGIT_HIGH * lat.height]
     if not digits:
         return []
     top = float(np.median([b[1] for b in digits]))
     base = float(np.median([b[2] for b in digits]))
     band = base - top
-    between = [(k, t, b, left, right) for k, t, b, left, right in boxes
+    between = [(k, t, b, left, right) for k, t, b, left, right in pieces
                if b - t < DIGIT_HIGH * lat.height and max(b - t, right - left) >= MARK_MIN * band
                and not any(d[3] <= (left + right) / 2 < d[4] for d in digits)  # in a digit's columns
                and any(d[4] <= (left + right) / 2 for d in digits)
