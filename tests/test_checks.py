@@ -348,3 +348,11 @@ def test_the_api_and_batch_mode_read_a_date_or_a_time_by_its_rule(tmp_path):
         assert status == 200 and json.loads(body)["text"] == text
     [result] = list(read_many([str(path)], check="hm"))
     assert result.answer == "7:10"
+
+
+def test_the_cli_says_a_time_is_what_no_reading_keeps(tmp_path, capsys):
+    from digitnet.cli import main
+
+    path = _drawn(_seven_one(0), tmp_path)  # 710 in one group of three: no time
+    assert main(["read", str(path), "--check", "hm", "--pattern", "ddd"]) == 0
+    assert capsys.readouterr().out.endswith("; no reading keeps a time (hm)\n")

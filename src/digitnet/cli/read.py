@@ -157,8 +157,9 @@ def run(args):
                      else f"{args.length or implied} digits")
             told = (f"; forced to {field}" if said.get("forced") else
                     f"; no reading of {field}" if said.get("off_length") else "")
-            dated = args.check is not None and check(args.check).order is not None
-            kept = f"a date ({args.check})" if dated else f"its {args.check} check digit"
+            order = check(args.check).order if args.check is not None else None
+            kept = (f"its {args.check} check digit" if order is None else
+                    f"a time ({args.check})" if order == "hm" else f"a date ({args.check})")
             told += (f"; mended to keep {kept}" if said.get("corrected") else
                      f"; no reading keeps {kept}" if said.get("check_failed") else "")
             print(f"{where}: {answer(marked, reading.confidence, said, args.min_confidence)}{told}")

@@ -62,8 +62,8 @@ YEARS = range(1900, 2100)
 class Check:
     """A check digit's rule: ``step(state, digit, place)`` (place 0 the rightmost digit),
     a number passing when it ends in state 0 of ``states``; ``lengths`` the numbers of
-    digits it takes (None: any). A date's rule has no ``step`` but the ``order`` of its
-    day, month and year ("dmy")."""
+    digits it takes (None: any). A date's or a time's rule has no ``step`` but the
+    ``order`` of its parts ("dmy": day, month, year; "hm": hour, minutes)."""
     name: str
     step: Callable[[int, int, int], int] | None = None
     lengths: tuple | None = None
@@ -137,7 +137,7 @@ def best(name: str, probabilities: np.ndarray, groups: tuple | None = None) -> t
     n = len(probabilities)
     p = np.asarray(probabilities, np.float64)
     if rule.order is not None:
-        return _best_date(_written(rule.order, _groups(rule.order, n, groups)), p)
+        return _best_written(_written(rule.order, _groups(rule.order, n, groups)), p)
     step = rule.step
     if step is None or n == 0 or (rule.lengths is not None and n not in rule.lengths):
         return None
@@ -170,9 +170,9 @@ def best(name: str, probabilities: np.ndarray, groups: tuple | None = None) -> t
     return digits[::-1], float(most[0] / total[0])
 
 
-def _best_date(dates: np.ndarray, p: np.ndarray) -> tuple[list[int], float] | None:
-    """The most probable of ``dates`` (dates, digits), read with ``p`` (digits, 10), and its
-    chance among them."""
+def _best_written(dates: np.ndarray, p: np.ndarray) -> tuple[list[int], float] | None:
+    """The most probable of ``dates`` (the dates or times a rule allows, as (strings,
+    digits)), read with ``p`` (digits, 10), and its chance among them."""
     if len(dates) == 0 or dates.shape[1] != len(p):
         return None
     with np.errstate(divide="ignore"):
