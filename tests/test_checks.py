@@ -244,15 +244,16 @@ def test_a_date_read_as_one_stands_surer_and_one_that_is_none_is_mended_or_rejec
 
 
 def test_of_a_patterns_ways_to_part_the_digits_the_one_that_writes_a_day_is_taken():
-    from digitnet.read.decode import _groups, _in_pattern, _text, parse_pattern
+    from digitnet.read.decode import _groups, _in_pattern, parse_pattern
+    from digitnet.read.sequence import text
 
     chosen = [((k, k + 1), int(c), _probabilities(c)[0]) for k, c in enumerate("21320")]
     fields = parse_pattern("d?d/d?d/dd")
     for order, spelled in (("dmy", "21/3/20"), ("mdy", "2/13/20")):
         def keeps(digits, marks, order=order):
-            return passes(order, _text(digits), _groups(marks, digits))
+            return passes(order, text(digits), _groups(marks, digits))
         fitted, _, _, marks, by_lean = _in_pattern(None, chosen, {}, {}, fields, keeps)
-        parts = np.split(np.array(list(_text(fitted))), [after for after, _ in marks])
+        parts = np.split(np.array(list(text(fitted))), [after for after, _ in marks])
         assert "/".join("".join(p) for p in parts) == spelled and not by_lean  # one way writes a day
 
 

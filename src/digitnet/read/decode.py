@@ -371,7 +371,7 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     """
     if pattern is not None and length is not None:
         raise ValueError("length does not go with pattern (the pattern says how many digits)")
-    # a date's own pattern where none is given (d?d/d?d/dddd|... in its order), its marks as written
+    # a date's or time's own pattern where none is given (d?d/d?d/dddd|..., d?d:dd), marks as written
     own = checks.pattern_of(check) if check is not None and pattern is None and length is None else None
     pattern = own or pattern
     fields = parse_pattern(pattern) if pattern is not None else None
@@ -385,10 +385,10 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     pattern_marks = None
     forced = off_length = by_lean = False
     if fields is not None:
-        # (a date's rule prefers the patterns in which the digits write a day: 2/13/20 is 21/3/20)
+        # (a date's rule prefers the patterns in which the digits write a day: 21/3/20, not 2/13/20)
         def keeps(digits, marks) -> bool:
             return check is None or checks.check(check).order is None or checks.passes(
-                check, _text(digits), _groups(marks, digits))
+                check, sequence.text(digits), _groups(marks, digits))
         fit = _in_pattern(lat, chosen, read, others, fields, keeps)
         if fit is None:
             off_length = True
@@ -482,7 +482,7 @@ def _keeping(lat, read, others, check: str, chosen: list, pattern_marks, free: b
     chain of one digit fewer or more so mended (``_other_length``: a digit dropped or one
     too many, which no substitution mends)."""
     groups = None if pattern_marks is None else _groups(pattern_marks, chosen)
-    if checks.passes(check, _text(chosen), groups):
+    if checks.passes(check, sequence.text(chosen), groups):
         return chosen, None, False, False
     mended = checks.best(check, np.array([p for _, _, p in chosen]), groups)
     digit_check = checks.check(check).order is None  # (a date's length is its pattern's)
@@ -516,16 +516,11 @@ def _other_length(lat, read, others, check, chosen, mended):
         if other is None:
             continue
         digits, keys, score = other
-        fixed = (([d for _, d, _ in digits], 1.0) if checks.passes(check, _text(digits))
+        fixed = (([d for _, d, _ in digits], 1.0) if checks.passes(check, sequence.text(digits))
                  else checks.best(check, np.array([p for _, _, p in digits])))
         if fixed is not None and score + mending(digits, fixed) - CHECK_LENGTH_COST > top:
             top, found = score + mending(digits, fixed) - CHECK_LENGTH_COST, (digits, keys, fixed)
     return found
-
-
-def _text(chosen) -> str:
-    """The digits of a reading's [(key, digit, probabilities)], as a string."""
-    return "".join(str(digit) for _, digit, _ in chosen)
 
 
 def _groups(pattern_marks, chosen) -> tuple:
