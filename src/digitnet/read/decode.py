@@ -364,7 +364,9 @@ def read_number(image, model, min_confidence: float = 0.5, max_digits: int = 20,
     "mdy", "ymd", or a time's, "hm", its groups of digits the pattern's, or where none is
     given its own, ``checks.pattern_of``): a reading that breaks it is
     replaced by the most probable string of the same digits' places that passes
-    (``checks.best``; ``evidence["corrected"]``), and one that no string can mend stands,
+    (``checks.best``; ``evidence["corrected"]``), or, with no length or pattern given, by
+    one of a digit fewer or more that scores better (``_keeping``; ``evidence["check_length"]``),
+    and one that no string can mend stands,
     its confidence 0 (``evidence["check_failed"]``); a rule whose numbers have one length
     (aba: 9) reads them as ``length`` does. Raises ``ImageError`` for a blank
     image.
